@@ -1,0 +1,131 @@
+"""The layer surface every feature walks: shapes, parameter tensors and MAC counts.
+
+One layer type is one small class. ``build(in_shape)`` fixes its input and output shapes (raising
+a located SpecError when they do not fit); ``param_shapes``/``buffer_shapes`` name its tensors, so
+counting and running derive from the same description; ``macs`` and ``costs`` count work.
+Shapes are per sample, without batch: ``(H, W, C)`` for maps and ``(F,)`` for vectors.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import ClassVar
+
+from calc.errors import NNCalcError, SpecError, Where, did_you_mean
+from calc.shapes import Shape, fmt_shape, is_map
+
+# Extra cost categories beyond the default MACs (conv + dense multiplies), see conventions.md.
+COST_KINDS = ("bias", "bn", "act", "pool", "add")
+
+
+class Layer:
+    """Base of all layers and containers."""
+
+    kind: ClassVar[str] = ""  # the YAML name, e.g. "conv"
+    prefix: ClassVar[str] = ""  # default name stem, e.g. "conv" -> conv1, conv2
+    aliases: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""  # one line for `nncalc layers` and error hints
+
+    def __init__(self, where: Where | None = None):
+        self.where = where or Where()
+        self.name = ""
+        self.in_shape: Shape | None = None
+        self.out_shape: Shape | None = None
+        self.trainable = True
+        self.activation = None  # a fused activation entry from `activation:` (conv, dense)
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_options(cls, opts) -> Layer:
+        """Read options (a calc.spec.options.Options) into a layer; default: none allowed."""
+        layer = cls(opts.where)
+        opts.finish()
+        return layer
+
+    def build(self, in_shape: Shape) -> Shape:
+        """Fix input/output shapes; a SizeProblem becomes a SpecError naming this layer."""
+        self.in_shape = tuple(in_shape)
+        try:
+            self.out_shape = tuple(self.compute_shape(self.in_shape))
+        except SpecError:
+            raise
+        except NNCalcError as exc:
+            self.fail(f"{exc.message}; input is {fmt_shape(self.in_shape)}")
+        return self.out_shape
+
+    def compute_shape(self, in_shape: Shape) -> Shape:
+        return in_shape
+
+    def fail(self, message: str):
+        label = f"{self.kind} '{self.name}'" if self.name else self.kind
+        raise SpecError(f"{label}: {message}", self.where)
+
+    def need_map(self, in_shape: Shape) -> tuple[int, int, int]:
+        if not is_map(in_shape):
+            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}")
+        return in_shape  # type: ignore[return-value]
+
+    # -- counting -------------------------------------------------------------------------
+    def param_shapes(self) -> dict[str, Shape]:
+        """Learnable tensors, PyTorch layouts (conv weight (Cout, Cin/g, kh, kw); dense (out, in))."""
+        return {}
+
+    def buffer_shapes(self) -> dict[str, Shape]:
+        """Non-learnable state (batch-norm running mean/var)."""
+        return {}
+
+    def param_count(self) -> int:
+        return sum(prod(s) for s in self.param_shapes().values())
+
+    def buffer_count(self) -> int:
+        return sum(prod(s) for s in self.buffer_shapes().values())
+
+    def macs(self) -> int:
+        """Multiply-accumulates per sample, default convention (conv + dense, no bias)."""
+        return 0
+
+    def costs(self) -> dict[str, int]:
+        """Extra per-sample operations by category (COST_KINDS); counted only on request."""
+        return {}
+
+    def describe(self) -> str:
+        """Short configuration, e.g. '3x3 /2 pad 1'."""
+        return ""
+
+    # -- structure ------------------------------------------------------------------------
+    def children(self) -> list[Layer]:
+        return []
+
+    @property
+    def is_container(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {fmt_shape(self.in_shape)} -> {fmt_shape(self.out_shape)})"
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: make a layer type available under its YAML name and aliases."""
+    assert cls.kind and cls.kind not in REGISTRY, cls
+    REGISTRY[cls.kind] = cls
+    for alias in cls.aliases:
+        _ALIASES[alias] = cls.kind
+    return cls
+
+
+def lookup(name, where: Where, extra: tuple[str, ...] = ()) -> type[Layer]:
+    """The layer class for a YAML name; unknown names list the valid ones."""
+    key = _ALIASES.get(name, name) if isinstance(name, str) else name
+    if isinstance(key, str) and key in REGISTRY:
+        return REGISTRY[key]
+    valid = sorted(list(REGISTRY) + list(extra))
+    raise SpecError(f"unknown layer '{name}'{did_you_mean(name, valid + list(_ALIASES))}; "
+                    f"valid layers: {', '.join(valid)}", where)
+
+
+def canonical(name: str) -> str:
+    return _ALIASES.get(name, name)

@@ -1,0 +1,113 @@
+"""Fully connected layers and the reshaping/regularising layers around them."""
+
+from __future__ import annotations
+
+from math import prod
+
+from calc.layers.base import Layer, Shape, fmt_shape, is_map, register
+from calc.layers.conv import read_bias
+from calc.spec.options import Options
+
+
+@register
+class Dense(Layer):
+    """z = W a + b with W of shape (units, inputs): one row per neuron, as in the course notes."""
+
+    kind = "dense"
+    prefix = "fc"
+    aliases = ("linear", "fc", "fully_connected")
+    summary = "fully connected: units, bias (true|false|value|list), shared_bias, weights, activation"
+
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        layer.units = opts.int("units")
+        layer.use_bias, bias_values = read_bias(opts)
+        layer.shared_bias = opts.flag("shared_bias", False)  # one bias for all neurons (Mazur)
+        layer.values = {}
+        if bias_values is not None:
+            layer.values["bias"] = (bias_values, opts.at("bias"))
+        if opts.has("weights"):
+            layer.values["weights"] = (opts.raw("weights"), opts.at("weights"))
+        layer.weight_layout = opts.choice("weight_layout", ("out_in", "in_out"), "out_in")
+        layer.activation = opts.raw("activation", None)
+        layer.trainable = opts.flag("trainable", True)
+        opts.finish()
+        if layer.shared_bias and not layer.use_bias:
+            opts.fail("shared_bias", "shared_bias needs a bias")
+        return layer
+
+    def compute_shape(self, in_shape: Shape) -> Shape:
+        if is_map(in_shape):
+            h, w, c = in_shape
+            if h * w != 1:  # Keras would apply Dense per pixel; PyTorch needs a flatten first
+                self.fail(f"input is an unflattened {fmt_shape(in_shape)} map; add 'flatten' before "
+                          "it (order hwc, or flatten: {order: chw})")
+            self.inputs = c
+        elif len(in_shape) == 1:
+            self.inputs = in_shape[0]
+        else:
+            self.fail(f"expected a vector input, got {fmt_shape(in_shape)}")
+        return (self.units,)
+
+    def param_shapes(self) -> dict[str, Shape]:
+        shapes = {"weight": (self.units, self.inputs)}
+        if self.use_bias:
+            shapes["bias"] = (1,) if self.shared_bias else (self.units,)
+        return shapes
+
+    def macs(self) -> int:
+        return self.inputs * self.units  # one product per weight
+
+    def costs(self) -> dict[str, int]:
+        return {"bias": self.units if self.use_bias else 0}
+
+    def describe(self) -> str:
+        text = f"{self.inputs} -> {self.units}"
+        if not self.use_bias:
+            text += " no bias"
+        elif self.shared_bias:
+            text += " shared bias"
+        return text
+
+
+@register
+class Flatten(Layer):
+    """H x W x C -> H*W*C, row-major over (H, W, C) like Keras; order: chw flattens per channel."""
+
+    kind = "flatten"
+    prefix = "flatten"
+    summary = "flatten a map to a vector: order hwc (default, Keras) or chw (PyTorch NCHW)"
+
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        layer.order = opts.choice("order", ("hwc", "chw"), "hwc")
+        opts.finish()
+        return layer
+
+    def compute_shape(self, in_shape: Shape) -> Shape:
+        return (prod(in_shape),)
+
+    def describe(self) -> str:
+        return f"order {self.order}" if self.order != "hwc" else ""
+
+
+@register
+class Dropout(Layer):
+    """Inverted dropout: rate = probability of dropping; survivors scaled by 1/(1-rate) in training."""
+
+    kind = "dropout"
+    prefix = "dropout"
+    summary = "dropout: rate (probability of dropping, default 0.5); identity at test time"
+
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        key = "p" if opts.has("p") and not opts.has("rate") else "rate"
+        layer.rate = opts.number(key, 0.5, minimum=0.0, maximum=1.0, open_max=True)
+        opts.finish()
+        return layer
+
+    def describe(self) -> str:
+        return f"rate {self.rate:g}"

@@ -1,0 +1,128 @@
+"""A network: its input shape and one tree of built layers, read from a YAML spec.
+
+This is the single model that counting, running, explaining and checking walk. ``load_network``
+accepts a file path or the name of a bundled network (``alexnet``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calc.errors import SpecError, Where
+from calc.layers import Layer, Sequential
+from calc.spec.build import Builder, check_top, iter_leaves, read_blocks, read_input
+from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
+
+
+@dataclass
+class Network:
+    name: str
+    input_shape: tuple[int, ...]
+    root: Sequential
+    source: str = ""
+    description: str = ""
+    reference: dict = field(default_factory=dict)
+    spec: dict = field(default_factory=dict, repr=False)
+    file: str | None = None
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.root.out_shape
+
+    def leaves(self) -> list[Layer]:
+        return list(iter_leaves(self.root))
+
+    def walk(self) -> Iterator[tuple[int, Layer]]:
+        """(depth, layer) in execution order, containers before their contents."""
+        def visit(layer: Layer, depth: int):
+            for child in layer.children():
+                yield depth, child
+                if child.is_container:
+                    yield from visit(child, depth + 1)
+        yield from visit(self.root, 0)
+
+    def layer(self, name: str) -> Layer:
+        for leaf in self.leaves():
+            if leaf.name == name:
+                return leaf
+        raise SpecError(f"no layer named '{name}' in {self.name}")
+
+
+def assign_names(root: Sequential) -> None:
+    """Default names per kind in order (conv1, conv2, pool1, ...), skipping names given by hand."""
+    taken: dict[str, Where] = {}
+    everything = []
+
+    def collect(layer: Layer):
+        for child in layer.children():
+            everything.append(child)
+            if child.name and getattr(child, "explicit_name", False):
+                if child.name in taken and not child.is_container:
+                    first = taken[child.name]
+                    raise SpecError(f"duplicate layer name '{child.name}' (first used at {first})", child.where)
+                taken.setdefault(child.name, child.where)
+            if child.is_container:
+                collect(child)
+
+    collect(root)
+    counters: Counter = Counter()
+    for layer in everything:
+        if layer.name:
+            continue
+        stem = getattr(layer, "label", None) if layer.is_container else None
+        stem = stem if stem not in (None, "sequential") else (layer.prefix or layer.kind)
+        while True:
+            counters[stem] += 1
+            candidate = f"{stem}{counters[stem]}"
+            if candidate not in taken:
+                break
+        layer.name = candidate
+        if not layer.is_container:
+            taken[candidate] = layer.where
+
+
+def build_network(spec, file_name: str | None = None, source: str = "") -> Network:
+    """Validate a parsed spec (a mapping) and build every layer's shapes."""
+    where = Where(file_name, getattr(spec, "line", None))
+    check_top(spec, where)
+    input_shape = read_input(spec, where)
+    blocks = read_blocks(spec, where)
+    if "layers" not in spec:
+        raise SpecError("missing 'layers': a list of layers", where)
+    builder = Builder(blocks, where)
+    layers_where = where.child("layers", spec.line_of("layers") if hasattr(spec, "line_of") else None)
+    root = builder.layer_list(spec["layers"], layers_where)
+    if not root.layers:
+        raise SpecError("the network has no layers", layers_where)
+    assign_names(root)
+    root.build(input_shape)
+    name = spec.get("name") or (Path(file_name).stem if file_name else "network")
+    return Network(str(name), input_shape, root, source or (file_name or ""),
+                   str(spec.get("description") or ""), dict(spec.get("reference") or {}), spec, file_name)
+
+
+def override_input(network: Network, shape: tuple[int, ...]) -> Network:
+    """The same spec built for another input shape (e.g. AlexNet at 224 instead of 227)."""
+    spec = LocMap(network.spec)
+    spec.line, spec.lines = getattr(network.spec, "line", None), dict(getattr(network.spec, "lines", {}))
+    spec["input"] = list(shape)
+    return build_network(spec, network.file, network.source)
+
+
+def load_network(spec: str | Path) -> Network:
+    """A network from a YAML file or a bundled name such as 'resnet50'."""
+    from calc import zoo
+
+    path = Path(spec)
+    if path.is_file() or path.suffix in (".yaml", ".yml") or path.is_dir():
+        return build_network(load_yaml_file(path), str(spec))
+    text, bundled_name = zoo.read_bundled(str(spec))
+    return build_network(load_yaml_text(text, f"{bundled_name}.yaml"), f"{bundled_name}.yaml",
+                         source=f"bundled:{bundled_name}")
+
+
+def network_from_text(text: str, file_name: str = "<spec>") -> Network:
+    return build_network(load_yaml_text(text, file_name), file_name)

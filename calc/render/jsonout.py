@@ -1,0 +1,94 @@
+"""JSON for scripts and autograders: plain numbers, exact integers kept exact."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from fractions import Fraction
+from numbers import Integral, Real
+
+
+def plain(value):
+    """A JSON-ready copy: Fractions as int/float, tuples as lists, arrays via tolist()."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, Real):
+        return float(value)
+    if hasattr(value, "tolist"):
+        return plain(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if is_dataclass(value):
+        return plain(asdict(value))
+    try:
+        return float(value)  # sympy numbers and the like
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def dumps(data) -> str:
+    return json.dumps(plain(data), indent=2)
+
+
+def summary_data(summary) -> dict:
+    """The `nncalc summary --json` document."""
+    def row(r):
+        return {
+            "name": r.name, "type": r.type, "path": r.path, "depth": r.depth,
+            "output_shape": list(r.output_shape), "config": r.config,
+            "params": r.params, "trainable_params": r.trainable_params,
+            "non_trainable_params": r.non_trainable_params, "buffers": r.buffers,
+            "macs": r.counted_macs, "macs_conv_dense": r.macs, "extra_ops": r.extra,
+        }
+
+    return {
+        "name": summary.name,
+        "input_shape": list(summary.input_shape),
+        "output_shape": list(summary.output_shape),
+        "total_params": summary.total_params,
+        "trainable_params": summary.trainable_params,
+        "non_trainable_params": summary.non_trainable_params,
+        "buffers": summary.buffers,
+        "total_macs": summary.total_macs,
+        "macs_conv_dense": summary.macs,
+        "flops": summary.flops,
+        "extra_ops": summary.extra,
+        "included_ops": sorted(summary.options.include),
+        "batch": summary.options.batch,
+        "memory_bytes": {"input": summary.input_bytes, "activations": summary.activation_bytes,
+                         "params": summary.param_bytes},
+        "conventions": summary.conventions,
+        "warnings": summary.warnings,
+        "layers": [row(r) for r in summary.leaf_rows],
+        "blocks": [row(r) for r in summary.rows if r.container],
+    }
+
+
+def solution_data(solution, decimals: int | None = None) -> dict:
+    """The `--json` document of a worked solution (steps, answers, conventions)."""
+    from calc.steps.step import Table
+
+    steps = []
+    for s in solution.steps:
+        if isinstance(s, Table):
+            steps.append({"table": s.title, "columns": s.columns, "rows": plain(s.rows), "section": s.section})
+        else:
+            steps.append({"label": s.label, "name": s.name, "formula": s.formula,
+                          "substituted": s.substituted, "result": plain(s.result),
+                          "note": s.note, "section": s.section})
+    answers = plain(solution.answers)
+    data = {"title": solution.title, "summary": solution.summary, "conventions": solution.conventions,
+            "steps": steps, "answers": answers, "findings": solution.findings}
+    for key, value in (answers.items() if isinstance(answers, dict) else ()):
+        data.setdefault(key, value)  # top-level answers, e.g. {"output": 55}
+    exact = {k: f"{v.numerator}/{v.denominator}" for k, v in solution.answers.items()
+             if isinstance(v, Fraction) and v.denominator != 1}
+    if exact:
+        data["exact"] = exact
+    return data

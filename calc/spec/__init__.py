@@ -1,0 +1,1 @@
+"""Reading network specs: located YAML, typed options, blocks and the builder."""

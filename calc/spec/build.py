@@ -1,0 +1,239 @@
+"""Turn a parsed YAML spec into a built Network: layers, blocks, branches, names and shapes.
+
+Entry forms in a layer list:
+  relu                                   a layer without options
+  conv: {filters: 16, kernel: 3}         a layer with options (name: and trainable: allowed)
+  concat: [[...branch...], [...]]        parallel branches, concatenated (or {branches: [...]})
+  residual: {body: [...], shortcut: [...]}   body + shortcut (identity when omitted)
+  repeat: {times: 3, layers: [...]}      the same layers several times
+  sequential: [...]                      a named group
+  myblock: {param: value}                a block from the spec's `blocks:` section
+"""
+
+from __future__ import annotations
+
+from calc.errors import SpecError, Where, did_you_mean
+from calc.layers import REGISTRY, Layer, lookup
+from calc.layers.containers import Concat, Residual, Sequential
+from calc.spec.options import Options, is_int
+from calc.spec.params import substitute
+from calc.spec.yamlio import LocList, LocMap
+
+STRUCTURES = ("concat", "residual", "repeat", "sequential")
+TOP_KEYS = ("name", "description", "input", "layers", "blocks", "reference", "notes", "source")
+MAX_BLOCK_DEPTH = 32
+
+
+def _line(container, key):
+    if isinstance(container, (LocMap, LocList)):
+        return container.line_of(key)
+    return None
+
+
+class Builder:
+    """Builds layer objects from entries; knows the spec's blocks."""
+
+    def __init__(self, blocks: dict, where: Where):
+        self.blocks = blocks
+        self.where = where
+        self.stack: list[str] = []
+
+    # -- lists and entries ----------------------------------------------------------------
+    def layer_list(self, items, where: Where, label: str = "sequential") -> Sequential:
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise SpecError(f"expected a list of layers, got {type(items).__name__} {items!r}", where)
+        layers: list[Layer] = []
+        for i, item in enumerate(items):
+            layers.extend(self.entry(item, where.child(i, _line(items, i))))
+        return Sequential(layers, where, label)
+
+    def entry(self, item, where: Where) -> list[Layer]:
+        if isinstance(item, str):
+            return self.make(item, None, where, {})
+        if not isinstance(item, dict) or not item:
+            raise SpecError("expected a layer name or {layer: {options}}, "
+                            f"got {item!r}", where)
+        extras = {k: item[k] for k in ("name", "trainable") if k in item}
+        keys = [k for k in item if k not in extras]
+        if len(keys) != 1:
+            raise SpecError("each list entry must be one layer (plus optional name:), "
+                            f"found keys {', '.join(map(str, keys)) or 'none'}", where)
+        kind = keys[0]
+        return self.make(kind, item[kind], where.child(str(kind), _line(item, kind)), extras, item)
+
+    def make(self, kind, value, where: Where, extras: dict, parent=None) -> list[Layer]:
+        if kind in STRUCTURES:
+            layer = getattr(self, f"_{kind}")(value, where)
+        elif isinstance(kind, str) and kind in self.blocks:
+            layer = self._block(kind, value, where)
+        else:
+            cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks))
+            opts = Options(value, where, cls.kind)
+            for key in ("name", "trainable"):  # also accepted inside the options
+                if key in opts.values:
+                    extras.setdefault(key, opts.values[key])
+                    opts._used.add(key)
+            layer = cls.from_options(opts)
+        self._apply_extras(layer, extras, where, parent)
+        out = [layer]
+        if getattr(layer, "activation", None) is not None:
+            out.extend(self.entry(layer.activation, where.child("activation")))
+        return out
+
+    def _apply_extras(self, layer: Layer, extras: dict, where: Where, parent) -> None:
+        if "name" in extras:
+            name = extras["name"]
+            if not isinstance(name, str) or not name.strip():
+                raise SpecError(f"expected a non-empty name, got {name!r}", where.child("name", _line(parent, "name")))
+            layer.name = name.strip()
+            layer.explicit_name = True
+        if "trainable" in extras:
+            if not isinstance(extras["trainable"], bool):
+                raise SpecError("expected true or false", where.child("trainable"))
+            for leaf in iter_leaves(layer):
+                leaf.trainable = extras["trainable"]
+
+    # -- structures -----------------------------------------------------------------------
+    def _concat(self, value, where: Where) -> Concat:
+        branches = value
+        if isinstance(value, dict):
+            opts = Options(value, where, "concat")
+            branches = opts.raw("branches")
+            where_b = opts.at("branches")
+            opts.finish()
+        else:
+            where_b = where
+        if not isinstance(branches, list) or len(branches) < 2:
+            raise SpecError("concat needs a list of at least two branches, each a list of layers "
+                            "(an empty list [] passes the input through)", where_b)
+        seqs = []
+        for i, branch in enumerate(branches):
+            seq = self.layer_list(branch, where_b.child(i, _line(branches, i)), label="branch")
+            seq.name = f"branch{i + 1}"
+            seqs.append(seq)
+        return Concat(seqs, where, label="branches")
+
+    def _residual(self, value, where: Where) -> Residual:
+        opts = Options(value, where, "residual")
+        body = self.layer_list(opts.raw("body"), opts.at("body"), label="body")
+        shortcut = self.layer_list(opts.raw("shortcut", []), opts.at("shortcut"), label="shortcut")
+        opts.finish()
+        if not body.layers:
+            raise SpecError("residual body is empty", opts.at("body"))
+        body.name, shortcut.name = "body", "shortcut"
+        return Residual(body, shortcut, where, label="residual")
+
+    def _repeat(self, value, where: Where) -> Sequential:
+        opts = Options(value, where, "repeat")
+        times = opts.int("times", minimum=0)
+        items = opts.raw("layers")
+        opts.finish()
+        layers: list[Layer] = []
+        for _ in range(times):
+            layers.extend(self.layer_list(items, opts.at("layers")).layers)
+        return Sequential(layers, where, label="repeat")
+
+    def _sequential(self, value, where: Where) -> Sequential:
+        if isinstance(value, dict):
+            opts = Options(value, where, "sequential")
+            items = opts.raw("layers")
+            opts.finish()
+            return self.layer_list(items, opts.at("layers"), label="sequential")
+        return self.layer_list(value, where, label="sequential")
+
+    def _block(self, name: str, value, where: Where) -> Sequential:
+        block = self.blocks[name]
+        if name in self.stack:
+            raise SpecError(f"block '{name}' uses itself ({' -> '.join(self.stack + [name])})", where)
+        if len(self.stack) >= MAX_BLOCK_DEPTH:
+            raise SpecError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", where)
+        args = dict(block["defaults"])
+        given = value if value is not None else {}
+        if not isinstance(given, dict):
+            raise SpecError(f"block '{name}' takes parameters as a mapping, got {given!r}", where)
+        for key, arg in given.items():
+            if key not in block["defaults"]:
+                valid = ", ".join(block["defaults"]) or "none"
+                raise SpecError(f"block '{name}' has no parameter '{key}'"
+                                f"{did_you_mean(key, block['defaults'])}; parameters: {valid}",
+                                where.child(str(key), _line(given, key)))
+            args[key] = arg
+        missing = [k for k, v in args.items() if v is None]
+        if missing:
+            raise SpecError(f"block '{name}' needs parameter(s) {', '.join(missing)}", where)
+        self.stack.append(name)
+        call = f"in block '{name}' used at {where.path}" + (f", line {where.line}" if where.line else "")
+        inside = block["where"].called_from(call)
+        try:
+            items = substitute(block["layers"], args, inside)
+            seq = self.layer_list(items, inside, label=name)
+        finally:
+            self.stack.pop()
+        return seq
+
+
+def iter_leaves(layer: Layer):
+    if layer.is_container:
+        for child in layer.children():
+            yield from iter_leaves(child)
+    else:
+        yield layer
+
+
+def read_blocks(spec: dict, where: Where) -> dict:
+    raw = spec.get("blocks") or {}
+    bwhere = where.child("blocks", _line(spec, "blocks"))
+    if not isinstance(raw, dict):
+        raise SpecError("expected a mapping of block names to {params, layers}", bwhere)
+    blocks = {}
+    for name, body in raw.items():
+        at = bwhere.child(str(name), _line(raw, name))
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SpecError(f"block name {name!r} must be an identifier", at)
+        if name in REGISTRY or name in STRUCTURES:
+            raise SpecError(f"block name '{name}' is already a layer name; choose another", at)
+        if isinstance(body, list):
+            body = {"layers": body}
+        opts = Options(body, at, f"block '{name}'")
+        params = opts.raw("params", {})
+        layers = opts.raw("layers")
+        pat = opts.at("params")
+        opts.finish()
+        if isinstance(params, list):
+            defaults = {}
+            for p in params:
+                if not isinstance(p, str):
+                    raise SpecError(f"parameter names must be strings, got {p!r}", pat)
+                defaults[p] = None
+        elif isinstance(params, dict):
+            defaults = dict(params)
+        else:
+            raise SpecError("params must be a list of names or a mapping of name: default", pat)
+        blocks[name] = {"defaults": defaults, "layers": layers, "where": opts.at("layers")}
+    return blocks
+
+
+def read_input(spec: dict, where: Where) -> tuple[int, ...]:
+    at = where.child("input", _line(spec, "input"))
+    if "input" not in spec:
+        raise SpecError("missing 'input': give [height, width, channels] or [features]", where)
+    shape = spec["input"]
+    if is_int(shape):
+        shape = [shape]
+    if not isinstance(shape, list) or len(shape) not in (1, 3):
+        raise SpecError(f"expected [height, width, channels] or [features], got {shape!r}", at)
+    for i, n in enumerate(shape):
+        if not is_int(n) or n < 1:
+            raise SpecError(f"expected a positive integer, got {n!r}", at.child(i))
+    return tuple(shape)
+
+
+def check_top(spec, where: Where, allowed=TOP_KEYS) -> None:
+    if not isinstance(spec, dict):
+        raise SpecError("a spec must be a mapping with 'input' and 'layers'", where)
+    for key in spec:
+        if key not in allowed:
+            raise SpecError(f"unknown top-level key '{key}'{did_you_mean(key, allowed)}; "
+                            f"valid keys: {', '.join(allowed)}", where.child(str(key), _line(spec, key)))

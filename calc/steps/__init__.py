@@ -1,0 +1,1 @@
+"""Worked-solution builders: each returns a Solution of Step records (never prints)."""

@@ -1,0 +1,1 @@
+"""Bundled exercises (the repository's problems/ folder, installed as calc.problems)."""
