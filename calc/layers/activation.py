@@ -1,4 +1,9 @@
-"""Element-wise activations as layers. Counting: no MACs, one op per element under 'act'."""
+"""Element-wise activations: one class each with its function and derivative, written once.
+
+``function(z, be)`` and ``derivative(z, a, be)`` take a calc.backend.Backend, so the engine
+(float arrays), the GPU and the exact worked solutions (Fraction arrays) all use these same
+formulas. Counting: no MACs, one op per element under 'act'.
+"""
 
 from __future__ import annotations
 
@@ -11,41 +16,73 @@ from calc.spec.options import Options
 class Activation(Layer):
     """An element-wise function; subclasses add their constants as options."""
 
-    prefix = ""  # named after the kind: relu1, sigmoid2, ...
+    formula = ""  # plain text, e.g. "max(0, z)"
+    derivative_formula = ""
 
     def costs(self) -> dict[str, int]:
         return {"act": prod(self.out_shape)}
 
+    def function(self, z, be):
+        raise NotImplementedError
 
-def _simple(kind: str, doc: str, aliases: tuple[str, ...] = ()) -> type[Activation]:
-    cls = type(kind.title().replace("_", ""), (Activation,), {
-        "kind": kind, "prefix": kind, "aliases": aliases, "summary": doc, "__doc__": doc})
-    return register(cls)
+    def derivative(self, z, a, be):
+        """da/dz element-wise, given the input z and the output a = function(z)."""
+        raise NotImplementedError
+
+    def forward(self, x, ctx):
+        self.z = x
+        self.a = self.function(x, ctx.backend)
+        return self.a
+
+    def backward(self, dy, ctx):
+        return dy * self.derivative(self.z, self.a, ctx.backend)
 
 
-ReLU = _simple("relu", "max(0, z); derivative at 0 taken as 0 (PyTorch)")
-Sigmoid = _simple("sigmoid", "1 / (1 + e^-z); derivative a(1 - a)", ("logistic",))
-Tanh = _simple("tanh", "hyperbolic tangent; derivative 1 - a^2")
-Step = _simple("step", "Heaviside step for perceptrons: 1 if z > 0 else 0", ("heaviside", "threshold"))
-Identity = _simple("linear", "identity (no activation)", ("identity", "none"))
+def _options(*names_defaults):
+    """from_options reading float constants, e.g. ('alpha', 1.0)."""
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        for name, default in names_defaults:
+            keys = (name,) + tuple(k for k in getattr(cls, "option_aliases", {}).get(name, ()))
+            key = next((k for k in keys if opts.has(k)), name)
+            setattr(layer, name, opts.number(key, default))
+            opts._used.update(keys)
+        opts.finish()
+        return layer
+    return from_options
+
+
+@register
+class ReLU(Activation):
+    kind, prefix = "relu", "relu"
+    summary = "max(0, z); derivative at 0 taken as 0 (PyTorch)"
+    formula, derivative_formula = "max(0, z)", "1 if z > 0 else 0 (0 at z = 0, as PyTorch)"
+
+    def function(self, z, be):
+        return be.xp.where(z > 0, z, 0 * z)
+
+    def derivative(self, z, a, be):
+        return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
 
 
 @register
 class LeakyReLU(Activation):
     """z if z > 0 else slope*z; slope 0.01 as PyTorch (Keras' LeakyReLU uses 0.3)."""
 
-    kind = "leaky_relu"
-    prefix = "leaky_relu"
+    kind, prefix = "leaky_relu", "leaky_relu"
     aliases = ("leakyrelu", "lrelu")
     summary = "z if z > 0 else slope*z: slope (0.01, PyTorch; Keras uses 0.3)"
+    formula, derivative_formula = "z if z > 0 else slope*z", "1 if z > 0 else slope"
+    option_aliases = {"slope": ("alpha", "negative_slope")}
+    from_options = _options(("slope", 0.01))
+    slope = 0.01
 
-    @classmethod
-    def from_options(cls, opts: Options):
-        layer = cls(opts.where)
-        key = "alpha" if opts.has("alpha") and not opts.has("slope") else "slope"
-        layer.slope = opts.number(key, 0.01)
-        opts.finish()
-        return layer
+    def function(self, z, be):
+        return be.xp.where(z > 0, z, be.scalar(self.slope) * z)
+
+    def derivative(self, z, a, be):
+        return be.xp.where(z > 0, 1 + 0 * z, be.scalar(self.slope) + 0 * z)
 
     def describe(self) -> str:
         return f"slope {self.slope:g}"
@@ -53,16 +90,19 @@ class LeakyReLU(Activation):
 
 @register
 class ELU(Activation):
-    kind = "elu"
-    prefix = "elu"
+    kind, prefix = "elu", "elu"
     summary = "z if z > 0 else alpha(e^z - 1): alpha (1.0)"
+    formula, derivative_formula = "z if z > 0 else alpha(e^z - 1)", "1 if z > 0 else a + alpha"
+    from_options = _options(("alpha", 1.0))
+    alpha = 1.0
 
-    @classmethod
-    def from_options(cls, opts: Options):
-        layer = cls(opts.where)
-        layer.alpha = opts.number("alpha", 1.0)
-        opts.finish()
-        return layer
+    def function(self, z, be):
+        xp = be.xp
+        neg = be.scalar(self.alpha) * (xp.exp(xp.minimum(z, 0 * z)) - 1)  # min(): no overflow for large z
+        return xp.where(z > 0, z, neg)
+
+    def derivative(self, z, a, be):
+        return be.xp.where(z > 0, 1 + 0 * z, a + be.scalar(self.alpha))
 
     def describe(self) -> str:
         return f"alpha {self.alpha:g}"
@@ -72,11 +112,79 @@ class ELU(Activation):
 class SELU(Activation):
     """lambda * (z if z > 0 else alpha(e^z - 1)) with the fixed self-normalising constants."""
 
-    kind = "selu"
-    prefix = "selu"
+    kind, prefix = "selu", "selu"
     summary = "scaled ELU, alpha 1.6732632423543772, lambda 1.0507009873554805"
-    alpha = 1.6732632423543772
-    scale = 1.0507009873554805
+    formula = "lambda * (z if z > 0 else alpha(e^z - 1))"
+    derivative_formula = "lambda if z > 0 else lambda * alpha * e^z"
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+
+    def function(self, z, be):
+        xp = be.xp
+        lam, alpha = be.scalar(self.scale), be.scalar(self.alpha)
+        return lam * xp.where(z > 0, z, alpha * (xp.exp(xp.minimum(z, 0 * z)) - 1))
+
+    def derivative(self, z, a, be):
+        xp = be.xp
+        lam, alpha = be.scalar(self.scale), be.scalar(self.alpha)
+        return lam * xp.where(z > 0, 1 + 0 * z, alpha * xp.exp(xp.minimum(z, 0 * z)))
+
+
+@register
+class Sigmoid(Activation):
+    kind, prefix = "sigmoid", "sigmoid"
+    aliases = ("logistic",)
+    summary = "1 / (1 + e^-z); derivative a(1 - a)"
+    formula, derivative_formula = "1 / (1 + e^(-z))", "a (1 - a)"
+
+    def function(self, z, be):
+        xp = be.xp
+        e = xp.exp(-abs(z))  # e^-|z| <= 1: stable for z = +-1000
+        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def derivative(self, z, a, be):
+        return a * (1 - a)
+
+
+@register
+class Tanh(Activation):
+    kind, prefix = "tanh", "tanh"
+    summary = "hyperbolic tangent; derivative 1 - a^2"
+    formula, derivative_formula = "tanh(z)", "1 - a^2"
+
+    def function(self, z, be):
+        return be.xp.tanh(z)
+
+    def derivative(self, z, a, be):
+        return 1 - a * a
+
+
+@register
+class Step(Activation):
+    kind, prefix = "step", "step"
+    aliases = ("heaviside", "threshold")
+    summary = "Heaviside step for perceptrons: 1 if z > 0 else 0 (gradient 0)"
+    formula, derivative_formula = "1 if z > 0 else 0", "0 (not differentiable at 0; no gradient flows)"
+
+    def function(self, z, be):
+        return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
+
+    def derivative(self, z, a, be):
+        return 0 * z
+
+
+@register
+class Identity(Activation):
+    kind, prefix = "linear", "linear"
+    aliases = ("identity", "none")
+    summary = "identity (no activation)"
+    formula, derivative_formula = "z", "1"
+
+    def function(self, z, be):
+        return z
+
+    def derivative(self, z, a, be):
+        return 1 + 0 * z
 
 
 @register
@@ -84,15 +192,15 @@ class PReLU(Activation):
     """Leaky ReLU with a learned slope: one shared (PyTorch default, init 0.25), one per channel,
     or one per element (Keras' default PReLU)."""
 
-    kind = "prelu"
-    prefix = "prelu"
+    kind, prefix = "prelu", "prelu"
     summary = "learned leaky slope: per single (PyTorch default) | channel | element (Keras), init 0.25"
+    formula, derivative_formula = "z if z > 0 else alpha*z", "1 if z > 0 else alpha; dL/dalpha = sum dy*z over z <= 0"
 
     @classmethod
     def from_options(cls, opts: Options):
         layer = cls(opts.where)
         layer.per = opts.choice("per", ("single", "channel", "element"), "single")
-        layer.init = opts.number("init", 0.25)
+        layer.init_value = opts.number("init", 0.25)
         layer.trainable = opts.flag("trainable", True)
         opts.finish()
         return layer
@@ -104,14 +212,55 @@ class PReLU(Activation):
             return {"weight": (self.in_shape[-1],)}
         return {"weight": tuple(self.in_shape)}
 
+    def default_param(self, name, shape):
+        import numpy as np
+
+        return np.full(shape, self.init_value)
+
+    def function(self, z, be):
+        return be.xp.where(z > 0, z, self.params["weight"] * z)
+
+    def derivative(self, z, a, be):
+        return be.xp.where(z > 0, 1 + 0 * z, self.params["weight"] + 0 * z)
+
+    def backward(self, dy, ctx):
+        xp = ctx.xp
+        contrib = xp.where(self.z > 0, 0 * self.z, self.z) * dy  # dL/dalpha per element
+        if self.per == "single":
+            self.grads["weight"] = contrib.sum().reshape(1)
+        elif self.per == "channel":
+            self.grads["weight"] = contrib.reshape(-1, contrib.shape[-1]).sum(axis=0)
+        else:
+            self.grads["weight"] = contrib.sum(axis=0)
+        return super().backward(dy, ctx)
+
     def describe(self) -> str:
         return f"per {self.per}"
 
 
 @register
 class Softmax(Activation):
-    """e^z_i / sum_j e^z_j over the last axis (classes, or channels of a map)."""
+    """e^z_i / sum_j e^z_j over the last axis (classes, or channels of a map), computed stably."""
 
-    kind = "softmax"
-    prefix = "softmax"
+    kind, prefix = "softmax", "softmax"
     summary = "softmax over the last axis (computed stably: z - max z)"
+    formula = "e^(z_i - max z) / sum_j e^(z_j - max z)"
+    derivative_formula = "J_ij = p_i (delta_ij - p_j)"
+
+    def function(self, z, be):
+        xp = be.xp
+        shifted = z - xp.max(z, axis=-1, keepdims=True)
+        e = xp.exp(shifted)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    @staticmethod
+    def jacobian(p, be):
+        """dp_i/dz_j = p_i (delta_ij - p_j) for one vector p."""
+        xp = be.xp
+        n = p.shape[-1]
+        eye = xp.asarray([[1 if i == j else 0 for j in range(n)] for i in range(n)]) if be.exact else xp.eye(n, dtype=p.dtype)
+        return p[:, None] * eye - p[:, None] * p[None, :]
+
+    def backward(self, dy, ctx):
+        a = self.a
+        return a * (dy - (dy * a).sum(axis=-1, keepdims=True))  # J^T dy without forming J

@@ -92,6 +92,37 @@ class Layer:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
         return ""
 
+    def fans(self) -> tuple[int, int]:
+        """(fan_in, fan_out) of the weight, as PyTorch computes them for initialisers."""
+        return (0, 0)
+
+    # -- running (calc.engine) ------------------------------------------------------------
+    # Arrays are batch-first: (N, H, W, C) for maps, (N, F) for vectors; parameters use the
+    # PyTorch layouts of param_shapes(). ctx is a calc.engine.context.Ctx (backend, training).
+    params: dict
+    grads: dict
+    buffers: dict
+
+    def init_params(self, ctx) -> None:
+        """Create ``params`` (and ``buffers``) from explicit spec values or ctx's initialiser."""
+        self.params, self.grads, self.buffers = {}, {}, {}
+        given = self.explicit_values(ctx)
+        for name, shape in self.param_shapes().items():
+            self.params[name] = given[name] if name in given else ctx.init_param(self, name, shape)
+        for name, shape in self.buffer_shapes().items():
+            self.buffers[name] = given[name] if name in given else ctx.init_buffer(self, name, shape)
+
+    def explicit_values(self, ctx) -> dict:
+        """Parameter values written in the spec (``weights:``, ``bias:``), checked and converted."""
+        return {}
+
+    def forward(self, x, ctx):
+        raise NotImplementedError(f"{self.kind} cannot run yet")
+
+    def backward(self, dy, ctx):
+        """Given dL/d(output), store dL/d(param) in ``grads`` and return dL/d(input)."""
+        raise NotImplementedError(f"{self.kind} has no backward yet")
+
     # -- structure ------------------------------------------------------------------------
     def children(self) -> list[Layer]:
         return []

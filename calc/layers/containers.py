@@ -37,6 +37,18 @@ class Sequential(Layer):
     def children(self) -> list[Layer]:
         return list(self.layers)
 
+    def forward(self, x, ctx):
+        for layer in self.layers:
+            x = layer.forward(x, ctx)
+            if ctx.record is not None and not layer.is_container:
+                ctx.record[layer.name] = x
+        return x
+
+    def backward(self, dy, ctx):
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy, ctx)
+        return dy
+
     @property
     def is_container(self) -> bool:
         return True
@@ -51,6 +63,12 @@ class Add(Layer):
     def costs(self) -> dict[str, int]:
         return {"add": prod(self.out_shape)}
 
+    def forward(self, inputs, ctx):
+        return inputs[0] + inputs[1]
+
+    def backward(self, dy, ctx):
+        return [dy, dy]  # an add gate passes the gradient to both inputs
+
 
 class ConcatMerge(Layer):
     """Concatenation of branch outputs along channels (features for vectors)."""
@@ -61,6 +79,17 @@ class ConcatMerge(Layer):
     def __init__(self, where=None):
         super().__init__(where)
         self.branch_shapes: list[Shape] = []
+
+    def forward(self, inputs, ctx):
+        return ctx.xp.concatenate(inputs, axis=-1)
+
+    def backward(self, dy, ctx):
+        """Split the gradient back into each branch's channels."""
+        out, start = [], 0
+        for shape in self.branch_shapes:
+            out.append(dy[..., start:start + shape[-1]])
+            start += shape[-1]
+        return out
 
 
 class Concat(Layer):
@@ -93,6 +122,20 @@ class Concat(Layer):
 
     def children(self) -> list[Layer]:
         return [*self.branches, self.merge]
+
+    def forward(self, x, ctx):
+        y = self.merge.forward([branch.forward(x, ctx) for branch in self.branches], ctx)
+        if ctx.record is not None:
+            ctx.record[self.merge.name] = y
+        return y
+
+    def backward(self, dy, ctx):
+        grads = self.merge.backward(dy, ctx)
+        dx = None
+        for branch, g in zip(self.branches, grads):
+            gx = branch.backward(g, ctx)
+            dx = gx if dx is None else dx + gx  # the input fans out: gradients add
+        return dx
 
     @property
     def is_container(self) -> bool:
@@ -132,6 +175,16 @@ class Residual(Layer):
 
     def children(self) -> list[Layer]:
         return [self.body, self.shortcut, self.add]
+
+    def forward(self, x, ctx):
+        y = self.add.forward([self.body.forward(x, ctx), self.shortcut.forward(x, ctx)], ctx)
+        if ctx.record is not None:
+            ctx.record[self.add.name] = y
+        return y
+
+    def backward(self, dy, ctx):
+        d_body, d_short = self.add.backward(dy, ctx)
+        return self.body.backward(d_body, ctx) + self.shortcut.backward(d_short, ctx)
 
     @property
     def is_container(self) -> bool:

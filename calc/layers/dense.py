@@ -62,6 +62,49 @@ class Dense(Layer):
     def costs(self) -> dict[str, int]:
         return {"bias": self.units if self.use_bias else 0}
 
+    def fans(self) -> tuple[int, int]:
+        return self.inputs, self.units
+
+    def explicit_values(self, ctx) -> dict:
+        from calc.spec.values import to_array
+
+        out = {}
+        if "weights" in self.values:
+            raw, where = self.values["weights"]
+            if self.weight_layout == "in_out":  # Keras kernel: one row per input
+                w = to_array(raw, where, ctx.backend, (self.inputs, self.units), "weights",
+                             f"weight_layout in_out: {self.inputs} rows (inputs) of {self.units} (neurons)")
+                out["weight"] = w.T.copy()
+            else:
+                out["weight"] = to_array(raw, where, ctx.backend, (self.units, self.inputs), "weights",
+                                         f"one row per neuron: {self.units} rows of {self.inputs} inputs")
+        if "bias" in self.values:
+            raw, where = self.values["bias"]
+            shape = self.param_shapes()["bias"]
+            if not isinstance(raw, list):
+                raw = [raw] * shape[0]  # one number: the start value of every bias
+            out["bias"] = to_array(raw, where, ctx.backend, shape, "bias",
+                                   "one shared bias" if self.shared_bias else f"one per neuron: {self.units}")
+        return out
+
+    def forward(self, x, ctx):
+        """z = x W^T + b; x (N, in), W (out, in)."""
+        self.x_shape = x.shape
+        x2 = x.reshape(x.shape[0], -1)
+        self.x = x2
+        y = x2 @ self.params["weight"].T
+        if self.use_bias:
+            y = y + self.params["bias"]  # shared bias: shape (1,) broadcasts over the neurons
+        return y
+
+    def backward(self, dy, ctx):
+        """dW = dy^T x, db = sum over the batch (and over neurons if shared), dx = dy W."""
+        self.grads["weight"] = dy.T @ self.x
+        if self.use_bias:
+            db = dy.sum(axis=0)
+            self.grads["bias"] = db.sum(keepdims=True) if self.shared_bias else db
+        return (dy @ self.params["weight"]).reshape(self.x_shape)
+
     def describe(self) -> str:
         text = f"{self.inputs} -> {self.units}"
         if not self.use_bias:
@@ -88,6 +131,18 @@ class Flatten(Layer):
 
     def compute_shape(self, in_shape: Shape) -> Shape:
         return (prod(in_shape),)
+
+    def forward(self, x, ctx):
+        self.x_shape = x.shape
+        if self.order == "chw" and x.ndim == 4:  # channel by channel, as PyTorch's NCHW flatten
+            x = x.transpose(0, 3, 1, 2)
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, ctx):
+        if self.order == "chw" and len(self.x_shape) == 4:
+            n, h, w, c = self.x_shape
+            return dy.reshape(n, c, h, w).transpose(0, 2, 3, 1)
+        return dy.reshape(self.x_shape)
 
     def describe(self) -> str:
         return f"order {self.order}" if self.order != "hwc" else ""

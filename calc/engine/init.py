@@ -1,0 +1,65 @@
+"""Weight initialisers: one place for the formulas (conventions.md, "Initialisation").
+
+fan_in / fan_out come from the layer (dense: in, out; conv: Cin/g*kh*kw, Cout*kh*kw ... as
+PyTorch computes them). ``torch_default`` is what a fresh PyTorch layer does:
+kaiming_uniform(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for weights and biases.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from calc.errors import InputError
+
+
+@dataclass(frozen=True)
+class InitRule:
+    name: str
+    dist: str  # normal | uniform
+    formula: str  # std or limit, as text
+    scale: object  # (fan_in, fan_out) -> std (normal) or limit (uniform)
+
+
+RULES = {
+    "glorot_uniform": InitRule("glorot_uniform", "uniform", "limit = sqrt(6 / (fan_in + fan_out))",
+                               lambda fi, fo: math.sqrt(6 / (fi + fo))),
+    "glorot_normal": InitRule("glorot_normal", "normal", "std = sqrt(2 / (fan_in + fan_out))",
+                              lambda fi, fo: math.sqrt(2 / (fi + fo))),
+    "he_uniform": InitRule("he_uniform", "uniform", "limit = sqrt(6 / fan_in)", lambda fi, fo: math.sqrt(6 / fi)),
+    "he_normal": InitRule("he_normal", "normal", "std = sqrt(2 / fan_in)", lambda fi, fo: math.sqrt(2 / fi)),
+    "lecun_uniform": InitRule("lecun_uniform", "uniform", "limit = sqrt(3 / fan_in)", lambda fi, fo: math.sqrt(3 / fi)),
+    "lecun_normal": InitRule("lecun_normal", "normal", "std = sqrt(1 / fan_in)", lambda fi, fo: math.sqrt(1 / fi)),
+    "torch_default": InitRule("torch_default", "uniform", "limit = 1 / sqrt(fan_in)", lambda fi, fo: 1 / math.sqrt(fi)),
+}
+ALIASES = {
+    "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
+    "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
+    "default": "torch_default", "pytorch": "torch_default",
+}
+CONSTANTS = ("zeros", "ones")
+
+
+def rule(name: str) -> InitRule:
+    key = ALIASES.get(name.replace("-", "_").lower(), name.replace("-", "_").lower())
+    if key not in RULES:
+        from calc.errors import did_you_mean
+
+        valid = sorted(list(RULES) + list(ALIASES) + list(CONSTANTS))
+        raise InputError(f"unknown initialiser '{name}'{did_you_mean(name, valid)}; valid: {', '.join(valid)}")
+    return RULES[key]
+
+
+def draw(name: str, shape: tuple, fan_in: int, fan_out: int, rng):
+    """A float64 NumPy array drawn from ``rng`` (numpy.random.Generator)."""
+    import numpy as np
+
+    if name in CONSTANTS:
+        return np.zeros(shape) if name == "zeros" else np.ones(shape)
+    r = rule(name)
+    if fan_in <= 0:
+        raise InputError(f"initialiser {name}: fan_in must be positive")
+    scale = r.scale(fan_in, max(fan_out, 1))
+    if r.dist == "uniform":
+        return rng.uniform(-scale, scale, size=shape)
+    return rng.normal(0.0, scale, size=shape)

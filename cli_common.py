@@ -1,0 +1,85 @@
+"""Shared pieces of the command modules: option types, value parsing, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from calc.errors import InputError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
+MarkdownOpt = Annotated[str | None, typer.Option(
+    "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
+DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).", min=0, max=30)]
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+
+
+def parse_ints(text: str, option: str, count: int | None = None, minimum: int = 1) -> tuple[int, ...]:
+    """'227' -> (227,), '227x227' / '227,227' / '[227, 227]' -> (227, 227)."""
+    cleaned = str(text).strip().strip("[]()").replace("x", ",").replace("X", ",").replace("*", ",")
+    try:
+        values = tuple(int(part) for part in cleaned.split(",") if part.strip() != "")
+    except ValueError:
+        raise InputError(f"{option}: expected integers such as 5 or 5x5, got '{text}'") from None
+    if not values or (count is not None and len(values) not in (1, count)):
+        raise InputError(f"{option}: expected one integer or {count} separated by 'x', got '{text}'")
+    for v in values:
+        if v < minimum:
+            raise InputError(f"{option}: expected integers >= {minimum}, got {v}")
+    return values
+
+
+def per_axis(values: tuple[int, ...], n: int) -> tuple[int, ...]:
+    return values * n if len(values) == 1 else values
+
+
+def console():
+    from calc.render.terminal import make_console
+
+    return make_console()
+
+
+def emit_solution(solution, as_json: bool, markdown: str | None, decimals: int = 4) -> None:
+    """Print a worked solution as JSON, Markdown (file or '-') or rich text."""
+    if as_json:
+        from calc.render.jsonout import dumps, solution_data
+
+        print(dumps(solution_data(solution)))
+        return
+    if markdown:
+        from calc.render.markdown import solution_markdown
+
+        write_text(markdown, solution_markdown(solution, decimals))
+        if markdown == "-":
+            return
+    from calc.render.terminal import solution_renderable
+
+    console().print(solution_renderable(solution, decimals))
+
+
+def write_text(target: str, text: str) -> None:
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"--markdown: cannot write '{target}': {exc.strerror}") from None
+    print(f"wrote {target}", file=sys.stderr)
+
+
+def padding_arg(text: str, n: int, option: str = "--padding"):
+    """'same' | 'valid' | p | ph x pw -> (mode, ((before, after) per axis))."""
+    lowered = str(text).strip().lower()
+    if lowered in ("same", "valid"):
+        return lowered, None
+    values = per_axis(parse_ints(text, option, count=n, minimum=0), n)
+    return None, tuple((v, v) for v in values)
+
+

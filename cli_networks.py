@@ -1,0 +1,108 @@
+"""`nncalc summary`, `nncalc zoo`, `nncalc layers`: counting networks."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cli_common import JsonOpt, MarkdownOpt, console, parse_ints, write_text
+
+app = typer.Typer()
+
+
+class CostKind(str, Enum):
+    bias = "bias"
+    bn = "bn"
+    act = "act"
+    pool = "pool"
+    add = "add"
+    all = "all"
+
+
+@app.command()
+def summary(
+    spec: Annotated[str, typer.Argument(help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
+    include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, or all.")] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Batch size for MACs and activation memory.", min=1)] = 1,
+    input_shape: Annotated[str | None, typer.Option("--input", help="Override the spec's input shape, e.g. 224x224x3.")] = None,
+    config: Annotated[bool | None, typer.Option("--config/--no-config", help="Show the layer config column (default: when the terminal is wide enough).")] = None,
+) -> None:
+    """Per-layer output shapes, parameters and MACs of a network, with totals."""
+    from calc.network import load_network, override_input
+    from calc.stats import CountOptions, summarize
+
+    kinds = {k.value for k in include or []}
+    kinds = {"bias", "bn", "act", "pool", "add"} if "all" in kinds else kinds
+    network = load_network(spec)
+    if input_shape:
+        network = override_input(network, parse_ints(input_shape, "--input", 3))
+    result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
+    if as_json:
+        from calc.render.jsonout import dumps, summary_data
+
+        print(dumps(summary_data(result)))
+    elif markdown:
+        from calc.render.markdown import summary_markdown
+
+        write_text(markdown, summary_markdown(result))
+    if not as_json and markdown != "-":
+        from calc.render.terminal import summary_renderable
+
+        out = console()
+        out.print(summary_renderable(result, show_config=config, width=out.width))
+
+
+@app.command()
+def zoo(as_json: JsonOpt = False) -> None:
+    """List the bundled networks with their totals and whether they match published figures."""
+    from calc.render.numbers import grouped, human
+    from calc.stats import zoo_table
+
+    rows = zoo_table()
+    if as_json:
+        from calc.render.jsonout import dumps
+
+        print(dumps(rows))
+        return
+    from rich.table import Table
+
+    out = console()
+    wide = out.width >= 130
+    table = Table(title="Bundled networks: nncalc summary NAME", pad_edge=False)
+    for col in ("name", "input", "params", "MACs", "", "published"):
+        table.add_column(col, justify="left" if col in ("name", "published") else "right", no_wrap=True)
+    if wide:
+        table.add_column("description")
+    for r in rows:
+        cells = [r["name"], "x".join(map(str, r["input_shape"])), grouped(r["total_params"]),
+                 grouped(r["total_macs"]), human(r["total_macs"]), r["matches"]]
+        table.add_row(*(cells + ([r["description"]] if wide else [])))
+    out.print(table)
+
+
+@app.command("layers")
+def layers_cmd(as_json: JsonOpt = False) -> None:
+    """List the layer types a spec can use, with their options."""
+    from calc.layers import REGISTRY
+
+    rows = [{"name": k, "aliases": list(c.aliases), "summary": c.summary or (c.__doc__ or "").strip()}
+            for k, c in sorted(REGISTRY.items())]
+    rows += [{"name": "concat", "aliases": [], "summary": "parallel branches [[...], [...]] concatenated on channels"},
+             {"name": "residual", "aliases": [], "summary": "{body: [...], shortcut: [...]} added; empty shortcut = identity"},
+             {"name": "repeat", "aliases": [], "summary": "{times: n, layers: [...]}"},
+             {"name": "sequential", "aliases": [], "summary": "a named group of layers"}]
+    if as_json:
+        from calc.render.jsonout import dumps
+
+        print(dumps(rows))
+        return
+    for r in rows:
+        alias = f" (also {', '.join(r['aliases'])})" if r["aliases"] else ""
+        print(f"{r['name']:<18} {r['summary']}{alias}")
+
+
