@@ -1,0 +1,204 @@
+"""Losses: value and gradient dL/dy, written once with the backend's xp (works exactly too).
+
+Conventions (conventions.md, "Losses"), each named in output:
+- mse, reduction 'half_sum' (textbook E = sum 1/2 (t - o)^2, dE/do = o - t), 'mean' (PyTorch:
+  mean over all elements, dL/do = 2(o - t)/n) or 'sum';
+- bce on probabilities (PyTorch BCELoss) and bce_logits (BCEWithLogitsLoss; dL/dz = sigma(z) - y);
+- cross_entropy on probabilities (textbook -sum y log p) and softmax_ce on logits (PyTorch
+  CrossEntropyLoss; dL/dz = p - y, divided by N for the batch mean). Logits of +-1000 stay finite.
+Batch reduction: mean over samples (PyTorch) unless reduction says 'sum'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calc.errors import InputError
+
+REDUCTIONS = ("mean", "sum", "half_sum")
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    reduction: str = "mean"
+    formula: str = ""
+    gradient_formula: str = ""
+
+    def _check(self, y, t):
+        if tuple(y.shape) != tuple(t.shape):
+            raise InputError(f"{self.name}: targets have shape {tuple(t.shape)}, outputs {tuple(y.shape)}")
+
+    def value(self, y, t, be):
+        raise NotImplementedError
+
+    def grad(self, y, t, be):
+        raise NotImplementedError
+
+    def per_sample(self, y, t, be):
+        """Loss of each sample (summed over its outputs), before the batch reduction."""
+        raise NotImplementedError
+
+
+def _count(y) -> int:
+    n = 1
+    for d in y.shape:
+        n *= d
+    return n
+
+
+class MSE(Loss):
+    def per_sample(self, y, t, be):
+        d = y - t
+        sq = (d * d).reshape(y.shape[0], -1).sum(axis=1)
+        return sq / 2 if self.reduction == "half_sum" else sq
+
+    def value(self, y, t, be):
+        self._check(y, t)
+        d = y - t
+        total = (d * d).sum()
+        if self.reduction == "mean":
+            return total / _count(y)
+        return total / 2 if self.reduction == "half_sum" else total
+
+    def grad(self, y, t, be):
+        d = y - t
+        if self.reduction == "mean":
+            return 2 * d / _count(y)
+        return d if self.reduction == "half_sum" else 2 * d
+
+
+def _batch(values, n: int, reduction: str):
+    total = values.sum()
+    return total / n if reduction == "mean" else total
+
+
+def _log_sigmoid(z, be):
+    """log sigma(z) = -softplus(-z), stable for |z| large."""
+    xp = be.xp
+    return xp.minimum(z, 0 * z) - xp.log(1 + xp.exp(-abs(z)))
+
+
+class BCE(Loss):
+    """-[t log p + (1 - t) log(1 - p)] on probabilities p (clamped like PyTorch: log >= -100)."""
+
+    def _logs(self, p, be):
+        xp = be.xp
+        if be.exact:
+            return xp.log(p), xp.log(1 - p)
+        floor = -100.0
+        with _quiet(xp):
+            return xp.maximum(xp.log(p), floor), xp.maximum(xp.log(1 - p), floor)
+
+    def per_sample(self, p, t, be):
+        lp, lq = self._logs(p, be)
+        return -(t * lp + (1 - t) * lq).reshape(p.shape[0], -1).sum(axis=1)
+
+    def value(self, p, t, be):
+        self._check(p, t)
+        lp, lq = self._logs(p, be)
+        return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
+
+    def grad(self, p, t, be):
+        g = (p - t) / (p * (1 - p))
+        return g / _count(p) if self.reduction == "mean" else g
+
+
+class BCELogits(Loss):
+    """BCE on logits z with p = sigma(z): stable, dL/dz = sigma(z) - t."""
+
+    def per_sample(self, z, t, be):
+        v = -(t * _log_sigmoid(z, be) + (1 - t) * _log_sigmoid(-z, be))
+        return v.reshape(z.shape[0], -1).sum(axis=1)
+
+    def value(self, z, t, be):
+        self._check(z, t)
+        v = -(t * _log_sigmoid(z, be) + (1 - t) * _log_sigmoid(-z, be))
+        return _batch(v, _count(z), self.reduction)
+
+    def grad(self, z, t, be):
+        from calc.layers.activation import Sigmoid
+
+        g = Sigmoid().function(z, be) - t
+        return g / _count(z) if self.reduction == "mean" else g
+
+
+class CrossEntropy(Loss):
+    """-sum_i y_i log p_i on probabilities (after a softmax layer); mean over samples."""
+
+    def per_sample(self, p, t, be):
+        xp = be.xp
+        with _quiet(xp):
+            logs = xp.log(p) if be.exact else xp.maximum(xp.log(p), -100.0)
+        return -(t * logs).reshape(p.shape[0], -1).sum(axis=1)
+
+    def value(self, p, t, be):
+        self._check(p, t)
+        return _batch(self.per_sample(p, t, be), p.shape[0], self.reduction)
+
+    def grad(self, p, t, be):
+        g = -t / p
+        return g / p.shape[0] if self.reduction == "mean" else g
+
+
+class SoftmaxCE(Loss):
+    """Fused softmax + cross-entropy on logits (PyTorch CrossEntropyLoss): dL/dz = p - y."""
+
+    def per_sample(self, z, t, be):
+        xp = be.xp
+        shifted = z - xp.max(z, axis=-1, keepdims=True)
+        log_sum = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+        return -(t * (shifted - log_sum)).reshape(z.shape[0], -1).sum(axis=1)
+
+    def value(self, z, t, be):
+        self._check(z, t)
+        return _batch(self.per_sample(z, t, be), z.shape[0], self.reduction)
+
+    def grad(self, z, t, be):
+        from calc.layers.activation import Softmax
+
+        g = Softmax().function(z, be) - t
+        return g / z.shape[0] if self.reduction == "mean" else g
+
+
+class _quiet:
+    """Silence numpy's divide-by-zero warnings where the result is clamped anyway."""
+
+    def __init__(self, xp):
+        self.errstate = getattr(xp, "errstate", None)
+
+    def __enter__(self):
+        self.ctx = self.errstate(divide="ignore", invalid="ignore") if self.errstate else None
+        if self.ctx:
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.ctx:
+            self.ctx.__exit__(*exc)
+
+
+LOSSES = {
+    "mse": (MSE, "half_sum|mean|sum", "E = sum 1/2 (t - o)^2 (half_sum) or mean (o - t)^2",
+            "dE/do = o - t (half_sum); 2(o - t)/n (mean)"),
+    "bce": (BCE, "mean|sum", "-[t log p + (1-t) log(1-p)]", "(p - t) / (p(1 - p))"),
+    "bce_logits": (BCELogits, "mean|sum", "-[t log sigma(z) + (1-t) log(1 - sigma(z))]", "sigma(z) - t"),
+    "cross_entropy": (CrossEntropy, "mean|sum", "-sum_i y_i log p_i", "-y / p"),
+    "softmax_ce": (SoftmaxCE, "mean|sum", "-sum_i y_i log softmax(z)_i", "p - y"),
+}
+ALIASES = {"binary_crossentropy": "bce", "categorical_crossentropy": "cross_entropy", "ce": "softmax_ce",
+           "cce_logits": "softmax_ce", "cross_entropy_logits": "softmax_ce", "crossentropy": "softmax_ce"}
+
+
+def get_loss(name: str, reduction: str | None = None) -> Loss:
+    """A loss by name; MSE defaults to PyTorch's mean, the others to the batch mean."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in LOSSES:
+        from calc.errors import did_you_mean
+
+        valid = sorted(LOSSES)
+        raise InputError(f"unknown loss '{name}'{did_you_mean(name, valid + list(ALIASES))}; valid: {', '.join(valid)}")
+    cls, allowed, formula, grad = LOSSES[key]
+    reduction = reduction or "mean"
+    if reduction not in allowed.split("|"):
+        raise InputError(f"loss {key}: reduction must be one of {allowed.replace('|', ', ')}, got '{reduction}'")
+    return cls(key, reduction, formula, grad)

@@ -1,0 +1,116 @@
+"""Optimizer update rules (conventions.md, "Optimizers"), written once for every backend.
+
+``update(w, g, state)`` returns the new value of one parameter and keeps its running state
+(velocity, squared-gradient sums, moments, step count) in ``state``. The same code drives
+training (float arrays) and the step-by-step optimizer tables (exact Fractions). Defaults are
+PyTorch's; ``style='keras'`` selects Keras' forms where they differ (momentum/Nesterov sign
+convention, Adagrad's initial accumulator 0.1, RMSprop rho 0.9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from calc.errors import InputError
+
+
+@dataclass
+class Optimizer:
+    name: str
+    lr: float = 0.01
+    momentum: float = 0.0
+    nesterov: bool = False
+    beta1: float = 0.9
+    beta2: float = 0.999
+    alpha: float = 0.99  # RMSprop smoothing (PyTorch 'alpha'; Keras 'rho' 0.9)
+    eps: float = 1e-8
+    weight_decay: float = 0.0  # L2 added to the gradient (SGD/Adam) or decoupled (AdamW)
+    bias_correction: bool = True  # Adam / AdamW
+    initial_accumulator: float = 0.0  # Adagrad (Keras: 0.1)
+    style: str = "pytorch"  # pytorch | keras
+    formulas: list[str] = field(default_factory=list)
+
+    def update(self, w, g, state: dict, be):
+        """The parameter after one step; ``state`` carries what the rule remembers."""
+        s = be.scalar
+        lr = s(self.lr)
+        if self.weight_decay and self.name != "adamw":
+            g = g + s(self.weight_decay) * w
+        state["t"] = state.get("t", 0) + 1
+        t = state["t"]
+        rule = getattr(self, f"_{self.name}")
+        return rule(w, g, state, t, lr, be)
+
+    # -- rules ----------------------------------------------------------------------------
+    def _sgd(self, w, g, state, t, lr, be):
+        s = be.scalar
+        if not self.momentum:
+            return w - lr * g
+        mu = s(self.momentum)
+        if self.style == "keras":  # v = mu v - lr g; w += v (Nesterov: w += mu v - lr g)
+            v = mu * state.get("v", 0 * w) - lr * g
+            state["v"] = v
+            return w + (mu * v - lr * g if self.nesterov else v)
+        b = g if "b" not in state else mu * state["b"] + g  # PyTorch: b1 = g1
+        state["b"] = b
+        return w - lr * (g + mu * b if self.nesterov else b)
+
+    def _adagrad(self, w, g, state, t, lr, be):
+        start = self.initial_accumulator if self.style == "pytorch" else (self.initial_accumulator or 0.1)
+        acc = state.get("sum", 0 * w + be.scalar(start)) + g * g
+        state["sum"] = acc
+        return w - lr * g / (be.xp.sqrt(acc) + be.scalar(self.eps))
+
+    def _rmsprop(self, w, g, state, t, lr, be):
+        a = be.scalar(self.alpha)
+        v = a * state.get("v", 0 * w) + (1 - a) * g * g
+        state["v"] = v
+        return w - lr * g / (be.xp.sqrt(v) + be.scalar(self.eps))
+
+    def _adam(self, w, g, state, t, lr, be):
+        s = be.scalar
+        b1, b2 = s(self.beta1), s(self.beta2)
+        m = b1 * state.get("m", 0 * w) + (1 - b1) * g
+        v = b2 * state.get("v", 0 * w) + (1 - b2) * g * g
+        state["m"], state["v"] = m, v
+        if self.bias_correction:
+            m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        else:
+            m_hat, v_hat = m, v
+        state["m_hat"], state["v_hat"] = m_hat, v_hat
+        return w - lr * m_hat / (be.xp.sqrt(v_hat) + s(self.eps))
+
+    def _adamw(self, w, g, state, t, lr, be):
+        decayed = w - lr * be.scalar(self.weight_decay) * w  # decoupled decay first (PyTorch)
+        return self._adam(decayed, g, state, t, lr, be)
+
+
+DEFAULTS = {  # PyTorch defaults; keras overrides below
+    "sgd": {"lr": 0.01},
+    "momentum": {"lr": 0.01, "momentum": 0.9},
+    "nesterov": {"lr": 0.01, "momentum": 0.9, "nesterov": True},
+    "adagrad": {"lr": 0.01, "eps": 1e-10},
+    "rmsprop": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8},
+    "adam": {"lr": 0.001},
+    "adamw": {"lr": 0.001, "weight_decay": 0.01},
+}
+KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7}, "rmsprop": {"alpha": 0.9, "eps": 1e-7, "lr": 0.001},
+         "adam": {"eps": 1e-7}, "adamw": {"eps": 1e-7, "weight_decay": 0.004}}
+
+
+def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
+    """An optimizer by name (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)."""
+    key = name.lower()
+    if key not in DEFAULTS:
+        from calc.errors import did_you_mean
+
+        raise InputError(f"unknown optimizer '{name}'{did_you_mean(name, DEFAULTS)}; valid: {', '.join(DEFAULTS)}")
+    if style not in ("pytorch", "keras"):
+        raise InputError(f"optimizer style must be pytorch or keras, got '{style}'")
+    values = {**DEFAULTS[key], **(KERAS.get(key, {}) if style == "keras" else {})}
+    values.update({k: v for k, v in settings.items() if v is not None})
+    rule = "sgd" if key in ("momentum", "nesterov") else key
+    for k in ("lr", "eps"):
+        if k in values and values[k] < 0:
+            raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
+    return Optimizer(rule, style=style, **values)

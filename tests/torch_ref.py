@@ -1,0 +1,241 @@
+"""An equivalent PyTorch model of a built nncalc Network: the independent reference in tests.
+
+``to_torch(network)`` mirrors every leaf with the matching torch module. The torch model takes
+and returns nncalc's batch-first H x W x C layout (it permutes to NCHW inside), so outputs and
+input gradients compare directly. With ``copy_params=True`` the parameters (and batch-norm
+buffers) initialised on the nncalc layers are copied in, so forward/backward must agree exactly.
+Test-time only: nncalc never imports torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from calc.layers import Concat, Residual, Sequential
+
+
+class NHWC(nn.Module):
+    """Run an NCHW module on NHWC maps (vectors pass through unchanged)."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        if x.dim() == 4:
+            return self.inner(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        return self.inner(x)
+
+
+class FlattenOrder(nn.Module):
+    def __init__(self, order: str):
+        super().__init__()
+        self.order = order
+
+    def forward(self, x):  # x is NHWC here
+        if x.dim() == 4 and self.order == "chw":
+            x = x.permute(0, 3, 1, 2)
+        return x.reshape(x.shape[0], -1)
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+class ConcatT(nn.Module):
+    def __init__(self, branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=-1)
+
+
+class ResidualT(nn.Module):
+    def __init__(self, body, shortcut):
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x):
+        return self.body(x) + self.shortcut(x)
+
+
+class DenseT(nn.Module):
+    """Linear on vectors, or on 1 x 1 x C maps (nncalc allows that without a flatten)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        shared = getattr(layer, "shared_bias", False)
+        self.linear = nn.Linear(layer.inputs, layer.units, bias=layer.use_bias and not shared)
+        self.shared = nn.Parameter(torch.zeros(1, dtype=torch.float64)) if shared else None
+
+    def forward(self, x):
+        y = self.linear(x.reshape(x.shape[0], -1))
+        return y + self.shared if self.shared is not None else y
+
+
+def _pad_module(pad):
+    top, bottom, left, right = pad
+    return nn.ZeroPad2d((left, right, top, bottom))
+
+
+def leaf_module(layer) -> nn.Module:
+    """The torch module computing what ``layer`` computes (NHWC in, NHWC out)."""
+    k = layer.kind
+    if k == "conv":
+        top, bottom, left, right = layer.pad
+        conv = nn.Conv2d(layer.in_shape[2], layer.filters, layer.kernel, layer.stride, 0, layer.dilation,
+                         layer.groups, bias=layer.use_bias)
+        return NHWC(nn.Sequential(_pad_module(layer.pad), conv)) if any(layer.pad) else NHWC(conv)
+    if k == "conv_transpose":
+        top, bottom, left, right = layer.pad
+        conv = nn.ConvTranspose2d(layer.in_shape[2], layer.filters, layer.kernel, layer.stride, 0,
+                                  layer.output_padding, layer.groups, bias=layer.use_bias, dilation=layer.dilation)
+        crop = Lambda(lambda y: y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right])
+        return NHWC(nn.Sequential(conv, crop))
+    if k in ("maxpool", "avgpool"):
+        top, bottom, left, right = layer.pad
+        symmetric = top == bottom and left == right
+        if k == "maxpool":
+            pool = nn.MaxPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, layer.dilation,
+                                ceil_mode=layer.ceil_mode)
+            if symmetric:
+                return NHWC(pool)
+            return NHWC(nn.Sequential(nn.ConstantPad2d((left, right, top, bottom), float("-inf")), pool))
+        pool = nn.AvgPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, ceil_mode=layer.ceil_mode,
+                            count_include_pad=layer.count_include_pad)
+        return NHWC(pool if symmetric else nn.Sequential(_pad_module(layer.pad), pool))
+    if k == "global_avgpool":
+        return NHWC(nn.AdaptiveAvgPool2d(1))
+    if k == "adaptive_avgpool":
+        return NHWC(nn.AdaptiveAvgPool2d(layer.output))
+    if k == "dense":
+        return DenseT(layer)
+    if k == "flatten":
+        return FlattenOrder(layer.order)
+    if k == "batchnorm":
+        c = layer.channels
+        if len(layer.in_shape) == 3:
+            return NHWC(nn.BatchNorm2d(c, eps=layer.eps, momentum=layer.momentum, affine=layer.affine))
+        return nn.BatchNorm1d(c, eps=layer.eps, momentum=layer.momentum, affine=layer.affine)
+    if k == "dropout":
+        return nn.Dropout(layer.rate)
+    simple = {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "selu": nn.SELU(),
+              "linear": nn.Identity(), "softmax": nn.Softmax(dim=-1)}
+    if k in simple:
+        return simple[k]
+    if k == "leaky_relu":
+        return nn.LeakyReLU(layer.slope)
+    if k == "elu":
+        return nn.ELU(layer.alpha)
+    if k == "prelu":
+        n = {"single": 1, "channel": layer.in_shape[-1]}.get(layer.per)
+        if n is not None:
+            return NHWC(nn.PReLU(n, init=layer.init_value)) if n > 1 else nn.PReLU(1, init=layer.init_value)
+        return ElementPReLU(layer)
+    if k == "step":
+        return Lambda(lambda x: (x > 0).to(x.dtype))
+    raise NotImplementedError(k)
+
+
+class ElementPReLU(nn.Module):
+    def __init__(self, layer):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full(tuple(layer.in_shape), layer.init_value, dtype=torch.float64))
+
+    def forward(self, x):
+        return torch.where(x > 0, x, self.weight * x)
+
+
+def to_torch(node, dtype=torch.float64) -> nn.Module:
+    """A torch module for a layer or container (pass network.root for the whole network)."""
+    if isinstance(node, Sequential):
+        return nn.Sequential(*[to_torch(child, dtype) for child in node.layers]) if node.layers else nn.Identity()
+    if isinstance(node, Concat):
+        return ConcatT([to_torch(b, dtype) for b in node.branches])
+    if isinstance(node, Residual):
+        return ResidualT(to_torch(node.body, dtype), to_torch(node.shortcut, dtype))
+    module = leaf_module(node)
+    module.nncalc_layer = node
+    return module.to(dtype)
+
+
+def torch_leaves(module: nn.Module):
+    """(nncalc layer, torch module) pairs in order."""
+    for m in module.modules():
+        if hasattr(m, "nncalc_layer"):
+            yield m.nncalc_layer, m
+
+
+def _param_targets(module: nn.Module, layer):
+    """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
+    inner = module.inner if isinstance(module, NHWC) else module
+    if isinstance(inner, nn.Sequential):
+        inner = next(m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    if isinstance(inner, DenseT):
+        out = {"weight": inner.linear.weight}
+        if inner.shared is not None:
+            out["bias"] = inner.shared
+        elif inner.linear.bias is not None:
+            out["bias"] = inner.linear.bias
+        return out
+    out = {}
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        t = getattr(inner, name, None)
+        if t is not None:
+            out[name] = t
+    return out
+
+
+def copy_params(model_torch: nn.Module, backend=None) -> None:
+    """Copy every nncalc layer's params/buffers into the torch twin."""
+    with torch.no_grad():
+        for layer, module in torch_leaves(model_torch):
+            values = {**getattr(layer, "params", {}), **getattr(layer, "buffers", {})}
+            for name, target in _param_targets(module, layer).items():
+                if name in values:
+                    arr = np.asarray(backend.to_numpy(values[name]) if backend else values[name], dtype=np.float64)
+                    target.copy_(torch.from_numpy(arr.reshape(target.shape)).to(target.dtype))
+
+
+def torch_grads(model_torch: nn.Module) -> dict:
+    """Gradients by nncalc name: {'fc1.weight': ndarray, ...}."""
+    out = {}
+    for layer, module in torch_leaves(model_torch):
+        for name, t in _param_targets(module, layer).items():
+            if isinstance(t, nn.Parameter) and t.grad is not None:
+                out[f"{layer.name}.{name}"] = t.grad.detach().cpu().numpy().reshape(t.shape)
+    return out
+
+
+def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
+    """Conv + linear multiply-accumulates per sample, counted from torch's own tensors."""
+    total = 0
+
+    def conv_hook(m, inp, out):
+        nonlocal total
+        k = m.kernel_size[0] * m.kernel_size[1]
+        if isinstance(m, nn.ConvTranspose2d):
+            total += inp[0][0].numel() * (m.out_channels // m.groups) * k
+        else:
+            total += out[0].numel() * (m.in_channels // m.groups) * k
+
+    def linear_hook(m, inp, out):
+        nonlocal total
+        total += m.in_features * m.out_features
+
+    hooks = [m.register_forward_hook(conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook)
+             for m in model_torch.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    model_torch.eval()
+    with torch.no_grad():
+        model_torch(x[:1])
+    for h in hooks:
+        h.remove()
+    return total
