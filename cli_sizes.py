@@ -34,12 +34,7 @@ def size_conv(
     n = max(len(ins), len(ks), len(ss), len(ds))
     ins, ks, ss, ds = (per_axis(v, n) for v in (ins, ks, ss, ds))
     mode, pads = padding_arg(padding, n)
-    if mode == "same":
-        pads = tuple(sizes.tf_same_padding(ins[a], ks[a], ss[a], ds[a]) for a in range(n))
-    elif mode == "valid":
-        pads = ((0, 0),) * n
-    elif len(pads) != n:
-        pads = pads * n
+    pads = sizes.resolve_padding(mode or pads, ins, ks, ss, ds)
     emit_solution(solve_window("conv", ins, ks, ss, pads, ds, padding_mode=mode), as_json, markdown)
 
 
@@ -63,12 +58,7 @@ def size_pool(
     n = max(len(ins), len(ks), len(ss), len(ds))
     ins, ks, ss, ds = (per_axis(v, n) for v in (ins, ks, ss, ds))
     mode, pads = padding_arg(padding, n)
-    if mode == "same":
-        pads = tuple(sizes.tf_same_padding(ins[a], ks[a], ss[a], ds[a]) for a in range(n))
-    elif mode == "valid":
-        pads = ((0, 0),) * n
-    elif len(pads) != n:
-        pads = pads * n
+    pads = sizes.resolve_padding(mode or pads, ins, ks, ss, ds)
     emit_solution(solve_window("pool", ins, ks, ss, pads, ds, ceil_mode, padding_mode=mode), as_json, markdown)
 
 

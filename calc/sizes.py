@@ -101,6 +101,16 @@ def tf_same_padding(i: int, k: int, s: int = 1, d: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def resolve_padding(spec, size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                    dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(before, after) per axis for padding 'same' (TensorFlow), 'valid' or explicit pairs."""
+    if spec == "same":
+        return tuple(tf_same_padding(i, k, s, d) for i, k, s, d in zip(size, kernel, stride, dilation))
+    if spec == "valid":
+        return ((0, 0),) * len(size)
+    return tuple(spec)
+
+
 @dataclass(frozen=True)
 class TransposedSize:
     """o = (i-1)s - pb - pa + d(k-1) + output_padding + 1."""

@@ -60,6 +60,11 @@ class Layer:
         label = f"{self.kind} '{self.name}'" if self.name else self.kind
         raise SpecError(f"{label}: {message}", self.where)
 
+    def padding_pairs(self):
+        """padding_spec as 'same'/'valid' or ((top, bottom), (left, right))."""
+        spec = self.padding_spec
+        return spec if isinstance(spec, str) else ((spec[0], spec[1]), (spec[2], spec[3]))
+
     def need_map(self, in_shape: Shape) -> tuple[int, int, int]:
         if not is_map(in_shape):
             self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}")

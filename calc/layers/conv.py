@@ -114,12 +114,8 @@ class Conv(_ConvBase):
         h, w, cin = self.need_map(in_shape)
         self.check_groups(cin)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        if self.padding_spec == "same":
-            self.pad = sizes.tf_same_padding(h, kh, sh, dh) + sizes.tf_same_padding(w, kw, sw, dw)
-        elif self.padding_spec == "valid":
-            self.pad = (0, 0, 0, 0)
-        else:
-            self.pad = self.padding_spec
+        rows, cols = sizes.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
+        self.pad = rows + cols
         top, bottom, left, right = self.pad
         self.rows = sizes.window_output(h, kh, sh, top, bottom, dh)
         self.cols = sizes.window_output(w, kw, sw, left, right, dw)

@@ -32,12 +32,9 @@ class _WindowPool(Layer):
     def compute_shape(self, in_shape: Shape) -> Shape:
         h, w, c = self.need_map(in_shape)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        if self.padding_spec == "same":
-            self.pad = sizes.tf_same_padding(h, kh, sh, dh) + sizes.tf_same_padding(w, kw, sw, dw)
-        elif self.padding_spec == "valid":
-            self.pad = (0, 0, 0, 0)
-        else:
-            self.pad = self.padding_spec
+        rows, cols = sizes.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
+        self.pad = rows + cols
+        if not isinstance(self.padding_spec, str):
             sizes.check_pool_padding(kh, max(self.pad[:2]))
             sizes.check_pool_padding(kw, max(self.pad[2:]))
         top, bottom, left, right = self.pad
