@@ -146,23 +146,3 @@ class Flatten(Layer):
 
     def describe(self) -> str:
         return f"order {self.order}" if self.order != "hwc" else ""
-
-
-@register
-class Dropout(Layer):
-    """Inverted dropout: rate = probability of dropping; survivors scaled by 1/(1-rate) in training."""
-
-    kind = "dropout"
-    prefix = "dropout"
-    summary = "dropout: rate (probability of dropping, default 0.5); identity at test time"
-
-    @classmethod
-    def from_options(cls, opts: Options):
-        layer = cls(opts.where)
-        key = "p" if opts.has("p") and not opts.has("rate") else "rate"
-        layer.rate = opts.number(key, 0.5, minimum=0.0, maximum=1.0, open_max=True)
-        opts.finish()
-        return layer
-
-    def describe(self) -> str:
-        return f"rate {self.rate:g}"

@@ -1,0 +1,97 @@
+"""Problem files: load (from a path or a bundled name), validate the envelope, solve.
+
+The envelope is the same for every topic (DEVELOPING.md): type, title, source, question,
+given, expected, tolerance, notes. What ``given`` holds is each solver's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from calc.errors import SpecError, Where, did_you_mean
+from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
+
+KEYS = ("type", "title", "source", "question", "given", "expected", "tolerance", "notes", "topic")
+
+
+@dataclass
+class Problem:
+    type: str
+    title: str
+    given: dict
+    file: str
+    where: Where
+    question: str = ""
+    source: str = ""
+    notes: str = ""
+    topic: str = ""
+    expected: dict = field(default_factory=dict)
+    tolerance: dict = field(default_factory=dict)
+
+
+def bundled_problems() -> dict[str, Path]:
+    """Bundled problem names ('dense/mazur') -> paths."""
+    root = Path(str(resources.files("calc.problems")))
+    return {str(p.relative_to(root).with_suffix("")): p for p in sorted(root.rglob("*.yaml"))}
+
+
+def find_problem(name: str) -> Path:
+    path = Path(name)
+    if path.is_file():
+        return path
+    bundled = bundled_problems()
+    key = name[:-5] if name.endswith(".yaml") else name
+    key = key.removeprefix("problems/")
+    if key in bundled:
+        return bundled[key]
+    by_stem = {Path(k).name: p for k, p in bundled.items()}
+    if key in by_stem:
+        return by_stem[key]
+    if path.suffix in (".yaml", ".yml"):
+        raise SpecError("no such file", Where(name))
+    raise SpecError(f"'{name}' is neither a file nor a bundled problem{did_you_mean(key, list(bundled) + list(by_stem))}"
+                    "; see 'nncalc problems'")
+
+
+def parse_problem(data, file_name: str) -> Problem:
+    where = Where(file_name, getattr(data, "line", None))
+    if not isinstance(data, dict):
+        raise SpecError("a problem file must be a mapping with type, given and expected", where)
+    for key in data:
+        if key not in KEYS:
+            line = data.line_of(key) if isinstance(data, LocMap) else None
+            raise SpecError(f"unknown key '{key}'{did_you_mean(key, KEYS)}; valid keys: {', '.join(KEYS)}",
+                            where.child(str(key), line))
+    if "type" not in data:
+        raise SpecError("missing 'type' (which kind of problem this is)", where)
+    given = data.get("given")
+    if given is None:
+        given = LocMap()
+    if not isinstance(given, dict):
+        raise SpecError("'given' must be a mapping", where.child("given"))
+    line = data.line_of("given") if isinstance(data, LocMap) else None
+    return Problem(str(data["type"]), str(data.get("title") or Path(file_name).stem), given, file_name,
+                   where.child("given", line), str(data.get("question") or ""), str(data.get("source") or ""),
+                   str(data.get("notes") or ""), str(data.get("topic") or ""),
+                   dict(data.get("expected") or {}), dict(data.get("tolerance") or {}))
+
+
+def load_problem(name) -> Problem:
+    path = find_problem(str(name))
+    return parse_problem(load_yaml_file(path), str(name))
+
+
+def problem_from_text(text: str, file_name: str = "<problem>") -> Problem:
+    return parse_problem(load_yaml_text(text, file_name), file_name)
+
+
+def solve_problem(problem: Problem, options=None):
+    """The worked Solution of a problem, titled with the problem's title and question."""
+    from calc.steps.registry import SolveOptions, solver_for
+
+    solver = solver_for(problem.type, problem.where.child("type") if problem.where else Where())
+    solution = solver(problem.given, problem.where, options or SolveOptions())
+    solution.title = problem.title or solution.title
+    return solution
