@@ -117,6 +117,15 @@ def power(q, p) -> Fraction:
     return exp(p * log(q))
 
 
+def round_half_up(value, decimals: int) -> Fraction:
+    """Round like a student: 0.12345 -> 0.1235 at 4 decimals (half away from zero)."""
+    q = Fraction(value)
+    scale = 10 ** decimals
+    scaled = abs(q) * scale
+    rounded = Fraction(math.floor(scaled + Fraction(1, 2)), scale)
+    return rounded if q >= 0 else -rounded
+
+
 def is_exact(value) -> bool:
     """True when a Fraction has a short, human-sized denominator (not a 50-digit approximation)."""
     return isinstance(value, Rational) and Fraction(value).denominator < 10**12

@@ -16,9 +16,18 @@ from importlib import import_module
 from calc.errors import SpecError, Where, did_you_mean
 
 SOLVERS: dict[str, Callable] = {}
+_NOT_SOLVERS = {"registry", "step", "given", "sizes"}
 
-# modules that register problem types; imported on first lookup so the CLI stays fast
-SOLVER_MODULES: list[str] = []
+
+def _discover() -> None:
+    """Import every module of calc.steps once: solvers register themselves by decorator."""
+    import pkgutil
+
+    import calc.steps
+
+    for info in pkgutil.iter_modules(calc.steps.__path__):
+        if info.name not in _NOT_SOLVERS:
+            import_module(f"calc.steps.{info.name}")
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,7 @@ def problem_type(name: str):
 
 
 def solver_for(name, where: Where):
-    for module in SOLVER_MODULES:
-        import_module(module)
+    _discover()
     if name not in SOLVERS:
         valid = sorted(SOLVERS)
         raise SpecError(f"unknown problem type '{name}'{did_you_mean(name, valid)}; "
