@@ -67,11 +67,13 @@ def window_output(i: int, k: int, s: int = 1, pad_before: int = 0, pad_after: in
     _check_padding(pad_before, pad_after)
     eff = d * (k - 1) + 1
     padded = i + pad_before + pad_after
-    if eff > padded:
-        what = f"kernel {k}" if d == 1 else f"dilated kernel {eff} (kernel {k}, dilation {d})"
-        raise SizeProblem(f"{what} is larger than the padded input {padded} "
-                          f"(input {i} + padding {pad_before}+{pad_after})")
     span = padded - eff
+    # ceil mode rounds a negative span up too: PyTorch pools a window that overhangs by < s cells
+    if span < 0 and (not ceil_mode or span <= -s):
+        what = f"kernel {k}" if d == 1 else f"dilated kernel {eff} (kernel {k}, dilation {d})"
+        hint = f"; ceil_mode lets a window overhang by at most stride - 1 = {s - 1}" if ceil_mode else ""
+        raise SizeProblem(f"{what} is larger than the padded input {padded} "
+                          f"(input {i} + padding {pad_before}+{pad_after}){hint}")
     uncovered = span % s
     if not ceil_mode:
         out = span // s + 1

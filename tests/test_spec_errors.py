@@ -36,6 +36,7 @@ CASES = [
     ("blocks:\n  conv:\n    layers: [relu]\nlayers:\n  - relu\n", ["already a layer name"]),
     ("layers:\n  - conv: {filters: 4, kernel: 3, name: a}\n  - conv: {filters: 4, kernel: 3, name: a}\n", ["duplicate layer name 'a'"]),
     ("layers:\n  - {conv: {filters: 4, kernel: 3}, relu: {}}\n", ["each list entry must be one layer"]),
+    ("layers:\n  - flatten\n  - linear: {units: 3}\n", ["test.yaml:5", "layers[1].linear.units", "identity activation", "'dense'"]),
 ]
 
 
@@ -73,3 +74,9 @@ def test_cli_reports_one_line_and_exit_2(tmp_path):
         assert "Traceback" not in proc.stderr
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("nncalc: error:"), proc.stderr
+
+
+def test_linear_is_the_identity_activation():
+    """'linear' was also a dense alias, which made `activation: linear` (Keras) a dense without units."""
+    net = net_from("input: [4]\nlayers:\n  - dense: {units: 3, activation: linear}\n  - linear\n")
+    assert [(leaf.kind, leaf.out_shape) for leaf in net.leaves()] == [("dense", (3,)), ("linear", (3,)), ("linear", (3,))]

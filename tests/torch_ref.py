@@ -86,6 +86,25 @@ def _pad_module(pad):
     return nn.ZeroPad2d((left, right, top, bottom))
 
 
+def _pool_module(layer) -> nn.Module:
+    """Torch pools pad symmetrically by at most kernel // 2: that part is native (so torch's own
+    ceil_mode rule applies), the rest an explicit pad (-inf for max, 0 for avg). The ceil_mode
+    check then matches nncalc's "no window starts in the bottom/right padding" whenever that
+    padding is the native part (bottom <= top and <= kh // 2, likewise per column)."""
+    kh, kw = layer.kernel
+    top, bottom, left, right = layer.pad
+    ph, pw = min(top, bottom, kh // 2), min(left, right, kw // 2)
+    extra = (left - pw, right - pw, top - ph, bottom - ph)
+    if layer.kind == "maxpool":
+        pool = nn.MaxPool2d(layer.kernel, layer.stride, (ph, pw), layer.dilation, ceil_mode=layer.ceil_mode)
+        fill = float("-inf")
+    else:
+        pool = nn.AvgPool2d(layer.kernel, layer.stride, (ph, pw), ceil_mode=layer.ceil_mode,
+                            count_include_pad=layer.count_include_pad)
+        fill = 0.0
+    return NHWC(nn.Sequential(nn.ConstantPad2d(extra, fill), pool) if any(extra) else pool)
+
+
 def leaf_module(layer) -> nn.Module:
     """The torch module computing what ``layer`` computes (NHWC in, NHWC out)."""
     k = layer.kind
@@ -101,17 +120,7 @@ def leaf_module(layer) -> nn.Module:
         crop = Lambda(lambda y: y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right])
         return NHWC(nn.Sequential(conv, crop))
     if k in ("maxpool", "avgpool"):
-        top, bottom, left, right = layer.pad
-        symmetric = top == bottom and left == right
-        if k == "maxpool":
-            pool = nn.MaxPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, layer.dilation,
-                                ceil_mode=layer.ceil_mode)
-            if symmetric:
-                return NHWC(pool)
-            return NHWC(nn.Sequential(nn.ConstantPad2d((left, right, top, bottom), float("-inf")), pool))
-        pool = nn.AvgPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, ceil_mode=layer.ceil_mode,
-                            count_include_pad=layer.count_include_pad)
-        return NHWC(pool if symmetric else nn.Sequential(_pad_module(layer.pad), pool))
+        return _pool_module(layer)
     if k == "global_avgpool":
         return NHWC(nn.AdaptiveAvgPool2d(1))
     if k == "adaptive_avgpool":
@@ -156,12 +165,17 @@ class ElementPReLU(nn.Module):
 
 def to_torch(node, dtype=torch.float64) -> nn.Module:
     """A torch module for a layer or container (pass network.root for the whole network)."""
-    if isinstance(node, Sequential):
-        return nn.Sequential(*[to_torch(child, dtype) for child in node.layers]) if node.layers else nn.Identity()
-    if isinstance(node, Concat):
-        return ConcatT([to_torch(b, dtype) for b in node.branches])
-    if isinstance(node, Residual):
-        return ResidualT(to_torch(node.body, dtype), to_torch(node.shortcut, dtype))
+    if isinstance(node, (Sequential, Concat, Residual)):
+        if isinstance(node, Sequential):
+            module = nn.Sequential(*[to_torch(child, dtype) for child in node.layers]) if node.layers else nn.Identity()
+        elif isinstance(node, Concat):
+            module = ConcatT([to_torch(b, dtype) for b in node.branches])
+            module.nncalc_merge = node.merge  # its output is the concat leaf's output
+        else:
+            module = ResidualT(to_torch(node.body, dtype), to_torch(node.shortcut, dtype))
+            module.nncalc_merge = node.add
+        module.nncalc_container = node
+        return module
     module = leaf_module(node)
     module.nncalc_layer = node
     return module.to(dtype)
@@ -178,7 +192,7 @@ def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
     if isinstance(inner, nn.Sequential):
-        inner = next(m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+        inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
     if isinstance(inner, DenseT):
         out = {"weight": inner.linear.weight}
         if inner.shared is not None:
@@ -239,3 +253,44 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
     for h in hooks:
         h.remove()
     return total
+
+
+def leaf_output_shapes(model_torch: nn.Module, x: torch.Tensor) -> dict:
+    """{id(nncalc leaf): per-sample output shape} from one eval-mode forward pass of the twin,
+    merges (concat, add) included; shapes are NHWC / (F,) like nncalc's."""
+    shapes: dict = {}
+
+    def hook(layer):
+        def record(m, inp, out):
+            assert id(layer) not in shapes, f"{layer.name} ran twice"
+            shapes[id(layer)] = tuple(out.shape[1:])
+        return record
+
+    hooks = [m.register_forward_hook(hook(getattr(m, attr))) for m in model_torch.modules()
+             for attr in ("nncalc_layer", "nncalc_merge") if hasattr(m, attr)]
+    model_torch.eval()
+    with torch.no_grad():
+        model_torch(x)
+    for h in hooks:
+        h.remove()
+    return shapes
+
+
+def flop_counter_macs(model_torch: nn.Module, x: torch.Tensor) -> dict:
+    """{id(nncalc layer or container): MACs per sample} from torch.utils.flop_counter, which
+    counts 2 FLOPs per multiply-accumulate of convolutions and matrix products (no bias)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model_torch.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model_torch(x[:1])
+    flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
+    root = type(model_torch).__name__
+    out = {}
+    for name, m in model_torch.named_modules():
+        node = getattr(m, "nncalc_layer", None) or getattr(m, "nncalc_container", None)
+        if node is not None:
+            total = flops.get(f"{root}.{name}" if name else root, 0)
+            assert total % 2 == 0, (name, total)
+            out[id(node)] = total // 2
+    return out

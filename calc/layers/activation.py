@@ -180,6 +180,16 @@ class Identity(Activation):
     summary = "identity (no activation)"
     formula, derivative_formula = "z", "1"
 
+    @classmethod
+    def from_options(cls, opts: Options):
+        if opts.has("units"):  # PyTorch calls a fully connected layer nn.Linear
+            opts.fail("units", "'linear' is the identity activation (as Keras' activation='linear'); "
+                      "a fully connected layer is 'dense' (also 'fc')")
+        return super().from_options(opts)
+
+    def costs(self) -> dict[str, int]:
+        return {}  # the identity does no work
+
     def function(self, z, be):
         return z
 

@@ -146,9 +146,10 @@ _ALIASES: dict[str, str] = {}
 
 def register(cls: type[Layer]) -> type[Layer]:
     """Class decorator: make a layer type available under its YAML name and aliases."""
-    assert cls.kind and cls.kind not in REGISTRY, cls
+    assert cls.kind and cls.kind not in REGISTRY and cls.kind not in _ALIASES, cls
     REGISTRY[cls.kind] = cls
-    for alias in cls.aliases:
+    for alias in cls.aliases:  # one name, one layer type: a name may not mean two things
+        assert alias not in _ALIASES and alias not in REGISTRY, (alias, cls)
         _ALIASES[alias] = cls.kind
     return cls
 

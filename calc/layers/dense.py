@@ -15,7 +15,7 @@ class Dense(Layer):
 
     kind = "dense"
     prefix = "fc"
-    aliases = ("linear", "fc", "fully_connected")
+    aliases = ("fc", "fully_connected")  # not "linear": that is the identity activation (Keras)
     summary = "fully connected: units, bias (true|false|value|list), shared_bias, weights, activation"
 
     @classmethod

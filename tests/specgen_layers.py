@@ -1,0 +1,290 @@
+"""Random leaf layers for tests/specgen.py: each maker takes (gen, shape) and returns a Piece
+(YAML entry, output shape, [(kind, shape)] of its leaves) or None when it does not fit the shape.
+
+Output sizes are derived here from the frameworks' documented rules, independently of calc/:
+PyTorch Conv2d/MaxPool2d/AvgPool2d (with its ceil_mode rule: a last window starting at or after
+i + pad_before is dropped), ConvTranspose2d, and TensorFlow/Keras 'same' and 'valid'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_SIDE = 24  # keep maps small: hundreds of specs must run through torch in seconds
+
+
+@dataclass
+class Piece:
+    entry: object
+    shape: tuple
+    leaves: list
+
+
+# -- size rules (per axis) ------------------------------------------------------------------
+def window(i, k, s, pb, pa, d=1, ceil=False):
+    """PyTorch pooling_output_shape_pad_lr; None when no window fits."""
+    span = i + pb + pa - d * (k - 1) - 1
+    o = (span + (s - 1 if ceil else 0)) // s + 1  # // floors like torch's div_rtn
+    if ceil and o >= 1 and (o - 1) * s >= i + pb:
+        o -= 1
+    return o if o >= 1 and (span >= 0 or ceil) else None
+
+
+def tf_window(mode, i, k, s, d=1):
+    """TensorFlow: 'same' o = ceil(i/s); 'valid' o = ceil((i - (k-1)d)/s)."""
+    if mode == "same":
+        return -(-i // s)
+    o = -(-(i - (k - 1) * d) // s)
+    return o if o >= 1 else None
+
+
+def transposed(i, k, s, pb, pa, d, op):
+    o = (i - 1) * s - pb - pa + d * (k - 1) + op + 1
+    return o if o >= 1 else None
+
+
+def keras_transposed(mode, i, k, s, d):
+    """Keras deconv_output_length: 'same' i*s; 'valid' i*s + max(k_dilated - s, 0)."""
+    kd = k + (k - 1) * (d - 1)
+    return i * s if mode == "same" else i * s + max(kd - s, 0)
+
+
+# -- random values --------------------------------------------------------------------------
+def _pair(gen, lo, hi):
+    """(YAML value, (h, w)): mostly one int for both axes, sometimes [h, w]."""
+    if gen.chance(0.7):
+        v = gen.rng.randint(lo, hi)
+        return v, (v, v)
+    a, b = gen.rng.randint(lo, hi), gen.rng.randint(lo, hi)
+    return [a, b], (a, b)
+
+
+def _padding(gen, kernel, pool: bool):
+    """(YAML value or None, per-axis (before, after) or a mode string)."""
+    form = gen.rng.choice(["none", "int", "pair", "four", "same", "valid"])
+    gen.features[f"padding.{form}"] += 1
+    if form in ("same", "valid"):
+        return form, form
+    top = [min(kernel) // 2 if pool else 3] * 2
+    limit = [k // 2 for k in kernel] if pool else [3, 3]
+    if form == "none":
+        return None, ((0, 0), (0, 0))
+    if form == "int":
+        p = gen.rng.randint(0, min(top))
+        return p, ((p, p), (p, p))
+    if form == "pair":
+        ph, pw = (gen.rng.randint(0, m) for m in limit)
+        return [ph, pw], ((ph, ph), (pw, pw))
+    t, b, left, r = (gen.rng.randint(0, m) for m in (limit[0], limit[0], limit[1], limit[1]))
+    return [t, b, left, r], ((t, b), (left, r))
+
+
+def _alias(gen, *names):
+    return names[0] if gen.chance(0.7) else gen.rng.choice(names[1:])
+
+
+ACTIVATIONS = [
+    ("relu", "relu"), ("leaky_relu", {"leaky_relu": {"slope": 0.2}}), ("leaky_relu", "lrelu"),
+    ("leaky_relu", {"leakyrelu": {"negative_slope": 0.1}}), ("prelu", "prelu"),
+    ("prelu", {"prelu": {"per": "channel"}}), ("prelu", {"prelu": {"per": "element", "init": 0.1}}),
+    ("elu", "elu"), ("elu", {"elu": {"alpha": 0.5}}), ("selu", "selu"), ("sigmoid", "sigmoid"),
+    ("sigmoid", "logistic"), ("tanh", "tanh"), ("softmax", "softmax"), ("linear", "linear"),
+    ("linear", "identity"), ("step", "step"),
+]
+
+
+def activation(gen, shape):
+    kind, entry = gen.rng.choice(ACTIVATIONS)
+    gen.features[f"act.{kind}"] += 1
+    entry = dict(entry) if isinstance(entry, dict) else entry
+    return Piece(entry, shape, [(kind, shape)])
+
+
+def _fused_activation(gen, opts, shape, leaves):
+    if gen.chance(0.25):
+        act = activation(gen, shape)
+        opts["activation"] = act.entry
+        leaves += act.leaves
+        gen.features["option.activation"] += 1
+
+
+# -- makers ---------------------------------------------------------------------------------
+def conv(gen, shape):
+    if len(shape) != 3:
+        return None
+    h, w, c = shape
+    groups = gen.rng.choice([g for g in range(1, c + 1) if c % g == 0]) if gen.chance(0.3) else 1
+    opts = {"filters": groups * gen.rng.randint(1, max(1, 8 // groups))}
+    opts["kernel"], kernel = _pair(gen, 1, 5)
+    stride, dilation = (1, 1), (1, 1)
+    if gen.chance(0.4):
+        opts["stride"], stride = _pair(gen, 1, 3)
+    if gen.chance(0.25):
+        opts["dilation"], dilation = _pair(gen, 1, 3)
+    value, pad = _padding(gen, kernel, pool=False)
+    if value is not None:
+        opts["padding"] = value
+    if isinstance(pad, str):
+        out = [tf_window(pad, i, k, s, d) for i, k, s, d in zip((h, w), kernel, stride, dilation)]
+    else:
+        out = [window(i, k, s, *p, d) for i, k, s, p, d in zip((h, w), kernel, stride, pad, dilation)]
+    if None in out:
+        return None
+    if groups > 1:
+        opts["groups"] = groups
+        gen.features["conv.groups"] += 1
+    if gen.chance(0.3):
+        opts["bias"] = False
+        gen.features["conv.no_bias"] += 1
+    out_shape = (*out, opts["filters"])
+    leaves = [("conv", out_shape)]
+    _fused_activation(gen, opts, out_shape, leaves)
+    gen.features["conv"] += 1
+    return Piece({_alias(gen, "conv", "conv2d", "convolution"): opts}, out_shape, leaves)
+
+
+def conv_transpose(gen, shape):
+    if len(shape) != 3:
+        return None
+    h, w, c = shape
+    groups = gen.rng.choice([g for g in range(1, c + 1) if c % g == 0]) if gen.chance(0.3) else 1
+    opts = {"filters": groups * gen.rng.randint(1, max(1, 6 // groups))}
+    opts["kernel"], kernel = _pair(gen, 1, 4)
+    opts["stride"], stride = _pair(gen, 1, 3)
+    dilation = (1, 1)
+    if gen.chance(0.25):
+        opts["dilation"], dilation = _pair(gen, 1, 2)
+    if gen.chance(0.2):
+        mode = gen.rng.choice(["same", "valid"])
+        opts["padding"] = mode
+        gen.features[f"conv_transpose.{mode}"] += 1
+        out = [keras_transposed(mode, i, k, s, d) for i, k, s, d in zip((h, w), kernel, stride, dilation)]
+    else:
+        value, pad = _padding(gen, kernel, pool=False)
+        if isinstance(pad, str):
+            value, pad = 1, ((1, 1), (1, 1))
+        if value is not None:
+            opts["padding"] = value
+        ops = [gen.rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation)]
+        if any(ops):
+            opts["output_padding"] = ops if ops[0] != ops[1] else ops[0]
+            gen.features["conv_transpose.output_padding"] += 1
+        out = [transposed(i, k, s, *p, d, op) for i, k, s, p, d, op in zip((h, w), kernel, stride, pad, dilation, ops)]
+    if None in out or max(out) > MAX_SIDE:
+        return None
+    if groups > 1:
+        opts["groups"] = groups
+        gen.features["conv_transpose.groups"] += 1
+    if gen.chance(0.3):
+        opts["bias"] = False
+    gen.features["conv_transpose"] += 1
+    out_shape = (*out, opts["filters"])
+    name = _alias(gen, "conv_transpose", "deconv", "transposed_conv", "conv2d_transpose", "convtranspose")
+    return Piece({name: opts}, out_shape, [("conv_transpose", out_shape)])
+
+
+def _pool(gen, shape, kind):
+    if len(shape) != 3:
+        return None
+    h, w, c = shape
+    opts = {}
+    opts["kernel"], kernel = _pair(gen, 1, 4)
+    stride, dilation = kernel, (1, 1)
+    if gen.chance(0.5):
+        opts["stride"], stride = _pair(gen, 1, 3)
+    if kind == "maxpool" and gen.chance(0.25):
+        opts["dilation"], dilation = _pair(gen, 1, 2)
+        gen.features["maxpool.dilation"] += 1
+    value, pad = _padding(gen, kernel, pool=True)
+    ceil = gen.chance(0.4)
+    if ceil and not isinstance(pad, str) and any(after > before for before, after in pad):
+        pad = tuple((max(p), min(p)) for p in pad)  # the torch twin can pool this ceil_mode case exactly
+        value = [pad[0][0], pad[0][1], pad[1][0], pad[1][1]]
+    if value is not None:
+        opts["padding"] = value
+    if ceil:
+        opts["ceil_mode"] = True
+        gen.features[f"{kind}.ceil_mode"] += 1
+    if kind == "avgpool" and gen.chance(0.3):
+        opts["count_include_pad"] = False
+        gen.features["avgpool.count_include_pad"] += 1
+    if pad == "valid" and ceil:  # 'valid' is padding 0 (as torch's padding='valid'); ceil_mode still rounds up
+        pad = ((0, 0), (0, 0))
+    if isinstance(pad, str):  # TF 'same' gives ceil(i/s) whether or not ceil_mode is set
+        out = [tf_window(pad, i, k, s, d) for i, k, s, d in zip((h, w), kernel, stride, dilation)]
+    else:
+        out = [window(i, k, s, *p, d, ceil) for i, k, s, p, d in zip((h, w), kernel, stride, pad, dilation)]
+    if None in out:
+        return None
+    gen.features[kind] += 1
+    name = _alias(gen, kind, *(("max_pool", "maxpool2d", "max_pooling") if kind == "maxpool"
+                               else ("avg_pool", "avgpool2d", "average_pooling")))
+    return Piece({name: opts}, (*out, c), [(kind, (*out, c))])
+
+
+def maxpool(gen, shape):
+    return _pool(gen, shape, "maxpool")
+
+
+def avgpool(gen, shape):
+    return _pool(gen, shape, "avgpool")
+
+
+def global_avgpool(gen, shape):
+    if len(shape) != 3:
+        return None
+    gen.features["global_avgpool"] += 1
+    out = (1, 1, shape[2])
+    return Piece(_alias(gen, "global_avgpool", "global_avg_pool", "globalavgpool"), out, [("global_avgpool", out)])
+
+
+def adaptive_avgpool(gen, shape):
+    if len(shape) != 3:
+        return None
+    value, out = _pair(gen, 1, max(shape[0], shape[1]) + 2)
+    gen.features["adaptive_avgpool"] += 1
+    entry = {_alias(gen, "adaptive_avgpool", "adaptive_avg_pool", "adaptiveavgpool2d"): {"output": value}}
+    return Piece(entry, (*out, shape[2]), [("adaptive_avgpool", (*out, shape[2]))])
+
+
+def batchnorm(gen, shape):
+    gen.features[f"batchnorm.{'map' if len(shape) == 3 else 'vector'}"] += 1
+    entry = gen.rng.choice(["batchnorm", "bn", {"bn": {}}, {"batch_norm": {"eps": 0.001, "momentum": 0.01}},
+                            {"batchnorm": {"affine": False}}, "batchnorm2d"])
+    return Piece(entry, shape, [("batchnorm", shape)])
+
+
+def dropout(gen, shape):
+    gen.features["dropout"] += 1
+    entry = gen.rng.choice(["dropout", {"dropout": {"rate": 0.3}}, {"dropout": {"p": 0.1}}])
+    return Piece(entry, shape, [("dropout", shape)])
+
+
+def flatten(gen, shape):
+    n = 1
+    for d in shape:
+        n *= d
+    order = gen.rng.choice([None, "hwc", "chw"])
+    gen.features[f"flatten.{order}"] += 1
+    return Piece({"flatten": {"order": order}} if order else "flatten", (n,), [("flatten", (n,))])
+
+
+def dense(gen, shape):
+    if len(shape) == 3 and shape[0] * shape[1] != 1:
+        return None
+    opts = {"units": gen.rng.randint(1, 12)}
+    if gen.chance(0.3):
+        opts["bias"] = False
+        gen.features["dense.no_bias"] += 1
+    elif gen.chance(0.1):
+        opts["shared_bias"] = True
+        gen.features["dense.shared_bias"] += 1
+    leaves = [("dense", (opts["units"],))]
+    _fused_activation(gen, opts, (opts["units"],), leaves)
+    gen.features["dense.map_input" if len(shape) == 3 else "dense"] += 1
+    return Piece({_alias(gen, "dense", "fc", "fully_connected"): opts}, (opts["units"],), leaves)
+
+
+# weights: the structure-free makers, the map-only ones twice as often (they need a map)
+LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
+          dropout, flatten, dense, dense, activation, activation]
