@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calc.errors import SpecError, Where
+from calc.errors import InputError, SpecError, Where
 from calc.layers import Layer, Sequential
+from calc.shapes import fmt_shape
 from calc.spec.build import Builder, check_top, iter_leaves, read_blocks, read_input
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
@@ -105,7 +106,14 @@ def build_network(spec, file_name: str | None = None, source: str = "") -> Netwo
 
 
 def override_input(network: Network, shape: tuple[int, ...]) -> Network:
-    """The same spec built for another input shape (e.g. AlexNet at 224 instead of 227)."""
+    """The same spec built for another input shape (e.g. AlexNet at 224 instead of 227).
+
+    For a network on maps, one size (224) or two (224 x 224) keep the spec's channels."""
+    if len(network.input_shape) == 3 and len(shape) in (1, 2):
+        shape = (shape[0], shape[-1], network.input_shape[2])
+    if len(shape) not in (1, 3):
+        raise InputError(f"an input shape is height x width x channels or a number of features, "
+                         f"got {fmt_shape(shape)}")
     spec = LocMap(network.spec)
     spec.line, spec.lines = getattr(network.spec, "line", None), dict(getattr(network.spec, "lines", {}))
     spec["input"] = list(shape)

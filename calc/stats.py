@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from calc.layers import COST_KINDS, Layer
+from calc.layers import COST_KINDS, COST_RULES, Layer
 from calc.network import Network
 
 
@@ -92,7 +92,8 @@ def _leaf_row(layer: Layer, depth: int, path: str, opts: CountOptions) -> LayerR
     buffers = layer.buffer_count()
     trainable = params if layer.trainable else 0
     frozen = params - trainable + (buffers if opts.keras else 0)
-    extra = {k: layer.costs().get(k, 0) * opts.batch for k in COST_KINDS}
+    costs = layer.costs()
+    extra = {k: costs.get(k, 0) * opts.batch for k in COST_KINDS}
     macs = layer.macs() * opts.batch
     counted = macs + sum(extra[k] for k in opts.include)
     return LayerRow(layer.name, layer.kind, depth, path, layer.out_shape, layer.describe(),
@@ -151,17 +152,17 @@ def warnings_for(network: Network) -> list[str]:
 
 
 def conventions_for(opts: CountOptions) -> list[str]:
-    inc = sorted(opts.include)
+    inc = [kind for kind in COST_KINDS if kind in opts.include]
     lines = [
         "shapes: H x W x C per sample" + (f"; MACs and activations for a batch of {opts.batch}" if opts.batch != 1 else ""),
         "parameters: learnable tensors as PyTorch sum(p.numel()); "
         + ("batch-norm running mean/var counted as non-trainable parameters (Keras summary)"
            if opts.keras else "batch-norm running mean/var are buffers, shown apart (--keras counts them)"),
         "MACs: multiply-accumulates of conv and dense layers, bias adds not counted (torchvision 'GFLOPS')"
-        + (f"; plus {', '.join(inc)} operations (--include)" if inc else ""),
-        "FLOPs = 2 x MACs",
+        + (f"; plus the {', '.join(inc)} operations below (--include)" if inc else ""),
     ]
-    return lines
+    lines += [f"--include {kind}: {COST_RULES[kind]}" for kind in COST_KINDS if kind in opts.include]
+    return lines + ["FLOPs = 2 x MACs"]
 
 
 def summarize(network: Network, options: CountOptions | None = None) -> Summary:

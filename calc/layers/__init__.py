@@ -1,8 +1,19 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
 from calc.layers import activation, conv, dense, dropout, norm, pool  # noqa: F401 - register the types
-from calc.layers.base import COST_KINDS, REGISTRY, Layer, Shape, canonical, fmt_shape, is_map, lookup, register
+from calc.layers.base import (
+    COST_KINDS,
+    COST_RULES,
+    REGISTRY,
+    Layer,
+    Shape,
+    canonical,
+    fmt_shape,
+    is_map,
+    lookup,
+    register,
+)
 from calc.layers.containers import Add, Concat, ConcatMerge, Residual, Sequential
 
-__all__ = ["COST_KINDS", "REGISTRY", "Layer", "Shape", "canonical", "fmt_shape", "is_map", "lookup",
+__all__ = ["COST_KINDS", "COST_RULES", "REGISTRY", "Layer", "Shape", "canonical", "fmt_shape", "is_map", "lookup",
            "register", "Add", "Concat", "ConcatMerge", "Residual", "Sequential"]

@@ -14,8 +14,17 @@ from typing import ClassVar
 from calc.errors import NNCalcError, SpecError, Where, did_you_mean
 from calc.shapes import Shape, fmt_shape, is_map
 
-# Extra cost categories beyond the default MACs (conv + dense multiplies), see conventions.md.
-COST_KINDS = ("bias", "bn", "act", "pool", "add")
+# Extra cost categories beyond the default MACs (conv + dense multiplies), see conventions.md,
+# each with what one counted operation is: the summary states the rule of every kind it adds.
+COST_RULES = {
+    "bias": "one add per output element of a conv or dense layer with a bias",
+    "bn": "one multiply-add per element (eval mode: scale and shift folded)",
+    "act": "one operation per output element of an activation, softmax included (identity: none)",
+    "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
+            "global/adaptive average pooling: one add per input cell of each window",
+    "add": "one add per output element of a residual sum",
+}
+COST_KINDS = tuple(COST_RULES)
 
 
 class Layer:
