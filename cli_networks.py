@@ -42,15 +42,15 @@ def summary(
     if input_shape:
         network = override_input(network, parse_ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
+    if markdown and not (as_json and markdown == "-"):  # a file is written alongside JSON too
+        from calc.render.markdown import summary_markdown
+
+        write_text(markdown, summary_markdown(result))
     if as_json:
         from calc.render.jsonout import dumps, summary_data
 
         print(dumps(summary_data(result)))
-    elif markdown:
-        from calc.render.markdown import summary_markdown
-
-        write_text(markdown, summary_markdown(result))
-    if not as_json and markdown != "-":
+    elif markdown != "-":
         from calc.render.terminal import summary_renderable
 
         out = console()

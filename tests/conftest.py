@@ -1,8 +1,9 @@
-"""Shared test helpers: build networks from inline YAML, run the CLI in-process."""
+"""Shared test helpers: build networks from inline YAML, run the CLI in-process, golden files."""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +35,30 @@ def cli():
         return result.exit_code, result.stdout, result.stderr if hasattr(result, "stderr") else ""
 
     return run
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/golden/*.txt from the current rendering instead of comparing.")
+
+
+@pytest.fixture
+def golden(request):
+    """check(name, text): compare rendered text with tests/golden/NAME.txt (or rewrite it)."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        text = "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+        path = GOLDEN / f"{name}.txt"
+        if update:
+            GOLDEN.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"no golden file {path.name}: run pytest --update-golden"
+        assert text == path.read_text(encoding="utf-8"), \
+            f"rendering of {name} changed; if that is intended: pytest --update-golden, then review the diff"
+
+    return check
