@@ -192,3 +192,13 @@ def test_golden_rendering(cli, golden, name):
     assert code == 0, err
     assert "\x1b[" not in out  # no colour codes
     golden(name, out)
+
+
+def test_names_are_shown_as_written(cli, tmp_path):
+    """Names are text, not rich markup or emoji codes: 'fc[/]' used to crash with a MarkupError."""
+    spec = tmp_path / "odd.yaml"
+    spec.write_text('name: "[red]x[/]"\ninput: [4]\nlayers:\n  - dense: {units: 2, name: "fc[/]"}\n'
+                    '  - relu: {name: ":fire:"}\n')
+    code, out, err = cli("summary", str(spec), env=PLAIN)
+    assert code == 0, err
+    assert "[red]x[/]" in out and "fc[/]" in out and ":fire:" in out

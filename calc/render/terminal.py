@@ -135,4 +135,5 @@ def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
 def make_console(width: int | None = None, stderr: bool = False):
     from rich.console import Console
 
-    return Console(width=width, stderr=stderr, highlight=False, soft_wrap=False)
+    # markup/emoji off: names and text from specs ("fc[/]", ":x:") are shown as written, never parsed
+    return Console(width=width, stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False)
