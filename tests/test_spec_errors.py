@@ -80,3 +80,10 @@ def test_linear_is_the_identity_activation():
     """'linear' was also a dense alias, which made `activation: linear` (Keras) a dense without units."""
     net = net_from("input: [4]\nlayers:\n  - dense: {units: 3, activation: linear}\n  - linear\n")
     assert [(leaf.kind, leaf.out_shape) for leaf in net.leaves()] == [("dense", (3,)), ("linear", (3,)), ("linear", (3,))]
+
+
+@pytest.mark.parametrize("depth,fragment", [(70, "nested more than 64 deep"), (400, "YAML nested too deeply")])
+def test_deep_nesting_is_an_error_not_a_recursion_crash(depth, fragment):
+    text = "input: [4]\nlayers: " + "[{sequential: " * depth + "[relu]" + "}]" * depth + "\n"
+    with pytest.raises(SpecError, match=fragment):
+        net_from(text)

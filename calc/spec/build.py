@@ -22,6 +22,7 @@ from calc.spec.yamlio import LocList, LocMap
 STRUCTURES = ("concat", "residual", "repeat", "sequential")
 TOP_KEYS = ("name", "description", "input", "layers", "blocks", "reference", "notes", "source")
 MAX_BLOCK_DEPTH = 32
+MAX_NESTING = 64  # lists inside lists: beyond this, building and counting would hit Python's recursion limit
 
 
 def _line(container, key):
@@ -37,6 +38,7 @@ class Builder:
         self.blocks = blocks
         self.where = where
         self.stack: list[str] = []
+        self.nesting = 0
 
     # -- lists and entries ----------------------------------------------------------------
     def layer_list(self, items, where: Where, label: str = "sequential") -> Sequential:
@@ -44,9 +46,15 @@ class Builder:
             items = []
         if not isinstance(items, list):
             raise SpecError(f"expected a list of layers, got {type(items).__name__} {items!r}", where)
+        if self.nesting >= MAX_NESTING:
+            raise SpecError(f"layer lists nested more than {MAX_NESTING} deep", where)
+        self.nesting += 1
         layers: list[Layer] = []
-        for i, item in enumerate(items):
-            layers.extend(self.entry(item, where.child(i, _line(items, i))))
+        try:
+            for i, item in enumerate(items):
+                layers.extend(self.entry(item, where.child(i, _line(items, i))))
+        finally:
+            self.nesting -= 1
         return Sequential(layers, where, label)
 
     def entry(self, item, where: Where) -> list[Layer]:

@@ -111,6 +111,8 @@ def load_yaml_text(text: str, file_name: str | None = None):
         raise SpecError(f"YAML syntax error: {problem}", Where(file_name, line)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", Where(file_name)) from None
+    except RecursionError:  # PyYAML builds nested values recursively
+        raise SpecError("YAML nested too deeply", Where(file_name)) from None
 
 
 def load_yaml_file(path) -> object:
