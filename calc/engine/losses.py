@@ -100,7 +100,11 @@ class BCE(Loss):
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
-        g = (p - t) / (p * (1 - p))
+        """(p - t) / (p (1 - p)); the denominator kept >= 1e-12 as PyTorch does (finite at p = 0, 1)."""
+        denom = p * (1 - p)
+        if not be.exact:
+            denom = be.xp.maximum(denom, 1e-12)
+        g = (p - t) / denom
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -137,7 +141,11 @@ class CrossEntropy(Loss):
         return _batch(self.per_sample(p, t, be), p.shape[0], self.reduction)
 
     def grad(self, p, t, be):
-        g = -t / p
+        """-t / p; 0 where t = 0 (also at p = 0), p kept >= e^-100 like the log (finite)."""
+        xp = be.xp
+        safe = p if be.exact else xp.maximum(p, 3.720075976020836e-44)  # e^-100
+        with _quiet(xp):
+            g = xp.where(t == 0, 0 * p, -t / safe)
         return g / p.shape[0] if self.reduction == "mean" else g
 
 
