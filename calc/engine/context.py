@@ -19,6 +19,9 @@ class Ctx:
     def __post_init__(self):
         import numpy as np
 
+        from calc.engine import init
+
+        self.init = init.check(self.init)  # an unknown name fails here, even if every weight is given
         if self.rng is None:
             self.rng = np.random.default_rng(self.seed)
 

@@ -98,7 +98,7 @@ DEFAULTS = {  # PyTorch defaults; keras overrides below
     "adam": {"lr": 0.001},
     "adamw": {"lr": 0.001, "weight_decay": 0.01},
 }
-KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7}, "rmsprop": {"alpha": 0.9, "eps": 1e-7, "lr": 0.001},
+KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7, "lr": 0.001}, "rmsprop": {"alpha": 0.9, "eps": 1e-7, "lr": 0.001},
          "adam": {"eps": 1e-7}, "adamw": {"eps": 1e-7, "weight_decay": 0.004}}
 
 
