@@ -61,8 +61,12 @@ def model_conventions(model: Model, training: bool | None) -> list[str]:
         if ctx.drawn:
             from calc.engine.init import CONSTANTS, RULES
 
-            how = "" if ctx.init in CONSTANTS else f" ({RULES[ctx.init].dist}, {RULES[ctx.init].formula})"
-            text = f"weights: {len(ctx.drawn)} tensor(s) drawn by {ctx.init}{how}, seed {ctx.seed}"
+            if ctx.init in CONSTANTS:
+                text = f"weights: {len(ctx.drawn)} tensor(s) set to {ctx.init}"
+            else:
+                label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
+                rule = RULES[ctx.init]
+                text = f"weights: {len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
             if ctx.init != "torch_default":
                 text += "; biases start at 0"
             out.append(text + (f"; from the spec: {', '.join(given)}" if given else "")

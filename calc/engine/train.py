@@ -153,7 +153,7 @@ def train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size
 
 def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, data) -> list[str]:
     loss, model = trainer.loss, trainer.model
-    out = [f"loss: {loss.name}, reduction {loss.reduction}: {loss.formula}; gradient {loss.gradient_formula}"]
+    out = [f"loss: {loss.describe()}"]
     if trainer.logits_loss is not None:
         kind = final_kind(model)
         out.append(f"{loss.name} after the final {kind} is computed from its input z (fused, "
@@ -161,8 +161,8 @@ def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, d
     out.append(f"optimizer: {trainer.optimizer.describe()}")
     batches = "full batch" if size == n else f"batches of {size}" + (f", shuffled each epoch (seed {seed})"
                                                                     if shuffle else ", in file order")
-    out.append(f"{n} samples, {batches}; epoch loss = mean of the batch losses weighted by batch size "
-               "(sum for 'sum' reductions)")
+    total = "sum" if loss.reduction != "mean" else "mean weighted by batch size"
+    out.append(f"{n} samples, {batches}; epoch loss = each batch's loss before its update, {total}")
     out.append(data.target)
     kinds = {layer.kind for layer in model.layers}
     if kinds & {"dropout", "batchnorm"}:
