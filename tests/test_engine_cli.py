@@ -100,3 +100,33 @@ def test_cli_import_stays_light():
     code = "import sys, cli; print(sorted(m for m in ('numpy', 'rich', 'calc.engine') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("layer,fragments", [
+    ("dense: {units: 2, weights: [[1, 2, 3], [4, 5, 6]]}",
+     ["net.yaml:4", "layers[0].dense.weights", "expected shape 2 x 2 (one row per neuron: 2 rows of 2 inputs), got 2 x 3"]),
+    ("dense: {units: 2, weights: [[1, 2], [3, 4], [5, 6]], weight_layout: in_out}",
+     ["weight_layout in_out: 2 rows (inputs) of 2 (neurons)", "got 3 x 2"]),
+    ("dense: {units: 2, weights: [[1, .nan], [3, 4]]}", ["layers[0].dense.weights", "NaN/inf not allowed"]),
+    ("dense: {units: 2, weights: [[1, 2], [3]]}", ["ragged rows"]),
+    ("dense: {units: 2, bias: [1, 2, 3]}", ["layers[0].dense.bias", "one per neuron: 2", "got 3"]),
+    ("dense: {units: 2, bias: [1, 2], shared_bias: true}", ["one shared bias"]),
+])
+def test_bad_weights_in_the_spec(cli, files, layer, fragments):
+    (files / "net.yaml").write_text(f"name: bad\ninput: [2]\nlayers:\n  - {layer}\n")
+    code, _, err = cli("run", str(files / "net.yaml"), "--input", str(files / "x.yaml"))
+    assert code == 2 and err.count("\n") == 1
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_run_softmax_net_from_npy_shows_classes(cli, tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(size=(2, 784)))
+    code, out, _ = cli("run", "mnist-mlp", "--input", str(tmp_path / "x.npy"), "--seed", "3")
+    assert code == 0 and "class" in out and "mnist-mlp: 2 samples, input 784 -> output 10" in out
+    code, out, _ = cli("run", "mnist-mlp", "--input", str(tmp_path / "x.npy"), "--seed", "3", "--json")
+    doc = json.loads(out)
+    assert doc["classes"] == [int(np.argmax(row)) for row in doc["outputs"]]
+    assert all(abs(sum(row) - 1) < 1e-12 for row in doc["outputs"])

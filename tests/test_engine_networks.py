@@ -14,6 +14,7 @@ from calc.engine.losses import get_loss
 from calc.engine.optim import make_optimizer
 from calc.engine.train import Trainer
 from calc.network import load_network
+from tests.conftest import net_from
 from tests.engine_util import assert_close, backends, make_model, random_input, run_pair
 from tests.torch_ref import _param_targets, copy_params, to_torch, torch_leaves
 
@@ -169,3 +170,26 @@ def test_frozen_layers_are_not_updated():
     after = model.state()
     assert np.array_equal(after["fc1.weight"], before["fc1.weight"]) and np.array_equal(after["fc1.bias"], before["fc1.bias"])
     assert not np.array_equal(after["fc2.weight"], before["fc2.weight"])
+
+
+@backends
+@pytest.mark.parametrize("seed", [0, 5, 8])
+def test_float32_stays_float32_and_close(device, seed):
+    """--dtype float32: every array stays float32 (no silent float64), values within float32 accuracy."""
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+
+    model = Model(net_from(random_spec(seed)), Ctx(get_backend(device, "float32"), seed=seed))
+    rng = np.random.default_rng(seed)
+    x = random_input(model.network.input_shape, 4, rng)
+    pair = run_pair(model, x, training=True, rng=rng)
+    pair.check(rel=2e-5)
+    be = model.backend
+    y = model.forward(be.asarray(x), training=True)
+    t = be.asarray(_targets(model, rng, 4))
+    trainer = Trainer(model, get_loss(_loss_for(model)), make_optimizer("adam", lr=0.01))
+    value, _ = trainer.step(be.asarray(x), t)
+    assert y.dtype == be.dtype and value.dtype == be.dtype
+    assert all(v.dtype == be.dtype for v in model.state().values())
+    assert all(layer.grads[n].dtype == be.dtype for _, layer, n in model.parameters())
