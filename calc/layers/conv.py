@@ -37,12 +37,21 @@ def fmt_padding(pad: tuple[int, int, int, int]) -> str:
 
 
 def read_bias(opts: Options):
-    """bias: true | false | a number (shared start value) | a list of values (explicit)."""
+    """bias: true | false | a number (shared start value, also as text: '1/3') | a list of values."""
     value = opts.raw("bias", True)
     if isinstance(value, bool):
         return value, None
     if isinstance(value, (int, float, list)):
         return True, value
+    if isinstance(value, str):
+        from calc.errors import InputError
+        from calc.exact import to_fraction
+
+        try:
+            to_fraction(value)
+            return True, value
+        except InputError:
+            pass
     opts.fail("bias", f"expected true, false, a number or a list of numbers, got '{value}'")
 
 

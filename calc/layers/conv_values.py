@@ -37,8 +37,9 @@ def read_kernels(raw, where, backend, shape: tuple[int, int, int, int], axes: tu
     got = nested_shape(raw, where, "weights")
     if got in forms:
         return to_array(raw, where, backend, got, "weights").reshape(tuple(shape))
-    listing = "; or ".join(f"{fmt_shape(s)} = {text}" for s, text in forms.items())
-    return to_array(raw, where, backend, tuple(shape), "weights", listing)  # raises, located
+    layouts = list(forms.items())
+    hint = layouts[0][1] + "".join(f"; or {fmt_shape(s)} = {text}" for s, text in layouts[1:])
+    return to_array(raw, where, backend, tuple(shape), "weights", hint)  # raises, located
 
 
 def read_bias_values(raw, where, backend, filters: int):

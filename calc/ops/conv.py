@@ -79,11 +79,17 @@ def scatter(dy, wmat, win: Window, out, xp):
     for n0, n1, h0, h1, piece, rows in blocks(win, n, groups * k):
         d = dy[n0:n1, h0:h1].reshape(-1, groups * per)
         target = out[n0:n1, rows]
-        if (k // (win.kernel[0] * win.kernel[1])) < wo:
+        if tap_major(k // (win.kernel[0] * win.kernel[1]), wo):
             _scatter_tap_major(d, wmat, piece, target, xp)
         else:
             _scatter_position_major(d, wmat, piece, target, xp)
     return out
+
+
+def tap_major(channels: int, width: int) -> bool:
+    """col2im layout: tap-major when a group has fewer channels than the output has columns,
+    so each strided add runs along the longer axis (AlexNet conv1: 3 channels, 55 columns)."""
+    return channels < width
 
 
 def _scatter_position_major(d, wmat, win: Window, target, xp):

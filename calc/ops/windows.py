@@ -83,10 +83,11 @@ def im2col(xpad, win: Window, groups: int, xp):
     return xp.ascontiguousarray(view.transpose(0, 1, 2, 5, 3, 4, 6)).reshape(rows, groups, kh * kw * cg)
 
 
-def blocks(win: Window, n: int, row_elements: int, budget: int = BLOCK_ELEMENTS):
+def blocks(win: Window, n: int, row_elements: int, budget: int | None = None):
     """Split the (sample, output row) grid into pieces whose patch matrix has at most ``budget``
     elements (one output row of one sample at least). Yields (n0, n1, h0, h1, window, rows):
     ``rows`` is the slice of padded-input rows the piece reads; ``window`` has Ho = h1 - h0."""
+    budget = budget or BLOCK_ELEMENTS
     ho = win.out[0]
     per_row = win.out[1] * row_elements
     if ho * per_row <= budget:
