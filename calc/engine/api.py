@@ -104,6 +104,20 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
                      "" if last.is_container else last.kind, model_conventions(model, training))
 
 
+def check_loss_fits(loss, model) -> None:
+    """Catch the classic slips: a loss on logits after a softmax/sigmoid (applied twice), and a
+    categorical cross-entropy on a single output."""
+    from calc.engine.train import final_kind
+
+    net, last = model.network, final_kind(model)
+    on_probs = {"softmax_ce": ("softmax", "cross_entropy"), "bce_logits": ("sigmoid", "bce")}
+    if loss.name in on_probs and last == on_probs[loss.name][0]:
+        raise InputError(f"--loss {loss.name} takes logits, but {net.name} already ends in {last}: use "
+                         f"{on_probs[loss.name][1]} (computed from the logits all the same) or remove the {last}")
+    if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
+        raise InputError(f"--loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
+
+
 @dataclass
 class TrainSettings:
     epochs: int = 100
@@ -134,9 +148,13 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
     loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(model)
     if settings.reduction and not settings.loss:
         loss = get_loss(loss.name, settings.reduction)
+    check_loss_fits(loss, model)
+    if save:
+        from pathlib import Path
+
+        if not Path(save).resolve().parent.is_dir():
+            raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
     dataset = read_training_data(data, net.input_shape, net.output_shape, model.backend.exact, settings.label_column)
-    if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
-        raise InputError(f"loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
     result = train(model, dataset, loss, optimizer, settings.epochs, settings.batch_size, settings.shuffle,
                    settings.seed, on_epoch)
     result.conventions = model_conventions(model, None) + result.conventions
