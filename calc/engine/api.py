@@ -18,6 +18,7 @@ from calc.engine.context import Ctx
 from calc.engine.model import Model
 from calc.errors import InputError
 
+DEFAULT_TEXT = {"batchnorm": "batch norm: gamma 1, beta 0", "prelu": "PReLU: slope = its init, 0.25 by default"}
 BACKEND_TEXT = {"numpy": "NumPy on the CPU", "cupy": "CuPy on the GPU", "exact": "exact fractions"}
 
 
@@ -48,31 +49,42 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
     return model
 
 
+def weights_convention(model: Model, before_training: bool) -> str:
+    """Where every parameter came from: a .npz, the spec, the initialiser, or its layer's default."""
+    ctx = model.ctx
+    if getattr(model, "weights_file", None):
+        return f"weights: loaded from {model.weights_file}"
+    names = [q for q, _, _ in model.parameters()]
+    given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
+    parts = []
+    if ctx.drawn:
+        from calc.engine.init import CONSTANTS, RULES
+
+        if ctx.init in CONSTANTS:
+            parts.append(f"{len(ctx.drawn)} tensor(s) set to {ctx.init}")
+        else:
+            label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
+            rule = RULES[ctx.init]
+            parts.append(f"{len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
+                         + ("; biases start at 0" if ctx.init != "torch_default" else ""))
+    if given:
+        parts.append("as given in the spec" if not ctx.drawn else f"from the spec: {', '.join(given)}")
+    if ctx.defaults:
+        owners = {q.rsplit(".", 1)[0] for q in ctx.defaults}
+        kinds = sorted({layer.kind for layer in model.layers if layer.name in owners})
+        rules = "; ".join(DEFAULT_TEXT.get(k, k) for k in kinds)
+        parts.append(f"{', '.join(ctx.defaults)} at their layer's default ({rules})")
+    if not parts:
+        return "weights: none (no layer has parameters)"
+    return "weights: " + "; ".join(parts) + ("; before training" if before_training and names else "")
+
+
 def model_conventions(model: Model, training: bool | None) -> list[str]:
     """Arithmetic, where the weights came from, the mode (None: not stated) and flatten order."""
-    be, ctx = model.backend, model.ctx
+    be = model.backend
     dtype = "" if be.exact else f"{be.dtype} "
     out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
-    if getattr(model, "weights_file", None):
-        out.append(f"weights: loaded from {model.weights_file}")
-    else:
-        names = [q for q, _, _ in model.parameters()]
-        given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
-        if ctx.drawn:
-            from calc.engine.init import CONSTANTS, RULES
-
-            if ctx.init in CONSTANTS:
-                text = f"weights: {len(ctx.drawn)} tensor(s) set to {ctx.init}"
-            else:
-                label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
-                rule = RULES[ctx.init]
-                text = f"weights: {len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
-            if ctx.init != "torch_default":
-                text += "; biases start at 0"
-            out.append(text + (f"; from the spec: {', '.join(given)}" if given else "")
-                       + ("; before training" if training is None else ""))
-        elif names:
-            out.append("weights: as given in the spec")
+    out.append(weights_convention(model, training is None))
     kinds = {layer.kind for layer in model.layers}
     if kinds & {"dropout", "batchnorm"} and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
