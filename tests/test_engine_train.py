@@ -138,7 +138,7 @@ def test_accuracy_rules():
     from calc.engine.train import Trainer
 
     model = make_model("input: [2]\nlayers:\n  - dense: {units: 2}\n")
-    y = np.asarray([[0.2, 0.9], [0.6, 0.4], [-0.1, 0.3]])
+    y = np.asarray([[-0.2, 0.9], [0.6, 0.4], [-0.1, 0.3]])
     t = np.asarray([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
     for loss, want in (("softmax_ce", 2), ("bce", 1), ("bce_logits", 2), ("mse", None)):
         got = Trainer(model, get_loss(loss), make_optimizer("sgd")).classify(y, t)
