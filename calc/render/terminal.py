@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, size_bytes
+from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
 from calc.shapes import compact_shape, fmt_shape
 
 
@@ -109,8 +109,8 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
             section = step.section
         result = fmt(step.result, decimals)
         exact = fmt_exact(step.result)
-        if exact and exact != result:
-            result = f"{result}\n(= {exact})"
+        if exact and exact != result and (not shown_exactly(step.result, decimals) or step.result.denominator <= 10):
+            result = f"{result}\n(= {exact})"  # a fraction that says more than the decimal, or a simple one
         steps.add_row(step.label, _step_cell(step), result)
     if steps is not None:
         parts.append(steps)

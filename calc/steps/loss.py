@@ -81,7 +81,7 @@ def _put(template: str, o: str, t: str) -> str:
     return template.replace("@o", o).replace("@t", t)
 
 
-def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
+def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", sample_word: str = "sample"):
     """Steps of one loss over a batch (N, n): per-output terms, per-sample and batch loss.
 
     Returns (value, grad) from calc.engine.losses, rounded like a student in hand-rounding mode.
@@ -95,7 +95,7 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
     term_loss = get_loss(loss.name, "half_sum" if loss.reduction == "half_sum" else "sum") if separable else None
     sample_values = []
     for s in range(n_samples):
-        nar.prefix = base + (f"sample{s + 1}." if n_samples > 1 else "")
+        nar.prefix = base + (f"{sample_word}{s + 1}." if n_samples > 1 else "")
         terms = []
         for j in range(y.shape[1] if separable else 0):
             if loss.name == "cross_entropy" and t[s, j] == 0:
@@ -110,14 +110,14 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
         if n_samples > 1:
             value = w.round(loss.per_sample(y, t, be)[s])
             sample_values.append(value)
-            nar.add(total_key, f"{total_key} of sample {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
+            nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
                     join_sum([w.num(v) for _, v in terms]), value, latex=rf"L^{{({s + 1})}}",
                     latex_substituted=join_tex([w.num(v) for _, v in terms]))
     nar.prefix = base
     value = w.round(loss.value(y, t, be))
     n = divisor(loss.name, loss.reduction, y.shape)
     if n_samples > 1:
-        names, values = [f"sample{s + 1}.{total_key}" for s in range(n_samples)], sample_values
+        names, values = [f"{sample_word}{s + 1}.{total_key}" for s in range(n_samples)], sample_values
     else:
         names, values = [k for k, _ in terms], [v for _, v in terms]
     formula, sub = join_sum(names) or TOTALS[loss.name], join_sum([w.num(v) for v in values])
@@ -130,7 +130,7 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
     return value, w.round_array(loss.grad(y, t, be))
 
 
-def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot) -> None:
+def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot, sample_word: str = "sample") -> None:
     """dL/d(output) per sample and output, with the loss's derivative written out."""
     from calc.layers.activation import Softmax
 
@@ -140,7 +140,7 @@ def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot) -> None:
     text, tex = GRADS[_key(loss.name, loss.reduction)]
     shown = Softmax().function(y, be) if loss.name == "softmax_ce" else y
     for s in range(y.shape[0]):
-        nar.prefix = base + (f"sample{s + 1}." if y.shape[0] > 1 else "")
+        nar.prefix = base + (f"{sample_word}{s + 1}." if y.shape[0] > 1 else "")
         for j in range(y.shape[1]):
             o_text = f"p{j + 1}" if loss.name == "softmax_ce" else slot.text(j + 1)
             sub = _put(text.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j]))

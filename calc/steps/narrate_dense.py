@@ -164,11 +164,16 @@ class ActivationNarrator(Narrator):
             sub = _put(body, values, w)
             formula = f"{view.out.text(i)} = {kind}({view.inp.text(i)}) = {layer.formula}"
             if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}: {sub}"
+                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             tex_body = TEX_BODY.get(kind)
             latex = rf"{view.out.tex(i)} = {TEX_NAME.get(kind, kind)}({view.inp.tex(i)})"
             latex_sub = tex_body % w.factor(z) if tex_body else ""
             nar.add(view.out.key(i), formula, sub, at(y, i), latex=latex, latex_substituted=latex_sub)
+        if kind in ("relu", "step") and all(v == 0 for v in y.ravel()) and view.inp.symbol == "z":
+            text = (f"every {kind} of {view.out.owner} outputs 0 (all z <= 0): the next layer only sees its "
+                    f"biases, and no gradient flows back through {view.out.owner}" + (" (a dead layer)" if kind == "relu" else ""))
+            if text not in nar.solution.findings:
+                nar.solution.findings.append(text)
 
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
         layer, w = view.layer, nar.writer
@@ -181,7 +186,7 @@ class ActivationNarrator(Narrator):
             values = {"z": z, "a": a, **{k: v for k, v in _constants(layer).items() if not isinstance(v, str)}}
             sub = _put(body, values, w)
             if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}: {sub}"
+                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             owner = view.out.owner
             dkey = f"{owner}.da{i}/dz{i}" if view.inp.symbol == "z" else f"{view.out.key(i)}/d{view.inp.key(i)}"
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"

@@ -102,13 +102,16 @@ class NetworkSolver:
                 raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, self.sol.answers)}; "
                                 "see the names in the solution (nncalc solve --template)", self.setup.alias_where[alias])
             self.sol.answers[alias] = self.sol.answers[canonical]
-        self.sol.summary = summary(self.sol, self.setup, self.writer)
+        self.sol.summary = summary(self.sol, self.setup, self.writer, self.views[-1].out,
+                                   self.setup.network.output_shape[-1])
         return self.sol
 
     def one_step(self, x, prefix: str, label: str) -> None:
         y = self.model.forward(x, record=True)
         record = dict(self.model.activations)
         self.narrate_forward(x, record, prefix, label)
+        if self.setup.loss == "none":
+            return
         grad = self.narrate_loss(y, prefix, label)
         records, dx, self.grads, used = self.backward(grad)
         self.narrate_backward(x, record, records, dx, self.grads, used, prefix, label)
@@ -130,7 +133,7 @@ class NetworkSolver:
         from calc.steps.loss import grad_steps, loss_steps
 
         if self.setup.loss == "output":  # derivatives of the output itself: dy/dy = 1
-            return self.be.ones(y.shape)
+            return self.be.xp.ones(y.shape)
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.section = f"{label}Loss"
         value, grad = loss_steps(self.nar, loss, y, self.setup.targets, self.views[-1].out)
@@ -244,7 +247,7 @@ class NetworkSolver:
         out = self.views[-1].out
         for j in range(y.shape[1]):
             self.nar.add(f"{out.key(j + 1)}+", f"{out.text(j + 1)} with the updated weights", "", y[0, j] if y.shape[0] == 1 else y[:, j])
-        if self.setup.loss == "output":
+        if self.setup.loss in ("output", "none"):
             return
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.add("loss+", "loss with the updated weights", "", self.writer.round(loss.value(y, self.setup.targets, self.be)),
