@@ -59,12 +59,11 @@ def _key(name: str, reduction: str):
 
 def convention(name: str, reduction: str, n_samples: int = 1) -> str:
     text = CONVENTIONS[_key(name, reduction)] + "; natural log" * (name != "mse")
-    if n_samples > 1 or (reduction == "mean" and name in PER_ELEMENT_MEAN):
-        if reduction == "mean":
-            over = "all outputs of all samples" if name in PER_ELEMENT_MEAN else "the samples"
-            text += f"; batch of {n_samples}: the mean over {over} (PyTorch), so each gradient is divided by that count"
-        elif n_samples > 1:
-            text += f"; batch of {n_samples}: the per-sample losses are added"
+    if n_samples > 1 and reduction == "mean":
+        over = "all outputs of all samples" if name in PER_ELEMENT_MEAN else "the samples"
+        text += f"; batch of {n_samples}: the mean over {over} (PyTorch), so each gradient is divided by that count"
+    elif n_samples > 1:
+        text += f"; batch of {n_samples}: the per-sample losses are added"
     return text
 
 
@@ -169,6 +168,17 @@ def check_values(name: str, y, t) -> None:
             raise InputError(f"binary targets must lie in [0, 1], got {target}")
 
 
+def check_distributions(name: str, t) -> None:
+    """Categorical targets are distributions: dL/dz = p - t holds only when each row sums to 1."""
+    if name not in ("cross_entropy", "softmax_ce"):
+        return
+    for s in range(t.shape[0]):
+        row = [t[s, j] for j in range(t.shape[1])]
+        if any(v < 0 for v in row) or sum(row) != 1:
+            raise InputError(f"cross-entropy targets must be non-negative and add up to 1 (one-hot or a "
+                             f"distribution); sample {s + 1} adds up to {sum(row)}")
+
+
 def _items(a):
     for s in range(a.shape[0]):
         for j in range(a.shape[1]):
@@ -189,6 +199,7 @@ def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int 
         raise InputError(f"{y.shape[1] if y.ndim > 1 else len(y)} outputs but the targets have shape {tuple(t.shape)}")
     losses = [get_loss(name, r) for r in reductions]
     check_values(losses[0].name, y, t)
+    check_distributions(losses[0].name, t)
     sol = Solution(f"Loss: {losses[0].name}", [convention(ls.name, ls.reduction, y.shape[0]) for ls in losses])
     sol.conventions.append(_number_convention(decimals, hand_rounding))
     nar = Narration(sol, Writer(decimals, hand_rounding), be)

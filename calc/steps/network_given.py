@@ -85,7 +85,10 @@ def read_samples(given, where: Where, key: str, shape: tuple, what: str, backend
 
     value = raw(given, where, key)
     place = at(given, where, key)
-    got = nested_shape(value, place, key)
+    try:
+        got = nested_shape(value, place, key)
+    except SpecError as exc:
+        raise SpecError(exc.message.replace(f"{key}: value: ", ""), exc.where) from None
     if got == tuple(shape):
         value, got = [value], (1, *shape)
     if got[1:] != tuple(shape):
@@ -205,6 +208,12 @@ def read_network_given(given, where: Where) -> NetworkSetup:
             raise SpecError(f"missing 'target': the loss needs one target per output ({out[-1]} per sample)", where)
         else:
             setup.targets = read_samples(given, where, "target", out, "a target", be)
+        from calc.steps.loss import check_distributions
+
+        try:
+            check_distributions(setup.loss, setup.targets.reshape(setup.targets.shape[0], -1))
+        except InputError as exc:
+            raise SpecError(exc.message, at(given, where, "target" if "target" in given else "target_class")) from None
         if setup.targets.shape[0] != inputs.shape[0]:
             raise SpecError(f"{inputs.shape[0]} input sample(s) but {setup.targets.shape[0]} target(s)",
                             at(given, where, "target" if "target" in given else "target_class"))

@@ -135,9 +135,10 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
         raise InputError(f"{zs.shape[1]} scores but {t.shape[1]} target values")
     sol.conventions.append("cross-entropy L = -sum_i t_i ln p_i (natural log); for softmax outputs dL/dz = p - t")
     nar.section = "Cross-entropy"
-    from calc.steps.loss import check_values, grad_steps, loss_steps
+    from calc.steps.loss import check_distributions, check_values, grad_steps, loss_steps
 
     ce = get_loss("cross_entropy", "sum")
+    check_distributions("cross_entropy", t)
     check_values("cross_entropy", p, t)
     value, g = loss_steps(nar, ce, p, t, out)
     grad_steps(nar, ce, p, t, g, out)
