@@ -93,7 +93,7 @@ class NetworkSolver:
         x = self.writer.round_array(self.setup.inputs)
         for step in range(1, self.setup.steps + 1):
             prefix = "" if step == 1 else f"step{step}."
-            label = "" if self.setup.steps == 1 else f"Step {step} · "
+            label = "" if self.setup.steps == 1 else f"Step {step}, "
             self.one_step(x, prefix, label)
         if self.setup.loss_after_update:
             self.after_update(x)
@@ -123,7 +123,7 @@ class NetworkSolver:
             inp = x
             for view in self.views:
                 out = record[view.layer.name]
-                self.nar.section = f"{label}Forward · " + (f"sample {s + 1} · " if n > 1 else "") + view.title
+                self.nar.section = f"{label}Forward: " + (f"sample {s + 1}: " if n > 1 else "") + view.title
                 narrator_for(view.layer).forward(self.nar, view, inp[s], out[s])
                 inp = out
         self.nar.prefix = prefix
@@ -202,13 +202,13 @@ class NetworkSolver:
             narrator = narrator_for(layer)
             inp = record[views[k - 1].layer.name] if k else x
             if layer.params:
-                self.nar.prefix, self.nar.section = prefix, f"{label}Backward · {view.title}"
+                self.nar.prefix, self.nar.section = prefix, f"{label}Backward: {view.title}"
                 params = self.old[layer.name]
                 saved, layer.params = layer.params, params  # narrate with the weights of this step
                 narrator.gradients(self.nar, view, inp, records[layer.name], grads[layer.name])
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
-            self.nar.section = f"{label}Backward · " + (views[k - 1].title if k else "network input")
+            self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]

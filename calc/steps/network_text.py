@@ -48,10 +48,11 @@ def conventions(setup, views, options) -> list[str]:
         lines.append("loss: " + convention(setup.loss, setup.reduction, n))
         if setup.loss == "cross_entropy" and views[-1].layer.kind == "softmax":
             lines.append("softmax + cross-entropy: dL/dz = p - t, the same as J^T(-t/p) through the softmax Jacobian")
-    lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
-                 + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
-                    else " using the layer above's weights AFTER its update: Mazur's published error after the update "
-                         "is computed this way; textbook backpropagation uses the weights before the update"))
+    if sum(1 for v in views if v.layer.params) > 1:
+        lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
+                     + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
+                        else " using the layer above's weights AFTER its update: Mazur's published error after the "
+                             "update is computed this way; textbook backpropagation uses the weights before the update"))
     if setup.optimizer:
         opt = setup.optimizer
         name, lr = opt["name"], opt["lr"]
