@@ -103,15 +103,17 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
             text, tex = TERMS[key]
             nar.add(f"{total_key}.{j + 1}", f"{total_key}.{j + 1} = " + _put(text, slot.text(j + 1), f"t{j + 1}"),
                     _put(text, w.factor(y[s, j]), w.factor(t[s, j])), value,
-                    latex=rf"L_{{{j + 1}}} = " + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
+                    latex=rf"L_{{{j + 1}}}" + (f"^{{({s + 1})}}" if n_samples > 1 else "") + " = "
+                    + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
                     latex_substituted=_put(tex, w.factor(y[s, j]), w.factor(t[s, j])))
             terms.append((f"{total_key}.{j + 1}", value))
         if n_samples > 1:
             value = w.round(loss.per_sample(y, t, be)[s])
             sample_values.append(value)
+            several = len(terms) > 1
             nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
-                    join_sum([w.num(v) for _, v in terms]), value, latex=rf"L^{{({s + 1})}}",
-                    latex_substituted=join_tex([w.num(v) for _, v in terms]))
+                    join_sum([w.num(v) for _, v in terms]) if several else "", value, latex=rf"L^{{({s + 1})}}",
+                    latex_substituted=join_tex([w.num(v) for _, v in terms]) if several else "")
     nar.prefix = base
     value = w.round(loss.value(y, t, be))
     n = divisor(loss.name, loss.reduction, y.shape)

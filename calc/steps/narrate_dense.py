@@ -169,11 +169,6 @@ class ActivationNarrator(Narrator):
             latex = rf"{view.out.tex(i)} = {TEX_NAME.get(kind, kind)}({view.inp.tex(i)})"
             latex_sub = tex_body % w.factor(z) if tex_body else ""
             nar.add(view.out.key(i), formula, sub, at(y, i), latex=latex, latex_substituted=latex_sub)
-        if kind in ("relu", "step") and all(v == 0 for v in y.ravel()) and view.inp.symbol == "z":
-            text = (f"every {kind} of {view.out.owner} outputs 0 (all z <= 0): the next layer only sees its "
-                    f"biases, and no gradient flows back through {view.out.owner}" + (" (a dead layer)" if kind == "relu" else ""))
-            if text not in nar.solution.findings:
-                nar.solution.findings.append(text)
 
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
         layer, w = view.layer, nar.writer

@@ -127,6 +127,12 @@ class NetworkSolver:
                 narrator_for(view.layer).forward(self.nar, view, inp[s], out[s])
                 inp = out
         self.nar.prefix = prefix
+        for view in self.views[:-1]:
+            if view.layer.kind == "relu" and all(v == 0 for v in record[view.layer.name].ravel()):
+                text = (f"every ReLU of {view.out.owner or view.layer.name} outputs 0 (all z <= 0): the layers after it "
+                        "see only their biases, and no gradient flows back through it (a dead layer)")
+                if text not in self.sol.findings:
+                    self.sol.findings.append(text)
 
     def narrate_loss(self, y, prefix, label):
         from calc.engine.losses import get_loss
@@ -234,8 +240,8 @@ class NetworkSolver:
                     plain = self.optimizer.name == "sgd" and not self.optimizer.momentum
                     self.nar.add(f"{key}+", f"{text}+ = {text} - lr dL/d{text}" if plain else f"{text}+ ({self.optimizer.name})",
                                  f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})" if plain else "",
-                                 at(new, idx), latex=f"{tex}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
-                                 if plain else f"{tex}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
+                                 at(new, idx), latex=f"{{{tex}}}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
+                                 if plain else f"{{{tex}}}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
                                  if plain else "")
             layer.params.update(self.new.get(layer.name, {}))
 

@@ -32,7 +32,8 @@ def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bo
     shift = 0 * z[0]
     if stable:
         shift = max(z)
-        nar.add(f"{pre}max_z", "max_z = max_i " + inp.text("i"), f"max({', '.join(zs)})", shift,
+        names = ", ".join(inp.text(i) for i in range(1, n + 1))
+        nar.add(f"{pre}max_z", f"max_z = max({names})", f"max({', '.join(zs)})", shift,
                 latex=r"\max_i " + inp.tex("i"), latex_substituted=rf"\max({', '.join(zs)})")
     es = []
     for i in range(1, n + 1):
