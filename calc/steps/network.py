@@ -15,7 +15,7 @@ from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
 from calc.steps.narrate import Narration, Slot, View, at, narrator_for, positions
 from calc.steps.network_given import NetworkSetup, read_network_given
-from calc.steps.network_text import conventions, summary
+from calc.steps.network_text import conventions, loss_findings, summary
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution
 from calc.steps.text import Writer
@@ -75,6 +75,7 @@ class NetworkSolver:
         self.model = Model(setup.network, self.ctx)
         self.views = views_of(self.model.layers)
         self.sol = Solution(f"Worked solution: {setup.network.name}", conventions(setup, self.views, options))
+        self.sol.findings += loss_findings(setup, self.views)
         aliases: dict[str, list[str]] = {}
         for alias, canonical in setup.aliases.items():
             aliases.setdefault(canonical, []).append(alias)
@@ -169,21 +170,18 @@ class NetworkSolver:
         passes = 1 if self.setup.hidden_deltas == "original" or self.optimizer is None else len(param_layers) + 1
         self.old = {layer.name: dict(layer.params) for layer in param_layers}
         self.new, grads, runs = {}, {}, []
+        rounded = self.writer.round_array
         for k in range(passes):
             self.ctx.grad_record = {}
-            dx = self.writer.round_array(self.model.backward(grad))
-            runs.append((dict(self.ctx.grad_record), dx))
-            if k < len(param_layers):
+            runs.append((self.ctx.grad_record, rounded(self.model.backward(grad))))
+            if passes > 1 and k < len(param_layers):  # 'updated': this layer's grads are final; update it now
                 layer = param_layers[k]
-                grads[layer.name] = {p: self.writer.round_array(g) for p, g in layer.grads.items()}
-            if passes > 1 and k < len(param_layers):
-                layer = param_layers[k]
+                grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
                 layer.params.update(self.new[layer.name])
         if passes == 1:
-            for layer in param_layers[1:]:
-                grads[layer.name] = {p: self.writer.round_array(g) for p, g in layer.grads.items()}
             for layer in param_layers:
+                grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
         above = {}  # leaf -> number of parametric layers after it (which pass holds its gradient)
         count = 0

@@ -65,6 +65,22 @@ def conventions(setup, views, options) -> list[str]:
     return lines
 
 
+def loss_findings(setup, views) -> list[str]:
+    """Warnings when the loss does not fit the last layer (a frequent slip, not an error)."""
+    last = views[-1].layer.kind
+    if setup.loss in ("softmax_ce", "bce_logits") and last in ("softmax", "sigmoid"):
+        fits = "cross_entropy" if last == "softmax" else "bce"
+        return [f"{setup.loss} expects raw scores (logits), but the network already ends in {last}: "
+                f"the loss applies a second {'softmax' if setup.loss == 'softmax_ce' else 'sigmoid'}; "
+                f"'{fits}' is the loss on probabilities"]
+    if setup.loss == "cross_entropy" and last != "softmax":
+        return ["cross_entropy expects probabilities, but the last layer is not a softmax; "
+                "'softmax_ce' applies the softmax inside the loss"]
+    if setup.loss == "softmax_ce" and setup.network.output_shape[-1] == 1:
+        return ["softmax over a single output is always 1, so this loss is 0: use bce_logits for one output"]
+    return []
+
+
 def _num(value) -> str:
     from calc.render.numbers import fmt
 
