@@ -177,8 +177,9 @@ def check_distributions(name: str, t) -> None:
     for s in range(t.shape[0]):
         row = [t[s, j] for j in range(t.shape[1])]
         if any(v < 0 for v in row) or sum(row) != 1:
+            found = "has a negative value" if any(v < 0 for v in row) else f"adds up to {sum(row)}"
             raise InputError(f"cross-entropy targets must be non-negative and add up to 1 (one-hot or a "
-                             f"distribution); sample {s + 1} adds up to {sum(row)}")
+                             f"distribution); sample {s + 1} {found}")
 
 
 def _items(a):

@@ -88,7 +88,7 @@ def read_samples(given, where: Where, key: str, shape: tuple, what: str, backend
     try:
         got = nested_shape(value, place, key)
     except SpecError as exc:
-        raise SpecError(exc.message.replace(f"{key}: value: ", ""), exc.where) from None
+        raise SpecError(exc.message.removeprefix(f"{key}: ").removeprefix("value: "), exc.where) from None
     if got == tuple(shape):
         value, got = [value], (1, *shape)
     if got[1:] != tuple(shape):
@@ -208,9 +208,11 @@ def read_network_given(given, where: Where) -> NetworkSetup:
             raise SpecError(f"missing 'target': the loss needs one target per output ({out[-1]} per sample)", where)
         else:
             setup.targets = read_samples(given, where, "target", out, "a target", be)
+        from calc.engine.losses import check_targets, get_loss
         from calc.steps.loss import check_distributions
 
         try:
+            check_targets(get_loss(setup.loss, setup.reduction), setup.targets, be)  # [0, 1] for the cross-entropies
             check_distributions(setup.loss, setup.targets.reshape(setup.targets.shape[0], -1))
         except InputError as exc:
             raise SpecError(exc.message, at(given, where, "target" if "target" in given else "target_class")) from None

@@ -43,7 +43,10 @@ def _activation(name, option: str) -> str:
 
     key = canonical(str(name))
     if key not in ELEMENTWISE:
-        lookup(key, Where(), ())  # unknown names: the registry's error with the valid names
+        try:
+            lookup(key, Where(), ())
+        except SpecError:
+            raise InputError(f"{option}: unknown activation '{name}'; element-wise ones: {', '.join(ELEMENTWISE)}") from None
         raise InputError(f"{option}: a perceptron needs an element-wise activation ({', '.join(ELEMENTWISE)}), got '{name}'")
     return key
 
@@ -79,6 +82,8 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     weights = weights if weights is not None else preset.get("weights")
     if weights is None:
         raise InputError("custom perceptron: give --weights (and --bias)")
+    if not len(weights) or not all(len(r) if isinstance(r, (list, tuple)) else True for r in weights):
+        raise InputError("weights: expected numbers, one per input (a list of rows for several neurons)")
     weights = [list(r) for r in weights] if isinstance(weights[0], (list, tuple)) else [list(weights)]
     bias = list(bias) if bias is not None else preset.get("bias", [0] * len(weights))
     hidden_weights = hidden_weights if hidden_weights is not None else (preset.get("hidden_weights") if gate != "custom" else None)
@@ -186,7 +191,8 @@ def solve_perceptron_problem(given, where: Where, options: SolveOptions) -> Solu
     args = {"inputs": inputs, "gate": gate, "decimals": options.decimals}
     weights = raw(given, where, "weights", None)
     if weights is not None:
-        args["weights"] = matrix(given, where, "weights") if isinstance(weights[0], list) else [vector(given, where, "weights")]
+        many = isinstance(weights, list) and weights and isinstance(weights[0], list)
+        args["weights"] = matrix(given, where, "weights") if many else [vector(given, where, "weights")]
     if "bias" in given:
         args["bias"] = vector(given, where, "bias")
     if "hidden" in given:
