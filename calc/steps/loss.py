@@ -147,11 +147,12 @@ def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot, sample_word: str = 
             sub = _put(text.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j]))
             formula = _put(text.replace("p - ", "@o - "), o_text, f"t{j + 1}")
             latex = _put(tex.replace("p - ", "@o - "), slot.tex(j + 1) if loss.name != "softmax_ce" else f"p_{{{j + 1}}}", f"t_{{{j + 1}}}")
+            tex_sub = _put(tex.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j]))
             if n > 1:
-                formula, sub, latex = f"({formula}) / {n}", f"({sub}) / {n}", rf"\frac{{{latex}}}{{{n}}}"
+                formula, sub = f"({formula}) / {n}", f"({sub}) / {n}"
+                latex, tex_sub = rf"\frac{{{latex}}}{{{n}}}", rf"\frac{{{tex_sub}}}{{{n}}}"
             nar.add(slot.grad_key(j + 1), f"{slot.grad_text(j + 1)} = {formula}", sub, grad[s, j],
-                    latex=f"{slot.grad_tex(j + 1)} = {latex}",
-                    latex_substituted=_put(tex.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j])))
+                    latex=f"{slot.grad_tex(j + 1)} = {latex}", latex_substituted=tex_sub)
     nar.prefix = base
 
 
