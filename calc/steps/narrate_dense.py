@@ -113,7 +113,7 @@ class DenseNarrator(Narrator):
         return f"{name}.b{idx}", f"b{idx}[{lv}]", f"b_{{{idx}}}^{{[{lv}]}}"
 
 
-def _clean(formula: str) -> str:
+def formula_only(formula: str) -> str:
     """The formula part of an activation's text, without its remark: '1 if z > 0 else 0'."""
     formula = formula.split(";")[0].strip()
     return re.sub(r"\s*\((not|0 at|as)[^)]*\)\s*$", "", formula)
@@ -173,7 +173,7 @@ class ActivationNarrator(Narrator):
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
         layer, w = view.layer, nar.writer
         derivative = layer.derivative(x, y, nar.backend)
-        dformula = _clean(layer.derivative_formula)
+        dformula = formula_only(layer.derivative_formula)
         for i in positions(y.shape):
             z, a = at(x, i), at(y, i)
             d = w.round(at(derivative, i))

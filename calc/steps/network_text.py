@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from calc.steps.loss import _number_convention, convention
 
-ACTIVATION_NOTES = {
-    "sigmoid": "sigmoid(z) = 1/(1 + e^(-z)); derivative a(1 - a) of the activation a (not z(1 - z))",
-    "tanh": "tanh'(z) = 1 - a^2 of the activation a",
-    "relu": "ReLU(z) = max(0, z); ReLU'(0) = 0 (PyTorch)",
-    "leaky_relu": "LeakyReLU: slope for z <= 0 as given (default 0.01, PyTorch)",
-    "step": "step(z) = 1 if z > 0 else 0 (z = 0 gives 0); no gradient flows through it",
-    "softmax": "softmax computed stably: e^(z_i - max z) / sum_j e^(z_j - max z)",
+REMARKS = {  # what a learner gets wrong about each activation; formulas come from calc.layers.activation
+    "sigmoid": " (of the activation a, not z(1 - z))",
+    "tanh": " (of the activation a)",
+    "relu": " (ReLU'(0) = 0, PyTorch)",
+    "step": " (no gradient flows through a step)",
+    "softmax": " (computed stably: z - max z first)",
 }
+
+
+def _activation_line(layer) -> str:
+    from calc.steps.narrate_dense import formula_only
+
+    derivative = formula_only(layer.derivative_formula)
+    return f"{layer.kind}: {layer.formula}; derivative {derivative}{REMARKS.get(layer.kind, '')}"
 
 
 def conventions(setup, views, options) -> list[str]:
@@ -33,11 +39,11 @@ def conventions(setup, views, options) -> list[str]:
         if none:
             text += f"; {', '.join(none)}: no bias"
         lines.append(text)
-    kinds = []
+    seen = set()
     for v in views:
-        if v.layer.kind in ACTIVATION_NOTES and v.layer.kind not in kinds:
-            kinds.append(v.layer.kind)
-    lines += [ACTIVATION_NOTES[k] for k in kinds]
+        if hasattr(v.layer, "derivative_formula") and v.layer.kind not in seen:
+            seen.add(v.layer.kind)
+            lines.append(_activation_line(v.layer))
     n = setup.inputs.shape[0]
     if setup.loss == "none":
         lines.append("forward pass only (no loss given)")
