@@ -33,6 +33,13 @@ _EXPORTS = {
     "tf_same_padding": "calc.sizes",
     "Step": "calc.steps.step",
     "Solution": "calc.steps.step",
+    "SolveOptions": "calc.steps.registry",
+    "load_problem": "calc.problems_io",
+    "solve_problem": "calc.problems_io",
+    "solve_network": "calc.steps.network",
+    "solve_softmax": "calc.steps.softmax",
+    "solve_loss": "calc.steps.loss",
+    "solve_perceptron": "calc.steps.perceptron",
 }
 
 __all__ = sorted(_EXPORTS)

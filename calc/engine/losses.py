@@ -96,30 +96,33 @@ def _log_sigmoid(z, be):
 class BCE(Loss):
     """-[t log p + (1 - t) log(1 - p)] on probabilities p (clamped like PyTorch: log >= -100)."""
 
-    def _logs(self, p, be):
+    def _logs(self, p, be, t):
         xp = be.xp
-        if be.exact:
-            return xp.log(p), xp.log(1 - p)
+        if be.exact:  # 0 log 0 = 0: take no log where its factor (t or 1 - t) is 0
+            one = 1 + 0 * p
+            return xp.log(xp.where(t == 0, one, p)), xp.log(xp.where(t == 1, one, 1 - p))
         floor = -100.0
         with _quiet(xp):
             return xp.maximum(xp.log(p), floor), xp.maximum(xp.log(1 - p), floor)
 
     def per_sample(self, p, t, be):
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return -(t * lp + (1 - t) * lq).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
         self._check(p, t)
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
         """(p - t) / (p (1 - p)); the denominator kept >= 1e-12 as PyTorch does (finite at p = 0, 1;
-        PyTorch's constant is 1e-12 rounded to float32, used here too so that gradients agree)."""
-        denom = p * (1 - p)
-        if not be.exact:
-            denom = be.xp.maximum(denom, 9.999999960041972e-13)
-        g = (p - t) / denom
+        PyTorch's constant is 1e-12 rounded to float32, used here too so that gradients agree).
+        Exact: -t/p + (1-t)/(1-p), a term whose factor is 0 being 0 (p = 0 or 1 allowed)."""
+        if be.exact:
+            xp, one = be.xp, 1 + 0 * p
+            g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
+        else:
+            g = (p - t) / be.xp.maximum(p * (1 - p), 9.999999960041972e-13)
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -148,7 +151,7 @@ class CrossEntropy(Loss):
     def per_sample(self, p, t, be):
         xp = be.xp
         with _quiet(xp):
-            logs = xp.log(p) if be.exact else xp.maximum(xp.log(p), -100.0)
+            logs = xp.log(xp.where(t == 0, 1 + 0 * p, p)) if be.exact else xp.maximum(xp.log(p), -100.0)
         return -(t * logs).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
@@ -158,7 +161,8 @@ class CrossEntropy(Loss):
     def grad(self, p, t, be):
         """-t / p; 0 where t = 0 (also at p = 0), p kept >= e^-100 like the log (finite)."""
         xp = be.xp
-        safe = p if be.exact else xp.maximum(p, 3.720075976020836e-44)  # e^-100
+        # exact: no division by p where t = 0 (a Fraction 0/0 raises, it is not a NaN to mask)
+        safe = xp.where(t == 0, 1 + 0 * p, p) if be.exact else xp.maximum(p, 3.720075976020836e-44)  # e^-100
         with _quiet(xp):
             g = xp.where(t == 0, 0 * p, -t / safe)
         return g / _rows(p) if self.reduction == "mean" else g
