@@ -63,7 +63,7 @@ def fmt(value, decimals: int = DEFAULT_DECIMALS) -> str:
 
 
 def fmt_exact(value) -> str:
-    """'27/2' for non-integer fractions, else ''."""
-    if isinstance(value, Fraction) and value.denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
-    return ""
+    """'27/2' for short non-integer fractions, else '' (not a 50-digit approximation of e^-1)."""
+    from calc.exact import fraction_text
+
+    return fraction_text(value)
