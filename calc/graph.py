@@ -22,9 +22,9 @@ from calc.expr import Bin, Call, Neg, Num, Statement, Var
 
 # short name shown per edge, and the rule stated once in the solution's conventions
 GATES = {
-    "add": ("add: distributes", "add gate distributes: local gradient 1, each input gets the upstream gradient"),
+    "add": ("add", "add gate distributes: local gradient 1, each input gets the upstream gradient"),
     "sub": ("subtract", "subtract gate: local gradient +1 for the left input, -1 for the right"),
-    "mul": ("multiply: swaps", "multiply gate swaps: the local gradient of each input is the other input's value"),
+    "mul": ("multiply", "multiply gate swaps: the local gradient of each input is the other input's value"),
     "div": ("divide", "divide gate a/b: local gradients 1/b and -a/b^2"),
     "neg": ("*-1", "negate gate (*-1): local gradient -1"),
     "scale": ("scale", "scale by a constant c: local gradient c"),
@@ -37,10 +37,10 @@ GATES = {
     "log": ("log", "log gate (natural log): local gradient 1/x"),
     "sqrt": ("sqrt", "sqrt gate: local gradient 1/(2 sqrt(x))"),
     "abs": ("abs", "abs gate: local gradient sign(x), 0 at x = 0 (PyTorch)"),
-    "max": ("max: routes", "max gate routes: the upstream gradient goes to the largest input, 0 to the others; "
+    "max": ("max", "max gate routes: the upstream gradient goes to the largest input, 0 to the others; "
             "a tie splits it evenly (PyTorch; mathematically undefined there)"),
-    "min": ("min: routes", "min gate routes: the upstream gradient goes to the smallest input; a tie splits it evenly"),
-    "copy": ("copy: adds", "copy gate adds: a value used by several gates gets the sum of their gradients"),
+    "min": ("min", "min gate routes: the upstream gradient goes to the smallest input; a tie splits it evenly"),
+    "copy": ("copy", "copy gate adds: a value used by several gates gets the sum of their gradients"),
 }
 ACTIVATION_GATES = ("sigmoid", "tanh", "relu")
 
@@ -192,7 +192,7 @@ class _Builder:
 
     def call(self, fn: str, args: list):
         names = ", ".join(self.label(a) for a in args)
-        nums = ", ".join(self.number(a) for a in args)
+        nums = ", ".join(self.show(a.value if isinstance(a, Node) else a) for a in args)
         text, numbers = f"{fn}({names})", f"{fn}({nums})"
         vals = [a.value if isinstance(a, Node) else a for a in args]
         if fn in ("max", "min"):

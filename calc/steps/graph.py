@@ -50,7 +50,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
 
     for node in graph.nodes:
         sol.add(Step(node.name, node.text, node.numbers, node.value, name=node.name,
-                     note=cg.GATES[node.gate][0] if node.gate in cg.GATES else f"{node.gate} gate",
+                     note=f"{cg.GATES[node.gate][0] if node.gate in cg.GATES else node.gate} gate",
                      section="Forward pass"))
 
     sol.add(Step(f"d{o}/d{o}", "", "", Fraction(1), note="the gradient of the output with respect to itself",
@@ -72,7 +72,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
             continue
         formula = " + ".join(f"{_paren(e.local_text)} * d{o}/d{e.child.name}" for e in uses)
         numbers = " + ".join(f"{num(e.local)} * {num(e.upstream)}" for e in uses)
-        note = (f"copy gate: {node.name} feeds {len(uses)} gates, their gradients add" if len(uses) > 1 else "")
+        note = (f"copy gate: {node.name} is read {len(uses)} times, the gradients add" if len(uses) > 1 else "")
         sol.add(Step(label, formula, numbers, node.grad, name=label, note=note, section="Gradients"))
 
     for name in graph.unused:
