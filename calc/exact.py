@@ -132,7 +132,8 @@ def is_exact(value) -> bool:
 
 
 def fraction_text(value) -> str:
-    """'27/2' for a short exact fraction, '' otherwise."""
+    """'27/2' for a short exact fraction, '' otherwise (also for 180000001/200000001: too long to help)."""
     if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value):
-        return f"{value.numerator}/{value.denominator}"
+        text = f"{value.numerator}/{value.denominator}"
+        return text if len(text) <= 15 else ""
     return ""

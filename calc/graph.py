@@ -330,3 +330,9 @@ def backward(graph: Graph, rnd: Callable = lambda v: v) -> Graph:
             graph.edges.append(edge)
             parent.grad += edge.downstream
     return graph
+
+
+def gradient(statements: list[Statement], values: dict) -> tuple[Fraction, dict]:
+    """The output's value and its gradient with respect to every given value."""
+    graph = backward(build_graph(statements, values))
+    return graph.output.value, {name: node.grad for name, node in graph.inputs.items()}
