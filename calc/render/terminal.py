@@ -111,7 +111,7 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
         exact = fmt_exact(step.result)
         if exact and exact != result:
             result = f"{result}\n(= {exact})"
-        steps.add_row(step.label, _step_cell(step), result)
+        steps.add_row(Text(step.label), _step_cell(step), Text(result))
     if steps is not None:
         parts.append(steps)
     if solution.findings:
@@ -123,10 +123,10 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
 
 def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in table.columns:
-        out.add_column(str(col), justify="right")
+    for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
+        out.add_column(Text(str(col)), justify="right")
     for row in table.rows:
-        out.add_row(*(fmt(v, decimals) for v in row))
+        out.add_row(*(Text(fmt(v, decimals)) for v in row))
     if table.note:
         out.caption = table.note
     return out
