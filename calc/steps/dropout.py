@@ -18,8 +18,6 @@ from calc.steps.step import Solution, Step, Table
 
 def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: int | None = None,
                   scaling: str = "inverted", options: SolveOptions = SolveOptions()) -> Solution:
-    import numpy as np
-
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.layers.dropout import SCALINGS, Dropout
@@ -43,9 +41,9 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
     if mask is not None:
         if len(mask) != n or any(m not in (0, 1) for m in mask):
             raise InputError(f"mask: expected {n} values of 0 (dropped) or 1 (kept), got {[show(m) for m in mask]}")
-        out = layer.apply_mask(x, np.array([[m == 1 for m in mask]]), train)
-    else:
-        out = layer.forward(x, train)
+        layer.given_mask = [int(m) for m in mask]
+    layer.build((n,))
+    out = layer.forward(x, train)
     kept = [0 if layer.mask is not None and layer.mask[0][i] == 0 else 1 for i in range(n)]
     y = [Fraction(v) for v in out[0]]
     test = [Fraction(v) for v in layer.forward(x, Ctx(backend=be, training=False))[0]]

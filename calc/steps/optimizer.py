@@ -57,10 +57,16 @@ def _updates(opt) -> list[tuple[str, str, str]]:
     return [w]
 
 
+def be_scalar(value) -> Fraction:
+    from calc.exact import to_fraction
+
+    return to_fraction(value)
+
+
 def _conventions(opt, key: str, show) -> list[str]:
     lines = [f"{key}, {opt.style} form: " + "; ".join(f for _, f, _ in _updates(opt)),
              "t counts steps from 1; every state starts at 0" + (
-                 f" (Keras starts Adagrad's s at {show(opt.initial_accumulator or Fraction(1, 10))})"
+                 f" (Keras starts Adagrad's s at {show(be_scalar(opt.initial_accumulator))})"
                  if opt.name == "adagrad" and opt.style == "keras" else "")]
     if opt.name == "sgd" and opt.momentum:
         lines.append("PyTorch (b = mu b + g, w -= lr b), Keras (v = mu v - lr g, w += v) and the lecture form "
@@ -129,7 +135,7 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
         prev = {f"{k}_prev": Fraction(state[STATE.get(k, k)][0]) if STATE.get(k, k) in state else Fraction(0)
                 for k, _, _ in updates}
         if opt.name == "adagrad" and "sum" not in state:
-            prev["s_prev"] = be.scalar(opt.initial_accumulator if style == "pytorch" else opt.initial_accumulator or 0.1)
+            prev["s_prev"] = be.scalar(opt.initial_accumulator)
         f_value = None
         if function is not None:
             f_value, grad = cg.gradient(statements, {var: w})
