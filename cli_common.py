@@ -92,6 +92,8 @@ def parse_numbers(texts, option: str, minimum_count: int = 1) -> list:
     parts = [p for t in items for p in str(t).strip().strip("[]").replace(",", " ").split()]
     values = []
     for part in parts:
+        if part.startswith("--"):
+            raise InputError(f"{option}: expected a number, got '{part}' (options go before a '--')")
         try:
             values.append(to_fraction(part, option))
         except InputError as exc:

@@ -24,7 +24,8 @@ class Dropout(Layer):
     prefix = "dropout"
     summary = "dropout: rate (probability of dropping, default 0.5); identity at test time"
     scaling = "inverted"
-    given_mask = None
+    given_mask = None  # set by from_options, or by a solver before build()
+    mask_where = None
 
     @classmethod
     def from_options(cls, opts: Options):
