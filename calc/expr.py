@@ -89,16 +89,14 @@ def _error(message: str, col: int | None, source: str) -> InputError:
 
 
 def tokenize(source: str) -> list[Token]:
+    """Tokens up to the end, or up to a character outside the grammar (a 'bad' token the parser
+    reports when it reaches it, so errors come in reading order: 'lambda' before ':')."""
     tokens, pos = [], 0
     while pos < len(source):
         match = _TOKEN.match(source, pos)
         if not match:
-            char = source[pos]
-            what = {".": "attribute access ('.')", "[": "subscripts ('[')", "]": "subscripts (']')",
-                    "{": "braces", "}": "braces", "'": "strings", '"': "strings",
-                    ":": "':' (lambda, slices)", "<": "comparisons", ">": "comparisons"}.get(char, f"'{char}'")
-            text = f"{what} not allowed" if char.isprintable() else "unexpected character"
-            raise _error(text, pos + 1, source)
+            tokens.append(Token("bad", source[pos], pos + 1))
+            break
         kind = match.lastgroup
         if kind != "space":
             text = match.group()
@@ -108,6 +106,14 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
+def _bad(tok: Token, source: str) -> InputError:
+    char = tok.text
+    what = {".": "attribute access ('.')", "[": "subscripts ('[')", "]": "subscripts (']')",
+            "{": "braces", "}": "braces", "'": "strings", '"': "strings",
+            ":": "':' (lambda, slices)", "<": "comparisons", ">": "comparisons"}.get(char, f"'{char}'")
+    return _error(f"{what} not allowed" if char.isprintable() else "unexpected character", tok.col, source)
+
+
 class _Parser:
     def __init__(self, source: str):
         self.source = source
@@ -115,10 +121,13 @@ class _Parser:
         self.i = 0
 
     def peek(self) -> Token:
-        return self.tokens[self.i]
+        tok = self.tokens[self.i]
+        if tok.kind == "bad":
+            raise _bad(tok, self.source)
+        return tok
 
     def take(self) -> Token:
-        tok = self.tokens[self.i]
+        tok = self.peek()
         self.i += 1
         return tok
 
@@ -148,7 +157,7 @@ class _Parser:
 
     def statement(self) -> Statement:
         first = self.peek()
-        if first.kind == "name" and self.tokens[self.i + 1].text == "=":
+        if first.kind == "name" and self.tokens[self.i + 1].text == "=" and self.tokens[self.i + 1].kind == "op":
             self.take()
             self.take()
             self.check_name(first)
