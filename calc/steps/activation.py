@@ -98,11 +98,11 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     fs, ds = [Fraction(v) for v in a], [Fraction(v) for v in d]
     for zi, ai, di in zip(points, fs, ds):
         f_text, d_text = _texts(key, zi, ai, p, show)
-        sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section=f"z = {show(zi)}"))
-        sol.add(Step(f"f'({show(zi)})", layer.derivative_formula, d_text, di, section=f"z = {show(zi)}"))
+        sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section="Values and derivatives"))
+        sol.add(Step(f"f'({show(zi)})", layer.derivative_formula, d_text, di, section="Values and derivatives"))
         if zi == 0 and key in ("relu", "leaky_relu", "prelu"):
             sol.findings.append(f"{key} is not differentiable at z = 0; f'(0) = {show(di)} is the convention above")
-    sol.add(Table(key, ["z", "f(z)", "f'(z)"],
+    sol.add(Table(f"{key} at the given points", ["z", "f(z)", "f'(z)"],
                   [[zi, ai, di] for zi, ai, di in zip(points, fs, ds)], section="Summary"))
     sol.answers["f"], sol.answers["df/dz"] = fs, ds
     sol.summary = "; ".join(f"f({show(zi)}) = {show(ai)}, f'({show(zi)}) = {show(di)}" for zi, ai, di in zip(points, fs, ds))

@@ -40,12 +40,12 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
         new = rnd(ewma(v, theta, beta))
         sol.add(Step(f"V{t}", "V_t = beta V_(t-1) + (1 - beta) theta_t",
                      f"{show(beta)} * {show(v)} + (1 - {show(beta)}) * {show(theta)}", new, name=f"V{t}",
-                     section=f"t = {t}"))
+                     section="Steps"))
         row = [t, theta, new]
         if bias_correction:
             hat = rnd(debias(new, beta, t))
             sol.add(Step(f"V{t} corrected", "V_t / (1 - beta^t)", f"{show(new)} / (1 - {show(beta)}^{t})", hat,
-                         name=f"V{t}_corrected", section=f"t = {t}"))
+                         name=f"V{t}_corrected", section="Steps"))
             corrected.append(hat)
             row.append(hat)
         rows.append(row)

@@ -84,8 +84,9 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
     sol.answers["fan_in"], sol.answers["fan_out"] = fan_in, fan_out
     inside = r.formula.split("=", 1)[1].strip()
     sub = inside.replace("fan_in", str(fan_in)).replace("fan_out", str(fan_out))
-    sol.add(Step(what, r.formula, f"{sub} = sqrt({fraction_text(square) or fmt(square, options.decimals)})",
-                 scale, name=what))
+    reduced = fraction_text(square) or fmt(square, options.decimals)
+    shown = sub if reduced in sub.replace(" ", "") else f"{sub} = sqrt({reduced})"
+    sol.add(Step(what, r.formula, shown, scale, name=what))
     if r.dist == "uniform":
         std = scale / exact.sqrt(Fraction(3))
         sol.add(Step("std", "std of U(-limit, limit) = limit / sqrt(3)", f"{fmt(scale, options.decimals)} / sqrt(3)",
