@@ -57,16 +57,12 @@ def _updates(opt) -> list[tuple[str, str, str]]:
     return [w]
 
 
-def be_scalar(value) -> Fraction:
+def _conventions(opt, key: str, show) -> list[str]:
     from calc.exact import to_fraction
 
-    return to_fraction(value)
-
-
-def _conventions(opt, key: str, show) -> list[str]:
     lines = [f"{key}, {opt.style} form: " + "; ".join(f for _, f, _ in _updates(opt)),
              "t counts steps from 1; every state starts at 0" + (
-                 f" (Keras starts Adagrad's s at {show(be_scalar(opt.initial_accumulator))})"
+                 f" (Keras starts Adagrad's s at {show(to_fraction(opt.initial_accumulator))})"
                  if opt.name == "adagrad" and opt.style == "keras" else "")]
     if opt.name == "sgd" and opt.momentum:
         lines.append("PyTorch (b = mu b + g, w -= lr b), Keras (v = mu v - lr g, w += v) and the lecture form "
