@@ -259,3 +259,18 @@ def test_dropout_errors(kwargs, fragment):
     args = {"rate": Fraction(1, 2), **kwargs}
     with pytest.raises(InputError, match=fragment):
         solve_dropout([Fraction(1), Fraction(2)], **args)
+
+
+def test_hand_rounding_in_tables():
+    from calc.steps.ewma import solve_ewma
+    from calc.steps.optimizer import solve_optimizer
+    from calc.steps.registry import SolveOptions
+
+    hand = SolveOptions(decimals=2, hand_rounding=True)
+    # EWMA beta 0.9 of 25, 13, 17: 2.5, 3.55, 4.895 -> 4.90 when every V is rounded to 2 decimals
+    assert solve_ewma(fr([25, 13, 17]), Fraction(9, 10), options=hand).answers["V"] == fr([2.5, 3.55, 4.9])
+    # Adam on w^2 from 1 (lr 0.1, beta2 0.99): w2 = 0.8004 exactly, 0.80 when rounded as it goes
+    sol = solve_optimizer("adam", 2, Fraction(1), function="w^2", options=hand, lr=Fraction(1, 10),
+                          beta2=Fraction(99, 100))
+    assert sol.answers["w"] == fr([0.9, 0.8])
+    assert all(v == round(v, 2) for v in sol.answers["v_hat"])
