@@ -132,8 +132,7 @@ def is_exact(value) -> bool:
 
 
 def fraction_text(value) -> str:
-    """'27/2' for a short exact fraction, '' otherwise (also for 180000001/200000001: too long to help)."""
+    """'27/2' for a short exact fraction, '' otherwise."""
     if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value):
-        text = f"{value.numerator}/{value.denominator}"
-        return text if len(text) <= 15 else ""
+        return f"{value.numerator}/{value.denominator}"
     return ""

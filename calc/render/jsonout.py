@@ -89,7 +89,7 @@ def solution_data(solution, decimals: int | None = None) -> dict:
         data.setdefault(key, value)  # top-level answers, e.g. {"output": 55}
     from calc.exact import fraction_text
 
-    exact = {k: fraction_text(v) for k, v in solution.answers.items() if fraction_text(v)}
+    exact = {k: fraction_text(v) for k, v in solution.answers.items() if fraction_text(v)}  # not 50-digit ones
     if exact:
         data["exact"] = exact
     return data

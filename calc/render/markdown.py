@@ -65,7 +65,7 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
                 lines += [f"with the numbers: `{step.substituted}` = **{result}**"
                           + (f" (exactly ${exact}$)" if exact else ""), ""]
         else:
-            text = f"**{step.label}**: " if step.formula or step.substituted else f"**{step.label}** "
+            text = f"**{step.label}**: "
             if step.formula:
                 text += f"`{step.formula}`"
             if step.substituted:

@@ -69,7 +69,18 @@ def fmt(value, decimals: int = DEFAULT_DECIMALS) -> str:
 
 
 def fmt_exact(value) -> str:
-    """'27/2' for short non-integer fractions, else '' (not a 50-digit approximation of e^-1)."""
-    from calc.exact import fraction_text
+    """'27/2' for a non-integer fraction a person would write (denominator up to 1000), else ''.
 
-    return fraction_text(value)
+    Long fractions (13741849/50000000, or the 50-digit ones of exp/log) say nothing the
+    rounded decimal does not."""
+    if isinstance(value, Fraction) and 1 < value.denominator <= 1000:
+        return f"{value.numerator}/{value.denominator}"
+    return ""
+
+
+def shown_exactly(value, decimals: int = DEFAULT_DECIMALS) -> bool:
+    """True when ``fmt(value, decimals)`` is the exact value (0.3775), False when it is rounded."""
+    try:
+        return Fraction(value) == Fraction(fmt(value, decimals))
+    except (TypeError, ValueError):
+        return True

@@ -111,7 +111,7 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
         exact = fmt_exact(step.result)
         if exact and exact != result:
             result = f"{result}\n(= {exact})"
-        steps.add_row(Text(step.label), _step_cell(step), Text(result))
+        steps.add_row(step.label, _step_cell(step), result)
     if steps is not None:
         parts.append(steps)
     if solution.findings:

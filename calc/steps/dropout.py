@@ -72,12 +72,12 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
     sol.add(Step("test-time output", "x" if inverted else "x * (1 - p)",
                  "no dropout, no scaling" if inverted else "[" + ", ".join(f"{show(v)} * {show(keep)}" for v in values) + "]",
                  test, name="test_output", section="Test time"))
-    sol.add(Step("E[training output]", "(1 - p) * x_i" + (" / (1 - p)" if inverted else ""),
+    sol.add(Step("expected training output", "(1 - p) * x_i" + (" / (1 - p)" if inverted else ""),
                  "[" + ", ".join(f"{show(keep)} * {show(v)}{factor}" for v in values) + "]", expected,
                  name="expected_output", section="Expectation",
                  note="= the test-time output: dropout keeps the expected value"))
     sums = (("sum of the inputs", "sum_in", list(values)), ("training sum (this mask)", "sum_out", y),
-            ("E[training sum]", "expected_sum", expected), ("test-time sum", "test_sum", test))
+            ("expected training sum", "expected_sum", expected), ("test-time sum", "test_sum", test))
     for label, name, items in sums:
         sol.add(Step(label, "", " + ".join(show(v) for v in items), sum(items, Fraction(0)), name=name,
                      section="Expectation"))
