@@ -15,6 +15,8 @@ class Ctx:
     init: str = "torch_default"  # weight initialiser; biases: torch_default keeps PyTorch's, others zeros
     record: dict | None = None  # name -> output of every leaf, when asked for
     rng: object = None
+    drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
+    defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
     def __post_init__(self):
         import numpy as np
@@ -38,7 +40,9 @@ class Ctx:
 
         own = layer.default_param(name, shape) if hasattr(layer, "default_param") else None
         if own is not None:
+            self.defaults.append(f"{layer.name}.{name}")
             return self.backend.asarray(own)
+        self.drawn.append(f"{layer.name}.{name}")
         fan_in, fan_out = layer.fans()
         if fan_in <= 0 and "weight" in layer.param_shapes():
             fan_in, fan_out = init.torch_fans(layer.param_shapes()["weight"])

@@ -26,6 +26,13 @@ class Loss:
     formula: str = ""
     gradient_formula: str = ""
 
+    def describe(self) -> str:
+        """'bce = -[...], mean over every output (PyTorch); dL/dy = ...' for 'Conventions'."""
+        over = "every distribution" if self.name in ("cross_entropy", "softmax_ce") else "every output"
+        how = {"mean": f"mean over {over} (PyTorch)", "sum": "summed over the batch",
+               "half_sum": "1/2 of the sum of squares (textbook)"}[self.reduction]
+        return f"{self.name} = {self.formula}, {how}; gradient {self.gradient_formula}"
+
     def _check(self, y, t):
         if tuple(y.shape) != tuple(t.shape):
             raise InputError(f"{self.name}: targets have shape {tuple(t.shape)}, outputs {tuple(y.shape)}")

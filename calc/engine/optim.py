@@ -10,7 +10,7 @@ Adagrad and RMSprop, Adam's eps as the paper's eps-hat), as keras/src/optimizers
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from calc.errors import InputError
 
@@ -39,7 +39,6 @@ class Optimizer:
     bias_correction: bool = True  # Adam / AdamW
     initial_accumulator: float = 0.0  # Adagrad (Keras: 0.1)
     style: str = "pytorch"  # pytorch | keras
-    formulas: list[str] = field(default_factory=list)
 
     def update(self, w, g, state: dict, be):
         """The parameter after one step; ``state`` carries what the rule remembers."""
@@ -51,6 +50,26 @@ class Optimizer:
         t = state["t"]
         rule = getattr(self, f"_{self.name}")
         return rule(w, g, state, t, lr, be)
+
+    def describe(self) -> str:
+        """The update rule in words and symbols with this optimizer's numbers, for 'Conventions'."""
+        key = (self.name, self.style if self.name in ("sgd", "adam", "adamw") else "pytorch")
+        if self.name == "sgd":
+            key = ("sgd" if not self.momentum else "nesterov" if self.nesterov else "momentum", key[1])
+        if self.name in ("adam", "adamw") and not self.bias_correction:
+            key = ("adam_raw", "pytorch")
+        text = RULE_TEXT.get(key) or RULE_TEXT[(key[0], "pytorch")]
+        numbers = {"sgd": ["lr"], "momentum": ["lr", "momentum"], "nesterov": ["lr", "momentum"],
+                   "adagrad": ["lr", "eps", "initial_accumulator"], "rmsprop": ["lr", "alpha", "eps"]}
+        names = numbers.get(key[0], ["lr", "beta1", "beta2", "eps"])
+        if self.name == "adamw":
+            names = names + ["weight_decay"]
+        elif self.weight_decay:
+            text += "; L2: g <- g + weight_decay w"
+            names = names + ["weight_decay"]
+        settings = ", ".join(f"{n} {getattr(self, n):g}" for n in names)
+        label = self.name if self.name in ("adam", "adamw") else key[0]
+        return f"{label} ({self.style}): {text}; {settings}"
 
     # -- rules ----------------------------------------------------------------------------
     def _sgd(self, w, g, state, t, lr, be):
@@ -104,6 +123,24 @@ class Optimizer:
         return self._adam(decayed, g, state, t, lr, be)
 
 
+RULE_TEXT = {  # (rule, style) -> the update as conventions.md writes it
+    ("sgd", "pytorch"): "w <- w - lr g",
+    ("momentum", "pytorch"): "b <- momentum b + g (b1 = g1), w <- w - lr b",
+    ("momentum", "keras"): "v <- momentum v - lr g, w <- w + v",
+    ("nesterov", "pytorch"): "b <- momentum b + g, w <- w - lr (g + momentum b)",
+    ("nesterov", "keras"): "v <- momentum v - lr g, w <- w + momentum v - lr g",
+    ("adagrad", "pytorch"): "s <- s + g^2, w <- w - lr g / (sqrt(s) + eps)",
+    ("rmsprop", "pytorch"): "v <- alpha v + (1 - alpha) g^2, w <- w - lr g / (sqrt(v) + eps)",
+    ("adam", "pytorch"): "m <- b1 m + (1-b1) g, v <- b2 v + (1-b2) g^2, "
+                         "w <- w - lr m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps)",
+    ("adam", "keras"): "m <- b1 m + (1-b1) g, v <- b2 v + (1-b2) g^2, "
+                       "w <- w - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps) (eps-hat)",
+    ("adam_raw", "pytorch"): "m <- b1 m + (1-b1) g, v <- b2 v + (1-b2) g^2, w <- w - lr m / (sqrt(v) + eps) "
+                             "(no bias correction)",
+    ("adamw", "pytorch"): "w <- w - lr weight_decay w (decoupled), then the Adam step",
+}
+RULE_TEXT[("adamw", "keras")] = RULE_TEXT[("adamw", "pytorch")]
+
 DEFAULTS = {  # PyTorch defaults; keras overrides below
     "sgd": {"lr": 0.01},
     "momentum": {"lr": 0.01, "momentum": 0.9},
@@ -127,7 +164,7 @@ def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     if style not in ("pytorch", "keras"):
         raise InputError(f"optimizer style must be pytorch or keras, got '{style}'")
     values = {**DEFAULTS[key], **(KERAS.get(key, {}) if style == "keras" else {})}
-    known = set(Optimizer.__dataclass_fields__) - {"name", "style", "formulas"}
+    known = set(Optimizer.__dataclass_fields__) - {"name", "style"}
     for k, v in settings.items():
         if k not in known:
             from calc.errors import did_you_mean
