@@ -77,9 +77,11 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
                                "parameter divided by 0.8796 so that the resulting std is this one")
     if shape is not None:
         rf = "".join(f" * {d}" for d in shape[2:])
-        sol.add(Step("fan_in", "Cin/groups * kh * kw" if rf else "inputs", f"{shape[1]}{rf}" if rf else "",
+        transposed = how.startswith("conv_transpose")  # weight (Cin, Cout/g, kh, kw)
+        fin, fout = ("Cout/groups * kh * kw", "Cin * kh * kw") if transposed else ("Cin/groups * kh * kw", "Cout * kh * kw")
+        sol.add(Step("fan_in", fin if rf else "inputs", f"{shape[1]}{rf}" if rf else "",
                      fan_in, name="fan_in", note=f"{how} (PyTorch layout)"))
-        sol.add(Step("fan_out", "Cout * kh * kw" if rf else "units", f"{shape[0]}{rf}" if rf else "", fan_out,
+        sol.add(Step("fan_out", fout if rf else "units", f"{shape[0]}{rf}" if rf else "", fan_out,
                      name="fan_out"))
     sol.answers["fan_in"], sol.answers["fan_out"] = fan_in, fan_out
     inside = r.formula.split("=", 1)[1].strip()
