@@ -197,9 +197,6 @@ def _pool(gen, shape, kind):
         gen.features["maxpool.dilation"] += 1
     value, pad = _padding(gen, kernel, pool=True)
     ceil = gen.chance(0.4)
-    if ceil and not isinstance(pad, str) and any(after > before for before, after in pad):
-        pad = tuple((max(p), min(p)) for p in pad)  # the torch twin can pool this ceil_mode case exactly
-        value = [pad[0][0], pad[0][1], pad[1][0], pad[1][1]]
     if value is not None:
         opts["padding"] = value
     if ceil:

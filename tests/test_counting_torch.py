@@ -65,10 +65,8 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["act"] += n
         if leaf.kind == "add":
             extra["add"] += n
-        pools = [m for m in module.modules() if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d))] if module else []
-        if pools:
-            k = pools[0].kernel_size
-            extra["pool"] += n * (k * k if isinstance(k, int) else k[0] * k[1])  # one op per window cell
+        if leaf.kind in ("maxpool", "avgpool"):
+            extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
         if leaf.kind == "global_avgpool":
             extra["pool"] += prod(leaf.in_shape)
         if leaf.kind == "adaptive_avgpool":

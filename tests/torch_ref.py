@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from calc.layers import Concat, Residual, Sequential
@@ -87,22 +88,25 @@ def _pad_module(pad):
 
 
 def _pool_module(layer) -> nn.Module:
-    """Torch pools pad symmetrically by at most kernel // 2: that part is native (so torch's own
-    ceil_mode rule applies), the rest an explicit pad (-inf for max, 0 for avg). The ceil_mode
-    check then matches nncalc's "no window starts in the bottom/right padding" whenever that
-    padding is the native part (bottom <= top and <= kh // 2, likewise per column)."""
-    kh, kw = layer.kernel
+    """Torch's own pool when it can take the padding (equal sides, at most kernel // 2), else
+    AsymmetricPool ('same' pads can be uneven, or larger than kernel // 2 with dilation)."""
     top, bottom, left, right = layer.pad
-    ph, pw = min(top, bottom, kh // 2), min(left, right, kw // 2)
-    extra = (left - pw, right - pw, top - ph, bottom - ph)
-    if layer.kind == "maxpool":
-        pool = nn.MaxPool2d(layer.kernel, layer.stride, (ph, pw), layer.dilation, ceil_mode=layer.ceil_mode)
-        fill = float("-inf")
-    else:
-        pool = nn.AvgPool2d(layer.kernel, layer.stride, (ph, pw), ceil_mode=layer.ceil_mode,
-                            count_include_pad=layer.count_include_pad)
-        fill = 0.0
-    return NHWC(nn.Sequential(nn.ConstantPad2d(extra, fill), pool) if any(extra) else pool)
+    (kh, kw), k = layer.kernel, layer.kind
+    if top == bottom <= kh // 2 and left == right <= kw // 2:
+        if k == "maxpool":
+            return NHWC(nn.MaxPool2d(layer.kernel, layer.stride, (top, left), layer.dilation, ceil_mode=layer.ceil_mode))
+        return NHWC(nn.AvgPool2d(layer.kernel, layer.stride, (top, left), ceil_mode=layer.ceil_mode,
+                                 count_include_pad=layer.count_include_pad))
+    return NHWC(AsymmetricPool(layer))
+
+
+def pool_size_pad_lr(i: int, k: int, s: int, pad_l: int, pad_r: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape_pad_lr (aten/src/ATen/native/Pool.h), transcribed: with
+    ceil_mode, a last window starting at or after i + pad_l (in the right padding) is dropped."""
+    o = (i + pad_l + pad_r - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= i + pad_l:
+        o -= 1
+    return o
 
 
 def leaf_module(layer) -> nn.Module:
@@ -152,6 +156,34 @@ def leaf_module(layer) -> nn.Module:
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
     raise NotImplementedError(k)
+
+
+class AsymmetricPool(nn.Module):
+    """Pooling with (top, bottom, left, right) pads, which PyTorch's pools do not take: the pads
+    are written into the input (-inf for max; zeros for average, divided by the pooled count of
+    cells, pads included or not) and the output cut to PyTorch's own size rule for uneven pads
+    (with the pads written in, its ceil_mode check would keep a window starting in the right padding)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        layer = self.layer
+        top, bottom, left, right = layer.pad
+        sides, (h, w) = (left, right, top, bottom), x.shape[2:]
+        k, s, ceil = layer.kernel, layer.stride, layer.ceil_mode
+        ho = pool_size_pad_lr(h, k[0], s[0], top, bottom, layer.dilation[0], ceil)
+        wo = pool_size_pad_lr(w, k[1], s[1], left, right, layer.dilation[1], ceil)
+        if layer.kind == "maxpool":
+            y = F.max_pool2d(F.pad(x, sides, value=float("-inf")), k, s, 0, layer.dilation, ceil)
+        else:
+            def sums(t):
+                return F.avg_pool2d(t, k, s, 0, ceil, True, divisor_override=1)
+            ones = torch.ones_like(x[:1, :1])
+            count = sums(F.pad(ones, sides, value=1.0 if layer.count_include_pad else 0.0))
+            y = sums(F.pad(x, sides)) / count
+        return y[:, :, :ho, :wo]
 
 
 class ElementPReLU(nn.Module):

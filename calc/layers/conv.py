@@ -1,9 +1,14 @@
-"""2-D convolution and transposed convolution (cross-correlation, PyTorch weight layouts)."""
+"""2-D convolution and transposed convolution (cross-correlation, PyTorch weight layouts).
+
+Counting (shapes, parameters, MACs) and computing (forward/backward through calc.ops) of both.
+Spec-given ``weights:`` and ``bias:`` are read by calc.layers.conv_values.
+"""
 
 from __future__ import annotations
 
 from calc import sizes
 from calc.layers.base import Layer, Shape, register
+from calc.ops import Window, correlate, crop, gemm_ordered, pad, scatter, weight_from_matrix, weight_grad, weight_matrix
 from calc.spec.options import Options
 
 
@@ -32,12 +37,21 @@ def fmt_padding(pad: tuple[int, int, int, int]) -> str:
 
 
 def read_bias(opts: Options):
-    """bias: true | false | a number (shared start value) | a list of values (explicit)."""
+    """bias: true | false | a number (shared start value, also as text: '1/3') | a list of values."""
     value = opts.raw("bias", True)
     if isinstance(value, bool):
         return value, None
     if isinstance(value, (int, float, list)):
         return True, value
+    if isinstance(value, str):
+        from calc.errors import InputError
+        from calc.exact import to_fraction
+
+        try:
+            to_fraction(value)
+            return True, value
+        except InputError:
+            pass
     opts.fail("bias", f"expected true, false, a number or a list of numbers, got '{value}'")
 
 
@@ -80,6 +94,40 @@ class _ConvBase(Layer):
 
     def read_extra(self, opts: Options) -> None:
         pass
+
+    def fans(self) -> tuple[int, int]:
+        """As torch.nn.init._calculate_fan_in_and_fan_out on the weight (dim0, dim1, kh, kw):
+        fan_in = dim1*kh*kw, fan_out = dim0*kh*kw. Conv: Cin/g*kh*kw and Cout*kh*kw (no /g);
+        transposed conv (weight (Cin, Cout/g, kh, kw)): Cout/g*kh*kw and Cin*kh*kw."""
+        dim0, dim1, kh, kw = self.param_shapes()["weight"]
+        return dim1 * kh * kw, dim0 * kh * kw
+
+    def explicit_values(self, ctx) -> dict:
+        from calc.layers.conv_values import read_bias_values, read_kernels
+
+        out = {}
+        if "weights" in self.values:
+            raw, where = self.values["weights"]
+            out["weight"] = read_kernels(raw, where, ctx.backend, self.param_shapes()["weight"], self.weight_axes)
+        if "bias" in self.values:
+            raw, where = self.values["bias"]
+            out["bias"] = read_bias_values(raw, where, ctx.backend, self.filters)
+        return out
+
+    def init_params(self, ctx) -> None:
+        """As every layer; the weight is then held in GEMM order (same values, same shape)."""
+        super().init_params(ctx)
+        self.params["weight"] = gemm_ordered(self.params["weight"], self.groups, ctx.xp)
+
+    def kernel_weight(self):
+        """The kernel as applied. Deep-learning convolution is cross-correlation, so this is the
+        stored weight; a true-convolution option would return w[:, :, ::-1, ::-1] here and rotate
+        the gradient back in ``kernel_grad``."""
+        return self.params["weight"]
+
+    def kernel_grad(self, grad):
+        """dL/d(stored weight) from dL/d(kernel as applied); the identity for cross-correlation."""
+        return grad
 
     def check_groups(self, cin: int) -> None:
         if cin % self.groups:
@@ -138,6 +186,34 @@ class Conv(_ConvBase):
         ho, wo, cout = self.out_shape
         return {"bias": ho * wo * cout if self.use_bias else 0}
 
+    weight_axes = ("filters", "input channels per group")
+
+    def window(self) -> Window:
+        return Window(self.kernel, self.stride, self.dilation, (self.rows.output, self.cols.output))
+
+    def forward(self, x, ctx):
+        """y[n,oh,ow,o] = b[o] + sum_{i,j,c} x_pad[n, oh*sh + i*dh, ow*sw + j*dw, g(o)*Cg + c]
+        * W[o, c, i, j]; x (N, H, W, Cin), W (Cout, Cin/g, kh, kw), y (N, Ho, Wo, Cout)."""
+        xp = ctx.xp
+        self.xpad = pad(x, self.pad, ctx.scalar(0), xp)
+        self.wmat = weight_matrix(self.kernel_weight(), self.groups, xp)
+        y = correlate(self.xpad, self.wmat, self.window(), xp)
+        if self.use_bias:
+            y += self.params["bias"]
+        return y
+
+    def backward(self, dy, ctx):
+        """dW = cross-correlate(x_pad, dy); dx = dy spread back through the rotated kernel
+        (col2im of dy W^T), cropped to the unpadded input; db = sum of dy over N, Ho, Wo."""
+        xp = ctx.xp
+        win = self.window()
+        if self.use_bias:
+            self.grads["bias"] = dy.sum(axis=(0, 1, 2))
+        dwmat = weight_grad(self.xpad, dy, win, self.groups, xp)
+        self.grads["weight"] = self.kernel_grad(weight_from_matrix(dwmat, self.params["weight"].shape, xp))
+        dxpad = scatter(dy, self.wmat, win, xp.zeros_like(self.xpad), xp)
+        return crop(dxpad, self.pad, self.in_shape[:2])
+
 
 @register
 class ConvTranspose(_ConvBase):
@@ -186,6 +262,42 @@ class ConvTranspose(_ConvBase):
     def costs(self) -> dict[str, int]:
         ho, wo, cout = self.out_shape
         return {"bias": ho * wo * cout if self.use_bias else 0}
+
+    weight_axes = ("input channels", "filters per group")
+
+    def window(self) -> Window:
+        """One kernel placement per input pixel (the positions of the conv this one transposes)."""
+        h, w, _ = self.in_shape
+        return Window(self.kernel, self.stride, self.dilation, (h, w))
+
+    def forward(self, x, ctx):
+        """The input gradient of a conv from Cout to Cin channels with this weight: every input
+        pixel adds x[n,h,w,:] @ W[:, :, i, j] at row h*s + i*d, column w*s + j*d of the full
+        (H-1)s + d(k-1) + 1 + output_padding map, which is then cropped by the padding.
+        x (N, H, W, Cin), W (Cin, Cout/g, kh, kw), y (N, Ho, Wo, Cout)."""
+        xp = ctx.xp
+        win = self.window()
+        self.x = x
+        self.wmat = weight_matrix(self.kernel_weight(), self.groups, xp)  # (g, kh*kw*Cout/g, Cin/g)
+        full = (win.reach(0) + self.output_padding[0], win.reach(1) + self.output_padding[1])
+        y = crop(scatter(x, self.wmat, win, xp.zeros((x.shape[0], *full, self.filters), dtype=x.dtype), xp),
+                 self.pad, self.out_shape[:2])
+        return y + self.params["bias"] if self.use_bias else y
+
+    def backward(self, dy, ctx):
+        """dx = cross-correlate(dy placed in the full map, W) (a strided conv); dW = sum of
+        x^T (dy patches); db = sum of dy."""
+        xp = ctx.xp
+        win = self.window()
+        top, _, left, _ = self.pad
+        full = (win.reach(0) + self.output_padding[0], win.reach(1) + self.output_padding[1])
+        ho, wo, _ = self.out_shape
+        dyfull = pad(dy, (top, full[0] - top - ho, left, full[1] - left - wo), ctx.scalar(0), xp)
+        if self.use_bias:
+            self.grads["bias"] = dy.sum(axis=(0, 1, 2))
+        dwmat = weight_grad(dyfull, self.x, win, self.groups, xp)
+        self.grads["weight"] = self.kernel_grad(weight_from_matrix(dwmat, self.params["weight"].shape, xp))
+        return correlate(dyfull, self.wmat, win, xp)
 
     def describe(self) -> str:
         text = super().describe()

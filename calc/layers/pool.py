@@ -1,10 +1,18 @@
-"""Pooling: max / average windows, global and adaptive average pooling (no parameters)."""
+"""Pooling: max / average windows, global and adaptive average pooling (no parameters).
+
+Counting and computing; the window kernels are in calc.ops.pool. Padding is already resolved
+on the layer as ``self.pad`` = (top, bottom, left, right).
+"""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from calc import sizes
 from calc.layers.base import Layer, Shape, register
 from calc.layers.conv import fmt_padding, read_padding
+from calc.ops import Window, crop, max_pool, max_pool_backward, pad, spread_windows, sum_windows
+from calc.ops.pool import TIE_RULE
 from calc.spec.options import Options
 
 
@@ -46,6 +54,15 @@ class _WindowPool(Layer):
         ho, wo, c = self.out_shape
         return {"pool": ho * wo * c * self.kernel[0] * self.kernel[1]}  # one op per window element
 
+    def window(self) -> Window:
+        return Window(self.kernel, self.stride, self.dilation, (self.rows.output, self.cols.output))
+
+    def run_pad(self) -> tuple[int, int, int, int]:
+        """self.pad plus the cells a ceil_mode window reaches past the padded input (bottom/right;
+        they hold -inf for max, 0 for sums, and never count in a divisor)."""
+        top, bottom, left, right = self.pad
+        return top, bottom + self.rows.ceil_overhang, left, right + self.cols.ceil_overhang
+
     def describe(self) -> str:
         (kh, kw), (sh, sw) = self.kernel, self.stride
         parts = [f"{kh}x{kw}", f"/{sh}" if sh == sw else f"/{sh}x{sw}"]
@@ -60,10 +77,29 @@ class _WindowPool(Layer):
 
 @register
 class MaxPool(_WindowPool):
+    """y = max of each window; padding cells are -inf, so they never win (PyTorch).
+
+    Backward routes each output's gradient to the one input that held its window's maximum;
+    overlapping windows add. Ties: the first maximal element of the window in row-major order
+    (topmost row, then leftmost column) gets the whole gradient, as PyTorch's CPU max_pool2d
+    (NCHW and channels-last kernels alike; checked in tests/test_engine_pool.py).
+    """
+
     kind = "maxpool"
     aliases = ("max_pool", "maxpool2d", "max_pooling")
     summary = "max pooling: kernel, stride (default kernel), padding, dilation, ceil_mode"
     has_dilation = True
+    tie_rule = TIE_RULE
+
+    def forward(self, x, ctx):
+        """y[n,oh,ow,c] = max_{i,j} x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c]; (N,H,W,C) -> (N,Ho,Wo,C)."""
+        self.xpad = pad(x, self.run_pad(), float("-inf"), ctx.xp)
+        self.y = max_pool(self.xpad, self.window(), ctx.xp)
+        return self.y
+
+    def backward(self, dy, ctx):
+        dxpad = max_pool_backward(self.xpad, self.y, dy, self.window(), ctx.xp)
+        return crop(dxpad, self.pad, self.in_shape[:2])
 
 
 @register
@@ -74,6 +110,35 @@ class AvgPool(_WindowPool):
 
     def read_extra(self, opts: Options) -> None:
         self.count_include_pad = opts.flag("count_include_pad", True)  # PyTorch default
+
+    def divisors(self) -> list[list[int]]:
+        """Ho x Wo window sizes the sums are divided by, as PyTorch's avg_pool2d: a window
+        starting at o*s - pad_before is cut at input + pad_after (ceil_mode windows may reach
+        past it); without count_include_pad only the input cells it covers count."""
+        def extents(axis: sizes.AxisSize) -> list[int]:
+            out = []
+            for o in range(axis.output):
+                start = o * axis.stride - axis.pad_before
+                end = min(start + axis.kernel, axis.input + axis.pad_after)
+                if not self.count_include_pad:
+                    start, end = max(start, 0), min(end, axis.input)
+                out.append(end - start)
+            return out
+        heights, widths = extents(self.rows), extents(self.cols)
+        return [[h * w for w in widths] for h in heights]
+
+    def forward(self, x, ctx):
+        """y[n,oh,ow,c] = (sum of the window over x zero-padded) / divisors()[oh][ow]."""
+        xpad = pad(x, self.run_pad(), ctx.scalar(0), ctx.xp)
+        self.padded_shape = xpad.shape
+        self.divisor = ctx.backend.asarray(self.divisors())[:, :, None]  # (Ho, Wo, 1)
+        total = sum_windows(xpad, self.window(), ctx.xp)
+        return total / self.divisor
+
+    def backward(self, dy, ctx):
+        """Each window cell receives dy / divisor (overlapping windows add)."""
+        dxpad = spread_windows(dy / self.divisor, self.window(), self.padded_shape, ctx.xp)
+        return crop(dxpad, self.pad, self.in_shape[:2])
 
 
 @register
@@ -92,6 +157,16 @@ class GlobalAvgPool(Layer):
     def costs(self) -> dict[str, int]:
         h, w, c = self.in_shape
         return {"pool": h * w * c}
+
+    def forward(self, x, ctx):
+        """y[n,0,0,c] = sum_{h,w} x[n,h,w,c] / (H W)."""
+        self.x_shape = x.shape
+        return x.sum(axis=(1, 2), keepdims=True) / ctx.scalar(x.shape[1] * x.shape[2])
+
+    def backward(self, dy, ctx):
+        """dx[n,h,w,c] = dy[n,0,0,c] / (H W) at every position."""
+        n, h, w, c = self.x_shape
+        return ctx.xp.broadcast_to(dy / ctx.scalar(h * w), self.x_shape).copy()
 
 
 def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
@@ -127,6 +202,33 @@ class AdaptiveAvgPool(Layer):
         rows = sum(b - a for a, b in self.row_windows)
         cols = sum(b - a for a, b in self.col_windows)
         return {"pool": rows * cols * c}
+
+    def averaging(self, ctx):
+        """(A_h (oh, H), A_w (ow, W)): row o averages its window, A[o, a:b] = 1/(b - a). The pool
+        is separable: y[n] = A_h x[n] A_w^T per channel."""
+        def matrix(windows, size):
+            a = ctx.xp.zeros((len(windows), size), dtype=ctx.backend.dtype)
+            for o, (start, end) in enumerate(windows):
+                a[o, start:end] = ctx.scalar(Fraction(1, end - start))
+            return a
+        h, w, _ = self.in_shape
+        return matrix(self.row_windows, h), matrix(self.col_windows, w)
+
+    def forward(self, x, ctx):
+        """y = A_h x A_w^T (windows [floor(o n/out), ceil((o+1) n/out))); (N,H,W,C) -> (N,oh,ow,C)."""
+        xp = ctx.xp
+        n, h, w, c = x.shape
+        (oh, ow), (self.a_h, self.a_w) = self.output, self.averaging(ctx)
+        rows = xp.matmul(self.a_h, x.reshape(n, h, w * c)).reshape(n * oh, w, c)  # average rows
+        return xp.matmul(self.a_w, rows).reshape(n, oh, ow, c)  # then columns
+
+    def backward(self, dy, ctx):
+        """dx = A_h^T dy A_w: each output's gradient shared evenly over its window."""
+        xp = ctx.xp
+        n, oh, ow, c = dy.shape
+        h, w, _ = self.in_shape
+        rows = xp.matmul(self.a_w.T, dy.reshape(n * oh, ow, c)).reshape(n, oh, w * c)
+        return xp.matmul(self.a_h.T, rows).reshape(n, h, w, c)
 
     def describe(self) -> str:
         return f"to {self.output[0]}x{self.output[1]}"

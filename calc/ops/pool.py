@@ -1,0 +1,52 @@
+"""Pooling kernels over padded NHWC maps: window max (with its tie rule), window sums.
+
+One vectorised operation per kernel tap (kh * kw of them), each over all positions at once.
+"""
+
+from __future__ import annotations
+
+from calc.ops.windows import Window
+
+TIE_RULE = ("ties: the first maximal element of the window in row-major order (topmost row, "
+            "then leftmost column) gets the whole gradient, as PyTorch's CPU max_pool2d")
+
+
+def max_pool(xpad, win: Window, xp):
+    """y[n, oh, ow, c] = max over taps (i, j) of xpad[n, oh*sh + i*dh, ow*sw + j*dw, c]."""
+    taps = win.taps()
+    y = xpad[win.tap(*taps[0])].copy()
+    for i, j in taps[1:]:
+        xp.maximum(y, xpad[win.tap(i, j)], out=y)
+    return y
+
+
+def max_pool_backward(xpad, y, dy, win: Window, xp):
+    """dL/dx_pad: each dy goes to the one tap that held the window's max (``TIE_RULE``)."""
+    dxpad = xp.zeros_like(xpad)
+    taken = None  # positions whose max has been claimed by an earlier tap
+    for i, j in win.taps():
+        hit = xpad[win.tap(i, j)] == y
+        if taken is None:
+            taken = hit
+        else:
+            hit &= ~taken
+            taken |= hit
+        dxpad[win.tap(i, j)] += dy * hit
+    return dxpad
+
+
+def sum_windows(xpad, win: Window, xp):
+    """Sum over each window's taps: (N, Ho, Wo, C)."""
+    taps = win.taps()
+    total = xpad[win.tap(*taps[0])].copy()
+    for i, j in taps[1:]:
+        total += xpad[win.tap(i, j)]
+    return total
+
+
+def spread_windows(d, win: Window, padded_shape, xp):
+    """Adjoint of ``sum_windows``: every tap of a window receives its position's ``d``."""
+    out = xp.zeros(padded_shape, dtype=d.dtype)
+    for i, j in win.taps():
+        out[win.tap(i, j)] += d
+    return out
