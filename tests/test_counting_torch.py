@@ -27,6 +27,15 @@ from tests.specgen import random_spec
 from tests.torch_ref import _param_targets, flop_counter_macs, leaf_output_shapes, to_torch, torch_macs
 
 SEEDS = range(300)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny tensors: thread start-up costs more than it saves (3x slower on a busy 2-CPU machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 ACTIVATIONS = {"relu", "leaky_relu", "prelu", "elu", "selu", "sigmoid", "tanh", "softmax", "step"}  # not linear
 
 
@@ -87,7 +96,7 @@ def test_random_spec_counts_match_torch(seed):
     for leaf, module in ((leaf, _modules(model).get(id(leaf))) for leaf in leaves):
         if module is not None and not leaf.trainable:
             module.requires_grad_(False)
-    x = torch.randn(2, *gen.input_shape, dtype=torch.float64)
+    x = torch.randn(1, *gen.input_shape, dtype=torch.float64)  # eval mode: one sample is enough
     shapes = leaf_output_shapes(model, x)
     assert [(leaf.name, shapes.get(id(leaf))) for leaf in leaves] == [(leaf.name, leaf.out_shape) for leaf in leaves]
 
@@ -103,7 +112,8 @@ def test_random_spec_counts_match_torch(seed):
     assert summary.trainable_params == sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert summary.buffers == sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
     assert summary.macs == torch_macs(model, x) == flops[id(net.root)]
-    assert summary.extra == {k: _extras_from_torch(net, shapes, modules)[k] for k in summary.extra}
+    expected_extra = _extras_from_torch(net, shapes, modules)
+    assert summary.extra == {k: expected_extra[k] for k in summary.extra}
     assert summary.total_macs == summary.macs + sum(summary.extra.values())
 
 
