@@ -209,16 +209,12 @@ def read_blocks(spec: dict, where: Where) -> dict:
         layers = opts.raw("layers")
         pat = opts.at("params")
         opts.finish()
-        if isinstance(params, list):
-            defaults = {}
-            for p in params:
-                if not isinstance(p, str):
-                    raise SpecError(f"parameter names must be strings, got {p!r}", pat)
-                defaults[p] = None
-        elif isinstance(params, dict):
-            defaults = dict(params)
-        else:
+        if not isinstance(params, (list, dict)):
             raise SpecError("params must be a list of names or a mapping of name: default", pat)
+        for p in params:  # $name and ${name * 2} can only refer to identifiers
+            if not isinstance(p, str) or not p.isidentifier():
+                raise SpecError(f"parameter names must be identifiers such as width, got {p!r}", pat)
+        defaults = dict(params) if isinstance(params, dict) else dict.fromkeys(params)
         blocks[name] = {"defaults": defaults, "layers": layers, "where": opts.at("layers")}
     return blocks
 
