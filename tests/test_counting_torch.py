@@ -182,3 +182,16 @@ def test_invalid_layers_fail_where_torch_fails(chunk):
         assert got == torch_shape, (text, got, torch_shape)
         seen[torch_shape is None] += 1
     assert seen[True] > 50 and seen[False] > 50  # both outcomes are exercised
+
+
+def test_adaptive_window_cells_closed_form():
+    """n + o - gcd(n, o) equals the listed windows' total length and torch's own windows (the
+    nonzero weights of AdaptiveAvgPool1d on one-hot inputs), for shrinking and growing sizes."""
+    from calc.layers.pool import adaptive_window_cells, adaptive_windows
+
+    for n in range(1, 25):
+        onehot = torch.eye(n, dtype=torch.float64).reshape(n, 1, n)
+        for o in range(1, 25):
+            listed = sum(b - a for a, b in adaptive_windows(n, o))
+            torch_cells = int((nn.AdaptiveAvgPool1d(o)(onehot) != 0).sum())
+            assert adaptive_window_cells(n, o) == listed == torch_cells, (n, o)

@@ -39,6 +39,9 @@ CASES = [
     ("blocks:\n  conv:\n    layers: [relu]\nlayers:\n  - relu\n", ["already a layer name"]),
     ("layers:\n  - conv: {filters: 4, kernel: 3, name: a}\n  - conv: {filters: 4, kernel: 3, name: a}\n", ["duplicate layer name 'a'"]),
     ("layers:\n  - {conv: {filters: 4, kernel: 3}, relu: {}}\n", ["each list entry must be one layer"]),
+    ("layers:\n  - repeat: {times: 1000000000, layers: [relu]}\n", ["layers[0].repeat.times", "more than 100,000 layers"]),
+    ("blocks:\n  b: [relu, relu]\nlayers:\n  - repeat: {times: 60000, layers: [b]}\n",
+     ["more than 100,000 layers", "check repeat times and block uses"]),
     ("layers:\n  - flatten\n  - linear: {units: 3}\n", ["test.yaml:5", "layers[1].linear.units", "identity activation", "'dense'"]),
 ]
 

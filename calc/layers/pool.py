@@ -7,6 +7,7 @@ on the layer as ``self.pad`` = (top, bottom, left, right).
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 
 from calc import sizes
 from calc.layers.base import Layer, Shape, register
@@ -174,6 +175,13 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
+def adaptive_window_cells(size: int, out: int) -> int:
+    """Sum of the adaptive window lengths, n + o - gcd(n, o), without listing the o windows: the
+    sum telescopes to sum_j ceil(jn/o) - floor(jn/o) over j = 1..o, and jn/o is a whole number
+    for gcd(n, o) of those j."""
+    return size + out - gcd(size, out)
+
+
 @register
 class AdaptiveAvgPool(Layer):
     """Average pooling to a fixed output size with PyTorch's adaptive windows."""
@@ -191,17 +199,21 @@ class AdaptiveAvgPool(Layer):
         return layer
 
     def compute_shape(self, in_shape: Shape) -> Shape:
-        h, w, c = self.need_map(in_shape)
-        oh, ow = self.output
-        self.row_windows = adaptive_windows(h, oh)
-        self.col_windows = adaptive_windows(w, ow)
-        return (oh, ow, c)
+        _, _, c = self.need_map(in_shape)
+        return (*self.output, c)
+
+    @property
+    def row_windows(self) -> list[tuple[int, int]]:
+        return adaptive_windows(self.in_shape[0], self.output[0])
+
+    @property
+    def col_windows(self) -> list[tuple[int, int]]:
+        return adaptive_windows(self.in_shape[1], self.output[1])
 
     def costs(self) -> dict[str, int]:
-        c = self.in_shape[2]
-        rows = sum(b - a for a, b in self.row_windows)
-        cols = sum(b - a for a, b in self.col_windows)
-        return {"pool": rows * cols * c}
+        (h, w, c), (oh, ow) = self.in_shape, self.output
+        # one add per cell of every window; closed form, so a huge output size costs no time
+        return {"pool": adaptive_window_cells(h, oh) * adaptive_window_cells(w, ow) * c}
 
     def averaging(self, ctx):
         """(A_h (oh, H), A_w (ow, W)): row o averages its window, A[o, a:b] = 1/(b - a). The pool

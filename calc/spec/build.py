@@ -23,6 +23,7 @@ STRUCTURES = ("concat", "residual", "repeat", "sequential")
 TOP_KEYS = ("name", "description", "input", "layers", "blocks", "reference", "notes", "source")
 MAX_BLOCK_DEPTH = 32
 MAX_NESTING = 64  # lists inside lists: beyond this, building and counting would hit Python's recursion limit
+MAX_LAYERS = 100_000  # a typo such as `times: 1000000000` must be an error, not a machine out of memory
 
 
 def _line(container, key):
@@ -39,6 +40,7 @@ class Builder:
         self.where = where
         self.stack: list[str] = []
         self.nesting = 0
+        self.count = 0  # layers made so far
 
     # -- lists and entries ----------------------------------------------------------------
     def layer_list(self, items, where: Where, label: str = "sequential") -> Sequential:
@@ -72,6 +74,9 @@ class Builder:
         return self.make(kind, item[kind], where.child(str(kind), _line(item, kind)), extras, item)
 
     def make(self, kind, value, where: Where, extras: dict, parent=None) -> list[Layer]:
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise SpecError(f"more than {MAX_LAYERS:,} layers; check repeat times and block uses", where)
         if kind in STRUCTURES:
             layer = getattr(self, f"_{kind}")(value, where)
         elif isinstance(kind, str) and kind in self.blocks:
@@ -138,6 +143,8 @@ class Builder:
         times = opts.int("times", minimum=0)
         items = opts.raw("layers")
         opts.finish()
+        if times > MAX_LAYERS:
+            opts.fail("times", f"repeat {times:,} times would make more than {MAX_LAYERS:,} layers")
         layers: list[Layer] = []
         for _ in range(times):
             layers.extend(self.layer_list(items, opts.at("layers")).layers)
