@@ -126,11 +126,14 @@ def tasks(model: Model, twins: dict):
     return out
 
 
-def timed(fns: dict, reps: int) -> dict:
-    """Seconds of each run of each callable, interleaved round-robin after 2 warm-up rounds."""
+def timed(fns: dict, reps: int, settle: float = 0.3) -> dict:
+    """Seconds of each run of each callable, interleaved round-robin after 2 warm-up rounds.
+    ``settle`` seconds of sleep before each run let the other library's idle threads stop
+    spinning (OpenMP and OpenBLAS workers busy-wait for a while after a parallel region)."""
     times = {name: [] for name in fns}
     for rep in range(reps + 2):
         for name, fn in fns.items():
+            time.sleep(settle)
             start = time.perf_counter()
             fn()
             if rep >= 2:
