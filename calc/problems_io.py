@@ -95,3 +95,21 @@ def solve_problem(problem: Problem, options=None):
     solution = solver(problem.given, problem.where, options or SolveOptions())
     solution.title = problem.title or solution.title
     return solution
+
+
+def problem_index() -> list[dict]:
+    """Every bundled problem: {name, topic, type, title, source}, sorted by topic then name.
+
+    A file that does not load is listed with its error as the title, so one broken file never
+    hides the others."""
+    from calc.errors import NNCalcError
+
+    rows = []
+    for name, path in bundled_problems().items():
+        topic = name.split("/")[0] if "/" in name else ""
+        try:
+            p = parse_problem(load_yaml_file(path), name)
+            rows.append({"name": name, "topic": p.topic or topic, "type": p.type, "title": p.title, "source": p.source})
+        except NNCalcError as exc:
+            rows.append({"name": name, "topic": topic, "type": "?", "title": f"(cannot load: {exc})", "source": ""})
+    return sorted(rows, key=lambda r: (r["topic"], r["name"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from calc.backend import Backend, get_backend
@@ -15,6 +16,8 @@ class Ctx:
     init: str = "torch_default"  # weight initialiser; biases: torch_default keeps PyTorch's, others zeros
     record: dict | None = None  # name -> output of every leaf, when asked for
     rng: object = None
+    grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
+    rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
 
     def __post_init__(self):
         import numpy as np
@@ -28,6 +31,27 @@ class Ctx:
 
     def scalar(self, value):
         return self.backend.scalar(value)
+
+    def seen_output(self, layer, y):
+        """Containers call this after each leaf's forward: round like a student (hand-rounding
+        mode only, so the next layer and the activation's own backward see the rounded value),
+        then record."""
+        if self.rounding is not None:
+            rounded = self.rounding(y)
+            if getattr(layer, "a", None) is y:  # activations keep their output for backward
+                layer.a = rounded
+            y = rounded
+        if self.record is not None:
+            self.record[layer.name] = y
+        return y
+
+    def seen_grad(self, layer, dy):
+        """Containers call this before each leaf's backward with dL/d(its output)."""
+        if self.rounding is not None:
+            dy = self.rounding(dy)
+        if self.grad_record is not None:
+            self.grad_record[layer.name] = dy
+        return dy
 
     def init_param(self, layer, name: str, shape: tuple):
         """Draw a parameter: the layer's own rule (BN gamma = 1, ...) or the initialiser."""

@@ -82,25 +82,28 @@ def _log_sigmoid(z, be):
 class BCE(Loss):
     """-[t log p + (1 - t) log(1 - p)] on probabilities p (clamped like PyTorch: log >= -100)."""
 
-    def _logs(self, p, be):
+    def _logs(self, p, be, t):
         xp = be.xp
-        if be.exact:
-            return xp.log(p), xp.log(1 - p)
+        if be.exact:  # 0 log 0 = 0: take no log where its factor (t or 1 - t) is 0
+            one = 1 + 0 * p
+            return xp.log(xp.where(t == 0, one, p)), xp.log(xp.where(t == 1, one, 1 - p))
         floor = -100.0
         with _quiet(xp):
             return xp.maximum(xp.log(p), floor), xp.maximum(xp.log(1 - p), floor)
 
     def per_sample(self, p, t, be):
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return -(t * lp + (1 - t) * lq).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
         self._check(p, t)
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
-        g = (p - t) / (p * (1 - p))
+        """-t/p + (1-t)/(1-p) = (p - t)/(p(1 - p)); a term whose factor is 0 is 0 (p = 0 or 1 allowed)."""
+        xp, one = be.xp, 1 + 0 * p
+        g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -129,7 +132,7 @@ class CrossEntropy(Loss):
     def per_sample(self, p, t, be):
         xp = be.xp
         with _quiet(xp):
-            logs = xp.log(p) if be.exact else xp.maximum(xp.log(p), -100.0)
+            logs = xp.log(xp.where(t == 0, 1 + 0 * p, p)) if be.exact else xp.maximum(xp.log(p), -100.0)
         return -(t * logs).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
@@ -137,7 +140,7 @@ class CrossEntropy(Loss):
         return _batch(self.per_sample(p, t, be), p.shape[0], self.reduction)
 
     def grad(self, p, t, be):
-        g = -t / p
+        g = -t / be.xp.where(t == 0, 1 + 0 * p, p)  # classes with target 0 get 0, even where p = 0
         return g / p.shape[0] if self.reduction == "mean" else g
 
 

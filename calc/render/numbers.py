@@ -63,7 +63,15 @@ def fmt(value, decimals: int = DEFAULT_DECIMALS) -> str:
 
 
 def fmt_exact(value) -> str:
-    """'27/2' for non-integer fractions, else ''."""
-    if isinstance(value, Fraction) and value.denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
-    return ""
+    """'27/2' for short non-integer fractions, else '' (not the 50-digit Fractions of exp/log)."""
+    from calc.exact import fraction_text
+
+    return fraction_text(value)
+
+
+def shown_exactly(value, decimals: int = DEFAULT_DECIMALS) -> bool:
+    """True when ``fmt(value, decimals)`` is the exact value (0.3775), False when it is rounded."""
+    try:
+        return Fraction(value) == Fraction(fmt(value, decimals))
+    except (TypeError, ValueError):
+        return True

@@ -136,3 +136,20 @@ def make_console(width: int | None = None, stderr: bool = False):
     from rich.console import Console
 
     return Console(width=width, stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def problems_renderable(rows):
+    """The bundled problems, one table per topic: name to pass to 'nncalc solve', type, title."""
+    parts, topic, table = [], None, None
+    for r in rows:
+        if r["topic"] != topic:
+            topic = r["topic"]
+            table = RichTable(title=topic or "other", title_justify="left", title_style="bold magenta",
+                              box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
+            table.add_column("name", no_wrap=True, style="bold")
+            table.add_column("type", no_wrap=True, style="cyan")
+            table.add_column("title", ratio=1)
+            parts.append(table)
+        table.add_row(r["name"], r["type"], r["title"])
+    parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
+    return Group(*parts)

@@ -34,6 +34,7 @@ class Table:
     rows: list[list[Any]]
     section: str = ""
     note: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)  # named cells (e.g. "row2.y"), for checking
 
 
 @dataclass
@@ -49,4 +50,6 @@ class Solution:
         self.steps.append(step)
         if isinstance(step, Step) and step.name:
             self.answers[step.name] = step.result
+        elif isinstance(step, Table):
+            self.answers.update(step.answers)
         return step
