@@ -22,6 +22,9 @@ class Ctx:
     def __post_init__(self):
         import numpy as np
 
+        from calc.engine import init
+
+        self.init = init.check(self.init)  # an unknown name fails here, even if every weight is given
         if self.rng is None:
             self.rng = np.random.default_rng(self.seed)
 
@@ -61,11 +64,14 @@ class Ctx:
         if own is not None:
             return self.backend.asarray(own)
         fan_in, fan_out = layer.fans()
+        if fan_in <= 0 and "weight" in layer.param_shapes():
+            fan_in, fan_out = init.torch_fans(layer.param_shapes()["weight"])
         rule = getattr(layer, "init", None) or self.init
         if name != "weight":
             rule = "torch_default" if rule in ("torch_default", "default", "pytorch") else "zeros"
         return self.backend.asarray(init.draw(rule, shape, fan_in, fan_out, self.rng))
 
     def init_buffer(self, layer, name: str, shape: tuple):
+        """Buffers (batch-norm running statistics) start at the layer's own values."""
         own = layer.default_buffer(name, shape)
         return self.backend.asarray(own)

@@ -6,7 +6,8 @@ Conventions (conventions.md, "Losses"), each named in output:
 - bce on probabilities (PyTorch BCELoss) and bce_logits (BCEWithLogitsLoss; dL/dz = sigma(z) - y);
 - cross_entropy on probabilities (textbook -sum y log p) and softmax_ce on logits (PyTorch
   CrossEntropyLoss; dL/dz = p - y, divided by N for the batch mean). Logits of +-1000 stay finite.
-Batch reduction: mean over samples (PyTorch) unless reduction says 'sum'.
+Batch reduction: 'mean' as PyTorch (BCE and MSE over every element; the cross-entropies over
+every distribution: N samples, N*H*W for maps) unless reduction says 'sum'.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ class MSE(Loss):
         return d if self.reduction == "half_sum" else 2 * d
 
 
+def _rows(y) -> int:
+    """Number of distributions a softmax-type loss averages over: every position but the class
+    axis (N for vectors, N*H*W for maps, as PyTorch's CrossEntropyLoss)."""
+    return _count(y) // y.shape[-1]
+
+
 def _batch(values, n: int, reduction: str):
     total = values.sum()
     return total / n if reduction == "mean" else total
@@ -101,9 +108,15 @@ class BCE(Loss):
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
-        """-t/p + (1-t)/(1-p) = (p - t)/(p(1 - p)); a term whose factor is 0 is 0 (p = 0 or 1 allowed)."""
-        xp, one = be.xp, 1 + 0 * p
-        g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
+        """(p - t) / (p (1 - p)). Exact: -t/p + (1-t)/(1-p) with a term whose factor is 0 taken as 0
+        (p = 0 or 1 allowed). Floats: the denominator kept >= 1e-12 as PyTorch does (PyTorch's
+        constant is 1e-12 rounded to float32, used here too so that gradients agree)."""
+        if be.exact:
+            xp, one = be.xp, 1 + 0 * p
+            g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
+        else:
+            denom = be.xp.maximum(p * (1 - p), 9.999999960041972e-13)
+            g = (p - t) / denom
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -137,11 +150,18 @@ class CrossEntropy(Loss):
 
     def value(self, p, t, be):
         self._check(p, t)
-        return _batch(self.per_sample(p, t, be), p.shape[0], self.reduction)
+        return _batch(self.per_sample(p, t, be), _rows(p), self.reduction)
 
     def grad(self, p, t, be):
-        g = -t / be.xp.where(t == 0, 1 + 0 * p, p)  # classes with target 0 get 0, even where p = 0
-        return g / p.shape[0] if self.reduction == "mean" else g
+        """-t / p; 0 where t = 0 (also at p = 0), p kept >= e^-100 like the log (finite)."""
+        xp = be.xp
+        if be.exact:  # never divide by an exact 0: classes with target 0 get 0
+            g = -t / xp.where(t == 0, 1 + 0 * p, p)
+        else:
+            safe = xp.maximum(p, 3.720075976020836e-44)  # e^-100
+            with _quiet(xp):
+                g = xp.where(t == 0, 0 * p, -t / safe)
+        return g / _rows(p) if self.reduction == "mean" else g
 
 
 class SoftmaxCE(Loss):
@@ -155,13 +175,13 @@ class SoftmaxCE(Loss):
 
     def value(self, z, t, be):
         self._check(z, t)
-        return _batch(self.per_sample(z, t, be), z.shape[0], self.reduction)
+        return _batch(self.per_sample(z, t, be), _rows(z), self.reduction)
 
     def grad(self, z, t, be):
         from calc.layers.activation import Softmax
 
         g = Softmax().function(z, be) - t
-        return g / z.shape[0] if self.reduction == "mean" else g
+        return g / _rows(z) if self.reduction == "mean" else g
 
 
 class _quiet:
@@ -205,3 +225,25 @@ def get_loss(name: str, reduction: str | None = None) -> Loss:
     if reduction not in allowed.split("|"):
         raise InputError(f"loss {key}: reduction must be one of {allowed.replace('|', ', ')}, got '{reduction}'")
     return cls(key, reduction, formula, grad)
+
+
+# A loss on probabilities right after the layer that made them is computed from that layer's
+# input (the logits) instead: the same value and gradient, but finite for any logits, and the
+# gradient is the textbook dL/dz = p - y (softmax + cross-entropy) or sigma(z) - y (sigmoid + BCE).
+FUSED = {("softmax", "cross_entropy"): "softmax_ce", ("sigmoid", "bce"): "bce_logits"}
+
+
+def fused(loss: Loss, last_kind: str) -> Loss | None:
+    """The loss on logits that replaces ``loss`` after a final ``last_kind`` layer, or None."""
+    key = FUSED.get((last_kind, loss.name))
+    return get_loss(key, loss.reduction) if key else None
+
+
+def check_targets(loss: Loss, t, be) -> None:
+    """Targets the loss can take: probabilities in [0, 1] for the cross-entropies."""
+    if loss.name == "mse":
+        return
+    lo, hi = be.to_numpy(t.min()), be.to_numpy(t.max())
+    if lo < 0 or hi > 1:
+        raise InputError(f"loss {loss.name}: targets must lie in [0, 1] (class probabilities or 0/1 labels), "
+                         f"got values from {float(lo):g} to {float(hi):g}")

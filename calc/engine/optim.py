@@ -56,8 +56,7 @@ class Optimizer:
         return w - lr * (g + mu * b if self.nesterov else b)
 
     def _adagrad(self, w, g, state, t, lr, be):
-        start = self.initial_accumulator if self.style == "pytorch" else (self.initial_accumulator or 0.1)
-        acc = state.get("sum", 0 * w + be.scalar(start)) + g * g
+        acc = state.get("sum", 0 * w + be.scalar(self.initial_accumulator)) + g * g  # Keras starts at 0.1
         state["sum"] = acc
         return w - lr * g / (be.xp.sqrt(acc) + be.scalar(self.eps))
 
@@ -78,6 +77,11 @@ class Optimizer:
         else:
             m_hat, v_hat = m, v
         state["m_hat"], state["v_hat"] = m_hat, v_hat
+        if self.style == "keras" and self.bias_correction:
+            # Keras: eps is the paper's "epsilon hat", added to sqrt(v) before bias correction:
+            # w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+            lr_t = lr * be.xp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+            return w - lr_t * m / (be.xp.sqrt(v) + s(self.eps))
         return w - lr * m_hat / (be.xp.sqrt(v_hat) + s(self.eps))
 
     def _adamw(self, w, g, state, t, lr, be):
@@ -94,7 +98,7 @@ DEFAULTS = {  # PyTorch defaults; keras overrides below
     "adam": {"lr": 0.001},
     "adamw": {"lr": 0.001, "weight_decay": 0.01},
 }
-KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7}, "rmsprop": {"alpha": 0.9, "eps": 1e-7, "lr": 0.001},
+KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7, "lr": 0.001}, "rmsprop": {"alpha": 0.9, "eps": 1e-7, "lr": 0.001},
          "adam": {"eps": 1e-7}, "adamw": {"eps": 1e-7, "weight_decay": 0.004}}
 
 
@@ -108,9 +112,27 @@ def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     if style not in ("pytorch", "keras"):
         raise InputError(f"optimizer style must be pytorch or keras, got '{style}'")
     values = {**DEFAULTS[key], **(KERAS.get(key, {}) if style == "keras" else {})}
-    values.update({k: v for k, v in settings.items() if v is not None})
+    known = set(Optimizer.__dataclass_fields__) - {"name", "style", "formulas"}
+    for k, v in settings.items():
+        if k not in known:
+            from calc.errors import did_you_mean
+
+            raise InputError(f"optimizer {key}: unknown setting '{k}'{did_you_mean(k, known)}; "
+                             f"valid: {', '.join(sorted(known))}")
+        if v is not None:
+            values[k] = v
     rule = "sgd" if key in ("momentum", "nesterov") else key
-    for k in ("lr", "eps"):
-        if k in values and values[k] < 0:
-            raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
+    _check_ranges(key, values)
     return Optimizer(rule, style=style, **values)
+
+
+def _check_ranges(key: str, values: dict) -> None:
+    """lr, eps, weight decay >= 0; momentum, betas and alpha in [0, 1)."""
+    for k in ("lr", "eps", "weight_decay", "initial_accumulator"):
+        if k in values and not values[k] >= 0:
+            raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
+    for k in ("momentum", "beta1", "beta2", "alpha"):
+        if k in values and not 0 <= values[k] < 1:
+            raise InputError(f"optimizer {key}: {k} must be in [0, 1), got {values[k]}")
+    if values.get("nesterov") and not values.get("momentum"):
+        raise InputError(f"optimizer {key}: Nesterov needs a momentum > 0")
