@@ -21,8 +21,16 @@ matrix per filter), ``output_1`` ...; ``activated`` and ``A11`` after an activat
 from __future__ import annotations
 
 from calc.errors import Where
-from calc.steps.conv_steps import (MapSlot, conv_conventions, forward_steps, kernel_grids, output_grid, padded_grid,
-                                   shape_text, size_steps)
+from calc.steps.conv_steps import (
+    MapSlot,
+    conv_conventions,
+    forward_steps,
+    kernel_grids,
+    output_grid,
+    padded_grid,
+    shape_text,
+    size_steps,
+)
 from calc.steps.grid import Matrix, grid, rows_of
 from calc.steps.map_given import choice, conv_layer, flag, read_kernel, read_map, run
 from calc.steps.registry import SolveOptions, problem_type

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calc.errors import SpecError, Where
-from calc.steps.given import at, raw
 from calc.spec.yamlio import LocMap
+from calc.steps.given import at, raw
 
 MAP_LAYOUTS = ("chw", "hwc")
 
@@ -85,7 +85,7 @@ def read_kernel(given, where: Where, in_channels: int, key: str = "kernel") -> K
     if len(shape) == 2:
         filters, channels, size = 1, 1, shape
     elif len(shape) == 4 and layout == "hwio":
-        (kh, kw, channels, filters), size = shape, shape[:2]
+        channels, filters, size = shape[2], shape[3], shape[:2]
     elif len(shape) == 4:
         filters, channels, size = shape[0], shape[1], shape[2:]
     elif len(shape) == 3 and layout == "oihw":
