@@ -125,7 +125,7 @@ def element_name(symbol: str, oh: int, ow: int, o: int, many: bool) -> str:
 
 
 def forward_steps(sol: Solution, layer, writer, y, windows: str = "first", kernel_index=None,
-                  section: str = "Output elements") -> None:
+                  section: str = "Output elements", prefix: str = "") -> None:
     """One step per output element, its sum of products written out (and the window grid)."""
     geo = Geometry(layer)
     xpad, weight = layer.xpad[0], layer.params["weight"]
@@ -135,7 +135,7 @@ def forward_steps(sol: Solution, layer, writer, y, windows: str = "first", kerne
     for o in range(geo.cout):
         for oh in range(geo.ho):
             for ow in range(geo.wo):
-                name = element_name("O", oh, ow, o, many)
+                name = prefix + element_name("O", oh, ow, o, many)
                 terms = forward_terms(geo, xpad, weight, oh, ow, o, kernel_index)
                 sums = products(terms, writer)
                 tex = products(terms, writer, sep=r" \cdot ")
