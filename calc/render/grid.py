@@ -41,7 +41,7 @@ def matrix_renderable(matrix, decimals: int = DEFAULT_DECIMALS):
     from rich.text import Text
 
     table = RichTable(title=matrix.label, box=_brackets(), show_header=False, pad_edge=True, padding=(0, 0, 0, 1),
-                      collapse_padding=True)
+                      collapse_padding=True, min_width=len(matrix.label) + 2)
     texts = _texts(matrix, decimals)
     for _ in range(len(texts[0]) if texts else 0):
         table.add_column(justify="right", no_wrap=True)

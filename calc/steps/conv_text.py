@@ -39,10 +39,15 @@ class Term:
 
 
 class Geometry:
-    """The window walk of one conv/pool layer with its resolved padding (0-based indices)."""
+    """The window walk of one conv/pool layer with its resolved padding (0-based indices).
 
-    def __init__(self, layer):
+    ``in_text(r, q, c)`` and ``grad_text(oh, ow, o)`` name input cells and output gradients
+    (0-based arguments); by default 'X23' and 'dO11' as in the course, a network names them by
+    its slots ('relu1.a2,3,1')."""
+
+    def __init__(self, layer, in_text=None, grad_text=None):
         self.layer = layer
+        self.in_text, self.grad_text = in_text, grad_text
         self.kh, self.kw = layer.kernel
         self.sh, self.sw = layer.stride
         self.dh, self.dw = getattr(layer, "dilation", (1, 1))
@@ -62,7 +67,14 @@ class Geometry:
         """'X23' for a padded cell inside the input, ``pad`` ('0') for padding."""
         if not self.inside(r, q):
             return pad
+        if self.in_text is not None:
+            return self.in_text(r - self.top, q - self.left, c)
         return symbol + ij(r - self.top + 1, q - self.left + 1) + suffix(c + 1, self.c > 1)
+
+    def out_grad(self, oh: int, ow: int, o: int) -> str:
+        if self.grad_text is not None:
+            return self.grad_text(oh, ow, o)
+        return "dO" + ij(oh + 1, ow + 1) + suffix(o + 1, self.cout > 1)
 
     def window_cells(self, oh: int, ow: int) -> frozenset:
         return frozenset(self.padded_cell(oh, ow, i, j) for i in range(self.kh) for j in range(self.kw))
@@ -112,8 +124,7 @@ def weight_grad_terms(geo: Geometry, xpad, dy, o: int, k: int, i: int, j: int) -
     for oh in range(geo.ho):
         for ow in range(geo.wo):
             r, q = geo.padded_cell(oh, ow, i, j)
-            terms.append(Term(xpad[r, q, cin], geo.input_symbol(r, q, cin), dy[oh, ow, o],
-                              "dO" + ij(oh + 1, ow + 1) + suffix(o + 1, geo.cout > 1)))
+            terms.append(Term(xpad[r, q, cin], geo.input_symbol(r, q, cin), dy[oh, ow, o], geo.out_grad(oh, ow, o)))
     return terms
 
 
@@ -134,17 +145,20 @@ def input_grad_terms(geo: Geometry, dy, weight, r: int, q: int, cin: int) -> lis
                     continue
                 i, j = a // geo.dh, b // geo.dw
                 if i < geo.kh and j < geo.kw:
-                    terms.append(Term(dy[oh, ow, o], "dO" + ij(oh + 1, ow + 1) + suffix(o + 1, geo.cout > 1),
-                                      weight[o, k, i, j], weight_symbol(geo, o, k, i, j), o))
+                    terms.append(Term(dy[oh, ow, o], geo.out_grad(oh, ow, o), weight[o, k, i, j],
+                                      weight_symbol(geo, o, k, i, j), o))
     return terms
 
 
 def products(terms: list[Term], writer, symbols: bool = False, sep: str = "*") -> str:
     """'2*1 + 4*2 + 9*(-3)' (or with symbols 'X11 F11 + X12 F12'), bracketed per channel when the
-    sum runs over several; never elided below 40 terms (every number of a hand exercise shows)."""
+    sum runs over several; never elided below 40 terms (every number of a hand exercise shows).
+    ``sep='()'`` writes '2(1) + 4(-3)' as the dense narrator does."""
     def one(t: Term) -> str:
         if symbols:
             return f"{t.a_sym} {t.b_sym}" if t.a_sym != "0" else "0"
+        if sep == "()":
+            return f"{writer.num(t.a)}({writer.num(t.b)})"
         return f"{writer.factor(t.a)}{sep}{writer.factor(t.b)}"
 
     groups: dict = {}

@@ -54,15 +54,20 @@ def pool_conventions(layer) -> list[str]:
     return lines
 
 
-def chosen_cells(layer, ctx) -> dict:
-    """(oh, ow, c) -> input cell (r, q) that receives a unit gradient: the layer's own routing."""
+def chosen_cells(layer, ctx, x) -> dict:
+    """(oh, ow, c) -> input cell (r, q) of one sample x (H, W, C) that receives a unit gradient:
+    the max-pool layer's own routing (its tie rule), probed on a copy so its caches stay intact."""
+    import copy
+
+    probe = copy.copy(layer)
+    probe.forward(x[None], ctx)
     xp = ctx.xp
     ho, wo, c = layer.out_shape
     out = {}
     for idx in [(a, b, k) for k in range(c) for a in range(ho) for b in range(wo)]:
         dy = xp.zeros((1, ho, wo, c))
         dy[(0, *idx)] = 1
-        dx = layer.backward(dy, ctx)[0]
+        dx = probe.backward(dy, ctx)[0]
         hits = list(zip(*xp.nonzero(dx[:, :, idx[2]])))
         out[idx] = tuple(int(v) for v in hits[0]) if hits else None
     return out
@@ -83,7 +88,7 @@ def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
     sol = Solution(what.capitalize(), [_number_convention(options.decimals, False)] + pool_conventions(layer))
     size_steps(sol, layer, "pooling")
     padded_grid(sol, layer, layer.xpad[0] if layer.kind == "maxpool" else x, "Input", "Input")
-    chosen = chosen_cells(layer, ctx) if layer.kind == "maxpool" else {}
+    chosen = chosen_cells(layer, ctx, x) if layer.kind == "maxpool" else {}
     element_steps(sol, layer, writer, x, y, chosen, windows)
     output_grid(sol, y, "Pooled output P", "pool_output", "P", "Output")
     sol.summary = f"pooled output {shape_text(y.shape)}"
