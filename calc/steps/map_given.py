@@ -45,13 +45,23 @@ def flag(given, where: Where, key: str, default: bool = False) -> bool:
     return value
 
 
+def shape_of(value, place: Where, key: str) -> tuple:
+    """Nested-list shape; ragged rows or text where a number belongs are one located error."""
+    from calc.spec.values import nested_shape
+
+    try:
+        return nested_shape(value, place, key)
+    except SpecError as exc:
+        raise SpecError(exc.message.removeprefix(f"{key}: ").removeprefix("value: "), place) from None
+
+
 def read_map(given, where: Where, key: str = "input", layout_key: str = "input_layout"):
     """A map (H, W, C) as an exact array: a matrix is one channel; 3-D lists follow the layout."""
-    from calc.spec.values import nested_shape, to_array
+    from calc.spec.values import to_array
 
     value = raw(given, where, key)
     place = at(given, where, key)
-    shape = nested_shape(value, place, key)
+    shape = shape_of(value, place, key)
     layout = choice(given, where, layout_key, MAP_LAYOUTS, "chw")
     if len(shape) == 2:
         return to_array(value, place, backend(), shape, key).reshape(*shape, 1)
@@ -74,11 +84,9 @@ class KernelSpec:
 
 def read_kernel(given, where: Where, in_channels: int, key: str = "kernel") -> KernelSpec:
     """Shape of the written kernel, checked against the input's channels (groups divide them)."""
-    from calc.spec.values import nested_shape
-
     value = raw(given, where, key)
     place = at(given, where, key)
-    shape = nested_shape(value, place, key)
+    shape = shape_of(value, place, key)
     layout = choice(given, where, "weight_layout", ("oihw", "hwio"), "oihw")
     groups = raw(given, where, "groups", 1)
     groups = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups >= 1 else 1
@@ -137,7 +145,7 @@ def conv_layer(given, where: Where, kernel: KernelSpec, in_shape, flip: bool = F
     extra = {"filters": kernel.filters, "kernel": list(kernel.size), "bias": given.get("bias", False)}
     opts = Options(_options(given, ("stride", "padding", "dilation", "groups"), extra), where, "conv")
     layer = Conv.from_options(opts)
-    layer.name, layer.where = "conv", kernel.where
+    layer.where = kernel.where  # unnamed: errors read "conv: kernel 3 is larger than ..."
     layer.weight_layout = kernel.layout
     layer.values["weights"] = (kernel.raw, kernel.where)
     if "bias" in given:
@@ -163,7 +171,7 @@ def pool_layer(given, where: Where, in_shape, kind: str | None = None):
     cls = MaxPool if kind == "maxpool" else AvgPool
     keys = ("kernel", "stride", "padding", "ceil_mode") + (("dilation",) if cls is MaxPool else ("count_include_pad",))
     layer = cls.from_options(Options(_options(given, keys, {}), where, cls.kind))
-    layer.name, layer.where = "pool", at(given, where, "kernel")
+    layer.where = at(given, where, "kernel")
     layer.build(tuple(in_shape))
     layer.init_params(_ctx())
     return layer, _ctx()
@@ -176,11 +184,11 @@ def run(layer, ctx, x):
 
 def read_output_grad(given, where: Where, key: str, out_shape, layer_text: str):
     """dL/dO written like the output (a matrix per output channel); its shape must be the output's."""
-    from calc.spec.values import nested_shape, to_array
+    from calc.spec.values import to_array
 
     place = at(given, where, key)
     value = raw(given, where, key)
-    got = nested_shape(value, place, key)
+    got = shape_of(value, place, key)
     ho, wo, c = out_shape
     want = (ho, wo) if c == 1 else (c, ho, wo)
     if got != want:
@@ -189,3 +197,29 @@ def read_output_grad(given, where: Where, key: str, out_shape, layer_text: str):
                         f"{' x '.join(map(str, got)) or 'a single number'}", place)
     arr = to_array(value, place, backend(), got, key)
     return arr.reshape(ho, wo, 1) if c == 1 else backend().xp.ascontiguousarray(arr.transpose(1, 2, 0))
+
+
+def matrix_from_text(text: str, option: str):
+    """A matrix (or nested channels) from a command-line value: '[[1, 2], [3, 4]]' (YAML/JSON),
+    '1,2;3,4' (rows separated by ';'), or a file: .csv (one row per line) or .yaml/.json."""
+    from pathlib import Path
+
+    from calc.errors import InputError
+    from calc.spec.yamlio import load_yaml_file, load_yaml_text
+
+    value = str(text).strip()
+    path = Path(value)
+    if path.suffix.lower() in (".csv", ".txt", ".yaml", ".yml", ".json") or path.is_file():
+        if not path.is_file():
+            raise InputError(f"{option}: no such file '{value}'")
+        if path.suffix.lower() in (".csv", ".txt"):
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            return [[cell.strip() for cell in ln.replace(";", ",").split(",") if cell.strip()] for ln in lines]
+        data = load_yaml_file(path)
+    elif "[" not in value:
+        data = [[cell.strip() for cell in row.split(",") if cell.strip()] for row in value.split(";") if row.strip()]
+    else:
+        data = load_yaml_text(value, option)
+    if not isinstance(data, list):
+        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {value!r}")
+    return data
