@@ -106,7 +106,8 @@ def layer_steps(sol: Solution, layer, row, field) -> None:
         sol.add(Step(f"{layer.name}.receptive_field", "r = r_prev + d(k-1) j_prev",
                      f"{r0} + ({d}*({k}-1)) * {j0}" if field.before.size[0] == field.before.size[1] else "",
                      _field(field.after.size), name=f"{layer.name}.receptive_field", section=section,
-                     note=f"jump after this layer: {field.after.jump[0]} input pixels"))
+                     note=f"jump after this layer: {field.after.jump[0]} input pixel"
+                     + ("s" if field.after.jump[0] != 1 else "")))
 
 
 def _axes(layer, pname: str) -> list[str]:
