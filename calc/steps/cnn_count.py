@@ -116,7 +116,7 @@ def _axes(layer, pname: str) -> list[str]:
     if layer.kind == "dense" and pname == "weight":
         return ["units", "inputs"]
     if pname == "bias":
-        return ["filters" if layer.kind.startswith("conv") else "units"]
+        return ["Cout" if layer.kind.startswith("conv") else "units"]
     return ["C"]
 
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from calc.errors import Where
 from calc.steps.conv_steps import conv_conventions, kernel_grids, output_grid, padded_grid, shape_text, size_steps
-from calc.steps.conv_text import Geometry, ij, input_grad_terms, products, suffix, weight_grad_terms, weight_symbol
+from calc.steps.conv_text import Geometry, ij, input_grad_terms, products, suffix, tex, weight_grad_terms, weight_symbol
 from calc.steps.grid import Matrix, grid, rows_of
-from calc.steps.map_given import conv_layer, read_kernel, read_map, read_output_grad, run
+from calc.steps.map_given import backend, conv_layer, read_kernel, read_map, read_output_grad, run
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step
 from calc.steps.text import Writer
@@ -55,7 +55,7 @@ def solve_conv_backward_problem(given, where: Where, options: SolveOptions) -> S
     dx = layer.backward(dy[None], ctx)[0]
     lr = number(given, where, "lr", None)
     writer = Writer(options.decimals, options.hand_rounding)
-    rules = BACKWARD_RULES + ([f"update: F_new = F - lr dL/dF, b_new = b - lr dL/db (SGD, lr {writer.num(lr)})"]
+    rules = BACKWARD_RULES[:2] + (BACKWARD_RULES[2:] if layer.use_bias else []) + ([f"update: F_new = F - lr dL/dF, b_new = b - lr dL/db (SGD, lr {writer.num(lr)})"]
                               if lr is not None else [])
     sol = Solution("Convolution backward", [_number_convention(options.decimals, False)]
                    + conv_conventions(layer, False, x.shape[2], (given.get("input_layout", "chw"), kernel.layout))
@@ -83,11 +83,12 @@ def weight_steps(sol: Solution, layer, writer, dy) -> None:
         for k in range(cg):
             for i in range(kh):
                 for j in range(kw):
-                    name = "dL/d" + weight_symbol(geo, o, k, i, j)
+                    sym = weight_symbol(geo, o, k, i, j)
                     terms = weight_grad_terms(geo, xpad, dy, o, k, i, j)
-                    sol.add(Step(name, f"{name} = {products(terms, writer, symbols=True)}", products(terms, writer),
-                                 dw[o, k, i, j], name=name, section=section,
-                                 latex=rf"\frac{{\partial L}}{{\partial F_{{{ij(i + 1, j + 1)}}}}}",
+                    symbols = products(terms, writer, symbols=True)
+                    sol.add(Step("dL/d" + sym, f"dL/d{sym} = {symbols}", products(terms, writer), dw[o, k, i, j],
+                                 name="dL/d" + sym, section=section,
+                                 latex=rf"\frac{{\partial L}}{{\partial {tex(sym)}}} = {tex(symbols)}",
                                  latex_substituted=products(terms, writer, sep=r" \cdot ")))
     single = cout == 1 and cg == 1
     if single and geo.c == 1:
@@ -118,7 +119,7 @@ def input_steps(sol: Solution, layer, writer, dy, dx) -> None:
                 sym = products(terms, writer, symbols=True) if terms else "0 (no window covers it)"
                 sol.add(Step(name, f"{name} = {sym}", products(terms, writer) if terms else "", dx[r, q, c],
                              name=name, section=section,
-                             latex=rf"\frac{{\partial L}}{{\partial X_{{{ij(r + 1, q + 1)}}}}}",
+                             latex=rf"\frac{{\partial L}}{{\partial {tex(name[4:])}}}" + (f" = {tex(sym)}" if terms else ""),
                              latex_substituted=products(terms, writer, sep=r" \cdot ") if terms else ""))
     if layer.stride == (1, 1) and layer.dilation == (1, 1) and weight.shape[:2] == (1, 1) and geo.c == 1:
         full_convolution_grid(sol, layer, dy, dx, section)
@@ -132,19 +133,13 @@ def full_convolution_grid(sol: Solution, layer, dy, dx, section: str) -> None:
     from calc.ops.windows import pad
 
     kh, kw = layer.kernel
-    padded = pad(dy[None], (kh - 1, kh - 1, kw - 1, kw - 1), 0 * dy[0, 0, 0], layer_xp(dy))[0]
+    padded = pad(dy[None], (kh - 1, kh - 1, kw - 1, kw - 1), 0 * dy[0, 0, 0], backend().xp)[0]
     rotated = layer.params["weight"][0, 0, ::-1, ::-1]
     note = "" if not any(layer.pad) else "the full convolution gives dL/d(padded X); its padding rows and columns are dropped"
     sol.add(grid("dL/dX = dL/dO (zero-padded) cross-correlated with F rotated 180 degrees",
                  [Matrix("dL/dO padded", rows_of(padded[:, :, 0])), Matrix("F'", rows_of(rotated)),
                   Matrix("dL/dX", rows_of(dx[:, :, 0]), name="dL/dX")], section=section,
                  note="F' = F rotated 180 degrees" + ("; " + note if note else ""), between=["*", "="]))
-
-
-def layer_xp(array):
-    from calc.backend import array_namespace
-
-    return array_namespace(array)
 
 
 def update_steps(sol: Solution, layer, ctx, writer, lr) -> None:

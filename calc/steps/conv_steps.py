@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calc.steps.conv_text import Geometry, forward_terms, ij, products, suffix
+from calc.steps.conv_text import Geometry, forward_terms, ij, products, suffix, tex
 from calc.steps.grid import Matrix, grid, map_answer, rows_of
 from calc.steps.narrate import Slot
 from calc.steps.step import Solution, Step
@@ -55,7 +55,7 @@ def conv_conventions(layer, flip: bool, x_channels: int, layouts: tuple[str, str
     else:
         lines.append("convolution as in deep learning = cross-correlation, the kernel is NOT flipped: "
                      "O[i,j] = sum_u,v X[(i-1)s + u, (j-1)s + v] F[u,v] + b over the padded input "
-                     "(flip: true for true convolution)")
+                     "(flip: true / --flip for true convolution)")
     stride = layer.stride[0] if layer.stride[0] == layer.stride[1] else "x".join(map(str, layer.stride))
     text = f"{padding_text(layer)}; stride {stride}"
     if layer.dilation != (1, 1):
@@ -102,11 +102,11 @@ def padded_grid(sol: Solution, layer, xpad, title: str, section: str, symbol: st
     """The input (zero-padded when the layer pads), one matrix per channel."""
     c = xpad.shape[2]
     label = " (padded)" if any(layer.pad) else ""
-    mats = [Matrix(channel_label(symbol, k, c > 1) + label, _shown(xpad[:, :, k])) for k in range(c)]
+    mats = [Matrix(channel_label(symbol, k, c > 1) + label, shown_rows(xpad[:, :, k])) for k in range(c)]
     sol.add(grid(title, mats, section=section))
 
 
-def _shown(array2d) -> list[list]:
+def shown_rows(array2d) -> list[list]:
     """Rows for display; -inf (max-pool padding) as text."""
     return [[v if v != float("-inf") else "-inf" for v in row] for row in rows_of(array2d)]
 
@@ -138,15 +138,16 @@ def forward_steps(sol: Solution, layer, writer, y, windows: str = "first", kerne
                 name = prefix + element_name("O", oh, ow, o, many)
                 terms = forward_terms(geo, xpad, weight, oh, ow, o, kernel_index)
                 sums = products(terms, writer)
-                tex = products(terms, writer, sep=r" \cdot ")
+                numbers = products(terms, writer, sep=r" \cdot ")
                 symbols = products(terms, writer, symbols=True) if len(terms) <= 9 else "sum of window x filter"
                 if bias is not None:
                     b = f"b{o + 1}" if many else "b"
-                    sums, tex, symbols = (f"{sums} + {writer.factor(bias[o])}", f"{tex} + {writer.factor(bias[o])}",
-                                          f"{symbols} + {b}")
+                    sums, numbers, symbols = (f"{sums} + {writer.factor(bias[o])}",
+                                              f"{numbers} + {writer.factor(bias[o])}", f"{symbols} + {b}")
+                head = f"O_{{{ij(oh + 1, ow + 1)}}}" + (f"^{{({o + 1})}}" if many else "")
                 sol.add(Step(name, f"{name} = {symbols}", sums, y[oh, ow, o], name=name,
-                             latex=f"O_{{{ij(oh + 1, ow + 1)}}}" + (f"^{{({o + 1})}}" if many else ""),
-                             latex_substituted=tex, note=geo.window_text(oh, ow), section=section))
+                             latex=head + (f" = {tex(symbols)}" if len(terms) <= 9 else ""),
+                             latex_substituted=numbers, note=geo.window_text(oh, ow), section=section))
                 if windows == "all" or (windows == "first" and shown == 0):
                     window_grid(sol, layer, geo, oh, ow, o, y, name, section)
                     shown += 1
@@ -156,7 +157,7 @@ def window_grid(sol: Solution, layer, geo: Geometry, oh: int, ow: int, o: int, y
     marks = geo.window_cells(oh, ow)
     xpad, weight = layer.xpad[0], layer.params["weight"]
     channels = geo.channels_of(o)
-    mats = [Matrix(channel_label("X", c, geo.c > 1), _shown(xpad[:, :, c]), marks) for c in channels]
+    mats = [Matrix(channel_label("X", c, geo.c > 1), shown_rows(xpad[:, :, c]), marks) for c in channels]
     mats += [Matrix(channel_label(f"F{o + 1}" if geo.cout > 1 else "F", k, len(channels) > 1), rows_of(weight[o, k]))
              for k in range(len(channels))]
     mats.append(Matrix(name, [[y[oh, ow, o]]]))

@@ -15,6 +15,7 @@ xpad (Hp, Wp, C), dy (Ho, Wo, Cout), weight (Cout, Cin/g, kh, kw).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -193,3 +194,11 @@ def pool_window(geo: Geometry, xpad, oh: int, ow: int, c: int) -> list[tuple[obj
             r, q = geo.padded_cell(oh, ow, i, j)
             out.append((xpad[r, q, c], geo.input_symbol(r, q, c, pad="pad")))
     return out
+
+
+def tex(symbols: str) -> str:
+    """'X12 F21 + b' -> 'X_{12} F_{21} + b'; 'F12_2,3' -> 'F_{12}^{(2,3)}' (LaTeX of the names)."""
+    def sub(m):
+        name, index, extra = m.group(1), m.group(2), m.group(3)
+        return f"{name}_{{{index}}}" + (f"^{{({extra})}}" if extra else "")
+    return re.sub(r"\b([A-Za-z]+)(\d+(?:,\d+)*)(?:_(\d+(?:,\d+)*))?", sub, symbols)

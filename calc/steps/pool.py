@@ -22,7 +22,7 @@ Answer names: ``output_size``, ``P11`` ... (``P11_2`` = channel 2), ``pool_outpu
 from __future__ import annotations
 
 from calc.errors import Where
-from calc.steps.conv_steps import element_name, output_grid, padded_grid, shape_text, size_steps
+from calc.steps.conv_steps import element_name, output_grid, padded_grid, shape_text, shown_rows, size_steps
 from calc.steps.conv_text import Geometry, ij, join_plus, pool_window, suffix
 from calc.steps.grid import Matrix, grid, rows_of
 from calc.steps.map_given import choice, flag, pool_layer, read_map, read_output_grad, run
@@ -126,15 +126,11 @@ def element_steps(sol: Solution, layer, writer, x, y, chosen: dict, windows: str
                     marks = geo.window_cells(oh, ow)
                     shown = layer.xpad[0][:, :, c] if xpad is not None else x[:, :, c]
                     off = (0, 0) if xpad is not None else (geo.top, geo.left)
-                    mats = [Matrix("X" if not many else f"X[:, :, {c + 1}]", _display(shown),
+                    mats = [Matrix("X" if not many else f"X[:, :, {c + 1}]", shown_rows(shown),
                                    frozenset((r - off[0], q - off[1]) for r, q in marks)),
                             Matrix(name, [[y[oh, ow, c]]])]
                     sol.add(grid(f"{name}: its window in brackets", mats, section="Pooled elements", note=note,
                                  between=["->"]))
-
-
-def _display(array2d):
-    return [[v if v != float("-inf") else "-inf" for v in row] for row in rows_of(array2d)]
 
 
 def _avg_cells(geo: Geometry, x, oh: int, ow: int, c: int):
