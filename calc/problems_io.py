@@ -29,6 +29,7 @@ class Problem:
     topic: str = ""
     expected: dict = field(default_factory=dict)
     tolerance: dict = field(default_factory=dict)
+    type_where: Where | None = None  # where 'type:' is written, for "unknown problem type"
 
 
 def bundled_problems() -> dict[str, Path]:
@@ -72,10 +73,12 @@ def parse_problem(data, file_name: str) -> Problem:
     if not isinstance(given, dict):
         raise SpecError("'given' must be a mapping", where.child("given"))
     line = data.line_of("given") if isinstance(data, LocMap) else None
+    type_line = data.line_of("type") if isinstance(data, LocMap) else None
     return Problem(str(data["type"]), str(data.get("title") or Path(file_name).stem), given, file_name,
                    where.child("given", line), str(data.get("question") or ""), str(data.get("source") or ""),
                    str(data.get("notes") or ""), str(data.get("topic") or ""),
-                   dict(data.get("expected") or {}), dict(data.get("tolerance") or {}))
+                   dict(data.get("expected") or {}), dict(data.get("tolerance") or {}),
+                   Where(file_name, type_line, "type"))
 
 
 def load_problem(name) -> Problem:
@@ -91,7 +94,7 @@ def solve_problem(problem: Problem, options=None):
     """The worked Solution of a problem, titled with the problem's title and question."""
     from calc.steps.registry import SolveOptions, solver_for
 
-    solver = solver_for(problem.type, problem.where.child("type") if problem.where else Where())
+    solver = solver_for(problem.type, problem.type_where or Where(problem.file, None, "type"))
     solution = solver(problem.given, problem.where, options or SolveOptions())
     solution.title = problem.title or solution.title
     return solution

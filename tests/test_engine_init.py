@@ -66,8 +66,11 @@ def test_fans_match_torch(shape):
     assert init.torch_fans(shape) == tinit._calculate_fan_in_and_fan_out(torch.empty(shape))
 
 
-def test_dense_fans_match_torch():
-    layer = make_model("input: [12]\nlayers:\n  - dense: {units: 5}\n").layers[0]
+@pytest.mark.parametrize("spec", ["input: [12]\nlayers:\n  - dense: {units: 5}\n",
+                                  "input: [9, 9, 4]\nlayers:\n  - conv: {filters: 6, kernel: [3, 2], groups: 2}\n",
+                                  "input: [5, 5, 4]\nlayers:\n  - conv_transpose: {filters: 6, kernel: 3, groups: 2}\n"])
+def test_layer_fans_match_torch(spec):
+    layer = make_model(spec).layers[0]
     assert layer.fans() == tinit._calculate_fan_in_and_fan_out(torch.empty(layer.param_shapes()["weight"]))
 
 

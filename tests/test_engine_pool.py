@@ -14,6 +14,7 @@ from calc.backend import get_backend
 from calc.engine.context import Ctx
 from calc.engine.model import Model
 from tests.engine_check import BACKENDS, network, nhwc, rel_err, run
+from tests.torch_ref import AsymmetricPool
 
 TOL = 1e-10
 
@@ -50,27 +51,13 @@ def torch_input(x, channels_last: bool):
 
 
 def torch_pool(layer, xt):
-    """PyTorch's pooling; asymmetric pads are written into the input (-inf for max, zeros for
-    sums, with the divisor counted by pooling ones or a real-cell mask) and the output cut to
-    nncalc's shape (PyTorch's ceil rule then sees the pads as input)."""
+    """PyTorch's pooling on NCHW; asymmetric pads via tests.torch_ref.AsymmetricPool."""
     top, bottom, left, right = layer.pad
-    ho, wo, _ = layer.out_shape
-    k, s = layer.kernel, layer.stride
-    if top == bottom and left == right:
-        if layer.kind == "maxpool":
-            return F.max_pool2d(xt, k, s, (top, left), layer.dilation, layer.ceil_mode)
-        return F.avg_pool2d(xt, k, s, (top, left), layer.ceil_mode, layer.count_include_pad)
-    sides = (left, right, top, bottom)
+    if top != bottom or left != right:
+        return AsymmetricPool(layer)(xt)
     if layer.kind == "maxpool":
-        y = F.max_pool2d(F.pad(xt, sides, value=float("-inf")), k, s, 0, layer.dilation, layer.ceil_mode)
-    else:
-        def sums(t):
-            return F.avg_pool2d(t, k, s, 0, layer.ceil_mode, True, divisor_override=1)
-        ones = torch.ones_like(xt[:1, :1])
-        count = sums(F.pad(ones, sides, value=1.0)) if layer.count_include_pad else sums(F.pad(ones, sides))
-        y = sums(F.pad(xt, sides)) / count
-    assert y.shape[2] >= ho and y.shape[3] >= wo
-    return y[:, :, :ho, :wo]
+        return F.max_pool2d(xt, layer.kernel, layer.stride, (top, left), layer.dilation, layer.ceil_mode)
+    return F.avg_pool2d(xt, layer.kernel, layer.stride, (top, left), layer.ceil_mode, layer.count_include_pad)
 
 
 @pytest.mark.parametrize("device", BACKENDS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from calc.layers import Concat, Residual, Sequential
@@ -102,16 +103,13 @@ def leaf_module(layer) -> nn.Module:
         return NHWC(nn.Sequential(conv, crop))
     if k in ("maxpool", "avgpool"):
         top, bottom, left, right = layer.pad
-        symmetric = top == bottom and left == right
-        if k == "maxpool":
-            pool = nn.MaxPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, layer.dilation,
-                                ceil_mode=layer.ceil_mode)
-            if symmetric:
-                return NHWC(pool)
-            return NHWC(nn.Sequential(nn.ConstantPad2d((left, right, top, bottom), float("-inf")), pool))
-        pool = nn.AvgPool2d(layer.kernel, layer.stride, (top, left) if symmetric else 0, ceil_mode=layer.ceil_mode,
-                            count_include_pad=layer.count_include_pad)
-        return NHWC(pool if symmetric else nn.Sequential(_pad_module(layer.pad), pool))
+        if top == bottom and left == right:
+            if k == "maxpool":
+                return NHWC(nn.MaxPool2d(layer.kernel, layer.stride, (top, left), layer.dilation,
+                                         ceil_mode=layer.ceil_mode))
+            return NHWC(nn.AvgPool2d(layer.kernel, layer.stride, (top, left), ceil_mode=layer.ceil_mode,
+                                     count_include_pad=layer.count_include_pad))
+        return NHWC(AsymmetricPool(layer))
     if k == "global_avgpool":
         return NHWC(nn.AdaptiveAvgPool2d(1))
     if k == "adaptive_avgpool":
@@ -143,6 +141,32 @@ def leaf_module(layer) -> nn.Module:
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
     raise NotImplementedError(k)
+
+
+class AsymmetricPool(nn.Module):
+    """Pooling with (top, bottom, left, right) pads, which PyTorch's pools do not take: the pads
+    are written into the input (-inf for max; zeros for average, divided by the pooled count of
+    cells, pads included or not) and the output cut to nncalc's shape (with the pads written in,
+    PyTorch's ceil_mode rule may keep one more window, starting in the right padding)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        layer = self.layer
+        top, bottom, left, right = layer.pad
+        sides, (ho, wo, _) = (left, right, top, bottom), layer.out_shape
+        k, s, ceil = layer.kernel, layer.stride, layer.ceil_mode
+        if layer.kind == "maxpool":
+            y = F.max_pool2d(F.pad(x, sides, value=float("-inf")), k, s, 0, layer.dilation, ceil)
+        else:
+            def sums(t):
+                return F.avg_pool2d(t, k, s, 0, ceil, True, divisor_override=1)
+            ones = torch.ones_like(x[:1, :1])
+            count = sums(F.pad(ones, sides, value=1.0 if layer.count_include_pad else 0.0))
+            y = sums(F.pad(x, sides)) / count
+        return y[:, :, :ho, :wo]
 
 
 class ElementPReLU(nn.Module):

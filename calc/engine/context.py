@@ -18,6 +18,8 @@ class Ctx:
     rng: object = None
     grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
     rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
+    drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
+    defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
     def __post_init__(self):
         import numpy as np
@@ -62,7 +64,9 @@ class Ctx:
 
         own = layer.default_param(name, shape) if hasattr(layer, "default_param") else None
         if own is not None:
+            self.defaults.append(f"{layer.name}.{name}")
             return self.backend.asarray(own)
+        self.drawn.append(f"{layer.name}.{name}")
         fan_in, fan_out = layer.fans()
         if fan_in <= 0 and "weight" in layer.param_shapes():
             fan_in, fan_out = init.torch_fans(layer.param_shapes()["weight"])

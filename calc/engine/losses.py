@@ -26,6 +26,13 @@ class Loss:
     formula: str = ""
     gradient_formula: str = ""
 
+    def describe(self) -> str:
+        """'bce = -[...], mean over every output (PyTorch); dL/dy = ...' for 'Conventions'."""
+        over = "every distribution" if self.name in ("cross_entropy", "softmax_ce") else "every output"
+        how = {"mean": f"mean over {over} (PyTorch)", "sum": "summed over the batch",
+               "half_sum": "1/2 of the sum of squares (textbook)"}[self.reduction]
+        return f"{self.name} = {self.formula}, {how}; gradient {self.gradient_formula}"
+
     def _check(self, y, t):
         if tuple(y.shape) != tuple(t.shape):
             raise InputError(f"{self.name}: targets have shape {tuple(t.shape)}, outputs {tuple(y.shape)}")
@@ -108,15 +115,14 @@ class BCE(Loss):
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
-        """(p - t) / (p (1 - p)). Exact: -t/p + (1-t)/(1-p) with a term whose factor is 0 taken as 0
-        (p = 0 or 1 allowed). Floats: the denominator kept >= 1e-12 as PyTorch does (PyTorch's
-        constant is 1e-12 rounded to float32, used here too so that gradients agree)."""
+        """(p - t) / (p (1 - p)); the denominator kept >= 1e-12 as PyTorch does (finite at p = 0, 1;
+        PyTorch's constant is 1e-12 rounded to float32, used here too so that gradients agree).
+        Exact: -t/p + (1-t)/(1-p), a term whose factor is 0 being 0 (p = 0 or 1 allowed)."""
         if be.exact:
             xp, one = be.xp, 1 + 0 * p
             g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
         else:
-            denom = be.xp.maximum(p * (1 - p), 9.999999960041972e-13)
-            g = (p - t) / denom
+            g = (p - t) / be.xp.maximum(p * (1 - p), 9.999999960041972e-13)
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -155,12 +161,10 @@ class CrossEntropy(Loss):
     def grad(self, p, t, be):
         """-t / p; 0 where t = 0 (also at p = 0), p kept >= e^-100 like the log (finite)."""
         xp = be.xp
-        if be.exact:  # never divide by an exact 0: classes with target 0 get 0
-            g = -t / xp.where(t == 0, 1 + 0 * p, p)
-        else:
-            safe = xp.maximum(p, 3.720075976020836e-44)  # e^-100
-            with _quiet(xp):
-                g = xp.where(t == 0, 0 * p, -t / safe)
+        # exact: no division by p where t = 0 (a Fraction 0/0 raises, it is not a NaN to mask)
+        safe = xp.where(t == 0, 1 + 0 * p, p) if be.exact else xp.maximum(p, 3.720075976020836e-44)  # e^-100
+        with _quiet(xp):
+            g = xp.where(t == 0, 0 * p, -t / safe)
         return g / _rows(p) if self.reduction == "mean" else g
 
 

@@ -91,8 +91,9 @@ def solution_data(solution, decimals: int | None = None) -> dict:
             "steps": steps, "answers": answers, "findings": solution.findings}
     for key, value in (answers.items() if isinstance(answers, dict) else ()):
         data.setdefault(key, value)  # top-level answers, e.g. {"output": 55}
-    exact = {k: f"{v.numerator}/{v.denominator}" for k, v in solution.answers.items()
-             if isinstance(v, Fraction) and v.denominator != 1}
+    from calc.exact import fraction_text
+
+    exact = {k: fraction_text(v) for k, v in solution.answers.items() if fraction_text(v)}  # not 50-digit ones
     if exact:
         data["exact"] = exact
     return data

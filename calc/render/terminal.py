@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, size_bytes
+from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
 from calc.shapes import compact_shape, fmt_shape
 
 
@@ -109,8 +109,8 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
             section = step.section
         result = fmt(step.result, decimals)
         exact = fmt_exact(step.result)
-        if exact and exact != result:
-            result = f"{result}\n(= {exact})"
+        if exact and exact != result and (not shown_exactly(step.result, decimals) or step.result.denominator <= 10):
+            result = f"{result}\n(= {exact})"  # a fraction that says more than the decimal, or a simple one
         steps.add_row(step.label, _step_cell(step), result)
     if steps is not None:
         parts.append(steps)
@@ -127,10 +127,10 @@ def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
 
         return grid_renderable(table, decimals)
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in table.columns:
-        out.add_column(str(col), justify="right")
+    for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
+        out.add_column(Text(str(col)), justify="right")
     for row in table.rows:
-        out.add_row(*(fmt(v, decimals) for v in row))
+        out.add_row(*(Text(fmt(v, decimals)) for v in row))
     if table.note:
         out.caption = table.note
     return out
@@ -143,7 +143,7 @@ def make_console(width: int | None = None, stderr: bool = False):
 
 
 def problems_renderable(rows):
-    """The bundled problems, one table per topic: name to pass to 'nncalc solve', type, title."""
+    """The bundled problems, one table per topic: the name to pass to 'nncalc solve' and the title."""
     parts, topic, table = [], None, None
     for r in rows:
         if r["topic"] != topic:
@@ -151,9 +151,8 @@ def problems_renderable(rows):
             table = RichTable(title=topic or "other", title_justify="left", title_style="bold magenta",
                               box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
             table.add_column("name", no_wrap=True, style="bold")
-            table.add_column("type", no_wrap=True, style="cyan")
             table.add_column("title", ratio=1)
             parts.append(table)
-        table.add_row(r["name"], r["type"], r["title"])
+        table.add_row(r["name"], r["title"])
     parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
     return Group(*parts)

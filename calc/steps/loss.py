@@ -59,12 +59,11 @@ def _key(name: str, reduction: str):
 
 def convention(name: str, reduction: str, n_samples: int = 1) -> str:
     text = CONVENTIONS[_key(name, reduction)] + "; natural log" * (name != "mse")
-    if n_samples > 1 or (reduction == "mean" and name in PER_ELEMENT_MEAN):
-        if reduction == "mean":
-            over = "all outputs of all samples" if name in PER_ELEMENT_MEAN else "the samples"
-            text += f"; batch of {n_samples}: the mean over {over} (PyTorch), so each gradient is divided by that count"
-        elif n_samples > 1:
-            text += f"; batch of {n_samples}: the per-sample losses are added"
+    if n_samples > 1 and reduction == "mean":
+        over = "all outputs of all samples" if name in PER_ELEMENT_MEAN else "the samples"
+        text += f"; batch of {n_samples}: the mean over {over} (PyTorch), so each gradient is divided by that count"
+    elif n_samples > 1:
+        text += f"; batch of {n_samples}: the per-sample losses are added"
     return text
 
 
@@ -81,7 +80,7 @@ def _put(template: str, o: str, t: str) -> str:
     return template.replace("@o", o).replace("@t", t)
 
 
-def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
+def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", sample_word: str = "sample"):
     """Steps of one loss over a batch (N, n): per-output terms, per-sample and batch loss.
 
     Returns (value, grad) from calc.engine.losses, rounded like a student in hand-rounding mode.
@@ -95,7 +94,7 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
     term_loss = get_loss(loss.name, "half_sum" if loss.reduction == "half_sum" else "sum") if separable else None
     sample_values = []
     for s in range(n_samples):
-        nar.prefix = base + (f"sample{s + 1}." if n_samples > 1 else "")
+        nar.prefix = base + (f"{sample_word}{s + 1}." if n_samples > 1 else "")
         terms = []
         for j in range(y.shape[1] if separable else 0):
             if loss.name == "cross_entropy" and t[s, j] == 0:
@@ -104,20 +103,22 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
             text, tex = TERMS[key]
             nar.add(f"{total_key}.{j + 1}", f"{total_key}.{j + 1} = " + _put(text, slot.text(j + 1), f"t{j + 1}"),
                     _put(text, w.factor(y[s, j]), w.factor(t[s, j])), value,
-                    latex=rf"L_{{{j + 1}}} = " + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
+                    latex=rf"L_{{{j + 1}}}" + (f"^{{({s + 1})}}" if n_samples > 1 else "") + " = "
+                    + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
                     latex_substituted=_put(tex, w.factor(y[s, j]), w.factor(t[s, j])))
             terms.append((f"{total_key}.{j + 1}", value))
         if n_samples > 1:
             value = w.round(loss.per_sample(y, t, be)[s])
             sample_values.append(value)
-            nar.add(total_key, f"{total_key} of sample {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
-                    join_sum([w.num(v) for _, v in terms]), value, latex=rf"L^{{({s + 1})}}",
-                    latex_substituted=join_tex([w.num(v) for _, v in terms]))
+            several = len(terms) > 1
+            nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
+                    join_sum([w.num(v) for _, v in terms]) if several else "", value, latex=rf"L^{{({s + 1})}}",
+                    latex_substituted=join_tex([w.num(v) for _, v in terms]) if several else "")
     nar.prefix = base
     value = w.round(loss.value(y, t, be))
     n = divisor(loss.name, loss.reduction, y.shape)
     if n_samples > 1:
-        names, values = [f"sample{s + 1}.{total_key}" for s in range(n_samples)], sample_values
+        names, values = [f"{sample_word}{s + 1}.{total_key}" for s in range(n_samples)], sample_values
     else:
         names, values = [k for k, _ in terms], [v for _, v in terms]
     formula, sub = join_sum(names) or TOTALS[loss.name], join_sum([w.num(v) for v in values])
@@ -130,7 +131,7 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss"):
     return value, w.round_array(loss.grad(y, t, be))
 
 
-def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot) -> None:
+def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot, sample_word: str = "sample") -> None:
     """dL/d(output) per sample and output, with the loss's derivative written out."""
     from calc.layers.activation import Softmax
 
@@ -140,17 +141,18 @@ def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot) -> None:
     text, tex = GRADS[_key(loss.name, loss.reduction)]
     shown = Softmax().function(y, be) if loss.name == "softmax_ce" else y
     for s in range(y.shape[0]):
-        nar.prefix = base + (f"sample{s + 1}." if y.shape[0] > 1 else "")
+        nar.prefix = base + (f"{sample_word}{s + 1}." if y.shape[0] > 1 else "")
         for j in range(y.shape[1]):
             o_text = f"p{j + 1}" if loss.name == "softmax_ce" else slot.text(j + 1)
             sub = _put(text.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j]))
             formula = _put(text.replace("p - ", "@o - "), o_text, f"t{j + 1}")
             latex = _put(tex.replace("p - ", "@o - "), slot.tex(j + 1) if loss.name != "softmax_ce" else f"p_{{{j + 1}}}", f"t_{{{j + 1}}}")
+            tex_sub = _put(tex.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j]))
             if n > 1:
-                formula, sub, latex = f"({formula}) / {n}", f"({sub}) / {n}", rf"\frac{{{latex}}}{{{n}}}"
+                formula, sub = f"({formula}) / {n}", f"({sub}) / {n}"
+                latex, tex_sub = rf"\frac{{{latex}}}{{{n}}}", rf"\frac{{{tex_sub}}}{{{n}}}"
             nar.add(slot.grad_key(j + 1), f"{slot.grad_text(j + 1)} = {formula}", sub, grad[s, j],
-                    latex=f"{slot.grad_tex(j + 1)} = {latex}",
-                    latex_substituted=_put(tex.replace("p - ", "@o - "), w.factor(shown[s, j]), w.factor(t[s, j])))
+                    latex=f"{slot.grad_tex(j + 1)} = {latex}", latex_substituted=tex_sub)
     nar.prefix = base
 
 
@@ -167,6 +169,18 @@ def check_values(name: str, y, t) -> None:
             raise InputError(f"probability {p} for a target of {target}: the loss is infinite")
         if name in ("bce", "bce_logits") and not 0 <= target <= 1:
             raise InputError(f"binary targets must lie in [0, 1], got {target}")
+
+
+def check_distributions(name: str, t) -> None:
+    """Categorical targets are distributions: dL/dz = p - t holds only when each row sums to 1."""
+    if name not in ("cross_entropy", "softmax_ce"):
+        return
+    for s in range(t.shape[0]):
+        row = [t[s, j] for j in range(t.shape[1])]
+        if any(v < 0 for v in row) or sum(row) != 1:
+            found = "has a negative value" if any(v < 0 for v in row) else f"adds up to {sum(row)}"
+            raise InputError(f"cross-entropy targets must be non-negative and add up to 1 (one-hot or a "
+                             f"distribution); sample {s + 1} {found}")
 
 
 def _items(a):
@@ -189,6 +203,7 @@ def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int 
         raise InputError(f"{y.shape[1] if y.ndim > 1 else len(y)} outputs but the targets have shape {tuple(t.shape)}")
     losses = [get_loss(name, r) for r in reductions]
     check_values(losses[0].name, y, t)
+    check_distributions(losses[0].name, t)
     sol = Solution(f"Loss: {losses[0].name}", [convention(ls.name, ls.reduction, y.shape[0]) for ls in losses])
     sol.conventions.append(_number_convention(decimals, hand_rounding))
     nar = Narration(sol, Writer(decimals, hand_rounding), be)

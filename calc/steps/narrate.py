@@ -128,10 +128,6 @@ class Narration:
         self.solution.add(step)
         return step
 
-    @property
-    def w(self) -> Writer:
-        return self.writer
-
 
 def positions(shape) -> list:
     """1-based element indices of one sample's values: 1..n for vectors, (h, w, c) for maps."""

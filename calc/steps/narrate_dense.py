@@ -113,7 +113,7 @@ class DenseNarrator(Narrator):
         return f"{name}.b{idx}", f"b{idx}[{lv}]", f"b_{{{idx}}}^{{[{lv}]}}"
 
 
-def _clean(formula: str) -> str:
+def formula_only(formula: str) -> str:
     """The formula part of an activation's text, without its remark: '1 if z > 0 else 0'."""
     formula = formula.split(";")[0].strip()
     return re.sub(r"\s*\((not|0 at|as)[^)]*\)\s*$", "", formula)
@@ -164,7 +164,7 @@ class ActivationNarrator(Narrator):
             sub = _put(body, values, w)
             formula = f"{view.out.text(i)} = {kind}({view.inp.text(i)}) = {layer.formula}"
             if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}: {sub}"
+                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             tex_body = TEX_BODY.get(kind)
             latex = rf"{view.out.tex(i)} = {TEX_NAME.get(kind, kind)}({view.inp.tex(i)})"
             latex_sub = tex_body % w.factor(z) if tex_body else ""
@@ -173,7 +173,7 @@ class ActivationNarrator(Narrator):
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
         layer, w = view.layer, nar.writer
         derivative = layer.derivative(x, y, nar.backend)
-        dformula = _clean(layer.derivative_formula)
+        dformula = formula_only(layer.derivative_formula)
         for i in positions(y.shape):
             z, a = at(x, i), at(y, i)
             d = w.round(at(derivative, i))
@@ -181,7 +181,7 @@ class ActivationNarrator(Narrator):
             values = {"z": z, "a": a, **{k: v for k, v in _constants(layer).items() if not isinstance(v, str)}}
             sub = _put(body, values, w)
             if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}: {sub}"
+                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             owner = view.out.owner
             dkey = f"{owner}.da{_index(i)}/dz{_index(i)}" if view.inp.symbol == "z" else f"{view.out.key(i)}/d{view.inp.key(i)}"
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"

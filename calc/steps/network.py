@@ -15,7 +15,7 @@ from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
 from calc.steps.narrate import Narration, Slot, View, at, narrator_for, positions
 from calc.steps.network_given import NetworkSetup, read_network_given
-from calc.steps.network_text import conventions, summary
+from calc.steps.network_text import conventions, loss_findings, summary
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution
 from calc.steps.text import Writer
@@ -75,6 +75,7 @@ class NetworkSolver:
         self.model = Model(setup.network, self.ctx)
         self.views = views_of(self.model.layers)
         self.sol = Solution(f"Worked solution: {setup.network.name}", conventions(setup, self.views, options))
+        self.sol.findings += loss_findings(setup, self.views)
         aliases: dict[str, list[str]] = {}
         for alias, canonical in setup.aliases.items():
             aliases.setdefault(canonical, []).append(alias)
@@ -93,7 +94,7 @@ class NetworkSolver:
         x = self.writer.round_array(self.setup.inputs)
         for step in range(1, self.setup.steps + 1):
             prefix = "" if step == 1 else f"step{step}."
-            label = "" if self.setup.steps == 1 else f"Step {step} · "
+            label = "" if self.setup.steps == 1 else f"Step {step}, "
             self.one_step(x, prefix, label)
         if self.setup.loss_after_update:
             self.after_update(x)
@@ -102,13 +103,16 @@ class NetworkSolver:
                 raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, self.sol.answers)}; "
                                 "see the names in the solution (nncalc solve --template)", self.setup.alias_where[alias])
             self.sol.answers[alias] = self.sol.answers[canonical]
-        self.sol.summary = summary(self.sol, self.setup, self.writer)
+        self.sol.summary = summary(self.sol, self.setup, self.writer, self.views[-1].out,
+                                   self.setup.network.output_shape[-1])
         return self.sol
 
     def one_step(self, x, prefix: str, label: str) -> None:
         y = self.model.forward(x, record=True)
         record = dict(self.model.activations)
         self.narrate_forward(x, record, prefix, label)
+        if self.setup.loss == "none":
+            return
         grad = self.narrate_loss(y, prefix, label)
         records, dx, self.grads, used = self.backward(grad)
         self.narrate_backward(x, record, records, dx, self.grads, used, prefix, label)
@@ -120,17 +124,23 @@ class NetworkSolver:
             inp = x
             for view in self.views:
                 out = record[view.layer.name]
-                self.nar.section = f"{label}Forward · " + (f"sample {s + 1} · " if n > 1 else "") + view.title
+                self.nar.section = f"{label}Forward: " + (f"sample {s + 1}: " if n > 1 else "") + view.title
                 narrator_for(view.layer).forward(self.nar, view, inp[s], out[s])
                 inp = out
         self.nar.prefix = prefix
+        for view in self.views[:-1]:
+            if view.layer.kind == "relu" and all(v == 0 for v in record[view.layer.name].ravel()):
+                text = (f"every ReLU of {view.out.owner or view.layer.name} outputs 0 (all z <= 0): the layers after it "
+                        "see only their biases, and no gradient flows back through it (a dead layer)")
+                if text not in self.sol.findings:
+                    self.sol.findings.append(text)
 
     def narrate_loss(self, y, prefix, label):
         from calc.engine.losses import get_loss
         from calc.steps.loss import grad_steps, loss_steps
 
         if self.setup.loss == "output":  # derivatives of the output itself: dy/dy = 1
-            return self.be.ones(y.shape)
+            return self.be.xp.ones(y.shape)
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.section = f"{label}Loss"
         value, grad = loss_steps(self.nar, loss, y, self.setup.targets, self.views[-1].out)
@@ -160,21 +170,18 @@ class NetworkSolver:
         passes = 1 if self.setup.hidden_deltas == "original" or self.optimizer is None else len(param_layers) + 1
         self.old = {layer.name: dict(layer.params) for layer in param_layers}
         self.new, grads, runs = {}, {}, []
+        rounded = self.writer.round_array
         for k in range(passes):
             self.ctx.grad_record = {}
-            dx = self.writer.round_array(self.model.backward(grad))
-            runs.append((dict(self.ctx.grad_record), dx))
-            if k < len(param_layers):
+            runs.append((self.ctx.grad_record, rounded(self.model.backward(grad))))
+            if passes > 1 and k < len(param_layers):  # 'updated': this layer's grads are final; update it now
                 layer = param_layers[k]
-                grads[layer.name] = {p: self.writer.round_array(g) for p, g in layer.grads.items()}
-            if passes > 1 and k < len(param_layers):
-                layer = param_layers[k]
+                grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
                 layer.params.update(self.new[layer.name])
         if passes == 1:
-            for layer in param_layers[1:]:
-                grads[layer.name] = {p: self.writer.round_array(g) for p, g in layer.grads.items()}
             for layer in param_layers:
+                grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
         above = {}  # leaf -> number of parametric layers after it (which pass holds its gradient)
         count = 0
@@ -199,13 +206,13 @@ class NetworkSolver:
             narrator = narrator_for(layer)
             inp = record[views[k - 1].layer.name] if k else x
             if layer.params:
-                self.nar.prefix, self.nar.section = prefix, f"{label}Backward · {view.title}"
+                self.nar.prefix, self.nar.section = prefix, f"{label}Backward: {view.title}"
                 params = self.old[layer.name]
                 saved, layer.params = layer.params, params  # narrate with the weights of this step
                 narrator.gradients(self.nar, view, inp, records[layer.name], grads[layer.name])
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
-            self.nar.section = f"{label}Backward · " + (views[k - 1].title if k else "network input")
+            self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]
@@ -231,8 +238,8 @@ class NetworkSolver:
                     plain = self.optimizer.name == "sgd" and not self.optimizer.momentum
                     self.nar.add(f"{key}+", f"{text}+ = {text} - lr dL/d{text}" if plain else f"{text}+ ({self.optimizer.name})",
                                  f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})" if plain else "",
-                                 at(new, idx), latex=f"{tex}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
-                                 if plain else f"{tex}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
+                                 at(new, idx), latex=f"{{{tex}}}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
+                                 if plain else f"{{{tex}}}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
                                  if plain else "")
             layer.params.update(self.new.get(layer.name, {}))
 
@@ -244,7 +251,7 @@ class NetworkSolver:
         out = self.views[-1].out
         for j in range(y.shape[1]):
             self.nar.add(f"{out.key(j + 1)}+", f"{out.text(j + 1)} with the updated weights", "", y[0, j] if y.shape[0] == 1 else y[:, j])
-        if self.setup.loss == "output":
+        if self.setup.loss in ("output", "none"):
             return
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.add("loss+", "loss with the updated weights", "", self.writer.round(loss.value(y, self.setup.targets, self.be)),

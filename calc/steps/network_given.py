@@ -4,7 +4,8 @@
       network: {input: [2], layers: [...]}   # an ordinary nncalc spec with weights (or a file)
       input: [0.05, 0.10]                    # one sample, or a list of samples
       target: [0.01, 0.99]                   # or target_class: 0 (one-hot) for classifiers
-      loss: {name: mse, reduction: half_sum} # or 'output': derivatives of the output itself
+      loss: {name: mse, reduction: half_sum} # 'output': derivatives of the output itself (dy/dy = 1);
+                                             # none (the default): forward pass only
       optimizer: {name: sgd, lr: 0.5, steps: 1, update_bias: false}
       hidden_deltas: original                # or 'updated' (Mazur's published post-update error)
       loss_after_update: true
@@ -36,7 +37,7 @@ class NetworkSetup:
     network: object  # calc.network.Network
     inputs: object  # nested list of exact numbers: (N, *input shape)
     targets: object = None  # (N, *output shape) or None for loss 'output'
-    loss: str = "output"
+    loss: str = "none"  # none: forward only; output: back-propagate dy/dy = 1
     reduction: str = "mean"
     optimizer: dict | None = None  # make_optimizer settings, without steps/update_bias
     steps: int = 1
@@ -84,7 +85,10 @@ def read_samples(given, where: Where, key: str, shape: tuple, what: str, backend
 
     value = raw(given, where, key)
     place = at(given, where, key)
-    got = nested_shape(value, place, key)
+    try:
+        got = nested_shape(value, place, key)
+    except SpecError as exc:
+        raise SpecError(exc.message.removeprefix(f"{key}: ").removeprefix("value: "), exc.where) from None
     if got == tuple(shape):
         value, got = [value], (1, *shape)
     if got[1:] != tuple(shape):
@@ -111,7 +115,7 @@ def read_target_class(given, where: Where, n_samples: int, n_classes: int, backe
 def read_loss(given, where: Where) -> tuple[str, str]:
     from calc.engine.losses import get_loss
 
-    value = raw(given, where, "loss", "output")
+    value = raw(given, where, "loss", "none")
     place = at(given, where, "loss")
     reduction = None
     if isinstance(value, dict):
@@ -126,10 +130,10 @@ def read_loss(given, where: Where) -> tuple[str, str]:
     elif isinstance(value, str):
         name = value
     else:
-        raise SpecError("expected a loss name (mse, bce, bce_logits, cross_entropy, softmax_ce, output) "
+        raise SpecError("expected a loss name (mse, bce, bce_logits, cross_entropy, softmax_ce, output, none) "
                         "or {name: ..., reduction: ...}", place)
     if str(name).lower() in NO_LOSS:
-        return "output", "sum"
+        return str(name).lower(), "sum"
     try:
         loss = get_loss(str(name), reduction)
     except InputError as exc:
@@ -192,9 +196,9 @@ def read_network_given(given, where: Where) -> NetworkSetup:
     inputs = read_samples(given, where, "input", network.input_shape, "an input", be)
     setup = NetworkSetup(network, inputs)
     setup.loss, setup.reduction = read_loss(given, where)
-    if setup.loss == "output" and ("target" in given or "target_class" in given) and "loss" not in given:
+    if setup.loss in NO_LOSS and ("target" in given or "target_class" in given):
         raise SpecError("a target is given but no loss: add e.g. loss: {name: mse, reduction: half_sum}", where)
-    if setup.loss != "output":
+    if setup.loss not in NO_LOSS:
         out = tuple(network.output_shape)
         if "target_class" in given:
             if "target" in given:
@@ -204,10 +208,20 @@ def read_network_given(given, where: Where) -> NetworkSetup:
             raise SpecError(f"missing 'target': the loss needs one target per output ({out[-1]} per sample)", where)
         else:
             setup.targets = read_samples(given, where, "target", out, "a target", be)
+        from calc.engine.losses import check_targets, get_loss
+        from calc.steps.loss import check_distributions
+
+        try:
+            check_targets(get_loss(setup.loss, setup.reduction), setup.targets, be)  # [0, 1] for the cross-entropies
+            check_distributions(setup.loss, setup.targets.reshape(setup.targets.shape[0], -1))
+        except InputError as exc:
+            raise SpecError(exc.message, at(given, where, "target" if "target" in given else "target_class")) from None
         if setup.targets.shape[0] != inputs.shape[0]:
             raise SpecError(f"{inputs.shape[0]} input sample(s) but {setup.targets.shape[0]} target(s)",
                             at(given, where, "target" if "target" in given else "target_class"))
     read_optimizer(given, where, setup)
+    if setup.optimizer and setup.loss == "none":
+        raise SpecError("an optimizer needs a loss (or loss: output)", at(given, where, "optimizer"))
     deltas = raw(given, where, "hidden_deltas", "original")
     if deltas not in ("original", "updated"):
         raise SpecError(f"expected original or updated, got {deltas!r}", at(given, where, "hidden_deltas"))
@@ -215,6 +229,8 @@ def read_network_given(given, where: Where) -> NetworkSetup:
     setup.loss_after_update = flag(given, where, "loss_after_update", False)
     setup.input_gradient = flag(given, where, "input_gradient", setup.loss == "output")
     read_aliases(given, where, setup)
+    if setup.loss_after_update and setup.loss in NO_LOSS:
+        raise SpecError("loss_after_update needs a loss", at(given, where, "loss_after_update"))
     for key in ("loss_after_update", "hidden_deltas"):
         if key in given and setup.optimizer is None and given[key] not in (False, "original"):
             raise SpecError(f"{key} needs an optimizer (the weights are never updated)", at(given, where, key))

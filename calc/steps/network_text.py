@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from calc.steps.loss import _number_convention, convention
 
-ACTIVATION_NOTES = {
-    "sigmoid": "sigmoid(z) = 1/(1 + e^(-z)); derivative a(1 - a) of the activation a (not z(1 - z))",
-    "tanh": "tanh'(z) = 1 - a^2 of the activation a",
-    "relu": "ReLU(z) = max(0, z); ReLU'(0) = 0 (PyTorch)",
-    "leaky_relu": "LeakyReLU: slope for z <= 0 as given (default 0.01, PyTorch)",
-    "step": "step(z) = 1 if z > 0 else 0 (z = 0 gives 0); no gradient flows through it",
-    "softmax": "softmax computed stably: e^(z_i - max z) / sum_j e^(z_j - max z)",
+REMARKS = {  # what a learner gets wrong about each activation; formulas come from calc.layers.activation
+    "sigmoid": " (of the activation a, not z(1 - z))",
+    "tanh": " (of the activation a)",
+    "relu": " (ReLU'(0) = 0, PyTorch)",
+    "step": " (no gradient flows through a step)",
+    "softmax": " (computed stably: z - max z first)",
 }
+
+
+def _activation_line(layer) -> str:
+    from calc.steps.narrate_dense import formula_only
+
+    derivative = formula_only(layer.derivative_formula)
+    return f"{layer.kind}: {layer.formula}; derivative {derivative}{REMARKS.get(layer.kind, '')}"
 
 
 def conventions(setup, views, options) -> list[str]:
@@ -33,22 +39,26 @@ def conventions(setup, views, options) -> list[str]:
         if none:
             text += f"; {', '.join(none)}: no bias"
         lines.append(text)
-    kinds = []
+    seen = set()
     for v in views:
-        if v.layer.kind in ACTIVATION_NOTES and v.layer.kind not in kinds:
-            kinds.append(v.layer.kind)
-    lines += [ACTIVATION_NOTES[k] for k in kinds]
+        if hasattr(v.layer, "derivative_formula") and v.layer.kind not in seen:
+            seen.add(v.layer.kind)
+            lines.append(_activation_line(v.layer))
     n = setup.inputs.shape[0]
+    if setup.loss == "none":
+        lines.append("forward pass only (no loss given)")
+        return lines
     if setup.loss == "output":
         lines.append("no loss: the derivatives are of the network output y itself (dy/dy = 1)")
     else:
         lines.append("loss: " + convention(setup.loss, setup.reduction, n))
         if setup.loss == "cross_entropy" and views[-1].layer.kind == "softmax":
             lines.append("softmax + cross-entropy: dL/dz = p - t, the same as J^T(-t/p) through the softmax Jacobian")
-    lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
-                 + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
-                    else " using the layer above's weights AFTER its update: Mazur's published error after the update "
-                         "is computed this way; textbook backpropagation uses the weights before the update"))
+    if sum(1 for v in views if v.layer.params) > 1:
+        lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
+                     + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
+                        else " using the layer above's weights AFTER its update: Mazur's published error after the "
+                             "update is computed this way; textbook backpropagation uses the weights before the update"))
     if setup.optimizer:
         opt = setup.optimizer
         name, lr = opt["name"], opt["lr"]
@@ -61,22 +71,37 @@ def conventions(setup, views, options) -> list[str]:
     return lines
 
 
+def loss_findings(setup, views) -> list[str]:
+    """Warnings when the loss does not fit the last layer (a frequent slip, not an error)."""
+    last = views[-1].layer.kind
+    if setup.loss in ("softmax_ce", "bce_logits") and last in ("softmax", "sigmoid"):
+        fits = "cross_entropy" if last == "softmax" else "bce"
+        return [f"{setup.loss} expects raw scores (logits), but the network already ends in {last}: "
+                f"the loss applies a second {'softmax' if setup.loss == 'softmax_ce' else 'sigmoid'}; "
+                f"'{fits}' is the loss on probabilities"]
+    if setup.loss == "cross_entropy" and last != "softmax":
+        return ["cross_entropy expects probabilities, but the last layer is not a softmax; "
+                "'softmax_ce' applies the softmax inside the loss"]
+    if setup.loss == "softmax_ce" and setup.network.output_shape[-1] == 1:
+        return ["softmax over a single output is always 1, so this loss is 0: use bce_logits for one output"]
+    return []
+
+
 def _num(value) -> str:
     from calc.render.numbers import fmt
 
     return fmt(value, 6)
 
 
-def summary(sol, setup, writer) -> str:
+def summary(sol, setup, writer, out_slot, n_out: int) -> str:
+    """'output [0.5, 0.5]' or 'loss 0.2984; after the update 0.291' (single sample: the outputs too)."""
     answers = sol.answers
     parts = []
-    out = [k for k in answers if k.count(".") == 1 and k.split(".")[1][:1] in "az" and not k.startswith(("step", "sample"))]
+    keys = [out_slot.key(j) for j in range(1, n_out + 1)]
+    if all(k in answers for k in keys):
+        parts.append(f"output {writer.vec([answers[k] for k in keys])}")
     if "loss" in answers:
         parts.append(f"loss {writer.num(answers['loss'])}")
-    elif out:
-        last_owner = out[-1].split(".")[0]
-        values = [answers[k] for k in out if k.startswith(last_owner + ".") and k.split(".")[1][0] == out[-1].split(".")[1][0]]
-        parts.append(f"output {writer.vec(values)}")
     if "loss+" in answers:
         parts.append(f"after the update {writer.num(answers['loss+'])}")
     if setup.optimizer:

@@ -32,7 +32,8 @@ def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bo
     shift = 0 * z[0]
     if stable:
         shift = max(z)
-        nar.add(f"{pre}max_z", "max_z = max_i " + inp.text("i"), f"max({', '.join(zs)})", shift,
+        names = ", ".join(inp.text(i) for i in range(1, n + 1))
+        nar.add(f"{pre}max_z", f"max_z = max({names})", f"max({', '.join(zs)})", shift,
                 latex=r"\max_i " + inp.tex("i"), latex_substituted=rf"\max({', '.join(zs)})")
     es = []
     for i in range(1, n + 1):
@@ -83,12 +84,12 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
     target, scale = nar.extra.get("target_row"), nar.extra.get("grad_divisor", 1)
     for j in range(1, n + 1):
         if nar.extra.get("loss") == "cross_entropy" and target is not None:
-            sub = f"{w.num(p[j - 1])} - {w.num(target[j - 1])}"
-            formula = f"{inp.grad_text(j)} = sum_i {out.grad_text('i')} J_i{j} = {out.text(j)} - t{j}"
-            tex = rf"{inp.grad_tex(j)} = \sum_i \frac{{\partial L}}{{\partial p_i}} J_{{i{j}}} = {out.tex(j)} - t_{{{j}}}"
-            if scale != 1:
-                formula, sub, tex = f"{formula} (/ {scale})", f"({sub}) / {scale}", f"({tex}) / {scale}"
-            nar.add(inp.grad_key(j), formula, sub, dx[j - 1], latex=tex, latex_substituted=sub,
+            sub, shortcut, tex_short = f"{w.num(p[j - 1])} - {w.num(target[j - 1])}", f"{out.text(j)} - t{j}", f"{out.tex(j)} - t_{{{j}}}"
+            if scale != 1:  # the batch mean divides every gradient by N
+                sub, shortcut, tex_short = f"({sub}) / {scale}", f"({shortcut}) / {scale}", rf"\frac{{{tex_short}}}{{{scale}}}"
+            nar.add(inp.grad_key(j), f"{inp.grad_text(j)} = sum_i {out.grad_text('i')} J_i{j} = {shortcut}", sub, dx[j - 1],
+                    latex=rf"{inp.grad_tex(j)} = \sum_i \frac{{\partial L}}{{\partial p_i}} J_{{i{j}}} = {tex_short}",
+                    latex_substituted=sub if scale == 1 else rf"\frac{{{w.num(p[j - 1])} - {w.num(target[j - 1])}}}{{{scale}}}",
                     note="softmax + cross-entropy: J^T(-t/p) = p - t")
             continue
         from calc.layers.activation import Softmax
@@ -135,9 +136,10 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
         raise InputError(f"{zs.shape[1]} scores but {t.shape[1]} target values")
     sol.conventions.append("cross-entropy L = -sum_i t_i ln p_i (natural log); for softmax outputs dL/dz = p - t")
     nar.section = "Cross-entropy"
-    from calc.steps.loss import check_values, grad_steps, loss_steps
+    from calc.steps.loss import check_distributions, check_values, grad_steps, loss_steps
 
     ce = get_loss("cross_entropy", "sum")
+    check_distributions("cross_entropy", t)
     check_values("cross_entropy", p, t)
     value, g = loss_steps(nar, ce, p, t, out)
     grad_steps(nar, ce, p, t, g, out)
