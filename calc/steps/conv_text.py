@@ -174,16 +174,10 @@ def products(terms: list[Term], writer, symbols: bool = False, sep: str = "*") -
 
 
 def join_plus(items: list[str]) -> str:
-    """'a + b - c': a leading minus of a plain term becomes subtraction."""
-    out = ""
-    for k, item in enumerate(items):
-        if k == 0:
-            out = item
-        elif item.startswith("-") and not item.startswith("-("):
-            out += " - " + item[1:]
-        else:
-            out += " + " + item
-    return out
+    """'a + b - c' with every item kept (calc.steps.text.join_sum without eliding)."""
+    from calc.steps.text import join_sum
+
+    return join_sum(items, elide=False)
 
 
 def pool_window(geo: Geometry, xpad, oh: int, ow: int, c: int) -> list[tuple[object, str]]:
