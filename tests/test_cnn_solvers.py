@@ -341,3 +341,17 @@ expected: {loss: 0}
     assert float(sol.answers["dL/dconv1.F21"]) == pytest.approx(w.grad[1, 0].item(), rel=1e-12)
     step = next(s for s in sol.steps if getattr(s, "name", "") == "pool1.y1,1,1")
     assert step.formula.endswith("/ 4") and "conv1.z" not in step.formula
+
+
+def test_hwio_weights_in_a_spec_equal_the_oihw_ones_and_wrong_shapes_name_the_layout():
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from tests.conftest import net_from
+
+    hwio = np.arange(24).reshape(2, 2, 3, 2) - 12  # [kh][kw][in][out]
+    spec = "input: [4, 4, 3]\nlayers:\n  - conv: {filters: 2, kernel: 2, weight_layout: hwio, bias: false, weights: %s}\n"
+    model = Model(net_from(spec % hwio.tolist()), Ctx(backend=get_backend("exact")))
+    assert as_float(model.layers[0].params["weight"]).tolist() == hwio.transpose(3, 2, 0, 1).tolist()
+    with pytest.raises(NNCalcError, match="weight_layout hwio: \\[kh\\]\\[kw\\]"):
+        Model(net_from(spec % hwio[:, :, :2].tolist()), Ctx(backend=get_backend("exact")))
