@@ -1,7 +1,110 @@
-"""`nncalc run`, `nncalc train`: run specs forward/backward and train them (issue 3)."""
+"""`nncalc run`, `nncalc train`: run specs forward and train them (issue 3).
+
+Parse -> one calc.engine.api call -> one calc.render call. numpy and rich load inside the commands.
+"""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import typer
 
+from cli_common import DecimalsOpt, JsonOpt, console
+
 app = typer.Typer()
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+class Style(str, Enum):
+    pytorch = "pytorch"
+    keras = "keras"
+
+
+SpecArg = Annotated[str, typer.Argument(help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]
+DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install 'nncalc[gpu]').")]
+DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
+WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the initialiser (and of shuffling and dropout masks).")]
+InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, glorot_uniform/normal (xavier), he_uniform/normal (kaiming), lecun_uniform/normal, zeros, ones.")]
+
+
+@app.command()
+def run(
+    spec: SpecArg,
+    inputs: Annotated[str, typer.Option("--input", "-i", metavar="FILE", help="Inputs: a YAML/JSON list (one sample or a list of samples), .npy, or .csv (one flattened sample per row).")],
+    activations: Annotated[bool, typer.Option("--activations", help="Also print every layer's output.")] = False,
+    training: Annotated[bool, typer.Option("--training", help="Training mode: batch norm on batch statistics, dropout masks drawn (default: eval mode).")] = False,
+    device: DeviceOpt = Device.cpu,
+    dtype: DTypeOpt = DType.float64,
+    weights: WeightsOpt = None,
+    seed: SeedOpt = 0,
+    init: InitOpt = "torch_default",
+    full: Annotated[bool, typer.Option("--full", help="Print every value (default: the first 8 per sample).")] = False,
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a network forward on the inputs in a file and print its output."""
+    from calc.engine.api import run_network
+
+    result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training)
+    if as_json:
+        from calc.render.engine_json import run_data
+        from calc.render.jsonout import dumps
+
+        print(dumps(run_data(result)))
+        return
+    from calc.render.engine import run_renderable
+
+    console().print(run_renderable(result, decimals, full))
+
+
+@app.command()
+def train(
+    spec: SpecArg,
+    data: Annotated[str, typer.Option("--data", "-d", metavar="FILE", help="Training data: CSV (or a YAML/JSON list) of rows: the features, then the label.")],
+    epochs: Annotated[int, typer.Option("--epochs", "-e", help="Passes over the data.", min=1)] = 100,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: the optimizer's, e.g. 0.01 for sgd).")] = None,
+    optimizer: Annotated[str, typer.Option("--optimizer", "-o", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.")] = "sgd",
+    style: Annotated[Style, typer.Option("--style", help="Update rules and defaults of pytorch or keras where they differ.")] = Style.pytorch,
+    loss: Annotated[str | None, typer.Option("--loss", help="mse, bce, bce_logits, cross_entropy, softmax_ce (default: cross_entropy after softmax, bce after sigmoid, else mse).")] = None,
+    reduction: Annotated[str | None, typer.Option("--reduction", help="mean (PyTorch), sum, or half_sum (mse: textbook 1/2 sum of squares).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Samples per step (default: all of them).", min=1)] = None,
+    shuffle: Annotated[bool, typer.Option("--shuffle/--no-shuffle", help="Shuffle the batches each epoch (seeded).")] = True,
+    label_column: Annotated[str | None, typer.Option("--label-column", help="The label column: 0-based index (negative from the end) or header name (default: the last).")] = None,
+    save: Annotated[str | None, typer.Option("--save", metavar="FILE.npz", help="Save the trained weights.")] = None,
+    every: Annotated[int | None, typer.Option("--every", help="Show every Nth epoch (default: about 10 rows).", min=1)] = None,
+    device: DeviceOpt = Device.cpu,
+    dtype: DTypeOpt = DType.float64,
+    weights: WeightsOpt = None,
+    seed: SeedOpt = 0,
+    init: InitOpt = "torch_default",
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a network on a data file and print the loss per epoch."""
+    from calc.engine.api import TrainSettings, train_network
+    from calc.render.engine import epoch_progress
+
+    settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
+    out = console()
+    with epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
+        result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
+    if as_json:
+        from calc.render.engine_json import train_data
+        from calc.render.jsonout import dumps
+
+        print(dumps(train_data(result)))
+        return
+    from calc.render.engine import train_renderable
+
+    out.print(train_renderable(result, decimals, every))

@@ -1,7 +1,231 @@
-"""`nncalc solve`, `nncalc problems` and direct commands for dense networks, graphs, softmax, batch norm, activations, optimizers, init, dropout, perceptrons, losses (issue 4)."""
+"""`nncalc solve`, `nncalc problems` and the direct commands `softmax`, `loss`, `perceptron`,
+`backprop`: worked solutions of networks, softmax, losses and perceptrons (issue 4, part A)."""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import typer
 
+from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
+
 app = typer.Typer()
+
+HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate value to --decimals "
+                                       "(half up), as a student does by hand; reproduces textbook answers.")]
+
+
+def emit(solution, as_json: bool, markdown: str | None, decimals: int, template: bool = False) -> None:
+    """Print a solution as JSON, Markdown, an answer template or rich text."""
+    if template:
+        from calc.render.template import answer_template
+
+        print(answer_template(solution), end="")
+        return
+    from cli_common import emit_solution
+
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+@app.command()
+def solve(
+    problem: Annotated[str, typer.Argument(help="A problem file, or a bundled problem such as networks/mazur "
+                                           "(see 'nncalc problems').")],
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+    template: Annotated[bool, typer.Option("--template", help="Print a blank answers YAML with every named "
+                                           "quantity of the solution (for 'nncalc check').")] = False,
+) -> None:
+    """Solve an exercise step by step: conventions, formulas with the numbers, results."""
+    from calc.problems_io import load_problem, solve_problem
+    from calc.steps.registry import SolveOptions
+
+    solution = solve_problem(load_problem(problem), SolveOptions(decimals, hand_rounding))
+    emit(solution, as_json, markdown, decimals, template)
+
+
+@app.command()
+def problems(as_json: JsonOpt = False) -> None:
+    """List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."""
+    from calc.problems_io import problem_index
+
+    rows = problem_index()
+    if as_json:
+        from calc.render.jsonout import dumps
+
+        print(dumps(rows))
+        return
+    from calc.render.terminal import problems_renderable
+
+    console().print(problems_renderable(rows))
+
+
+@app.command()
+def softmax(
+    scores: Annotated[list[str], typer.Argument(help="The scores (logits) z, e.g. 2.0 1.0 0.1.")],
+    jacobian: Annotated[bool, typer.Option("--jacobian", help="Also the Jacobian J_ij = p_i(delta_ij - p_j).")] = False,
+    target: Annotated[str | None, typer.Option("--target", help="One-hot target such as 1,0,0: adds "
+                                               "cross-entropy and dL/dz = p - t = J^T(-t/p).")] = None,
+    no_shift: Annotated[bool, typer.Option("--no-shift", help="Write e^z_i without subtracting max z "
+                                           "(as by hand; same probabilities).")] = False,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+) -> None:
+    """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
+    from calc.steps.softmax import solve_softmax
+
+    z = parse_numbers(" ".join(scores), "SCORES")
+    t = parse_numbers(target, "--target") if target else None
+    emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), as_json, markdown, decimals)
+
+
+class LossName(str, Enum):
+    mse = "mse"
+    bce = "bce"
+    bce_logits = "bce-logits"
+    ce = "ce"
+    ce_logits = "ce-logits"
+
+
+class Convention(str, Enum):
+    half = "half"
+    mean = "mean"
+    sum = "sum"
+    all = "all"
+
+
+LOSS_KEYS = {"mse": "mse", "bce": "bce", "bce-logits": "bce_logits", "ce": "cross_entropy", "ce-logits": "softmax_ce"}
+
+
+@app.command()
+def loss(
+    name: Annotated[LossName, typer.Argument(help="mse, bce (on probabilities), bce-logits, ce (categorical, on "
+                                             "probabilities) or ce-logits (softmax cross-entropy on scores).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Outputs: 0.7,0.2,0.1; samples of a batch "
+                                        "separated by ';' (0.7,0.3;0.1,0.9).")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Targets, shaped like --output.")],
+    convention: Annotated[Convention, typer.Option("--convention", "-c", help="half (1/2 SSE), mean (PyTorch), sum, "
+                                                   "or all three (MSE); mean or sum for the others.")] = Convention.mean,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+) -> None:
+    """A loss per sample and for the batch, with its gradient."""
+    from calc.steps.loss import solve_loss
+
+    reductions = {"half": ("half_sum",), "mean": ("mean",), "sum": ("sum",),
+                  "all": ("half_sum", "mean", "sum")}[convention.value]
+    solution = solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"), parse_rows(target, "--target"),
+                          reductions, decimals, hand_rounding)
+    emit(solution, as_json, markdown, decimals)
+
+
+class Gate(str, Enum):
+    AND = "and"
+    OR = "or"
+    NAND = "nand"
+    NOR = "nor"
+    XOR = "xor"
+    custom = "custom"
+
+
+@app.command()
+def perceptron(
+    gate: Annotated[Gate, typer.Argument(help="and, or, nand, nor, xor (a ReLU hidden layer), or custom.")],
+    weights: Annotated[str | None, typer.Option("--weights", "-w", help="Output neuron weights, e.g. 1,1.")] = None,
+    bias: Annotated[str | None, typer.Option("--bias", "-b", help="Output neuron bias, e.g. -1.")] = None,
+    hidden_weights: Annotated[str | None, typer.Option("--hidden-weights", help="Hidden layer weights, one row per "
+                                                       "neuron: 1,1;1,1.")] = None,
+    hidden_bias: Annotated[str | None, typer.Option("--hidden-bias", help="Hidden biases, e.g. 0,-1.")] = None,
+    activation: Annotated[str | None, typer.Option("--activation", help="Output activation: step (default) or relu, ...")] = None,
+    hidden_activation: Annotated[str | None, typer.Option("--hidden-activation", help="Hidden activation (default relu).")] = None,
+    targets: Annotated[str | None, typer.Option("--targets", help="Expected outputs per row, e.g. 0,1,1,0 "
+                                                "(default: the gate's truth table).")] = None,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    decimals: DecimalsOpt = 4,
+) -> None:
+    """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
+    from calc.steps.perceptron import solve_perceptron
+
+    solution = solve_perceptron(
+        gate.value, parse_rows(weights, "--weights") if weights else None,
+        parse_numbers(bias, "--bias") if bias else None,
+        parse_rows(hidden_weights, "--hidden-weights") if hidden_weights else None,
+        parse_numbers(hidden_bias, "--hidden-bias") if hidden_bias else None,
+        activation, hidden_activation, parse_numbers(targets, "--targets") if targets else None, decimals=decimals)
+    emit(solution, as_json, markdown, decimals)
+
+
+class Deltas(str, Enum):
+    original = "original"
+    updated = "updated"
+
+
+@app.command()
+def backprop(
+    spec: Annotated[str, typer.Argument(help="A network spec file whose layers have weights: and bias:.")],
+    input: Annotated[str, typer.Option("--input", "-x", help="One sample, e.g. 0.05,0.1 (a batch: 0.05,0.1;1,0).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target(s), shaped like the output.")] = None,
+    loss_name: Annotated[str, typer.Option("--loss", help="mse, bce, bce_logits, cross_entropy, softmax_ce, or "
+                                           "output (derivatives of the output itself).")] = "mse",
+    convention: Annotated[str | None, typer.Option("--convention", "-c", help="Loss reduction: half (1/2 SSE), "
+                                                   "mean (default, PyTorch) or sum.")] = None,
+    lr: Annotated[str | None, typer.Option("--lr", help="Learning rate: do SGD step(s) and show the updated weights.")] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Number of SGD steps.", min=1, max=20)] = 1,
+    no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="Keep biases fixed (Mazur's example).")] = False,
+    hidden_deltas: Annotated[Deltas, typer.Option("--hidden-deltas", help="original (textbook) or updated (the layer "
+                                                  "above's weights after its update: Mazur's published error).")] = Deltas.original,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+    template: Annotated[bool, typer.Option("--template", help="Print a blank answers YAML instead.")] = False,
+) -> None:
+    """Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."""
+    from calc.steps.network import solve_network
+    from calc.steps.network_given import setup_from_options
+    from calc.steps.registry import SolveOptions
+
+    setup = setup_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
+                               loss_name, convention, parse_number(lr, "--lr") if lr else None, steps,
+                               not no_bias_update, hidden_deltas.value)
+    emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), as_json, markdown, decimals, template)
+
+
+def parse_number(text: str, option: str) -> str:
+    from calc.errors import InputError
+    from calc.exact import to_fraction
+
+    try:
+        to_fraction(text.strip())
+    except InputError:
+        raise InputError(f"{option}: expected a number such as 0.5 or 1/3, got '{text}'") from None
+    return text.strip()
+
+
+def parse_numbers(text: str, option: str) -> list[str]:
+    """'2.0 1.0 0.1' / '2,1,0.1' / '[2, 1, 0.1]' -> exact number texts (kept as written)."""
+    cleaned = str(text).strip().strip("[]()").replace(",", " ")
+    items = [parse_number(part, option) for part in cleaned.split()]
+    if not items:
+        from calc.errors import InputError
+
+        raise InputError(f"{option}: expected numbers such as 0.5,1,1/3, got '{text}'")
+    return items
+
+
+def parse_rows(text: str, option: str) -> list[list[str]]:
+    """'1,1;1,1' -> [['1', '1'], ['1', '1']]: rows separated by ';' (samples or neurons)."""
+    rows = [parse_numbers(part, option) for part in str(text).split(";") if part.strip()]
+    if not rows or len({len(r) for r in rows}) != 1:
+        from calc.errors import InputError
+
+        raise InputError(f"{option}: expected rows of equal length separated by ';', got '{text}'")
+    return rows

@@ -20,6 +20,10 @@ _EXPORTS = {
     "build_network": "calc.network",
     "network_from_text": "calc.network",
     "override_input": "calc.network",
+    "Model": "calc.engine.model",
+    "run_network": "calc.engine.api",
+    "train_network": "calc.engine.api",
+    "TrainSettings": "calc.engine.api",
     "CountOptions": "calc.stats",
     "Summary": "calc.stats",
     "summarize": "calc.stats",
@@ -29,6 +33,13 @@ _EXPORTS = {
     "tf_same_padding": "calc.sizes",
     "Step": "calc.steps.step",
     "Solution": "calc.steps.step",
+    "SolveOptions": "calc.steps.registry",
+    "load_problem": "calc.problems_io",
+    "solve_problem": "calc.problems_io",
+    "solve_network": "calc.steps.network",
+    "solve_softmax": "calc.steps.softmax",
+    "solve_loss": "calc.steps.loss",
+    "solve_perceptron": "calc.steps.perceptron",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -29,6 +29,7 @@ class Problem:
     topic: str = ""
     expected: dict = field(default_factory=dict)
     tolerance: dict = field(default_factory=dict)
+    type_where: Where | None = None  # where 'type:' is written, for "unknown problem type"
 
 
 def bundled_problems() -> dict[str, Path]:
@@ -72,10 +73,35 @@ def parse_problem(data, file_name: str) -> Problem:
     if not isinstance(given, dict):
         raise SpecError("'given' must be a mapping", where.child("given"))
     line = data.line_of("given") if isinstance(data, LocMap) else None
+    type_line = data.line_of("type") if isinstance(data, LocMap) else None
     return Problem(str(data["type"]), str(data.get("title") or Path(file_name).stem), given, file_name,
                    where.child("given", line), str(data.get("question") or ""), str(data.get("source") or ""),
                    str(data.get("notes") or ""), str(data.get("topic") or ""),
-                   dict(data.get("expected") or {}), dict(data.get("tolerance") or {}))
+                   dict(data.get("expected") or {}), read_tolerance(data, where),
+                   Where(file_name, type_line, "type"))
+
+
+def read_tolerance(data, where: Where) -> dict:
+    """{rel, abs} as floats; YAML reads 1e-9 (no dot) as text, so numbers go through to_fraction."""
+    from calc.errors import InputError
+    from calc.exact import to_fraction
+
+    raw = data.get("tolerance") or {}
+    line = data.line_of("tolerance") if isinstance(data, LocMap) else None
+    place = where.child("tolerance", line)
+    if not isinstance(raw, dict):
+        raise SpecError("expected {rel: 1e-9, abs: 1e-12}", place)
+    out = {}
+    for key, value in raw.items():
+        if key not in ("rel", "abs"):
+            raise SpecError(f"unknown tolerance '{key}'; use rel and/or abs", place.child(str(key)))
+        try:
+            out[key] = float(to_fraction(value, key))
+        except InputError as exc:
+            raise SpecError(exc.message, place.child(str(key))) from None
+        if out[key] < 0:
+            raise SpecError(f"{key} must be >= 0", place.child(str(key)))
+    return out
 
 
 def load_problem(name) -> Problem:
@@ -91,7 +117,28 @@ def solve_problem(problem: Problem, options=None):
     """The worked Solution of a problem, titled with the problem's title and question."""
     from calc.steps.registry import SolveOptions, solver_for
 
-    solver = solver_for(problem.type, problem.where.child("type") if problem.where else Where())
+    solver = solver_for(problem.type, problem.type_where or Where(problem.file, None, "type"))
     solution = solver(problem.given, problem.where, options or SolveOptions())
     solution.title = problem.title or solution.title
+    solution.question = problem.question.strip()
+    solution.source = problem.source
+    solution.notes = problem.notes.strip()
     return solution
+
+
+def problem_index() -> list[dict]:
+    """Every bundled problem: {name, topic, type, title, source}, sorted by topic then name.
+
+    A file that does not load is listed with its error as the title, so one broken file never
+    hides the others."""
+    from calc.errors import NNCalcError
+
+    rows = []
+    for name, path in bundled_problems().items():
+        topic = name.split("/")[0] if "/" in name else ""
+        try:
+            p = parse_problem(load_yaml_file(path), name)
+            rows.append({"name": name, "topic": p.topic or topic, "type": p.type, "title": p.title, "source": p.source})
+        except NNCalcError as exc:
+            rows.append({"name": name, "topic": topic, "type": "?", "title": f"(cannot load: {exc})", "source": ""})
+    return sorted(rows, key=lambda r: (r["topic"], r["name"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from calc.backend import Backend, get_backend
@@ -15,10 +16,17 @@ class Ctx:
     init: str = "torch_default"  # weight initialiser; biases: torch_default keeps PyTorch's, others zeros
     record: dict | None = None  # name -> output of every leaf, when asked for
     rng: object = None
+    grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
+    rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
+    drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
+    defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
     def __post_init__(self):
         import numpy as np
 
+        from calc.engine import init
+
+        self.init = init.check(self.init)  # an unknown name fails here, even if every weight is given
         if self.rng is None:
             self.rng = np.random.default_rng(self.seed)
 
@@ -29,19 +37,45 @@ class Ctx:
     def scalar(self, value):
         return self.backend.scalar(value)
 
+    def seen_output(self, layer, y):
+        """Containers call this after each leaf's forward: round like a student (hand-rounding
+        mode only, so the next layer and the activation's own backward see the rounded value),
+        then record."""
+        if self.rounding is not None:
+            rounded = self.rounding(y)
+            if getattr(layer, "a", None) is y:  # activations keep their output for backward
+                layer.a = rounded
+            y = rounded
+        if self.record is not None:
+            self.record[layer.name] = y
+        return y
+
+    def seen_grad(self, layer, dy):
+        """Containers call this before each leaf's backward with dL/d(its output)."""
+        if self.rounding is not None:
+            dy = self.rounding(dy)
+        if self.grad_record is not None:
+            self.grad_record[layer.name] = dy
+        return dy
+
     def init_param(self, layer, name: str, shape: tuple):
         """Draw a parameter: the layer's own rule (BN gamma = 1, ...) or the initialiser."""
         from calc.engine import init
 
         own = layer.default_param(name, shape) if hasattr(layer, "default_param") else None
         if own is not None:
+            self.defaults.append(f"{layer.name}.{name}")
             return self.backend.asarray(own)
+        self.drawn.append(f"{layer.name}.{name}")
         fan_in, fan_out = layer.fans()
+        if fan_in <= 0 and "weight" in layer.param_shapes():
+            fan_in, fan_out = init.torch_fans(layer.param_shapes()["weight"])
         rule = getattr(layer, "init", None) or self.init
         if name != "weight":
             rule = "torch_default" if rule in ("torch_default", "default", "pytorch") else "zeros"
         return self.backend.asarray(init.draw(rule, shape, fan_in, fan_out, self.rng))
 
     def init_buffer(self, layer, name: str, shape: tuple):
+        """Buffers (batch-norm running statistics) start at the layer's own values."""
         own = layer.default_buffer(name, shape)
         return self.backend.asarray(own)

@@ -6,7 +6,8 @@ Conventions (conventions.md, "Losses"), each named in output:
 - bce on probabilities (PyTorch BCELoss) and bce_logits (BCEWithLogitsLoss; dL/dz = sigma(z) - y);
 - cross_entropy on probabilities (textbook -sum y log p) and softmax_ce on logits (PyTorch
   CrossEntropyLoss; dL/dz = p - y, divided by N for the batch mean). Logits of +-1000 stay finite.
-Batch reduction: mean over samples (PyTorch) unless reduction says 'sum'.
+Batch reduction: 'mean' as PyTorch (BCE and MSE over every element; the cross-entropies over
+every distribution: N samples, N*H*W for maps) unless reduction says 'sum'.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ class Loss:
     reduction: str = "mean"
     formula: str = ""
     gradient_formula: str = ""
+
+    def describe(self) -> str:
+        """'bce = -[...], mean over every output (PyTorch); dL/dy = ...' for 'Conventions'."""
+        over = "every distribution" if self.name in ("cross_entropy", "softmax_ce") else "every output"
+        how = {"mean": f"mean over {over} (PyTorch)", "sum": "summed over the batch",
+               "half_sum": "1/2 of the sum of squares (textbook)"}[self.reduction]
+        return f"{self.name} = {self.formula}, {how}; gradient {self.gradient_formula}"
 
     def _check(self, y, t):
         if tuple(y.shape) != tuple(t.shape):
@@ -68,6 +76,12 @@ class MSE(Loss):
         return d if self.reduction == "half_sum" else 2 * d
 
 
+def _rows(y) -> int:
+    """Number of distributions a softmax-type loss averages over: every position but the class
+    axis (N for vectors, N*H*W for maps, as PyTorch's CrossEntropyLoss)."""
+    return _count(y) // y.shape[-1]
+
+
 def _batch(values, n: int, reduction: str):
     total = values.sum()
     return total / n if reduction == "mean" else total
@@ -82,25 +96,33 @@ def _log_sigmoid(z, be):
 class BCE(Loss):
     """-[t log p + (1 - t) log(1 - p)] on probabilities p (clamped like PyTorch: log >= -100)."""
 
-    def _logs(self, p, be):
+    def _logs(self, p, be, t):
         xp = be.xp
-        if be.exact:
-            return xp.log(p), xp.log(1 - p)
+        if be.exact:  # 0 log 0 = 0: take no log where its factor (t or 1 - t) is 0
+            one = 1 + 0 * p
+            return xp.log(xp.where(t == 0, one, p)), xp.log(xp.where(t == 1, one, 1 - p))
         floor = -100.0
         with _quiet(xp):
             return xp.maximum(xp.log(p), floor), xp.maximum(xp.log(1 - p), floor)
 
     def per_sample(self, p, t, be):
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return -(t * lp + (1 - t) * lq).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
         self._check(p, t)
-        lp, lq = self._logs(p, be)
+        lp, lq = self._logs(p, be, t)
         return _batch(-(t * lp + (1 - t) * lq), _count(p), self.reduction)
 
     def grad(self, p, t, be):
-        g = (p - t) / (p * (1 - p))
+        """(p - t) / (p (1 - p)); the denominator kept >= 1e-12 as PyTorch does (finite at p = 0, 1;
+        PyTorch's constant is 1e-12 rounded to float32, used here too so that gradients agree).
+        Exact: -t/p + (1-t)/(1-p), a term whose factor is 0 being 0 (p = 0 or 1 allowed)."""
+        if be.exact:
+            xp, one = be.xp, 1 + 0 * p
+            g = (1 - t) / xp.where(t == 1, one, 1 - p) - t / xp.where(t == 0, one, p)
+        else:
+            g = (p - t) / be.xp.maximum(p * (1 - p), 9.999999960041972e-13)
         return g / _count(p) if self.reduction == "mean" else g
 
 
@@ -129,16 +151,21 @@ class CrossEntropy(Loss):
     def per_sample(self, p, t, be):
         xp = be.xp
         with _quiet(xp):
-            logs = xp.log(p) if be.exact else xp.maximum(xp.log(p), -100.0)
+            logs = xp.log(xp.where(t == 0, 1 + 0 * p, p)) if be.exact else xp.maximum(xp.log(p), -100.0)
         return -(t * logs).reshape(p.shape[0], -1).sum(axis=1)
 
     def value(self, p, t, be):
         self._check(p, t)
-        return _batch(self.per_sample(p, t, be), p.shape[0], self.reduction)
+        return _batch(self.per_sample(p, t, be), _rows(p), self.reduction)
 
     def grad(self, p, t, be):
-        g = -t / p
-        return g / p.shape[0] if self.reduction == "mean" else g
+        """-t / p; 0 where t = 0 (also at p = 0), p kept >= e^-100 like the log (finite)."""
+        xp = be.xp
+        # exact: no division by p where t = 0 (a Fraction 0/0 raises, it is not a NaN to mask)
+        safe = xp.where(t == 0, 1 + 0 * p, p) if be.exact else xp.maximum(p, 3.720075976020836e-44)  # e^-100
+        with _quiet(xp):
+            g = xp.where(t == 0, 0 * p, -t / safe)
+        return g / _rows(p) if self.reduction == "mean" else g
 
 
 class SoftmaxCE(Loss):
@@ -152,13 +179,13 @@ class SoftmaxCE(Loss):
 
     def value(self, z, t, be):
         self._check(z, t)
-        return _batch(self.per_sample(z, t, be), z.shape[0], self.reduction)
+        return _batch(self.per_sample(z, t, be), _rows(z), self.reduction)
 
     def grad(self, z, t, be):
         from calc.layers.activation import Softmax
 
         g = Softmax().function(z, be) - t
-        return g / z.shape[0] if self.reduction == "mean" else g
+        return g / _rows(z) if self.reduction == "mean" else g
 
 
 class _quiet:
@@ -202,3 +229,25 @@ def get_loss(name: str, reduction: str | None = None) -> Loss:
     if reduction not in allowed.split("|"):
         raise InputError(f"loss {key}: reduction must be one of {allowed.replace('|', ', ')}, got '{reduction}'")
     return cls(key, reduction, formula, grad)
+
+
+# A loss on probabilities right after the layer that made them is computed from that layer's
+# input (the logits) instead: the same value and gradient, but finite for any logits, and the
+# gradient is the textbook dL/dz = p - y (softmax + cross-entropy) or sigma(z) - y (sigmoid + BCE).
+FUSED = {("softmax", "cross_entropy"): "softmax_ce", ("sigmoid", "bce"): "bce_logits"}
+
+
+def fused(loss: Loss, last_kind: str) -> Loss | None:
+    """The loss on logits that replaces ``loss`` after a final ``last_kind`` layer, or None."""
+    key = FUSED.get((last_kind, loss.name))
+    return get_loss(key, loss.reduction) if key else None
+
+
+def check_targets(loss: Loss, t, be) -> None:
+    """Targets the loss can take: probabilities in [0, 1] for the cross-entropies."""
+    if loss.name == "mse":
+        return
+    lo, hi = be.to_numpy(t.min()), be.to_numpy(t.max())
+    if lo < 0 or hi > 1:
+        raise InputError(f"loss {loss.name}: targets must lie in [0, 1] (class probabilities or 0/1 labels), "
+                         f"got values from {float(lo):g} to {float(hi):g}")

@@ -43,9 +43,15 @@ class Model:
         self.activations = self.ctx.record
         return y
 
-    def backward(self, dy):
-        """Back-propagate dL/d(output); returns dL/d(input), parameter gradients in layer.grads."""
-        return self.network.root.backward(dy, self.ctx)
+    def backward(self, dy, skip_last: bool = False):
+        """Back-propagate dL/d(output); returns dL/d(input), parameter gradients in layer.grads.
+        ``skip_last``: dy is the gradient at the input of the last top-level layer (a fused loss
+        gives dL/dz at the final softmax's input)."""
+        if not skip_last:
+            return self.network.root.backward(dy, self.ctx)
+        for layer in reversed(self.network.root.layers[:-1]):
+            dy = layer.backward(dy, self.ctx)
+        return dy
 
     def parameters(self):
         """(qualified name, layer, param name) for every learnable tensor, in layer order."""
@@ -60,3 +66,12 @@ class Model:
             for name, value in {**layer.params, **layer.buffers}.items():
                 out[f"{layer.name}.{name}"] = value
         return out
+
+    def set_state(self, values: dict) -> None:
+        """Replace parameters/buffers by qualified name (backend arrays of the right shapes)."""
+        for layer in self.layers:
+            for store in (layer.params, layer.buffers):
+                for name in store:
+                    key = f"{layer.name}.{name}"
+                    if key in values:
+                        store[name] = values[key]

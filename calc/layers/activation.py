@@ -230,7 +230,7 @@ class PReLU(Activation):
         xp = ctx.xp
         contrib = xp.where(self.z > 0, 0 * self.z, self.z) * dy  # dL/dalpha per element
         if self.per == "single":
-            self.grads["weight"] = contrib.sum().reshape(1)
+            self.grads["weight"] = contrib.reshape(1, -1).sum(axis=1)  # an array also for Fractions
         elif self.per == "channel":
             self.grads["weight"] = contrib.reshape(-1, contrib.shape[-1]).sum(axis=0)
         else:

@@ -1,20 +1,36 @@
-"""Batch normalisation: y = gamma (x - mean) / sqrt(var + eps) + beta, per channel or feature."""
+"""Batch normalisation: y = gamma (x - mean) / sqrt(var + eps) + beta, per channel or feature.
+
+Statistics are taken per channel over (N, H, W) for maps and per feature over N for vectors.
+Training mode normalises with the batch mean and the biased variance (divided by n, PyTorch)
+and updates the running statistics as PyTorch does: running = (1 - momentum) running +
+momentum * batch, with the unbiased (n - 1) variance. Eval mode normalises with the running
+statistics. Hand solutions that divide by n - 1 or drop eps are reproduced with
+``variance: unbiased`` and ``eps: 0``.
+"""
 
 from __future__ import annotations
 
+from math import prod
+
+from calc.errors import InputError
 from calc.layers.base import Layer, Shape, register
 from calc.spec.options import Options
+
+# option name in the spec -> (tensor name, default value); gamma/beta are params, the rest buffers
+VALUE_OPTIONS = {"gamma": ("weight", 1), "beta": ("bias", 0), "running_mean": ("running_mean", 0),
+                 "running_var": ("running_var", 1)}
 
 
 @register
 class BatchNorm(Layer):
     """gamma, beta learnable (2C); running mean/var are buffers (2C), Keras counts them as
-    non-trainable parameters. eps 1e-5 and momentum 0.1 as PyTorch (Keras: 1e-3, 0.99)."""
+    non-trainable parameters. eps 1e-5 and momentum 0.1 as PyTorch (Keras: 1e-3, 0.99 =
+    PyTorch momentum 0.01)."""
 
     kind = "batchnorm"
     prefix = "bn"
     aliases = ("batch_norm", "bn", "batchnorm2d", "batchnorm1d", "batch_normalization")
-    summary = "batch normalisation: eps (1e-5), momentum (0.1), affine (true)"
+    summary = "batch normalisation: eps (1e-5), momentum (0.1), affine (true)"  # more options: README
 
     @classmethod
     def from_options(cls, opts: Options):
@@ -22,8 +38,14 @@ class BatchNorm(Layer):
         layer.eps = opts.number("eps", 1e-5, minimum=0.0)
         layer.momentum = opts.number("momentum", 0.1, minimum=0.0, maximum=1.0)
         layer.affine = opts.flag("affine", True)
+        layer.variance = opts.choice("variance", ("biased", "unbiased"), "biased")
         layer.trainable = opts.flag("trainable", True)
+        layer.values = {key: (opts.raw(key), opts.at(key)) for key in VALUE_OPTIONS if opts.has(key)}
         opts.finish()
+        if not layer.affine:
+            for key in ("gamma", "beta"):
+                if key in layer.values:
+                    opts.fail(key, f"{key} is given but affine is false (no gamma/beta)")
         return layer
 
     def compute_shape(self, in_shape: Shape) -> Shape:
@@ -39,10 +61,86 @@ class BatchNorm(Layer):
         return {"running_mean": (c,), "running_var": (c,)}
 
     def costs(self) -> dict[str, int]:
-        n = 1
-        for d in self.out_shape:
-            n *= d
-        return {"bn": n}  # eval mode: one fused multiply-add per element
+        return {"bn": prod(self.out_shape)}  # eval mode: one fused multiply-add per element
 
     def describe(self) -> str:
-        return f"eps {self.eps:g}" if self.eps != 1e-5 else ""
+        parts = [f"eps {self.eps:g}"] if self.eps != 1e-5 else []
+        if self.variance != "biased":
+            parts.append("unbiased var")
+        return " ".join(parts)
+
+    # -- values ---------------------------------------------------------------------------
+    def default_param(self, name, shape):
+        """gamma = 1, beta = 0 (PyTorch and Keras), whatever the weight initialiser."""
+        return [1.0 if name == "weight" else 0.0] * shape[0]
+
+    def default_buffer(self, name, shape):
+        """running_mean = 0, running_var = 1."""
+        return [1.0 if name == "running_var" else 0.0] * shape[0]
+
+    def explicit_values(self, ctx) -> dict:
+        """gamma / beta / running_mean / running_var from the spec: one number or one per channel."""
+        from calc.spec.values import to_array
+
+        out = {}
+        for key, (raw, where) in self.values.items():
+            name = VALUE_OPTIONS[key][0]
+            if not isinstance(raw, list):
+                raw = [raw] * self.channels
+            out[name] = to_array(raw, where, ctx.backend, (self.channels,), key,
+                                 f"one number, or one per channel: {self.channels}")
+            if key == "running_var" and bool((out[name] < 0).any()):
+                raise InputError(f"{key}: a variance cannot be negative", where)
+        return out
+
+    # -- running --------------------------------------------------------------------------
+    def _axes(self, x):
+        return tuple(range(x.ndim - 1))  # every axis but the channel (last) one
+
+    def forward(self, x, ctx):
+        xp, s = ctx.xp, ctx.scalar
+        axes = self._axes(x)
+        n = prod(x.shape[:-1])  # values per channel
+        self.n = n
+        if ctx.training:
+            if n < 2:
+                raise InputError(f"batchnorm '{self.name}': training needs more than one value per channel "
+                                 f"(got a batch of {x.shape[0]} with {n} value(s) per channel)")
+            mean = x.mean(axis=axes)
+            centred = x - mean
+            biased = (centred * centred).mean(axis=axes)
+            unbiased = biased * s(n) / s(n - 1)
+            var = unbiased if self.variance == "unbiased" else biased
+            m = s(self.momentum)
+            self.buffers["running_mean"] = (1 - m) * self.buffers["running_mean"] + m * mean
+            self.buffers["running_var"] = (1 - m) * self.buffers["running_var"] + m * unbiased
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+            centred = x - mean
+        self.batch_stats = ctx.training
+        self.mean, self.var = mean, var
+        self.inv_std = 1 / xp.sqrt(var + s(self.eps))
+        self.xhat = centred * self.inv_std
+        if not self.affine:
+            return self.xhat
+        return self.params["weight"] * self.xhat + self.params["bias"]
+
+    def backward(self, dy, ctx):
+        """Eval: dx = dy gamma / sqrt(var + eps). Train (mean and var depend on the batch):
+        dx = inv_std / n (n dxhat - sum dxhat - xhat sum(dxhat xhat)), dxhat = dy gamma
+        (the biased-variance form; with variance 'unbiased' xhat's last term is scaled by n/(n-1))."""
+        axes = self._axes(dy)
+        if self.affine:
+            self.grads["weight"] = (dy * self.xhat).sum(axis=axes)
+            self.grads["bias"] = dy.sum(axis=axes)
+            dxhat = dy * self.params["weight"]
+        else:
+            dxhat = dy
+        if not self.batch_stats:
+            return dxhat * self.inv_std
+        s = ctx.scalar
+        n = s(self.n)
+        ratio = 1 if self.variance == "biased" else n / s(self.n - 1)  # d var / d x carries 1/n or 1/(n-1)
+        sum_d = dxhat.sum(axis=axes)
+        sum_dx = (dxhat * self.xhat).sum(axis=axes)
+        return self.inv_std / n * (n * dxhat - sum_d - self.xhat * sum_dx * ratio)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human
+from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly
 from calc.shapes import fmt_shape
 
 
@@ -34,10 +34,43 @@ def summary_markdown(summary) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _step_markdown(step, decimals: int) -> list[str]:
+    result = fmt(step.result, decimals)
+    exact = fmt_exact(step.result)
+    label = f"**`{step.name}`**" if step.name and step.label.startswith(step.name) else f"**{step.label}**"
+    if step.name and step.label != step.name and step.label.startswith(step.name):
+        label += " (" + step.label[len(step.name):].strip(" ()") + ")"
+    lines = [label, ""]
+    if step.latex and not isinstance(step.result, (list, tuple)) and not hasattr(step.result, "shape"):
+        number, relation = result, "=" if shown_exactly(step.result, decimals) else r"\approx"
+        math = step.latex
+        if step.latex_substituted:
+            math += f" = {step.latex_substituted}"
+        lines += [f"$${math} {relation} {number}$$", ""]
+        if step.substituted and not step.latex_substituted:
+            lines += [f"with the numbers: `{step.substituted}`", ""]
+        if exact and relation != "=":
+            lines += [f"exactly ${exact}$", ""]
+    else:
+        text = f"`{step.formula}`" if step.formula else ""
+        if step.substituted:
+            text += f" = `{step.substituted}`"
+        exact = exact if not shown_exactly(step.result, decimals) else ""
+        lines += [(text + " = " if text else "") + f"**{result}**" + (f" (exactly ${exact}$)" if exact else ""), ""]
+    if step.note:
+        lines += [f"*{step.note}*", ""]
+    return lines
+
+
 def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
+    """A worked solution as Markdown: conventions, then each step as display math (LaTeX)."""
     from calc.steps.step import Table
 
     lines = [f"# {solution.title}", ""]
+    if solution.question:
+        lines += [f"*{solution.question}*" if "\n" not in solution.question else solution.question, ""]
+    if solution.source:
+        lines += [f"Source: {solution.source}", ""]
     if solution.conventions:
         lines += ["**Conventions used**", ""] + [f"- {c}" for c in solution.conventions] + [""]
     section = None
@@ -45,36 +78,24 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         if step.section and step.section != section:
             section = step.section
             lines += [f"## {section}", ""]
+        if hasattr(step, "matrices"):  # calc.steps.grid.Grid
+            from calc.render.grid import grid_markdown
+
+            lines += grid_markdown(step, decimals)
+            continue
         if isinstance(step, Table):
-            lines += [f"**{step.title}**", "", "| " + " | ".join(map(str, step.columns)) + " |",
+            lines += [f"**{step.title}**", "", "| " + " | ".join(_cell(c) for c in step.columns) + " |",
                       "|" + "---:|" * len(step.columns)]
-            lines += ["| " + " | ".join(fmt(v, decimals) for v in row) + " |" for row in step.rows]
+            lines += ["| " + " | ".join(_cell(fmt(v, decimals)) for v in row) + " |" for row in step.rows]
             if step.note:
                 lines += ["", f"*{step.note}*"]
             lines.append("")
             continue
-        result = fmt(step.result, decimals)
-        exact = fmt_exact(step.result)
-        if step.latex:
-            math = step.latex
-            if step.latex_substituted:
-                math += f" = {step.latex_substituted}"
-            math += f" = {result}"
-            lines += [f"**{step.label}**", "", f"$${math}$$", ""]
-            if step.substituted:
-                lines += [f"with the numbers: `{step.substituted}` = **{result}**"
-                          + (f" (exactly ${exact}$)" if exact else ""), ""]
-        else:
-            text = f"**{step.label}**: "
-            if step.formula:
-                text += f"`{step.formula}`"
-            if step.substituted:
-                text += f" = `{step.substituted}`"
-            lines += [f"{text} = **{result}**" + (f" (exactly ${exact}$)" if exact else ""), ""]
-        if step.note:
-            lines += [f"*{step.note}*", ""]
+        lines += _step_markdown(step, decimals)
     if solution.findings:
         lines += ["**Findings**", ""] + [f"- {f}" for f in solution.findings] + [""]
     if solution.summary:
         lines += [f"**Answer:** {solution.summary}", ""]
+    if solution.notes:
+        lines += ["**Notes on this exercise**", "", solution.notes, ""]
     return "\n".join(lines)

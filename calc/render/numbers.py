@@ -45,7 +45,13 @@ def _scalar(value, decimals: int) -> str:
         return str(number)
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
-    text = f"{number:.{decimals}f}".rstrip("0").rstrip(".")
+    if isinstance(value, Fraction):  # round the exact value half up: 221099/20000 -> 11.055, not 11.0549
+        from calc.exact import round_half_up
+
+        rounded = round_half_up(value, decimals)
+        text = f"{float(rounded):.{decimals}f}".rstrip("0").rstrip(".") if rounded else "0"
+    else:
+        text = f"{number:.{decimals}f}".rstrip("0").rstrip(".")
     if text in ("0", "-0") and number != 0:  # too small for fixed decimals
         return f"{number:.{max(decimals - 1, 1)}e}"
     return text
@@ -63,7 +69,18 @@ def fmt(value, decimals: int = DEFAULT_DECIMALS) -> str:
 
 
 def fmt_exact(value) -> str:
-    """'27/2' for non-integer fractions, else ''."""
-    if isinstance(value, Fraction) and value.denominator != 1:
+    """'27/2' for a non-integer fraction a person would write (denominator up to 1000), else ''.
+
+    Long fractions (13741849/50000000, or the 50-digit ones of exp/log) say nothing the
+    rounded decimal does not."""
+    if isinstance(value, Fraction) and 1 < value.denominator <= 1000:
         return f"{value.numerator}/{value.denominator}"
     return ""
+
+
+def shown_exactly(value, decimals: int = DEFAULT_DECIMALS) -> bool:
+    """True when ``fmt(value, decimals)`` is the exact value (0.3775), False when it is rounded."""
+    try:
+        return Fraction(value) == Fraction(fmt(value, decimals))
+    except (TypeError, ValueError):
+        return True

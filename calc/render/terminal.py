@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, size_bytes
+from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
 from calc.shapes import compact_shape, fmt_shape
+
+_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines of a YAML block into paragraphs; keep blank lines and list items."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            out.append("")
+        elif out and out[-1] and not _LIST_ITEM.match(line):
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line.rstrip())
+    return "\n".join(out)
 
 
 def _bullets(title: str, lines: list[str], style: str):
@@ -89,6 +106,9 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
     from calc.steps.step import Table
 
     parts = [Text(solution.title, style="bold underline")]
+    if solution.question:
+        parts.append(Text(reflow(solution.question) + (f"\n(source: {solution.source})" if solution.source else ""),
+                          style="italic"))
     if solution.conventions:
         parts.append(_bullets("Conventions", solution.conventions, "cyan"))
     steps, section = None, None
@@ -109,8 +129,8 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
             section = step.section
         result = fmt(step.result, decimals)
         exact = fmt_exact(step.result)
-        if exact and exact != result:
-            result = f"{result}\n(= {exact})"
+        if exact and exact != result and (not shown_exactly(step.result, decimals) or step.result.denominator <= 10):
+            result = f"{result}\n(= {exact})"  # a fraction that says more than the decimal, or a simple one
         steps.add_row(step.label, _step_cell(step), result)
     if steps is not None:
         parts.append(steps)
@@ -118,15 +138,21 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
         parts.append(_bullets("Findings", solution.findings, "yellow"))
     if solution.summary:
         parts.append(Panel(Text(solution.summary, style="bold green"), expand=False))
+    if solution.notes:
+        parts.append(Group(Text("Notes on this exercise", style="bold"), Text(reflow(solution.notes), style="dim")))
     return Group(*parts)
 
 
-def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
+def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
+    if hasattr(table, "matrices"):  # calc.steps.grid.Grid: matrices as aligned grids
+        from calc.render.grid import grid_renderable
+
+        return grid_renderable(table, decimals)
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in table.columns:
-        out.add_column(str(col), justify="right")
+    for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
+        out.add_column(Text(str(col)), justify="right")
     for row in table.rows:
-        out.add_row(*(fmt(v, decimals) for v in row))
+        out.add_row(*(Text(fmt(v, decimals)) for v in row))
     if table.note:
         out.caption = table.note
     return out
@@ -136,3 +162,19 @@ def make_console(width: int | None = None, stderr: bool = False):
     from rich.console import Console
 
     return Console(width=width, stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def problems_renderable(rows):
+    """The bundled problems, one table per topic: the name to pass to 'nncalc solve' and the title."""
+    parts, topic, table = [], None, None
+    for r in rows:
+        if r["topic"] != topic:
+            topic = r["topic"]
+            table = RichTable(title=topic or "other", title_justify="left", title_style="bold magenta",
+                              box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
+            table.add_column("name", no_wrap=True, style="bold")
+            table.add_column("title", ratio=1)
+            parts.append(table)
+        table.add_row(r["name"], r["title"])
+    parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
+    return Group(*parts)

@@ -79,4 +79,4 @@ def _num(value, where: Where) -> Fraction:
     try:
         return to_fraction(value)
     except InputError as exc:
-        raise SpecError(exc.message, where) from None
+        raise SpecError(exc.message.removeprefix("value: "), where) from None

@@ -34,6 +34,7 @@ class Table:
     rows: list[list[Any]]
     section: str = ""
     note: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)  # named cells (e.g. "row2.y"), for checking
 
 
 @dataclass
@@ -44,9 +45,14 @@ class Solution:
     answers: dict[str, Any] = field(default_factory=dict)  # name -> exact value where possible
     findings: list[str] = field(default_factory=list)  # warnings and remarks for the reader
     summary: str = ""  # one-line answer, e.g. "output size 55"
+    question: str = ""  # the exercise as posed (problem files)
+    source: str = ""  # where the exercise comes from
+    notes: str = ""  # remarks on the exercise, e.g. mistakes in the course's printed answers
 
     def add(self, step: Step | Table) -> Step | Table:
         self.steps.append(step)
         if isinstance(step, Step) and step.name:
             self.answers[step.name] = step.result
+        elif isinstance(step, Table):
+            self.answers.update(step.answers)
         return step

@@ -1,0 +1,177 @@
+"""What `nncalc run` and `nncalc train` do, as library calls that return data.
+
+    result = run_network("net.yaml", "x.csv", activations=True)
+    result.outputs                         # (N, *output_shape) NumPy array
+    result = train_network("examples/xor.yaml", "examples/xor.csv", epochs=2000, lr=0.5)
+    result.epochs[-1].loss, result.final.accuracy
+
+Each builds the model (spec weights, a .npz, or an initialiser with a seed), reads the files,
+runs, and lists the conventions it used, so the output can say them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from calc.backend import get_backend
+from calc.engine.context import Ctx
+from calc.engine.model import Model
+from calc.errors import InputError
+
+DEFAULT_TEXT = {"batchnorm": "batch norm: gamma 1, beta 0", "prelu": "PReLU: slope = its init, 0.25 by default"}
+BACKEND_TEXT = {"numpy": "NumPy on the CPU", "cupy": "CuPy on the GPU", "exact": "exact fractions"}
+
+
+@dataclass
+class RunResult:
+    network: str
+    input_shape: tuple
+    output_shape: tuple
+    inputs: object  # host arrays
+    outputs: object
+    activations: list = field(default_factory=list)  # (layer name, kind, host array) in order
+    output_kind: str = ""  # the final layer's kind (softmax: the CLI adds the arg-max class)
+    conventions: list = field(default_factory=list)
+
+
+def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0, init: str = "torch_default",
+                weights: str | None = None) -> Model:
+    """A model of a spec file or bundled name; weights from the spec, a .npz, or drawn."""
+    from calc.engine import io
+    from calc.network import load_network
+
+    network = load_network(spec)
+    backend = get_backend(device, dtype)
+    model = Model(network, Ctx(backend, seed=seed, init=init))
+    model.weights_file = weights
+    if weights:
+        io.load_weights(model, weights)
+    return model
+
+
+def weights_convention(model: Model, before_training: bool) -> str:
+    """Where every parameter came from: a .npz, the spec, the initialiser, or its layer's default."""
+    ctx = model.ctx
+    if getattr(model, "weights_file", None):
+        return f"weights: loaded from {model.weights_file}"
+    names = [q for q, _, _ in model.parameters()]
+    given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
+    parts = []
+    if ctx.drawn:
+        from calc.engine.init import CONSTANTS, RULES
+
+        if ctx.init in CONSTANTS:
+            parts.append(f"{len(ctx.drawn)} tensor(s) set to {ctx.init}")
+        else:
+            label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
+            rule = RULES[ctx.init]
+            parts.append(f"{len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
+                         + ("; biases start at 0" if ctx.init != "torch_default" else ""))
+    if given:
+        parts.append("as given in the spec" if not ctx.drawn else f"from the spec: {', '.join(given)}")
+    if ctx.defaults:
+        owners = {q.rsplit(".", 1)[0] for q in ctx.defaults}
+        kinds = sorted({layer.kind for layer in model.layers if layer.name in owners})
+        rules = "; ".join(DEFAULT_TEXT.get(k, k) for k in kinds)
+        parts.append(f"{', '.join(ctx.defaults)} at their layer's default ({rules})")
+    if not parts:
+        return "weights: none (no layer has parameters)"
+    return "weights: " + "; ".join(parts) + ("; before training" if before_training and names else "")
+
+
+def model_conventions(model: Model, training: bool | None) -> list[str]:
+    """Arithmetic, where the weights came from, the mode (None: not stated) and flatten order."""
+    be = model.backend
+    dtype = "" if be.exact else f"{be.dtype} "
+    out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
+    out.append(weights_convention(model, training is None))
+    kinds = {layer.kind for layer in model.layers}
+    if kinds & {"dropout", "batchnorm"} and training is not None:
+        out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
+                   "the batch mean and biased variance (running variance updated with n-1)" if training else
+                   "eval mode: dropout is the identity, batch norm uses its running mean/var")
+    if "flatten" in kinds:
+        orders = {getattr(layer, "order", "hwc") for layer in model.layers if layer.kind == "flatten"}
+        out.append(f"flatten order: {', '.join(sorted(orders))} (hwc: row-major over H x W x C)")
+    return out
+
+
+def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", weights: str | None = None,
+                seed: int = 0, init: str = "torch_default", activations: bool = False,
+                training: bool = False) -> RunResult:
+    """Outputs (and every layer's activation) of a spec for the inputs in a file."""
+    from calc.engine import io
+
+    model = build_model(spec, device, dtype, seed, init, weights)
+    be = model.backend
+    x = io.read_inputs(inputs, model.network.input_shape, be)
+    y = model.forward(x, training=training, record=activations)
+    acts = []
+    if activations:
+        kinds = {layer.name: layer.kind for layer in model.network.leaves()}
+        acts = [(name, kinds.get(name, ""), be.to_numpy(value)) for name, value in model.activations.items()]
+    net = model.network
+    last = net.root.layers[-1]
+    return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), be.to_numpy(y), acts,
+                     "" if last.is_container else last.kind, model_conventions(model, training))
+
+
+def check_loss_fits(loss, model) -> None:
+    """Catch the classic slips: a loss on logits after a softmax/sigmoid (applied twice), and a
+    categorical cross-entropy on a single output."""
+    from calc.engine.train import final_kind
+
+    net, last = model.network, final_kind(model)
+    on_probs = {"softmax_ce": ("softmax", "cross_entropy"), "bce_logits": ("sigmoid", "bce")}
+    if loss.name in on_probs and last == on_probs[loss.name][0]:
+        raise InputError(f"--loss {loss.name} takes logits, but {net.name} already ends in {last}: use "
+                         f"{on_probs[loss.name][1]} (computed from the logits all the same) or remove the {last}")
+    if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
+        raise InputError(f"--loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 100
+    lr: float | None = None  # None: the optimizer's default
+    optimizer: str = "sgd"
+    style: str = "pytorch"
+    loss: str | None = None  # None: from the final layer (calc.engine.train.default_loss)
+    reduction: str | None = None
+    batch_size: int | None = None  # None: the whole data set
+    shuffle: bool = True
+    seed: int = 0
+    label_column: str | None = None
+
+
+def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu", dtype: str = "float64",
+                  init: str = "torch_default", weights: str | None = None, save: str | None = None,
+                  on_epoch=None):
+    """Train a spec on a data file; returns calc.engine.train.TrainResult (weights saved on request)."""
+    from calc.engine import io
+    from calc.engine.data import read_training_data
+    from calc.engine.losses import get_loss
+    from calc.engine.optim import make_optimizer
+    from calc.engine.train import default_loss, train
+
+    optimizer = make_optimizer(settings.optimizer, style=settings.style, lr=settings.lr)  # bad names fail early
+    model = build_model(spec, device, dtype, settings.seed, init, weights)
+    net = model.network
+    loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(model)
+    if settings.reduction and not settings.loss:
+        loss = get_loss(loss.name, settings.reduction)
+    check_loss_fits(loss, model)
+    if save:
+        from pathlib import Path
+
+        if not Path(save).resolve().parent.is_dir():
+            raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
+    dataset = read_training_data(data, net.input_shape, net.output_shape, model.backend.exact, settings.label_column)
+    result = train(model, dataset, loss, optimizer, settings.epochs, settings.batch_size, settings.shuffle,
+                   settings.seed, on_epoch)
+    result.conventions = model_conventions(model, None) + result.conventions
+    result.network = net.name
+    result.data = dataset
+    if save:
+        result.saved = io.save_weights(model, save)
+    return result

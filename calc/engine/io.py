@@ -1,0 +1,243 @@
+"""Files the engine reads and writes: network inputs, weights (.npz) and the table readers that
+training data (calc.engine.data) shares.
+
+Inputs come as a YAML/JSON list, a .npy array or a .csv of rows. A file may hold one sample or a
+batch; a sample may be written in the network's shape (H x W x C, or H x W for one channel) or
+flattened row-major over H x W x C (one CSV row per sample). Every value must be a finite number;
+every error names the file and the row, line or key, what is wrong and what was expected.
+Weights are saved as .npz keyed ``layer.param`` (``fc1.weight``, ``bn1.running_mean``), in the
+PyTorch layouts of the layers' param_shapes.
+"""
+
+from __future__ import annotations
+
+import csv
+from math import prod
+from pathlib import Path
+
+from calc.errors import InputError, Where
+from calc.shapes import fmt_shape
+
+TABLE_SUFFIXES = (".csv", ".yaml", ".yml", ".json")
+INPUT_SUFFIXES = (".npy",) + TABLE_SUFFIXES
+
+
+def _suffix(path: str, allowed: tuple[str, ...], what: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise InputError(f"{what}: expected a file ending in {', '.join(allowed)}, got '{Path(path).name}'",
+                         Where(str(path)))
+    if not Path(path).is_file():
+        raise InputError("no such file" if not Path(path).exists() else "not a file", Where(str(path)))
+    return suffix
+
+
+# -- tables: CSV rows or a YAML/JSON list ----------------------------------------------------------
+def is_number(text) -> bool:
+    """A number as a cell may hold it ('0.5', '-2', '1/3'); NaN/inf count too, to be rejected later."""
+    from calc.exact import to_fraction
+
+    try:
+        to_fraction(text)
+    except InputError:
+        return str(text).strip().lower().lstrip("+-") in ("nan", "inf", "infinity")
+    return True
+
+
+def read_table(path: str) -> tuple[list[list], list[int], list[str] | None]:
+    """(rows of cells, the line of each row, the header names or None) from a CSV file (a first
+    row that is not all numbers is the header) or a YAML/JSON list of rows."""
+    suffix = _suffix(path, TABLE_SUFFIXES, "data file")
+    if suffix == ".csv":
+        return _read_csv(path)
+    from calc.spec.yamlio import LocList, load_yaml_file
+
+    doc = load_yaml_file(path)
+    if not isinstance(doc, list) or not doc:
+        raise InputError("expected a non-empty list of rows (one list of numbers per sample)", Where(str(path)))
+    lines = [doc.line_of(i) if isinstance(doc, LocList) else None for i in range(len(doc))]
+    rows = [row if isinstance(row, list) else [row] for row in doc]
+    return rows, lines, None
+
+
+def _read_csv(path: str):
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            raw = [(i + 1, row) for i, row in enumerate(csv.reader(handle))]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read CSV: {exc}", Where(str(path))) from None
+    raw = [(line, [c.strip() for c in row]) for line, row in raw if any(c.strip() for c in row)]
+    if not raw:
+        raise InputError("the file has no rows", Where(str(path)))
+    header = None
+    if not all(is_number(c) for c in raw[0][1]):
+        header = raw[0][1]
+        raw = raw[1:]
+        if not raw:
+            raise InputError("the file has a header but no data rows", Where(str(path)))
+    return [row for _, row in raw], [line for line, _ in raw], header
+
+
+def cell_value(cell, where: Where, exact: bool):
+    """A finite number from a cell (text kept exact for the exact backend: '0.1' -> 1/10)."""
+    from calc.exact import to_fraction
+
+    if isinstance(cell, bool) or cell is None or isinstance(cell, (list, dict)):
+        raise InputError(f"expected a number, got {cell!r}", where)
+    try:
+        value = to_fraction(cell, "value")
+    except InputError as exc:
+        raise InputError(exc.message.replace("value: ", "") + " (NaN/inf and text are not allowed)", where) from None
+    return value if exact else float(value)
+
+
+def row_where(path: str, line, index: int) -> Where:
+    return Where(str(path), line, f"row {index + 1}")
+
+
+# -- network inputs --------------------------------------------------------------------------
+def read_inputs(path: str, input_shape: tuple[int, ...], backend):
+    """A batch (N, *input_shape) as a backend array, from .npy, .csv or a YAML/JSON list."""
+    suffix = _suffix(path, INPUT_SUFFIXES, "--input")
+    if suffix == ".npy":
+        host = _read_npy(path)
+        shape = tuple(host.shape)
+        values = host.reshape(-1).tolist()
+    elif suffix == ".csv":
+        rows, lines, _ = _read_csv(path)
+        width = prod(input_shape)
+        values = []
+        for i, (row, line) in enumerate(zip(rows, lines)):
+            if len(row) != width:
+                raise InputError(f"has {len(row)} values, expected {width} (one flattened sample of "
+                                 f"{fmt_shape(input_shape)}, row-major over H x W x C)", row_where(path, line, i))
+            values.extend(cell_value(c, row_where(path, line, i).child(j), backend.exact) for j, c in enumerate(row))
+        shape = (len(rows), width)
+    else:
+        values, shape = _read_nested(path, backend.exact)
+    batch_shape = fit_batch(shape, tuple(input_shape), Where(str(path)))
+    return _host_to_backend(values, batch_shape, backend)
+
+
+def _read_npy(path: str):
+    import numpy as np
+
+    try:
+        host = np.load(path, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - numpy raises many kinds for a bad file
+        raise InputError(f"cannot read .npy: {exc}", Where(str(path))) from None
+    if host.dtype.kind not in "iuf" or host.ndim == 0:
+        raise InputError(f"expected an array of numbers, got {host.dtype} of shape {host.shape}", Where(str(path)))
+    bad = np.argwhere(~np.isfinite(host.astype(np.float64)))
+    if len(bad):
+        index = tuple(int(v) for v in bad[0])
+        raise InputError(f"value at {list(index)} is {host[index]}: inputs must be finite numbers", Where(str(path)))
+    return host.astype(np.float64)
+
+
+def _read_nested(path: str, exact: bool):
+    from calc.errors import SpecError
+    from calc.spec.values import flat, nested_shape
+    from calc.spec.yamlio import load_yaml_file
+
+    doc = load_yaml_file(path)
+    where = Where(str(path), getattr(doc, "line", None))
+    if not isinstance(doc, list):
+        raise InputError("expected a list: one sample, or a list of samples", where)
+    try:
+        shape = nested_shape(doc, where, "inputs")
+    except SpecError as exc:
+        raise InputError(exc.message, _first_bad_row(doc, path)) from None
+    return [cell_value(v, where, exact) for v in flat(doc)], shape
+
+
+def _first_bad_row(doc, path: str) -> Where:
+    """The line of the first row that is ragged or holds something other than a finite number."""
+    from calc.errors import SpecError
+    from calc.spec.values import nested_shape
+
+    shapes = []
+    for i, row in enumerate(doc):
+        where = Where(str(path), doc.line_of(i) if hasattr(doc, "line_of") else None, f"row {i + 1}")
+        try:
+            shapes.append(nested_shape(row, where, "inputs"))
+        except SpecError:
+            return where
+        if shapes[-1] != shapes[0]:
+            return where
+    return Where(str(path))
+
+
+def fit_batch(shape: tuple[int, ...], want: tuple[int, ...], where: Where) -> tuple[int, ...]:
+    """The (N, *want) a file's array shape stands for: one sample or a batch, in the network's
+    shape, flattened (row-major over H x W x C), or H x W for a one-channel map."""
+    size = prod(want)
+    if tuple(shape) == want:
+        return (1, *want)
+    if len(shape) >= 1 and tuple(shape[1:]) == want:
+        return (shape[0], *want)
+    if tuple(shape) == (size,):
+        return (1, *want)
+    if len(shape) == 2 and shape[1] == size:
+        return (shape[0], *want)
+    if len(want) == 3 and want[2] == 1:
+        if tuple(shape) == want[:2]:
+            return (1, *want)
+        if len(shape) == 3 and tuple(shape[1:]) == want[:2]:
+            return (shape[0], *want)
+    raise InputError(f"inputs have shape {fmt_shape(shape) or 'scalar'}, but the network takes "
+                     f"{fmt_shape(want)} per sample: give one sample, N x {fmt_shape(want)}, or N rows of "
+                     f"{size} values (flattened H x W x C)", where)
+
+
+def _host_to_backend(values: list, shape: tuple[int, ...], backend):
+    import numpy as np
+
+    host = np.empty(len(values), dtype=object if backend.exact else np.float64)
+    host[:] = values
+    return backend.asarray(host.reshape(shape))
+
+
+# -- weights ---------------------------------------------------------------------------------
+def save_weights(model, path: str) -> str:
+    """Every parameter and buffer as float64 arrays in an .npz keyed ``layer.param``."""
+    import numpy as np
+
+    target = str(path) if str(path).endswith(".npz") else f"{path}.npz"
+    arrays = {name: np.asarray(model.backend.to_numpy(v), dtype=np.float64) for name, v in model.state().items()}
+    try:
+        np.savez(target, **arrays)
+    except OSError as exc:
+        raise InputError(f"cannot write weights: {exc.strerror}", Where(target)) from None
+    return target
+
+
+def load_weights(model, path: str) -> None:
+    """Set every parameter and buffer from an .npz written by save_weights (or by hand, with the
+    same names and PyTorch layouts); missing, extra, misshaped or non-finite arrays are errors."""
+    import numpy as np
+
+    _suffix(path, (".npz",), "--weights")
+    where = Where(str(path))
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            given = {name: archive[name] for name in archive.files}
+    except Exception as exc:  # noqa: BLE001 - zipfile/numpy errors of many kinds
+        raise InputError(f"cannot read .npz: {exc}", where) from None
+    state = model.state()
+    missing = [k for k in state if k not in given]
+    extra = [k for k in given if k not in state]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+                ([f"unexpected {', '.join(extra)}"] if extra else [])
+        raise InputError(f"{'; '.join(parts)} (the network {model.network.name} has {', '.join(state)})", where)
+    values = {}
+    for name, current in state.items():
+        arr = given[name]
+        if tuple(arr.shape) != tuple(current.shape):
+            raise InputError(f"{name} has shape {fmt_shape(arr.shape) or 'scalar'}, expected "
+                             f"{fmt_shape(current.shape)} (PyTorch layout; dense weights: one row per neuron)", where)
+        if arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
+            raise InputError(f"{name}: weights must be finite numbers", where)
+        values[name] = model.backend.asarray(arr.astype(np.float64))
+    model.set_state(values)

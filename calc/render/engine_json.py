@@ -1,0 +1,31 @@
+"""The `--json` documents of `nncalc run` and `nncalc train` (plain lists and numbers)."""
+
+from __future__ import annotations
+
+from calc.render.jsonout import plain
+
+
+def run_data(result) -> dict:
+    data = {"network": result.network, "input_shape": list(result.input_shape),
+            "output_shape": list(result.output_shape), "outputs": plain(result.outputs)}
+    if result.output_kind == "softmax" and len(result.output_shape) == 1:
+        data["classes"] = [int(row.argmax()) for row in result.outputs]
+    if result.activations:
+        data["activations"] = [{"layer": name, "type": kind, "shape": list(values.shape[1:]), "values": plain(values)}
+                               for name, kind, values in result.activations]
+    data["conventions"] = result.conventions
+    return data
+
+
+def train_data(result) -> dict:
+    final = result.final
+    return {
+        "network": result.network,
+        "data": result.data.source,
+        "samples": len(result.data),
+        "epochs": [{"epoch": e.number, "loss": e.loss, "accuracy": e.accuracy} for e in result.epochs],
+        "final": {"loss": final.loss, "accuracy": final.accuracy, "errors": final.errors,
+                  "outputs": plain(final.outputs)},
+        "saved": result.saved,
+        "conventions": result.conventions,
+    }
