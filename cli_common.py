@@ -12,6 +12,7 @@ from calc.errors import InputError
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
 MarkdownOpt = Annotated[str | None, typer.Option(
     "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
+HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate to --decimals (half up), like a hand solution.")]
 DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).", min=0, max=30)]
 
 
@@ -83,3 +84,21 @@ def padding_arg(text: str, n: int, option: str = "--padding"):
     return None, tuple((v, v) for v in values)
 
 
+def parse_numbers(texts, option: str, minimum_count: int = 1) -> list:
+    """Exact numbers from '2 4 6', '2,4,6' or '[2, 4, 6]' (one or more arguments) -> Fractions."""
+    from calc.exact import to_fraction
+
+    items = [texts] if isinstance(texts, str) else list(texts or [])
+    parts = [p for t in items for p in str(t).strip().strip("[]").replace(",", " ").split()]
+    values = []
+    for part in parts:
+        if part.startswith("--"):
+            raise InputError(f"{option}: expected a number, got '{part}' (options go before a '--')")
+        try:
+            values.append(to_fraction(part, option))
+        except InputError as exc:
+            raise InputError(f"{option}: {exc.message.removeprefix(option + ': ')}") from None
+    if len(values) < minimum_count:
+        raise InputError(f"{option}: expected at least {minimum_count} number{'s' if minimum_count > 1 else ''}, "
+                         f"got {len(values)}")
+    return values

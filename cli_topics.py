@@ -1,7 +1,206 @@
-"""Direct commands for graphs, batch norm, activations, optimizers, initialisation and dropout (issue 4)."""
+"""Direct commands for graphs, batch norm, activations, optimizers, initialisation and dropout (issue 4).
+
+Each command parses its arguments, calls one solver of calc.steps and renders the Solution;
+``nncalc solve FILE`` reaches the same solvers through problem files.
+"""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import typer
 
+from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, emit_solution, parse_numbers
+
 app = typer.Typer()
+
+
+def _options(decimals: int, hand_rounding: bool = False):
+    from calc.steps.registry import SolveOptions
+
+    return SolveOptions(decimals=decimals, hand_rounding=hand_rounding)
+
+
+def _assignments(items: list[str] | None) -> dict:
+    """['x=-2', 'y=1/3'] -> {'x': Fraction(-2), 'y': Fraction(1, 3)}."""
+    from calc.errors import InputError
+    from calc.exact import to_fraction
+
+    values = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InputError(f"-v: expected name=value such as x=-2, got '{item}'")
+        values[name] = to_fraction(text.strip(), f"-v {name}")
+    return values
+
+
+@app.command("graph")
+def graph(
+    expression: Annotated[str, typer.Argument(help="The function, e.g. '(x + y) * z' or 'q = x + y; f = q * z'.")],
+    value: Annotated[list[str] | None, typer.Option("--value", "-v", help="A variable's value, name=number (repeat).")] = None,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Computational graph: forward values, and local x upstream gradient on every edge."""
+    from calc.steps.graph import solve_graph
+
+    solution = solve_graph(expression, _assignments(value), _options(decimals, hand_rounding))
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+def _num(text: str | None, option: str):
+    """An exact number from an option ('0.1' -> 1/10, '1e-5', '1/3'); None stays None."""
+    from calc.exact import to_fraction
+
+    return None if text is None else to_fraction(text, option)
+
+
+class Variance(str, Enum):
+    n = "n"
+    n_1 = "n-1"
+
+
+class Style(str, Enum):
+    pytorch = "pytorch"
+    keras = "keras"
+
+
+class Scaling(str, Enum):
+    inverted = "inverted"
+    test = "test"
+
+
+@app.command("batchnorm")
+def batchnorm(
+    x: Annotated[list[str], typer.Argument(help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative first value: put -- before it).")],
+    gamma: Annotated[str, typer.Option("--gamma", help="Scale gamma.")] = "1",
+    beta: Annotated[str, typer.Option("--beta", help="Shift beta.")] = "0",
+    eps: Annotated[str, typer.Option("--eps", help="eps inside the square root (PyTorch 1e-5, Keras 1e-3; 0 for hand exercises).")] = "1e-5",
+    variance: Annotated[Variance, typer.Option("--variance", help="Divide the variance by n (PyTorch training) or n-1.")] = Variance.n,
+    grad: Annotated[str | None, typer.Option("--grad", help="dL/dy per value, e.g. 1,-2,0,3,0.5: adds the backward pass.")] = None,
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
+    from calc.steps.batchnorm import solve_batchnorm
+
+    grads = parse_numbers(grad, "--grad") if grad is not None else None
+    solution = solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
+                               variance.value, grads, _options(decimals))
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+@app.command("activation")
+def activation(
+    name: Annotated[str, typer.Argument(help="sigmoid, tanh, relu, leaky_relu, prelu, elu, selu or softmax.")],
+    at: Annotated[str, typer.Option("--at", help="Points z, e.g. -2,0,1.5 (softmax: the vector of logits).")],
+    alpha: Annotated[str | None, typer.Option("--alpha", help="ELU alpha (1) or PReLU slope (0.25).")] = None,
+    slope: Annotated[str | None, typer.Option("--slope", help="Leaky ReLU slope (0.01, PyTorch; Keras 0.3).")] = None,
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
+    from calc.errors import InputError
+    from calc.steps.activation import solve_activation
+
+    if alpha is not None and slope is not None:
+        raise InputError("give --alpha or --slope, not both")
+    param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
+    solution = solve_activation(name, parse_numbers(at, "--at"), _options(decimals), param)
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+@app.command("optimizer")
+def optimizer(
+    name: Annotated[str, typer.Argument(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")],
+    lr: Annotated[str | None, typer.Option("--lr", help="Learning rate (default: the framework's).")] = None,
+    grads: Annotated[str | None, typer.Option("--grads", help="The gradient at each step, e.g. 2,-1,0.5.")] = None,
+    function: Annotated[str | None, typer.Option("--function", help="A function of one variable to minimise, e.g. 'w^2'.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Starting value of the weight (default 0 with --grads).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Number of steps (default: one per gradient; 3 with --function).", min=1, max=1000)] = None,
+    momentum: Annotated[str | None, typer.Option("--momentum", help="Momentum mu (sgd/momentum/nesterov; 0.9).")] = None,
+    beta1: Annotated[str | None, typer.Option("--beta1", help="Adam beta1 (0.9).")] = None,
+    beta2: Annotated[str | None, typer.Option("--beta2", help="Adam beta2 (0.999).")] = None,
+    alpha: Annotated[str | None, typer.Option("--alpha", "--rho", help="RMSprop smoothing (PyTorch alpha 0.99, Keras rho 0.9).")] = None,
+    eps: Annotated[str | None, typer.Option("--eps", help="eps (PyTorch 1e-8, Adagrad 1e-10; Keras 1e-7).")] = None,
+    no_bias_correction: Annotated[bool, typer.Option("--no-bias-correction", help="Adam without bias correction.")] = False,
+    style: Annotated[Style, typer.Option("--style", help="PyTorch or Keras forms and defaults.")] = Style.pytorch,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
+    from calc.steps.optimizer import solve_optimizer
+
+    grad_values = parse_numbers(grads, "--grads") if grads is not None else None
+    settings = {k: _num(v, f"--{k}") for k, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1),
+                                                   ("beta2", beta2), ("alpha", alpha), ("eps", eps)) if v is not None}
+    if no_bias_correction:
+        settings["bias_correction"] = False
+    count = steps or (len(grad_values) if grad_values else 3)
+    solution = solve_optimizer(name, count, _num(start, "--start"), grad_values, function, style.value,
+                               _options(decimals, hand_rounding), **settings)
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+@app.command("ewma")
+def ewma(
+    values: Annotated[list[str], typer.Argument(help="The sequence theta_1 theta_2 ... (or comma-separated).")],
+    beta: Annotated[str, typer.Option("--beta", help="Weight of the previous average, 0 <= beta < 1.")] = "0.9",
+    bias_correction: Annotated[bool, typer.Option("--bias-correction", help="Also divide by 1 - beta^t.")] = False,
+    decimals: DecimalsOpt = 4,
+    hand_rounding: HandOpt = False,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
+    from calc.steps.ewma import solve_ewma
+
+    solution = solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"), bias_correction,
+                          _options(decimals, hand_rounding))
+    emit_solution(solution, as_json, markdown, decimals)
+
+
+@app.command("init")
+def init(
+    name: Annotated[str, typer.Argument(help="glorot-uniform, glorot-normal (xavier-*), he-uniform, he-normal (kaiming-*), lecun-uniform, lecun-normal, torch-default.")],
+    fan_in: Annotated[int | None, typer.Option("--fan-in", help="Inputs of a unit (conv: Cin * kh * kw).", min=1)] = None,
+    fan_out: Annotated[int | None, typer.Option("--fan-out", help="Outputs (conv: Cout * kh * kw); Glorot needs it.", min=1)] = None,
+    spec: Annotated[str | None, typer.Option("--spec", help="A network spec or bundled name, with --layer.")] = None,
+    layer: Annotated[str | None, typer.Option("--layer", help="The layer of --spec whose weight is drawn, e.g. conv1.")] = None,
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Std or limit of an initialiser, from the fans or from a layer of a spec."""
+    from calc.steps.init import solve_init
+
+    emit_solution(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), as_json, markdown, decimals)
+
+
+@app.command("dropout")
+def dropout(
+    values: Annotated[list[str], typer.Argument(help="The activations, e.g. 10 10 15 15 (or comma-separated).")],
+    rate: Annotated[str, typer.Option("--rate", "-p", help="Probability of DROPPING a unit (PyTorch/Keras rate).")] = "0.5",
+    mask: Annotated[str | None, typer.Option("--mask", help="Which units are kept, e.g. 1,0,0,1.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Draw the mask with NumPy's default_rng(seed).")] = None,
+    scaling: Annotated[Scaling, typer.Option("--scaling", help="inverted (scale by 1/(1-p) in training) or test (original paper: scale by 1-p at test time).")] = Scaling.inverted,
+    decimals: DecimalsOpt = 4,
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
+    from calc.steps.dropout import solve_dropout
+
+    keep = parse_numbers(mask, "--mask") if mask is not None else None
+    solution = solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
+                             _options(decimals))
+    emit_solution(solution, as_json, markdown, decimals)

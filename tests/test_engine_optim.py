@@ -75,19 +75,21 @@ def _keras_momentum(w, gs, lr, mu, nesterov):
 
 
 def _adagrad(w, gs, lr, eps, start):
+    """Keras: eps inside the square root (keras/src/optimizers/adagrad.py: lr g / sqrt(acc + eps))."""
     s, out = start, []
     for g in gs:
         s += g * g
-        w -= lr * g / (math.sqrt(s) + eps)
+        w -= lr * g / math.sqrt(s + eps)
         out.append(w)
     return out
 
 
 def _rmsprop(w, gs, lr, rho, eps):
+    """Keras: eps inside the square root (keras/src/optimizers/rmsprop.py: lr g / sqrt(v + eps))."""
     v, out = 0.0, []
     for g in gs:
         v = rho * v + (1 - rho) * g * g
-        w -= lr * g / (math.sqrt(v) + eps)
+        w -= lr * g / math.sqrt(v + eps)
         out.append(w)
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from calc.errors import InputError
 
@@ -18,19 +19,23 @@ class InitRule:
     name: str
     dist: str  # normal | uniform
     formula: str  # std or limit, as text
-    scale: object  # (fan_in, fan_out) -> std (normal) or limit (uniform)
+    square: object  # (fan_in, fan_out) -> std^2 (normal) or limit^2 (uniform), exact for integer fans
+
+    def scale(self, fan_in, fan_out) -> float:
+        """std (normal) or limit (uniform) as a float, for drawing."""
+        return math.sqrt(self.square(fan_in, fan_out))
 
 
 RULES = {
     "glorot_uniform": InitRule("glorot_uniform", "uniform", "limit = sqrt(6 / (fan_in + fan_out))",
-                               lambda fi, fo: math.sqrt(6 / (fi + fo))),
+                               lambda fi, fo: Fraction(6, fi + fo)),
     "glorot_normal": InitRule("glorot_normal", "normal", "std = sqrt(2 / (fan_in + fan_out))",
-                              lambda fi, fo: math.sqrt(2 / (fi + fo))),
-    "he_uniform": InitRule("he_uniform", "uniform", "limit = sqrt(6 / fan_in)", lambda fi, fo: math.sqrt(6 / fi)),
-    "he_normal": InitRule("he_normal", "normal", "std = sqrt(2 / fan_in)", lambda fi, fo: math.sqrt(2 / fi)),
-    "lecun_uniform": InitRule("lecun_uniform", "uniform", "limit = sqrt(3 / fan_in)", lambda fi, fo: math.sqrt(3 / fi)),
-    "lecun_normal": InitRule("lecun_normal", "normal", "std = sqrt(1 / fan_in)", lambda fi, fo: math.sqrt(1 / fi)),
-    "torch_default": InitRule("torch_default", "uniform", "limit = 1 / sqrt(fan_in)", lambda fi, fo: 1 / math.sqrt(fi)),
+                              lambda fi, fo: Fraction(2, fi + fo)),
+    "he_uniform": InitRule("he_uniform", "uniform", "limit = sqrt(6 / fan_in)", lambda fi, fo: Fraction(6, fi)),
+    "he_normal": InitRule("he_normal", "normal", "std = sqrt(2 / fan_in)", lambda fi, fo: Fraction(2, fi)),
+    "lecun_uniform": InitRule("lecun_uniform", "uniform", "limit = sqrt(3 / fan_in)", lambda fi, fo: Fraction(3, fi)),
+    "lecun_normal": InitRule("lecun_normal", "normal", "std = sqrt(1 / fan_in)", lambda fi, fo: Fraction(1, fi)),
+    "torch_default": InitRule("torch_default", "uniform", "limit = 1 / sqrt(fan_in)", lambda fi, fo: Fraction(1, fi)),
 }
 ALIASES = {
     "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",

@@ -4,7 +4,8 @@
 (velocity, squared-gradient sums, moments, step count) in ``state``. The same code drives
 training (float arrays) and the step-by-step optimizer tables (exact Fractions). Defaults are
 PyTorch's; ``style='keras'`` selects Keras' forms where they differ (momentum/Nesterov sign
-convention, Adagrad's initial accumulator 0.1, RMSprop rho 0.9).
+convention, Adagrad's initial accumulator 0.1, RMSprop rho 0.9, eps inside the square root for
+Adagrad and RMSprop, Adam's eps as the paper's eps-hat), as keras/src/optimizers/*.py compute them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calc.errors import InputError
+
+
+def ewma(average, x, beta):
+    """Exponentially weighted moving average: beta * average + (1 - beta) * x (V_0 = 0)."""
+    return beta * average + (1 - beta) * x
+
+
+def debias(average, beta, t: int):
+    """Bias correction of an EWMA started at 0: average / (1 - beta^t), t from 1."""
+    return average / (1 - beta ** t)
 
 
 @dataclass
@@ -74,25 +85,29 @@ class Optimizer:
         state["b"] = b
         return w - lr * (g + mu * b if self.nesterov else b)
 
+    def _root(self, acc, be):
+        """sqrt(acc) + eps (PyTorch), or sqrt(acc + eps) (Keras' Adagrad and RMSprop)."""
+        eps = be.scalar(self.eps)
+        return be.xp.sqrt(acc + eps) if self.style == "keras" else be.xp.sqrt(acc) + eps
+
     def _adagrad(self, w, g, state, t, lr, be):
         acc = state.get("sum", 0 * w + be.scalar(self.initial_accumulator)) + g * g  # Keras starts at 0.1
         state["sum"] = acc
-        return w - lr * g / (be.xp.sqrt(acc) + be.scalar(self.eps))
+        return w - lr * g / self._root(acc, be)
 
     def _rmsprop(self, w, g, state, t, lr, be):
-        a = be.scalar(self.alpha)
-        v = a * state.get("v", 0 * w) + (1 - a) * g * g
+        v = ewma(state.get("v", 0 * w), g * g, be.scalar(self.alpha))
         state["v"] = v
-        return w - lr * g / (be.xp.sqrt(v) + be.scalar(self.eps))
+        return w - lr * g / self._root(v, be)
 
     def _adam(self, w, g, state, t, lr, be):
         s = be.scalar
         b1, b2 = s(self.beta1), s(self.beta2)
-        m = b1 * state.get("m", 0 * w) + (1 - b1) * g
-        v = b2 * state.get("v", 0 * w) + (1 - b2) * g * g
+        m = ewma(state.get("m", 0 * w), g, b1)
+        v = ewma(state.get("v", 0 * w), g * g, b2)
         state["m"], state["v"] = m, v
         if self.bias_correction:
-            m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+            m_hat, v_hat = debias(m, b1, t), debias(v, b2, t)
         else:
             m_hat, v_hat = m, v
         state["m_hat"], state["v_hat"] = m_hat, v_hat

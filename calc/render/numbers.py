@@ -45,7 +45,13 @@ def _scalar(value, decimals: int) -> str:
         return str(number)
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
-    text = f"{number:.{decimals}f}".rstrip("0").rstrip(".")
+    if isinstance(value, Fraction):  # round the exact value half up: 221099/20000 -> 11.055, not 11.0549
+        from calc.exact import round_half_up
+
+        rounded = round_half_up(value, decimals)
+        text = f"{float(rounded):.{decimals}f}".rstrip("0").rstrip(".") if rounded else "0"
+    else:
+        text = f"{number:.{decimals}f}".rstrip("0").rstrip(".")
     if text in ("0", "-0") and number != 0:  # too small for fixed decimals
         return f"{number:.{max(decimals - 1, 1)}e}"
     return text

@@ -123,10 +123,10 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
 
 def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in table.columns:
-        out.add_column(str(col), justify="right")
+    for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
+        out.add_column(Text(str(col)), justify="right")
     for row in table.rows:
-        out.add_row(*(fmt(v, decimals) for v in row))
+        out.add_row(*(Text(fmt(v, decimals)) for v in row))
     if table.note:
         out.caption = table.note
     return out

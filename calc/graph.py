@@ -1,0 +1,338 @@
+"""Computational graphs over exact numbers: a micrograd-style scalar engine with named gates.
+
+``build_graph(statements, values)`` turns parsed expressions (calc.expr) into ``Node`` records in
+forward order; every node keeps its gate, parents, value and the local gradient toward each
+parent. ``backward`` walks the edges from the output back: downstream = local x upstream, and a
+value feeding several gates (a copy gate) sums its edges. Constants fold into the gate that uses
+them (``1 + e`` is a "+1" gate, ``-x`` a "*-1" gate), as cs231n draws its figures.
+
+sigmoid, tanh and relu gates take their value and derivative from calc.layers.activation (the
+one place those formulas live), run on the exact backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from calc import exact
+from calc.errors import InputError
+from calc.expr import Bin, Call, Neg, Num, Statement, Var
+
+# short name shown per edge, and the rule stated once in the solution's conventions
+GATES = {
+    "add": ("add", "add gate distributes: local gradient 1, each input gets the upstream gradient"),
+    "sub": ("subtract", "subtract gate: local gradient +1 for the left input, -1 for the right"),
+    "mul": ("multiply", "multiply gate swaps: the local gradient of each input is the other input's value"),
+    "div": ("divide", "divide gate a/b: local gradients 1/b and -a/b^2"),
+    "neg": ("*-1", "negate gate (*-1): local gradient -1"),
+    "scale": ("scale", "scale by a constant c: local gradient c"),
+    "shift": ("add constant", "add a constant: local gradient 1, the gradient passes through"),
+    "recip": ("reciprocal", "reciprocal gate c/x: local gradient -c/x^2"),
+    "pow": ("power", "power gate x^c: local gradient c x^(c-1)"),
+    "exp_base": ("c^x", "exponential gate c^x: local gradient c^x ln c"),
+    "pow_xy": ("power", "power gate x^y: local gradients y x^(y-1) and x^y ln x"),
+    "exp": ("exp", "exp gate: local gradient e^x, its own output"),
+    "log": ("log", "log gate (natural log): local gradient 1/x"),
+    "sqrt": ("sqrt", "sqrt gate: local gradient 1/(2 sqrt(x))"),
+    "abs": ("abs", "abs gate: local gradient sign(x), 0 at x = 0 (PyTorch)"),
+    "max": ("max", "max gate routes: the upstream gradient goes to the largest input, 0 to the others; "
+            "a tie splits it evenly (PyTorch; mathematically undefined there)"),
+    "min": ("min", "min gate routes: the upstream gradient goes to the smallest input; a tie splits it evenly"),
+    "copy": ("copy", "copy gate adds: a value used by several gates gets the sum of their gradients"),
+}
+ACTIVATION_GATES = ("sigmoid", "tanh", "relu")
+
+
+@dataclass(eq=False)
+class Node:
+    name: str
+    gate: str  # "input" for variables, else a key of GATES or ACTIVATION_GATES
+    value: Fraction
+    parents: list = field(default_factory=list)  # Nodes this gate reads
+    text: str = ""  # the operation in symbols: "x + y", "1 / n7"
+    numbers: str = ""  # the operation with the values: "-2 + 5"
+    local: list = field(default_factory=list)  # d value / d parents[i]
+    local_text: list = field(default_factory=list)  # formula of each local gradient
+    grad: Fraction = Fraction(0)
+
+
+@dataclass
+class Edge:
+    parent: Node
+    child: Node
+    local: Fraction
+    local_text: str
+    upstream: Fraction = Fraction(0)
+    downstream: Fraction = Fraction(0)
+
+
+@dataclass
+class Graph:
+    inputs: dict  # name -> Node (every given value, used or not)
+    nodes: list  # computed nodes in forward order; the last is the output
+    unused: list  # given variables the expression never reads
+    edges: list = field(default_factory=list)  # filled by backward, output first
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    def rule_rows(self) -> list[tuple[str, str]]:
+        """(short name, rule) of every gate used, in first-use order, plus the copy rule on fan-out."""
+        seen = []
+        for node in self.nodes:
+            if node.gate not in seen:
+                seen.append(node.gate)
+        if any(len(self.uses(n)) > 1 for n in list(self.inputs.values()) + self.nodes):
+            seen.append("copy")
+        rows = []
+        for gate in seen:
+            if gate in ACTIVATION_GATES:
+                cls = _activation_classes()[gate]
+                rows.append((gate, f"{gate} gate: local gradient {cls.derivative_formula} "
+                                   f"(a = its output, z = its input)"))
+            else:
+                rows.append(GATES[gate])
+        return rows
+
+    def uses(self, node: Node) -> list[Edge]:
+        return [e for e in self.edges if e.parent is node]
+
+
+def _activation_classes() -> dict:
+    from calc.layers.activation import ReLU, Sigmoid, Tanh
+
+    return {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+
+
+def activation_gate(kind: str, z: Fraction) -> tuple[Fraction, Fraction, str]:
+    """(a, da/dz, derivative formula) of an activation class on the exact backend."""
+    from calc.backend import get_backend
+
+    be = get_backend("exact")
+    layer = _activation_classes()[kind]()
+    zs = be.asarray([z])
+    a = layer.function(zs, be)
+    return Fraction(a[0]), Fraction(layer.derivative(zs, a, be)[0]), layer.derivative_formula
+
+
+class _Builder:
+    def __init__(self, values: dict, stage_names: list, show: Callable, rnd: Callable):
+        self.show, self.rnd = show, rnd
+        self.inputs = {name: Node(name, "input", rnd(v)) for name, v in values.items()}
+        self.nodes: list[Node] = []
+        self.stages: dict[str, Node] = {}
+        self.used: set[str] = set()
+        self.taken = set(values) | set(stage_names) | {"f"}
+        self.counter = 0
+
+    def node(self, gate, value, parents, text, numbers, local, local_text) -> Node:
+        out = Node("", gate, self.rnd(value), parents, text, numbers, [self.rnd(v) for v in local], local_text)
+        self.nodes.append(out)
+        return out
+
+    def label(self, item) -> str:
+        """A node's name (an inner node is named n1, n2, ... when a gate first reads it)."""
+        if not isinstance(item, Node):
+            return self.show(item)
+        while not item.name:
+            self.counter += 1
+            if f"n{self.counter}" not in self.taken:
+                item.name = f"n{self.counter}"
+        return item.name
+
+    def number(self, item) -> str:
+        value = item.value if isinstance(item, Node) else item
+        text = self.show(value)
+        return f"({text})" if value < 0 else text
+
+    def visit(self, ast):
+        """A Node, or a Fraction for a constant sub-expression (folded into the gate using it)."""
+        if isinstance(ast, Num):
+            return ast.value
+        if isinstance(ast, Var):
+            return self.variable(ast)
+        if isinstance(ast, Neg):
+            inner = self.visit(ast.operand)
+            if not isinstance(inner, Node):
+                return -inner
+            return self.node("neg", -inner.value, [inner], f"-{self.label(inner)}", f"-{self.number(inner)}",
+                             [Fraction(-1)], ["-1"])
+        if isinstance(ast, Bin):
+            return self.binary(ast.op, self.visit(ast.left), self.visit(ast.right))
+        assert isinstance(ast, Call), ast
+        return self.call(ast.fn, [self.visit(a) for a in ast.args])
+
+    def variable(self, ast: Var) -> Node:
+        if ast.name in self.stages:
+            return self.stages[ast.name]
+        if ast.name not in self.inputs:
+            raise InputError(f"no value for variable '{ast.name}' (give it, e.g. -v {ast.name}=1)")
+        self.used.add(ast.name)
+        return self.inputs[ast.name]
+
+    def binary(self, op: str, a, b):
+        x = a.value if isinstance(a, Node) else a
+        y = b.value if isinstance(b, Node) else b
+        text = f"{self.label(a)} {'^' if op == '**' else op} {self.label(b)}"
+        numbers = f"{self.number(a)} {'^' if op == '**' else op} {self.number(b)}"
+        value, dx, dy, gate, tx, ty = _binary(op, x, y, isinstance(a, Node), isinstance(b, Node), text, numbers,
+                                              self.label(a), self.label(b), self.show)
+        if not isinstance(a, Node) and not isinstance(b, Node):
+            return value
+        parents, local, local_text = [], [], []
+        for item, d, t in ((a, dx, tx), (b, dy, ty)):
+            if isinstance(item, Node):
+                parents.append(item)
+                local.append(d)
+                local_text.append(t)
+        return self.node(gate, value, parents, text, numbers, local, local_text)
+
+    def call(self, fn: str, args: list):
+        names = ", ".join(self.label(a) for a in args)
+        nums = ", ".join(self.show(a.value if isinstance(a, Node) else a) for a in args)
+        text, numbers = f"{fn}({names})", f"{fn}({nums})"
+        vals = [a.value if isinstance(a, Node) else a for a in args]
+        if fn in ("max", "min"):
+            best = max(vals) if fn == "max" else min(vals)
+            ties = sum(1 for v in vals if v == best)
+            local = [Fraction(1, ties) if v == best else Fraction(0) for v in vals]
+            texts = [("1" if ties == 1 else f"1/{ties}") if v == best else "0" for v in vals]
+            gate, value = fn, best
+        else:
+            x = vals[0]
+            value, d, formula = _unary(fn, x, text, numbers)
+            gate, local, texts = fn, [d], [formula]
+        if not any(isinstance(a, Node) for a in args):
+            return value
+        keep = [i for i, a in enumerate(args) if isinstance(a, Node)]
+        return self.node(gate, value, [args[i] for i in keep], text, numbers,
+                         [local[i] for i in keep], [texts[i] for i in keep])
+
+
+def _binary(op, x, y, x_node, y_node, text, numbers, lx, ly, show):
+    """value, d/dx, d/dy, gate name and local-gradient formulas of ``x op y``."""
+    try:
+        if op == "+":
+            gate = "add" if x_node and y_node else "shift"
+            return x + y, Fraction(1), Fraction(1), gate, "1", "1"
+        if op == "-":
+            gate = "shift" if not y_node else "sub"
+            return x - y, Fraction(1), Fraction(-1), gate, "1", "-1"
+        if op == "*":
+            gate = "mul" if x_node and y_node else "scale"
+            return x * y, y, x, gate, ly, lx
+        if op == "/":
+            if y == 0:
+                raise ZeroDivisionError
+            gate = "div" if x_node and y_node else "scale" if x_node else "recip"
+            return x / y, 1 / y, -x / (y * y), gate, f"1/{ly}", f"-{lx}/{ly}^2"
+        # power
+        if not y_node:
+            value = exact.power(x, y)
+            return value, y * exact.power(x, y - 1) if y != 1 else Fraction(1), None, "pow", \
+                f"{show(y)}*{lx}^{show(y - 1)}", ""
+        if x <= 0:
+            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base")
+        value = exact.power(x, y)
+        gate = "pow_xy" if x_node else "exp_base"
+        return value, y * exact.power(x, y - 1), value * exact.log(x), gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
+    except ZeroDivisionError:
+        raise InputError(f"division by zero in '{text}' = {numbers}") from None
+    except InputError as exc:
+        if exc.message.startswith("'"):
+            raise
+        raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
+
+
+def _unary(fn, x, text, numbers):
+    """value, derivative and the derivative's formula of fn at x."""
+    try:
+        if fn == "exp":
+            value = exact.exp(x)
+            return value, value, f"e^{x_name(text)}"
+        if fn == "log":
+            return exact.log(x), 1 / x if x else Fraction(0), f"1/{x_name(text)}"
+        if fn == "sqrt":
+            if x == 0:
+                raise InputError("the derivative of sqrt is infinite at 0")
+            value = exact.sqrt(x)
+            return value, 1 / (2 * value), f"1/(2 sqrt({x_name(text)}))"
+        if fn == "abs":
+            return abs(x), Fraction((x > 0) - (x < 0)), f"sign({x_name(text)})"
+        value, d, formula = activation_gate(fn, x)
+        return value, d, formula
+    except InputError as exc:
+        raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
+
+
+def x_name(text: str) -> str:
+    return text[text.index("(") + 1: -1]
+
+
+def build_graph(statements: list[Statement], values: dict, show: Callable = str,
+                rnd: Callable = lambda v: v) -> Graph:
+    """Forward pass of parsed statements at exact ``values`` (name -> Fraction).
+
+    ``show`` formats numbers inside the 'with numbers' texts; ``rnd`` rounds every stored value
+    (identity, or half-up rounding in hand-rounding mode).
+    """
+    stage_names = [st.name for st in statements if st.name]
+    for name in stage_names:
+        if name in values:
+            raise InputError(f"'{name}' is both a stage (assigned in the expression) and a given value")
+        if stage_names.count(name) > 1:
+            raise InputError(f"stage '{name}' is assigned twice")
+    builder = _Builder(values, stage_names, show, rnd)
+    for i, st in enumerate(statements):
+        if st.name is None and i != len(statements) - 1:
+            raise InputError("only the last statement may be unnamed; name the others, e.g. 'q = x + y; f = q * z'")
+        for name in stage_names:  # a stage read before its statement is an error, not a variable
+            if name not in builder.stages and name != st.name and _reads(st.expr, name):
+                raise InputError(f"stage '{name}' is used before it is assigned")
+        result = builder.visit(st.expr)
+        if not isinstance(result, Node) or isinstance(st.expr, Var):
+            raise InputError(f"'{st.name or 'the expression'}' computes nothing (a constant or a bare variable)")
+        if st.name:
+            result.name = st.name
+            builder.stages[st.name] = result
+    out = builder.nodes[-1]
+    if not out.name:
+        out.name = "f" if "f" not in values else "out"
+    unused = [name for name in values if name not in builder.used]
+    return Graph(builder.inputs, builder.nodes, unused)
+
+
+def _reads(ast, name: str) -> bool:
+    if isinstance(ast, Var):
+        return ast.name == name
+    if isinstance(ast, Neg):
+        return _reads(ast.operand, name)
+    if isinstance(ast, Bin):
+        return _reads(ast.left, name) or _reads(ast.right, name)
+    if isinstance(ast, Call):
+        return any(_reads(a, name) for a in ast.args)
+    return False
+
+
+def backward(graph: Graph, rnd: Callable = lambda v: v) -> Graph:
+    """Gradients of the output: edges from the output back, each downstream = local x upstream."""
+    for node in list(graph.inputs.values()) + graph.nodes:
+        node.grad = Fraction(0)
+    out = graph.output
+    out.grad = Fraction(1)
+    graph.edges = []
+    for node in reversed(graph.nodes):
+        for parent, local, text in zip(node.parents, node.local, node.local_text):
+            edge = Edge(parent, node, local, text, node.grad, rnd(local * node.grad))
+            graph.edges.append(edge)
+            parent.grad += edge.downstream
+    return graph
+
+
+def gradient(statements: list[Statement], values: dict) -> tuple[Fraction, dict]:
+    """The output's value and its gradient with respect to every given value."""
+    graph = backward(build_graph(statements, values))
+    return graph.output.value, {name: node.grad for name, node in graph.inputs.items()}

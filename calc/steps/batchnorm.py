@@ -1,0 +1,145 @@
+"""Worked solutions for batch normalisation of one feature over a batch: the column table
+(x, x - mean, squares, x-hat, y), both variances, and the backward pass with numbers.
+
+Forward and backward values come from calc.layers.norm.BatchNorm in training mode on the exact
+backend (the same code the engine runs). The backward pass is also shown staged as in Ioffe &
+Szegedy (dL/dx-hat, dL/dvar, dL/dmean, then dL/dx); the layer computes dL/dx in one fused
+formula, and the two must agree exactly.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from calc.errors import InputError
+from calc.steps import given as g
+from calc.steps.registry import SolveOptions, problem_type
+from calc.steps.step import Solution, Step, Table
+
+VARIANCES = {"n": "biased", "n-1": "unbiased", "biased": "biased", "unbiased": "unbiased"}
+
+
+def _layer(gamma, beta, eps, variance, n, be):
+    from calc.layers.norm import BatchNorm
+
+    layer = BatchNorm()
+    layer.eps, layer.momentum, layer.affine, layer.variance, layer.values = eps, Fraction(1, 10), True, variance, {}
+    layer.name = "bn"
+    layer.build((1,))
+    layer.params = {"weight": be.asarray([gamma]), "bias": be.asarray([beta])}
+    layer.buffers = {"running_mean": be.asarray([0]), "running_var": be.asarray([1])}
+    layer.grads = {}
+    return layer
+
+
+def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1, 10**5), variance: str = "n",
+                    grad: list | None = None, options: SolveOptions = SolveOptions()) -> Solution:
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.render.numbers import fmt
+
+    def show(v) -> str:
+        text = fmt(v, options.decimals)
+        return f"({text})" if v < 0 else text
+
+    if variance not in VARIANCES:
+        raise InputError(f"variance: expected n (biased, PyTorch training) or n-1 (unbiased), got '{variance}'")
+    kind = VARIANCES[variance]
+    divisor_text = "n" if kind == "biased" else "n - 1"
+    n = len(x)
+    if n < 2:
+        raise InputError(f"batch norm needs at least 2 values in the batch, got {n}")
+    if grad is not None and len(grad) != n:
+        raise InputError(f"grad: expected {n} values of dL/dy (one per x), got {len(grad)}")
+    if eps < 0:
+        raise InputError(f"eps: expected a number >= 0, got {show(eps)}")
+    be = get_backend("exact")
+    layer = _layer(gamma, beta, eps, kind, n, be)
+    ctx = Ctx(backend=be, training=True)
+    y = [Fraction(v[0]) for v in layer.forward(be.asarray([[v] for v in x]), ctx)]
+    mean, var = Fraction(layer.mean[0]), Fraction(layer.var[0])
+    std = 1 / Fraction(layer.inv_std[0])
+    xhat = [Fraction(v[0]) for v in layer.xhat]
+    centred = [v - mean for v in x]
+    squares = [c * c for c in centred]
+    ss = sum(squares, Fraction(0))
+
+    sol = Solution("Batch normalisation (training mode)", [
+        f"variance divided by {divisor_text} ({kind}"
+        + ("; PyTorch and Keras normalise with this in training" if kind == "biased" else
+           "; many hand solutions use this; PyTorch uses it only for the running variance") + ")",
+        f"eps = {show(eps)} inside the square root: x-hat = (x - mean) / sqrt(var + eps)"
+        + (" (PyTorch's default is 1e-5, Keras' 1e-3)" if eps != Fraction(1, 10**5) else " (PyTorch; Keras uses 1e-3)"),
+        f"y = gamma x-hat + beta with gamma = {show(gamma)}, beta = {show(beta)}",
+    ])
+    sec = "Forward pass"
+    sol.add(Step("mean", "sum x_i / n", f"({' + '.join(show(v) for v in x)}) / {n}", mean, name="mean",
+                 section=sec))
+    sol.add(Step("sum of squares", "sum (x_i - mean)^2", " + ".join(show(v) for v in squares), ss, section=sec))
+    for divisor, name, label in ((n, "var_biased", "variance / n"), (n - 1, "var_unbiased", "variance / (n - 1)")):
+        used = (divisor == n) == (kind == "biased")
+        sol.add(Step(label, f"sum (x_i - mean)^2 / {'n' if divisor == n else '(n - 1)'}", f"{show(ss)} / {divisor}",
+                     ss / divisor, name=name, note="used" if used else "not used here", section=sec))
+    sol.answers["var"] = var
+    sol.add(Step("std", "sqrt(var + eps)", f"sqrt({show(var)} + {show(eps)})", std, name="std", section=sec))
+    sol.add(Step("x-hat", "(x_i - mean) / sqrt(var + eps)", f"[{', '.join(show(c) for c in centred)}] / {show(std)}",
+                 xhat, name="x_hat", section=sec))
+    sol.add(Step("y", "gamma x-hat + beta", f"{show(gamma)} * x-hat + {show(beta)}", y, name="y", section=sec))
+    sol.add(Table("Columns", ["i", "x", "x - mean", "(x - mean)^2", "x-hat", "y"],
+                  [[i + 1, x[i], centred[i], squares[i], xhat[i], y[i]] for i in range(n)], section=sec))
+    sol.answers["x_minus_mean"], sol.answers["squares"] = centred, squares
+    sol.findings.append(f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
+                        f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}")
+    if grad is not None:
+        _backward(sol, layer, ctx, be, grad, centred, n, kind, show)
+    sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
+    return sol
+
+
+def _backward(sol: Solution, layer, ctx, be, grad, centred, n, kind, show) -> None:
+    dx = [Fraction(v[0]) for v in layer.backward(be.asarray([[v] for v in grad]), ctx)]
+    gamma = Fraction(layer.params["weight"][0])
+    inv = Fraction(layer.inv_std[0])
+    xhat = [Fraction(v[0]) for v in layer.xhat]
+    d = n if kind == "biased" else n - 1
+    sec = "Backward pass"
+    sol.add(Step("dL/dbeta", "sum dL/dy_i", " + ".join(show(v) for v in grad), Fraction(layer.grads["bias"][0]),
+                 name="dL/dbeta", section=sec))
+    sol.add(Step("dL/dgamma", "sum dL/dy_i * x-hat_i", " + ".join(f"{show(a)} * {show(b)}" for a, b in zip(grad, xhat)),
+                 Fraction(layer.grads["weight"][0]), name="dL/dgamma", section=sec))
+    dxhat = [v * gamma for v in grad]
+    sol.add(Step("dL/dx-hat", "dL/dy_i * gamma", f"[{', '.join(show(v) for v in grad)}] * {show(gamma)}", dxhat,
+                 name="dL/dx_hat", section=sec))
+    # staged form (display): mean and var are functions of the batch
+    dvar = sum((a * c for a, c in zip(dxhat, centred)), Fraction(0)) * Fraction(-1, 2) * inv ** 3
+    dmean = -sum(dxhat, Fraction(0)) * inv
+    sol.add(Step("dL/dvar", "sum dL/dx-hat_i (x_i - mean) * (-1/2) (var + eps)^(-3/2)",
+                 f"({' + '.join(f'{show(a)} * {show(c)}' for a, c in zip(dxhat, centred))}) * (-1/2) * {show(inv)}^3",
+                 dvar, name="dL/dvar", section=sec))
+    sol.add(Step("dL/dmean", "-sum dL/dx-hat_i / sqrt(var + eps)  (+ dL/dvar * (-2/d) sum (x_i - mean) = 0)",
+                 f"-({' + '.join(show(a) for a in dxhat)}) * {show(inv)}", dmean, name="dL/dmean", section=sec))
+    staged = [a * inv + dvar * 2 * c / d + dmean / n for a, c in zip(dxhat, centred)]
+    assert staged == dx, (staged, dx)  # the layer's fused formula and the staged one agree exactly
+    dtext = "n" if d == n else "(n - 1)"
+    sol.add(Step("dL/dx", f"dL/dx-hat_i / sqrt(var + eps) + dL/dvar * 2 (x_i - mean) / {dtext} + dL/dmean / n",
+                 f"[{', '.join(show(a) for a in dxhat)}] * {show(inv)} + {show(dvar)} * 2 * "
+                 f"[{', '.join(show(c) for c in centred)}] / {d} + {show(dmean)} / {n}", dx, name="dL/dx", section=sec))
+    sol.findings.append(f"dL/dx sums to {show(sum(dx, Fraction(0)))}: shifting every x by the same amount "
+                        "changes nothing after normalisation" if kind == "biased" else
+                        f"dL/dx sums to {show(sum(dx, Fraction(0)))}")
+
+
+@problem_type("batchnorm")
+def solve_batchnorm_problem(given, where, options: SolveOptions) -> Solution:
+    """given: x [...], gamma (1), beta (0), eps (1e-5), variance (n | n-1), grad [dL/dy ...]."""
+    from calc.errors import SpecError
+
+    x = g.vector(given, where, "x")
+    gamma = g.number(given, where, "gamma", Fraction(1))
+    beta = g.number(given, where, "beta", Fraction(0))
+    eps = g.number(given, where, "eps", Fraction(1, 10**5))
+    grad = g.vector(given, where, "grad") if "grad" in given else None
+    try:
+        return solve_batchnorm(x, gamma, beta, eps, str(g.raw(given, where, "variance", "n")), grad, options)
+    except InputError as exc:
+        raise SpecError(exc.message, where) from None
