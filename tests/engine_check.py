@@ -43,7 +43,7 @@ def run(net, x, dy, device: str = "cpu", dtype: str = "float64", seed: int = 0):
     y = model.forward(be.asarray(x))
     dx = model.backward(be.asarray(dy))
     grads = {q: be.to_numpy(layer.grads[p]) for q, layer, p in model.parameters()}
-    params = {q: be.to_numpy(layer.params[p]) for q, layer, p in model.parameters()}
+    params = {q: np.ascontiguousarray(be.to_numpy(layer.params[p])) for q, layer, p in model.parameters()}
     return be.to_numpy(y), be.to_numpy(dx), grads, params
 
 

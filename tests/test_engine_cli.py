@@ -79,6 +79,10 @@ def test_train_table(cli):
     (["train", "{net}", "--data", "{dir}/x.yaml", "--optimizer", "adamm"], ["unknown optimizer 'adamm'", "did you mean 'adam'"]),
     (["train", "{net}", "--data", "{dir}/x.yaml", "--loss", "hinge"], ["unknown loss 'hinge'"]),
     (["train", "{net}", "--data", "{dir}/x.yaml"], ["x.yaml:1: row 1: has 2 values, expected 2 feature(s)"]),
+    (["train", "mnist-mlp", "--data", "{dir}/x.yaml", "--loss", "softmax_ce"],
+     ["--loss softmax_ce takes logits, but mnist-mlp already ends in softmax: use cross_entropy"]),
+    (["train", "{net}", "--data", "{dir}/x.yaml", "--loss", "cross_entropy", "--reduction", "half_sum"],
+     ["reduction must be one of mean, sum"]),
 ])
 def test_bad_input_is_one_line(cli, files, args, fragments):
     args = [a.format(net=files / "net.yaml", dir=files) for a in args]

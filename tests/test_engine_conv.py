@@ -331,3 +331,20 @@ def test_transpose_weight_shorthand_and_layout():
                                                  "bias": False}})
     Model(net, Ctx())
     assert net.leaves()[0].params["weight"].shape == (1, 2, 2, 2)  # (Cin, Cout/g, kh, kw)
+
+
+def test_weight_layout_and_in_place_edits_are_honoured():
+    """The weight is held in GEMM order, but any layout works and nothing is cached between
+    passes: a replaced C-ordered array and an in-place edit both show in the next forward."""
+    net = network((5, 6, 3), {"conv": {"filters": 4, "kernel": 3, "padding": 1}})
+    model = Model(net, Ctx())
+    layer = net.leaves()[0]
+    x = np.random.default_rng(0).standard_normal((2, 5, 6, 3))
+    for change in ("replace", "in place"):
+        if change == "replace":
+            layer.params["weight"] = np.ascontiguousarray(layer.params["weight"]) * 2
+        else:
+            layer.params["weight"][1:] *= -1
+        w = torch.tensor(np.ascontiguousarray(layer.params["weight"]))
+        want = F.conv2d(torch.tensor(x).permute(0, 3, 1, 2), w, torch.tensor(layer.params["bias"]), padding=1)
+        assert rel_err(model.forward(x), nhwc(want)) <= TOL

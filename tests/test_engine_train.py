@@ -131,3 +131,15 @@ def test_softmax_classifier_on_class_labels(tmp_path):
     assert result.final.accuracy == 1.0 and result.epochs[-1].accuracy >= 0.95
     assert any("class index 0..2, one-hot" in c for c in result.conventions)
     assert any("fused" in c for c in result.conventions)
+
+
+def test_accuracy_rules():
+    """Cross-entropies: arg-max; BCE: each output at 0.5 (0 on logits), all outputs of a sample right."""
+    from calc.engine.train import Trainer
+
+    model = make_model("input: [2]\nlayers:\n  - dense: {units: 2}\n")
+    y = np.asarray([[-0.2, 0.9], [0.6, 0.4], [-0.1, 0.3]])
+    t = np.asarray([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    for loss, want in (("softmax_ce", 2), ("bce", 1), ("bce_logits", 2), ("mse", None)):
+        got = Trainer(model, get_loss(loss), make_optimizer("sgd")).classify(y, t)
+        assert (got[0] if got else None) == want, loss

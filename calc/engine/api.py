@@ -18,6 +18,7 @@ from calc.engine.context import Ctx
 from calc.engine.model import Model
 from calc.errors import InputError
 
+DEFAULT_TEXT = {"batchnorm": "batch norm: gamma 1, beta 0", "prelu": "PReLU: slope = its init, 0.25 by default"}
 BACKEND_TEXT = {"numpy": "NumPy on the CPU", "cupy": "CuPy on the GPU", "exact": "exact fractions"}
 
 
@@ -48,31 +49,42 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
     return model
 
 
+def weights_convention(model: Model, before_training: bool) -> str:
+    """Where every parameter came from: a .npz, the spec, the initialiser, or its layer's default."""
+    ctx = model.ctx
+    if getattr(model, "weights_file", None):
+        return f"weights: loaded from {model.weights_file}"
+    names = [q for q, _, _ in model.parameters()]
+    given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
+    parts = []
+    if ctx.drawn:
+        from calc.engine.init import CONSTANTS, RULES
+
+        if ctx.init in CONSTANTS:
+            parts.append(f"{len(ctx.drawn)} tensor(s) set to {ctx.init}")
+        else:
+            label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
+            rule = RULES[ctx.init]
+            parts.append(f"{len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
+                         + ("; biases start at 0" if ctx.init != "torch_default" else ""))
+    if given:
+        parts.append("as given in the spec" if not ctx.drawn else f"from the spec: {', '.join(given)}")
+    if ctx.defaults:
+        owners = {q.rsplit(".", 1)[0] for q in ctx.defaults}
+        kinds = sorted({layer.kind for layer in model.layers if layer.name in owners})
+        rules = "; ".join(DEFAULT_TEXT.get(k, k) for k in kinds)
+        parts.append(f"{', '.join(ctx.defaults)} at their layer's default ({rules})")
+    if not parts:
+        return "weights: none (no layer has parameters)"
+    return "weights: " + "; ".join(parts) + ("; before training" if before_training and names else "")
+
+
 def model_conventions(model: Model, training: bool | None) -> list[str]:
     """Arithmetic, where the weights came from, the mode (None: not stated) and flatten order."""
-    be, ctx = model.backend, model.ctx
+    be = model.backend
     dtype = "" if be.exact else f"{be.dtype} "
     out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
-    if getattr(model, "weights_file", None):
-        out.append(f"weights: loaded from {model.weights_file}")
-    else:
-        names = [q for q, _, _ in model.parameters()]
-        given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
-        if ctx.drawn:
-            from calc.engine.init import CONSTANTS, RULES
-
-            if ctx.init in CONSTANTS:
-                text = f"weights: {len(ctx.drawn)} tensor(s) set to {ctx.init}"
-            else:
-                label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
-                rule = RULES[ctx.init]
-                text = f"weights: {len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
-            if ctx.init != "torch_default":
-                text += "; biases start at 0"
-            out.append(text + (f"; from the spec: {', '.join(given)}" if given else "")
-                       + ("; before training" if training is None else ""))
-        elif names:
-            out.append("weights: as given in the spec")
+    out.append(weights_convention(model, training is None))
     kinds = {layer.kind for layer in model.layers}
     if kinds & {"dropout", "batchnorm"} and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
@@ -102,6 +114,20 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     last = net.root.layers[-1]
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), be.to_numpy(y), acts,
                      "" if last.is_container else last.kind, model_conventions(model, training))
+
+
+def check_loss_fits(loss, model) -> None:
+    """Catch the classic slips: a loss on logits after a softmax/sigmoid (applied twice), and a
+    categorical cross-entropy on a single output."""
+    from calc.engine.train import final_kind
+
+    net, last = model.network, final_kind(model)
+    on_probs = {"softmax_ce": ("softmax", "cross_entropy"), "bce_logits": ("sigmoid", "bce")}
+    if loss.name in on_probs and last == on_probs[loss.name][0]:
+        raise InputError(f"--loss {loss.name} takes logits, but {net.name} already ends in {last}: use "
+                         f"{on_probs[loss.name][1]} (computed from the logits all the same) or remove the {last}")
+    if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
+        raise InputError(f"--loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
 
 
 @dataclass
@@ -134,9 +160,13 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
     loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(model)
     if settings.reduction and not settings.loss:
         loss = get_loss(loss.name, settings.reduction)
+    check_loss_fits(loss, model)
+    if save:
+        from pathlib import Path
+
+        if not Path(save).resolve().parent.is_dir():
+            raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
     dataset = read_training_data(data, net.input_shape, net.output_shape, model.backend.exact, settings.label_column)
-    if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
-        raise InputError(f"loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
     result = train(model, dataset, loss, optimizer, settings.epochs, settings.batch_size, settings.shuffle,
                    settings.seed, on_epoch)
     result.conventions = model_conventions(model, None) + result.conventions

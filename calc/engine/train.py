@@ -92,18 +92,19 @@ class Trainer:
                 layer.params[name] = self.optimizer.update(layer.params[name], layer.grads[name], state, be)
 
     def classify(self, y, t):
-        """(correct, counted) for classification losses, else None: argmax for several outputs,
-        a threshold for one (0 on logits, 0.5 on probabilities)."""
+        """(correct, counted) for classification losses, else None. Cross-entropies: the arg-max
+        class; binary cross-entropies: every output thresholded (0 on logits, 0.5 on probabilities)
+        and a sample right when all its outputs are."""
         import numpy as np
 
         if self.loss.name not in CLASSIFIERS or y.ndim != 2:
             return None
         be = self.model.backend
         y, t = np.asarray(be.to_numpy(y), dtype=float), np.asarray(be.to_numpy(t), dtype=float)
-        if y.shape[1] > 1:
+        if self.loss.name in ("cross_entropy", "softmax_ce"):
             return int((y.argmax(axis=1) == t.argmax(axis=1)).sum()), len(y)
         threshold = 0.0 if self.loss.name == "bce_logits" else 0.5
-        return int(((y[:, 0] > threshold) == (t[:, 0] > 0.5)).sum()), len(y)
+        return int(((y > threshold) == (t > 0.5)).all(axis=1).sum()), len(y)
 
     def evaluate(self, x, t) -> Evaluation:
         be = self.model.backend

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from calc import sizes
 from calc.layers.base import Layer, Shape, register
-from calc.ops import Window, correlate, crop, pad, scatter, weight_from_matrix, weight_grad, weight_matrix
+from calc.ops import Window, correlate, crop, gemm_ordered, pad, scatter, weight_from_matrix, weight_grad, weight_matrix
 from calc.spec.options import Options
 
 
@@ -113,6 +113,11 @@ class _ConvBase(Layer):
             raw, where = self.values["bias"]
             out["bias"] = read_bias_values(raw, where, ctx.backend, self.filters)
         return out
+
+    def init_params(self, ctx) -> None:
+        """As every layer; the weight is then held in GEMM order (same values, same shape)."""
+        super().init_params(ctx)
+        self.params["weight"] = gemm_ordered(self.params["weight"], self.groups, ctx.xp)
 
     def kernel_weight(self):
         """The kernel as applied. Deep-learning convolution is cross-correlation, so this is the

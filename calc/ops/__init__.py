@@ -13,9 +13,9 @@ over pixels.
 - ``pool``: max pooling with its tie rule, window sums, adaptive averaging matrices.
 """
 
-from calc.ops.conv import correlate, scatter, weight_from_matrix, weight_grad, weight_matrix
+from calc.ops.conv import correlate, gemm_ordered, scatter, weight_from_matrix, weight_grad, weight_matrix
 from calc.ops.pool import max_pool, max_pool_backward, spread_windows, sum_windows
 from calc.ops.windows import Window, crop, pad
 
-__all__ = ["Window", "correlate", "crop", "max_pool", "max_pool_backward", "pad", "scatter",
+__all__ = ["Window", "correlate", "crop", "gemm_ordered", "max_pool", "max_pool_backward", "pad", "scatter",
            "spread_windows", "sum_windows", "weight_from_matrix", "weight_grad", "weight_matrix"]

@@ -18,7 +18,8 @@ from calc.ops.windows import Window, blocks, im2col
 
 
 def weight_matrix(w, groups: int, xp):
-    """PyTorch weight (Cout, Cg, kh, kw) -> (g, kh*kw*Cg, Cout/g), rows ordered like im2col."""
+    """PyTorch weight (Cout, Cg, kh, kw) -> (g, kh*kw*Cg, Cout/g), rows ordered like im2col.
+    No copy when ``w`` is stored in GEMM order (see ``gemm_ordered``), one copy otherwise."""
     cout, cg, kh, kw = w.shape
     per = cout // groups
     mat = w.reshape(groups, per, cg, kh, kw).transpose(0, 3, 4, 2, 1)
@@ -26,11 +27,21 @@ def weight_matrix(w, groups: int, xp):
 
 
 def weight_from_matrix(mat, shape, xp):
-    """Inverse of ``weight_matrix``: (g, kh*kw*Cg, Cout/g) -> (Cout, Cg, kh, kw)."""
+    """Inverse of ``weight_matrix``: (g, kh*kw*Cg, Cout/g) -> (Cout, Cg, kh, kw), a view of
+    ``mat`` when groups = 1 (so the result is in GEMM order too)."""
     cout, cg, kh, kw = shape
     groups, _, per = mat.shape
-    out = mat.reshape(groups, kh, kw, cg, per).transpose(0, 4, 3, 1, 2)
-    return xp.ascontiguousarray(out).reshape(shape)
+    return mat.reshape(groups, kh, kw, cg, per).transpose(0, 4, 3, 1, 2).reshape(shape)
+
+
+def gemm_ordered(w, groups: int, xp):
+    """The same (Cout, Cg, kh, kw) values, held as a view of a contiguous (kh, kw, Cg, Cout)
+    buffer, so that every forward pass gets its weight matrix without copying. Element-wise
+    updates (w - lr g with g from ``weight_from_matrix``) keep that order; any other layout
+    still works, at the cost of one copy per pass. Grouped weights stay as they are."""
+    if groups != 1:
+        return w
+    return weight_from_matrix(weight_matrix(w, 1, xp), w.shape, xp)
 
 
 def _per_group(a, groups: int):
