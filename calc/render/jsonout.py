@@ -76,7 +76,11 @@ def solution_data(solution, decimals: int | None = None) -> dict:
 
     steps = []
     for s in solution.steps:
-        if isinstance(s, Table):
+        if hasattr(s, "matrices"):  # calc.steps.grid.Grid
+            from calc.render.grid import grid_data
+
+            steps.append(grid_data(s))
+        elif isinstance(s, Table):
             steps.append({"table": s.title, "columns": s.columns, "rows": plain(s.rows), "section": s.section})
         else:
             steps.append({"label": s.label, "name": s.name, "formula": s.formula,

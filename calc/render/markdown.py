@@ -74,6 +74,11 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         if step.section and step.section != section:
             section = step.section
             lines += [f"## {section}", ""]
+        if hasattr(step, "matrices"):  # calc.steps.grid.Grid
+            from calc.render.grid import grid_markdown
+
+            lines += grid_markdown(step, decimals)
+            continue
         if isinstance(step, Table):
             lines += [f"**{step.title}**", "", "| " + " | ".join(_cell(c) for c in step.columns) + " |",
                       "|" + "---:|" * len(step.columns)]

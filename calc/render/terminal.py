@@ -121,7 +121,11 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
     return Group(*parts)
 
 
-def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
+def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
+    if hasattr(table, "matrices"):  # calc.steps.grid.Grid: matrices as aligned grids
+        from calc.render.grid import grid_renderable
+
+        return grid_renderable(table, decimals)
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
     for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
         out.add_column(Text(str(col)), justify="right")
