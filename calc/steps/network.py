@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
+from calc.steps.carry import Carry
 from calc.steps.narrate import Narration, Slot, View, at, narrator_for, positions
 from calc.steps.network_given import NetworkSetup, read_network_given
 from calc.steps.network_text import conventions, loss_findings, summary
@@ -71,9 +72,13 @@ class NetworkSolver:
         self.be = get_backend("exact")
         self.writer = Writer(options.decimals, options.hand_rounding)
         check_sequential(setup.network)
-        self.ctx = GivenOnly(backend=self.be, rounding=self.writer.round_array if options.hand_rounding else None)
+        self.carry = Carry(options.overrides)
+        self.step_prefix = ""
+        self.ctx = GivenOnly(backend=self.be, rounding=self.writer.round_array if options.hand_rounding else None,
+                             substitute=self.substitute if self.carry else None)
         self.model = Model(setup.network, self.ctx)
         self.views = views_of(self.model.layers)
+        self.view_of = {v.layer.name: v for v in self.views}
         self.sol = Solution(f"Worked solution: {setup.network.name}", conventions(setup, self.views, options))
         self.sol.findings += loss_findings(setup, self.views)
         aliases: dict[str, list[str]] = {}
@@ -103,13 +108,19 @@ class NetworkSolver:
                 raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, self.sol.answers)}; "
                                 "see the names in the solution (nncalc solve --template)", self.setup.alias_where[alias])
             self.sol.answers[alias] = self.sol.answers[canonical]
+            self.sol.aliases[alias] = canonical
         self.sol.summary = summary(self.sol, self.setup, self.writer, self.views[-1].out,
                                    self.setup.network.output_shape[-1])
         return self.sol
 
     def one_step(self, x, prefix: str, label: str) -> None:
+        self.step_prefix = prefix
         y = self.model.forward(x, record=True)
         record = dict(self.model.activations)
+        if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
+            for layer in self.model.layers:
+                if _at_input(layer):
+                    layer.a = layer.z
         self.narrate_forward(x, record, prefix, label)
         if self.setup.loss == "none":
             return
@@ -154,12 +165,43 @@ class NetworkSolver:
         return [p for p in layer.params if p != "bias" or self.setup.update_bias]
 
     def new_values(self, layer, grads) -> dict:
-        """Updated parameters of one layer by calc.engine.optim (rounded in hand mode)."""
+        """Updated parameters of one layer by calc.engine.optim (rounded in hand mode), from the
+        learner's own gradients where nncalc check carries them."""
         out = {}
         for pname in self.trainable(layer):
             state = self.opt_state.setdefault(f"{layer.name}.{pname}", {})
-            out[pname] = self.writer.round_array(self.optimizer.update(layer.params[pname], grads[pname], state, self.be))
+            g = self.carried(layer, pname, grads[pname], "dL/d{}")
+            out[pname] = self.writer.round_array(self.optimizer.update(layer.params[pname], g, state, self.be))
         return out
+
+    # -- nncalc check: the learner's values carried on (calc.steps.carry) -----------------
+    def substitute(self, layer, value, kind: str):
+        """Ctx hook: the learner's outputs / dL/d(output) of a leaf, by the narrators' names."""
+        view = self.view_of.get(layer.name)
+        if view is None:
+            return value
+        n = value.shape[0]
+
+        def name(idx) -> str:
+            i = idx[1] + 1 if len(idx) == 2 else tuple(k + 1 for k in idx[1:])
+            key = view.out.key(i) if kind == "output" else view.out.grad_key(i)
+            return self.step_prefix + (f"sample{idx[0] + 1}." if n > 1 else "") + key
+        return self.carry.array(value, name)
+
+    def carried(self, layer, pname: str, array, pattern: str):
+        """A parameter-shaped array with the learner's values of ``pattern.format(param key)``."""
+        if not self.carry:
+            return array
+        view, narrator = self.view_of[layer.name], narrator_for(layer)
+
+        def name(idx) -> str:
+            i = idx[0] + 1 if len(idx) == 1 else tuple(k + 1 for k in idx)
+            return self.step_prefix + pattern.format(narrator.param_key(view, pname, i)[0])
+        return self.carry.array(array, name)
+
+    def passed_on(self, layer) -> dict:
+        """The updated parameters the next step uses: ours, or the learner's fc1.w11+ ..."""
+        return {p: self.carried(layer, p, v, "{}+") for p, v in self.new.get(layer.name, {}).items()}
 
     def backward(self, grad):
         """Back-propagate; in 'updated' mode once more after each layer's update (top down), so the
@@ -178,7 +220,7 @@ class NetworkSolver:
                 layer = param_layers[k]
                 grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
-                layer.params.update(self.new[layer.name])
+                layer.params.update(self.passed_on(layer))
         if passes == 1:
             for layer in param_layers:
                 grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
@@ -213,12 +255,14 @@ class NetworkSolver:
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
             self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
+            at_input = self.options.derivative_of == "input" and _at_input(layer)
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]
                 self.nar.extra["grad_divisor"] = n if self.setup.reduction == "mean" else 1
                 params = used.get(layer.name, layer.params)
-                narrator.backward(self.nar, view, inp[s], record[layer.name][s], records[layer.name][s], dx[s], params)
+                y = inp[s] if at_input else record[layer.name][s]
+                narrator.backward(self.nar, view, inp[s], y, records[layer.name][s], dx[s], params)
         self.nar.prefix = prefix
         self.narrate_update(prefix, label)
 
@@ -241,7 +285,7 @@ class NetworkSolver:
                                  at(new, idx), latex=f"{{{tex}}}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
                                  if plain else f"{{{tex}}}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
                                  if plain else "")
-            layer.params.update(self.new.get(layer.name, {}))
+            layer.params.update(self.passed_on(layer))
 
     def after_update(self, x) -> None:
         from calc.engine.losses import get_loss
@@ -256,6 +300,11 @@ class NetworkSolver:
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.add("loss+", "loss with the updated weights", "", self.writer.round(loss.value(y, self.setup.targets, self.be)),
                      latex="L^+")
+
+
+def _at_input(layer) -> bool:
+    """An element-wise activation whose derivative the sigma'(z) slip evaluates at z."""
+    return hasattr(layer, "derivative") and hasattr(layer, "z") and layer.kind != "softmax"
 
 
 @problem_type("network")
