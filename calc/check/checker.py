@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from calc.check import diagnose
 from calc.check.answers import Answer, Written
-from calc.check.compare import Tolerance, agrees, at, close, elements, exact, follows, nested, near, shape, shape_text
+from calc.check.compare import Tolerance, agrees, at, close, elements, exact, follows, near, nested, shape, shape_text
 from calc.check.report import Element, Report, Verdict
 from calc.check.slips import variants
 from calc.errors import NNCalcError, did_you_mean
