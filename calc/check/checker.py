@@ -204,7 +204,7 @@ class Checker:
                            if not e.index else "")
                        or diagnose.element_slip(e.learner, e.ours, self.tol))
         if not e.diagnosis and r is not None and r != e.ours:
-            e.diagnosis = diagnose.element_slip(e.learner, r, self.tol, "what your own earlier answers give")
+            e.diagnosis = diagnose.element_slip(e.learner, r, self.tol, "your own earlier answers")
 
     def item_slip(self, v: Verdict) -> None:
         wrong = [e for e in v.elements if e.status == "wrong"]

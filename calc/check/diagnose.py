@@ -25,18 +25,20 @@ FACTORS = (
 
 
 def element_slip(w: Written, target: Fraction, tol: Tolerance, whose: str = "", factors: bool = True) -> str:
-    """The transform of ``target`` (ours, or ``whose`` value: what the learner's own earlier
+    """The transform of ``target`` (ours, or with ``whose`` the value the learner's own earlier
     answers give) that explains the learner's value, or ''; ``factors=False``: sign, truncation
     and swapped digits only (the factors are tried after a mistaken quantity)."""
-    of = f" of {whose} ({fmt(target, max(4, (w.decimals or 0) + 1))})" if whose else ""
+    d = w.decimals
+    shown = fmt(target, max(4, (d or 0) + 1)) if d is None or not whose else fmt(target, d)
+    of = f" ({whose} give {shown})" if whose else ""
     if target != 0 and near(w, -target, target, tol):
         return FACTORS[0][0] + of
-    d = w.decimals
-    shown = (fmt(target, d) if d else str(round(target))) if d is not None else ""
+    rounded = (fmt(target, d) if d else str(round(target))) if d is not None else ""
     if d is not None and w.value != 0 and w.value == truncated(target, d) and not agrees(w, target, tol):
-        return f"truncated, not rounded: {whose or 'ours'} rounds to {shown} at {d} decimals"
+        return f"truncated, not rounded: {whose or 'ours'} {'give' if whose else 'rounds to'} {rounded}" + \
+            ("" if whose else f" at {d} decimals")
     if d is not None and swapped_digits(w.text, target, d):
-        return f"two neighbouring digits swapped: {whose or 'ours'} is {shown}"
+        return f"two neighbouring digits swapped: {rounded} ({whose or 'ours'})"
     for text, transform in FACTORS[1:] if factors else ():
         if target != 0 and near(w, transform(target), target, tol):
             return text + of

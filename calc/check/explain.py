@@ -32,16 +32,16 @@ def explanation(v: Verdict, status: dict[str, str]) -> str:
     if v.status == "correct":
         return ""
     if v.status == "rounded":
-        rounded = [e for e in v.elements if e.status == "rounded"]
         if not v.elements[0].index:
-            e = rounded[0]
-            return f"ours is {number(e.ours, e.learner.decimals)}: right to the {_places(e)} written"
+            return f"right to the {_places(v.elements[0])} written"
         return "right to the decimals written"
     if v.status == "carried":
         return _carried(v, [e for e in v.elements if e.status == "carried"], status)
     wrong = [e for e in v.elements if e.status == "wrong"]
     if v.diagnosis and (len(wrong) == len(v.elements) or len(wrong) == 1 and not wrong[0].index):
-        return _with_ours(v.diagnosis, wrong[0]) if not wrong[0].index else v.diagnosis
+        return v.diagnosis
+    if not wrong[0].index:
+        return "no slip nncalc knows explains this value"
     details = [_detail(v.name, e) for e in wrong[:SHOWN]]
     more = f"; {len(wrong) - SHOWN} more" if len(wrong) > SHOWN else ""
     return "; ".join(details) + more
@@ -52,8 +52,13 @@ def _places(e: Element) -> str:
     return f"{d} decimal{'s' if d != 1 else ''}"
 
 
-def _with_ours(diagnosis: str, e: Element) -> str:
-    return diagnosis if "ours" in diagnosis else f"{diagnosis} (ours {number(e.ours, e.learner.decimals)})"
+def element_note(e: Element) -> str:
+    """Why one element of a vector or matrix is off: its slip, or what it follows from."""
+    if e.status == "carried":
+        if e.upstream:
+            return "follows from your " + ", ".join(e.upstream)
+        return f"follows from intermediate values rounded to {e.rounding} decimals" if e.rounding else ""
+    return e.diagnosis
 
 
 def _detail(name: str, e: Element) -> str:
@@ -86,7 +91,4 @@ def _carried(v: Verdict, carried: list[Element], status: dict[str, str]) -> str:
                      "is right")
     if not parts:
         parts.append("follows from your earlier answers")
-    e = carried[0]
-    if not e.index:
-        parts[0] += f" (ours {number(e.ours, getattr(e.learner, 'decimals', None))})"
     return "; ".join(parts)
