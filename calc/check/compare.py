@@ -108,14 +108,17 @@ def agrees(w, target, tol: Tolerance) -> bool:
 
 
 def follows(w: Written, recomputed: Fraction, ours: Fraction, tol: Tolerance) -> bool:
-    """Agreement with a value recomputed from the learner's own earlier answers: the tolerance,
-    or one unit of the last written place (the learner rounded an intermediate they did not
-    write down: 2(-0.633) + 1 = -0.266, written -0.26), and closer to it than to ours."""
-    unit = tol.unit(w)
+    """Agreement with a value recomputed from the learner's own earlier answers (the learner's
+    value is off from ours): within the tolerance, or ``recomputed`` rounds to what was written;
+    or one unit of the last written place off (an intermediate rounded and not written down:
+    2(-0.633) + 1 = -0.266, written -0.26) when ``recomputed`` is clearly not ours at that
+    precision and explains the value better than ours."""
     gap = abs(w.value - recomputed)
-    if gap >= abs(w.value - ours) or (unit is not None and abs(recomputed - ours) <= unit / 2):
-        return False  # no better an explanation than ours, or the same value at the precision written
-    return close(w.value, recomputed, tol) or (unit is not None and gap <= unit)
+    if close(w.value, recomputed, tol) or rounds_to(w, recomputed, tol):
+        return True
+    unit = tol.unit(w)
+    return (unit is not None and gap <= unit and gap < abs(w.value - ours)
+            and abs(recomputed - ours) > unit / 2)
 
 
 def near(w: Written, target: Fraction, ours: Fraction, tol: Tolerance) -> bool:
