@@ -8,9 +8,10 @@ Modules: answers (the file as written), compare (when numbers agree), slips (con
 re-solved), diagnose (transforms), checker (the passes), report (data), explain (one line each).
 """
 
-from calc.check.answers import Answer, Written, answers_from, read_answers
+from calc.check.answers import Answer, Written, answers_from, answers_from_text, read_answers
 from calc.check.checker import check
 from calc.check.compare import Tolerance
 from calc.check.report import Report, Verdict
 
-__all__ = ["Answer", "Report", "Tolerance", "Verdict", "Written", "answers_from", "check", "read_answers"]
+__all__ = ["Answer", "Report", "Tolerance", "Verdict", "Written", "answers_from", "answers_from_text", "check",
+           "read_answers"]

@@ -130,6 +130,17 @@ def read_answers(path) -> list[Answer]:
     return answers_from(data, str(path), getattr(data, "line_of", None) if isinstance(data, LocMap) else None)
 
 
+def answers_from_text(text: str, file_name: str = "<answers>") -> list[Answer]:
+    """The answers of YAML text (tests, notebooks): the same rules as a file."""
+    from calc.spec.yamlio import LocMap, load_yaml_text
+
+    try:
+        data = load_yaml_text(text, file_name)
+    except SpecError as exc:
+        raise InputError(exc.message, exc.where) from None
+    return answers_from(data, file_name, data.line_of if isinstance(data, LocMap) else None)
+
+
 def answers_from(data, file_name: str = "<answers>", line_of=None) -> list[Answer]:
     if data is None:
         raise InputError("the answers file is empty; write 'name: value' lines (nncalc solve PROBLEM --template)",

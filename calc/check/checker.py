@@ -18,6 +18,7 @@ All values come from the solvers; nothing here computes physics.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from fractions import Fraction
 
@@ -26,7 +27,7 @@ from calc.check.answers import Answer, Written
 from calc.check.compare import Tolerance, agrees, at, close, elements, exact, follows, near, nested, shape, shape_text
 from calc.check.report import Element, Report, Verdict
 from calc.check.slips import variants
-from calc.errors import NNCalcError, did_you_mean
+from calc.errors import NNCalcError
 
 _SOLVE_ERRORS = (NNCalcError, ArithmeticError, ValueError, TypeError, IndexError, KeyError)
 
@@ -100,8 +101,9 @@ class Checker:
         """Pass 1: the answer checked for shape and compared with ours element by element."""
         v = Verdict(answer.name, "invalid", answer.line, learner=answer.value)
         if answer.name not in self.ours.answers:
-            v.explanation = (f"no quantity named '{answer.name}' in this problem"
-                             f"{did_you_mean(answer.name, list(self.ours.answers))}; see nncalc solve PROBLEM --template")
+            near_names = difflib.get_close_matches(answer.name, list(self.ours.answers), n=1, cutoff=0.5)
+            hint = f" (did you mean '{near_names[0]}'?)" if near_names else ""
+            v.explanation = f"no quantity named '{answer.name}' in this problem{hint}; see nncalc solve PROBLEM --template"
             return v
         v.canonical = self.canonical(answer.name) if self.canonical(answer.name) != answer.name else ""
         v.ours = ours = nested(self.ours.answers[answer.name])
@@ -142,14 +144,15 @@ class Checker:
             e.status, e.recomputed = "carried", r
             e.upstream = self.upstream(v, e, r)
             return True
+        finest = max(e.learner.decimals or 0, self.tol.decimals or 0)
         for d in dict.fromkeys([e.learner.decimals] + self.common):
-            if d is None or e.learner.decimals is None or d < e.learner.decimals:
-                continue  # rounded coarser than written: the written digits cannot come from it
+            if d is None or e.learner.decimals is None or d < finest:
+                continue  # rounded coarser than written (or asked): the digits cannot come from it
             for own in (False, True):
                 sol = self.solve(("hand", d, own), decimals=d, hand_rounding=True,
                                  overrides=self.overrides if own else None)
                 r = self.value(sol, v.name, e.index)
-                if r is not None and follows(e.learner, r, e.ours, self.tol):
+                if r is not None and follows(e.learner, r, e.ours, self.tol, slack=False):
                     e.status, e.recomputed, e.rounding = "carried", r, d
                     e.upstream = self.upstream(v, e, r) if own else []
                     return True
@@ -190,8 +193,7 @@ class Checker:
                 alt = self.value(sol, key, e.index)
                 base = self.value(self.solve("full", overrides=self.overrides), v.name, e.index) if own else e.ours
                 if alt is not None and alt != base and near(e.learner, alt, e.ours, self.tol):
-                    ratio = diagnose.ratio_text(e.learner, e.ours)
-                    e.diagnosis = variant.slip + (f" ({ratio})" if ratio else "")
+                    e.diagnosis, e.ratio = variant.slip, diagnose.ratio_text(e.learner, e.ours)
                     return
         if self.tol.decimals is not None and e.learner.unit and e.learner.unit > Fraction(1, 10**self.tol.decimals) \
                 and abs(e.learner.value - e.ours) <= e.learner.unit / 2:
@@ -207,11 +209,13 @@ class Checker:
             e.diagnosis = diagnose.element_slip(e.learner, r, self.tol, "your own earlier answers")
 
     def item_slip(self, v: Verdict) -> None:
+        """A whole vector or matrix: transposed, reversed, or another answer of the same shape."""
         wrong = [e for e in v.elements if e.status == "wrong"]
         if len(wrong) > 1:
-            slip = diagnose.item_slip(v.learner, v.ours, self.tol)
-            if slip:
-                v.diagnosis = slip
+            name = self.canonical(v.name)
+            own = {v.name, name} | {a for a, c in self.ours.aliases.items() if c == name}
+            v.diagnosis = (diagnose.item_slip(v.learner, v.ours, self.tol)
+                           or diagnose.other_item(v.learner, v.ours, self.ours.answers, own, self.tol))
 
     def conclude(self, v: Verdict) -> None:
         """The item's status, diagnosis and explanation from its elements."""
@@ -221,7 +225,7 @@ class Checker:
         wrong = [e for e in v.elements if e.status == "wrong"]
         if not v.diagnosis and wrong:
             slips = {e.diagnosis for e in wrong}
-            if len(slips) == 1 and "" not in slips and (len(wrong) == len(v.elements) or len(wrong) == 1):
+            if len(slips) == 1 and "" not in slips:  # every wrong number has the same slip
                 v.diagnosis = slips.pop()
 
 

@@ -107,17 +107,18 @@ def agrees(w, target, tol: Tolerance) -> bool:
     return close(w.value, target, tol) or rounds_to(w, target, tol)
 
 
-def follows(w: Written, recomputed: Fraction, ours: Fraction, tol: Tolerance) -> bool:
+def follows(w: Written, recomputed: Fraction, ours: Fraction, tol: Tolerance, slack: bool = True) -> bool:
     """Agreement with a value recomputed from the learner's own earlier answers (the learner's
     value is off from ours): within the tolerance, or ``recomputed`` rounds to what was written;
     or one unit of the last written place off (an intermediate rounded and not written down:
     2(-0.633) + 1 = -0.266, written -0.26) when ``recomputed`` is clearly not ours at that
-    precision and explains the value better than ours."""
+    precision and explains the value better than ours (``slack``: not for hand rounding, which
+    already rounds every intermediate)."""
     gap = abs(w.value - recomputed)
     if close(w.value, recomputed, tol) or rounds_to(w, recomputed, tol):
         return True
     unit = tol.unit(w)
-    return (unit is not None and gap <= unit and gap < abs(w.value - ours)
+    return (slack and unit is not None and gap <= unit and gap < abs(w.value - ours)
             and abs(recomputed - ours) > unit / 2)
 
 

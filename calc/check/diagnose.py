@@ -108,3 +108,23 @@ def ratio_text(w: Written, ours: Fraction) -> str:
         if abs(r - Fraction(1, n)) <= r / 100:
             return f"your value is 1/{n} of ours"
     return ""
+
+
+def other_item(learner, ours, answers: dict, own: set[str], tol: Tolerance) -> str:
+    """'that is our V_corrected': a whole vector or matrix that is another answer of the same shape."""
+    from calc.check.compare import elements, nested, shape
+
+    want = shape(ours)
+    for name, value in answers.items():
+        if name in own:
+            continue
+        other = nested(value)
+        if other == ours or shape(other) != want or any(isinstance(x, bool) for _, x in elements(other)):
+            continue
+        try:
+            pairs = list(zip(elements(learner), elements(other)))
+            if all(not isinstance(w, bool) and agrees(w, exact(o), tol) for (_, w), (_, o) in pairs):
+                return f"that is our {name}: another quantity"
+        except (TypeError, ValueError):
+            continue
+    return ""

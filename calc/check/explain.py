@@ -38,8 +38,9 @@ def explanation(v: Verdict, status: dict[str, str]) -> str:
     if v.status == "carried":
         return _carried(v, [e for e in v.elements if e.status == "carried"], status)
     wrong = [e for e in v.elements if e.status == "wrong"]
-    if v.diagnosis and (len(wrong) == len(v.elements) or len(wrong) == 1 and not wrong[0].index):
-        return v.diagnosis
+    if v.diagnosis:
+        ratio = wrong[0].ratio if not wrong[0].index else ""
+        return v.diagnosis + (f" ({ratio})" if ratio else "")
     if not wrong[0].index:
         return "no slip nncalc knows explains this value"
     details = [_detail(v.name, e) for e in wrong[:SHOWN]]

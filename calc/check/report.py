@@ -35,6 +35,7 @@ class Element:
     recomputed: Any = None  # carried: the value the learner's own earlier answers give
     upstream: list[str] = field(default_factory=list)  # carried: the learner's answers it follows from
     rounding: int | None = None  # carried: intermediate values rounded to this many decimals
+    ratio: str = ""  # wrong: "your value is 2x ours" when a convention slip explains it
 
 
 @dataclass
