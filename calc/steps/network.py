@@ -290,7 +290,9 @@ class NetworkSolver:
     def after_update(self, x) -> None:
         from calc.engine.losses import get_loss
 
+        substitute, self.ctx.substitute = self.ctx.substitute, None  # the learner's values are of the pass before
         y = self.model.forward(x)
+        self.ctx.substitute = substitute
         self.nar.prefix, self.nar.section = "", "After the update"
         out = self.views[-1].out
         for j in range(y.shape[1]):
