@@ -321,7 +321,7 @@ J11: null
     assert "mapping" in by["max_z"].explanation and "expected a number" in by["sum_e"].explanation
     assert "expected a 3 x 3 matrix, got a 2 x 2 matrix" == by["jacobian"].explanation
     assert by["p2"].line == 4 and rep.exit_code == 1
-    assert rep.counts()["invalid"] == 7 and rep.counts()["right"] == 1
+    assert rep.counts()["invalid"] == 7 and rep.counts()["right"] == 1 and rep.counts()["checked"] == 1
 
 
 def test_blank_template_is_not_wrong():

@@ -24,7 +24,7 @@ def nncalc(*args: str) -> subprocess.CompletedProcess:
 def test_exit_0_when_everything_is_right():
     out = nncalc("check", "softmax/seed003-cs231n-scores", "--answers", RIGHT)
     assert out.returncode == 0, out.stderr
-    assert "7 of 7 right" in out.stdout and "carried" in out.stdout
+    assert "6 of 7 right; 1 carried from earlier answers" in out.stdout
 
 
 def test_exit_1_when_something_is_wrong():
@@ -69,7 +69,7 @@ def test_json_document():
     assert out.returncode == 1
     data = json.loads(out.stdout)
     assert data["ok"] is False and data["exit_code"] == 1
-    assert data["summary"]["wrong"] == 2 and data["summary"]["carried"] == 1 and data["summary"]["right"] == 5
+    assert data["summary"]["wrong"] == 2 and data["summary"]["carried"] == 1 and data["summary"]["right"] == 4
     by = {v["name"]: v for v in data["verdicts"]}
     assert by["sum_e"]["status"] == "carried" and by["sum_e"]["upstream"] == ["e1", "e2", "e3"]
     assert by["p1"]["written"] == "0.65" and by["p1"]["yours"] == 0.65 and abs(by["p1"]["ours"] - 0.65900114) < 1e-8
@@ -89,7 +89,7 @@ def test_markdown_to_a_file_and_to_stdout(tmp_path):
     out = nncalc("check", "softmax/seed001-softmax-worksheet", "-a", WRONG, "--markdown", str(target))
     assert out.returncode == 1 and "wrote" in out.stderr and "WRONG" in out.stdout
     text = target.read_text()
-    assert text.startswith("# Check: ") and "| `sum_e` | 11.22 |" in text and "**5 of 7 right" in text
+    assert text.startswith("# Check: ") and "| `sum_e` | 11.22 |" in text and "**4 of 7 right" in text
     out = nncalc("check", "softmax/seed003-cs231n-scores", "-a", RIGHT, "--markdown", "-")
     assert out.returncode == 0 and out.stdout.startswith("# Check: ") and "Verdict" in out.stdout
 

@@ -42,7 +42,7 @@ def explanation(v: Verdict, status: dict[str, str]) -> str:
         ratio = wrong[0].ratio if not wrong[0].index else ""
         return v.diagnosis + (f" ({ratio})" if ratio else "")
     if not wrong[0].index:
-        return "no slip nncalc knows explains this value"
+        return "no known slip explains it"
     details = [_detail(v.name, e) for e in wrong[:SHOWN]]
     more = f"; {len(wrong) - SHOWN} more" if len(wrong) > SHOWN else ""
     return "; ".join(details) + more

@@ -20,7 +20,6 @@ from typing import Any
 from calc.check.compare import Tolerance
 
 STATUSES = ("correct", "rounded", "carried", "wrong", "invalid", "blank")
-RIGHT = ("correct", "rounded", "carried")
 
 
 @dataclass
@@ -51,10 +50,6 @@ class Verdict:
     upstream: list[str] = field(default_factory=list)
     elements: list[Element] = field(default_factory=list)
 
-    @property
-    def right(self) -> bool:
-        return self.status in RIGHT
-
 
 @dataclass
 class Report:
@@ -65,16 +60,18 @@ class Report:
     verdicts: list[Verdict]
 
     def counts(self) -> dict[str, int]:
+        """Answers per status; ``right`` = correct + rounded; ``checked`` adds carried and wrong."""
         out = {s: 0 for s in STATUSES}
         for v in self.verdicts:
             out[v.status] += 1
-        out["right"] = sum(out[s] for s in RIGHT)
-        out["checked"] = out["right"] + out["wrong"]
+        out["right"] = out["correct"] + out["rounded"]
+        out["checked"] = out["right"] + out["carried"] + out["wrong"]
         return out
 
     @property
     def ok(self) -> bool:
-        """Everything answered is right and every answer could be checked."""
+        """Nothing wrong and every answer could be checked (a carried value is not counted
+        against the learner: its slip is counted where it starts)."""
         return not any(v.status in ("wrong", "invalid") for v in self.verdicts)
 
     @property

@@ -91,7 +91,7 @@ def _loss(problem):
 
 
 # -- activations and back-propagation ------------------------------------------------------
-AT_Z = "derivative taken at z: z(1 - z) used where sigma' = a(1 - a) of the output a belongs"
+AT_Z = "derivative taken at z: z(1 - z) where sigma' = a(1 - a), of the output a"
 
 
 @slips("network", "activation")

@@ -87,24 +87,19 @@ def name_cell(v) -> str:
 
 def summary_line(report) -> str:
     c = report.counts()
-    parts = [f"{c['right']} of {c['checked']} right"]
-    detail = [f"{c[k]} {w}" for k, w in (("correct", "exact"), ("rounded", "rounded"),
-                                         ("carried", "carried from earlier answers")) if c[k]]
-    if detail and c["right"]:
-        parts[0] += " (" + ", ".join(detail) + ")"
-    if c["wrong"]:
-        parts.append(f"{c['wrong']} wrong")
-    if c["invalid"]:
-        parts.append(f"{c['invalid']} not checked")
-    if c["blank"]:
-        parts.append(f"{c['blank']} blank")
+    detail = [f"{c[k]} {w}" for k, w in (("correct", "exact"), ("rounded", "rounded")) if c[k]]
+    parts = [f"{c['right']} of {c['checked']} right" + (f" ({', '.join(detail)})" if len(detail) > 1 else "")]
+    for key, words in (("carried", "carried from earlier answers"), ("wrong", "wrong"), ("invalid", "not checked"),
+                       ("blank", "blank")):
+        if c[key]:
+            parts.append(f"{c[key]} {words}")
     return "; ".join(parts)
 
 
 def tolerance_line(tol) -> str:
     if tol.decimals is not None:
         return f"a number is right when it agrees with ours to {tol.decimals} decimals"
-    text = f"relative tolerance {fmt(tol.rel, 12)}" + (f", absolute {fmt(tol.abs, 12)}" if tol.abs else "")
+    text = f"relative tolerance {float(tol.rel):g}" + (f", absolute {float(tol.abs):g}" if tol.abs else "")
     return text + "; a rounded number is right when ours rounds to it at the decimals written"
 
 
