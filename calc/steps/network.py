@@ -15,6 +15,7 @@ from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
 from calc.steps.carry import Carry
 from calc.steps.narrate import Narration, Slot, View, at, narrator_for, positions
+from calc.steps.network_carry import CarriedValues, derivative_at_input
 from calc.steps.network_given import NetworkSetup, read_network_given
 from calc.steps.network_text import conventions, loss_findings, summary
 from calc.steps.registry import SolveOptions, problem_type
@@ -63,7 +64,7 @@ def check_sequential(network) -> None:
                             "has branches", layer.where)
 
 
-class NetworkSolver:
+class NetworkSolver(CarriedValues):
     def __init__(self, setup: NetworkSetup, options: SolveOptions):
         from calc.backend import get_backend
         from calc.engine.model import Model
@@ -119,7 +120,7 @@ class NetworkSolver:
         record = dict(self.model.activations)
         if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
             for layer in self.model.layers:
-                if _at_input(layer):
+                if derivative_at_input(layer):
                     layer.a = layer.z
         self.narrate_forward(x, record, prefix, label)
         if self.setup.loss == "none":
@@ -174,35 +175,6 @@ class NetworkSolver:
             out[pname] = self.writer.round_array(self.optimizer.update(layer.params[pname], g, state, self.be))
         return out
 
-    # -- nncalc check: the learner's values carried on (calc.steps.carry) -----------------
-    def substitute(self, layer, value, kind: str):
-        """Ctx hook: the learner's outputs / dL/d(output) of a leaf, by the narrators' names."""
-        view = self.view_of.get(layer.name)
-        if view is None:
-            return value
-        n = value.shape[0]
-
-        def name(idx) -> str:
-            i = idx[1] + 1 if len(idx) == 2 else tuple(k + 1 for k in idx[1:])
-            key = view.out.key(i) if kind == "output" else view.out.grad_key(i)
-            return self.step_prefix + (f"sample{idx[0] + 1}." if n > 1 else "") + key
-        return self.carry.array(value, name)
-
-    def carried(self, layer, pname: str, array, pattern: str):
-        """A parameter-shaped array with the learner's values of ``pattern.format(param key)``."""
-        if not self.carry:
-            return array
-        view, narrator = self.view_of[layer.name], narrator_for(layer)
-
-        def name(idx) -> str:
-            i = idx[0] + 1 if len(idx) == 1 else tuple(k + 1 for k in idx)
-            return self.step_prefix + pattern.format(narrator.param_key(view, pname, i)[0])
-        return self.carry.array(array, name)
-
-    def passed_on(self, layer) -> dict:
-        """The updated parameters the next step uses: ours, or the learner's fc1.w11+ ..."""
-        return {p: self.carried(layer, p, v, "{}+") for p, v in self.new.get(layer.name, {}).items()}
-
     def backward(self, grad):
         """Back-propagate; in 'updated' mode once more after each layer's update (top down), so the
         layer below sees updated weights. Returns dL/d(output) per leaf, dL/dx, grads and the
@@ -255,7 +227,7 @@ class NetworkSolver:
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
             self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
-            at_input = self.options.derivative_of == "input" and _at_input(layer)
+            at_input = self.options.derivative_of == "input" and derivative_at_input(layer)
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]
@@ -302,11 +274,6 @@ class NetworkSolver:
         loss = get_loss(self.setup.loss, self.setup.reduction)
         self.nar.add("loss+", "loss with the updated weights", "", self.writer.round(loss.value(y, self.setup.targets, self.be)),
                      latex="L^+")
-
-
-def _at_input(layer) -> bool:
-    """An element-wise activation whose derivative the sigma'(z) slip evaluates at z."""
-    return hasattr(layer, "derivative") and hasattr(layer, "z") and layer.kind != "softmax"
 
 
 @problem_type("network")
