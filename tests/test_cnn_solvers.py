@@ -306,3 +306,52 @@ def test_matrices_from_csv_and_yaml_files(cli, tmp_path):
     code, out, err = cli("conv2d", "-x", str(tmp_path / "x.csv"), "-k", str(tmp_path / "k.yaml"), "--json")
     assert code == 0, err
     assert json.loads(out)["answers"]["output"] == [[6, 8], [12, 14]]
+
+
+def test_network_with_average_pooling_matches_autograd():
+    from calc.problems_io import problem_from_text, solve_problem
+
+    text = """
+type: network
+given:
+  network:
+    input: [3, 3, 1]
+    layers:
+      - conv: {filters: 1, kernel: 2, padding: 1, weights: [[1, -1], [2, 0.5]], bias: 0.25}
+      - avgpool: {kernel: 2, stride: 2}
+      - flatten
+      - dense: {units: 1, weights: [[0.5, -1, 0.25, 2]], bias: 0}
+  input: [[[1], [2], [0]], [[0], [1], [3]], [[2], [1], [1]]]
+  target: [1]
+  loss: {name: mse, reduction: half_sum}
+  input_gradient: true
+expected: {loss: 0}
+"""
+    sol = solve_problem(problem_from_text(text))
+    x = torch.tensor([[1., 2, 0], [0, 1, 3], [2, 1, 1]], requires_grad=True)
+    w = torch.tensor([[1., -1], [2, 0.5]], requires_grad=True)
+    z = F.conv2d(x[None, None], w[None, None], torch.tensor([0.25]), padding=1)
+    pooled = F.avg_pool2d(z, 2, 2)
+    y = torch.tensor([0.5, -1, 0.25, 2]) @ pooled.reshape(-1)
+    loss = 0.5 * (y - 1) ** 2
+    loss.backward()
+    assert float(sol.answers["loss"]) == pytest.approx(loss.item(), rel=1e-12)
+    assert np.allclose(as_float(sol.answers["pool1.output"]), pooled[0, 0].detach().numpy())
+    assert np.allclose(as_float(sol.answers["dL/dconv1.input"]), x.grad.numpy())
+    assert float(sol.answers["dL/dconv1.F21"]) == pytest.approx(w.grad[1, 0].item(), rel=1e-12)
+    step = next(s for s in sol.steps if getattr(s, "name", "") == "pool1.y1,1,1")
+    assert step.formula.endswith("/ 4") and "conv1.z" not in step.formula
+
+
+def test_hwio_weights_in_a_spec_equal_the_oihw_ones_and_wrong_shapes_name_the_layout():
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from tests.conftest import net_from
+
+    hwio = np.arange(24).reshape(2, 2, 3, 2) - 12  # [kh][kw][in][out]
+    spec = "input: [4, 4, 3]\nlayers:\n  - conv: {filters: 2, kernel: 2, weight_layout: hwio, bias: false, weights: %s}\n"
+    model = Model(net_from(spec % hwio.tolist()), Ctx(backend=get_backend("exact")))
+    assert as_float(model.layers[0].params["weight"]).tolist() == hwio.transpose(3, 2, 0, 1).tolist()
+    with pytest.raises(NNCalcError, match="weight_layout hwio: \\[kh\\]\\[kw\\]"):
+        Model(net_from(spec % hwio[:, :, :2].tolist()), Ctx(backend=get_backend("exact")))

@@ -87,7 +87,8 @@ def solution_data(solution, decimals: int | None = None) -> dict:
                           "substituted": s.substituted, "result": plain(s.result),
                           "note": s.note, "section": s.section})
     answers = plain(solution.answers)
-    data = {"title": solution.title, "summary": solution.summary, "conventions": solution.conventions,
+    data = {"title": solution.title, "question": solution.question, "source": solution.source,
+            "notes": solution.notes, "summary": solution.summary, "conventions": solution.conventions,
             "steps": steps, "answers": answers, "findings": solution.findings}
     for key, value in (answers.items() if isinstance(answers, dict) else ()):
         data.setdefault(key, value)  # top-level answers, e.g. {"output": 55}

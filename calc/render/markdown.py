@@ -67,6 +67,10 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
     from calc.steps.step import Table
 
     lines = [f"# {solution.title}", ""]
+    if solution.question:
+        lines += [f"*{solution.question}*" if "\n" not in solution.question else solution.question, ""]
+    if solution.source:
+        lines += [f"Source: {solution.source}", ""]
     if solution.conventions:
         lines += ["**Conventions used**", ""] + [f"- {c}" for c in solution.conventions] + [""]
     section = None
@@ -92,4 +96,6 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         lines += ["**Findings**", ""] + [f"- {f}" for f in solution.findings] + [""]
     if solution.summary:
         lines += [f"**Answer:** {solution.summary}", ""]
+    if solution.notes:
+        lines += ["**Notes on this exercise**", "", solution.notes, ""]
     return "\n".join(lines)

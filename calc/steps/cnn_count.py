@@ -179,15 +179,16 @@ def totals(sol: Solution, summary, network, fields: dict, given, where: Where, c
 
 
 def aliases(sol: Solution, given, where: Where) -> None:
-    value = raw(given, where, "aliases", None)
-    if value is None:
-        return
-    place = at(given, where, "aliases")
-    if not isinstance(value, dict):
-        raise SpecError("expected a mapping of the source's names to answer names, e.g. {Conv-1: conv1.params}", place)
-    for alias, canonical in value.items():
+    """The source's names for answers (read and checked as in a network problem)."""
+    from types import SimpleNamespace
+
+    from calc.steps.network_given import read_aliases
+
+    names = SimpleNamespace(aliases={}, alias_where={})
+    read_aliases(given, where, names)
+    for alias, canonical in names.aliases.items():
         if canonical not in sol.answers:
-            raise SpecError(f"no answer named '{canonical}'{did_you_mean(str(canonical), sol.answers)}",
-                            at(value, place, alias))
-        sol.answers[str(alias)] = sol.answers[canonical]
-        sol.aliases[str(alias)] = str(canonical)
+            raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, sol.answers)}",
+                            names.alias_where[alias])
+        sol.answers[alias] = sol.answers[canonical]
+        sol.aliases[alias] = canonical

@@ -18,6 +18,8 @@ Answer names: ``output``, ``dL/dF`` and ``dL/dF11`` ..., ``dL/db`` (``dL/db1`` p
 
 from __future__ import annotations
 
+from itertools import product
+
 from calc.errors import Where
 from calc.steps.conv_steps import conv_conventions, kernel_grids, output_grid, padded_grid, shape_text, size_steps
 from calc.steps.conv_text import Geometry, ij, input_grad_terms, products, suffix, tex, weight_grad_terms, weight_symbol
@@ -79,17 +81,13 @@ def weight_steps(sol: Solution, layer, writer, dy) -> None:
     section = "dL/dF: X cross-correlated with dL/dO"
     dw = grads["weight"]
     cout, cg, kh, kw = dw.shape
-    for o in range(cout):
-        for k in range(cg):
-            for i in range(kh):
-                for j in range(kw):
-                    sym = weight_symbol(geo, o, k, i, j)
-                    terms = weight_grad_terms(geo, xpad, dy, o, k, i, j)
-                    symbols = products(terms, writer, symbols=True)
-                    sol.add(Step("dL/d" + sym, f"dL/d{sym} = {symbols}", products(terms, writer), dw[o, k, i, j],
-                                 name="dL/d" + sym, section=section,
-                                 latex=rf"\frac{{\partial L}}{{\partial {tex(sym)}}} = {tex(symbols)}",
-                                 latex_substituted=products(terms, writer, sep=r" \cdot ")))
+    for idx in product(*map(range, dw.shape)):
+        sym = weight_symbol(geo, *idx)
+        terms = weight_grad_terms(geo, xpad, dy, *idx)
+        symbols = products(terms, writer, symbols=True)
+        sol.add(Step("dL/d" + sym, f"dL/d{sym} = {symbols}", products(terms, writer), dw[idx], name="dL/d" + sym,
+                     section=section, latex=rf"\frac{{\partial L}}{{\partial {tex(sym)}}} = {tex(symbols)}",
+                     latex_substituted=products(terms, writer, sep=r" \cdot ")))
     single = cout == 1 and cg == 1
     if single and geo.c == 1:
         mats = [Matrix("X" + (" (padded)" if any(layer.pad) else ""), rows_of(xpad[:, :, 0])),
@@ -152,14 +150,11 @@ def update_steps(sol: Solution, layer, ctx, writer, lr) -> None:
     new = {p: sgd.update(layer.params[p], layer.grads[p], {}, ctx.backend) for p in layer.params}
     w, g, nw = layer.params["weight"], layer.grads["weight"], new["weight"]
     cout, cg, kh, kw = w.shape
-    for o in range(cout):
-        for k in range(cg):
-            for i in range(kh):
-                for j in range(kw):
-                    sym = weight_symbol(geo, o, k, i, j)
-                    sol.add(Step(f"{sym}_new", f"{sym}_new = {sym} - lr dL/d{sym}",
-                                 f"{writer.num(w[o, k, i, j])} - {writer.num(lr)}*{writer.factor(g[o, k, i, j])}",
-                                 nw[o, k, i, j], name=f"{sym}_new", section=section))
+    for idx in product(*map(range, w.shape)):
+        sym = weight_symbol(geo, *idx)
+        sol.add(Step(f"{sym}_new", f"{sym}_new = {sym} - lr dL/d{sym}",
+                     f"{writer.num(w[idx])} - {writer.num(lr)}*{writer.factor(g[idx])}", nw[idx], name=f"{sym}_new",
+                     section=section))
     if cout == 1 and cg == 1:
         sol.add(grid("Updated kernel", [Matrix("F_new", rows_of(nw[0, 0]), name="F_new")], section=section))
     else:

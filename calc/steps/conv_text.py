@@ -174,16 +174,10 @@ def products(terms: list[Term], writer, symbols: bool = False, sep: str = "*") -
 
 
 def join_plus(items: list[str]) -> str:
-    """'a + b - c': a leading minus of a plain term becomes subtraction."""
-    out = ""
-    for k, item in enumerate(items):
-        if k == 0:
-            out = item
-        elif item.startswith("-") and not item.startswith("-("):
-            out += " - " + item[1:]
-        else:
-            out += " + " + item
-    return out
+    """'a + b - c' with every item kept (calc.steps.text.join_sum without eliding)."""
+    from calc.steps.text import join_sum
+
+    return join_sum(items, elide=False)
 
 
 def pool_window(geo: Geometry, xpad, oh: int, ow: int, c: int) -> list[tuple[object, str]]:
@@ -194,6 +188,42 @@ def pool_window(geo: Geometry, xpad, oh: int, ow: int, c: int) -> list[tuple[obj
             r, q = geo.padded_cell(oh, ow, i, j)
             out.append((xpad[r, q, c], geo.input_symbol(r, q, c, pad="pad")))
     return out
+
+
+def pool_text(geo: Geometry, layer, x, xpad, chosen: dict, oh: int, ow: int, c: int, writer):
+    """(symbols, numbers, note) of one pooled value: 'max(X11, X12, ...)' with the chosen element
+    (max; ``chosen`` maps outputs to the input cell the layer routed to), or '(X11 + ...) / 4'
+    (average; the divisor is the layer's)."""
+    if layer.kind == "maxpool":
+        cells = pool_window(geo, xpad, oh, ow, c)
+        r, q = chosen[(oh, ow, c)]
+        return (f"max({', '.join(s for _, s in cells)})",
+                f"max({', '.join(writer.num(v) if s != 'pad' else '-inf' for v, s in cells)})",
+                f"{geo.window_text(oh, ow)}; chosen: {geo.input_symbol(r + geo.top, q + geo.left, c)}")
+    cells = [(x[r - geo.top, q - geo.left, c], geo.input_symbol(r, q, c))
+             for r, q in sorted(geo.window_cells(oh, ow)) if geo.inside(r, q)]
+    d = layer.divisors()[oh][ow]
+    return (f"({join_plus([s for _, s in cells])}) / {d}", f"({join_plus([writer.num(v) for v, _ in cells])}) / {d}",
+            geo.window_text(oh, ow))
+
+
+def pool_grad_text(geo: Geometry, layer, chosen: dict, dy, r: int, q: int, c: int, writer) -> tuple[str, str]:
+    """(symbols, numbers) of dL/dX[r, q, c]: the gradients of the windows whose maximum it was (max)
+    or each covering window's gradient over its divisor (average); '0 (...)' when none."""
+    terms, nums = [], []
+    for oh in range(geo.ho):
+        for ow in range(geo.wo):
+            g = geo.out_grad(oh, ow, c)
+            if layer.kind == "maxpool" and chosen[(oh, ow, c)] == (r, q):
+                terms.append(g)
+                nums.append(writer.num(dy[oh, ow, c]))
+            elif layer.kind != "maxpool" and (r + geo.top, q + geo.left) in geo.window_cells(oh, ow):
+                d = layer.divisors()[oh][ow]
+                terms.append(f"{g}/{d}")
+                nums.append(f"{writer.num(dy[oh, ow, c])}/{d}")
+    if not terms:
+        return "0 (" + ("never a window's maximum)" if layer.kind == "maxpool" else "in no window)"), ""
+    return join_plus(terms), join_plus(nums)
 
 
 def tex(symbols: str) -> str:

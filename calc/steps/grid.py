@@ -59,7 +59,3 @@ def map_answer(hwc):
     """The answer value of a map: one matrix for one channel, else channel by channel [C][H][W]."""
     slices = channel_slices(hwc)
     return slices[0] if len(slices) == 1 else slices
-
-
-def cells(rows: range, cols: range) -> frozenset:
-    return frozenset((r, c) for r in rows for c in cols)

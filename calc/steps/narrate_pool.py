@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from calc.steps import narrate_dense  # noqa: F401 - register its flatten narrator first; this one replaces it
 from calc.steps.conv_steps import padding_text
-from calc.steps.conv_text import Geometry, join_plus, pool_window
+from calc.steps.conv_text import Geometry, pool_grad_text, pool_text
 from calc.steps.narrate import Narration, Narrator, View, at, narrates, positions
 from calc.steps.narrate_conv import _map_grid, add_conventions
 
@@ -29,7 +29,8 @@ def _ctx(nar: Narration):
 
 
 def _geometry(view: View) -> Geometry:
-    return Geometry(view.layer, in_text=lambda r, q, c: view.inp.text((r + 1, q + 1, c + 1)))
+    return Geometry(view.layer, in_text=lambda r, q, c: view.inp.text((r + 1, q + 1, c + 1)),
+                    grad_text=lambda oh, ow, c: view.out.grad_text((oh + 1, ow + 1, c + 1)))
 
 
 @narrates("maxpool", "avgpool")
@@ -48,26 +49,15 @@ class PoolNarrator(Narrator):
     def forward(self, nar: Narration, view: View, x, y) -> None:
         from calc.steps.pool import chosen_cells
 
-        layer, w = view.layer, nar.writer
+        layer = view.layer
         add_conventions(nar, self.conventions(layer))
         geo = _geometry(view)
         chosen = chosen_cells(layer, _ctx(nar), x) if layer.kind == "maxpool" else {}
         xpad = _pad_max(layer, x, nar) if layer.kind == "maxpool" else None
         for i in positions(y.shape):
-            oh, ow, c = (k - 1 for k in i)
-            if layer.kind == "maxpool":
-                cells = pool_window(geo, xpad, oh, ow, c)
-                r, q = chosen[(oh, ow, c)]
-                formula = f"{view.out.text(i)} = max({', '.join(s for _, s in cells)})"
-                sub = f"max({', '.join(w.num(v) if s != 'pad' else '-inf' for v, s in cells)})"
-                note = f"{geo.window_text(oh, ow)}; chosen: {view.inp.text((r + 1, q + 1, c + 1))}"
-            else:
-                cells = [(x[r - geo.top, q - geo.left, c], geo.input_symbol(r, q, c))
-                         for r, q in sorted(geo.window_cells(oh, ow)) if geo.inside(r, q)]
-                d = layer.divisors()[oh][ow]
-                formula = f"{view.out.text(i)} = ({join_plus([s for _, s in cells])}) / {d}"
-                sub, note = f"({join_plus([w.num(v) for v, _ in cells])}) / {d}", geo.window_text(oh, ow)
-            nar.add(view.out.key(i), formula, sub, at(y, i), latex=view.out.tex(i), note=note)
+            symbols, numbers, note = pool_text(geo, layer, x, xpad, chosen, *(k - 1 for k in i), nar.writer)
+            nar.add(view.out.key(i), f"{view.out.text(i)} = {symbols}", numbers, at(y, i), latex=view.out.tex(i),
+                    note=note)
         _map_grid(nar, y, f"{layer.name} output", f"{layer.name}.output", "y")
 
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
@@ -75,25 +65,11 @@ class PoolNarrator(Narrator):
             return
         from calc.steps.pool import chosen_cells
 
-        layer, w = view.layer, nar.writer
-        geo = _geometry(view)
+        layer, geo = view.layer, _geometry(view)
         chosen = chosen_cells(layer, _ctx(nar), x) if layer.kind == "maxpool" else {}
         for i in positions(dx.shape):
-            r, q, c = (k - 1 for k in i)
-            terms, nums = [], []
-            for oh in range(geo.ho):
-                for ow in range(geo.wo):
-                    g = view.out.grad_text((oh + 1, ow + 1, c + 1))
-                    if layer.kind == "maxpool" and chosen[(oh, ow, c)] == (r, q):
-                        terms.append(g)
-                        nums.append(w.num(dy[oh, ow, c]))
-                    elif layer.kind != "maxpool" and (r + geo.top, q + geo.left) in geo.window_cells(oh, ow):
-                        d = layer.divisors()[oh][ow]
-                        terms.append(f"{g}/{d}")
-                        nums.append(f"{w.num(dy[oh, ow, c])}/{d}")
-            text = join_plus(terms) if terms else "0 (" + ("never a window's maximum)" if layer.kind == "maxpool"
-                                                             else "in no window)")
-            nar.add(view.inp.grad_key(i), f"{view.inp.grad_text(i)} = {text}", join_plus(nums), at(dx, i),
+            symbols, numbers = pool_grad_text(geo, layer, chosen, dy, *(k - 1 for k in i), nar.writer)
+            nar.add(view.inp.grad_key(i), f"{view.inp.grad_text(i)} = {symbols}", numbers, at(dx, i),
                     latex=view.inp.grad_tex(i))
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from calc.errors import Where
 from calc.steps.conv_steps import element_name, output_grid, padded_grid, shape_text, shown_rows, size_steps
-from calc.steps.conv_text import Geometry, ij, join_plus, pool_window, suffix
+from calc.steps.conv_text import Geometry, ij, pool_grad_text, pool_text, suffix
 from calc.steps.grid import Matrix, grid, rows_of
 from calc.steps.map_given import choice, flag, pool_layer, read_map, read_output_grad, run
 from calc.steps.registry import SolveOptions, problem_type
@@ -108,40 +108,18 @@ def element_steps(sol: Solution, layer, writer, x, y, chosen: dict, windows: str
         for oh in range(geo.ho):
             for ow in range(geo.wo):
                 name = element_name("P", oh, ow, c, many)
-                if layer.kind == "maxpool":
-                    cells = pool_window(geo, xpad, oh, ow, c)
-                    hit = chosen[(oh, ow, c)]
-                    pick = f"X{ij(hit[0] + 1, hit[1] + 1)}{suffix(c + 1, many)}"
-                    formula = f"{name} = max({', '.join(s for _, s in cells)})"
-                    sub = f"max({', '.join(writer.num(v) if s != 'pad' else '-inf' for v, s in cells)})"
-                    note = f"{geo.window_text(oh, ow)}; chosen: {pick}"
-                else:
-                    cells = _avg_cells(geo, x, oh, ow, c)
-                    divisor = layer.divisors()[oh][ow]
-                    formula = f"{name} = ({join_plus([s for _, s in cells])}) / {divisor}"
-                    sub = f"({join_plus([writer.num(v) for v, _ in cells])}) / {divisor}"
-                    note = geo.window_text(oh, ow)
-                sol.add(Step(name, formula, sub, y[oh, ow, c], name=name, note=note, section="Pooled elements"))
+                symbols, numbers, note = pool_text(geo, layer, x, xpad, chosen, oh, ow, c, writer)
+                sol.add(Step(name, f"{name} = {symbols}", numbers, y[oh, ow, c], name=name, note=note,
+                             section="Pooled elements"))
                 if windows == "all" or (windows == "first" and (oh, ow, c) == (0, 0, 0)):
                     marks = geo.window_cells(oh, ow)
-                    shown = layer.xpad[0][:, :, c] if xpad is not None else x[:, :, c]
+                    shown = xpad[:, :, c] if xpad is not None else x[:, :, c]
                     off = (0, 0) if xpad is not None else (geo.top, geo.left)
                     mats = [Matrix("X" if not many else f"X[:, :, {c + 1}]", shown_rows(shown),
                                    frozenset((r - off[0], q - off[1]) for r, q in marks)),
                             Matrix(name, [[y[oh, ow, c]]])]
                     sol.add(grid(f"{name}: its window in brackets", mats, section="Pooled elements", note=note,
                                  between=["->"]))
-
-
-def _avg_cells(geo: Geometry, x, oh: int, ow: int, c: int):
-    """(value, symbol) of the input cells of an average window (padding adds 0 to the sum)."""
-    out = []
-    for i in range(geo.kh):
-        for j in range(geo.kw):
-            r, q = geo.padded_cell(oh, ow, i, j)
-            if geo.inside(r, q):
-                out.append((x[r - geo.top, q - geo.left, c], geo.input_symbol(r, q, c)))
-    return out
 
 
 def relu_check(sol: Solution, given, where: Where, x, y, layer, ctx) -> None:
@@ -165,33 +143,19 @@ def relu_check(sol: Solution, given, where: Where, x, y, layer, ctx) -> None:
 
 def backward_steps(sol: Solution, layer, ctx, writer, dy, chosen: dict) -> None:
     """dL/dX: each window's gradient goes to its maximum (max) or is shared by its cells (avg)."""
-    geo = Geometry(layer)
+    many = layer.in_shape[2] > 1
+    geo = Geometry(layer, grad_text=lambda oh, ow, c: f"dP{ij(oh + 1, ow + 1)}{suffix(c + 1, many)}")
     dx = layer.backward(dy[None], ctx)[0]
     section = "Backward: dL/dX"
-    many = geo.c > 1
     mats = [Matrix("dL/dP" if not many else f"dL/dP[:, :, {c + 1}]", rows_of(dy[:, :, c])) for c in range(geo.c)]
     sol.add(grid("Given gradient dL/dP", mats, section=section))
+    how = ("sum of the gradients of the windows whose maximum it is" if layer.kind == "maxpool" else
+           "each window's gradient divided by its size")
     for c in range(geo.c):
         for r in range(geo.h):
             for q in range(geo.w):
                 name = f"dL/dX{ij(r + 1, q + 1)}{suffix(c + 1, many)}"
-                terms, nums = [], []
-                for oh in range(geo.ho):
-                    for ow in range(geo.wo):
-                        g = f"dP{ij(oh + 1, ow + 1)}{suffix(c + 1, many)}"
-                        if layer.kind == "maxpool" and chosen[(oh, ow, c)] == (r, q):
-                            terms.append(g)
-                            nums.append(writer.num(dy[oh, ow, c]))
-                        elif layer.kind != "maxpool" and (r + geo.top, q + geo.left) in geo.window_cells(oh, ow):
-                            d = layer.divisors()[oh][ow]
-                            terms.append(f"{g}/{d}")
-                            nums.append(f"{writer.num(dy[oh, ow, c])}/{d}")
-                how = ("sum of the gradients of the windows whose maximum it is" if layer.kind == "maxpool" else
-                       "each window's gradient divided by its size")
-                if terms:
-                    formula = f"{name} = {join_plus(terms)}"
-                else:
-                    formula = f"{name} = 0 (" + ("never a window's maximum)" if layer.kind == "maxpool" else "in no window)")
-                sol.add(Step(name, formula, join_plus(nums), dx[r, q, c], name=name, note=how if terms else "",
-                             section=section))
+                symbols, numbers = pool_grad_text(geo, layer, chosen, dy, r, q, c, writer)
+                sol.add(Step(name, f"{name} = {symbols}", numbers, dx[r, q, c], name=name,
+                             note=how if numbers else "", section=section))
     output_grid(sol, dx, "dL/dX", "dL/dX", "dL/dX", section)
