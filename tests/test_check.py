@@ -332,3 +332,31 @@ def test_blank_template_is_not_wrong():
     assert "jacobian: null" in text
     rep = run(SOFTMAX, text)
     assert {v.status for v in rep.verdicts} == {"blank"} and rep.exit_code == 0
+
+
+# -- every bundled problem ------------------------------------------------------------------------
+def as_written(value, scale=1):
+    from calc.check.answers import Written
+    from calc.check.compare import exact
+
+    if isinstance(value, list):
+        return [as_written(v, scale) for v in value]
+    if isinstance(value, bool):
+        return value
+    number = exact(value) * scale
+    return Written(number, None, str(float(number)))
+
+
+@pytest.mark.parametrize("name", sorted(__import__("calc.problems_io", fromlist=["x"]).bundled_problems()))
+def test_our_own_values_pass_and_others_fail_without_a_crash(name):
+    from calc.check import Answer
+    from calc.check.compare import nested
+    from calc.problems_io import solve_problem
+
+    problem = load_problem(name)
+    answers = solve_problem(problem).answers
+    mine = [Answer(k, None, as_written(nested(v))) for k, v in answers.items()]
+    assert check(problem, mine).exit_code == 0
+    if len(answers) <= 40:  # every number 10% off: wrong or carried, never right, never a traceback
+        rep = check(problem, [Answer(k, None, as_written(nested(v), F(11, 10))) for k, v in answers.items()])
+        assert rep.exit_code == 1 and rep.counts()["invalid"] == 0
