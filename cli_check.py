@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt
+from cli_common import JsonOpt
 
 app = typer.Typer()
 
@@ -36,16 +36,18 @@ def check(
                                            "softmax/seed000-softmax-jacobian (see 'nncalc problems').")],
     answers: Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
                                          "lines (nncalc solve PROBLEM --template writes them).")],
-    rel: Annotated[str | None, typer.Option("--rel", help="Relative tolerance (default 1e-6).")] = None,
-    absolute: Annotated[str | None, typer.Option("--abs", help="Absolute tolerance (default 0).")] = None,
+    rel: Annotated[str | None, typer.Option("--rel", metavar="R", help="Relative tolerance (default 1e-6).")] = None,
+    absolute: Annotated[str | None, typer.Option("--abs", metavar="A", help="Absolute tolerance (default 0).")] = None,
     decimals: Annotated[int | None, typer.Option("--decimals", min=0, max=30, help="A number is right when it agrees "
                                                  "with ours to N decimals (instead of the decimals it is written "
                                                  "with).")] = None,
     as_json: JsonOpt = False,
-    markdown: MarkdownOpt = None,
+    markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
+                                                 "table to FILE; '-' prints it.")] = None,
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
-    (and which slip)."""
+    (and which slip). Exit code 0 when everything is right, 1 when something is wrong, 2 when the
+    input cannot be used."""
     from calc.check import check as run_check
     from calc.check import read_answers
     from calc.problems_io import load_problem
