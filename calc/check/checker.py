@@ -7,8 +7,8 @@ Every number is classified in four passes (DEVELOPING.md, "Checking answers"):
 2. carried: the problem solved again with the learner's own answers put in place of ours
    (SolveOptions.overrides): a value that matches what the learner's earlier values give follows
    from them, so one early slip is reported once; ``upstream`` names the earlier answers it
-   follows from (those whose removal from the overrides changes it). Failing that, the problem
-   solved with every intermediate rounded as the learner wrote (hand rounding);
+   follows from directly. Failing that, the problem solved with every intermediate rounded to
+   the learner's decimals (hand rounding);
 3. the slips of calc.check.slips (the problem solved with a convention chosen the other way),
    plain transforms and mistaken quantities (calc.check.diagnose);
 4. wrong, with the diagnosis when one was found.
@@ -25,10 +25,13 @@ from fractions import Fraction
 from calc.check import diagnose
 from calc.check.answers import Answer, Written
 from calc.check.compare import Tolerance, agrees, at, close, elements, exact, follows, near, nested, shape, shape_text
+from calc.check.explain import explanation
 from calc.check.report import Element, Report, Verdict
 from calc.check.slips import variants
 from calc.errors import NNCalcError
 
+# a learner's values can make a re-solve impossible (log of a negative "probability", a
+# division by a zero they wrote): that alternative is then simply unavailable
 _SOLVE_ERRORS = (NNCalcError, ArithmeticError, ValueError, TypeError, IndexError, KeyError)
 
 
@@ -41,6 +44,7 @@ class Checker:
         self.answers = answers
         self.cache: dict = {}
         self.order = {name: k for k, name in enumerate(self.ours.answers)}
+        self.variants = variants(problem)
 
     # -- solving again ---------------------------------------------------------------------
     def solve(self, key, given=None, **options):
@@ -90,8 +94,6 @@ class Checker:
             self.item_slip(v)
         for v in items:
             self.conclude(v)
-        from calc.check.explain import explanation
-
         status = {v.name: v.status for v in verdicts}
         for v in items:
             v.explanation = explanation(v, status)
@@ -183,7 +185,7 @@ class Checker:
         if isinstance(e.learner, bool):
             return
         name = self.canonical(v.name)
-        for k, variant in enumerate(variants(self.problem)):
+        for k, variant in enumerate(self.variants):
             if variant.names is not None and not variant.names(name):
                 continue
             key = variant.rename(v.name) if variant.rename else v.name
@@ -218,7 +220,7 @@ class Checker:
                            or diagnose.other_item(v.learner, v.ours, self.ours.answers, own, self.tol))
 
     def conclude(self, v: Verdict) -> None:
-        """The item's status, diagnosis and explanation from its elements."""
+        """The answer's status, upstream and diagnosis from its elements."""
         statuses = {e.status for e in v.elements}
         v.status = next(s for s in ("wrong", "carried", "rounded", "correct") if s in statuses)
         v.upstream = list(dict.fromkeys(u for e in v.elements for u in e.upstream))
