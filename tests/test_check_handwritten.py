@@ -39,6 +39,8 @@ FILES = {  # answers file -> problem
     "counting-bottleneck": "counting/bottleneck-multiplications",
     "counting-conv-5x5": "counting/conv-5x5-multiplications",
     "counting-conv-10-filters": "counting/conv-10-filters-280",
+    "seed003-categorical-ce": "losses/seed003-categorical-ce-batch",
+    "seed000-and-perceptron": "perceptrons/seed000-and",
 }
 
 
@@ -411,3 +413,21 @@ def test_counting(name, expected):
     rep = report(name)
     assert statuses(rep) == {k: "correct" if ok else "wrong" for k, ok in right.items()}
     assert rep.exit_code == (0 if all(right.values()) else 1)
+
+
+def test_seed003_categorical_cross_entropy_truncates_once():
+    p_true = [0.2, 1.0, 0.7, 0.9, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0]  # each image's probability of its label
+    mine = ["1.61", "0", "0.356", "0.105", "0.105", "0", "0", "0", "0.105", "0"]
+    right = [rounds(t, -math.log(p)) for t, p in zip(mine, p_true)]
+    assert right == [True, True, False] + [True] * 7 and trunc(-math.log(0.7), 3) == F("0.356")
+    rep = report("seed003-categorical-ce")
+    assert [v.status != "wrong" for v in rep.verdicts] == right
+    assert "truncated" in verdict(rep, "sample3.loss").diagnosis
+
+
+def test_seed000_and_perceptron_is_right():
+    rows = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    z = [x1 + x2 - 1 for x1, x2 in rows]
+    assert z == [-1, 0, 0, 1] and [int(v > 0) for v in z] == [0, 0, 0, 1]
+    rep = report("seed000-and-perceptron")
+    assert set(statuses(rep).values()) == {"correct"} and rep.exit_code == 0
