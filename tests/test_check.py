@@ -34,14 +34,14 @@ def sigmoid(z: float) -> float:
 @pytest.mark.parametrize("text,value,unit", [
     ("0.66", F(66, 100), F(1, 100)), ("7", F(7), None), ("-3", F(-3), None), ("1/3", F(1, 3), None),
     ("0.00", F(0), F(1, 100)), ("2.3891544e-01", F("0.23891544"), F(1, 10**8)), ("1e-5", F(1, 10**5), F(1, 10**5)),
-    ("164.0", F(164), F(1, 10)), ("-1.265", F("-1.265"), F(1, 1000)),
+    ("164.0", F(164), F(1, 10)), ("-1.265", F("-1.265"), F(1, 1000)), ("62,378,344", F(62378344), None),
 ])
 def test_written_precision(text, value, unit):
     w = written(text)
     assert (w.value, w.unit) == (value, unit)
 
 
-@pytest.mark.parametrize("text", ["abc", "0.5.1", "", "1/0", ".inf", "nan", "12 apples"])
+@pytest.mark.parametrize("text", ["abc", "0.5.1", "", "1/0", ".inf", "nan", "12 apples", "0,66", "3,77,64,42,464"])
 def test_text_is_not_a_number(text):
     with pytest.raises(ItemError):
         written(text)

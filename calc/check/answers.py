@@ -24,6 +24,7 @@ from calc.errors import InputError, SpecError, Where
 _DECIMAL = re.compile(r"^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$")
 _RATIO = re.compile(r"^[-+]?\d+\s*/\s*[-+]?\d+$")
 _SHAPE = re.compile(r"^\d+(\s*[xX*]\s*\d+)+$")
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")  # 62,378,344 (never a decimal comma: 0,66)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ class Answer:
 
 
 def written(text: str) -> Written:
-    """'0.66' -> 66/100 with unit 1/100; '7' -> exact 7; '1/3' -> exact 1/3; else ItemError."""
+    """'0.66' -> 66/100 with unit 1/100; '7' -> exact 7; '1/3' -> exact 1/3; '62,378,344' -> exact
+    62378344; else ItemError."""
     clean = text.strip().replace("_", "")
+    if _GROUPED.match(clean):
+        clean = clean.replace(",", "")
     if _RATIO.match(clean):
         num, den = (int(part) for part in clean.split("/"))
         if den == 0:
