@@ -118,6 +118,9 @@ def test_mse_conventions_in_a_loss_problem():
     v = one(problem, f"loss: {sum(sq):.4f}")
     assert "plain sum" in v.diagnosis and "2x ours" in v.explanation
     assert one(problem, "loss: 0.15").status == "correct"
+    mean = problem_from_text(LOSS.replace("half_sum", "mean"))  # (1/n) sum (o - t)^2 with n = 3 outputs
+    v = one(mean, f"loss: {sum(sq):.4f}")
+    assert "plain sum" in v.diagnosis and "3x ours" in v.explanation  # a factor n
 
 
 def test_sign_twice_half_decimal_point_and_another_quantity():
