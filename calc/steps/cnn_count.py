@@ -17,6 +17,7 @@ no bias), ``output_shape``, ``receptive_field``; per layer ``conv1.output_shape`
 from __future__ import annotations
 
 from calc.errors import SpecError, Where, did_you_mean
+from calc.steps.carry import Carry
 from calc.steps.given import at, raw
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
@@ -52,10 +53,10 @@ def solve_cnn_count_problem(given, where: Where, options: SolveOptions) -> Solut
         layer, field = layers[row.name], fields.get(row.name)
         rf = "all" if field is None or field.after.whole else _field(field.after.size)
         rows.append([row.name, row.type, row.config, "x".join(map(str, row.output_shape)), row.params, row.macs, rf])
-        layer_steps(sol, layer, row, field)
+        layer_steps(sol, layer, row, field, options.size_rounding)
     sol.steps.insert(0, Table("Layers", ["layer", "type", "config", "output", "params", "multiplications",
                                          "receptive field"], rows))
-    totals(sol, summary, network, fields, given, where)
+    totals(sol, summary, network, fields, given, where, Carry(options.overrides))
     aliases(sol, given, where)
     return sol
 
@@ -71,8 +72,8 @@ def bundled_or_spec(given, where: Where, read_network):
     return read_network(given, where, where.file)
 
 
-def layer_steps(sol: Solution, layer, row, field) -> None:
-    from calc.steps.sizes import window_steps
+def layer_steps(sol: Solution, layer, row, field, rounding: str | None = None) -> None:
+    from calc.steps.sizes import window_steps, with_rounding
 
     section = f"{layer.name} ({layer.kind} {layer.describe()})".replace(" )", ")")
     windowed = hasattr(layer, "rows") and hasattr(layer.rows, "span")
@@ -83,7 +84,7 @@ def layer_steps(sol: Solution, layer, row, field) -> None:
         tmp = Solution("")
         axes = [("", layer.rows)] if layer.rows == layer.cols else [("height", layer.rows), ("width", layer.cols)]
         for axis, size in axes:
-            window_steps(tmp, size, axis, "conv" if layer.kind == "conv" else "pooling")
+            window_steps(tmp, with_rounding(size, rounding), axis, "conv" if layer.kind == "conv" else "pooling")
         for step in tmp.steps:
             step.name = step.label = f"{layer.name}.{step.name.replace('output', 'output_size')}"
             step.section = section
@@ -138,18 +139,23 @@ def _mac_numbers(layer) -> str:
     return ""
 
 
-def totals(sol: Solution, summary, network, fields: dict, given, where: Where) -> None:
+def totals(sol: Solution, summary, network, fields: dict, given, where: Where, carry: Carry | None = None) -> None:
+    """Totals; with nncalc check's carry they add up the learner's own per-layer counts."""
     section = "Totals"
     with_params = [r for r in summary.leaf_rows if r.params]
+    total_params, macs = summary.total_params, summary.macs
+    if carry:
+        total_params = sum(carry.take(f"{r.name}.params", r.params) for r in with_params)
+        macs = sum(carry.take(f"{r.name}.multiplications", r.macs) for r in summary.leaf_rows if r.macs)
     sol.add(Step("total_params", "sum of every layer's parameters (pooling, activation, flatten: 0)",
-                 " + ".join(f"{r.params:,}" for r in with_params) or "0", summary.total_params,
+                 " + ".join(f"{r.params:,}" for r in with_params) or "0", total_params,
                  name="total_params", section=section))
     sol.add(Step("trainable_params", "parameters updated by training", "", summary.trainable_params,
                  name="trainable_params", section=section))
     with_macs = [r for r in summary.leaf_rows if r.macs]
     if with_macs:
         sol.add(Step("multiplications", "sum of the conv and dense layers' multiplications",
-                     " + ".join(f"{r.macs:,}" for r in with_macs), summary.macs, name="multiplications",
+                     " + ".join(f"{r.macs:,}" for r in with_macs), macs, name="multiplications",
                      section=section))
     sol.add(Step("output_shape", "network output", "", _shape(network.output_shape), name="output_shape",
                  section=section))
@@ -185,3 +191,4 @@ def aliases(sol: Solution, given, where: Where) -> None:
             raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, sol.answers)}",
                             names.alias_where[alias])
         sol.answers[alias] = sol.answers[canonical]
+        sol.aliases[alias] = canonical

@@ -76,15 +76,15 @@ def conv_conventions(layer, flip: bool, x_channels: int, layouts: tuple[str, str
     return lines
 
 
-def size_steps(sol: Solution, layer, what: str = "convolution") -> None:
+def size_steps(sol: Solution, layer, what: str = "convolution", rounding: str | None = None) -> None:
     """The output-size formula with the numbers (calc.steps.sizes), named output_size or
-    output_height / output_width."""
-    from calc.steps.sizes import window_steps
+    output_height / output_width; ``rounding``: SolveOptions.size_rounding (nncalc check)."""
+    from calc.steps.sizes import window_steps, with_rounding
 
     tmp = Solution("")
     axes = [("", layer.rows)] if layer.rows == layer.cols else [("height", layer.rows), ("width", layer.cols)]
     for axis, size in axes:
-        window_steps(tmp, size, axis, what)
+        window_steps(tmp, with_rounding(size, rounding), axis, what)
     for step in tmp.steps:
         if step.name == "output":
             step.name = "output_size"

@@ -86,7 +86,7 @@ def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
     writer = Writer(options.decimals, options.hand_rounding)
     what = "max pooling" if layer.kind == "maxpool" else "average pooling"
     sol = Solution(what.capitalize(), [_number_convention(options.decimals, False)] + pool_conventions(layer))
-    size_steps(sol, layer, "pooling")
+    size_steps(sol, layer, "pooling", options.size_rounding)
     padded_grid(sol, layer, layer.xpad[0] if layer.kind == "maxpool" else x, "Input", "Input")
     chosen = chosen_cells(layer, ctx, x) if layer.kind == "maxpool" else {}
     element_steps(sol, layer, writer, x, y, chosen, windows)

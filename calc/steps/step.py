@@ -48,6 +48,7 @@ class Solution:
     question: str = ""  # the exercise as posed (problem files)
     source: str = ""  # where the exercise comes from
     notes: str = ""  # remarks on the exercise, e.g. mistakes in the course's printed answers
+    aliases: dict[str, str] = field(default_factory=dict)  # the source's name -> the answer name it copies
 
     def add(self, step: Step | Table) -> Step | Table:
         self.steps.append(step)
