@@ -119,8 +119,8 @@ def activation_gate(kind: str, z: Fraction) -> tuple[Fraction, Fraction, str]:
 
 
 class _Builder:
-    def __init__(self, values: dict, stage_names: list, show: Callable, rnd: Callable):
-        self.show, self.rnd = show, rnd
+    def __init__(self, values: dict, stage_names: list, show: Callable, rnd: Callable, read: Callable | None = None):
+        self.show, self.rnd, self.read = show, rnd, read
         self.inputs = {name: Node(name, "input", rnd(v)) for name, v in values.items()}
         self.nodes: list[Node] = []
         self.stages: dict[str, Node] = {}
@@ -143,8 +143,14 @@ class _Builder:
                 item.name = f"n{self.counter}"
         return item.name
 
+    def value_of(self, item):
+        """The value a gate reads: a node's own, or the one ``read`` carries on (named nodes only)."""
+        if not isinstance(item, Node):
+            return item
+        return self.read(item) if self.read is not None and item.name else item.value
+
     def number(self, item) -> str:
-        value = item.value if isinstance(item, Node) else item
+        value = self.value_of(item)
         text = self.show(value)
         return f"({text})" if value < 0 else text
 
@@ -158,7 +164,8 @@ class _Builder:
             inner = self.visit(ast.operand)
             if not isinstance(inner, Node):
                 return -inner
-            return self.node("neg", -inner.value, [inner], f"-{self.label(inner)}", f"-{self.number(inner)}",
+            name = self.label(inner)
+            return self.node("neg", -self.value_of(inner), [inner], f"-{name}", f"-{self.number(inner)}",
                              [Fraction(-1)], ["-1"])
         if isinstance(ast, Bin):
             return self.binary(ast.op, self.visit(ast.left), self.visit(ast.right))
@@ -174,9 +181,8 @@ class _Builder:
         return self.inputs[ast.name]
 
     def binary(self, op: str, a, b):
-        x = a.value if isinstance(a, Node) else a
-        y = b.value if isinstance(b, Node) else b
-        text = f"{self.label(a)} {'^' if op == '**' else op} {self.label(b)}"
+        text = f"{self.label(a)} {'^' if op == '**' else op} {self.label(b)}"  # names first: read() goes by name
+        x, y = self.value_of(a), self.value_of(b)
         numbers = f"{self.number(a)} {'^' if op == '**' else op} {self.number(b)}"
         value, dx, dy, gate, tx, ty = _binary(op, x, y, isinstance(a, Node), isinstance(b, Node), text, numbers,
                                               self.label(a), self.label(b), self.show)
@@ -192,9 +198,9 @@ class _Builder:
 
     def call(self, fn: str, args: list):
         names = ", ".join(self.label(a) for a in args)
-        nums = ", ".join(self.show(a.value if isinstance(a, Node) else a) for a in args)
+        vals = [self.value_of(a) for a in args]
+        nums = ", ".join(self.show(v) for v in vals)
         text, numbers = f"{fn}({names})", f"{fn}({nums})"
-        vals = [a.value if isinstance(a, Node) else a for a in args]
         if fn in ("max", "min"):
             best = max(vals) if fn == "max" else min(vals)
             ties = sum(1 for v in vals if v == best)
@@ -273,11 +279,12 @@ def x_name(text: str) -> str:
 
 
 def build_graph(statements: list[Statement], values: dict, show: Callable = str,
-                rnd: Callable = lambda v: v) -> Graph:
+                rnd: Callable = lambda v: v, read: Callable | None = None) -> Graph:
     """Forward pass of parsed statements at exact ``values`` (name -> Fraction).
 
     ``show`` formats numbers inside the 'with numbers' texts; ``rnd`` rounds every stored value
-    (identity, or half-up rounding in hand-rounding mode).
+    (identity, or half-up rounding in hand-rounding mode); ``read(node)`` is the value a gate
+    reads from a named node (nncalc check carries a learner's own values; nodes keep theirs).
     """
     stage_names = [st.name for st in statements if st.name]
     for name in stage_names:
@@ -285,7 +292,7 @@ def build_graph(statements: list[Statement], values: dict, show: Callable = str,
             raise InputError(f"'{name}' is both a stage (assigned in the expression) and a given value")
         if stage_names.count(name) > 1:
             raise InputError(f"stage '{name}' is assigned twice")
-    builder = _Builder(values, stage_names, show, rnd)
+    builder = _Builder(values, stage_names, show, rnd, read)
     for i, st in enumerate(statements):
         if st.name is None and i != len(statements) - 1:
             raise InputError("only the last statement may be unnamed; name the others, e.g. 'q = x + y; f = q * z'")
@@ -317,16 +324,19 @@ def _reads(ast, name: str) -> bool:
     return False
 
 
-def backward(graph: Graph, rnd: Callable = lambda v: v) -> Graph:
-    """Gradients of the output: edges from the output back, each downstream = local x upstream."""
+def backward(graph: Graph, rnd: Callable = lambda v: v, take: Callable | None = None) -> Graph:
+    """Gradients of the output: edges from the output back, each downstream = local x upstream.
+    ``take(node)``: the upstream gradient passed on from a node once its own is complete (nncalc
+    check carries a learner's own; ``node.grad`` keeps the computed one)."""
     for node in list(graph.inputs.values()) + graph.nodes:
         node.grad = Fraction(0)
     out = graph.output
     out.grad = Fraction(1)
     graph.edges = []
     for node in reversed(graph.nodes):
+        upstream = take(node) if take is not None else node.grad
         for parent, local, text in zip(node.parents, node.local, node.local_text):
-            edge = Edge(parent, node, local, text, node.grad, rnd(local * node.grad))
+            edge = Edge(parent, node, local, text, upstream, rnd(local * upstream))
             graph.edges.append(edge)
             parent.grad += edge.downstream
     return graph

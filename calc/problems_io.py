@@ -77,8 +77,31 @@ def parse_problem(data, file_name: str) -> Problem:
     return Problem(str(data["type"]), str(data.get("title") or Path(file_name).stem), given, file_name,
                    where.child("given", line), str(data.get("question") or ""), str(data.get("source") or ""),
                    str(data.get("notes") or ""), str(data.get("topic") or ""),
-                   dict(data.get("expected") or {}), dict(data.get("tolerance") or {}),
+                   dict(data.get("expected") or {}), read_tolerance(data, where),
                    Where(file_name, type_line, "type"))
+
+
+def read_tolerance(data, where: Where) -> dict:
+    """{rel, abs} as floats; YAML reads 1e-9 (no dot) as text, so numbers go through to_fraction."""
+    from calc.errors import InputError
+    from calc.exact import to_fraction
+
+    raw = data.get("tolerance") or {}
+    line = data.line_of("tolerance") if isinstance(data, LocMap) else None
+    place = where.child("tolerance", line)
+    if not isinstance(raw, dict):
+        raise SpecError("expected {rel: 1e-9, abs: 1e-12}", place)
+    out = {}
+    for key, value in raw.items():
+        if key not in ("rel", "abs"):
+            raise SpecError(f"unknown tolerance '{key}'; use rel and/or abs", place.child(str(key)))
+        try:
+            out[key] = float(to_fraction(value, key))
+        except InputError as exc:
+            raise SpecError(exc.message, place.child(str(key))) from None
+        if out[key] < 0:
+            raise SpecError(f"{key} must be >= 0", place.child(str(key)))
+    return out
 
 
 def load_problem(name) -> Problem:
@@ -97,6 +120,9 @@ def solve_problem(problem: Problem, options=None):
     solver = solver_for(problem.type, problem.type_where or Where(problem.file, None, "type"))
     solution = solver(problem.given, problem.where, options or SolveOptions())
     solution.title = problem.title or solution.title
+    solution.question = problem.question.strip()
+    solution.source = problem.source
+    solution.notes = problem.notes.strip()
     return solution
 
 

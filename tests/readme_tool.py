@@ -9,6 +9,11 @@ A block looks like:
 
 Output is produced at a fixed width (COLUMNS=100) without colour. Refresh with
 ``python -m tests.readme_tool --update`` after changing the renderers on purpose.
+
+A command is expected to exit 0. One that must exit otherwise (``nncalc check`` exits 1 when
+an answer is wrong) says so in a trailing comment that is not part of the command:
+
+    $ nncalc check softmax/seed001-softmax-worksheet --answers mine.yaml  # exit 1
 """
 
 from __future__ import annotations
@@ -23,23 +28,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 
 
-def examples(text: str) -> list[tuple[str, str]]:
-    """(command, shown output) pairs from the README's console blocks."""
-    pairs = []
+def command_and_exit(line: str) -> tuple[str, int]:
+    """'nncalc check ... # exit 1' -> ('nncalc check ...', 1); 0 without such a comment."""
+    match = EXIT.search(line)
+    return (line[:match.start()], int(match.group(1))) if match else (line, 0)
+
+
+def examples(text: str) -> list[tuple[str, str, int]]:
+    """(command, shown output, expected exit code) from the README's console blocks."""
+    found = []
     for block in BLOCK.findall(text):
         current, lines = None, []
         for line in block.splitlines():
             if line.startswith("$ "):
                 if current is not None:
-                    pairs.append((current, "\n".join(lines)))
-                current, lines = line[2:], []
+                    found.append((*current, "\n".join(lines)))
+                current, lines = command_and_exit(line[2:]), []
             else:
                 lines.append(line)
         if current is not None:
-            pairs.append((current, "\n".join(lines)))
-    return pairs
+            found.append((*current, "\n".join(lines)))
+    return [(command, shown, code) for command, code, shown in found]
 
 
 def run(command: str) -> tuple[int, str]:
@@ -60,9 +72,10 @@ def update() -> None:
 
     def refresh(match: re.Match) -> str:
         out = []
-        for command, _ in examples(match.group(0)):
+        for command, _, code in examples(match.group(0)):
             _, output = run(command)
-            out.append(f"$ {command}\n{output}" if output else f"$ {command}")
+            line = f"$ {command}" + (f"  # exit {code}" if code else "")
+            out.append(f"{line}\n{output}" if output else line)
         return "```console\n" + "\n".join(out) + "\n```"
 
     README.write_text(BLOCK.sub(refresh, text))
@@ -72,5 +85,5 @@ if __name__ == "__main__":
     if "--update" in sys.argv:
         update()
     else:
-        for cmd, _ in examples(README.read_text()):
+        for cmd, _, _ in examples(README.read_text()):
             print(cmd)

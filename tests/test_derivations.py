@@ -1,6 +1,6 @@
-"""The expected answers of the network, softmax, loss and perceptron problem files agree with
-their independent derivations (tests/derivations: Decimal by hand or PyTorch, no nncalc code),
-so an expected value cannot drift towards what the solver prints."""
+"""The expected answers of the network, softmax, loss, perceptron, CNN and counting problem files
+agree with their independent derivations (tests/derivations: Decimal by hand or PyTorch, no
+nncalc code), so an expected value cannot drift towards what the solver prints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from tests.derivations import load_all
 
-TOPICS = ("networks", "softmax", "losses", "perceptrons")
+TOPICS = ("networks", "softmax", "losses", "perceptrons", "cnn", "counting")
 
 
 def my_problems() -> list[Path]:
@@ -41,7 +41,18 @@ def test_expected_values_are_derived(path):
         if isinstance(want, bool):
             assert got is want, key
             continue
-        assert abs(float(got) - float(want)) <= max(abs_tol, rel * abs(float(want))), (key, float(got), want)
+        got_flat, want_flat = _flat(got), _flat(want)  # matrices and shapes element by element
+        assert len(got_flat) == len(want_flat) and _shape(got) == _shape(want), (key, got, want)
+        for g, w in zip(got_flat, want_flat):
+            assert abs(float(g) - float(w)) <= max(abs_tol, rel * abs(float(w))), (key, float(g), w)
+
+
+def _flat(value) -> list:
+    return [x for v in value for x in _flat(v)] if isinstance(value, (list, tuple)) else [value]
+
+
+def _shape(value) -> tuple:
+    return (len(value), *_shape(value[0])) if isinstance(value, (list, tuple)) and value else ()
 
 
 def test_every_derivation_has_its_problem_file():

@@ -18,6 +18,7 @@ class Ctx:
     rng: object = None
     grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
     rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
+    substitute: Callable | None = None  # nncalc check: (layer, value, "output" | "grad") -> the value passed on
     drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
     defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
@@ -40,15 +41,21 @@ class Ctx:
     def seen_output(self, layer, y):
         """Containers call this after each leaf's forward: round like a student (hand-rounding
         mode only, so the next layer and the activation's own backward see the rounded value),
-        then record."""
+        record, then pass on the learner's own values where nncalc check supplies them (the
+        record keeps what the layer computed)."""
         if self.rounding is not None:
-            rounded = self.rounding(y)
-            if getattr(layer, "a", None) is y:  # activations keep their output for backward
-                layer.a = rounded
-            y = rounded
+            y = self._keep(layer, y, self.rounding(y))
         if self.record is not None:
             self.record[layer.name] = y
+        if self.substitute is not None:
+            y = self._keep(layer, y, self.substitute(layer, y, "output"))
         return y
+
+    @staticmethod
+    def _keep(layer, old, new):
+        if getattr(layer, "a", None) is old:  # activations keep their output for backward
+            layer.a = new
+        return new
 
     def seen_grad(self, layer, dy):
         """Containers call this before each leaf's backward with dL/d(its output)."""
@@ -56,6 +63,8 @@ class Ctx:
             dy = self.rounding(dy)
         if self.grad_record is not None:
             self.grad_record[layer.name] = dy
+        if self.substitute is not None:
+            dy = self.substitute(layer, dy, "grad")
         return dy
 
     def init_param(self, layer, name: str, shape: tuple):

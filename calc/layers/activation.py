@@ -60,10 +60,13 @@ class ReLU(Activation):
     formula, derivative_formula = "max(0, z)", "1 if z > 0 else 0 (0 at z = 0, as PyTorch)"
 
     def function(self, z, be):
-        return be.xp.where(z > 0, z, 0 * z)
+        return be.xp.maximum(z, be.scalar(0))  # one pass; NaN stays NaN, as PyTorch
 
     def derivative(self, z, a, be):
         return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
+
+    def backward(self, dy, ctx):
+        return dy * (self.z > 0)  # dy * derivative(), without building the 0/1 array
 
 
 @register

@@ -95,6 +95,8 @@ class _ConvBase(Layer):
     def read_extra(self, opts: Options) -> None:
         pass
 
+    weight_layout = "oihw"  # how spec-given ``weights:`` are nested (Conv also accepts TensorFlow's hwio)
+
     def fans(self) -> tuple[int, int]:
         """As torch.nn.init._calculate_fan_in_and_fan_out on the weight (dim0, dim1, kh, kw):
         fan_in = dim1*kh*kw, fan_out = dim0*kh*kw. Conv: Cin/g*kh*kw and Cout*kh*kw (no /g);
@@ -108,7 +110,8 @@ class _ConvBase(Layer):
         out = {}
         if "weights" in self.values:
             raw, where = self.values["weights"]
-            out["weight"] = read_kernels(raw, where, ctx.backend, self.param_shapes()["weight"], self.weight_axes)
+            out["weight"] = read_kernels(raw, where, ctx.backend, self.param_shapes()["weight"], self.weight_axes,
+                                         self.weight_layout)
         if "bias" in self.values:
             raw, where = self.values["bias"]
             out["bias"] = read_bias_values(raw, where, ctx.backend, self.filters)
@@ -187,6 +190,10 @@ class Conv(_ConvBase):
         return {"bias": ho * wo * cout if self.use_bias else 0}
 
     weight_axes = ("filters", "input channels per group")
+
+    def read_extra(self, opts: Options) -> None:
+        # TensorFlow/Keras kernels are [kh][kw][in][out] (HWIO): accepted as written, stored as OIHW
+        self.weight_layout = opts.choice("weight_layout", ("oihw", "hwio"), "oihw")
 
     def window(self) -> Window:
         return Window(self.kernel, self.stride, self.dilation, (self.rows.output, self.cols.output))

@@ -9,6 +9,10 @@ axis of size 1 may be left out, so course exercises can write what they show:
 - one input channel, several filters: ``[filters][kh][kw]``;
 - one filter, several input channels: ``[channels][kh][kw]``.
 
+``weight_layout: hwio`` (conv only) reads TensorFlow/Keras kernels as written,
+``[kh][kw][input channels / groups][filters]`` (a ``tf.constant(..., shape=[3, 3, 3, 2])``), and
+stores them in PyTorch's order; a single kh x kw kernel is accepted too.
+
 ``bias:`` is one number (every filter starts with it) or a list with one value per filter.
 """
 
@@ -31,10 +35,18 @@ def kernel_forms(shape: tuple[int, int, int, int], axes: tuple[str, str]) -> dic
     return forms
 
 
-def read_kernels(raw, where, backend, shape: tuple[int, int, int, int], axes: tuple[str, str]):
+def read_kernels(raw, where, backend, shape: tuple[int, int, int, int], axes: tuple[str, str],
+                 layout: str = "oihw"):
     """The ``weights:`` list as a backend array of ``shape``; a wrong shape names the forms."""
-    forms = kernel_forms(tuple(shape), axes)
     got = nested_shape(raw, where, "weights")
+    if layout == "hwio":
+        a, b, kh, kw = shape
+        if got == (kh, kw) and a == b == 1:
+            return to_array(raw, where, backend, got, "weights").reshape(tuple(shape))
+        hwio = to_array(raw, where, backend, (kh, kw, b, a), "weights",
+                        f"weight_layout hwio: [kh][kw][{axes[1]}][{axes[0]}]")
+        return backend.xp.ascontiguousarray(hwio.transpose(3, 2, 0, 1))
+    forms = kernel_forms(tuple(shape), axes)
     if got in forms:
         return to_array(raw, where, backend, got, "weights").reshape(tuple(shape))
     layouts = list(forms.items())

@@ -10,7 +10,7 @@ over pixels.
   and ``blocks`` that bound the im2col matrix in memory;
 - ``conv``: cross-correlation as patches @ weights, its weight gradient, and ``scatter``
   (col2im of dy @ W^T) used for conv's input gradient and transposed conv's forward pass;
-- ``pool``: max pooling with its tie rule, window sums, adaptive averaging matrices.
+- ``pool``: max pooling with its tie rule (``TIE_RULE``), window sums and their adjoint.
 """
 
 from calc.ops.conv import correlate, gemm_ordered, scatter, weight_from_matrix, weight_grad, weight_matrix

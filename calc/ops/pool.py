@@ -23,15 +23,18 @@ def max_pool(xpad, win: Window, xp):
 def max_pool_backward(xpad, y, dy, win: Window, xp):
     """dL/dx_pad: each dy goes to the one tap that held the window's max (``TIE_RULE``)."""
     dxpad = xp.zeros_like(xpad)
-    taken = None  # positions whose max has been claimed by an earlier tap
-    for i, j in win.taps():
-        hit = xpad[win.tap(i, j)] == y
-        if taken is None:
-            taken = hit
+    hit = xp.empty(y.shape, dtype=bool)
+    taken = xp.empty(y.shape, dtype=bool)  # positions whose max an earlier tap already claimed
+    share = xp.empty_like(dy)
+    for k, (i, j) in enumerate(win.taps()):
+        xp.equal(xpad[win.tap(i, j)], y, out=hit)
+        if k == 0:
+            taken[...] = hit
         else:
-            hit &= ~taken
-            taken |= hit
-        dxpad[win.tap(i, j)] += dy * hit
+            xp.greater(hit, taken, out=hit)  # hit and not taken
+            xp.logical_or(taken, hit, out=taken)
+        xp.multiply(dy, hit, out=share)
+        dxpad[win.tap(i, j)] += share
     return dxpad
 
 

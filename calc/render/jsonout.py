@@ -76,14 +76,19 @@ def solution_data(solution, decimals: int | None = None) -> dict:
 
     steps = []
     for s in solution.steps:
-        if isinstance(s, Table):
+        if hasattr(s, "matrices"):  # calc.steps.grid.Grid
+            from calc.render.grid import grid_data
+
+            steps.append(grid_data(s))
+        elif isinstance(s, Table):
             steps.append({"table": s.title, "columns": s.columns, "rows": plain(s.rows), "section": s.section})
         else:
             steps.append({"label": s.label, "name": s.name, "formula": s.formula,
                           "substituted": s.substituted, "result": plain(s.result),
                           "note": s.note, "section": s.section})
     answers = plain(solution.answers)
-    data = {"title": solution.title, "summary": solution.summary, "conventions": solution.conventions,
+    data = {"title": solution.title, "question": solution.question, "source": solution.source,
+            "notes": solution.notes, "summary": solution.summary, "conventions": solution.conventions,
             "steps": steps, "answers": answers, "findings": solution.findings}
     for key, value in (answers.items() if isinstance(answers, dict) else ()):
         data.setdefault(key, value)  # top-level answers, e.g. {"output": 55}

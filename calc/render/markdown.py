@@ -67,6 +67,10 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
     from calc.steps.step import Table
 
     lines = [f"# {solution.title}", ""]
+    if solution.question:
+        lines += [f"*{solution.question}*" if "\n" not in solution.question else solution.question, ""]
+    if solution.source:
+        lines += [f"Source: {solution.source}", ""]
     if solution.conventions:
         lines += ["**Conventions used**", ""] + [f"- {c}" for c in solution.conventions] + [""]
     section = None
@@ -74,6 +78,11 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         if step.section and step.section != section:
             section = step.section
             lines += [f"## {section}", ""]
+        if hasattr(step, "matrices"):  # calc.steps.grid.Grid
+            from calc.render.grid import grid_markdown
+
+            lines += grid_markdown(step, decimals)
+            continue
         if isinstance(step, Table):
             lines += [f"**{step.title}**", "", "| " + " | ".join(_cell(c) for c in step.columns) + " |",
                       "|" + "---:|" * len(step.columns)]
@@ -87,4 +96,6 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         lines += ["**Findings**", ""] + [f"- {f}" for f in solution.findings] + [""]
     if solution.summary:
         lines += [f"**Answer:** {solution.summary}", ""]
+    if solution.notes:
+        lines += ["**Notes on this exercise**", "", solution.notes, ""]
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group
 from rich.panel import Panel
@@ -10,6 +12,21 @@ from rich.text import Text
 
 from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
 from calc.shapes import compact_shape, fmt_shape
+
+_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines of a YAML block into paragraphs; keep blank lines and list items."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            out.append("")
+        elif out and out[-1] and not _LIST_ITEM.match(line):
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line.rstrip())
+    return "\n".join(out)
 
 
 def _bullets(title: str, lines: list[str], style: str):
@@ -89,6 +106,9 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
     from calc.steps.step import Table
 
     parts = [Text(solution.title, style="bold underline")]
+    if solution.question:
+        parts.append(Text(reflow(solution.question) + (f"\n(source: {solution.source})" if solution.source else ""),
+                          style="italic"))
     if solution.conventions:
         parts.append(_bullets("Conventions", solution.conventions, "cyan"))
     steps, section = None, None
@@ -118,10 +138,16 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
         parts.append(_bullets("Findings", solution.findings, "yellow"))
     if solution.summary:
         parts.append(Panel(Text(solution.summary, style="bold green"), expand=False))
+    if solution.notes:
+        parts.append(Group(Text("Notes on this exercise", style="bold"), Text(reflow(solution.notes), style="dim")))
     return Group(*parts)
 
 
-def table_renderable(table, decimals: int = DEFAULT_DECIMALS) -> RichTable:
+def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
+    if hasattr(table, "matrices"):  # calc.steps.grid.Grid: matrices as aligned grids
+        from calc.render.grid import grid_renderable
+
+        return grid_renderable(table, decimals)
     out = RichTable(title=table.title, box=box.SIMPLE_HEAD, pad_edge=False)
     for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
         out.add_column(Text(str(col)), justify="right")

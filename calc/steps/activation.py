@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -94,8 +95,11 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     sol = Solution(f"{key} and its derivative", [conv, "exact arithmetic (e^z to 50 digits), shown rounded"])
     if key == "softmax":
         return _softmax(sol, layer, list(z), a, be, show)
-    d = layer.derivative(z, a, be)
-    fs, ds = [Fraction(v) for v in a], [Fraction(v) for v in d]
+    fs = [Fraction(v) for v in a]
+    # nncalc check: the derivative from the learner's own f values, or at z (the sigma'(z) slip)
+    used = be.asarray(Carry(options.overrides).take("f", fs))
+    d = layer.derivative(z, z if options.derivative_of == "input" else used, be)
+    ds = [Fraction(v) for v in d]
     for zi, ai, di in zip(points, fs, ds):
         f_text, d_text = _texts(key, zi, ai, p, show)
         sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section="Values and derivatives"))

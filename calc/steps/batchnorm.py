@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -62,6 +63,12 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     xhat = [Fraction(v[0]) for v in layer.xhat]
     centred = [v - mean for v in x]
     squares = [c * c for c in centred]
+    carry = Carry(options.overrides)
+    used = None
+    if carry:  # nncalc check: each quantity from the learner's own earlier ones
+        got, used = _from_learner(x, gamma, beta, eps, kind, carry)
+        mean, centred, squares, var, std, xhat, y = (got[k] for k in ("mean", "x_minus_mean", "squares", "var", "std",
+                                                                       "x_hat", "y"))
     ss = sum(squares, Fraction(0))
 
     sol = Solution("Batch normalisation (training mode)", [
@@ -77,9 +84,9 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
                  section=sec))
     sol.add(Step("sum of squares", "sum (x_i - mean)^2", " + ".join(show(v) for v in squares), ss, section=sec))
     for divisor, name, label in ((n, "var_biased", "variance / n"), (n - 1, "var_unbiased", "variance / (n - 1)")):
-        used = (divisor == n) == (kind == "biased")
+        chosen = (divisor == n) == (kind == "biased")
         sol.add(Step(label, f"sum (x_i - mean)^2 / {'n' if divisor == n else '(n - 1)'}", f"{show(ss)} / {divisor}",
-                     ss / divisor, name=name, note="used" if used else "not used here", section=sec))
+                     ss / divisor, name=name, note="used" if chosen else "not used here", section=sec))
     sol.answers["var"] = var
     sol.add(Step("std", "sqrt(var + eps)", f"sqrt({show(var)} + {show(eps)})", std, name="std", section=sec))
     sol.add(Step("x-hat", "(x_i - mean) / sqrt(var + eps)", f"[{', '.join(show(c) for c in centred)}] / {show(std)}",
@@ -91,22 +98,50 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     sol.findings.append(f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
                         f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}")
     if grad is not None:
-        _backward(sol, layer, ctx, be, grad, centred, n, kind, show)
+        _backward(sol, layer, ctx, be, grad, centred, n, kind, show, used)
     sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
     return sol
 
 
-def _backward(sol: Solution, layer, ctx, be, grad, centred, n, kind, show) -> None:
-    dx = [Fraction(v[0]) for v in layer.backward(be.asarray([[v] for v in grad]), ctx)]
+def _from_learner(x, gamma, beta, eps, kind, carry) -> tuple[dict, dict]:
+    """nncalc check: every forward quantity computed from the learner's own earlier values
+    (the formulas of the steps below); returns (computed, carried on)."""
+    from calc import exact
+
+    n = len(x)
+    got, used = {}, {}
+
+    def step(name, value):
+        got[name], used[name] = value, carry.take(name, value)
+        return used[name]
+
+    mean = step("mean", sum(x, Fraction(0)) / n)
+    centred = step("x_minus_mean", [v - mean for v in x])
+    squares = step("squares", [c * c for c in centred])
+    ss = sum(squares, Fraction(0))
+    biased, unbiased = step("var_biased", ss / n), step("var_unbiased", ss / (n - 1))
+    var = step("var", biased if kind == "biased" else unbiased)
+    std = step("std", exact.sqrt(var + eps))
+    xhat = step("x_hat", [c / std for c in centred])
+    step("y", [gamma * h + beta for h in xhat])
+    return got, used
+
+
+def _backward(sol: Solution, layer, ctx, be, grad, centred, n, kind, show, used: dict | None = None) -> None:
     gamma = Fraction(layer.params["weight"][0])
-    inv = Fraction(layer.inv_std[0])
-    xhat = [Fraction(v[0]) for v in layer.xhat]
+    if used is None:
+        dx = [Fraction(v[0]) for v in layer.backward(be.asarray([[v] for v in grad]), ctx)]
+        inv = Fraction(layer.inv_std[0])
+        xhat = [Fraction(v[0]) for v in layer.xhat]
+        dbeta, dgamma = Fraction(layer.grads["bias"][0]), Fraction(layer.grads["weight"][0])
+    else:  # nncalc check: from the learner's own x - mean, std and x-hat (the staged formulas)
+        centred, inv, xhat = used["x_minus_mean"], 1 / used["std"], used["x_hat"]
+        dbeta, dgamma = sum(grad, Fraction(0)), sum((a * b for a, b in zip(grad, xhat)), Fraction(0))
     d = n if kind == "biased" else n - 1
     sec = "Backward pass"
-    sol.add(Step("dL/dbeta", "sum dL/dy_i", " + ".join(show(v) for v in grad), Fraction(layer.grads["bias"][0]),
-                 name="dL/dbeta", section=sec))
+    sol.add(Step("dL/dbeta", "sum dL/dy_i", " + ".join(show(v) for v in grad), dbeta, name="dL/dbeta", section=sec))
     sol.add(Step("dL/dgamma", "sum dL/dy_i * x-hat_i", " + ".join(f"{show(a)} * {show(b)}" for a, b in zip(grad, xhat)),
-                 Fraction(layer.grads["weight"][0]), name="dL/dgamma", section=sec))
+                 dgamma, name="dL/dgamma", section=sec))
     dxhat = [v * gamma for v in grad]
     sol.add(Step("dL/dx-hat", "dL/dy_i * gamma", f"[{', '.join(show(v) for v in grad)}] * {show(gamma)}", dxhat,
                  name="dL/dx_hat", section=sec))
@@ -119,7 +154,10 @@ def _backward(sol: Solution, layer, ctx, be, grad, centred, n, kind, show) -> No
     sol.add(Step("dL/dmean", "-sum dL/dx-hat_i / sqrt(var + eps)  (+ dL/dvar * (-2/d) sum (x_i - mean) = 0)",
                  f"-({' + '.join(show(a) for a in dxhat)}) * {show(inv)}", dmean, name="dL/dmean", section=sec))
     staged = [a * inv + dvar * 2 * c / d + dmean / n for a, c in zip(dxhat, centred)]
-    assert staged == dx, (staged, dx)  # the layer's fused formula and the staged one agree exactly
+    if used is None:
+        assert staged == dx, (staged, dx)  # the layer's fused formula and the staged one agree exactly
+    else:
+        dx = staged
     dtext = "n" if d == n else "(n - 1)"
     sol.add(Step("dL/dx", f"dL/dx-hat_i / sqrt(var + eps) + dL/dvar * 2 (x_i - mean) / {dtext} + dL/dmean / n",
                  f"[{', '.join(show(a) for a in dxhat)}] * {show(inv)} + {show(dvar)} * 2 * "

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -76,8 +77,11 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
                  "[" + ", ".join(f"{show(keep)} * {show(v)}{factor}" for v in values) + "]", expected,
                  name="expected_output", section="Expectation",
                  note="= the test-time output: dropout keeps the expected value"))
-    sums = (("sum of the inputs", "sum_in", list(values)), ("training sum (this mask)", "sum_out", y),
-            ("expected training sum", "expected_sum", expected), ("test-time sum", "test_sum", test))
+    carry = Carry(options.overrides)  # nncalc check: the sums of the learner's own outputs
+    sums = (("sum of the inputs", "sum_in", list(values)),
+            ("training sum (this mask)", "sum_out", carry.take("output", y)),
+            ("expected training sum", "expected_sum", carry.take("expected_output", expected)),
+            ("test-time sum", "test_sum", carry.take("test_output", test)))
     for label, name, items in sums:
         sol.add(Step(label, "", " + ".join(show(v) for v in items), sum(items, Fraction(0)), name=name,
                      section="Expectation"))

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -35,6 +36,7 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
         f"it averages over roughly 1/(1 - beta) = {fmt(1 / (1 - beta), options.decimals)} values",
     ])
     v = Fraction(0)
+    carry = Carry(options.overrides)  # nncalc check: each V_t from the learner's own V_(t-1)
     rows, plain, corrected = [], [], []
     for t, theta in enumerate(values, start=1):
         new = rnd(ewma(v, theta, beta))
@@ -42,6 +44,8 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
                      f"{show(beta)} * {show(v)} + (1 - {show(beta)}) * {show(theta)}", new, name=f"V{t}",
                      section="Steps"))
         row = [t, theta, new]
+        plain.append(new)
+        new = carry.element("V", t - 1, new, f"V{t}")
         if bias_correction:
             hat = rnd(debias(new, beta, t))
             sol.add(Step(f"V{t} corrected", "V_t / (1 - beta^t)", f"{show(new)} / (1 - {show(beta)}^{t})", hat,
@@ -49,7 +53,6 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
             corrected.append(hat)
             row.append(hat)
         rows.append(row)
-        plain.append(new)
         v = new
     columns = ["t", "theta_t", "V_t"] + (["V_t / (1 - beta^t)"] if bias_correction else [])
     sol.add(Table(f"EWMA, beta = {fmt(beta, options.decimals)}", columns, rows, section="Summary"))

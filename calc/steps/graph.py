@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -35,9 +36,13 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     def num(v) -> str:
         return f"({show(v)})" if v < 0 else show(v)
 
-    graph = cg.backward(cg.build_graph(parse(expression), values, show, rnd), rnd)
+    carry = Carry(options.overrides)  # nncalc check: the learner's own values and gradients carried on
+    read = (lambda node: carry.take(node.name, node.value)) if carry else None
+    graph = cg.build_graph(parse(expression), values, show, rnd, read)
+    o = graph.output.name
+    take = (lambda node: carry.take(f"d{o}/d{node.name}", node.grad)) if carry else None
+    graph = cg.backward(graph, rnd, take)
     out = graph.output
-    o = out.name
     sol = Solution(f"Computational graph of {expression.strip()}", [
         f"{o} is the output; each gate's local gradient is d(gate output)/d(input); the upstream gradient is "
         f"d{o}/d(gate output); downstream = local x upstream (chain rule); the backward pass starts with "

@@ -117,6 +117,11 @@ class Narration:
     section: str = ""
     aliases: dict[str, list[str]] = field(default_factory=dict)  # canonical name -> the source's names
     extra: dict[str, Any] = field(default_factory=dict)  # solver facts narrators may use (loss name...)
+    carry: Any = None  # calc.steps.carry.Carry of nncalc check, or None
+
+    def take(self, key: str, value):
+        """The learner's value of ``prefix + key`` when nncalc check carries one, else ``value``."""
+        return self.carry.take(self.prefix + key, value) if self.carry else value
 
     def add(self, key: str, formula: str, substituted: str, result, latex: str = "",
             latex_substituted: str = "", note: str = "") -> Step:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from calc.steps.narrate import Narration, Narrator, Slot, View, at, narrates, positions
+from calc.steps.narrate import Narration, Narrator, Slot, View, _index, at, narrates, positions
 from calc.steps.text import join_sum, join_tex
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "step", "linear", "prelu")
@@ -183,7 +183,7 @@ class ActivationNarrator(Narrator):
             if cond:
                 sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             owner = view.out.owner
-            dkey = f"{owner}.da{i}/dz{i}" if view.inp.symbol == "z" else f"{view.out.key(i)}/d{view.inp.key(i)}"
+            dkey = f"{owner}.da{_index(i)}/dz{_index(i)}" if view.inp.symbol == "z" else f"{view.out.key(i)}/d{view.inp.key(i)}"
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"
             tex_d = TEX_DERIVATIVE.get(layer.kind)
             nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {dformula}", sub, d, latex=dtex

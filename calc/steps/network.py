@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
+from calc.steps.carry import Carry
 from calc.steps.narrate import Narration, Slot, View, at, narrator_for, positions
+from calc.steps.network_carry import CarriedValues, derivative_at_input
 from calc.steps.network_given import NetworkSetup, read_network_given
 from calc.steps.network_text import conventions, loss_findings, summary
 from calc.steps.registry import SolveOptions, problem_type
@@ -62,7 +64,7 @@ def check_sequential(network) -> None:
                             "has branches", layer.where)
 
 
-class NetworkSolver:
+class NetworkSolver(CarriedValues):
     def __init__(self, setup: NetworkSetup, options: SolveOptions):
         from calc.backend import get_backend
         from calc.engine.model import Model
@@ -71,9 +73,13 @@ class NetworkSolver:
         self.be = get_backend("exact")
         self.writer = Writer(options.decimals, options.hand_rounding)
         check_sequential(setup.network)
-        self.ctx = GivenOnly(backend=self.be, rounding=self.writer.round_array if options.hand_rounding else None)
+        self.carry = Carry(options.overrides)
+        self.step_prefix = ""
+        self.ctx = GivenOnly(backend=self.be, rounding=self.writer.round_array if options.hand_rounding else None,
+                             substitute=self.substitute if self.carry else None)
         self.model = Model(setup.network, self.ctx)
         self.views = views_of(self.model.layers)
+        self.view_of = {v.layer.name: v for v in self.views}
         self.sol = Solution(f"Worked solution: {setup.network.name}", conventions(setup, self.views, options))
         self.sol.findings += loss_findings(setup, self.views)
         aliases: dict[str, list[str]] = {}
@@ -103,13 +109,19 @@ class NetworkSolver:
                 raise SpecError(f"no answer named '{canonical}'{did_you_mean(canonical, self.sol.answers)}; "
                                 "see the names in the solution (nncalc solve --template)", self.setup.alias_where[alias])
             self.sol.answers[alias] = self.sol.answers[canonical]
+            self.sol.aliases[alias] = canonical
         self.sol.summary = summary(self.sol, self.setup, self.writer, self.views[-1].out,
                                    self.setup.network.output_shape[-1])
         return self.sol
 
     def one_step(self, x, prefix: str, label: str) -> None:
+        self.step_prefix = prefix
         y = self.model.forward(x, record=True)
         record = dict(self.model.activations)
+        if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
+            for layer in self.model.layers:
+                if derivative_at_input(layer):
+                    layer.a = layer.z
         self.narrate_forward(x, record, prefix, label)
         if self.setup.loss == "none":
             return
@@ -154,11 +166,13 @@ class NetworkSolver:
         return [p for p in layer.params if p != "bias" or self.setup.update_bias]
 
     def new_values(self, layer, grads) -> dict:
-        """Updated parameters of one layer by calc.engine.optim (rounded in hand mode)."""
+        """Updated parameters of one layer by calc.engine.optim (rounded in hand mode), from the
+        learner's own gradients where nncalc check carries them."""
         out = {}
         for pname in self.trainable(layer):
             state = self.opt_state.setdefault(f"{layer.name}.{pname}", {})
-            out[pname] = self.writer.round_array(self.optimizer.update(layer.params[pname], grads[pname], state, self.be))
+            g = self.carried(layer, pname, grads[pname], "dL/d{}")
+            out[pname] = self.writer.round_array(self.optimizer.update(layer.params[pname], g, state, self.be))
         return out
 
     def backward(self, grad):
@@ -178,7 +192,7 @@ class NetworkSolver:
                 layer = param_layers[k]
                 grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
                 self.new[layer.name] = self.new_values(layer, grads[layer.name])
-                layer.params.update(self.new[layer.name])
+                layer.params.update(self.passed_on(layer))
         if passes == 1:
             for layer in param_layers:
                 grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
@@ -213,12 +227,14 @@ class NetworkSolver:
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
             self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
+            at_input = self.options.derivative_of == "input" and derivative_at_input(layer)
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]
                 self.nar.extra["grad_divisor"] = n if self.setup.reduction == "mean" else 1
                 params = used.get(layer.name, layer.params)
-                narrator.backward(self.nar, view, inp[s], record[layer.name][s], records[layer.name][s], dx[s], params)
+                y = inp[s] if at_input else record[layer.name][s]
+                narrator.backward(self.nar, view, inp[s], y, records[layer.name][s], dx[s], params)
         self.nar.prefix = prefix
         self.narrate_update(prefix, label)
 
@@ -241,12 +257,14 @@ class NetworkSolver:
                                  at(new, idx), latex=f"{{{tex}}}^+ = {tex} - \\eta \\frac{{\\partial L}}{{\\partial {tex}}}"
                                  if plain else f"{{{tex}}}^+", latex_substituted=f"{w.num(at(old, idx))} - {w.num(lr)}({w.num(at(g, idx))})"
                                  if plain else "")
-            layer.params.update(self.new.get(layer.name, {}))
+            layer.params.update(self.passed_on(layer))
 
     def after_update(self, x) -> None:
         from calc.engine.losses import get_loss
 
+        substitute, self.ctx.substitute = self.ctx.substitute, None  # the learner's values are of the pass before
         y = self.model.forward(x)
+        self.ctx.substitute = substitute
         self.nar.prefix, self.nar.section = "", "After the update"
         out = self.views[-1].out
         for j in range(y.shape[1]):

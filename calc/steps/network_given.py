@@ -69,11 +69,10 @@ def read_network(given, where: Where, problem_file: str | None = None):
 
     value = raw(given, where, "network")
     place = at(given, where, "network")
-    if isinstance(value, str):
+    if isinstance(value, str):  # a spec file (next to the problem file, or as given) or a bundled name
         path = Path(value)
-        if problem_file and not path.is_absolute() and not path.is_file():
-            path = Path(problem_file).parent / value
-        return load_network(str(path))
+        beside = Path(problem_file).parent / value if problem_file and not path.is_absolute() else None
+        return load_network(str(beside if beside is not None and beside.is_file() else value))
     if not isinstance(value, dict):
         raise SpecError("expected a network spec (a mapping with input and layers) or a spec file name", place)
     return build_network(value, place.file)

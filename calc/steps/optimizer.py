@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.steps import given as g
+from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
@@ -124,6 +125,7 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
 
     numbers = {"lr": opt.lr, "mu": opt.momentum, "alpha": opt.alpha, "b1": opt.beta1, "b2": opt.beta2, "eps": opt.eps}
     numbers = {k: be.scalar(v) for k, v in numbers.items()}
+    carry = Carry(options.overrides)  # nncalc check: the learner's w, g and states carried into the next step
     state: dict = {}
     w = rnd(start)
     table, answers = [], {"w": [], "g": []}
@@ -140,6 +142,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
                          section=f"Step {t}"))
         else:
             gt = grads[t - 1]
+        answers["g"].append(gt)
+        gt = carry.element("g", t - 1, gt)
         new = opt.update(be.asarray([w]), be.asarray([gt]), state, be)
         for k in list(state):
             if k != "t":
@@ -152,10 +156,12 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
             text = template.format(**shown) if not (k == "b" and t == 1) else f"{show(gt)} (b_1 = g_1)"
             sol.add(Step(f"{k}{t}", formula, text, values[k], section=f"Step {t}"))
             answers.setdefault(k, []).append(values[k])
-        answers["g"].append(gt)
         state_cols = [values[k] for k, _, _ in updates if k != "w"]
         table.append([t, w] + ([f_value] if function is not None else []) + [gt] + state_cols + [w_new])
-        w = w_new
+        for k, _, _ in updates:
+            if k in ("m", "v", "b", "s") and k in carry:
+                state[STATE.get(k, k)] = be.asarray([carry.element(k, t - 1, values[k])])
+        w = carry.element("w", t - 1, w_new)
     columns = (["t", "w_(t-1)"] + (["f(w_(t-1))"] if function is not None else []) + ["g_t"]
                + [k.replace("_hat", "^") + "_t" for k, _, _ in updates if k != "w"] + ["w_t"])
     sol.add(Table(f"{key}: every state per step", columns, table, section="Summary"))

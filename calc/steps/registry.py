@@ -10,13 +10,13 @@ problem's file name and SolveOptions, and returns a calc.steps.step.Solution.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from calc.errors import SpecError, Where, did_you_mean
 
 SOLVERS: dict[str, Callable] = {}
-_NOT_SOLVERS = {"registry", "step", "given", "sizes"}
+_NOT_SOLVERS = {"registry", "step", "given", "sizes", "carry"}
 
 
 def _discover() -> None:
@@ -32,8 +32,18 @@ def _discover() -> None:
 
 @dataclass(frozen=True)
 class SolveOptions:
+    """How to solve. The last three exist for ``nncalc check`` (issue 6) and default to the plain
+    worked solution: ``overrides`` puts a learner's own values (answer name -> exact value, shaped
+    like the answer) in place of computed ones, so that what follows from them can be recomputed
+    (calc.steps.carry); ``derivative_of='input'`` reproduces the slip sigma'(z) = z(1 - z), an
+    activation derivative written in terms of its output evaluated at its input; ``size_rounding``
+    ('ceil' or 'floor') answers output sizes with that rounding instead of the layer's own."""
+
     decimals: int = 4  # shown decimals; values are computed exactly
     hand_rounding: bool = False  # round every intermediate to ``decimals`` like a student would
+    overrides: dict | None = field(default=None, compare=False)
+    derivative_of: str = "output"  # or "input" (the sigma'(z) slip)
+    size_rounding: str | None = None  # None: the layer's own (floor, or ceil with ceil_mode)
 
 
 def problem_type(name: str):

@@ -17,6 +17,14 @@ CEIL_LATEX = r"o = \left\lceil \frac{i + 2p - d(k-1) - 1}{s} \right\rceil + 1"
 AXES = ("height", "width")
 
 
+def with_rounding(a: sizes.AxisSize, rounding: str | None) -> sizes.AxisSize:
+    """The same window rounded up ('ceil') or down ('floor'): nncalc check's floor/ceil slip
+    (SolveOptions.size_rounding); ``None`` keeps the layer's own."""
+    if rounding is None or (rounding == "ceil") == a.ceil_mode:
+        return a
+    return sizes.window_output(a.input, a.kernel, a.stride, a.pad_before, a.pad_after, a.dilation, rounding == "ceil")
+
+
 def _pad_text(a: sizes.AxisSize) -> tuple[str, str]:
     """('2p', '2*1') for symmetric padding, ('p_b + p_a', '1 + 2') otherwise."""
     if a.pad_before == a.pad_after:

@@ -24,8 +24,9 @@ def _pre(slot: Slot) -> str:
     return f"{slot.owner}." if slot.owner else ""
 
 
-def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bool = True) -> None:
-    """One sample: max z, e_i, their sum and p_i (p from the Softmax layer)."""
+def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bool = True) -> list:
+    """One sample: max z, e_i, their sum and p_i (p from the Softmax layer). Returns the p_i
+    carried on: the layer's, or e_i / sum_e of the learner's own e_i and sum_e (nncalc check)."""
     xp, w, pre = nar.backend.xp, nar.writer, _pre(out)
     n = z.shape[-1]
     zs = [f"{w.num(v)}" for v in z]
@@ -35,23 +36,31 @@ def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bo
         names = ", ".join(inp.text(i) for i in range(1, n + 1))
         nar.add(f"{pre}max_z", f"max_z = max({names})", f"max({', '.join(zs)})", shift,
                 latex=r"\max_i " + inp.tex("i"), latex_substituted=rf"\max({', '.join(zs)})")
+        shift = nar.take(f"{pre}max_z", shift)
     es = []
     for i in range(1, n + 1):
         e = w.round(xp.exp(z[i - 1] - shift))
-        es.append(e)
         if stable:
             nar.add(f"{pre}e{i}", f"e{i} = e^({inp.text(i)} - max_z)", f"e^({w.num(z[i - 1])} - {w.num(shift)})", e,
                     latex=rf"e^{{{inp.tex(i)} - \max z}}", latex_substituted=f"e^{{{w.num(z[i - 1] - shift)}}}")
         else:
             nar.add(f"{pre}e{i}", f"e{i} = e^{inp.text(i)}", f"e^{w.factor(z[i - 1])}", e,
                     latex=f"e^{{{inp.tex(i)}}}", latex_substituted=f"e^{{{w.num(z[i - 1])}}}")
+        es.append(nar.take(f"{pre}e{i}", e))
     total = w.round(sum(es[1:], es[0]))
     nar.add(f"{pre}sum_e", "sum_e = " + join_sum([f"e{i}" for i in range(1, n + 1)]), join_sum([w.num(e) for e in es]),
             total, latex=r"\sum_j e_j", latex_substituted=join_tex([w.num(e) for e in es]))
+    total = nar.take(f"{pre}sum_e", total)
+    upstream = [f"{pre}max_z", f"{pre}sum_e"] + [f"{pre}e{i}" for i in range(1, n + 1)]
+    own = nar.carry is not None and nar.carry.any(nar.prefix + k for k in upstream)
+    carried = []
     for i in range(1, n + 1):
-        nar.add(out.key(i), f"{out.text(i)} = e{i} / sum_e", f"{w.num(es[i - 1])} / {w.num(total)}", p[i - 1],
+        pi = w.round(es[i - 1] / total) if own else p[i - 1]  # the layer's p unless e or sum_e are the learner's
+        nar.add(out.key(i), f"{out.text(i)} = e{i} / sum_e", f"{w.num(es[i - 1])} / {w.num(total)}", pi,
                 latex=rf"{out.tex(i)} = \frac{{e_{{{i}}}}}{{\sum_j e_j}}",
                 latex_substituted=rf"\frac{{{w.num(es[i - 1])}}}{{{w.num(total)}}}")
+        carried.append(nar.take(out.key(i), pi))
+    return carried
 
 
 def jacobian_steps(nar: Narration, p, out: Slot, inp: Slot) -> list[list]:
@@ -72,8 +81,10 @@ def jacobian_steps(nar: Narration, p, out: Slot, inp: Slot) -> list[list]:
                     latex=rf"J_{{{i}{j}}} = \frac{{\partial {out.tex(i)}}}{{\partial {inp.tex(j)}}}",
                     latex_substituted=tex_sub)
     rows = [[f"p{i}"] + [jac[i - 1, j - 1] for j in range(1, n + 1)] for i in range(1, n + 1)]
+    matrix = [[jac[i, j] for j in range(n)] for i in range(n)]
     nar.solution.add(Table("Jacobian J_ij = dp_i/dz_j", [""] + [f"z{j}" for j in range(1, n + 1)], rows,
-                           section=nar.section, note="rows sum to 0: the probabilities always add up to 1"))
+                           section=nar.section, note="rows sum to 0: the probabilities always add up to 1",
+                           answers={f"{pre}jacobian": matrix}))
     return rows
 
 
@@ -102,8 +113,9 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
 
 
 def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, decimals: int = 4,
-                  hand_rounding: bool = False) -> Solution:
-    """Softmax of one score vector; with a target also cross-entropy and the p - y identity."""
+                  hand_rounding: bool = False, overrides: dict | None = None) -> Solution:
+    """Softmax of one score vector; with a target also cross-entropy and the p - y identity.
+    ``overrides``: the learner's values carried on instead of the computed ones (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.engine.losses import get_loss
@@ -122,9 +134,11 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     from calc.steps.loss import _number_convention
 
     sol.conventions.append(_number_convention(decimals, hand_rounding))
-    nar = Narration(sol, w, be, section="Softmax")
+    from calc.steps.carry import Carry
+
+    nar = Narration(sol, w, be, section="Softmax", carry=Carry(overrides))
     inp, out = Slot("", "z"), Slot("", "p")
-    softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)
+    p = be.asarray([softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)])
     if jacobian:
         nar.section = "Jacobian"
         jacobian_steps(nar, p[0], out, inp)
@@ -143,6 +157,7 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     check_values("cross_entropy", p, t)
     value, g = loss_steps(nar, ce, p, t, out)
     grad_steps(nar, ce, p, t, g, out)
+    g = nar.carry.array(g, lambda idx: out.grad_key(idx[1] + 1))
     layer.a = p  # backward of the very layer that computed p: J^T g without forming J
     dz = w.round_array(layer.backward(g, ctx))
     for j in range(1, zs.shape[1] + 1):
@@ -179,6 +194,6 @@ def solve_softmax_problem(given, where: Where, options: SolveOptions) -> Solutio
         target = vector(given, where, "target", length=len(z))
     try:
         return solve_softmax(z, target, flag(given, where, "jacobian", True), flag(given, where, "stable", True),
-                             options.decimals, options.hand_rounding)
+                             options.decimals, options.hand_rounding, options.overrides)
     except InputError as exc:
         raise SpecError(exc.message, where) from None

@@ -45,6 +45,10 @@ class Solution:
     answers: dict[str, Any] = field(default_factory=dict)  # name -> exact value where possible
     findings: list[str] = field(default_factory=list)  # warnings and remarks for the reader
     summary: str = ""  # one-line answer, e.g. "output size 55"
+    question: str = ""  # the exercise as posed (problem files)
+    source: str = ""  # where the exercise comes from
+    notes: str = ""  # remarks on the exercise, e.g. mistakes in the course's printed answers
+    aliases: dict[str, str] = field(default_factory=dict)  # the source's name -> the answer name it copies
 
     def add(self, step: Step | Table) -> Step | Table:
         self.steps.append(step)

@@ -62,9 +62,10 @@ def _scalar(value):
     return value
 
 
-def join_sum(terms: list[str]) -> str:
-    """'a + b + c', writing '+ -x' as '- x' and eliding the middle of long sums."""
-    if len(terms) > MAX_TERMS:
+def join_sum(terms: list[str], elide: bool = True) -> str:
+    """'a + b + c', writing '+ -x' as '- x' and eliding the middle of long sums (unless ``elide``
+    is false: a convolution's 9 or 27 products are all written, as in a hand exercise)."""
+    if elide and len(terms) > MAX_TERMS:
         terms = terms[:3] + ["..."] + terms[-2:]
     out = ""
     for k, term in enumerate(terms):

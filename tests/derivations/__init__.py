@@ -1,4 +1,5 @@
-"""Independent derivations of the expected answers in problems/{networks,softmax,losses,perceptrons}.
+"""Independent derivations of the expected answers in problems/{networks, softmax, losses,
+perceptrons, cnn, counting}.
 
 Each function recomputes one problem from its source's numbers with plain Python (Decimal at 60
 digits, Fraction, math) or PyTorch — never with nncalc — and returns {answer name: value}. The
@@ -21,7 +22,7 @@ def derivation(name: str):
 
 
 def load_all() -> dict:
-    from tests.derivations import losses, networks, perceptrons, softmax  # noqa: F401 - they register
+    from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax  # noqa: F401
 
     return DERIVATIONS
 
@@ -33,6 +34,8 @@ def yaml_block(values: dict, keys=None, digits: int = 12) -> str:
         v = values[k]
         if isinstance(v, bool):
             text = str(v).lower()
+        elif isinstance(v, (list, tuple)):  # a matrix or shape: nested lists of numbers
+            text = str(_nested(v, digits))
         elif isinstance(v, int):
             text = str(v)
         else:
@@ -40,3 +43,9 @@ def yaml_block(values: dict, keys=None, digits: int = 12) -> str:
         key = k if all(c.isalnum() or c in "._/+," for c in k) else f'"{k}"'
         lines.append(f"  {key}: {text}")
     return "\n".join(lines)
+
+
+def _nested(value, digits: int):
+    if isinstance(value, (list, tuple)):
+        return [_nested(v, digits) for v in value]
+    return int(value) if float(value).is_integer() else float(f"{float(value):.{digits}g}")

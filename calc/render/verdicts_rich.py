@@ -1,0 +1,28 @@
+"""nncalc check's report as a rich table: quantity, your value, ours, the verdict and why."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from calc.render.verdicts import LABELS, rows, summary_line, tolerance_line
+
+STYLES = {"correct": "green", "rounded": "green", "carried": "yellow", "wrong": "bold red", "invalid": "magenta",
+          "blank": "dim"}
+
+
+def verdicts_renderable(report):
+    table = Table(title=f"{report.title}  (answers: {report.answers_file})", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Quantity", overflow="fold", min_width=8)
+    table.add_column("Yours", justify="right", overflow="fold")
+    table.add_column("Ours", justify="right", overflow="fold")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Why", ratio=1, min_width=24)
+    for quantity, mine, our, status, reason in rows(report, "\n"):
+        sub = quantity.startswith("  ")
+        table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
+                      Text(LABELS[status], style=STYLES[status]), reason)
+    footer = Text(summary_line(report), style="bold green" if report.ok else "bold red")
+    return Group(table, footer, Text(tolerance_line(report.tolerance), style="dim"))
