@@ -24,7 +24,8 @@ from calc.errors import SpecError
 from calc.network import network_from_text
 from calc.stats import CountOptions, summarize
 from tests.specgen import random_spec
-from tests.torch_ref import _param_targets, flop_counter_macs, leaf_output_shapes, to_torch, torch_macs
+from tests.torch_counting import flop_counter_macs, leaf_output_shapes
+from tests.torch_ref import _param_targets, to_torch, torch_macs
 
 SEEDS = range(300)
 
