@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -14,6 +15,13 @@ MarkdownOpt = Annotated[str | None, typer.Option(
     "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
 HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate to --decimals (half up), like a hand solution.")]
 DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).", min=0, max=30)]
+
+
+class Style(str, Enum):
+    """Whose forms and defaults to use where PyTorch and Keras differ."""
+
+    pytorch = "pytorch"
+    keras = "keras"
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -47,17 +55,16 @@ def console():
 
 def emit_solution(solution, as_json: bool, markdown: str | None, decimals: int = 4) -> None:
     """Print a worked solution as JSON, Markdown (file or '-') or rich text."""
-    if as_json:
-        from calc.render.jsonout import dumps, solution_data
-
-        print(dumps(solution_data(solution)))
-        return
     if markdown:
         from calc.render.markdown import solution_markdown
 
         write_text(markdown, solution_markdown(solution, decimals))
-        if markdown == "-":
-            return
+    if as_json:
+        from calc.render.jsonout import dumps, solution_data
+
+        print(dumps(solution_data(solution)))
+    if as_json or markdown == "-":
+        return
     from calc.render.terminal import solution_renderable
 
     console().print(solution_renderable(solution, decimals))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import DecimalsOpt, JsonOpt, console
+from cli_common import DecimalsOpt, JsonOpt, Style, console
 
 app = typer.Typer()
 
@@ -23,11 +23,6 @@ class Device(str, Enum):
 class DType(str, Enum):
     float64 = "float64"
     float32 = "float32"
-
-
-class Style(str, Enum):
-    pytorch = "pytorch"
-    keras = "keras"
 
 
 SpecArg = Annotated[str, typer.Argument(help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]

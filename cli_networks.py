@@ -60,7 +60,6 @@ def summary(
 @app.command()
 def zoo(as_json: JsonOpt = False) -> None:
     """List the bundled networks with their totals and whether they match published figures."""
-    from calc.render.numbers import grouped, human
     from calc.stats import zoo_table
 
     rows = zoo_table()
@@ -69,20 +68,10 @@ def zoo(as_json: JsonOpt = False) -> None:
 
         print(dumps(rows))
         return
-    from rich.table import Table
+    from calc.render.terminal import zoo_renderable
 
     out = console()
-    wide = out.width >= 130
-    table = Table(title="Bundled networks: nncalc summary NAME", pad_edge=False)
-    for col in ("name", "input", "params", "MACs", "", "published"):
-        table.add_column(col, justify="left" if col in ("name", "published") else "right", no_wrap=True)
-    if wide:
-        table.add_column("description")
-    for r in rows:
-        cells = [r["name"], "x".join(map(str, r["input_shape"])), grouped(r["total_params"]),
-                 grouped(r["total_macs"]), human(r["total_macs"]), r["matches"]]
-        table.add_row(*(cells + ([r["description"]] if wide else [])))
-    out.print(table)
+    out.print(zoo_renderable(rows, out.width))
 
 
 @app.command("layers")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, emit_solution, parse_numbers
+from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
 
@@ -63,11 +63,6 @@ def _num(text: str | None, option: str):
 class Variance(str, Enum):
     n = "n"
     n_1 = "n-1"
-
-
-class Style(str, Enum):
-    pytorch = "pytorch"
-    keras = "keras"
 
 
 class Scaling(str, Enum):

@@ -45,12 +45,14 @@ class ExactNamespace:
         return self._to_fraction(arr).astype(object) if arr.size else arr
 
     def zeros(self, shape, dtype=None):
+        if dtype is not None and dtype is not object:
+            return self._np.zeros(shape, dtype=dtype)  # masks and indices stay plain arrays
         out = self._np.empty(shape, dtype=object)
         out.fill(Fraction(0))
         return out
 
     def zeros_like(self, a, dtype=None):
-        return self.zeros(self._np.shape(a))
+        return self.zeros(self._np.shape(a), dtype)
 
     def ones(self, shape, dtype=None):
         out = self._np.empty(shape, dtype=object)

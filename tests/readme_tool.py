@@ -64,7 +64,7 @@ def run(command: str) -> tuple[int, str]:
 
 
 def normalise(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
 
 
 def update() -> None:

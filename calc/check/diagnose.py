@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from calc.check.answers import Written
 from calc.check.compare import Tolerance, agrees, exact, is_symmetric, near, swapped_digits, truncated
-from calc.render.numbers import fmt
+from calc.numfmt import fmt
 
 # (diagnosis, transform of our value); tried in this order
 FACTORS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from calc.check.compare import index_text
 from calc.check.report import Element, Verdict
-from calc.render.numbers import fmt
+from calc.numfmt import fmt
 
 SHOWN = 4  # element details listed per answer
 

@@ -107,10 +107,13 @@ class MaxPool(_WindowPool):
 class AvgPool(_WindowPool):
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool2d", "average_pooling")
-    summary = "average pooling: kernel, stride (default kernel), padding, ceil_mode, count_include_pad"
+    summary = ("average pooling: kernel, stride (default kernel), padding, ceil_mode, count_include_pad "
+               "(default true as PyTorch; false with padding 'same', as Keras/TensorFlow)")
 
     def read_extra(self, opts: Options) -> None:
-        self.count_include_pad = opts.flag("count_include_pad", True)  # PyTorch default
+        # PyTorch divides by the padded window; 'same' is TensorFlow's padding, and TensorFlow
+        # divides by the input cells only: each default follows the framework the padding is from
+        self.count_include_pad = opts.flag("count_include_pad", self.padding_spec != "same")
 
     def divisors(self) -> list[list[int]]:
         """Ho x Wo window sizes the sums are divided by, as PyTorch's avg_pool2d: a window

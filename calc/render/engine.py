@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt
+from calc.numfmt import DEFAULT_DECIMALS, fmt
 from calc.shapes import fmt_shape
 
 MAX_VALUES = 8  # values shown per sample unless --full

@@ -7,7 +7,7 @@ Nothing here computes: values are only formatted.
 
 from __future__ import annotations
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt
+from calc.numfmt import DEFAULT_DECIMALS, fmt
 
 
 def _cell(value, decimals: int) -> str:

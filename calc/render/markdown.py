@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly
+from calc.numfmt import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly
 from calc.shapes import fmt_shape
 
 

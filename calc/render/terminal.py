@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from calc.render.numbers import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
+from calc.numfmt import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
 from calc.shapes import compact_shape, fmt_shape
 
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
@@ -179,3 +179,21 @@ def problems_renderable(rows):
         table.add_row(r["name"], r["title"])
     parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
     return Group(*parts)
+
+
+def zoo_renderable(rows: list[dict], width: int = 80) -> RichTable:
+    """The bundled networks with their totals; the rounded MACs and descriptions when wide."""
+    wide = width >= 130
+    table = RichTable(title="Bundled networks: nncalc summary NAME", box=box.SIMPLE_HEAD, pad_edge=False,
+                      padding=(0, 1))
+    columns = ["name", "input", "params", "MACs"] + (["", "description"] if wide else []) + ["published"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("name", "published", "description") else "right",
+                         no_wrap=col != "description")
+    for r in rows:
+        cells = [r["name"], "x".join(map(str, r["input_shape"])), grouped(r["total_params"]),
+                 grouped(r["total_macs"])]
+        if wide:
+            cells += [human(r["total_macs"]), r["description"]]
+        table.add_row(*cells, r["matches"])
+    return table

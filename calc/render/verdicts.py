@@ -6,8 +6,8 @@ The rich table is calc.render.verdicts_rich (rich is imported there only).
 
 from __future__ import annotations
 
+from calc.numfmt import fmt
 from calc.render.jsonout import plain
-from calc.render.numbers import fmt
 
 ELEMENT_ROWS = 25  # a vector or matrix shows every element up to this many, else the ones that are off
 LABELS = {"correct": "correct", "rounded": "correct (rounded)", "carried": "carried", "wrong": "WRONG",

@@ -80,7 +80,7 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
                      param: Fraction | None = None) -> Solution:
     """f and f' of an activation at each point (softmax: the vector and its Jacobian)."""
     from calc.backend import get_backend
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     def show(v) -> str:
         return fmt(v, options.decimals)

@@ -37,7 +37,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
                     grad: list | None = None, options: SolveOptions = SolveOptions()) -> Solution:
     from calc.backend import get_backend
     from calc.engine.context import Ctx
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     def show(v) -> str:
         text = fmt(v, options.decimals)

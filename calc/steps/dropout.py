@@ -22,7 +22,7 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.layers.dropout import SCALINGS, Dropout
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     def show(v) -> str:
         return fmt(v, options.decimals)

@@ -19,7 +19,7 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
                options: SolveOptions = SolveOptions()) -> Solution:
     from calc.engine.optim import debias, ewma
     from calc.exact import round_half_up
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     if not 0 <= beta < 1:
         raise InputError(f"beta: expected 0 <= beta < 1, got {fmt(beta)}")

@@ -25,7 +25,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     from calc import graph as cg
     from calc.exact import round_half_up
     from calc.expr import parse
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     decimals = options.decimals
     rnd = (lambda v: round_half_up(v, decimals)) if options.hand_rounding else (lambda v: v)

@@ -48,7 +48,7 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
     from calc import exact
     from calc.engine.init import rule
     from calc.exact import fraction_text
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     r = rule(name)
     shape, how = None, ""

@@ -88,7 +88,7 @@ def loss_findings(setup, views) -> list[str]:
 
 
 def _num(value) -> str:
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     return fmt(value, 6)
 

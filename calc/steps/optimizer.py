@@ -86,7 +86,7 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     from calc.engine.optim import make_optimizer
     from calc.exact import round_half_up
     from calc.expr import parse, variables
-    from calc.render.numbers import fmt
+    from calc.numfmt import fmt
 
     key = name.lower()
     if key not in NAMES:

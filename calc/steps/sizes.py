@@ -69,7 +69,8 @@ def window_steps(sol: Solution, a: sizes.AxisSize, axis: str, what: str) -> None
                                 f"{'is' if gap == 1 else 'are'} skipped too")
     elif a.ceil_mode and a.ceil_overhang:
         sol.findings.append(f"ceil_mode: the last window reaches {a.ceil_overhang} cell(s) past the padded "
-                            f"{where}input; those count as missing (max ignores them)")
+                            f"{where}input; those cells are not part of the input ("
+                            + ("max ignores them)" if what == "pooling" else "they count as missing)"))
     if a.ceil_mode and a.ceil_dropped:
         sol.findings.append("ceil_mode: a last window that would start inside the right padding was dropped "
                             "(PyTorch rule), so the output is one smaller than the plain ceil formula")
@@ -108,7 +109,7 @@ def solve_window(kind: str, inputs, kernels, strides, pads, dilations, ceil_mode
         if padding_mode == "same":
             sol.add(Step(f"'same' padding {axis}".strip(), "total = max((ceil(i/s) - 1)s + d(k-1) + 1 - i, 0)",
                          f"{a.pad_before} + {a.pad_after} = {a.pad_before + a.pad_after}",
-                         (a.pad_before, a.pad_after), section=axis))
+                         [a.pad_before, a.pad_after], section=axis))
         window_steps(sol, a, axis, what)
         results.append(a.output)
     sol.answers["output"] = results[0] if square else tuple(results)

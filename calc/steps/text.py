@@ -2,7 +2,7 @@
 
 Solvers keep results exact; only the *substituted* formulas ("0.15(0.05) + 0.2(0.1) + 0.35")
 contain written numbers, and they must look like the results the renderers show, so both use
-calc.render.numbers.fmt with the same number of decimals. Hand rounding (SolveOptions) rounds a
+calc.numfmt.fmt with the same number of decimals. Hand rounding (SolveOptions) rounds a
 value half-up to those decimals before it is used again, as a student with a calculator does.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from calc.exact import round_half_up
-from calc.render.numbers import fmt
+from calc.numfmt import fmt
 
 MAX_TERMS = 8  # longer sums are written with "..." in the middle
 

@@ -1,4 +1,6 @@
-"""How numbers look to people: exact integers with separators, rounded decimals, fractions."""
+"""How numbers look to people: exact integers with separators, rounded decimals, fractions.
+
+Below both the solvers (which write formulas with the numbers substituted) and the renderers."""
 
 from __future__ import annotations
 
