@@ -53,7 +53,7 @@ def summary_renderable(summary, show_config: bool | None = None, width: int | No
     table.add_column("Type", no_wrap=True)
     if show_config:
         table.add_column("Config", no_wrap=True)
-    table.add_column("Output (HxWxC)", justify="right", no_wrap=True)
+    table.add_column("Output", justify="right", no_wrap=True)
     table.add_column("Params", justify="right", no_wrap=True)
     table.add_column("MACs" + (" (+extra)" if extras_shown else ""), justify="right", no_wrap=True)
     for row in summary.rows:
