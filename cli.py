@@ -6,7 +6,6 @@ sympy, rich) are imported inside the commands that need them, so ``nncalc --help
 stderr with exit code 2 — never a traceback.
 """
 
-from __future__ import annotations
 
 import sys
 

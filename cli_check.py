@@ -4,7 +4,6 @@ Exit codes: 0 everything answered is right, 1 something is wrong (or an answer c
 checked), 2 unusable input (no such problem or answers file, YAML syntax, not a mapping).
 """
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -2,7 +2,6 @@
 `nncalc conv2d`, `nncalc pool`, `nncalc conv-backward`. Each builds the same ``given`` a problem
 file would hold and calls that problem type's solver, so checks and output are the same."""
 
-from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated

@@ -1,6 +1,5 @@
 """Shared pieces of the command modules: option types, value parsing, output helpers."""
 
-from __future__ import annotations
 
 import sys
 from enum import Enum

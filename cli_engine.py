@@ -3,7 +3,6 @@
 Parse -> one calc.engine.api call -> one calc.render call. numpy and rich load inside the commands.
 """
 
-from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated

@@ -1,6 +1,5 @@
 """`nncalc summary`, `nncalc zoo`, `nncalc layers`: counting networks."""
 
-from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated

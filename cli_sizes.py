@@ -1,6 +1,5 @@
 """`nncalc size conv|pool|transposed|padding`: output sizes and padding, with the numbers shown."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,7 +1,6 @@
 """`nncalc solve`, `nncalc problems` and the direct commands `softmax`, `loss`, `perceptron`,
 `backprop`: worked solutions of networks, softmax, losses and perceptrons (issue 4, part A)."""
 
-from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated

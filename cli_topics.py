@@ -4,7 +4,6 @@ Each command parses its arguments, calls one solver of calc.steps and renders th
 ``nncalc solve FILE`` reaches the same solvers through problem files.
 """
 
-from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated
