@@ -36,14 +36,24 @@ for area in (cli_networks, cli_engine, cli_solve, cli_topics, cli_cnn, cli_check
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr, exit code 2."""
+    """Console entry point: every user error is one line on stderr with exit code 2."""
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except NNCalcError as exc:
         print(f"nncalc: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except NoArgsIsHelpError as exc:  # `nncalc` or `nncalc size` alone: show the help
+        print(exc.format_message())
+        sys.exit(0)
+    except UsageError as exc:  # click's usage errors: missing option, unknown command, bad value
+        where = exc.ctx.command_path if exc.ctx is not None else "nncalc"
+        print(f"nncalc: error: {exc.format_message().rstrip('.')} (see '{where} --help')", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, EOFError):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

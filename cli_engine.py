@@ -24,7 +24,7 @@ class DType(str, Enum):
     float32 = "float32"
 
 
-SpecArg = Annotated[str, typer.Argument(help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]
+SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install 'nncalc[gpu]').")]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]

@@ -22,7 +22,7 @@ class CostKind(str, Enum):
 
 @app.command()
 def summary(
-    spec: Annotated[str, typer.Argument(help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,

@@ -29,7 +29,7 @@ def emit(solution, as_json: bool, markdown: str | None, decimals: int, template:
 
 @app.command()
 def solve(
-    problem: Annotated[str, typer.Argument(help="A problem file, or a bundled problem such as networks/mazur "
+    problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="A problem file, or a bundled problem such as networks/mazur "
                                            "(see 'nncalc problems').")],
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
@@ -64,7 +64,7 @@ def problems(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def softmax(
-    scores: Annotated[list[str], typer.Argument(help="The scores (logits) z, e.g. 2.0 1.0 0.1.")],
+    scores: Annotated[list[str], typer.Argument(metavar="SCORES", help="The scores (logits) z, e.g. 2.0 1.0 0.1.")],
     jacobian: Annotated[bool, typer.Option("--jacobian", help="Also the Jacobian J_ij = p_i(delta_ij - p_j).")] = False,
     target: Annotated[str | None, typer.Option("--target", help="One-hot target such as 1,0,0: adds "
                                                "cross-entropy and dL/dz = p - t = J^T(-t/p).")] = None,
@@ -103,7 +103,7 @@ LOSS_KEYS = {"mse": "mse", "bce": "bce", "bce-logits": "bce_logits", "ce": "cros
 
 @app.command()
 def loss(
-    name: Annotated[LossName, typer.Argument(help="mse, bce (on probabilities), bce-logits, ce (categorical, on "
+    name: Annotated[LossName, typer.Argument(metavar="NAME", help="mse, bce (on probabilities), bce-logits, ce (categorical, on "
                                              "probabilities) or ce-logits (softmax cross-entropy on scores).")],
     output: Annotated[str, typer.Option("--output", "-o", help="Outputs: 0.7,0.2,0.1; samples of a batch "
                                         "separated by ';' (0.7,0.3;0.1,0.9).")],
@@ -136,7 +136,7 @@ class Gate(str, Enum):
 
 @app.command()
 def perceptron(
-    gate: Annotated[Gate, typer.Argument(help="and, or, nand, nor, xor (a ReLU hidden layer), or custom.")],
+    gate: Annotated[Gate, typer.Argument(metavar="GATE", help="and, or, nand, nor, xor (a ReLU hidden layer), or custom.")],
     weights: Annotated[str | None, typer.Option("--weights", "-w", help="Output neuron weights, e.g. 1,1.")] = None,
     bias: Annotated[str | None, typer.Option("--bias", "-b", help="Output neuron bias, e.g. -1.")] = None,
     hidden_weights: Annotated[str | None, typer.Option("--hidden-weights", help="Hidden layer weights, one row per "
@@ -169,7 +169,7 @@ class Deltas(str, Enum):
 
 @app.command()
 def backprop(
-    spec: Annotated[str, typer.Argument(help="A network spec file whose layers have weights: and bias:.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A network spec file whose layers have weights: and bias:.")],
     input: Annotated[str, typer.Option("--input", "-x", help="One sample, e.g. 0.05,0.1 (a batch: 0.05,0.1;1,0).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target(s), shaped like the output.")] = None,
     loss_name: Annotated[str, typer.Option("--loss", help="mse, bce, bce_logits, cross_entropy, softmax_ce, or "

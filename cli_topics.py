@@ -38,7 +38,7 @@ def _assignments(items: list[str] | None) -> dict:
 
 @app.command("graph")
 def graph(
-    expression: Annotated[str, typer.Argument(help="The function, e.g. '(x + y) * z' or 'q = x + y; f = q * z'.")],
+    expression: Annotated[str, typer.Argument(metavar="EXPRESSION", help="The function, e.g. '(x + y) * z' or 'q = x + y; f = q * z'.")],
     value: Annotated[list[str] | None, typer.Option("--value", "-v", help="A variable's value, name=number (repeat).")] = None,
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
@@ -71,7 +71,7 @@ class Scaling(str, Enum):
 
 @app.command("batchnorm")
 def batchnorm(
-    x: Annotated[list[str], typer.Argument(help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative first value: put -- before it).")],
+    x: Annotated[list[str], typer.Argument(metavar="X", help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative first value: put -- before it).")],
     gamma: Annotated[str, typer.Option("--gamma", help="Scale gamma.")] = "1",
     beta: Annotated[str, typer.Option("--beta", help="Shift beta.")] = "0",
     eps: Annotated[str, typer.Option("--eps", help="eps inside the square root (PyTorch 1e-5, Keras 1e-3; 0 for hand exercises).")] = "1e-5",
@@ -92,7 +92,7 @@ def batchnorm(
 
 @app.command("activation")
 def activation(
-    name: Annotated[str, typer.Argument(help="sigmoid, tanh, relu, leaky_relu, prelu, elu, selu or softmax.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="sigmoid, tanh, relu, leaky_relu, prelu, elu, selu or softmax.")],
     at: Annotated[str, typer.Option("--at", help="Points z, e.g. -2,0,1.5 (softmax: the vector of logits).")],
     alpha: Annotated[str | None, typer.Option("--alpha", help="ELU alpha (1) or PReLU slope (0.25).")] = None,
     slope: Annotated[str | None, typer.Option("--slope", help="Leaky ReLU slope (0.01, PyTorch; Keras 0.3).")] = None,
@@ -113,7 +113,7 @@ def activation(
 
 @app.command("optimizer")
 def optimizer(
-    name: Annotated[str, typer.Argument(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")],
     lr: Annotated[str | None, typer.Option("--lr", help="Learning rate (default: the framework's).")] = None,
     grads: Annotated[str | None, typer.Option("--grads", help="The gradient at each step, e.g. 2,-1,0.5.")] = None,
     function: Annotated[str | None, typer.Option("--function", help="A function of one variable to minimise, e.g. 'w^2'.")] = None,
@@ -147,7 +147,7 @@ def optimizer(
 
 @app.command("ewma")
 def ewma(
-    values: Annotated[list[str], typer.Argument(help="The sequence theta_1 theta_2 ... (or comma-separated).")],
+    values: Annotated[list[str], typer.Argument(metavar="VALUES", help="The sequence theta_1 theta_2 ... (or comma-separated).")],
     beta: Annotated[str, typer.Option("--beta", help="Weight of the previous average, 0 <= beta < 1.")] = "0.9",
     bias_correction: Annotated[bool, typer.Option("--bias-correction", help="Also divide by 1 - beta^t.")] = False,
     decimals: DecimalsOpt = 4,
@@ -165,7 +165,7 @@ def ewma(
 
 @app.command("init")
 def init(
-    name: Annotated[str, typer.Argument(help="glorot-uniform, glorot-normal (xavier-*), he-uniform, he-normal (kaiming-*), lecun-uniform, lecun-normal, torch-default.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="glorot-uniform, glorot-normal (xavier-*), he-uniform, he-normal (kaiming-*), lecun-uniform, lecun-normal, torch-default.")],
     fan_in: Annotated[int | None, typer.Option("--fan-in", help="Inputs of a unit (conv: Cin * kh * kw).", min=1)] = None,
     fan_out: Annotated[int | None, typer.Option("--fan-out", help="Outputs (conv: Cout * kh * kw); Glorot needs it.", min=1)] = None,
     spec: Annotated[str | None, typer.Option("--spec", help="A network spec or bundled name, with --layer.")] = None,
@@ -182,7 +182,7 @@ def init(
 
 @app.command("dropout")
 def dropout(
-    values: Annotated[list[str], typer.Argument(help="The activations, e.g. 10 10 15 15 (or comma-separated).")],
+    values: Annotated[list[str], typer.Argument(metavar="VALUES", help="The activations, e.g. 10 10 15 15 (or comma-separated).")],
     rate: Annotated[str, typer.Option("--rate", "-p", help="Probability of DROPPING a unit (PyTorch/Keras rate).")] = "0.5",
     mask: Annotated[str | None, typer.Option("--mask", help="Which units are kept, e.g. 1,0,0,1.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Draw the mask with NumPy's default_rng(seed).")] = None,

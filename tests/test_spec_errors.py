@@ -74,7 +74,8 @@ def test_cli_reports_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: t\ninput: [8, 8, 3]\nlayers:\n  - conv: {filters: 16, kernel: 30}\n")
     for args in (["summary", str(bad)], ["summary", str(tmp_path / "missing.yaml")], ["summary", "resnet5"],
-                 ["size", "conv", "-i", "5", "-k", "9"], ["size", "conv", "-i", "x", "-k", "3"]):
+                 ["size", "conv", "-i", "5", "-k", "9"], ["size", "conv", "-i", "x", "-k", "3"],
+                 ["summary"], ["frobnicate"], ["size", "conv", "-i", "5"], ["summary", "alexnet", "--include", "foo"]):
         proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True)
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
@@ -93,3 +94,11 @@ def test_deep_nesting_is_an_error_not_a_recursion_crash(depth, fragment):
     text = "input: [4]\nlayers: " + "[{sequential: " * depth + "[relu]" + "}]" * depth + "\n"
     with pytest.raises(SpecError, match=fragment):
         net_from(text)
+
+
+def test_no_arguments_shows_help():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "cli"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Usage: nncalc" in proc.stdout and not proc.stderr
