@@ -40,7 +40,7 @@ def main() -> None:
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="nncalc")
     except NNCalcError as exc:
         print(f"nncalc: error: {exc}", file=sys.stderr)
         sys.exit(2)
