@@ -183,6 +183,19 @@ def _size_rounding(problem):
                   names=_is_size)
 
 
+@slips("size")
+def _size_question(problem):
+    """`size` problems name their answers output / output_height / output_width."""
+    kind = problem.given.get("kind")
+    if kind == "pool":
+        on = bool(problem.given.get("ceil_mode", False))
+        yield Variant("floor instead of ceil (ceil_mode) in the output size" if on else
+                      "ceil instead of floor in the output size", given(problem, ceil_mode=not on))
+    elif kind == "conv":
+        yield Variant("ceil instead of floor in the output size", dict(problem.given), {"size_rounding": "ceil"},
+                      names=lambda name: name.startswith("output"))
+
+
 @slips("pool")
 def _pool(problem):
     on = bool(problem.given.get("ceil_mode", False))

@@ -51,7 +51,7 @@ def window_steps(sol: Solution, a: sizes.AxisSize, axis: str, what: str) -> None
     sol.add(Step(label, formula, f"{sub} = {shown}", a.output, name=f"output_{axis}" if axis else "output",
                  latex=(CEIL_LATEX if a.ceil_mode else CONV_LATEX).replace("2p", pad_sym.replace("_", r"\_")),
                  section=axis))
-    where = f"{axis} " if axis else ""
+    where = "" if not axis else ""  # the axis is named by the noun (row / column)
     if not a.ceil_mode and a.uncovered:
         lines = "row" if axis == "height" else "column" if axis == "width" else "row or column"
         gap = a.stride - a.effective_kernel
@@ -91,7 +91,7 @@ def _convention_lines(kind: str, padding_mode: str | None) -> list[str]:
 
 
 def solve_window(kind: str, inputs, kernels, strides, pads, dilations, ceil_mode=False,
-                 padding_mode: str | None = None) -> Solution:
+                 padding_mode: str | None = None, rounding: str | None = None) -> Solution:
     """Output size of a conv (``kind='conv'``) or pooling window for 1 or 2 axes.
 
     Each of inputs, kernels, strides, dilations is a tuple with one value per axis; pads is a
@@ -106,6 +106,7 @@ def solve_window(kind: str, inputs, kernels, strides, pads, dilations, ceil_mode
         if kind == "pool" and padding_mode is None:
             sizes.check_pool_padding(kernels[n], max(pads[n]))
         a = sizes.window_output(inputs[n], kernels[n], strides[n], pads[n][0], pads[n][1], dilations[n], ceil_mode)
+        a = with_rounding(a, rounding)
         if padding_mode == "same":
             sol.add(Step(f"'same' padding {axis}".strip(), "total = max((ceil(i/s) - 1)s + d(k-1) + 1 - i, 0)",
                          f"{a.pad_before} + {a.pad_after} = {a.pad_before + a.pad_after}",

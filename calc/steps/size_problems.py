@@ -1,0 +1,51 @@
+"""Problem type `size`: output-size and padding questions as problem files.
+
+The worked solution is exactly what `nncalc size conv|pool|transposed|padding` prints: the
+given mapping is read with the spec's typed options, then calc.steps.sizes solves it.
+
+    type: size
+    given: {kind: conv, input: 224, kernel: 11, stride: 4, padding: 0}
+    given: {kind: padding, input: 28, kernel: 28}          # output defaults to the input
+"""
+
+from __future__ import annotations
+
+from calc import sizes
+from calc.layers.conv import read_padding
+from calc.spec.options import Options
+from calc.steps.registry import problem_type
+from calc.steps.sizes import solve_padding, solve_transposed, solve_window
+
+KINDS = ("conv", "pool", "transposed", "padding")
+
+
+def _axes(opts: Options, key: str, default=None, minimum: int = 1) -> tuple[int, int]:
+    """One size for both axes, or [height, width]; required when there is no default."""
+    return opts.pair(key, minimum=minimum) if default is None else opts.pair(key, default, minimum)
+
+
+@problem_type("size")
+def solve_size_problem(given, where, options):
+    opts = Options(given, where, "size")
+    kind = opts.choice("kind", KINDS)
+    if kind == "padding":
+        i, k = opts.int("input"), opts.int("kernel")
+        out = opts.int("output", i)
+        s, d = opts.int("stride", 1), opts.int("dilation", 1)
+        opts.finish()
+        return solve_padding(i, out, k, s, d)
+    inputs, kernels = _axes(opts, "input"), _axes(opts, "kernel")
+    strides = _axes(opts, "stride", kernels if kind == "pool" else 1)
+    dilations = _axes(opts, "dilation", 1)
+    if kind == "transposed":
+        pads = _axes(opts, "padding", 0, minimum=0)
+        out_pads = _axes(opts, "output_padding", 0, minimum=0)
+        opts.finish()
+        return solve_transposed(inputs, kernels, strides, tuple((p, p) for p in pads), dilations, out_pads)
+    padding = read_padding(opts)
+    ceil_mode = opts.flag("ceil_mode", False) if kind == "pool" else False
+    opts.finish()
+    spec = padding if isinstance(padding, str) else ((padding[0], padding[1]), (padding[2], padding[3]))
+    pads = sizes.resolve_padding(spec, inputs, kernels, strides, dilations)
+    return solve_window(kind, inputs, kernels, strides, pads, dilations, ceil_mode,
+                        padding if isinstance(padding, str) else None, options.size_rounding)
