@@ -5,13 +5,38 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt, emit_solution, padding_arg, parse_ints, per_axis, sub_app
+from cli_common import JsonOpt, MarkdownOpt, emit_solution, parse_ints, sub_app
 
 app = sub_app("Output sizes of conv / pool / transposed conv layers, and padding.")
 
 InputOpt = Annotated[str, typer.Option("--input", "-i", help="Input size: 227, or HxW such as 32x24.")]
 KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: 3, or HxW.")]
 DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation: 1 (none), or HxW.")]
+
+
+def _axes(text: str, option: str, minimum: int = 1):
+    """'5' -> 5, '5x7' -> [5, 7] (the form a problem file's given has)."""
+    values = parse_ints(text, option, 2, minimum)
+    return values[0] if len(values) == 1 else list(values)
+
+
+def window_given(kind: str, input: str, kernel: str, stride: str | None, padding: str, dilation: str) -> dict:
+    """The options as a `type: size` problem's given, so commands and problem files share one solver."""
+    given = {"kind": kind, "input": _axes(input, "--input"), "kernel": _axes(kernel, "--kernel"),
+             "dilation": _axes(dilation, "--dilation")}
+    if stride is not None:
+        given["stride"] = _axes(stride, "--stride")
+    mode = str(padding).strip().lower()
+    given["padding"] = mode if mode in ("same", "valid") else _axes(padding, "--padding", minimum=0)
+    return given
+
+
+def solve_size(given: dict):
+    from calc.errors import Where
+    from calc.steps.registry import SolveOptions
+    from calc.steps.size_problems import solve_size_problem
+
+    return solve_size_problem(given, Where("command line"), SolveOptions())
 
 
 @app.command("conv")
@@ -25,16 +50,8 @@ def size_conv(
     markdown: MarkdownOpt = None,
 ) -> None:
     """Conv output size: o = floor((i + 2p - d(k-1) - 1)/s) + 1, with the numbers shown."""
-    from calc import sizes
-    from calc.steps.sizes import solve_window
-
-    ins, ks, ss, ds = (parse_ints(input, "--input", 2), parse_ints(kernel, "--kernel", 2),
-                       parse_ints(stride, "--stride", 2), parse_ints(dilation, "--dilation", 2))
-    n = max(len(ins), len(ks), len(ss), len(ds))
-    ins, ks, ss, ds = (per_axis(v, n) for v in (ins, ks, ss, ds))
-    mode, pads = padding_arg(padding, n)
-    pads = sizes.resolve_padding(mode or pads, ins, ks, ss, ds)
-    emit_solution(solve_window("conv", ins, ks, ss, pads, ds, padding_mode=mode), as_json, markdown)
+    given = window_given("conv", input, kernel, stride, padding, dilation)
+    emit_solution(solve_size(given), as_json, markdown)
 
 
 @app.command("pool")
@@ -49,16 +66,9 @@ def size_pool(
     markdown: MarkdownOpt = None,
 ) -> None:
     """Pooling output size (stride defaults to the kernel; --ceil-mode as PyTorch)."""
-    from calc import sizes
-    from calc.steps.sizes import solve_window
-
-    ins, ks, ds = parse_ints(input, "--input", 2), parse_ints(kernel, "--kernel", 2), parse_ints(dilation, "--dilation", 2)
-    ss = parse_ints(stride, "--stride", 2) if stride else ks
-    n = max(len(ins), len(ks), len(ss), len(ds))
-    ins, ks, ss, ds = (per_axis(v, n) for v in (ins, ks, ss, ds))
-    mode, pads = padding_arg(padding, n)
-    pads = sizes.resolve_padding(mode or pads, ins, ks, ss, ds)
-    emit_solution(solve_window("pool", ins, ks, ss, pads, ds, ceil_mode, padding_mode=mode), as_json, markdown)
+    given = window_given("pool", input, kernel, stride, padding, dilation)
+    given["ceil_mode"] = ceil_mode
+    emit_solution(solve_size(given), as_json, markdown)
 
 
 @app.command("transposed")
@@ -73,16 +83,11 @@ def size_transposed(
     markdown: MarkdownOpt = None,
 ) -> None:
     """Transposed conv output size: o = (i-1)s - 2p + d(k-1) + output_padding + 1."""
-    from calc.steps.sizes import solve_transposed
-
-    ins, ks, ss, ds = (parse_ints(input, "--input", 2), parse_ints(kernel, "--kernel", 2),
-                       parse_ints(stride, "--stride", 2), parse_ints(dilation, "--dilation", 2))
-    ops = parse_ints(output_padding, "--output-padding", 2, minimum=0)
-    ps = parse_ints(padding, "--padding", 2, minimum=0)
-    n = max(len(ins), len(ks), len(ss), len(ds), len(ops), len(ps))
-    ins, ks, ss, ds, ops, ps = (per_axis(v, n) for v in (ins, ks, ss, ds, ops, ps))
-    pads = tuple((p, p) for p in ps)
-    emit_solution(solve_transposed(ins, ks, ss, pads, ds, ops), as_json, markdown)
+    given = {"kind": "transposed", "input": _axes(input, "--input"), "kernel": _axes(kernel, "--kernel"),
+             "stride": _axes(stride, "--stride"), "dilation": _axes(dilation, "--dilation"),
+             "padding": _axes(padding, "--padding", minimum=0),
+             "output_padding": _axes(output_padding, "--output-padding", minimum=0)}
+    emit_solution(solve_size(given), as_json, markdown)
 
 
 @app.command("padding")
@@ -96,8 +101,6 @@ def size_padding(
     markdown: MarkdownOpt = None,
 ) -> None:
     """The padding that gives a wanted output size (non-integer answers reported, with a split)."""
-    from calc.steps.sizes import solve_padding
-
-    emit_solution(solve_padding(input, output or input, kernel, stride, dilation), as_json, markdown)
-
-
+    given = {"kind": "padding", "input": input, "kernel": kernel, "output": output or input,
+             "stride": stride, "dilation": dilation}
+    emit_solution(solve_size(given), as_json, markdown)

@@ -34,18 +34,21 @@ def solve_size_problem(given, where, options):
         s, d = opts.int("stride", 1), opts.int("dilation", 1)
         opts.finish()
         return solve_padding(i, out, k, s, d)
-    inputs, kernels = _axes(opts, "input"), _axes(opts, "kernel")
-    strides = _axes(opts, "stride", kernels if kind == "pool" else 1)
-    dilations = _axes(opts, "dilation", 1)
+    # every size written as one number: a one-axis question ("output 54"), else height and width
+    n = 2 if any(isinstance(given.get(k), list) for k in ("input", "kernel", "stride", "dilation", "padding",
+                                                           "output_padding")) else 1
+    inputs, kernels = _axes(opts, "input")[:n], _axes(opts, "kernel")[:n]
+    strides = _axes(opts, "stride", kernels if kind == "pool" else 1)[:n]
+    dilations = _axes(opts, "dilation", 1)[:n]
     if kind == "transposed":
-        pads = _axes(opts, "padding", 0, minimum=0)
-        out_pads = _axes(opts, "output_padding", 0, minimum=0)
+        pads = _axes(opts, "padding", 0, minimum=0)[:n]
+        out_pads = _axes(opts, "output_padding", 0, minimum=0)[:n]
         opts.finish()
         return solve_transposed(inputs, kernels, strides, tuple((p, p) for p in pads), dilations, out_pads)
     padding = read_padding(opts)
     ceil_mode = opts.flag("ceil_mode", False) if kind == "pool" else False
     opts.finish()
-    spec = padding if isinstance(padding, str) else ((padding[0], padding[1]), (padding[2], padding[3]))
+    spec = padding if isinstance(padding, str) else ((padding[0], padding[1]), (padding[2], padding[3]))[:n]
     pads = sizes.resolve_padding(spec, inputs, kernels, strides, dilations)
     return solve_window(kind, inputs, kernels, strides, pads, dilations, ceil_mode,
                         padding if isinstance(padding, str) else None, options.size_rounding)
