@@ -63,7 +63,13 @@ def test_biases_follow_pytorch_default_or_zeros():
 
 @pytest.mark.parametrize("shape", [(10, 3), (7, 1), (16, 3, 5, 5), (6, 2, 3, 1), (64, 1, 3, 3)])
 def test_fans_match_torch(shape):
-    assert init.torch_fans(shape) == tinit._calculate_fan_in_and_fan_out(torch.empty(shape))
+    from calc.layers.base import Layer
+
+    class Weighted(Layer):
+        def param_shapes(self):
+            return {"weight": shape}
+
+    assert Weighted().fans() == tinit._calculate_fan_in_and_fan_out(torch.empty(shape))
 
 
 @pytest.mark.parametrize("spec", ["input: [12]\nlayers:\n  - dense: {units: 5}\n",

@@ -77,8 +77,6 @@ class Ctx:
             return self.backend.asarray(own)
         self.drawn.append(f"{layer.name}.{name}")
         fan_in, fan_out = layer.fans()
-        if fan_in <= 0 and "weight" in layer.param_shapes():
-            fan_in, fan_out = init.torch_fans(layer.param_shapes()["weight"])
         rule = getattr(layer, "init", None) or self.init
         if name != "weight":
             rule = "torch_default" if rule in ("torch_default", "default", "pytorch") else "zeros"

@@ -61,16 +61,6 @@ def check(name: str) -> str:
     return key if key in CONSTANTS else rule(name).name
 
 
-def torch_fans(shape: tuple) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight as torch.nn.init computes them: dim 1 and dim 0, times the
-    receptive field (kh * kw) for conv weights; used when a layer does not state its fans."""
-    field = 1
-    for d in shape[2:]:
-        field *= d
-    fan_in = shape[1] * field if len(shape) > 1 else shape[0]
-    return fan_in, shape[0] * field
-
-
 def draw(name: str, shape: tuple, fan_in: int, fan_out: int, rng):
     """A float64 NumPy array drawn from ``rng`` (numpy.random.Generator)."""
     import numpy as np

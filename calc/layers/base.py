@@ -107,8 +107,15 @@ class Layer:
         return ""
 
     def fans(self) -> tuple[int, int]:
-        """(fan_in, fan_out) of the weight, as PyTorch computes them for initialisers."""
-        return (0, 0)
+        """(fan_in, fan_out) of the weight as torch.nn.init._calculate_fan_in_and_fan_out reads
+        it: dim 1 and dim 0, times the receptive field (kh * kw) of conv weights. Dense (out, in):
+        in, out; conv (Cout, Cin/g, kh, kw): Cin/g*kh*kw, Cout*kh*kw; transposed conv
+        (Cin, Cout/g, kh, kw): Cout/g*kh*kw, Cin*kh*kw. (0, 0) for layers without a weight."""
+        shape = self.param_shapes().get("weight")
+        if not shape:
+            return (0, 0)
+        field = prod(shape[2:])
+        return (shape[1] * field if len(shape) > 1 else shape[0]), shape[0] * field
 
     # -- running (calc.engine) ------------------------------------------------------------
     # Arrays are batch-first: (N, H, W, C) for maps, (N, F) for vectors; parameters use the

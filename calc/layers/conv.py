@@ -97,13 +97,6 @@ class _ConvBase(Layer):
 
     weight_layout = "oihw"  # how spec-given ``weights:`` are nested (Conv also accepts TensorFlow's hwio)
 
-    def fans(self) -> tuple[int, int]:
-        """As torch.nn.init._calculate_fan_in_and_fan_out on the weight (dim0, dim1, kh, kw):
-        fan_in = dim1*kh*kw, fan_out = dim0*kh*kw. Conv: Cin/g*kh*kw and Cout*kh*kw (no /g);
-        transposed conv (weight (Cin, Cout/g, kh, kw)): Cout/g*kh*kw and Cin*kh*kw."""
-        dim0, dim1, kh, kw = self.param_shapes()["weight"]
-        return dim1 * kh * kw, dim0 * kh * kw
-
     def explicit_values(self, ctx) -> dict:
         from calc.layers.conv_values import read_bias_values, read_kernels
 

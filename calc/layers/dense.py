@@ -62,9 +62,6 @@ class Dense(Layer):
     def costs(self) -> dict[str, int]:
         return {"bias": self.units if self.use_bias else 0}
 
-    def fans(self) -> tuple[int, int]:
-        return self.inputs, self.units
-
     def explicit_values(self, ctx) -> dict:
         from calc.spec.values import to_array
 

@@ -1,8 +1,8 @@
 """Worked solutions for weight initialisation: the std or limit of an initialiser from the fans.
 
 The formulas are calc.engine.init.RULES (one place; each gives std^2 or limit^2 exactly); fans
-come from fan_in/fan_out, or from a layer of a spec (the layer's fans(), else its weight shape
-read as torch.nn.init does, calc.engine.init.torch_fans).
+come from fan_in/fan_out, or from a layer of a spec (Layer.fans(): its weight read as
+torch.nn.init does).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ FRAMEWORK = {  # how PyTorch / Keras spell each rule
 
 def layer_fans(spec: str, layer_name: str) -> tuple[int, int, tuple, str]:
     """(fan_in, fan_out, weight shape, where the fans come from) for a layer of a spec."""
-    from calc.engine.init import torch_fans
     from calc.network import load_network
 
     layer = load_network(spec).layer(layer_name)
@@ -38,8 +37,6 @@ def layer_fans(spec: str, layer_name: str) -> tuple[int, int, tuple, str]:
     if shape is None:
         raise InputError(f"layer '{layer_name}' ({layer.kind}) has no weight to initialise")
     fans = layer.fans()
-    if fans == (0, 0):  # layers without their own fans(): read the weight as PyTorch does
-        fans = torch_fans(shape)
     return fans[0], fans[1], tuple(shape), f"{layer.kind} '{layer_name}' weight {' x '.join(map(str, shape))}"
 
 
