@@ -42,7 +42,8 @@ class ExactNamespace:
 
     def asarray(self, values, dtype=None):
         arr = self._np.asarray(values, dtype=object)
-        return self._to_fraction(arr).astype(object) if arr.size else arr
+        # frompyfunc returns a bare scalar for 0-d input: wrap it back into an array
+        return self._np.asarray(self._to_fraction(arr), dtype=object) if arr.size else arr
 
     def zeros(self, shape, dtype=None):
         if dtype is not None and dtype is not object:

@@ -123,3 +123,40 @@ def test_batchnorm_bad_values(options, fragment):
     with pytest.raises((SpecError, InputError)) as info:
         make_model(_spec((3,), options))
     assert fragment in str(info.value) and "layers[0].batchnorm" in str(info.value)
+
+
+def test_staged_backward_matches_hand_derivation_exactly():
+    """Ioffe & Szegedy's stages for x = [1, 2, 3, 4], gamma 2, dL/dy = [1, 0, 0, 0], eps 0, worked
+    by hand: mean 5/2, var 5/4, std sqrt(5)/2; dL/dx_hat = [2, 0, 0, 0]."""
+    from fractions import Fraction as F
+
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.exact import sqrt
+    from calc.layers.norm import BatchNorm
+
+    be = get_backend("exact")
+    layer = BatchNorm()
+    layer.eps, layer.momentum, layer.affine, layer.variance, layer.values, layer.name = 0, F(1, 10), True, "biased", {}, "bn"
+    layer.build((1,))
+    layer.params = {"weight": be.asarray([2]), "bias": be.asarray([0])}
+    layer.buffers, layer.grads = {"running_mean": be.asarray([0]), "running_var": be.asarray([1])}, {}
+    ctx = Ctx(backend=be, training=True)
+    layer.forward(be.asarray([[1], [2], [3], [4]]), ctx)
+    dx = [F(v) for v in layer.backward(be.asarray([[1], [0], [0], [0]]), ctx).ravel()]
+    inv = 1 / sqrt(F(5, 4))
+    centred = [F(-3, 2), F(-1, 2), F(1, 2), F(3, 2)]
+    dvar = 2 * centred[0] * F(-1, 2) * inv ** 3  # only dL/dx_hat_1 = 2 is non-zero
+    dmean = -2 * inv
+    assert F(layer.stages["dL/dvar"][0]) == dvar and F(layer.stages["dL/dmean"][0]) == dmean
+    assert dx == [g * inv + dvar * 2 * c / 4 + dmean / 4 for g, c in zip([2, 0, 0, 0], centred)]
+    assert sum(dx) == 0
+
+
+def test_exact_asarray_of_one_number():
+    from fractions import Fraction as F
+
+    from calc.backend import get_backend
+
+    a = get_backend("exact").asarray(0.1)
+    assert a.shape == () and a[()] == F(1, 10)

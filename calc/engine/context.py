@@ -67,6 +67,15 @@ class Ctx:
             dy = self.substitute(layer, dy, "grad")
         return dy
 
+    def stage(self, layer, name: str, value):
+        """A named value inside a layer (batch norm's mean, var, x_hat, dL/dvar ...): the computed
+        value is kept in ``layer.stages`` for worked solutions; nncalc check may pass the
+        learner's own value on instead (``substitute``), so later stages follow from it."""
+        layer.stages[name] = value
+        if self.substitute is not None:
+            value = self.substitute(layer, value, name)
+        return value
+
     def init_param(self, layer, name: str, shape: tuple):
         """Draw a parameter: the layer's own rule (BN gamma = 1, ...) or the initialiser."""
         from calc.engine import init

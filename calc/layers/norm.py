@@ -98,19 +98,26 @@ class BatchNorm(Layer):
         return tuple(range(x.ndim - 1))  # every axis but the channel (last) one
 
     def forward(self, x, ctx):
+        """Named stages (ctx.stage): mean, x_minus_mean, squares, var_biased, var_unbiased, var,
+        std, x_hat; y = gamma x_hat + beta."""
         xp, s = ctx.xp, ctx.scalar
         axes = self._axes(x)
         n = prod(x.shape[:-1])  # values per channel
-        self.n = n
+        self.n, self.stages = n, {}
+
+        def stage(name, value):
+            return ctx.stage(self, name, value)
+
         if ctx.training:
             if n < 2:
                 raise InputError(f"batchnorm '{self.name}': training needs more than one value per channel "
                                  f"(got a batch of {x.shape[0]} with {n} value(s) per channel)")
-            mean = x.mean(axis=axes)
-            centred = x - mean
-            biased = (centred * centred).mean(axis=axes)
-            unbiased = biased * s(n) / s(n - 1)
-            var = unbiased if self.variance == "unbiased" else biased
+            mean = stage("mean", x.mean(axis=axes))
+            centred = stage("x_minus_mean", x - mean)
+            squares = stage("squares", centred * centred)
+            biased = stage("var_biased", squares.mean(axis=axes))
+            unbiased = stage("var_unbiased", squares.sum(axis=axes) / s(n - 1))
+            var = stage("var", unbiased if self.variance == "unbiased" else biased)
             m = s(self.momentum)
             self.buffers["running_mean"] = (1 - m) * self.buffers["running_mean"] + m * mean
             self.buffers["running_var"] = (1 - m) * self.buffers["running_var"] + m * unbiased
@@ -118,29 +125,32 @@ class BatchNorm(Layer):
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
             centred = x - mean
         self.batch_stats = ctx.training
-        self.mean, self.var = mean, var
-        self.inv_std = 1 / xp.sqrt(var + s(self.eps))
-        self.xhat = centred * self.inv_std
+        self.mean, self.var, self.centred = mean, var, centred
+        self.inv_std = 1 / stage("std", xp.sqrt(var + s(self.eps)))
+        self.xhat = stage("x_hat", centred * self.inv_std)
         if not self.affine:
             return self.xhat
         return self.params["weight"] * self.xhat + self.params["bias"]
 
     def backward(self, dy, ctx):
-        """Eval: dx = dy gamma / sqrt(var + eps). Train (mean and var depend on the batch):
-        dx = inv_std / n (n dxhat - sum dxhat - xhat sum(dxhat xhat)), dxhat = dy gamma
-        (the biased-variance form; with variance 'unbiased' xhat's last term is scaled by n/(n-1))."""
+        """Eval: dx = dy gamma / sqrt(var + eps). Train, staged as Ioffe & Szegedy (mean and var
+        depend on the batch): dL/dx_hat = dy gamma; dL/dvar = sum dL/dx_hat (x - mean) (-1/2)
+        (var + eps)^(-3/2); dL/dmean = -sum dL/dx_hat / sqrt(var + eps) (its dL/dvar term has
+        sum (x - mean) = 0); dx = dL/dx_hat / sqrt(var + eps) + dL/dvar 2 (x - mean)/d + dL/dmean / n,
+        d = n (biased variance) or n - 1 (unbiased)."""
         axes = self._axes(dy)
+        s = ctx.scalar
         if self.affine:
             self.grads["weight"] = (dy * self.xhat).sum(axis=axes)
             self.grads["bias"] = dy.sum(axis=axes)
-            dxhat = dy * self.params["weight"]
+            dxhat = ctx.stage(self, "dL/dx_hat", dy * self.params["weight"])
         else:
-            dxhat = dy
+            dxhat = ctx.stage(self, "dL/dx_hat", dy)
         if not self.batch_stats:
             return dxhat * self.inv_std
-        s = ctx.scalar
         n = s(self.n)
-        ratio = 1 if self.variance == "biased" else n / s(self.n - 1)  # d var / d x carries 1/n or 1/(n-1)
-        sum_d = dxhat.sum(axis=axes)
-        sum_dx = (dxhat * self.xhat).sum(axis=axes)
-        return self.inv_std / n * (n * dxhat - sum_d - self.xhat * sum_dx * ratio)
+        d = n if self.variance == "biased" else s(self.n - 1)
+        inv = self.inv_std
+        dvar = ctx.stage(self, "dL/dvar", (dxhat * self.centred).sum(axis=axes) * s(-0.5) * inv * inv * inv)
+        dmean = ctx.stage(self, "dL/dmean", -dxhat.sum(axis=axes) * inv)
+        return dxhat * inv + dvar * 2 * self.centred / d + dmean / n

@@ -1,10 +1,10 @@
 """Worked solutions for batch normalisation of one feature over a batch: the column table
 (x, x - mean, squares, x-hat, y), both variances, and the backward pass with numbers.
 
-Forward and backward values come from calc.layers.norm.BatchNorm in training mode on the exact
-backend (the same code the engine runs). The backward pass is also shown staged as in Ioffe &
-Szegedy (dL/dx-hat, dL/dvar, dL/dmean, then dL/dx); the layer computes dL/dx in one fused
-formula, and the two must agree exactly.
+Every value comes from calc.layers.norm.BatchNorm in training mode on the exact backend (the
+same code the engine runs): the layer keeps its named stages (mean, x - mean, squares, both
+variances, std, x-hat; dL/dx-hat, dL/dvar, dL/dmean as Ioffe & Szegedy stage the backward pass),
+and for nncalc check it carries a learner's own stage values on (Ctx.substitute).
 """
 
 from __future__ import annotations
@@ -56,19 +56,12 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
         raise InputError(f"eps: expected a number >= 0, got {show(eps)}")
     be = get_backend("exact")
     layer = _layer(gamma, beta, eps, kind, n, be)
-    ctx = Ctx(backend=be, training=True)
-    y = [Fraction(v[0]) for v in layer.forward(be.asarray([[v] for v in x]), ctx)]
-    mean, var = Fraction(layer.mean[0]), Fraction(layer.var[0])
-    std = 1 / Fraction(layer.inv_std[0])
-    xhat = [Fraction(v[0]) for v in layer.xhat]
-    centred = [v - mean for v in x]
-    squares = [c * c for c in centred]
     carry = Carry(options.overrides)
-    used = None
-    if carry:  # nncalc check: each quantity from the learner's own earlier ones
-        got, used = _from_learner(x, gamma, beta, eps, kind, carry)
-        mean, centred, squares, var, std, xhat, y = (got[k] for k in ("mean", "x_minus_mean", "squares", "var", "std",
-                                                                       "x_hat", "y"))
+    ctx = Ctx(backend=be, training=True, substitute=_carried(carry, be) if carry else None)
+    y = _column(layer.forward(be.asarray([[v] for v in x]), ctx))
+    st = layer.stages
+    mean, var, std = _scalar(st["mean"]), _scalar(st["var"]), _scalar(st["std"])
+    centred, squares, xhat = _column(st["x_minus_mean"]), _column(st["squares"]), _column(st["x_hat"])
     ss = sum(squares, Fraction(0))
 
     sol = Solution("Batch normalisation (training mode)", [
@@ -86,7 +79,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     for divisor, name, label in ((n, "var_biased", "variance / n"), (n - 1, "var_unbiased", "variance / (n - 1)")):
         chosen = (divisor == n) == (kind == "biased")
         sol.add(Step(label, f"sum (x_i - mean)^2 / {'n' if divisor == n else '(n - 1)'}", f"{show(ss)} / {divisor}",
-                     ss / divisor, name=name, note="used" if chosen else "not used here", section=sec))
+                     _scalar(st[name]), name=name, note="used" if chosen else "not used here", section=sec))
     sol.answers["var"] = var
     sol.add(Step("std", "sqrt(var + eps)", f"sqrt({show(var)} + {show(eps)})", std, name="std", section=sec))
     sol.add(Step("x-hat", "(x_i - mean) / sqrt(var + eps)", f"[{', '.join(show(c) for c in centred)}] / {show(std)}",
@@ -98,66 +91,48 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     sol.findings.append(f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
                         f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}")
     if grad is not None:
-        _backward(sol, layer, ctx, be, grad, centred, n, kind, show, used)
+        _backward(sol, layer, ctx, be, grad, centred, xhat, n, kind, show)
     sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
     return sol
 
 
-def _from_learner(x, gamma, beta, eps, kind, carry) -> tuple[dict, dict]:
-    """nncalc check: every forward quantity computed from the learner's own earlier values
-    (the formulas of the steps below); returns (computed, carried on)."""
-    from calc import exact
-
-    n = len(x)
-    got, used = {}, {}
-
-    def step(name, value):
-        got[name], used[name] = value, carry.take(name, value)
-        return used[name]
-
-    mean = step("mean", sum(x, Fraction(0)) / n)
-    centred = step("x_minus_mean", [v - mean for v in x])
-    squares = step("squares", [c * c for c in centred])
-    ss = sum(squares, Fraction(0))
-    biased, unbiased = step("var_biased", ss / n), step("var_unbiased", ss / (n - 1))
-    var = step("var", biased if kind == "biased" else unbiased)
-    std = step("std", exact.sqrt(var + eps))
-    xhat = step("x_hat", [c / std for c in centred])
-    step("y", [gamma * h + beta for h in xhat])
-    return got, used
+def _column(array) -> list[Fraction]:
+    return [Fraction(v) for v in array.ravel()]
 
 
-def _backward(sol: Solution, layer, ctx, be, grad, centred, n, kind, show, used: dict | None = None) -> None:
+def _scalar(array) -> Fraction:
+    return Fraction(array.ravel()[0])
+
+
+def _carried(carry: Carry, be):
+    """Ctx.substitute for nncalc check: a stage's value replaced by the learner's own, shaped
+    like the layer's array (one feature: (n, 1) columns and (1,) statistics)."""
+    def substitute(layer, value, name):
+        if name not in carry:
+            return value
+        return be.asarray(carry.take(name, None)).reshape(value.shape)
+    return substitute
+
+
+def _backward(sol: Solution, layer, ctx, be, grad, centred, xhat, n, kind, show) -> None:
     gamma = Fraction(layer.params["weight"][0])
-    if used is None:
-        dx = [Fraction(v[0]) for v in layer.backward(be.asarray([[v] for v in grad]), ctx)]
-        inv = Fraction(layer.inv_std[0])
-        xhat = [Fraction(v[0]) for v in layer.xhat]
-        dbeta, dgamma = Fraction(layer.grads["bias"][0]), Fraction(layer.grads["weight"][0])
-    else:  # nncalc check: from the learner's own x - mean, std and x-hat (the staged formulas)
-        centred, inv, xhat = used["x_minus_mean"], 1 / used["std"], used["x_hat"]
-        dbeta, dgamma = sum(grad, Fraction(0)), sum((a * b for a, b in zip(grad, xhat)), Fraction(0))
+    dx = _column(layer.backward(be.asarray([[v] for v in grad]), ctx))
+    st = layer.stages
+    dbeta, dgamma = _scalar(layer.grads["bias"]), _scalar(layer.grads["weight"])
+    dxhat, dvar, dmean = _column(st["dL/dx_hat"]), _scalar(st["dL/dvar"]), _scalar(st["dL/dmean"])
+    inv = 1 / _scalar(st["std"])
     d = n if kind == "biased" else n - 1
     sec = "Backward pass"
     sol.add(Step("dL/dbeta", "sum dL/dy_i", " + ".join(show(v) for v in grad), dbeta, name="dL/dbeta", section=sec))
     sol.add(Step("dL/dgamma", "sum dL/dy_i * x-hat_i", " + ".join(f"{show(a)} * {show(b)}" for a, b in zip(grad, xhat)),
                  dgamma, name="dL/dgamma", section=sec))
-    dxhat = [v * gamma for v in grad]
     sol.add(Step("dL/dx-hat", "dL/dy_i * gamma", f"[{', '.join(show(v) for v in grad)}] * {show(gamma)}", dxhat,
                  name="dL/dx_hat", section=sec))
-    # staged form (display): mean and var are functions of the batch
-    dvar = sum((a * c for a, c in zip(dxhat, centred)), Fraction(0)) * Fraction(-1, 2) * inv ** 3
-    dmean = -sum(dxhat, Fraction(0)) * inv
     sol.add(Step("dL/dvar", "sum dL/dx-hat_i (x_i - mean) * (-1/2) (var + eps)^(-3/2)",
                  f"({' + '.join(f'{show(a)} * {show(c)}' for a, c in zip(dxhat, centred))}) * (-1/2) * {show(inv)}^3",
                  dvar, name="dL/dvar", section=sec))
     sol.add(Step("dL/dmean", "-sum dL/dx-hat_i / sqrt(var + eps)  (+ dL/dvar * (-2/d) sum (x_i - mean) = 0)",
                  f"-({' + '.join(show(a) for a in dxhat)}) * {show(inv)}", dmean, name="dL/dmean", section=sec))
-    staged = [a * inv + dvar * 2 * c / d + dmean / n for a, c in zip(dxhat, centred)]
-    if used is None:
-        assert staged == dx, (staged, dx)  # the layer's fused formula and the staged one agree exactly
-    else:
-        dx = staged
     dtext = "n" if d == n else "(n - 1)"
     sol.add(Step("dL/dx", f"dL/dx-hat_i / sqrt(var + eps) + dL/dvar * 2 (x_i - mean) / {dtext} + dL/dmean / n",
                  f"[{', '.join(show(a) for a in dxhat)}] * {show(inv)} + {show(dvar)} * 2 * "
