@@ -137,13 +137,3 @@ def available_backends() -> list[str]:
     except InputError:
         pass
     return names
-
-
-def array_namespace(array):
-    """The namespace an array belongs to (numpy or cupy), for code handed arrays only."""
-    module = type(array).__module__.split(".")[0]
-    if module == "cupy":
-        return _load_cupy()
-    import numpy
-
-    return numpy

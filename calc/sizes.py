@@ -39,10 +39,6 @@ class AxisSize:
     def effective_kernel(self) -> int:
         return self.dilation * (self.kernel - 1) + 1
 
-    @property
-    def padded_input(self) -> int:
-        return self.input + self.pad_before + self.pad_after
-
 
 def _check_positive(**values: int) -> None:
     for name, value in values.items():

@@ -22,13 +22,6 @@ def _texts(matrix, decimals: int) -> list[list[str]]:
              for c, v in enumerate(row)] for r, row in enumerate(matrix.values)]
 
 
-def grid_lines(matrix, decimals: int = DEFAULT_DECIMALS) -> list[str]:
-    """Plain text of one matrix: right-aligned columns, one line per row."""
-    texts = _texts(matrix, decimals)
-    widths = [max(len(row[c]) for row in texts) for c in range(len(texts[0]))] if texts else []
-    return [" ".join(t.rjust(w) for t, w in zip(row, widths)) for row in texts]
-
-
 def _brackets():
     """A box drawing only the matrix brackets: corners and outer verticals, no inner lines."""
     from rich.box import Box
