@@ -1,6 +1,6 @@
 """Per-layer and total parameters, MACs and memory of a network — data only, no formatting.
 
-Conventions (../shared/conventions.md, "Counting"): parameters are learnable tensors as PyTorch's
+Conventions (docs/conventions.md, "Counting"): parameters are learnable tensors as PyTorch's
 ``sum(p.numel())``; batch-norm running statistics are buffers, counted apart unless ``keras`` asks
 for Keras' summary (non-trainable params). MACs are conv + dense multiply-accumulates per sample
 without bias; ``include`` adds bias / bn / act / pool / add operations; FLOPs = 2 x MACs.

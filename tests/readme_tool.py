@@ -13,7 +13,7 @@ Output is produced at a fixed width (COLUMNS=100) without colour. Refresh with
 A command is expected to exit 0. One that must exit otherwise (``nncalc check`` exits 1 when
 an answer is wrong) says so in a trailing comment that is not part of the command:
 
-    $ nncalc check softmax/seed001-softmax-worksheet --answers mine.yaml  # exit 1
+    $ nncalc check softmax/softmax-worksheet --answers mine.yaml  # exit 1
 """
 
 from __future__ import annotations
