@@ -13,6 +13,7 @@ import typer
 
 import cli_check
 import cli_cnn
+import cli_docs
 import cli_engine
 import cli_networks
 import cli_sizes
@@ -30,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(cli_sizes.app, name="size")
-for area in (cli_networks, cli_engine, cli_solve, cli_topics, cli_cnn, cli_check):
+for area in (cli_networks, cli_engine, cli_solve, cli_topics, cli_cnn, cli_check, cli_docs):
     app.registered_commands.extend(area.app.registered_commands)
     app.registered_groups.extend(area.app.registered_groups)
 

@@ -32,7 +32,7 @@ def tolerance(rel: str | None, absolute: str | None, decimals: int | None):
 @app.command()
 def check(
     problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="A problem file, or a bundled problem such as "
-                                           "softmax/seed000-softmax-jacobian (see 'nncalc problems').")],
+                                           "softmax/softmax-jacobian (see 'nncalc problems').")],
     answers: Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
                                          "lines (nncalc solve PROBLEM --template writes them).")],
     rel: Annotated[str | None, typer.Option("--rel", metavar="R", help="Relative tolerance (default 1e-6).")] = None,

@@ -1,11 +1,12 @@
 """Package layout that pyproject.toml cannot express alone: the top-level problems/ folder
 installs as the package-data directory calc/problems (so bundled exercises work from a
-non-editable install)."""
+non-editable install), and calc/docs/*.md (the conventions page `nncalc conventions` prints)
+ships with calc."""
 
 from setuptools import find_packages, setup
 
 setup(
     packages=find_packages(include=["calc", "calc.*"]) + ["calc.problems"],
     package_dir={"calc.problems": "problems"},
-    package_data={"calc.zoo": ["*.yaml"], "calc.problems": ["*.yaml", "**/*.yaml", "*.md"]},
+    package_data={"calc": ["docs/*.md"], "calc.zoo": ["*.yaml"], "calc.problems": ["*.yaml", "**/*.yaml", "*.md"]},
 )

@@ -1,6 +1,6 @@
 """Per-layer and total parameters, MACs and memory of a network — data only, no formatting.
 
-Conventions (../shared/conventions.md, "Counting"): parameters are learnable tensors as PyTorch's
+Conventions (docs/conventions.md, "Counting"): parameters are learnable tensors as PyTorch's
 ``sum(p.numel())``; batch-norm running statistics are buffers, counted apart unless ``keras`` asks
 for Keras' summary (non-trainable params). MACs are conv + dense multiply-accumulates per sample
 without bias; ``include`` adds bias / bn / act / pool / add operations; FLOPs = 2 x MACs.
@@ -181,8 +181,15 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.total_macs = total.counted_macs
     summary.activation_values = sum(prod(r.output_shape) for r in leaves) * opts.batch
     summary.warnings = warnings_for(network)
-    summary.conventions = conventions_for(opts)
+    summary.conventions = network_notes(network) + conventions_for(opts)
     return summary
+
+
+def network_notes(network) -> list[str]:
+    """The spec's ``notes:`` as the first convention: which variant of a published network this is
+    (torchvision's GoogLeNet is not the paper's), said where its numbers are shown."""
+    notes = network.spec.get("notes") if isinstance(network.spec, dict) else None
+    return [f"variant: {notes}"] if notes else []
 
 
 def zoo_table() -> list[dict]:
@@ -203,5 +210,6 @@ def zoo_table() -> list[dict]:
         rows.append({"name": name, "input_shape": list(network.input_shape), "total_params": s.total_params,
                      "total_macs": s.total_macs, "buffers": s.buffers, "matches": matches,
                      "reference": {k: v for k, v in ref.items() if k in ("params", "macs", "source")},
-                     "description": network.description.split(". ")[0]})
+                     "description": network.description.split(". ")[0],
+                     "notes": str(network.spec.get("notes") or "")})
     return rows

@@ -62,7 +62,7 @@ def test_unusable_answers_are_one_error(text, message):
 
 
 # -- precision and tolerances ----------------------------------------------------------------
-SOFTMAX = "softmax/seed000-softmax-jacobian"
+SOFTMAX = "softmax/softmax-jacobian"
 P1 = math.exp(2) / (math.exp(2) + math.exp(1) + math.exp(0.1))  # 0.65900...
 
 
@@ -153,7 +153,7 @@ def test_derivative_at_z_instead_of_at_a():
     z = [0.25, 0.285]
     at_z = [v * (1 - v) for v in z]  # the slip
     assert all(abs(s - sigmoid(v) * (1 - sigmoid(v))) > 0.01 for s, v in zip(at_z, z))
-    v = one("activations/seed001-sigmoid-derivative", "df/dz: [" + ", ".join(f"{d:.4f}" for d in at_z) + "]")
+    v = one("activations/sigmoid-derivative", "df/dz: [" + ", ".join(f"{d:.4f}" for d in at_z) + "]")
     assert v.status == "wrong" and "z(1 - z)" in v.diagnosis
 
 
@@ -179,7 +179,7 @@ def test_adam_without_bias_correction():
         ref.append(float(p.detach()))
     assert max(abs(a - b) for a, b in zip(adam(), ref)) < 1e-12  # this file's Adam is PyTorch's
     slip = adam(correct=False)
-    v = one("optimizers/seed004-adam", "w: [" + ", ".join(f"{x:.6f}" for x in slip) + "]")
+    v = one("optimizers/adam", "w: [" + ", ".join(f"{x:.6f}" for x in slip) + "]")
     assert v.status == "wrong" and "no bias correction" in v.diagnosis
 
 
@@ -259,7 +259,7 @@ def test_bias_corrected_ewma_where_plain_is_asked():
     plain = problem_from_text("type: ewma\ngiven: {values: [25, 13, 17, 31, 43], beta: 0.9}\n")
     assert "bias correction" in one(plain, text).diagnosis
     # where both are asked, the corrected list given for V is another answer
-    assert one("optimizers/seed004-ewma-temperatures", text).diagnosis == "that is our V_corrected: another quantity"
+    assert one("optimizers/ewma-temperatures", text).diagnosis == "that is our V_corrected: another quantity"
 
 
 def test_reversed_vector():
@@ -271,7 +271,7 @@ def test_reversed_vector():
         w -= 0.1 * b
         ws.append(w)
     text = "w: [" + ", ".join(f"{x:.4f}" for x in reversed(ws)) + "]"
-    assert one("optimizers/seed004-momentum", text).diagnosis == "in reverse order"
+    assert one("optimizers/momentum", text).diagnosis == "in reverse order"
 
 
 # -- carried errors ------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_one_early_slip_in_a_sequence_is_reported_once():
         w -= 0.1 * b
         mine.append(w)
     assert abs(mine[1] - 0.38) < 1e-12
-    v = one("optimizers/seed004-momentum", "w: [" + ", ".join(f"{x:.6f}" for x in mine) + "]")
+    v = one("optimizers/momentum", "w: [" + ", ".join(f"{x:.6f}" for x in mine) + "]")
     assert v.status == "wrong" and [e.status for e in v.elements] == ["wrong", "carried", "carried"]
     assert v.elements[1].upstream == ["w"]
 
@@ -294,7 +294,7 @@ def test_carried_needs_the_learners_own_value_not_ours():
     # sum_e from the learner's rounded e's is carried; the same 11.22 without them is wrong
     e = [math.exp(2), math.exp(1), math.exp(0.1)]
     assert round(sum(e), 2) == 11.21
-    worksheet = "softmax/seed001-softmax-worksheet"  # e_i = e^(z_i), not shifted by max z
+    worksheet = "softmax/softmax-worksheet"  # e_i = e^(z_i), not shifted by max z
     rep = run(worksheet, "e1: 7.39\ne2: 2.72\ne3: 1.11\nsum_e: 11.22\n")
     assert [v.status for v in rep.verdicts] == ["rounded", "rounded", "rounded", "carried"]
     assert rep.exit_code == 0  # carried from rounded values: the method is right

@@ -54,7 +54,7 @@ def test_network_forward_backward_and_update_follow_the_learners_values():
 
 
 def test_network_derivative_at_z():
-    sol = solve("networks/seed001-sigmoid-chain", derivative_of="input")
+    sol = solve("networks/sigmoid-chain", derivative_of="input")
     z1 = 0.25
     z2 = 0.5 * sigmoid(z1)
     z3 = 0.5 * sigmoid(z2)
@@ -64,13 +64,13 @@ def test_network_derivative_at_z():
 
 
 def test_softmax_from_the_learners_exponentials():
-    sol = solve("softmax/seed001-softmax-worksheet", overrides={"e1": F("7.39"), "e2": F("2.72"), "e3": F("1.11")})
+    sol = solve("softmax/softmax-worksheet", overrides={"e1": F("7.39"), "e2": F("2.72"), "e3": F("1.11")})
     assert sol.answers["sum_e"] == F("11.22")
     assert sol.answers["p1"] == F("7.39") / F("11.22") and sol.answers["p3"] == F("1.11") / F("11.22")
 
 
 def test_batchnorm_from_the_learners_variance():
-    sol = solve("batchnorm/seed001-x-2-to-10-pytorch", overrides={"var": F(10)})
+    sol = solve("batchnorm/x-2-to-10-pytorch", overrides={"var": F(10)})
     assert sol.answers["var"] == 8  # its own value is recorded
     xhat = [(v - 6) / math.sqrt(10 + 1e-5) for v in (2, 4, 6, 8, 10)]
     assert all(close(a, b) for a, b in zip(sol.answers["x_hat"], xhat))
@@ -78,7 +78,7 @@ def test_batchnorm_from_the_learners_variance():
 
 
 def test_graph_forward_and_backward_from_the_learners_values():
-    sol = solve("graphs/seed000-sigmoid-neuron", overrides={"f2": F(10), "df7/df6": F(1)})
+    sol = solve("graphs/sigmoid-neuron", overrides={"f2": F(10), "df7/df6": F(1)})
     assert sol.answers["f2"] == 4 and sol.answers["f3"] == 10 - 3  # f3 = f2 + w2 with the learner's f2
     assert sol.answers["df7/df5"] == 1  # the +1 gate passes the learner's df7/df6 on
     f5 = math.exp(-(10 - 3))
@@ -86,23 +86,23 @@ def test_graph_forward_and_backward_from_the_learners_values():
 
 
 def test_activation_derivative_from_the_learners_values_or_at_z():
-    sol = solve("activations/seed001-sigmoid-derivative", overrides={"f": [F("0.5"), F("0.6")]})
+    sol = solve("activations/sigmoid-derivative", overrides={"f": [F("0.5"), F("0.6")]})
     assert sol.answers["df/dz"] == [F("0.25"), F("0.24")]  # a(1 - a) of the learner's a
-    sol = solve("activations/seed001-sigmoid-derivative", derivative_of="input")
+    sol = solve("activations/sigmoid-derivative", derivative_of="input")
     assert sol.answers["df/dz"] == [F("0.1875"), F("0.285") * F("0.715")]
 
 
 def test_optimizer_and_ewma_steps_from_the_learners_previous_step():
-    sol = solve("optimizers/seed004-momentum", overrides={"w": [F("0.7"), F("0.38"), F(0)]})
+    sol = solve("optimizers/momentum", overrides={"w": [F("0.7"), F("0.38"), F(0)]})
     assert sol.answers["g"] == [2, F("1.4"), F("0.76")]  # g_t = 2 w_(t-1), the learner's w
-    sol = solve("optimizers/seed004-ewma-temperatures", overrides={"V1": F("1.3")})
+    sol = solve("optimizers/ewma-temperatures", overrides={"V1": F("1.3")})
     assert sol.answers["V"][:2] == [F("2.5"), F("0.9") * F("1.3") + F("0.1") * 13]
 
 
 def test_counting_totals_and_dropout_sums_add_the_learners_values():
     sol = solve("counting/bottleneck-multiplications", overrides={"conv1.multiplications": 100})
     assert sol.answers["multiplications"] == 100 + 28 * 28 * 32 * 5 * 5 * 16
-    sol = solve("dropout/seed001-four-samples", overrides={"output": [5, 0, 0, F("7.5")]})
+    sol = solve("dropout/four-samples", overrides={"output": [5, 0, 0, F("7.5")]})
     assert sol.answers["sum_out"] == F("12.5")
 
 

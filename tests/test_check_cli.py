@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RIGHT = "examples/handwritten/seed003-cs231n-scores.yaml"  # right: every verdict is correct/rounded/carried
-WRONG = "examples/handwritten/seed001-softmax-worksheet.yaml"
+RIGHT = "examples/handwritten/cs231n-scores.yaml"  # right: every verdict is correct/rounded/carried
+WRONG = "examples/handwritten/softmax-worksheet.yaml"
 
 
 def nncalc(*args: str) -> subprocess.CompletedProcess:
@@ -22,13 +22,13 @@ def nncalc(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_exit_0_when_everything_is_right():
-    out = nncalc("check", "softmax/seed003-cs231n-scores", "--answers", RIGHT)
+    out = nncalc("check", "softmax/cs231n-scores", "--answers", RIGHT)
     assert out.returncode == 0, out.stderr
     assert "6 of 7 right; 1 carried from earlier answers" in out.stdout
 
 
 def test_exit_1_when_something_is_wrong():
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "-a", WRONG)
+    out = nncalc("check", "softmax/softmax-worksheet", "-a", WRONG)
     assert out.returncode == 1
     assert "WRONG" in out.stdout and "truncated" in out.stdout and "2 wrong" in out.stdout
 
@@ -43,7 +43,7 @@ def test_exit_2_for_an_unusable_answers_file(tmp_path, text, message):
     path = tmp_path / "mine.yaml"
     if text is not None:
         path.write_text(text)
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "--answers", str(path))
+    out = nncalc("check", "softmax/softmax-worksheet", "--answers", str(path))
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert str(path) in out.stderr
@@ -52,20 +52,20 @@ def test_exit_2_for_an_unusable_answers_file(tmp_path, text, message):
 def test_exit_2_for_an_unknown_problem_or_option_value(tmp_path):
     out = nncalc("check", "softmax/no-such-problem", "--answers", RIGHT)
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    out = nncalc("check", "softmax/seed003-cs231n-scores", "--answers", RIGHT, "--rel", "abc")
+    out = nncalc("check", "softmax/cs231n-scores", "--answers", RIGHT, "--rel", "abc")
     assert out.returncode == 2 and "--rel" in out.stderr
 
 
 def test_bad_items_exit_1_and_name_their_line(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("p1: 0.66\np7: 0.2\np2: lots\n")
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "--answers", str(path))
+    out = nncalc("check", "softmax/softmax-worksheet", "--answers", str(path))
     assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
     assert "line 2: no quantity named 'p7'" in out.stdout and "line 3: expected a number" in out.stdout
 
 
 def test_json_document():
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "-a", WRONG, "--json")
+    out = nncalc("check", "softmax/softmax-worksheet", "-a", WRONG, "--json")
     assert out.returncode == 1
     data = json.loads(out.stdout)
     assert data["ok"] is False and data["exit_code"] == 1
@@ -77,7 +77,7 @@ def test_json_document():
 
 
 def test_json_elements_of_a_matrix():
-    out = nncalc("check", "softmax/seed000-softmax-jacobian", "-a", "examples/handwritten/seed000-softmax-jacobian.yaml",
+    out = nncalc("check", "softmax/softmax-jacobian", "-a", "examples/handwritten/softmax-jacobian.yaml",
                  "--json")
     jac = next(v for v in json.loads(out.stdout)["verdicts"] if v["name"] == "jacobian")
     assert [e["index"] for e in jac["elements"]][:2] == [[1, 1], [1, 2]]
@@ -86,22 +86,22 @@ def test_json_elements_of_a_matrix():
 
 def test_markdown_to_a_file_and_to_stdout(tmp_path):
     target = tmp_path / "report.md"
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "-a", WRONG, "--markdown", str(target))
+    out = nncalc("check", "softmax/softmax-worksheet", "-a", WRONG, "--markdown", str(target))
     assert out.returncode == 1 and "wrote" in out.stderr and "WRONG" in out.stdout
     text = target.read_text()
     assert text.startswith("# Check: ") and "| `sum_e` | 11.22 |" in text and "**4 of 7 right" in text
-    out = nncalc("check", "softmax/seed003-cs231n-scores", "-a", RIGHT, "--markdown", "-")
+    out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--markdown", "-")
     assert out.returncode == 0 and out.stdout.startswith("# Check: ") and "Verdict" in out.stdout
 
 
 def test_decimals_and_tolerance_options():
-    out = nncalc("check", "softmax/seed001-softmax-worksheet", "-a", WRONG, "--rel", "0.02", "--json")
+    out = nncalc("check", "softmax/softmax-worksheet", "-a", WRONG, "--rel", "0.02", "--json")
     assert json.loads(out.stdout)["summary"]["wrong"] == 1  # 0.65 is within 2% of 0.6590; 0.91 is still wrong
-    out = nncalc("check", "softmax/seed003-cs231n-scores", "-a", RIGHT, "--decimals", "3", "--json")
+    out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--decimals", "3", "--json")
     data = json.loads(out.stdout)
     assert data["tolerance"]["decimals"] == 3 and data["exit_code"] == 1  # 2 decimals written, 3 asked
 
 
 def test_template_lists_the_names_check_accepts():
-    out = nncalc("solve", "softmax/seed000-softmax-jacobian", "--template")
+    out = nncalc("solve", "softmax/softmax-jacobian", "--template")
     assert out.returncode == 0 and "jacobian: null" in out.stdout and "p1: null" in out.stdout

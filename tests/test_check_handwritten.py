@@ -20,27 +20,27 @@ from calc.problems_io import load_problem
 
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "examples" / "handwritten"
 FILES = {  # answers file -> problem
-    "seed000-softmax-jacobian": "softmax/seed000-softmax-jacobian",
-    "seed001-softmax-worksheet": "softmax/seed001-softmax-worksheet",
-    "seed003-cs231n-scores": "softmax/seed003-cs231n-scores",
-    "seed000-batchnorm-z": "batchnorm/seed000-z-4-8-6-10",
-    "seed001-batchnorm-x": "batchnorm/seed001-x-2-to-10-pytorch",
-    "seed001-sigmoid-chain": "networks/seed001-sigmoid-chain",
-    "seed003-dnn-example": "networks/seed003-dnn-example",
-    "seed000-sigmoid-neuron-graph": "graphs/seed000-sigmoid-neuron",
-    "seed000-x-plus-y-squared": "graphs/seed000-x-plus-y-squared",
-    "seed000-max-gate": "graphs/seed000-max-gate",
+    "softmax-jacobian": "softmax/softmax-jacobian",
+    "softmax-worksheet": "softmax/softmax-worksheet",
+    "cs231n-scores": "softmax/cs231n-scores",
+    "batchnorm-z": "batchnorm/z-4-8-6-10",
+    "batchnorm-x": "batchnorm/x-2-to-10-pytorch",
+    "sigmoid-chain": "networks/sigmoid-chain",
+    "dnn-example": "networks/dnn-example",
+    "sigmoid-neuron-graph": "graphs/sigmoid-neuron",
+    "x-plus-y-squared": "graphs/x-plus-y-squared",
+    "max-gate": "graphs/max-gate",
     "feature-map-padding": "cnn/feature-map-padding",
     "max-pool-3x3-stride-1": "cnn/max-pool-3x3-stride-1",
     "conv-backward-exercise": "cnn/conv-backward-exercise",
     "cnn-forward-backward": "cnn/cnn-forward-backward",
-    "seed004-ewma-temperatures": "optimizers/seed004-ewma-temperatures",
-    "seed001-dropout": "dropout/seed001-four-samples",
+    "ewma-temperatures": "optimizers/ewma-temperatures",
+    "dropout": "dropout/four-samples",
     "counting-bottleneck": "counting/bottleneck-multiplications",
     "counting-conv-5x5": "counting/conv-5x5-multiplications",
     "counting-conv-10-filters": "counting/conv-10-filters-280",
-    "seed003-categorical-ce": "losses/seed003-categorical-ce-batch",
-    "seed000-and-perceptron": "perceptrons/seed000-and",
+    "categorical-ce": "losses/categorical-ce-batch",
+    "and-perceptron": "perceptrons/and",
 }
 
 
@@ -79,11 +79,11 @@ def verdict(rep, name):
     return next(v for v in rep.verdicts if v.name == name)
 
 
-def test_every_handwritten_file_is_listed_and_names_its_seed():
+def test_every_handwritten_file_is_listed_and_names_its_source():
     assert {p.stem for p in HANDWRITTEN.glob("*.yaml")} == set(FILES)
     for path in HANDWRITTEN.glob("*.yaml"):
         text = path.read_text()
-        assert "../shared/seeds/" in text and "# Verdict:" in text and FILES[path.stem] in text, path.name
+        assert "transcribed from the" in text and "../shared" not in text and "# Verdict:" in text and FILES[path.stem] in text, path.name
 
 
 # -- softmax and its Jacobian ---------------------------------------------------------------
@@ -92,7 +92,7 @@ def softmax(z):
     return [v / sum(e) for v in e]
 
 
-def test_seed000_softmax_jacobian():
+def test_softmax_jacobian():
     p = softmax([2.0, 1.0, 0.1])
     jac = [[p[i] * ((i == j) - p[j]) for j in range(3)] for i in range(3)]
     mine = [["0.2249", "-0.1889", "-0.066"], ["-0.1889", "0.1829", "-0.024"], ["0.066", "-0.024", "0.09"]]
@@ -112,7 +112,7 @@ def test_seed000_softmax_jacobian():
                 assert not within(text, from_own) and not within(text, jac[i][j])
                 expect.append(("wrong", ""))
     assert expect[2] == ("carried", "") and expect[6] == ("wrong", "sign") and expect[1] == ("wrong", "")
-    rep = report("seed000-softmax-jacobian")
+    rep = report("softmax-jacobian")
     assert statuses(rep) == {"p1": "rounded", "p2": "rounded", "p3": "rounded", "jacobian": "wrong"}
     got = [(e.status, "sign" if "sign" in e.diagnosis else "") for e in verdict(rep, "jacobian").elements]
     assert got == expect
@@ -120,43 +120,43 @@ def test_seed000_softmax_jacobian():
     assert rep.exit_code == 1
 
 
-def test_seed001_softmax_worksheet():
+def test_softmax_worksheet():
     p = softmax([2.0, 1.0, 0.1])
     e = [math.exp(v) for v in (2.0, 1.0, 0.1)]
     assert all(rounds(t, v) for t, v in zip(("7.39", "2.72", "1.11"), e))
     assert not rounds("11.22", sum(e)) and F("7.39") + F("2.72") + F("1.11") == F("11.22")  # carried
     assert not rounds("0.65", p[0]) and trunc(p[0], 2) == F("0.65")  # truncated
     assert rounds("0.24", p[1]) and not within("0.91", p[2], 10)
-    rep = report("seed001-softmax-worksheet")
+    rep = report("softmax-worksheet")
     assert statuses(rep) == {"e1": "rounded", "e2": "rounded", "e3": "rounded", "sum_e": "carried", "p1": "wrong",
                              "p2": "rounded", "p3": "wrong"}
     assert verdict(rep, "sum_e").upstream == ["e1", "e2", "e3"]
     assert "truncated" in verdict(rep, "p1").diagnosis and verdict(rep, "p3").diagnosis == ""
 
 
-def test_seed003_cs231n_scores_are_right():
+def test_cs231n_scores_are_right():
     e = [math.exp(v) for v in (3.2, 5.1, -1.7)]
     p = [v / sum(e) for v in e]
     assert rounds("24.5", e[0]) and rounds("164.0", e[1]) and rounds("0.18", e[2])
     assert not rounds("188.68", sum(e)) and F("24.5") + F("164.0") + F("0.18") == F("188.68")
     assert rounds("0.13", p[0]) and rounds("0.87", p[1]) and rounds("0.00", p[2])
-    rep = report("seed003-cs231n-scores")
+    rep = report("cs231n-scores")
     assert statuses(rep) == {"e1": "rounded", "e2": "rounded", "e3": "rounded", "sum_e": "carried", "p1": "rounded",
                              "p2": "rounded", "p3": "rounded"}
     assert rep.exit_code == 0
 
 
 # -- batch norm -------------------------------------------------------------------------------
-def test_seed000_batchnorm_std_is_the_variance():
+def test_batchnorm_std_is_the_variance():
     z = [4, 8, 6, 10]
     var = sum((v - 7) ** 2 for v in z) / 4
     assert var == 5 and math.sqrt(var) != 5  # the learner's "sigma = 5" is var
-    rep = report("seed000-batchnorm-z")
+    rep = report("batchnorm-z")
     assert statuses(rep) == {"mean": "correct", "std": "wrong"}
     assert "var" in verdict(rep, "std").diagnosis
 
 
-def test_seed001_batchnorm_n_minus_one():
+def test_batchnorm_n_minus_one():
     x, eps = [2, 4, 6, 8, 10], 1e-5
     biased, unbiased = 40 / 5, 40 / 4
     xhat = [(v - 6) / math.sqrt(biased + eps) for v in x]
@@ -170,7 +170,7 @@ def test_seed001_batchnorm_n_minus_one():
     assert not rounds(mine_y[1], y[1]) and within(mine_y[1], 2 * F("-0.633") + 1)  # carried from x_hat
     assert F(mine_y[2]) == -F(y[2])  # sign
     assert F(mine_y[4]) == -(2 * F("1.265") + 1)  # sign of what the learner's x_hat gives
-    rep = report("seed001-batchnorm-x")
+    rep = report("batchnorm-x")
     assert statuses(rep) == {"mean": "correct", "squares": "correct", "var": "wrong", "x_hat": "carried", "y": "wrong"}
     assert "n - 1" in verdict(rep, "var").diagnosis
     assert verdict(rep, "x_hat").upstream == ["var"]
@@ -180,7 +180,7 @@ def test_seed001_batchnorm_n_minus_one():
 
 
 # -- dense backward passes ----------------------------------------------------------------------
-def test_seed001_sigmoid_chain_derivative_at_z():
+def test_sigmoid_chain_derivative_at_z():
     z1 = 0.25
     a1 = sigmoid(z1)
     z2 = 0.5 * a1
@@ -197,7 +197,7 @@ def test_seed001_sigmoid_chain_derivative_at_z():
     assert F("0.0205") * F("0.5") == F("0.01025")  # dy/da1 carried
     assert abs(F("0.001924") - F("0.01025") * F("0.25") * F("0.75")) < F("0.001924") / 100  # at z, 0.1% off
     assert rounds("0.00096", F("0.001924") * F("0.5"))  # dy/da0 carried
-    rep = report("seed001-sigmoid-chain")
+    rep = report("sigmoid-chain")
     assert statuses(rep) == {"z1": "correct", "a1": "rounded", "z2": "rounded", "a2": "wrong", "z3": "rounded",
                              "a3": "wrong", "dy/dz3": "wrong", "dy/da2": "wrong", "dy/dz2": "wrong",
                              "dy/da1": "carried", "dy/dz1": "wrong", "dy/da0": "carried"}
@@ -207,20 +207,20 @@ def test_seed001_sigmoid_chain_derivative_at_z():
     assert verdict(rep, "dy/da1").upstream == ["dy/dz2"] and verdict(rep, "dy/da0").upstream == ["dy/dz1"]
 
 
-def test_seed003_dnn_example_grad_w2():
+def test_dnn_example_grad_w2():
     i1, i2, w, b1, b2 = 0.05, 0.10, [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55], 0.35, 0.60
     h1, h2 = sigmoid(w[0] * i1 + w[1] * i2 + b1), sigmoid(w[2] * i1 + w[3] * i2 + b1)
     o1, o2 = sigmoid(w[4] * h1 + w[5] * h2 + b2), sigmoid(w[6] * h1 + w[7] * h2 + b2)
     d1, d2 = (o1 - 0.01) * o1 * (1 - o1), (o2 - 0.99) * o2 * (1 - o2)
     d11 = (w[4] * d1 + w[6] * d2) * h1 * (1 - h1)
     right = {"h1": h1, "o2": o2, "grad_d11": d11, "grad_w1": d11 * i1, "grad_w4": 0}
-    answers = {a.name: a.value for a in read_answers(HANDWRITTEN / "seed003-dnn-example.yaml")}
+    answers = {a.name: a.value for a in read_answers(HANDWRITTEN / "dnn-example.yaml")}
     for name in ("h1", "o2", "grad_d11", "grad_w1"):
         assert abs(answers[name].value - F(right[name])) <= abs(F(right[name])) * F(1, 10**6)
     assert abs(answers["grad_w2"].value - F(d11 * i2)) > F(d11 * i2) / 3  # it is grad_w1 = d11 i1
     assert answers["grad_w2"].value == answers["grad_w1"].value
     assert abs(answers["w2+"].value - (F("0.20") - F("0.5") * answers["grad_w2"].value)) < F(1, 10**15)  # carried
-    rep = report("seed003-dnn-example")
+    rep = report("dnn-example")
     wrong = {k: s for k, s in statuses(rep).items() if s != "correct"}
     assert wrong == {"grad_w2": "wrong", "w2+": "carried"}
     assert "dL/dfc1.w11" in verdict(rep, "grad_w2").diagnosis  # grad_w1's name in the solution
@@ -228,7 +228,7 @@ def test_seed003_dnn_example_grad_w2():
 
 
 # -- computational graphs ---------------------------------------------------------------------
-def test_seed000_sigmoid_neuron_graph():
+def test_sigmoid_neuron_graph():
     f0, f1 = 2 * -1, -3 * -2
     f2 = f0 + f1
     f3 = f2 + -3
@@ -247,7 +247,7 @@ def test_seed000_sigmoid_neuron_graph():
     for text, local in (("-0.19", -1), ("0.38", 2), ("-0.38", -2)):  # from the learner's 0.19
         assert F(text) == F("0.19") * local and not rounds(text, d3 * local)
     assert F("-0.19") != F("0.19") * -3  # df7/dx1: w1 = -3 is the local gradient
-    rep = report("seed000-sigmoid-neuron-graph")
+    rep = report("sigmoid-neuron-graph")
     assert statuses(rep) == {
         "f0": "correct", "f1": "correct", "f2": "wrong", "f3": "correct", "f4": "correct", "f5": "wrong",
         "f6": "rounded", "f7": "rounded", "df7/df6": "wrong", "df7/df5": "carried", "df7/df4": "wrong",
@@ -259,21 +259,21 @@ def test_seed000_sigmoid_neuron_graph():
     assert verdict(rep, "df7/df5").upstream == ["df7/df6"] and verdict(rep, "df7/dx0").upstream == ["df7/df0"]
 
 
-def test_seed000_x_plus_y_squared():
+def test_x_plus_y_squared():
     x, y, z = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, 5.0, -4.0))
     (x + y**2).backward()
     grads = {"df/dx": float(x.grad), "df/dy": float(y.grad), "df/dz": 0.0 if z.grad is None else float(z.grad)}
     mine = {"df/dx": 1, "df/dy": 2, "df/dz": 5}
     assert {k: mine[k] == v for k, v in grads.items()} == {"df/dx": True, "df/dy": False, "df/dz": False}
-    rep = report("seed000-x-plus-y-squared")
+    rep = report("x-plus-y-squared")
     assert statuses(rep) == {"df/dx": "correct", "df/dy": "wrong", "df/dz": "wrong"}
 
 
-def test_seed000_max_gate_is_right():
+def test_max_gate_is_right():
     x, y, z, w = 3, -4, 2, -1
     f3 = x * y + max(z, w)
     assert 2 * f3 == -20 and (2 * y, 2 * x, 2 * (z > w), 2 * (w > z)) == (-8, 6, 2, 0)
-    rep = report("seed000-max-gate")
+    rep = report("max-gate")
     assert set(statuses(rep).values()) == {"correct"} and rep.exit_code == 0
 
 
@@ -376,7 +376,7 @@ def test_cnn_forward_backward_example():
 
 
 # -- an optimizer's sequence, dropout, counting ------------------------------------------------------
-def test_seed004_ewma_started_at_the_second_value():
+def test_ewma_started_at_the_second_value():
     theta, beta = [25, 13, 17, 31, 43], F("0.9")
     v1 = (1 - beta) * theta[0]
     v2 = beta * v1 + (1 - beta) * theta[1]
@@ -384,18 +384,18 @@ def test_seed004_ewma_started_at_the_second_value():
     shifted1 = (1 - beta) * theta[1]
     assert shifted1 == F("1.3") and beta * shifted1 + (1 - beta) * theta[2] == F("2.87")
     assert beta * F("1.3") + (1 - beta) * theta[1] != F("2.87")  # V2 does not follow from the learner's V1
-    rep = report("seed004-ewma-temperatures")
+    rep = report("ewma-temperatures")
     assert statuses(rep) == {"V1": "wrong", "V2": "wrong"}
     assert all("second value" in v.diagnosis for v in rep.verdicts)
 
 
-def test_seed001_dropout():
+def test_dropout():
     x, mask, p = [10, 10, 15, 15], [1, 0, 0, 1], F(1, 2)
     inverted = [v * m / (1 - p) for v, m in zip(x, mask)]
     assert inverted == [20, 0, 0, 30] and [5, 0, 0, F("7.5")] != inverted
     original_test = [v * (1 - p) for v in x]
     assert original_test == [5, 5, F("7.5"), F("7.5")]  # the learner's S1..S4: the paper's convention
-    rep = report("seed001-dropout")
+    rep = report("dropout")
     assert statuses(rep) == {"output": "wrong", "test_output": "wrong", "sum_out": "carried", "test_sum": "carried"}
     assert "original paper" in verdict(rep, "test_output").diagnosis
     assert verdict(rep, "sum_out").upstream == ["output"]
@@ -415,19 +415,19 @@ def test_counting(name, expected):
     assert rep.exit_code == (0 if all(right.values()) else 1)
 
 
-def test_seed003_categorical_cross_entropy_truncates_once():
+def test_categorical_cross_entropy_truncates_once():
     p_true = [0.2, 1.0, 0.7, 0.9, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0]  # each image's probability of its label
     mine = ["1.61", "0", "0.356", "0.105", "0.105", "0", "0", "0", "0.105", "0"]
     right = [rounds(t, -math.log(p)) for t, p in zip(mine, p_true)]
     assert right == [True, True, False] + [True] * 7 and trunc(-math.log(0.7), 3) == F("0.356")
-    rep = report("seed003-categorical-ce")
+    rep = report("categorical-ce")
     assert [v.status != "wrong" for v in rep.verdicts] == right
     assert "truncated" in verdict(rep, "sample3.loss").diagnosis
 
 
-def test_seed000_and_perceptron_is_right():
+def test_and_perceptron_is_right():
     rows = [(0, 0), (0, 1), (1, 0), (1, 1)]
     z = [x1 + x2 - 1 for x1, x2 in rows]
     assert z == [-1, 0, 0, 1] and [int(v > 0) for v in z] == [0, 0, 0, 1]
-    rep = report("seed000-and-perceptron")
+    rep = report("and-perceptron")
     assert set(statuses(rep).values()) == {"correct"} and rep.exit_code == 0

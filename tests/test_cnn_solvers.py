@@ -66,7 +66,7 @@ def test_true_convolution_is_the_flipped_kernel(seed):
 
 
 def test_true_convolution_matches_a_textbook_loop():
-    """Y[i,j] = sum_a sum_b X[i-a, j-b] W[a,b] (seed 002), valid part, written as a loop."""
+    """Y[i,j] = sum_a sum_b X[i-a, j-b] W[a,b] (the notes "Simple Neural Networks"), valid part, written as a loop."""
     x = np.arange(30).reshape(5, 6) % 7 - 3
     w = np.array([[1, 2, 0], [-1, 3, 1]])
     out = [[sum(x[i - a, j - b] * w[a, b] for a in range(2) for b in range(3)) for j in range(2, 6)]

@@ -187,7 +187,7 @@ def test_fans_match_torch(kind, cin, filters, groups):
 
 # -- exact arithmetic ----------------------------------------------------------------------------
 
-# Seed 003, "CNN Arithmetic, multiple input channels (RGB image)": 5x5x3 input, two 3x3x3 filters,
+# The LAPENNA Unit 7 slides, "CNN Arithmetic, multiple input channels (RGB image)": 5x5x3 input, two 3x3x3 filters,
 # stride 2, padding 1, b0 = 1, b1 = 0, output 3x3x2. The exported notes keep only channel 0 of the
 # input and of each filter; channels 1 and 2 here are stand-ins in the same value ranges.
 X003 = [  # x[:, :, c] for c = 0 (from the notes), 1, 2 (stand-ins)
@@ -206,7 +206,7 @@ def exact_model(spec: str):
     return net, Model(net, Ctx(backend=get_backend("exact")))
 
 
-def test_seed003_rgb_exercise_exactly():
+def test_rgb_exercise_exactly():
     spec = f"""
     input: [5, 5, 3]
     layers:

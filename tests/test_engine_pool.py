@@ -99,7 +99,7 @@ def test_maxpool_tie_rule_by_hand():
 
 
 def test_maxpool_cs231n_example_exactly():
-    """cs231n / seed 003 'single depth slice': 2x2 filters, stride 2 -> [[6, 8], [3, 4]]."""
+    """cs231n / the LAPENNA Unit 7 slides 'single depth slice': 2x2 filters, stride 2 -> [[6, 8], [3, 4]]."""
     net = network((4, 4, 1), {"maxpool": {"kernel": 2, "stride": 2}})
     model = Model(net, Ctx(backend=get_backend("exact")))
     x = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]

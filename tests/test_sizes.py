@@ -16,8 +16,8 @@ from calc.steps.sizes import solve_padding, solve_window
     (7, 3, 1, 0, 2, 3),
     (227, 11, 4, 0, 1, 55),  # course AlexNet conv1
     (224, 11, 4, 0, 1, 54),  # the 224 trap
-    (28, 3, 2, 1, 1, 14),    # seed 004: floor((28 + 2 - 3)/2) + 1 = 13 + 1
-    (7, 3, 2, 0, 1, 3),      # seed 004: (7 - 3)/2 + 1
+    (28, 3, 2, 1, 1, 14),    # the notes on activations and optimizers: floor((28 + 2 - 3)/2) + 1 = 13 + 1
+    (7, 3, 2, 0, 1, 3),      # the notes on activations and optimizers: (7 - 3)/2 + 1
 ])
 def test_conv_arithmetic(i, k, s, p, d, expected):
     assert sizes.window_output(i, k, s, p, p, d).output == expected
@@ -64,7 +64,7 @@ def test_kernel_larger_than_input():
 
 
 def test_padding_solution_non_integer():
-    """Seed 002: keeping 28x28 with a 28x28 kernel needs p = (28-1)/2 = 13.5."""
+    """The notes "Simple Neural Networks": keeping 28x28 with a 28x28 kernel needs p = (28-1)/2 = 13.5."""
     sol = solve_padding(28, 28, 28)
     assert sol.answers["padding"] == Fraction(27, 2)
     assert sol.answers["split"] == (13, 14)

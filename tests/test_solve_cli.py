@@ -26,7 +26,7 @@ def test_solve_markdown_has_display_math(cli):
 
 def test_solve_markdown_to_file(cli, tmp_path):
     target = tmp_path / "mazur.md"
-    code, _, _ = cli("solve", "softmax/seed000-softmax-jacobian", "--markdown", str(target))
+    code, _, _ = cli("solve", "softmax/softmax-jacobian", "--markdown", str(target))
     assert code == 0
     assert "J_{12}" in target.read_text()
 
@@ -34,7 +34,7 @@ def test_solve_markdown_to_file(cli, tmp_path):
 def test_template_lists_every_named_quantity_blank(cli):
     import yaml
 
-    code, out, _ = cli("solve", "networks/seed001-sigmoid-chain", "--template")
+    code, out, _ = cli("solve", "networks/sigmoid-chain", "--template")
     assert code == 0
     blank = yaml.safe_load(out)
     assert blank["fc1.z1"] is None and blank["dL/dx1"] is None and blank["dy/da0"] is None
@@ -45,7 +45,7 @@ def test_problems_lists_topics(cli):
     code, out, _ = cli("problems", "--json")
     rows = json.loads(out)
     names = {r["name"] for r in rows}
-    assert {"networks/mazur", "softmax/seed000-softmax-jacobian", "losses/bce-batch", "perceptrons/seed000-and"} <= names
+    assert {"networks/mazur", "softmax/softmax-jacobian", "losses/bce-batch", "perceptrons/and"} <= names
     code, out, _ = cli("problems")
     assert code == 0 and "networks/mazur" in out
 
@@ -112,19 +112,19 @@ def test_command_errors_are_one_line(cli, tmp_path):
 
 
 def test_hand_rounding_reproduces_the_worksheet():
-    """Seed 001's sigmoid chain, rounded to 3 decimals as by hand: a1 = 0.562 and z3 = 0.285."""
+    """The worksheet's sigmoid chain, rounded to 3 decimals as by hand: a1 = 0.562 and z3 = 0.285."""
     from calc.problems_io import load_problem, solve_problem
     from calc.steps.registry import SolveOptions
 
-    exact = solve_problem(load_problem("networks/seed001-sigmoid-chain"))
-    hand = solve_problem(load_problem("networks/seed001-sigmoid-chain"), SolveOptions(3, hand_rounding=True))
+    exact = solve_problem(load_problem("networks/sigmoid-chain"))
+    hand = solve_problem(load_problem("networks/sigmoid-chain"), SolveOptions(3, hand_rounding=True))
     assert hand.answers["a1"] == Fraction("0.562") and hand.answers["z3"] == Fraction("0.285")
     assert round(float(exact.answers["z3"]), 3) == 0.285 and exact.answers["z3"] != Fraction("0.285")
     assert hand.answers["z2"] == Fraction("0.281")  # 0.562 x 0.5, carried rounded
 
 
 def test_hand_rounding_softmax_worksheet():
-    """Seed 001's worksheet writes 7.39 / (7.39 + 2.72 + 1.11) = 7.39 / 11.22 and P = 0.24."""
+    """The worksheet's worksheet writes 7.39 / (7.39 + 2.72 + 1.11) = 7.39 / 11.22 and P = 0.24."""
     from calc.steps.softmax import solve_softmax
 
     sol = solve_softmax(["2.0", "1.0", "0.1"], stable=False, decimals=2, hand_rounding=True, jacobian=False)

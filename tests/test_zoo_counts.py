@@ -95,7 +95,7 @@ def test_inception_modules_seed_003():
 
 
 def test_mnist_cnn_course_shapes():
-    """Seed 003: 28x28x12 -> 14x14x24 -> 7x7x32 -> 1568 -> 200 -> 10."""
+    """The LAPENNA Unit 7 slides: 28x28x12 -> 14x14x24 -> 7x7x32 -> 1568 -> 200 -> 10."""
     s = summarize(load_network("mnist-cnn"))
     shapes = [r.output_shape for r in s.leaf_rows if r.type in ("conv", "flatten", "dense")]
     assert shapes == [(28, 28, 12), (14, 14, 24), (7, 7, 32), (1568,), (200,), (10,)]

@@ -2,7 +2,7 @@
 saying where the work went wrong.
 
     from calc.check import Tolerance, check, read_answers
-    report = check(load_problem("softmax/seed000-softmax-jacobian"), read_answers("mine.yaml"))
+    report = check(load_problem("softmax/softmax-jacobian"), read_answers("mine.yaml"))
 
 Modules: answers (the file as written), compare (when numbers agree), slips (convention slips
 re-solved), diagnose (transforms), checker (the passes), report (data), explain (one line each).

@@ -30,7 +30,7 @@ class BatchNorm(Layer):
     kind = "batchnorm"
     prefix = "bn"
     aliases = ("batch_norm", "bn", "batchnorm2d", "batchnorm1d", "batch_normalization")
-    summary = "batch normalisation: eps (1e-5), momentum (0.1), affine (true)"  # more options: README
+    summary = "batch normalisation: eps (1e-5), momentum (0.1), affine (true)"  # more options: docs/networks.md
 
     @classmethod
     def from_options(cls, opts: Options):

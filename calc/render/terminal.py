@@ -184,8 +184,9 @@ def problems_renderable(rows):
 def zoo_renderable(rows: list[dict], width: int = 80) -> RichTable:
     """The bundled networks with their totals; the rounded MACs and descriptions when wide."""
     wide = width >= 130
+    notes = "\n".join(f"{r['name']}: {r['notes']}" for r in rows if r.get("notes"))
     table = RichTable(title="Bundled networks: nncalc summary NAME", box=box.SIMPLE_HEAD, pad_edge=False,
-                      padding=(0, 1))
+                      padding=(0, 1), caption=notes or None, caption_justify="left")
     columns = ["name", "input", "params", "MACs"] + (["", "description"] if wide else []) + ["published"]
     for col in columns:
         table.add_column(col, justify="left" if col in ("name", "published", "description") else "right",

@@ -28,7 +28,7 @@ from calc.steps.step import Solution
 from calc.steps.text import Writer
 
 KEYS = ("image", "kernels", "padding", "stride", "dilation", "display", "windows")
-STANDARD = {  # the course's kernels (seed 000): a column of +1, 0, -1 finds vertical edges
+STANDARD = {  # the course's kernels (the handwritten solution sheet): a column of +1, 0, -1 finds vertical edges
     "vertical": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
     "horizontal": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
 }

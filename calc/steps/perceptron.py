@@ -23,7 +23,7 @@ from calc.steps.step import Solution, Table
 from calc.steps.text import Writer
 
 BINARY = [[0, 0], [0, 1], [1, 0], [1, 1]]
-# Presets: the course's weights (seed 000: AND z = x1 + x2 - 1, OR z = x1 + x2, XOR with a ReLU
+# Presets: the course's weights (the handwritten solution sheet: AND z = x1 + x2 - 1, OR z = x1 + x2, XOR with a ReLU
 # hidden layer h1 = x1 + x2, h2 = x1 + x2 - 1 and y = h1 - 2 h2); NAND/NOR by negation.
 GATES = {
     "and": {"weights": [[1, 1]], "bias": [-1], "activation": "step", "targets": [0, 0, 0, 1]},

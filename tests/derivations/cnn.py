@@ -9,7 +9,7 @@ from tests.derivations import derivation
 IMG5 = [[2, 4, 9, 1, 4], [2, 1, 4, 4, 6], [1, 1, 2, 9, 2], [7, 3, 5, 1, 3], [2, 3, 4, 8, 5]]
 K3 = [[1, 2, 3], [-4, 7, 4], [2, -5, 1]]
 SLICE = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
-TF_INPUT = [  # seed 003, TF-CNN-CONV notebook, 7 x 7 x 3 (already zero-padded)
+TF_INPUT = [  # the LAPENNA Unit 7 slides, TF-CNN-CONV notebook, 7 x 7 x 3 (already zero-padded)
     [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
     [[0, 0, 0], [2, 2, 0], [2, 2, 0], [2, 0, 1], [2, 2, 2], [0, 1, 2], [0, 0, 0]],
     [[0, 0, 0], [0, 1, 0], [2, 2, 1], [1, 2, 0], [1, 2, 1], [2, 1, 1], [0, 0, 0]],

@@ -1,4 +1,4 @@
-"""The two whole-CNN problems recomputed with PyTorch autograd (float64): seed 003's small CNN
+"""The two whole-CNN problems recomputed with PyTorch autograd (float64): the Unit 7 slides' small CNN
 (forward, backward, one SGD step) and the TF-CNN-CONV notebook's Q1 forward pass. Values are
 returned under the solution's canonical names (the problem files' aliases point at them)."""
 

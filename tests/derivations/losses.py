@@ -6,7 +6,7 @@ from tests.derivations import derivation
 from tests.derivations.networks import d, sigmoid
 
 
-@derivation("losses/seed003-mazur-errors")
+@derivation("losses/mazur-errors")
 def mazur_errors():
     o = [d("0.7513650695475076"), d("0.772928465316421")]  # the seed's printed outputs
     t = [d("0.01"), d("0.99")]
@@ -21,7 +21,7 @@ def mazur_errors():
 
 
 CLASSES = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-PREDICTIONS = [  # seed 003, "Third Dense Layer Output (batch)"
+PREDICTIONS = [  # the LAPENNA Unit 7 slides, "Third Dense Layer Output (batch)"
     [0.1, 0.0, 0.0, 0.7, 0.0, 0.2, 0.0, 0.0, 0.0, 0.0],
     [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
     [0.0, 0.0, 0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.2],
@@ -35,7 +35,7 @@ PREDICTIONS = [  # seed 003, "Third Dense Layer Output (batch)"
 ]
 
 
-@derivation("losses/seed003-categorical-ce-batch")
+@derivation("losses/categorical-ce-batch")
 def categorical_batch():
     out = {}
     for s, (row, c) in enumerate(zip(PREDICTIONS, CLASSES), 1):

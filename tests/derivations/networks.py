@@ -154,40 +154,40 @@ def mazur_published_error():
     return mlp(MAZUR, [0.05, 0.10], [0.01, 0.99], "half_sum", lr=0.5, update_bias=False, hidden="updated")
 
 
-@derivation("networks/seed003-dnn-example")
-def seed003_dnn():
+@derivation("networks/dnn-example")
+def dnn():
     return mazur()
 
 
-@derivation("networks/seed000-relu-softmax")
-def seed000_relu_softmax():
+@derivation("networks/relu-softmax")
+def relu_softmax():
     layers = [{"W": [[0.1] * 4] * 3, "act": "relu"}, {"W": [[0.001] * 3] * 2, "act": "relu"},
               {"W": [[0.01] * 2] * 2, "act": "softmax"}]
     return mlp(layers, [-2.4, 1.2, -0.8, 1.1])
 
 
-@derivation("networks/seed001-relu-softmax-2232")
-def seed001_2232():
+@derivation("networks/relu-softmax-2232")
+def relu_softmax_2232():
     layers = [{"W": [[0.742, 0.794], [0.561, 1.0]], "act": "relu"},
               {"W": [[0.725, 0.613], [0.416, 0.092], [0.876, 0.590]], "act": "relu"},
               {"W": [[0.882, 0.127, 0.233], [0.112, 0.132, 0.536]], "act": "softmax"}]
     return mlp(layers, [0.5, -1.0])
 
 
-@derivation("networks/seed001-sigmoid-chain")
-def seed001_sigmoid_chain():
+@derivation("networks/sigmoid-chain")
+def sigmoid_chain():
     layers = [{"W": [[0.5]], "act": "sigmoid"}] * 3
     return mlp(layers, [0.5], loss="output", input_gradient=True)
 
 
-@derivation("networks/seed003-sigmoid-neuron")
-def seed003_sigmoid_neuron():
+@derivation("networks/sigmoid-neuron")
+def sigmoid_neuron():
     layers = [{"W": [[2, -3]], "b": [-3], "act": "sigmoid"}]
     return mlp(layers, [-1, -2], loss="output", input_gradient=True)
 
 
-@derivation("networks/seed003-cnn-mlp-head")
-def seed003_cnn_mlp_head():
+@derivation("networks/cnn-mlp-head")
+def cnn_mlp_head():
     layers = [{"W": [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], "b": [0.2, 0.2], "act": "relu"},
               {"W": [[0.1, 0.2], [0.3, 0.4]], "b": [0.3, 0.3], "act": "softmax"}]
     return mlp(layers, [1.9, 0.3, 0.3, 1.9], [1, 0], "cross_entropy", lr=0.5, input_gradient=True)

@@ -35,21 +35,21 @@ def table(layers, targets, mse=False):
     return out
 
 
-@derivation("perceptrons/seed000-and")
+@derivation("perceptrons/and")
 def and_gate():
     return table([([[1, 1]], [-1], step)], [0, 0, 0, 1])
 
 
-@derivation("perceptrons/seed000-or")
+@derivation("perceptrons/or")
 def or_gate():
     return table([([[1, 1]], [0], step)], [0, 1, 1, 1])
 
 
-@derivation("perceptrons/seed000-xor-relu")
+@derivation("perceptrons/xor-relu")
 def xor_relu():
     return table([([[1, 1], [1, 1]], [0, -1], relu), ([[1, -2]], [0], relu)], [0, 1, 1, 0])
 
 
-@derivation("perceptrons/seed001-xor-table")
+@derivation("perceptrons/xor-table")
 def xor_step():
     return table([([[1, 1], [1, 1]], [0, -1], step), ([[1, -2]], [0], step)], [0, 1, 1, 0], mse=True)

@@ -33,21 +33,21 @@ def softmax(z, stable=True, target=None):
     return out
 
 
-@derivation("softmax/seed000-softmax-jacobian")
-def seed000():
+@derivation("softmax/softmax-jacobian")
+def sheet_jacobian():
     return softmax([2.0, 1.0, 0.1])
 
 
-@derivation("softmax/seed001-softmax-worksheet")
-def seed001():
+@derivation("softmax/softmax-worksheet")
+def worksheet():
     return softmax([2.0, 1.0, 0.1], stable=False)
 
 
-@derivation("softmax/seed003-cs231n-scores")
-def seed003_scores():
+@derivation("softmax/cs231n-scores")
+def scores():
     return softmax([3.2, 5.1, -1.7], stable=False, target=[1, 0, 0])
 
 
-@derivation("softmax/seed003-flattened-softmax")
-def seed003_flat():
+@derivation("softmax/flattened-softmax")
+def flat():
     return softmax([9, 9, 9, 9, 7, 1, 6, 0])
