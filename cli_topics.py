@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from cli_answers import AnswersOpt, check_answers
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
@@ -44,10 +45,12 @@ def graph(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
 
+    check_answers(answers, lambda o: solve_graph(expression, _assignments(value), o), as_json, markdown)
     solution = solve_graph(expression, _assignments(value), _options(decimals, hand_rounding))
     emit_solution(solution, as_json, markdown, decimals)
 
@@ -80,11 +83,14 @@ def batchnorm(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
 
     grads = parse_numbers(grad, "--grad") if grad is not None else None
+    check_answers(answers, lambda o: solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"),
+                                                     _num(eps, "--eps"), variance.value, grads, o), as_json, markdown)
     solution = solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
                                variance.value, grads, _options(decimals))
     emit_solution(solution, as_json, markdown, decimals)
@@ -99,6 +105,7 @@ def activation(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
@@ -107,6 +114,7 @@ def activation(
     if alpha is not None and slope is not None:
         raise InputError("give --alpha or --slope, not both")
     param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
+    check_answers(answers, lambda o: solve_activation(name, parse_numbers(at, "--at"), o, param), as_json, markdown)
     solution = solve_activation(name, parse_numbers(at, "--at"), _options(decimals), param)
     emit_solution(solution, as_json, markdown, decimals)
 
@@ -130,6 +138,7 @@ def optimizer(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
@@ -140,6 +149,8 @@ def optimizer(
     if no_bias_correction:
         settings["bias_correction"] = False
     count = steps or (len(grad_values) if grad_values else 3)
+    check_answers(answers, lambda o: solve_optimizer(name, count, _num(start, "--start"), grad_values, function,
+                                                     style.value, o, **settings), as_json, markdown)
     solution = solve_optimizer(name, count, _num(start, "--start"), grad_values, function, style.value,
                                _options(decimals, hand_rounding), **settings)
     emit_solution(solution, as_json, markdown, decimals)
@@ -154,10 +165,13 @@ def ewma(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
 
+    check_answers(answers, lambda o: solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"),
+                                                bias_correction, o), as_json, markdown)
     solution = solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"), bias_correction,
                           _options(decimals, hand_rounding))
     emit_solution(solution, as_json, markdown, decimals)
@@ -173,10 +187,12 @@ def init(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
     from calc.steps.init import solve_init
 
+    check_answers(answers, lambda o: solve_init(name, fan_in, fan_out, spec, layer, o), as_json, markdown)
     emit_solution(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), as_json, markdown, decimals)
 
 
@@ -190,11 +206,14 @@ def dropout(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout
 
     keep = parse_numbers(mask, "--mask") if mask is not None else None
+    check_answers(answers, lambda o: solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed,
+                                                   scaling.value, o), as_json, markdown)
     solution = solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
                              _options(decimals))
     emit_solution(solution, as_json, markdown, decimals)
