@@ -127,7 +127,7 @@ def loss(
                   "all": ("half_sum", "mean", "sum")}[convention.value]
     check_answers(answers, lambda o: solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"),
                                                 parse_rows(target, "--target"), reductions, o.decimals,
-                                                o.hand_rounding), as_json, markdown)
+                                                o.hand_rounding, overrides=o.overrides), as_json, markdown)
     solution = solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"), parse_rows(target, "--target"),
                           reductions, decimals, hand_rounding)
     emit(solution, as_json, markdown, decimals)
