@@ -202,10 +202,9 @@ def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int 
                hand_rounding: bool = False, gradient: bool = True, overrides: dict | None = None) -> Solution:
     """Loss (and dL/d output) of outputs vs targets, each a list of samples of equal length.
     ``overrides``: the learner's terms carried into the totals (nncalc check)."""
-    from calc.steps.carry import Carry
-
     from calc.backend import get_backend
     from calc.engine.losses import get_loss
+    from calc.steps.carry import Carry
 
     be = get_backend("exact")
     y, t = be.asarray(outputs), be.asarray(targets)
