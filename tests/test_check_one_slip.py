@@ -138,3 +138,14 @@ def test_adam_bias_corrected_moment_then_the_weight_of_the_same_step():
     assert [e.status for e in by["w"].elements] == ["carried"] * 3
     # (upstream is not named here: answers are ordered by name, w before m_hat, not by step)
     assert rep.counts()["wrong"] == 1
+
+
+def test_batchnorm_backward_stage_then_the_variance_gradient():
+    x, grad, gamma = [2, 4, 6, 8, 10], [1, -2, 0, 3, 0.5], 2  # mean 6, biased variance 8, eps 1e-5
+    ours = [gamma * g for g in grad]  # dL/dx_hat = gamma dL/dy
+    mine = grad  # gamma forgotten
+    dvar = sum(d * (v - 6) for d, v in zip(mine, x)) * -0.5 * (8 + 1e-5) ** -1.5
+    assert round(dvar, 4) == -0.1768 and ours != mine
+    rep, by = run("batchnorm/seed001-x-2-to-10-pytorch", f"dL/dx_hat: {mine}\ndL/dvar: {round(dvar, 4)}\n")
+    assert by["dL/dx_hat"].status == "wrong" and by["dL/dvar"].status == "carried"
+    assert by["dL/dvar"].upstream == ["dL/dx_hat"]
