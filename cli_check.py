@@ -77,7 +77,17 @@ def check(
 
 def spec_problem(spec: str, input: str, target, loss_name, convention, lr, steps, no_bias_update, hidden_deltas):
     """The network problem that nncalc backprop SPEC with these options solves."""
+    from calc.errors import InputError, NNCalcError
+    from calc.problems_io import load_problem
     from calc.steps.network_given import given_from_options
+
+    try:
+        load_problem(spec)
+    except NNCalcError:
+        pass  # not a problem: a spec (or the spec's own error below)
+    else:
+        raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
+                         "other network options")
     from cli_answers import problem_from_given
     from cli_solve import parse_number, parse_rows
 

@@ -108,3 +108,8 @@ def test_conv2d_answers(tmp_path):
     path.write_text("output_size: 1\nO11: 6\noutput: [[5]]\n")
     out = nncalc("conv2d", "--input", "1,2;3,4", "--kernel", "1,0;0,1", "--answers", str(path))
     assert out.returncode == 1 and "WRONG" in out.stdout
+
+
+def test_network_options_with_a_problem_are_refused_in_one_line(tmp_path):
+    out = nncalc("check", "networks/mazur", "-a", str(slip_file(tmp_path)), "--input", "1,2")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "drop --input" in out.stderr
