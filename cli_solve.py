@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli_answers import AnswersOpt, check_answers
+from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
 app = typer.Typer()
@@ -125,11 +125,11 @@ def loss(
 
     reductions = {"half": ("half_sum",), "mean": ("mean",), "sum": ("sum",),
                   "all": ("half_sum", "mean", "sum")}[convention.value]
-    check_answers(answers, lambda o: solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"),
-                                                parse_rows(target, "--target"), reductions, o.decimals,
-                                                o.hand_rounding, overrides=o.overrides), as_json, markdown)
     solution = solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"), parse_rows(target, "--target"),
                           reductions, decimals, hand_rounding)
+    check_answers(answers, problem_from_given("loss", {
+        "loss": LOSS_KEYS[name.value], "output": parse_rows(output, "--output"), "target": parse_rows(target, "--target"),
+        "reduction": list(reductions) if len(reductions) > 1 else reductions[0]}), as_json, markdown)
     emit(solution, as_json, markdown, decimals)
 
 

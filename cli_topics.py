@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli_answers import AnswersOpt, check_answers
+from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
@@ -89,10 +89,11 @@ def batchnorm(
     from calc.steps.batchnorm import solve_batchnorm
 
     grads = parse_numbers(grad, "--grad") if grad is not None else None
-    check_answers(answers, lambda o: solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"),
-                                                     _num(eps, "--eps"), variance.value, grads, o), as_json, markdown)
     solution = solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
                                variance.value, grads, _options(decimals))
+    check_answers(answers, problem_from_given("batchnorm", {
+        "x": parse_numbers(x, "X"), "gamma": _num(gamma, "--gamma"), "beta": _num(beta, "--beta"),
+        "eps": _num(eps, "--eps"), "variance": variance.value, **({"grad": grads} if grads else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -114,8 +115,10 @@ def activation(
     if alpha is not None and slope is not None:
         raise InputError("give --alpha or --slope, not both")
     param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
-    check_answers(answers, lambda o: solve_activation(name, parse_numbers(at, "--at"), o, param), as_json, markdown)
     solution = solve_activation(name, parse_numbers(at, "--at"), _options(decimals), param)
+    check_answers(answers, problem_from_given("activation", {"function": name, "at": parse_numbers(at, "--at"),
+                                                             **({"alpha": param} if param is not None else {})}),
+                  as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -149,10 +152,12 @@ def optimizer(
     if no_bias_correction:
         settings["bias_correction"] = False
     count = steps or (len(grad_values) if grad_values else 3)
-    check_answers(answers, lambda o: solve_optimizer(name, count, _num(start, "--start"), grad_values, function,
-                                                     style.value, o, **settings), as_json, markdown)
     solution = solve_optimizer(name, count, _num(start, "--start"), grad_values, function, style.value,
                                _options(decimals, hand_rounding), **settings)
+    check_answers(answers, problem_from_given("optimizer", {
+        "optimizer": name, "steps": count, "style": style.value, **settings,
+        **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
+        **({"start": _num(start, "--start")} if start is not None else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -170,10 +175,10 @@ def ewma(
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
 
-    check_answers(answers, lambda o: solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"),
-                                                bias_correction, o), as_json, markdown)
     solution = solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"), bias_correction,
                           _options(decimals, hand_rounding))
+    check_answers(answers, problem_from_given("ewma", {"values": parse_numbers(values, "VALUES"), "beta": _num(beta, "--beta"),
+                                                       "bias_correction": bias_correction}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -212,8 +217,9 @@ def dropout(
     from calc.steps.dropout import solve_dropout
 
     keep = parse_numbers(mask, "--mask") if mask is not None else None
-    check_answers(answers, lambda o: solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed,
-                                                   scaling.value, o), as_json, markdown)
     solution = solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
                              _options(decimals))
+    check_answers(answers, problem_from_given("dropout", {
+        "values": parse_numbers(values, "VALUES"), "rate": _num(rate, "--rate"), "scaling": scaling.value,
+        **({"mask": keep} if keep is not None else {}), **({"seed": seed} if seed is not None else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)

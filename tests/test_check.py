@@ -389,3 +389,16 @@ def test_our_own_values_pass_and_others_fail_without_a_crash(name):
     if len(answers) <= 40:  # every number 10% off: wrong or carried, never right, never a traceback
         rep = check(problem, [Answer(k, None, as_written(nested(v), F(11, 10))) for k, v in answers.items()])
         assert rep.exit_code == 1 and rep.counts()["invalid"] == 0
+
+
+def test_a_matrix_answers_its_elements_and_the_elements_the_matrix():
+    e = [math.exp(2.0), math.exp(1.0), math.exp(0.1)]
+    p = [v / sum(e) for v in e]
+    jac = [[p[i] * ((i == j) - p[j]) for j in range(3)] for i in range(3)]  # J_ij = p_i(delta_ij - p_j)
+    whole = run(SOFTMAX, "jacobian: [" + ", ".join("[" + ", ".join(f"{v:.6f}" for v in row) + "]" for row in jac) + "]\n",
+                allow_blank=False)
+    assert whole.verdicts[0].status == "rounded"
+    assert not any(name.startswith("J") or name == "jacobian" for name in whole.missing) and "p1" in whole.missing
+    parts = run(SOFTMAX, "".join(f"J{i + 1}{j + 1}: {jac[i][j]:.6f}\n" for i in range(3) for j in range(3)),
+                allow_blank=False)
+    assert "jacobian" not in parts.missing and len(parts.missing) == 8  # max_z, e1..e3, sum_e, p1..p3

@@ -126,9 +126,17 @@ class Checker:
 
     def missing(self, verdicts: list[Verdict]) -> list[str]:
         """Our answers (canonical names, in the solution's order) that no line of the file names,
-        neither by our name nor by one of the source's aliases for it."""
+        neither by our name nor by one of the source's aliases for it. A vector or matrix that
+        the solution also gives element by element (V and V1, V2; output and O11 ... O33) is
+        one quantity written two ways: either form answers both."""
         named = {self.canonical(v.name) for v in verdicts}
-        return [k for k in self.ours.answers if k not in self.ours.aliases and k not in named]
+        names = [k for k in self.ours.answers if k not in self.ours.aliases]
+        runs = _element_runs(self.ours.answers, names)
+        covered = set(named)
+        for whole, parts in runs.items():
+            if whole in named or all(p in named for p in parts):
+                covered |= {whole, *parts}
+        return [k for k in names if k not in covered]
 
     def read(self, answer: Answer) -> Verdict:
         """Pass 1: the answer checked for shape and compared with ours element by element."""
@@ -260,6 +268,36 @@ class Checker:
             slips = {e.diagnosis for e in wrong}
             if len(slips) == 1 and "" not in slips:  # every wrong number has the same slip
                 v.diagnosis = slips.pop()
+
+
+def _element_runs(answers: dict, names: list[str]) -> dict[str, list[str]]:
+    """List answer -> the scalar answers, consecutive in the solution's order, that hold its
+    elements (flattened) exactly: the same quantity written element by element."""
+    scalars = [k for k in names if not isinstance(nested(answers[k]), list)]
+    values = [answers[k] for k in scalars]
+    runs = {}
+    for k in names:
+        value = nested(answers[k])
+        if not isinstance(value, list):
+            continue
+        flat = [x for _, x in elements(value)]
+        n = len(flat)
+        if n < 2:
+            continue
+        for start in range(len(scalars) - n + 1):
+            if all(_same(values[start + j], flat[j]) for j in range(n)):
+                runs[k] = scalars[start:start + n]
+                break
+    return runs
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    try:
+        return exact(a) == exact(b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _differs(e: Element) -> bool:
