@@ -60,8 +60,8 @@ def check(
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
     (and which slip). Every answer of the worked solution is asked: one left null is blank, one the
-    file does not name at all (neither by our name nor by the source's) is missing; both count as
-    not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
+    file does not name at all (neither by our name nor by the source's; a matrix written whole or
+    element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
     from cli_answers import check_and_exit
 
