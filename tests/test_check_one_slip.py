@@ -149,3 +149,17 @@ def test_batchnorm_backward_stage_then_the_variance_gradient():
     rep, by = run("batchnorm/seed001-x-2-to-10-pytorch", f"dL/dx_hat: {mine}\ndL/dvar: {round(dvar, 4)}\n")
     assert by["dL/dx_hat"].status == "wrong" and by["dL/dvar"].status == "carried"
     assert by["dL/dvar"].upstream == ["dL/dx_hat"]
+
+
+def test_perceptron_row_slip_carried_to_the_output():
+    # XOR with a ReLU hidden layer: h = relu(x1 + x2 + 0), relu(x1 + x2 - 1); y = relu(h1 - 2 h2)
+    x1, x2 = 0, 1  # row 2
+    z2 = x1 + x2  # the bias -1 forgotten (right: 0)
+    a2 = max(0, z2)
+    a1 = max(0, x1 + x2)
+    out = a1 - 2 * a2
+    assert (z2, a2, out, max(0, out)) == (1, 1, -1, 0)
+    rep, by = run("perceptrons/seed000-xor-relu",
+                  f"row2.fc1.z2: {z2}\nrow2.fc1.a2: {a2}\nrow2.fc2.z1: {out}\nrow2.y: {max(0, out)}\n")
+    assert [by[k].status for k in by] == ["wrong", "carried", "carried", "carried"]
+    assert by["row2.fc1.a2"].upstream == ["row2.fc1.z2"]
