@@ -168,7 +168,14 @@ def perceptron(
         parse_rows(hidden_weights, "--hidden-weights") if hidden_weights else None,
         parse_numbers(hidden_bias, "--hidden-bias") if hidden_bias else None,
         activation, hidden_activation, parse_numbers(targets, "--targets") if targets else None, decimals=decimals)
-    check_answers(answers, lambda o: solution, as_json, markdown)  # exact values; nothing to carry
+    check_answers(answers, problem_from_given("perceptron", {
+        "gate": gate.value, "activation": activation,
+        **({"targets": parse_numbers(targets, "--targets")} if targets else {}),
+        **({"weights": parse_rows(weights, "--weights")} if weights else {}),
+        **({"bias": parse_numbers(bias, "--bias")} if bias else {}),
+        **({"hidden": {"weights": parse_rows(hidden_weights, "--hidden-weights"), "activation": hidden_activation,
+                       **({"bias": parse_numbers(hidden_bias, "--hidden-bias")} if hidden_bias else {})}}
+           if hidden_weights else {})}), as_json, markdown)
     emit(solution, as_json, markdown, decimals)
 
 

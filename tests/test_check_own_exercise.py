@@ -113,3 +113,11 @@ def test_conv2d_answers(tmp_path):
 def test_network_options_with_a_problem_are_refused_in_one_line(tmp_path):
     out = nncalc("check", "networks/mazur", "-a", str(slip_file(tmp_path)), "--input", "1,2")
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "drop --input" in out.stderr
+
+
+def test_perceptron_answers(tmp_path):
+    path = tmp_path / "xor.yaml"  # row 2 = (0, 1): h2 = relu(0 + 1 - 1) = 0, but the bias is forgotten
+    path.write_text("row2.fc1.z2: 1\nrow2.fc1.a2: 1\nrow2.fc2.z1: -1\nrow2.y: 0\n")  # y = relu(1 - 2*1)
+    out = nncalc("perceptron", "xor", "--answers", str(path), "--json")
+    assert out.returncode == 1
+    assert list(statuses(out).values()) == ["wrong", "carried", "carried", "carried"]
