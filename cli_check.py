@@ -32,7 +32,7 @@ def tolerance(rel: str | None, absolute: str | None, decimals: int | None):
 @app.command()
 def check(
     problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="What solve takes: a problem file, a bundled problem "
-                                           "such as softmax/seed000-softmax-jacobian (see 'nncalc problems'), or a "
+                                           "such as softmax/softmax-jacobian (see 'nncalc problems'), or a "
                                            "network spec with weights together with --input (as nncalc backprop).")],
     answers: Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
                                          "lines (nncalc solve PROBLEM --template writes them).")],

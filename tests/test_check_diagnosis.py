@@ -8,8 +8,9 @@ import math
 
 from calc.check import answers_from_text, check
 from calc.problems_io import load_problem, problem_from_text
+from tests.test_check_one_slip import bundled
 
-WORKSHEET = "softmax/seed001-softmax-worksheet"  # z = 2.0, 1.0, 0.1
+WORKSHEET = bundled("softmax/softmax-worksheet")  # z = 2.0, 1.0, 0.1
 
 
 def verdict(problem, text: str):
