@@ -31,8 +31,9 @@ def tolerance(rel: str | None, absolute: str | None, decimals: int | None):
 
 @app.command()
 def check(
-    problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="A problem file, or a bundled problem such as "
-                                           "softmax/softmax-jacobian (see 'nncalc problems').")],
+    problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="What solve takes: a problem file, a bundled problem "
+                                           "such as softmax/softmax-jacobian (see 'nncalc problems'), or a "
+                                           "network spec with weights together with --input (as nncalc backprop).")],
     answers: Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
                                          "lines (nncalc solve PROBLEM --template writes them).")],
     rel: Annotated[str | None, typer.Option("--rel", metavar="R", help="Relative tolerance (default 1e-6).")] = None,
@@ -40,32 +41,57 @@ def check(
     decimals: Annotated[int | None, typer.Option("--decimals", min=0, max=30, help="A number is right when it agrees "
                                                  "with ours to N decimals (instead of the decimals it is written "
                                                  "with).")] = None,
+    allow_blank: Annotated[bool, typer.Option("--allow-blank", help="Blank (null) and missing answers do not fail "
+                                              "the check: only the answers written are asked.")] = False,
     as_json: JsonOpt = False,
     markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
                                                  "table to FILE; '-' prints it.")] = None,
+    input: Annotated[str | None, typer.Option("--input", "-x", help="With a network spec: one sample, e.g. "
+                                              "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")] = None,
+    loss_name: Annotated[str, typer.Option("--loss", help="With a spec: the loss, as backprop.")] = "mse",
+    convention: Annotated[str | None, typer.Option("--convention", "-c", help="With a spec: the loss reduction, "
+                                                   "as backprop.")] = None,
+    lr: Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")] = None,
+    steps: Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)] = 1,
+    no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")] = False,
+    hidden_deltas: Annotated[str, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
+                                               "backprop.")] = "original",
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
-    (and which slip). Exit code 0 when everything is right, 1 when something is wrong, 2 when the
-    input cannot be used."""
-    from calc.check import check as run_check
-    from calc.check import read_answers
+    (and which slip). Every answer of the worked solution is asked: one left null is blank, one the
+    file does not name at all (neither by our name nor by the source's; a matrix written whole or
+    element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
+    something is wrong or not answered, 2 when the input cannot be used."""
+    from cli_answers import check_and_exit
+
+    if input is not None:
+        source = spec_problem(problem, input, target, loss_name, convention, lr, steps, no_bias_update, hidden_deltas)
+    else:
+        from calc.problems_io import load_problem
+
+        source = load_problem(problem)
+    check_and_exit(source, answers, tol=tolerance(rel, absolute, decimals), as_json=as_json, markdown=markdown,
+                   allow_blank=allow_blank, name=problem)
+
+
+def spec_problem(spec: str, input: str, target, loss_name, convention, lr, steps, no_bias_update, hidden_deltas):
+    """The network problem that nncalc backprop SPEC with these options solves."""
+    from calc.errors import InputError, NNCalcError
     from calc.problems_io import load_problem
+    from calc.steps.network_given import given_from_options
 
-    report = run_check(load_problem(problem), read_answers(answers), tolerance(rel, absolute, decimals),
-                       problem, answers)
-    if as_json:
-        from calc.render.jsonout import dumps
-        from calc.render.verdicts import verdicts_data
+    try:
+        load_problem(spec)
+    except NNCalcError:
+        pass  # not a problem: a spec (or the spec's own error below)
+    else:
+        raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
+                         "other network options")
+    from cli_answers import problem_from_given
+    from cli_solve import parse_number, parse_rows
 
-        print(dumps(verdicts_data(report)))
-    elif markdown:
-        from calc.render.verdicts import verdicts_markdown
-        from cli_common import write_text
-
-        write_text(markdown, verdicts_markdown(report))
-    if not as_json and markdown != "-":
-        from calc.render.verdicts_rich import verdicts_renderable
-        from cli_common import console
-
-        console().print(verdicts_renderable(report))
-    raise typer.Exit(report.exit_code)
+    given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
+                               loss_name, convention, parse_number(lr, "--lr") if lr else None, steps,
+                               not no_bias_update, hidden_deltas)
+    return problem_from_given("network", given, spec)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli_answers import AnswersOpt
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 
 app = typer.Typer()
@@ -47,9 +48,12 @@ def _padding(text: str):
     return lowered if lowered in ("same", "valid") else _pair(text, "--padding", 0)
 
 
-def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None) -> None:
+def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None, answers: str | None = None) -> None:
     from calc.errors import Where
     from calc.steps.registry import SolveOptions, solver_for
+    from cli_answers import check_answers, problem_from_given
+
+    check_answers(answers, problem_from_given(kind, given), as_json, markdown)
 
     solution = solver_for(kind, Where("command line"))(given, Where("command line"), SolveOptions(decimals))
     emit_solution(solution, as_json, markdown, decimals)
@@ -79,6 +83,7 @@ def conv2d(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
+    answers: AnswersOpt = None,
 ) -> None:
     """Convolution step by step: output size, padded input, each output as its sum of products."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout,
@@ -88,7 +93,7 @@ def conv2d(
         given["bias"] = _numbers(bias, "--bias")
     if activation:
         given["activation"] = activation
-    _solve("conv", given, decimals, as_json, markdown)
+    _solve("conv", given, decimals, as_json, markdown, answers)
 
 
 @app.command("pool")
@@ -106,6 +111,7 @@ def pool(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
+    answers: AnswersOpt = None,
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": _pair(kernel, "--kernel"), "padding": _padding(padding),
@@ -114,7 +120,7 @@ def pool(
         given["stride"] = _pair(stride, "--stride")
     if grad is not None:
         given["grad_output"] = _matrix(grad, "--grad")
-    _solve("pool", given, decimals, as_json, markdown)
+    _solve("pool", given, decimals, as_json, markdown, answers)
 
 
 @app.command("conv-backward")
@@ -130,6 +136,7 @@ def conv_backward(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
+    answers: AnswersOpt = None,
 ) -> None:
     """Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"),
@@ -139,7 +146,7 @@ def conv_backward(
         given["bias"] = _numbers(bias, "--bias")
     if lr is not None:
         given["lr"] = _numbers(lr, "--lr")[0]
-    _solve("conv_backward", given, decimals, as_json, markdown)
+    _solve("conv_backward", given, decimals, as_json, markdown, answers)
 
 
 def _numbers(text: str, option: str) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
 app = typer.Typer()
@@ -74,12 +75,15 @@ def softmax(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
+    answers: AnswersOpt = None,
 ) -> None:
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
     from calc.steps.softmax import solve_softmax
 
     z = parse_numbers(" ".join(scores), "SCORES")
     t = parse_numbers(target, "--target") if target else None
+    check_answers(answers, lambda o: solve_softmax(z, t, jacobian, not no_shift, o.decimals, o.hand_rounding,
+                                                   o.overrides), as_json, markdown)
     emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), as_json, markdown, decimals)
 
 
@@ -114,6 +118,7 @@ def loss(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
+    answers: AnswersOpt = None,
 ) -> None:
     """A loss per sample and for the batch, with its gradient."""
     from calc.steps.loss import solve_loss
@@ -122,6 +127,9 @@ def loss(
                   "all": ("half_sum", "mean", "sum")}[convention.value]
     solution = solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"), parse_rows(target, "--target"),
                           reductions, decimals, hand_rounding)
+    check_answers(answers, problem_from_given("loss", {
+        "loss": LOSS_KEYS[name.value], "output": parse_rows(output, "--output"), "target": parse_rows(target, "--target"),
+        "reduction": list(reductions) if len(reductions) > 1 else reductions[0]}), as_json, markdown)
     emit(solution, as_json, markdown, decimals)
 
 
@@ -149,6 +157,7 @@ def perceptron(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
+    answers: AnswersOpt = None,
 ) -> None:
     """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
     from calc.steps.perceptron import solve_perceptron
@@ -159,6 +168,14 @@ def perceptron(
         parse_rows(hidden_weights, "--hidden-weights") if hidden_weights else None,
         parse_numbers(hidden_bias, "--hidden-bias") if hidden_bias else None,
         activation, hidden_activation, parse_numbers(targets, "--targets") if targets else None, decimals=decimals)
+    check_answers(answers, problem_from_given("perceptron", {
+        "gate": gate.value, "activation": activation,
+        **({"targets": parse_numbers(targets, "--targets")} if targets else {}),
+        **({"weights": parse_rows(weights, "--weights")} if weights else {}),
+        **({"bias": parse_numbers(bias, "--bias")} if bias else {}),
+        **({"hidden": {"weights": parse_rows(hidden_weights, "--hidden-weights"), "activation": hidden_activation,
+                       **({"bias": parse_numbers(hidden_bias, "--hidden-bias")} if hidden_bias else {})}}
+           if hidden_weights else {})}), as_json, markdown)
     emit(solution, as_json, markdown, decimals)
 
 
@@ -186,12 +203,16 @@ def backprop(
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
     template: Annotated[bool, typer.Option("--template", help="Print a blank answers YAML instead.")] = False,
+    answers: AnswersOpt = None,
 ) -> None:
     """Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."""
     from calc.steps.network import solve_network
     from calc.steps.network_given import setup_from_options
     from calc.steps.registry import SolveOptions
+    from cli_check import spec_problem
 
+    check_answers(answers, spec_problem(spec, input, target, loss_name, convention, lr, steps, no_bias_update,
+                                        hidden_deltas.value), as_json, markdown)
     setup = setup_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
                                loss_name, convention, parse_number(lr, "--lr") if lr else None, steps,
                                not no_bias_update, hidden_deltas.value)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
@@ -44,10 +45,12 @@ def graph(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
 
+    check_answers(answers, lambda o: solve_graph(expression, _assignments(value), o), as_json, markdown)
     solution = solve_graph(expression, _assignments(value), _options(decimals, hand_rounding))
     emit_solution(solution, as_json, markdown, decimals)
 
@@ -80,6 +83,7 @@ def batchnorm(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
@@ -87,6 +91,9 @@ def batchnorm(
     grads = parse_numbers(grad, "--grad") if grad is not None else None
     solution = solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
                                variance.value, grads, _options(decimals))
+    check_answers(answers, problem_from_given("batchnorm", {
+        "x": parse_numbers(x, "X"), "gamma": _num(gamma, "--gamma"), "beta": _num(beta, "--beta"),
+        "eps": _num(eps, "--eps"), "variance": variance.value, **({"grad": grads} if grads else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -99,6 +106,7 @@ def activation(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
@@ -108,6 +116,9 @@ def activation(
         raise InputError("give --alpha or --slope, not both")
     param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
     solution = solve_activation(name, parse_numbers(at, "--at"), _options(decimals), param)
+    check_answers(answers, problem_from_given("activation", {"function": name, "at": parse_numbers(at, "--at"),
+                                                             **({"alpha": param} if param is not None else {})}),
+                  as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -130,6 +141,7 @@ def optimizer(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
@@ -142,6 +154,10 @@ def optimizer(
     count = steps or (len(grad_values) if grad_values else 3)
     solution = solve_optimizer(name, count, _num(start, "--start"), grad_values, function, style.value,
                                _options(decimals, hand_rounding), **settings)
+    check_answers(answers, problem_from_given("optimizer", {
+        "optimizer": name, "steps": count, "style": style.value, **settings,
+        **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
+        **({"start": _num(start, "--start")} if start is not None else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -154,12 +170,15 @@ def ewma(
     hand_rounding: HandOpt = False,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
 
     solution = solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"), bias_correction,
                           _options(decimals, hand_rounding))
+    check_answers(answers, problem_from_given("ewma", {"values": parse_numbers(values, "VALUES"), "beta": _num(beta, "--beta"),
+                                                       "bias_correction": bias_correction}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)
 
 
@@ -173,10 +192,12 @@ def init(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
     from calc.steps.init import solve_init
 
+    check_answers(answers, lambda o: solve_init(name, fan_in, fan_out, spec, layer, o), as_json, markdown)
     emit_solution(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), as_json, markdown, decimals)
 
 
@@ -190,6 +211,7 @@ def dropout(
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
+    answers: AnswersOpt = None,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout
@@ -197,4 +219,7 @@ def dropout(
     keep = parse_numbers(mask, "--mask") if mask is not None else None
     solution = solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
                              _options(decimals))
+    check_answers(answers, problem_from_given("dropout", {
+        "values": parse_numbers(values, "VALUES"), "rate": _num(rate, "--rate"), "scaling": scaling.value,
+        **({"mask": keep} if keep is not None else {}), **({"seed": seed} if seed is not None else {})}), as_json, markdown)
     emit_solution(solution, as_json, markdown, decimals)

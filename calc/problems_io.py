@@ -60,6 +60,10 @@ def parse_problem(data, file_name: str) -> Problem:
     where = Where(file_name, getattr(data, "line", None))
     if not isinstance(data, dict):
         raise SpecError("a problem file must be a mapping with type, given and expected", where)
+    if "type" not in data and "layers" in data:
+        raise SpecError(f"a network spec, not a problem: give it an input, as in 'nncalc backprop {file_name} "
+                        f"--input 1,2 --answers FILE' or 'nncalc check {file_name} --input 1,2 -a FILE'",
+                        Where(file_name))
     for key in data:
         if key not in KEYS:
             line = data.line_of(key) if isinstance(data, LocMap) else None

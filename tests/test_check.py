@@ -16,9 +16,10 @@ from calc.errors import InputError
 from calc.problems_io import load_problem, problem_from_text
 
 
-def run(problem, text: str, tol: Tolerance = Tolerance()):
+def run(problem, text: str, tol: Tolerance = Tolerance(), allow_blank: bool = True):
+    """The rules' tests write a few answers only: the others are not asked (allow_blank)."""
     prob = load_problem(problem) if isinstance(problem, str) else problem
-    return check(prob, answers_from_text(text, "mine.yaml"), tol)
+    return check(prob, answers_from_text(text, "mine.yaml"), tol, allow_blank=allow_blank)
 
 
 def one(problem, text: str, tol: Tolerance = Tolerance()):
@@ -327,14 +328,39 @@ J11: null
     assert rep.counts()["invalid"] == 7 and rep.counts()["right"] == 1 and rep.counts()["checked"] == 1
 
 
-def test_blank_template_is_not_wrong():
+def test_blank_template_is_not_wrong_but_does_not_pass():
     from calc.problems_io import solve_problem
     from calc.render.template import answer_template
+    from calc.render.verdicts import summary_line
 
     text = answer_template(solve_problem(load_problem(SOFTMAX)))
     assert "jacobian: null" in text
-    rep = run(SOFTMAX, text)
-    assert {v.status for v in rep.verdicts} == {"blank"} and rep.exit_code == 0
+    rep = run(SOFTMAX, text, allow_blank=False)
+    # max_z, e1..e3, sum_e, p1..p3, J11..J33, jacobian: 18 quantities, none answered
+    assert {v.status for v in rep.verdicts} == {"blank"} and len(rep.verdicts) == 18
+    assert rep.exit_code == 1 and rep.missing == []
+    assert summary_line(rep) == "0 of 0 right; 18 blank; not all answered"
+    assert run(SOFTMAX, text, allow_blank=True).exit_code == 0  # --allow-blank
+
+
+def test_missing_answers_are_not_answered():
+    e = [math.exp(2.0), math.exp(1.0), math.exp(0.1)]
+    p1 = e[0] / sum(e)
+    assert round(p1, 4) == 0.659
+    text = "p1: 0.6590\np2: null\n"  # one right, one blank, the other 16 not in the file
+    rep = run(SOFTMAX, text, allow_blank=False)
+    assert [v.status for v in rep.verdicts] == ["rounded", "blank"]
+    assert len(rep.missing) == 16 and "p3" in rep.missing and "p1" not in rep.missing and "p2" not in rep.missing
+    assert rep.exit_code == 1 and rep.unanswered == 17
+    allowed = run(SOFTMAX, text, allow_blank=True)
+    assert allowed.exit_code == 0 and allowed.unanswered == 0
+
+
+def test_a_source_alias_answers_its_quantity():
+    # Mazur's names: net_h1 is fc1.z1 = 0.15(0.05) + 0.20(0.10) + 0.35 = 0.3775
+    rep = run("networks/mazur", "net_h1: 0.3775\n", allow_blank=False)
+    assert "fc1.z1" not in rep.missing and "net_h1" not in rep.missing and "fc1.z2" in rep.missing
+
 
 
 # -- every bundled problem ------------------------------------------------------------------------
@@ -363,3 +389,16 @@ def test_our_own_values_pass_and_others_fail_without_a_crash(name):
     if len(answers) <= 40:  # every number 10% off: wrong or carried, never right, never a traceback
         rep = check(problem, [Answer(k, None, as_written(nested(v), F(11, 10))) for k, v in answers.items()])
         assert rep.exit_code == 1 and rep.counts()["invalid"] == 0
+
+
+def test_a_matrix_answers_its_elements_and_the_elements_the_matrix():
+    e = [math.exp(2.0), math.exp(1.0), math.exp(0.1)]
+    p = [v / sum(e) for v in e]
+    jac = [[p[i] * ((i == j) - p[j]) for j in range(3)] for i in range(3)]  # J_ij = p_i(delta_ij - p_j)
+    whole = run(SOFTMAX, "jacobian: [" + ", ".join("[" + ", ".join(f"{v:.6f}" for v in row) + "]" for row in jac) + "]\n",
+                allow_blank=False)
+    assert whole.verdicts[0].status == "rounded"
+    assert not any(name.startswith("J") or name == "jacobian" for name in whole.missing) and "p1" in whole.missing
+    parts = run(SOFTMAX, "".join(f"J{i + 1}{j + 1}: {jac[i][j]:.6f}\n" for i in range(3) for j in range(3)),
+                allow_blank=False)
+    assert "jacobian" not in parts.missing and len(parts.missing) == 8  # max_z, e1..e3, sum_e, p1..p3

@@ -22,9 +22,11 @@ def nncalc(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_exit_0_when_everything_is_right():
-    out = nncalc("check", "softmax/cs231n-scores", "--answers", RIGHT)
+    out = nncalc("check", "softmax/cs231n-scores", "--answers", RIGHT, "--allow-blank")
     assert out.returncode == 0, out.stderr
-    assert "6 of 7 right; 1 carried from earlier answers" in out.stdout
+    assert "6 of 7 right; 1 carried from earlier answers; 8 missing; blank and missing allowed" in out.stdout
+    out = nncalc("check", "softmax/cs231n-scores", "--answers", RIGHT)  # the loss etc. not answered
+    assert out.returncode == 1 and "8 missing; not all answered" in out.stdout and "loss.1" in out.stdout
 
 
 def test_exit_1_when_something_is_wrong():
@@ -90,7 +92,7 @@ def test_markdown_to_a_file_and_to_stdout(tmp_path):
     assert out.returncode == 1 and "wrote" in out.stderr and "WRONG" in out.stdout
     text = target.read_text()
     assert text.startswith("# Check: ") and "| `sum_e` | 11.22 |" in text and "**4 of 7 right" in text
-    out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--markdown", "-")
+    out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--markdown", "-", "--allow-blank")
     assert out.returncode == 0 and out.stdout.startswith("# Check: ") and "Verdict" in out.stdout
 
 

@@ -27,7 +27,8 @@ def test_sizes(given, answer):
 def test_padding_question():
     sol = solve("{kind: padding, input: 32, output: 16, kernel: 3, stride: 2}")
     # P_min = (16-1)*2 + 3 - 32 = 1 -> p = 1/2, totals 1..2 work, symmetric p = 1
-    assert sol.answers["padding"] == Fraction(1, 2) and sol.answers["symmetric_padding"] == 1
+    assert sol.answers["exact_padding"] == Fraction(1, 2) and sol.answers["padding"] == 1
+    assert sol.answers["symmetric_padding"] == 1
 
 
 @pytest.mark.parametrize("given,fragment", [

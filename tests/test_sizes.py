@@ -78,7 +78,7 @@ def test_padding_solution_integer_and_stride_slack():
     assert sol.answers["padding"] == 0 and sol.answers["total_padding"] == 0
     # stride 2: p = ((14-1)*2 - 28 + 3)/2 = 1/2; totals 1..2 all give 14, symmetric p = 1 works
     sol = solve_padding(28, 14, 3, 2)
-    assert sol.answers["padding"] == Fraction(1, 2)
-    assert sol.answers["symmetric_padding"] == 1
+    assert sol.answers["exact_padding"] == Fraction(1, 2)  # the equation, below the answer
+    assert sol.answers["padding"] == sol.answers["symmetric_padding"] == 1
     assert sizes.window_output(28, 3, 2, 1, 1).output == 14
     assert not solve_padding(10, 2, 1).answers.get("split")  # impossible: output too small

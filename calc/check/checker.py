@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 from calc.check import diagnose
@@ -35,13 +37,33 @@ from calc.errors import NNCalcError
 _SOLVE_ERRORS = (NNCalcError, ArithmeticError, ValueError, TypeError, IndexError, KeyError)
 
 
-class Checker:
-    def __init__(self, problem, answers: list[Answer], tolerance: Tolerance = Tolerance()):
-        from calc.problems_io import solve_problem
+@dataclass
+class Direct:
+    """What a direct command (softmax, batchnorm, ...) solved, as something the checker can solve
+    again: ``build(SolveOptions) -> Solution``. It has no problem ``given`` to vary, so the slips
+    that change a given are not tried; carrying (overrides) and hand rounding are."""
 
+    build: Callable
+    file: str = "command line"
+    type: str = ""
+    given: dict | None = None
+
+
+def solve_source(source, options=None):
+    """The Solution of a Problem or a Direct source."""
+    from calc.problems_io import solve_problem
+    from calc.steps.registry import SolveOptions
+
+    if isinstance(source, Direct):
+        return source.build(options or SolveOptions())
+    return solve_problem(source, options)
+
+
+class Checker:
+    def __init__(self, problem, answers: list[Answer], tolerance: Tolerance = Tolerance(), allow_blank: bool = False):
         self.problem, self.tol = problem, tolerance
-        self.ours = solve_problem(problem)  # an unusable problem raises: exit code 2
-        self.answers = answers
+        self.ours = solve_source(problem)  # an unusable problem raises: exit code 2
+        self.answers, self.allow_blank = answers, allow_blank
         self.cache: dict = {}
         self.order = {name: k for k, name in enumerate(self.ours.answers)}
         self.variants = variants(problem)
@@ -50,17 +72,19 @@ class Checker:
     def solve(self, key, given=None, **options):
         """The problem solved with other options (cached); None when the learner's values make
         it unsolvable (a negative variance, a probability above 1...)."""
-        from calc.problems_io import solve_problem
         from calc.steps.registry import SolveOptions
 
         if key not in self.cache:
             problem = self.problem
             if given is not None:
+                if isinstance(problem, Direct):
+                    self.cache[key] = None
+                    return None
                 from dataclasses import replace
 
                 problem = replace(problem, given=given)
             try:
-                self.cache[key] = solve_problem(problem, SolveOptions(**options))
+                self.cache[key] = solve_source(problem, SolveOptions(**options))
             except _SOLVE_ERRORS:
                 self.cache[key] = None
         return self.cache[key]
@@ -97,7 +121,22 @@ class Checker:
         status = {v.name: v.status for v in verdicts}
         for v in items:
             v.explanation = explanation(v, status)
-        return Report(problem_name or self.problem.file, self.ours.title, answers_file, self.tol, verdicts)
+        return Report(problem_name or self.problem.file, self.ours.title, answers_file, self.tol, verdicts,
+                      self.missing(verdicts), self.allow_blank)
+
+    def missing(self, verdicts: list[Verdict]) -> list[str]:
+        """Our answers (canonical names, in the solution's order) that no line of the file names,
+        neither by our name nor by one of the source's aliases for it. A vector or matrix that
+        the solution also gives element by element (V and V1, V2; output and O11 ... O33) is
+        one quantity written two ways: either form answers both."""
+        named = {self.canonical(v.name) for v in verdicts}
+        names = [k for k in self.ours.answers if k not in self.ours.aliases]
+        runs = _element_runs(self.ours.answers, names)
+        covered = set(named)
+        for whole, parts in runs.items():
+            if whole in named or all(p in named for p in parts):
+                covered |= {whole, *parts}
+        return [k for k in names if k not in covered]
 
     def read(self, answer: Answer) -> Verdict:
         """Pass 1: the answer checked for shape and compared with ours element by element."""
@@ -231,6 +270,36 @@ class Checker:
                 v.diagnosis = slips.pop()
 
 
+def _element_runs(answers: dict, names: list[str]) -> dict[str, list[str]]:
+    """List answer -> the scalar answers, consecutive in the solution's order, that hold its
+    elements (flattened) exactly: the same quantity written element by element."""
+    scalars = [k for k in names if not isinstance(nested(answers[k]), list)]
+    values = [answers[k] for k in scalars]
+    runs = {}
+    for k in names:
+        value = nested(answers[k])
+        if not isinstance(value, list):
+            continue
+        flat = [x for _, x in elements(value)]
+        n = len(flat)
+        if n < 2:
+            continue
+        for start in range(len(scalars) - n + 1):
+            if all(_same(values[start + j], flat[j]) for j in range(n)):
+                runs[k] = scalars[start:start + n]
+                break
+    return runs
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    try:
+        return exact(a) == exact(b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _differs(e: Element) -> bool:
     return not isinstance(e.learner, bool) and e.learner.value != e.ours
 
@@ -246,6 +315,7 @@ def _exact_nested(value):
 
 
 def check(problem, answers: list[Answer], tolerance: Tolerance = Tolerance(), problem_name: str = "",
-          answers_file: str = "") -> Report:
-    """Check a learner's answers against a problem's worked solution."""
-    return Checker(problem, answers, tolerance).run(problem_name, answers_file)
+          answers_file: str = "", allow_blank: bool = False) -> Report:
+    """Check a learner's answers against a problem's worked solution; blank and missing answers
+    fail the check unless ``allow_blank``."""
+    return Checker(problem, answers, tolerance, allow_blank).run(problem_name, answers_file)

@@ -123,7 +123,13 @@ def follows(w: Written, recomputed: Fraction, ours: Fraction, tol: Tolerance, sl
 
 
 def near(w: Written, target: Fraction, ours: Fraction, tol: Tolerance) -> bool:
-    """Loose agreement with a slip's value that explains the learner's better than ours does."""
+    """Loose agreement with a slip's value that explains the learner's better than ours does.
+    Never from rounding slack: when ours is less than one unit of the last place written away
+    (0.0 written for 0.0986), the digits cannot tell a slip from a coarse rounding of ours, so
+    nothing is named."""
+    unit = tol.unit(w)
+    if unit is not None and abs(w.value - ours) < unit:
+        return False
     gap = abs(w.value - target)
     if close(w.value, target, tol) or rounds_to(w, target, tol):
         return gap < abs(w.value - ours)

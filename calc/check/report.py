@@ -10,6 +10,11 @@ Statuses (one word each, renderers choose the wording):
 - ``wrong``: none of the above; ``diagnosis`` names the slip when one explains the value;
 - ``invalid``: the answer cannot be checked (unknown name, wrong shape, text); ``explanation`` says why;
 - ``blank``: left empty (null), as the template writes it.
+
+An answer of the worked solution that the file does not name at all (under its own name or one
+of the source's aliases) is *missing*: ``Report.missing``. Blank and missing answers are not
+answered, so the check fails on them unless ``allow_blank`` (``--allow-blank``) says that only
+the answers written are asked.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ class Report:
     answers_file: str
     tolerance: Tolerance
     verdicts: list[Verdict]
+    missing: list[str] = field(default_factory=list)  # answers of ours the file does not name
+    allow_blank: bool = False  # blank and missing answers do not fail the check
 
     def counts(self) -> dict[str, int]:
         """Answers per status; ``right`` = correct + rounded; ``checked`` adds carried and wrong."""
@@ -66,13 +73,20 @@ class Report:
             out[v.status] += 1
         out["right"] = out["correct"] + out["rounded"]
         out["checked"] = out["right"] + out["carried"] + out["wrong"]
+        out["missing"] = len(self.missing)
         return out
 
     @property
+    def unanswered(self) -> int:
+        """Blank and missing answers (0 when they are allowed)."""
+        return 0 if self.allow_blank else sum(v.status == "blank" for v in self.verdicts) + len(self.missing)
+
+    @property
     def ok(self) -> bool:
-        """Nothing wrong and every answer could be checked (a carried value is not counted
-        against the learner: its slip is counted where it starts)."""
-        return not any(v.status in ("wrong", "invalid") for v in self.verdicts)
+        """Nothing wrong, every answer could be checked, and every answer is given (unless
+        allow_blank); a carried value is not counted against the learner: its slip is counted
+        where it starts."""
+        return not any(v.status in ("wrong", "invalid") for v in self.verdicts) and not self.unanswered
 
     @property
     def exit_code(self) -> int:

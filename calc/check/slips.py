@@ -183,6 +183,23 @@ def _size_rounding(problem):
                   names=_is_size)
 
 
+def _is_param_count(name: str) -> bool:
+    return name.endswith(".params") or name == "total_params"
+
+
+@slips("cnn_count")
+def _keras_count(problem):
+    """Keras' model.summary counts batch norm's moving mean and variance as non-trainable
+    parameters (4C per BN layer), PyTorch's sum(p.numel()) only gamma and beta (2C)."""
+    if str(problem.given.get("counting", "pytorch")).lower() == "keras":
+        yield Variant("PyTorch's count (batch norm's moving mean and variance are buffers, not parameters); this "
+                      "problem counts as Keras does", given(problem, counting="pytorch"), names=_is_param_count)
+    else:
+        yield Variant("Keras' count: right in Keras' model.summary, which counts batch norm's moving mean and "
+                      "variance as non-trainable parameters; PyTorch's count (this problem's) has only gamma and "
+                      "beta", given(problem, counting="keras"), names=_is_param_count)
+
+
 @slips("size")
 def _size_question(problem):
     """`size` problems name their answers output / output_height / output_width."""

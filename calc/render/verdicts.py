@@ -93,7 +93,22 @@ def summary_line(report) -> str:
                        ("blank", "blank")):
         if c[key]:
             parts.append(f"{c[key]} {words}")
+    if c["missing"]:
+        parts.append(f"{c['missing']} missing")
+    if report.unanswered:
+        parts.append("not all answered")
+    elif report.allow_blank and (c["blank"] or c["missing"]):
+        parts.append("blank and missing allowed")
     return "; ".join(parts)
+
+
+def missing_line(report, shown: int = 6) -> str:
+    """The answers the file does not name, the first few of them."""
+    names = report.missing
+    if not names:
+        return ""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return "missing (not in the answers file): " + ", ".join(names[:shown]) + more
 
 
 def tolerance_line(tol) -> str:
@@ -114,6 +129,8 @@ def verdicts_markdown(report) -> str:
         name = quantity.strip() if quantity.startswith("  ") else f"`{quantity}`"
         lines.append("| " + " | ".join(cell(x) for x in (name, mine, our, LABELS[status], reason)) + " |")
     lines += ["", f"**{summary_line(report)}.**", ""]
+    if report.missing:
+        lines += [missing_line(report, len(report.missing)) + ".", ""]
     return "\n".join(lines)
 
 
@@ -144,4 +161,5 @@ def verdicts_data(report) -> dict:
     tol = report.tolerance
     return {"problem": report.problem, "title": report.title, "answers": report.answers_file,
             "tolerance": {"rel": plain(tol.rel), "abs": plain(tol.abs), "decimals": tol.decimals},
-            "ok": report.ok, "exit_code": report.exit_code, "summary": report.counts(), "verdicts": out}
+            "ok": report.ok, "exit_code": report.exit_code, "summary": report.counts(), "verdicts": out,
+            "missing": report.missing, "allow_blank": report.allow_blank}

@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from calc.render.verdicts import LABELS, rows, summary_line, tolerance_line
+from calc.render.verdicts import LABELS, missing_line, rows, summary_line, tolerance_line
 
 STYLES = {"correct": "green", "rounded": "green", "carried": "yellow", "wrong": "bold red", "invalid": "magenta",
           "blank": "dim"}
@@ -25,4 +25,7 @@ def verdicts_renderable(report):
         table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
                       Text(LABELS[status], style=STYLES[status]), reason)
     footer = Text(summary_line(report), style="bold green" if report.ok else "bold red")
-    return Group(table, footer, Text(tolerance_line(report.tolerance), style="dim"))
+    lines = [table, footer]
+    if report.missing:
+        lines.append(Text(missing_line(report), style="dim" if report.allow_blank else "red"))
+    return Group(*lines, Text(tolerance_line(report.tolerance), style="dim"))

@@ -6,6 +6,7 @@ its trainable parameters and multiplications, the totals, and the receptive fiel
       network: alexnet                  # a bundled network, a spec file, or an inline spec
       layer: conv5                      # optional: the layer the receptive_field answer is about
       aliases: {Conv-1: conv1.params}   # optional: the source's names for answers
+      counting: pytorch                 # or keras: BN's moving mean/variance counted as (non-trainable) params
 
 Counts are calc.stats.summarize's (the layers' own param_shapes and macs), sizes are the layers'
 calc.sizes results, receptive fields calc.receptive's; this module lays them out. Answer names:
@@ -22,7 +23,8 @@ from calc.steps.given import at, raw
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
-KEYS = ("network", "layer", "aliases")
+KEYS = ("network", "layer", "aliases", "counting")
+COUNTINGS = ("pytorch", "keras")
 
 
 def _shape(shape) -> tuple:
@@ -36,12 +38,16 @@ def _field(size):
 @problem_type("cnn_count")
 def solve_cnn_count_problem(given, where: Where, options: SolveOptions) -> Solution:
     from calc.receptive import receptive_fields
-    from calc.stats import summarize
+    from calc.stats import CountOptions, summarize
     from calc.steps.network_given import check_keys, read_network
 
     check_keys(given, where, KEYS)
+    counting = str(raw(given, where, "counting", "pytorch")).lower()
+    if counting not in COUNTINGS:
+        raise SpecError(f"expected pytorch or keras, got {counting!r}{did_you_mean(counting, COUNTINGS)}",
+                        at(given, where, "counting"))
     network = bundled_or_spec(given, where, read_network)
-    summary = summarize(network)
+    summary = summarize(network, CountOptions(keras=counting == "keras"))
     fields = {row.name: row for row in receptive_fields(network)}
     layers = {layer.name: layer for layer in network.leaves()}
     sol = Solution(f"Counting: {network.name}", summary.conventions[:3] + [

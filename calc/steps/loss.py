@@ -106,14 +106,16 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
                     latex=rf"L_{{{j + 1}}}" + (f"^{{({s + 1})}}" if n_samples > 1 else "") + " = "
                     + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
                     latex_substituted=_put(tex, w.factor(y[s, j]), w.factor(t[s, j])))
-            terms.append((f"{total_key}.{j + 1}", value))
+            terms.append((f"{total_key}.{j + 1}", nar.take(f"{total_key}.{j + 1}", value)))
         if n_samples > 1:
             value = w.round(loss.per_sample(y, t, be)[s])
-            sample_values.append(value)
+            if terms and _own(nar, [k for k, _ in terms]):  # the learner's terms added up
+                value = w.round(sum(v for _, v in terms))
             several = len(terms) > 1
             nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
                     join_sum([w.num(v) for _, v in terms]) if several else "", value, latex=rf"L^{{({s + 1})}}",
                     latex_substituted=join_tex([w.num(v) for _, v in terms]) if several else "")
+            sample_values.append(nar.take(total_key, value))
     nar.prefix = base
     value = w.round(loss.value(y, t, be))
     n = divisor(loss.name, loss.reduction, y.shape)
@@ -121,6 +123,8 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
         names, values = [f"{sample_word}{s + 1}.{total_key}" for s in range(n_samples)], sample_values
     else:
         names, values = [k for k, _ in terms], [v for _, v in terms]
+    if values and _own(nar, names):  # nncalc check: the total from the learner's own terms, as the formula adds them
+        value = w.round(sum(values[1:], values[0]) / n)
     formula, sub = join_sum(names) or TOTALS[loss.name], join_sum([w.num(v) for v in values])
     tex_sub = join_tex([w.num(v) for v in values])
     if n > 1:
@@ -129,6 +133,11 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
         sub = tex_sub = ""  # one term: nothing to add up
     nar.add(total_key, f"{total_key} = {formula}", sub, value, latex="L", latex_substituted=tex_sub)
     return value, w.round_array(loss.grad(y, t, be))
+
+
+def _own(nar: Narration, names: list[str]) -> bool:
+    """Does nncalc check carry the learner's value of any of these answers?"""
+    return bool(nar.carry) and nar.carry.any(nar.prefix + k for k in names)
 
 
 def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot, sample_word: str = "sample") -> None:
@@ -190,10 +199,12 @@ def _items(a):
 
 
 def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int = 4,
-               hand_rounding: bool = False, gradient: bool = True) -> Solution:
-    """Loss (and dL/d output) of outputs vs targets, each a list of samples of equal length."""
+               hand_rounding: bool = False, gradient: bool = True, overrides: dict | None = None) -> Solution:
+    """Loss (and dL/d output) of outputs vs targets, each a list of samples of equal length.
+    ``overrides``: the learner's terms carried into the totals (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.losses import get_loss
+    from calc.steps.carry import Carry
 
     be = get_backend("exact")
     y, t = be.asarray(outputs), be.asarray(targets)
@@ -206,7 +217,7 @@ def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int 
     check_distributions(losses[0].name, t)
     sol = Solution(f"Loss: {losses[0].name}", [convention(ls.name, ls.reduction, y.shape[0]) for ls in losses])
     sol.conventions.append(_number_convention(decimals, hand_rounding))
-    nar = Narration(sol, Writer(decimals, hand_rounding), be)
+    nar = Narration(sol, Writer(decimals, hand_rounding), be, carry=Carry(overrides))
     slot = Slot("", "z" if losses[0].name in ("bce_logits", "softmax_ce") else "y")
     for loss in losses:
         nar.section = f"{loss.name}, {loss.reduction}" if len(losses) > 1 else "Loss"
@@ -260,7 +271,7 @@ def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
                             at(given, where, "target"))
     try:
         return solve_loss(name, outputs, targets, tuple(CONVENTION_NAMES[r] for r in items), options.decimals,
-                          options.hand_rounding, flag(given, where, "gradient", True))
+                          options.hand_rounding, flag(given, where, "gradient", True), options.overrides)
     except InputError as exc:
         raise SpecError(exc.message, where) from None
 

@@ -182,8 +182,7 @@ class ActivationNarrator(Narrator):
             sub = _put(body, values, w)
             if cond:
                 sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
-            owner = view.out.owner
-            dkey = f"{owner}.da{_index(i)}/dz{_index(i)}" if view.inp.symbol == "z" else f"{view.out.key(i)}/d{view.inp.key(i)}"
+            dkey = derivative_key(view, i)
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"
             tex_d = TEX_DERIVATIVE.get(layer.kind)
             nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {dformula}", sub, d, latex=dtex
@@ -193,6 +192,13 @@ class ActivationNarrator(Narrator):
                     f"{w.num(at(dy, i))}({w.num(d)})", at(dx, i),
                     latex=f"{view.inp.grad_tex(i)} = {view.out.grad_tex(i)} {dtex}",
                     latex_substituted=f"{w.num(at(dy, i))}({w.num(d)})")
+
+
+def derivative_key(view: View, i) -> str:
+    """The answer name of da/dz at position ``i`` (1-based): fc2.da1/dz1, or a1/dz1 style."""
+    if view.inp.symbol == "z":
+        return f"{view.out.owner}.da{_index(i)}/dz{_index(i)}"
+    return f"{view.out.key(i)}/d{view.inp.key(i)}"
 
 
 @narrates("softmax")

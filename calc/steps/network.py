@@ -87,7 +87,8 @@ class NetworkSolver(CarriedValues):
             aliases.setdefault(canonical, []).append(alias)
         self.nar = Narration(self.sol, self.writer, self.be, aliases=aliases,
                              extra={"input_gradient": setup.input_gradient, "loss": setup.loss,
-                                    "dx_note": "with this layer's weights already updated (Mazur's variant)"})
+                                    "dx_note": "with this layer's weights already updated (Mazur's variant)"},
+                               carry=self.carry if self.carry else None)
         self.optimizer, self.opt_state = None, {}
         if setup.optimizer:
             from calc.engine.optim import make_optimizer

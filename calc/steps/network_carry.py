@@ -2,7 +2,8 @@
 
 SolveOptions.overrides names values the way the narrators do (``fc1.a1``, ``fc2.delta1``,
 ``dL/dfc2.w11``, ``fc2.w11+``; ``step2.`` and ``sample2.`` prefixes). The solver's Ctx calls
-``substitute`` after recording every leaf's output and dL/d(output); ``carried`` puts the
+``substitute`` after recording every leaf's output and dL/d(output), and an activation's
+backward calls it with its local derivative da/dz (``fc2.da1/dz1``); ``carried`` puts the
 learner's gradients into the update and ``passed_on`` their updated weights into the next step.
 The values the solution reports stay the ones computed (from whatever was carried in).
 """
@@ -10,6 +11,7 @@ The values the solution reports stay the ones computed (from whatever was carrie
 from __future__ import annotations
 
 from calc.steps.narrate import narrator_for
+from calc.steps.narrate_dense import derivative_key
 
 
 def derivative_at_input(layer) -> bool:
@@ -29,7 +31,10 @@ class CarriedValues:
 
         def name(idx) -> str:
             i = idx[1] + 1 if len(idx) == 2 else tuple(k + 1 for k in idx[1:])
-            key = view.out.key(i) if kind == "output" else view.out.grad_key(i)
+            if kind == "derivative":
+                key = derivative_key(view, i)
+            else:
+                key = view.out.key(i) if kind == "output" else view.out.grad_key(i)
             return self.step_prefix + (f"sample{idx[0] + 1}." if n > 1 else "") + key
         return self.carry.array(value, name)
 

@@ -240,6 +240,14 @@ def read_network_given(given, where: Where) -> NetworkSetup:
 def setup_from_options(spec: str, inputs, targets, loss: str, reduction: str | None, lr, steps: int = 1,
                        update_bias: bool = True, hidden_deltas: str = "original") -> NetworkSetup:
     """The setup of ``nncalc backprop``: the same checks as a problem file, errors naming the options."""
+    given = given_from_options(spec, inputs, targets, loss, reduction, lr, steps, update_bias, hidden_deltas)
+    return read_network_given(given, Where("command line"))
+
+
+def given_from_options(spec: str, inputs, targets, loss: str, reduction: str | None, lr, steps: int = 1,
+                       update_bias: bool = True, hidden_deltas: str = "original") -> dict:
+    """The ``given`` of a network problem that ``nncalc backprop``'s options describe (``nncalc
+    check SPEC`` and ``backprop --answers`` check answers against it, with its slips)."""
     given: dict = {"network": spec, "input": inputs}
     if targets is not None:
         given["target"] = targets
@@ -250,4 +258,4 @@ def setup_from_options(spec: str, inputs, targets, loss: str, reduction: str | N
         given["loss_after_update"] = str(loss).lower() not in NO_LOSS
     elif hidden_deltas != "original":
         raise SpecError("--hidden-deltas updated needs --lr (the weights are never updated)", Where("command line"))
-    return read_network_given(given, Where("command line"))
+    return given

@@ -58,6 +58,25 @@ def _updates(opt) -> list[tuple[str, str, str]]:
     return [w]
 
 
+def _within_step(updates, values: dict, env: dict, carry, t: int, rnd) -> dict:
+    """nncalc check: each quantity of step t again from the learner's own earlier quantities of
+    the same step (w_t from their m^_t and v^_t, m^_t from their m_t), by the very formulas the
+    solution shows (``updates``' templates, evaluated exactly); unchanged where none is carried."""
+    import re
+
+    from calc import graph as cg
+    from calc.expr import parse
+
+    out = dict(values)
+    for k, _, template in updates:
+        names = re.findall(r"{(\w+)}", template)
+        if any(n in values and n != k and n in carry for n in names):
+            expression = template.format(**{n: n for n in names})
+            out[k] = rnd(cg.gradient(parse(expression), {n: env[n] for n in names})[0])
+        env[k] = carry.element(k, t - 1, out[k])
+    return out
+
+
 def _conventions(opt, key: str, show) -> list[str]:
     from calc.exact import to_fraction
 
@@ -150,6 +169,9 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
                 state[k] = be.asarray([rnd(Fraction(state[k][0]))])
         w_new = rnd(Fraction(new[0]))
         values = {k: Fraction(state[STATE.get(k, k)][0]) if k != "w" else w_new for k, _, _ in updates}
+        if carry:
+            values = _within_step(updates, values, {**numbers, **prev, "w_prev": w, "g": gt, "t": Fraction(t)},
+                                  carry, t, rnd)
         shown = {**{k: show(v) for k, v in {**numbers, **prev, **values}.items()},
                  "w_prev": show(w), "g": show(gt), "t": str(t)}
         for k, formula, template in updates:

@@ -70,12 +70,14 @@ def _check(weights, bias, n_in: int, what: str) -> None:
 
 def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weights=None, hidden_bias=None,
                      activation=None, hidden_activation=None, targets=None, inputs=None, loss=None,
-                     decimals: int = 4) -> Solution:
-    """Truth table of a gate with the given (or the course's preset) weights."""
+                     decimals: int = 4, overrides: dict | None = None) -> Solution:
+    """Truth table of a gate with the given (or the course's preset) weights. ``overrides``: the
+    learner's z and a per row (row2.fc1.z1) carried into what follows (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.engine.model import Model
     from calc.network import build_network
+    from calc.steps.carry import Carry
     from calc.steps.network import views_of
 
     preset = GATES[gate]
@@ -105,13 +107,23 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     be = get_backend("exact")
     network = build_network(_spec(n_in, hidden or (None, None, None), (weights, bias, act)), None)
     network.name = f"{gate.upper()} perceptron" if gate != "custom" else "perceptron"
-    model = Model(network, Ctx(backend=be))
+    carry = Carry(overrides)
+    view_of: dict = {}
+
+    def substitute(layer, value, kind: str):
+        view = view_of.get(layer.name)
+        if view is None or kind != "output":
+            return value
+        return carry.array(value, lambda idx: f"row{idx[0] + 1}." + view.out.key(idx[1] + 1))
+
+    model = Model(network, Ctx(backend=be, substitute=substitute if carry else None))
+    views = views_of(model.layers)
+    view_of.update({v.layer.name: v for v in views})
     x = be.asarray(inputs)
     y = model.forward(x, record=True)
     record = model.activations
-    views = views_of(model.layers)
     sol = Solution(f"{network.name}: truth table", _conventions(views))
-    nar = Narration(sol, Writer(decimals), be)
+    nar = Narration(sol, Writer(decimals), be, carry=carry if carry else None)
     for r in range(len(inputs)):
         nar.prefix, nar.section = f"row{r + 1}.", "Forward pass, row by row"
         inp = x
@@ -188,7 +200,7 @@ def solve_perceptron_problem(given, where: Where, options: SolveOptions) -> Solu
     if gate not in GATES:
         raise SpecError(f"unknown gate '{gate}'; gates: {', '.join(GATES)}", at(given, where, "gate"))
     inputs = matrix(given, where, "inputs") if "inputs" in given else None
-    args = {"inputs": inputs, "gate": gate, "decimals": options.decimals}
+    args = {"inputs": inputs, "gate": gate, "decimals": options.decimals, "overrides": options.overrides}
     weights = raw(given, where, "weights", None)
     if weights is not None:
         many = isinstance(weights, list) and weights and isinstance(weights[0], list)

@@ -151,9 +151,13 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
         "an odd total is split with the extra pixel after (bottom/right), as TensorFlow 'SAME'"])
     exact = p.exact
     shown = str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
-    sol.add(Step("padding", "p = ((o-1)s - i + d(k-1) + 1) / 2",
-                 f"(({o}-1)*{s} - {i} + {d}*({k}-1) + 1) / 2 = {shown}", exact, name="padding",
-                 latex=r"p = \frac{(o-1)s - i + d(k-1) + 1}{2}"))
+    usual = p.symmetric is not None and Fraction(p.symmetric) != exact  # the floor absorbs a half (stride > 1)
+    if usual:  # the padding people use first, the exact equation below it
+        sol.add(Step("padding", "smallest whole p (both sides) with floor((i + 2p - d(k-1) - 1)/s) + 1 = o",
+                     f"floor(({i} + 2*{p.symmetric} - {d}*({k}-1) - 1)/{s}) + 1 = {o}", p.symmetric, name="padding"))
+    sol.add(Step("exact p" if usual else "padding", "p = ((o-1)s - i + d(k-1) + 1) / 2",
+                 f"(({o}-1)*{s} - {i} + {d}*({k}-1) + 1) / 2 = {shown}", exact,
+                 name="exact_padding" if usual else "padding", latex=r"p = \frac{(o-1)s - i + d(k-1) + 1}{2}"))
     if not p.possible:
         sol.findings.append(f"no padding works: even with p = 0 the output is larger than {o}; "
                             "a larger stride or kernel (or cropping) is needed")
@@ -161,7 +165,7 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
         return sol
     if p.total_min < 0 or exact < 0:
         sol.findings.append(f"the formula gives a negative padding; with stride {s}, p = 0 already gives {o}")
-    if exact.denominator != 1 and exact >= 0:
+    if exact.denominator != 1 and exact >= 0 and not usual:
         sol.findings.append(f"p = {float(exact):g} is not an integer: no symmetric padding gives exactly {o} "
                             + ("with stride 1" if s == 1 else "from the formula"))
     sol.answers["total_padding"] = p.total_min
@@ -173,12 +177,14 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
                             "(bottom/right), as TensorFlow 'SAME' pads")
     if p.symmetric is not None:
         sol.answers["symmetric_padding"] = p.symmetric
-        if Fraction(p.symmetric) != exact:
-            sol.findings.append(f"with stride {s}, symmetric p = {p.symmetric} also gives {o} "
-                                "(the floor absorbs the difference)")
+        if usual:
+            sol.findings.append(f"with stride {s}, symmetric p = {p.symmetric} gives {o}: the floor absorbs the "
+                                f"difference from the exact p = {float(exact):g}")
     if s > 1 and p.total_max > p.total_min:
         sol.findings.append(f"any total padding from {p.total_min} to {p.total_max} gives {o} with stride {s}")
-    sol.summary = (f"p = {p.symmetric}" if p.symmetric is not None and Fraction(p.symmetric) == exact
+    sol.summary = (f"p = {p.symmetric}" if p.symmetric is not None and not usual
+                   else f"p = {p.symmetric} (the equation gives {float(exact):g}; stride {s}'s floor absorbs the "
+                   "difference)" if usual
                    else f"p = {float(exact):g} (not an integer): pad {p.split[0]} + {p.split[1]}"
                    if exact.denominator != 1 else f"p = {exact}")
     return sol

@@ -1,0 +1,66 @@
+"""Checking answers from any command: ``nncalc check`` and the ``--answers FILE`` option of the
+direct commands (backprop, softmax, batchnorm, conv2d, ...) share this one path.
+
+A direct command that gets ``--answers FILE`` checks FILE against the solution it has just
+built instead of printing it, and exits as ``nncalc check`` does: 0 everything right, 1
+something wrong or not answered, 2 unusable input.
+"""
+
+from typing import Annotated
+
+import typer
+
+AnswersOpt = Annotated[str | None, typer.Option(
+    "--answers", metavar="FILE", help="Check FILE (your answers; --template writes a blank one) against this "
+    "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
+
+
+def problem_from_given(kind: str, given: dict, name: str = "command line"):
+    """A direct command's inputs as a problem (the checker then also tries its convention slips)."""
+    from calc.errors import Where
+    from calc.problems_io import Problem
+
+    return Problem(kind, "", given, name, Where(name), type_where=Where(name))
+
+
+def direct(build, kind: str = ""):
+    """A direct command's solver as a source the checker can solve again: ``build(SolveOptions)``
+    must honour the options' decimals, hand_rounding and overrides."""
+    from calc.check.checker import Direct
+
+    return Direct(build, "command line", kind)
+
+
+def check_and_exit(source, answers: str, *, tol=None, as_json: bool = False, markdown: str | None = None,
+                   allow_blank: bool = False, name: str = "") -> None:
+    """Check the answers file against ``source`` (a Problem or ``direct(...)``), print the report
+    (rich, --json or --markdown) and exit with the check's code."""
+    from calc.check import Tolerance, check, read_answers
+
+    report = check(source, read_answers(answers), tol or Tolerance(), name or source.file, answers,
+                   allow_blank)
+    if as_json:
+        from calc.render.jsonout import dumps
+        from calc.render.verdicts import verdicts_data
+
+        print(dumps(verdicts_data(report)))
+    elif markdown:
+        from calc.render.verdicts import verdicts_markdown
+        from cli_common import write_text
+
+        write_text(markdown, verdicts_markdown(report))
+    if not as_json and markdown != "-":
+        from calc.render.verdicts_rich import verdicts_renderable
+        from cli_common import console
+
+        console().print(verdicts_renderable(report))
+    raise typer.Exit(report.exit_code)
+
+
+def check_answers(answers: str | None, source, as_json: bool = False, markdown: str | None = None) -> None:
+    """The one call of a direct command's ``--answers``: nothing without it; with it, check and
+    exit. ``source``: a Problem (problem_from_given) or a builder ``SolveOptions -> Solution``."""
+    if answers is None:
+        return
+    check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
+                   markdown=markdown)
