@@ -6,8 +6,11 @@ from enum import Enum
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from calc.errors import InputError
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
 MarkdownOpt = Annotated[str | None, typer.Option(
@@ -24,7 +27,45 @@ class Style(str, Enum):
 
 
 def sub_app(help_text: str) -> typer.Typer:
-    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None, cls=NumbersGroup,
+                       context_settings=HELP_OPTIONS)
+
+
+class NumbersGroup(TyperGroup):
+    """A command group whose commands read a token such as -1.7, -.5, -1e-3 or -1,2;3,4 as a value,
+    never as an option, wherever it stands (`nncalc softmax 3.2 5.1 -1.7 --jacobian`).
+
+    No option of nncalc starts with '-' and a digit or '.', so nothing is lost; an option that
+    takes a value already takes the next token whatever it looks like (`--lr -0.5`)."""
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not getattr(command, "numbers_are_values", False):
+            numbers_are_values(command)
+        return command
+
+
+def numbers_are_values(command) -> None:
+    """Make `command`'s option parser put numeric tokens with the arguments (see NumbersGroup)."""
+    from calc.numtext import looks_numeric
+
+    make = command.make_parser
+
+    def make_parser(ctx):
+        parser = make(ctx)
+        process = parser._process_opts  # click's one place that decides "this token is an option"
+
+        def process_opts(arg, state):
+            if looks_numeric(arg):
+                state.largs.append(arg)
+            else:
+                process(arg, state)
+
+        parser._process_opts = process_opts
+        return parser
+
+    command.make_parser = make_parser
+    command.numbers_are_values = True
 
 
 def parse_ints(text: str, option: str, count: int | None = None, minimum: int = 1) -> tuple[int, ...]:
@@ -92,19 +133,6 @@ def padding_arg(text: str, n: int, option: str = "--padding"):
 
 def parse_numbers(texts, option: str, minimum_count: int = 1) -> list:
     """Exact numbers from '2 4 6', '2,4,6' or '[2, 4, 6]' (one or more arguments) -> Fractions."""
-    from calc.exact import to_fraction
+    from calc.numtext import fractions
 
-    items = [texts] if isinstance(texts, str) else list(texts or [])
-    parts = [p for t in items for p in str(t).strip().strip("[]").replace(",", " ").split()]
-    values = []
-    for part in parts:
-        if part.startswith("--"):
-            raise InputError(f"{option}: expected a number, got '{part}' (options go before a '--')")
-        try:
-            values.append(to_fraction(part, option))
-        except InputError as exc:
-            raise InputError(f"{option}: {exc.message.removeprefix(option + ': ')}") from None
-    if len(values) < minimum_count:
-        raise InputError(f"{option}: expected at least {minimum_count} number{'s' if minimum_count > 1 else ''}, "
-                         f"got {len(values)}")
-    return values
+    return fractions(texts, option, minimum_count)

@@ -199,32 +199,20 @@ def backprop(
 
 
 def parse_number(text: str, option: str) -> str:
-    from calc.errors import InputError
-    from calc.exact import to_fraction
+    from calc.numtext import number_text
 
-    try:
-        to_fraction(text.strip())
-    except InputError:
-        raise InputError(f"{option}: expected a number such as 0.5 or 1/3, got '{text}'") from None
-    return text.strip()
+    return number_text(text, option)
 
 
 def parse_numbers(text: str, option: str) -> list[str]:
     """'2.0 1.0 0.1' / '2,1,0.1' / '[2, 1, 0.1]' -> exact number texts (kept as written)."""
-    cleaned = str(text).strip().strip("[]()").replace(",", " ")
-    items = [parse_number(part, option) for part in cleaned.split()]
-    if not items:
-        from calc.errors import InputError
+    from calc.numtext import vector
 
-        raise InputError(f"{option}: expected numbers such as 0.5,1,1/3, got '{text}'")
-    return items
+    return vector(text, option)
 
 
 def parse_rows(text: str, option: str) -> list[list[str]]:
     """'1,1;1,1' -> [['1', '1'], ['1', '1']]: rows separated by ';' (samples or neurons)."""
-    rows = [parse_numbers(part, option) for part in str(text).split(";") if part.strip()]
-    if not rows or len({len(r) for r in rows}) != 1:
-        from calc.errors import InputError
+    from calc.numtext import rows
 
-        raise InputError(f"{option}: expected rows of equal length separated by ';', got '{text}'")
-    return rows
+    return rows(text, option)

@@ -71,7 +71,7 @@ class Scaling(str, Enum):
 
 @app.command("batchnorm")
 def batchnorm(
-    x: Annotated[list[str], typer.Argument(metavar="X", help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative first value: put -- before it).")],
+    x: Annotated[list[str], typer.Argument(metavar="X", help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative values as they are: 1 -2 3).")],
     gamma: Annotated[str, typer.Option("--gamma", help="Scale gamma.")] = "1",
     beta: Annotated[str, typer.Option("--beta", help="Shift beta.")] = "0",
     eps: Annotated[str, typer.Option("--eps", help="eps inside the square root (PyTorch 1e-5, Keras 1e-3; 0 for hand exercises).")] = "1e-5",
