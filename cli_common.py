@@ -94,32 +94,62 @@ def console():
 
 
 def emit_solution(solution, as_json: bool, markdown: str | None, decimals: int = 4) -> None:
-    """Print a worked solution as JSON, Markdown (file or '-') or rich text."""
+    """Print a worked solution as JSON, Markdown (file or '-') or rich text; with a Markdown file
+    the terminal gets one line saying what was written instead of the whole solution."""
     if markdown:
         from calc.render.markdown import solution_markdown
 
-        write_text(markdown, solution_markdown(solution, decimals))
+        write_text(markdown, solution_markdown(solution, decimals), as_json)
     if as_json:
         from calc.render.jsonout import dumps, solution_data
 
         print(dumps(solution_data(solution)))
-    if as_json or markdown == "-":
+    if as_json or markdown:
         return
     from calc.render.terminal import solution_renderable
 
     console().print(solution_renderable(solution, decimals))
 
 
-def write_text(target: str, text: str) -> None:
+def write_text(target: str, text: str, as_json: bool = False) -> None:
+    """Write Markdown to a file ('-': stdout) and say so in one line (on stderr when JSON is on stdout).
+
+    Refused: '-' together with --json (two documents on one stdout), and a file the command reads."""
     if target == "-":
+        if as_json:
+            raise InputError("--markdown - and --json both print to stdout: give one, or --markdown FILE")
         sys.stdout.write(text)
         return
+    _refuse_input_file(target)
     try:
         with open(target, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
         raise InputError(f"--markdown: cannot write '{target}': {exc.strerror}") from None
-    print(f"wrote {target}", file=sys.stderr)
+    lines = text.count("\n")
+    print(f"wrote {target} (Markdown, {lines} line{'s' if lines != 1 else ''})", file=sys.stderr if as_json else sys.stdout)
+
+
+def _refuse_input_file(target: str) -> None:
+    """InputError when `target` is a file the running command was given to read (any other argument
+    or option naming the same file): writing it would destroy the input."""
+    import os
+
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # typer before 0.28 uses click itself
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None or not os.path.exists(target):
+        return
+    for name, value in ctx.params.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if name == "markdown" or not isinstance(item, str) or not os.path.isfile(item):
+                continue
+            if os.path.samefile(item, target):
+                raise InputError(f"--markdown: '{target}' is the file this command reads; "
+                                 "give another file name")
 
 
 def padding_arg(text: str, n: int, option: str = "--padding"):

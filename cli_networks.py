@@ -41,15 +41,15 @@ def summary(
     if input_shape:
         network = override_input(network, parse_ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
-    if markdown and not (as_json and markdown == "-"):  # a file is written alongside JSON too
+    if markdown:  # a file is written alongside JSON too; '-' with --json is refused
         from calc.render.markdown import summary_markdown
 
-        write_text(markdown, summary_markdown(result))
+        write_text(markdown, summary_markdown(result), as_json)
     if as_json:
         from calc.render.jsonout import dumps, summary_data
 
         print(dumps(summary_data(result)))
-    elif markdown != "-":
+    elif not markdown:
         from calc.render.terminal import summary_renderable
 
         out = console()
