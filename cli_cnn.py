@@ -13,7 +13,7 @@ from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 app = typer.Typer()
 
 MATRIX_HELP = " '[[1, 2], [3, 4]]', '1,2;3,4', or a .csv/.yaml file"
-InputOpt = Annotated[str, typer.Option("--input", "-x", help="The input map: a matrix, or one matrix per channel"
+InputOpt = Annotated[str, typer.Option("--input", "-i", "-x", help="The input map: a matrix, or one matrix per channel"
                                        " (see --input-layout):" + MATRIX_HELP + ".")]
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: 1, or HxW.")]
 PaddingOpt = Annotated[str, typer.Option("--padding", "-p", help="Zeros on each side: 0, 1, HxW, 'same' or 'valid'.")]
@@ -74,7 +74,7 @@ def conv2d(
     hwio: Annotated[bool, typer.Option("--hwio", help="The kernel is TensorFlow's [kh][kw][channels][filters].")] = False,
     flip: Annotated[bool, typer.Option("--flip", help="True convolution: rotate the kernel 180 degrees first.")] = False,
     im2col: Annotated[bool, typer.Option("--im2col", help="Also show the patches matrix times the filters.")] = False,
-    activation: Annotated[str | None, typer.Option("--activation", "-a", help="Apply relu, sigmoid, ... after.")] = None,
+    activation: Annotated[str | None, typer.Option("--activation", help="Apply relu, sigmoid, ... after.")] = None,
     windows: WindowsOpt = Windows.first,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
@@ -97,7 +97,7 @@ def pool(
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Window size: 2, or HxW.")],
     stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the window size).")] = None,
     padding: PaddingOpt = "0",
-    pool_type: Annotated[PoolType, typer.Option("--type", "-t", help="max or avg.")] = PoolType.max,
+    pool_type: Annotated[PoolType, typer.Option("--type", help="max or avg.")] = PoolType.max,
     input_layout: LayoutOpt = "chw",
     relu_check: Annotated[bool, typer.Option("--relu-check", help="Compare Pool(ReLU(x)) with ReLU(Pool(x)).")] = False,
     grad: Annotated[str | None, typer.Option("--grad", "-g", help="dL/dP, shaped like the output: also the backward "

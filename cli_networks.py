@@ -28,7 +28,7 @@ def summary(
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
     include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, or all.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size for MACs and activation memory.", min=1)] = 1,
-    input_shape: Annotated[str | None, typer.Option("--input", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
+    input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
     config: Annotated[bool | None, typer.Option("--config/--no-config", help="Show the layer config column (default: when the terminal is wide enough).")] = None,
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
