@@ -112,7 +112,8 @@ def emit_solution(solution, as_json: bool, markdown: str | None, decimals: int =
 
 
 def write_text(target: str, text: str, as_json: bool = False) -> None:
-    """Write Markdown to a file ('-': stdout) and say so in one line (on stderr when JSON is on stdout).
+    """Write Markdown to a file ('-': stdout) and say so in one line on stderr (stdout stays clean for
+    pipes and --json).
 
     Refused: '-' together with --json (two documents on one stdout), and a file the command reads."""
     if target == "-":
@@ -127,7 +128,7 @@ def write_text(target: str, text: str, as_json: bool = False) -> None:
     except OSError as exc:
         raise InputError(f"--markdown: cannot write '{target}': {exc.strerror}") from None
     lines = text.count("\n")
-    print(f"wrote {target} (Markdown, {lines} line{'s' if lines != 1 else ''})", file=sys.stderr if as_json else sys.stdout)
+    print(f"wrote {target} (Markdown, {lines} line{'s' if lines != 1 else ''})", file=sys.stderr)
 
 
 def _refuse_input_file(target: str) -> None:

@@ -36,7 +36,7 @@ InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights no
 @app.command()
 def run(
     spec: SpecArg,
-    inputs: Annotated[str, typer.Option("--input", "-i", metavar="FILE", help="Inputs: a YAML/JSON list (one sample or a list of samples), .npy, or .csv (one flattened sample per row).")],
+    inputs: Annotated[str, typer.Option("--input", "-i", "-x", metavar="VALUES|FILE", help="Inputs: inline (0.05,0.1; samples separated by ';'), a YAML/JSON list (one sample or a list of samples), .npy, or .csv (one flattened sample per row).")],
     activations: Annotated[bool, typer.Option("--activations", help="Also print every layer's output.")] = False,
     training: Annotated[bool, typer.Option("--training", help="Training mode: batch norm on batch statistics, dropout masks drawn (default: eval mode).")] = False,
     device: DeviceOpt = Device.cpu,

@@ -74,8 +74,8 @@ REDUCTIONS = Vocabulary("reduction", {
     "sum": ("sse",),
     "half_sum": ("half", "half_sse"),
 }, {
-    "mean": "mean over the batch (PyTorch's default)",
-    "sum": "sum over the batch",
+    "mean": "PyTorch's default: mse/bce over every element, the cross-entropies over the samples",
+    "sum": "the sum of the terms",
     "half_sum": "1/2 x the sum (textbook MSE, E = sum 1/2 (t - o)^2)",
 })
 

@@ -128,3 +128,12 @@ def test_problem_files_accept_the_command_line_syntax():
     where = Where("p.yaml")
     assert given_vector({"x": "1, -2, 3"}, where, "x") == [1, -2, 3]
     assert given_matrix({"m": "1,2;3,-4"}, where, "m") == [[1, 2], [3, -4]]
+
+
+def test_run_takes_inline_inputs(cli):
+    # Mazur's example: out_o1 = 0.75136507, out_o2 = 0.772928465 (published)
+    code, out, err = cli("run", "examples/mazur.yaml", "-i", "0.05,0.1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["outputs"][0] == pytest.approx([0.75136507, 0.772928465], abs=1e-8)
+    code, out, err = cli("run", "examples/mazur.yaml", "-i", "0.05,0.1;0.05,0.1", "--json")
+    assert code == 0 and len(json.loads(out)["outputs"]) == 2

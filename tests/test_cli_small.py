@@ -40,9 +40,10 @@ def test_dash_h_is_help_for_every_command(cli):
 
 def test_markdown_file_prints_one_line_instead_of_the_output(cli, tmp_path):
     target = tmp_path / "out.md"
-    code, out, _ = cli("softmax", "1", "2", "--markdown", str(target))
+    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "softmax", "1", "2", "--markdown",
+                           str(target)], capture_output=True, text=True, cwd=ROOT)
     lines = target.read_text(encoding="utf-8").count("\n")
-    assert code == 0 and out == f"wrote {target} (Markdown, {lines} lines)\n"
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == f"wrote {target} (Markdown, {lines} lines)\n"
     assert "e^" in target.read_text(encoding="utf-8") or "exp" in target.read_text(encoding="utf-8")
 
 

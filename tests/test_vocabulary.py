@@ -173,3 +173,11 @@ def test_each_short_flag_has_one_meaning():
             "-i": "--input", "-x": "--input", "-c": "--reduction"}
     for short, long in kept.items():  # the old clashes, each with the one meaning left
         assert all(long in uses for uses in meanings[short]), f"{short}: {meanings[short]}"
+
+
+def test_docs_table_lists_every_name():
+    text = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
+    for vocab in (LOSSES, REDUCTIONS, OPTIMIZERS):
+        for canonical, aliases in vocab.names.items():
+            assert f"| `{canonical}` |" in text
+            assert all(f"`{a}`" in text for a in aliases)
