@@ -27,11 +27,6 @@ class Windows(str, Enum):
     none = "none"
 
 
-class PoolType(str, Enum):
-    max = "max"
-    avg = "avg"
-
-
 WindowsOpt = Annotated[Windows, typer.Option("--windows", help="Show the window grid for the first output, all, none.")]
 
 
@@ -97,7 +92,7 @@ def pool(
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Window size: 2, or HxW.")],
     stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the window size).")] = None,
     padding: PaddingOpt = "0",
-    pool_type: Annotated[PoolType, typer.Option("--type", help="max or avg.")] = PoolType.max,
+    pool_type: Annotated[str, typer.Option("--type", help="max, or avg (also: average).")] = "max",
     input_layout: LayoutOpt = "chw",
     relu_check: Annotated[bool, typer.Option("--relu-check", help="Compare Pool(ReLU(x)) with ReLU(Pool(x)).")] = False,
     grad: Annotated[str | None, typer.Option("--grad", "-g", help="dL/dP, shaped like the output: also the backward "
@@ -109,7 +104,7 @@ def pool(
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": _pair(kernel, "--kernel"), "padding": _padding(padding),
-             "type": pool_type.value, "input_layout": input_layout, "relu_check": relu_check, "windows": windows.value}
+             "type": pool_type.strip().lower(), "input_layout": input_layout, "relu_check": relu_check, "windows": windows.value}
     if stride is not None:
         given["stride"] = _pair(stride, "--stride")
     if grad is not None:

@@ -181,3 +181,10 @@ def test_docs_table_lists_every_name():
         for canonical, aliases in vocab.names.items():
             assert f"| `{canonical}` |" in text
             assert all(f"`{a}`" in text for a in aliases)
+
+
+def test_pool_type_average_is_avg(cli):
+    # mean of 1, -2, 3, 4 = 1.5 (max would be 4)
+    for spelling in ("avg", "average", "AVG"):
+        code, data, err = run_json(cli, "pool", "-x", "1,-2;3,4", "-k", "2", "--type", spelling)
+        assert code == 0 and data["answers"]["P11"] == 1.5, err
