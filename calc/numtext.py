@@ -47,6 +47,8 @@ def number_text(text: str, option: str) -> str:
 def vector(texts, option: str, minimum: int = 1) -> list[str]:
     """Number texts from '2 4 6', '2,4,6', '[2, 4, 6]' or several arguments (a list of strings)."""
     items = [texts] if isinstance(texts, str) else list(texts or [])
+    if len(items) == 1 and not is_inline(items[0]):  # a file: every value of it, row by row
+        return [v for row in rows(items[0], option) for v in row]
     parts = [p for t in items for p in str(t).strip().strip("[]()").replace(",", " ").split()]
     values = [number_text(p, option) for p in parts]
     if len(values) < minimum:
@@ -65,11 +67,25 @@ def fractions(texts, option: str, minimum: int = 1) -> list:
 def rows(text: str, option: str) -> list[list[str]]:
     """'1,1;1,1' -> [['1', '1'], ['1', '1']]: equal-length rows separated by ';' (samples or neurons)."""
     value = str(text).strip()
+    if not is_inline(value):
+        data = _matrix_file(value, option)
+        data = data if data and all(isinstance(r, list) for r in data) else [data]
+        return _equal_rows([vector([_text(c, option) for c in r], option) for r in data], value, option)
     flat = value.replace("]", ";").replace("[", "")  # '[[1, 2], [3, 4]]' -> '1, 2; 3, 4;;'
-    parts = [vector(part, option) for part in flat.split(";") if part.strip(" \t,")]
+    return _equal_rows([vector(part, option) for part in flat.split(";") if part.strip(" \t,")], value, option)
+
+
+def _equal_rows(parts: list, value: str, option: str) -> list[list[str]]:
     if not parts or len({len(r) for r in parts}) != 1:
         raise InputError(f"{option}: expected rows of equal length separated by ';', got {_short(value)}")
     return parts
+
+
+def _text(cell, option: str) -> str:
+    """A value read from YAML/JSON as the text written (the loader keeps a float's source text)."""
+    if isinstance(cell, (list, dict)):
+        raise InputError(f"{option}: expected a number, got {_short(cell)}")
+    return str(getattr(cell, "src", cell))
 
 
 def is_inline(value: str) -> bool:

@@ -137,3 +137,15 @@ def test_run_takes_inline_inputs(cli):
     assert json.loads(out)["outputs"][0] == pytest.approx([0.75136507, 0.772928465], abs=1e-8)
     code, out, err = cli("run", "examples/mazur.yaml", "-i", "0.05,0.1;0.05,0.1", "--json")
     assert code == 0 and len(json.loads(out)["outputs"]) == 2
+
+
+def test_vectors_and_rows_from_files(cli, tmp_path):
+    scores = tmp_path / "s.yaml"
+    scores.write_text("[3.2, 5.1, -1.7]\n", encoding="utf-8")
+    total = sum(math.exp(v) for v in (3.2, 5.1, -1.7))
+    assert answers(cli, "softmax", str(scores))["p1"] == pytest.approx(math.exp(3.2) / total, rel=1e-12)
+    sample = tmp_path / "x.csv"
+    sample.write_text("0.05,0.1\n", encoding="utf-8")
+    # Mazur: E_total = 0.298371109 (published)
+    got = answers(cli, "backprop", "examples/mazur.yaml", "-x", str(sample), "-t", "0.01,0.99")
+    assert got["loss"] == pytest.approx(0.298371109, abs=1e-9)
