@@ -14,6 +14,8 @@ a (too long) file name.
 
 from __future__ import annotations
 
+import re
+
 from calc.errors import InputError
 
 _NON_FINITE = ("inf", "infinity", "nan")
@@ -35,6 +37,7 @@ def number_text(text: str, option: str) -> str:
     part = str(text).strip()
     if part.startswith("--"):
         raise InputError(f"{option}: expected a number, got '{part}' (options go before a '--')")
+    _check_size(part, option)
     try:
         to_fraction(part, option)
     except InputError:
@@ -42,6 +45,19 @@ def number_text(text: str, option: str) -> str:
             raise InputError(f"{option}: expected a finite number, got '{part}'") from None
         raise InputError(f"{option}: expected a number such as 0.5, -2 or 1/3, got {_short(part)}") from None
     return part
+
+
+MAX_DIGITS = 1000  # digits or exponent of one typed number: exact arithmetic on more would never end
+_NUMBER_SHAPE = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$|^[-+]?\d+/[-+]?\d+$")
+_EXPONENT = re.compile(r"[eE]([-+]?\d+)\s*$")
+
+
+def _check_size(part: str, option: str) -> None:
+    """Refuse '1e999999999' or a 5,000-digit number before building it (10**999999999 never ends)."""
+    exponent = _EXPONENT.search(part)
+    if len(part) > MAX_DIGITS or (exponent and abs(int(exponent.group(1)[:12])) > MAX_DIGITS):
+        raise InputError(f"{option}: {_short(part, 30)} has more than {MAX_DIGITS} digits or an exponent beyond "
+                         f"+-{MAX_DIGITS}; nncalc computes exactly and cannot work with it")
 
 
 def vector(texts, option: str, minimum: int = 1) -> list[str]:
@@ -91,13 +107,7 @@ def _text(cell, option: str) -> str:
 def is_inline(value: str) -> bool:
     """Inline values hold ',', ';', '[' or spaces, or are one number; anything else names a file."""
     text = str(value).strip()
-    if any(c in text for c in ",;[ \t\n"):
-        return True
-    try:
-        number_text(text, "value")
-    except InputError:
-        return False
-    return True
+    return any(c in text for c in ",;[ \t\n") or bool(_NUMBER_SHAPE.match(text)) or text.lower().lstrip("+-") in _NON_FINITE
 
 
 def matrix(text: str, option: str):

@@ -149,3 +149,18 @@ def test_vectors_and_rows_from_files(cli, tmp_path):
     # Mazur: E_total = 0.298371109 (published)
     got = answers(cli, "backprop", "examples/mazur.yaml", "-x", str(sample), "-t", "0.01,0.99")
     assert got["loss"] == pytest.approx(0.298371109, abs=1e-9)
+
+
+def test_huge_typed_numbers_are_refused_at_once(cli):
+    import time
+
+    for text in ("1e999999999", "-2e-1001", "1" * 1001):
+        start = time.perf_counter()
+        code, _, err = cli("softmax", "1", text)
+        assert code == 2 and "exponent beyond" in err and time.perf_counter() - start < 5
+    assert answers(cli, "softmax", "0", "1e3")["p2"] == pytest.approx(1.0)
+
+
+def test_file_names_that_start_with_digits_are_files():
+    assert not is_inline("1.csv") and not is_inline("2021data.csv")
+    assert is_inline("1/3") and is_inline("1e5") and is_inline("1_000")
