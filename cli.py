@@ -20,6 +20,7 @@ import cli_sizes
 import cli_solve
 import cli_topics
 from calc.errors import NNCalcError
+from cli_common import HELP_OPTIONS, NumbersGroup
 
 app = typer.Typer(
     name="nncalc",
@@ -28,12 +29,34 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=NumbersGroup,
+    context_settings=HELP_OPTIONS,
 )
 app.add_typer(cli_sizes.app, name="size")
 for area in (cli_networks, cli_engine, cli_solve, cli_topics, cli_cnn, cli_check, cli_docs):
     app.registered_commands.extend(area.app.registered_commands)
     app.registered_groups.extend(area.app.registered_groups)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"nncalc {version('nncalc')}")
+        except PackageNotFoundError:
+            print("nncalc (version unknown: not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_version,
+                                      help="Print the version and exit."),
+) -> None:
+    """Network calculator and exercise solver for deep learning: sizes, parameters, MACs, and step-by-step
+    worked solutions."""
 
 
 def main() -> None:

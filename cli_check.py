@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli_common import JsonOpt
+from cli_solve import ReductionOpt
 
 app = typer.Typer()
 
@@ -46,12 +47,11 @@ def check(
     as_json: JsonOpt = False,
     markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
                                                  "table to FILE; '-' prints it.")] = None,
-    input: Annotated[str | None, typer.Option("--input", "-x", help="With a network spec: one sample, e.g. "
+    input: Annotated[str | None, typer.Option("--input", "-i", "-x", help="With a network spec: one sample, e.g. "
                                               "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")] = None,
     loss_name: Annotated[str, typer.Option("--loss", help="With a spec: the loss, as backprop.")] = "mse",
-    convention: Annotated[str | None, typer.Option("--convention", "-c", help="With a spec: the loss reduction, "
-                                                   "as backprop.")] = None,
+    reduction: ReductionOpt = None,
     lr: Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)] = 1,
     no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")] = False,
@@ -66,7 +66,7 @@ def check(
     from cli_answers import check_and_exit
 
     if input is not None:
-        source = spec_problem(problem, input, target, loss_name, convention, lr, steps, no_bias_update, hidden_deltas)
+        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas)
     else:
         from calc.problems_io import load_problem
 
@@ -75,7 +75,7 @@ def check(
                    allow_blank=allow_blank, name=problem)
 
 
-def spec_problem(spec: str, input: str, target, loss_name, convention, lr, steps, no_bias_update, hidden_deltas):
+def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas):
     """The network problem that nncalc backprop SPEC with these options solves."""
     from calc.errors import InputError, NNCalcError
     from calc.problems_io import load_problem
@@ -92,6 +92,6 @@ def spec_problem(spec: str, input: str, target, loss_name, convention, lr, steps
     from cli_solve import parse_number, parse_rows
 
     given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, convention, parse_number(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
                                not no_bias_update, hidden_deltas)
     return problem_from_given("network", given, spec)

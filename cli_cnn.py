@@ -14,7 +14,7 @@ from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 app = typer.Typer()
 
 MATRIX_HELP = " '[[1, 2], [3, 4]]', '1,2;3,4', or a .csv/.yaml file"
-InputOpt = Annotated[str, typer.Option("--input", "-x", help="The input map: a matrix, or one matrix per channel"
+InputOpt = Annotated[str, typer.Option("--input", "-i", "-x", help="The input map: a matrix, or one matrix per channel"
                                        " (see --input-layout):" + MATRIX_HELP + ".")]
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: 1, or HxW.")]
 PaddingOpt = Annotated[str, typer.Option("--padding", "-p", help="Zeros on each side: 0, 1, HxW, 'same' or 'valid'.")]
@@ -26,11 +26,6 @@ class Windows(str, Enum):
     first = "first"
     all = "all"
     none = "none"
-
-
-class PoolType(str, Enum):
-    max = "max"
-    avg = "avg"
 
 
 WindowsOpt = Annotated[Windows, typer.Option("--windows", help="Show the window grid for the first output, all, none.")]
@@ -78,7 +73,7 @@ def conv2d(
     hwio: Annotated[bool, typer.Option("--hwio", help="The kernel is TensorFlow's [kh][kw][channels][filters].")] = False,
     flip: Annotated[bool, typer.Option("--flip", help="True convolution: rotate the kernel 180 degrees first.")] = False,
     im2col: Annotated[bool, typer.Option("--im2col", help="Also show the patches matrix times the filters.")] = False,
-    activation: Annotated[str | None, typer.Option("--activation", "-a", help="Apply relu, sigmoid, ... after.")] = None,
+    activation: Annotated[str | None, typer.Option("--activation", help="Apply relu, sigmoid, ... after.")] = None,
     windows: WindowsOpt = Windows.first,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
@@ -102,7 +97,7 @@ def pool(
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Window size: 2, or HxW.")],
     stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the window size).")] = None,
     padding: PaddingOpt = "0",
-    pool_type: Annotated[PoolType, typer.Option("--type", "-t", help="max or avg.")] = PoolType.max,
+    pool_type: Annotated[str, typer.Option("--type", help="max, or avg (also: average).")] = "max",
     input_layout: LayoutOpt = "chw",
     relu_check: Annotated[bool, typer.Option("--relu-check", help="Compare Pool(ReLU(x)) with ReLU(Pool(x)).")] = False,
     grad: Annotated[str | None, typer.Option("--grad", "-g", help="dL/dP, shaped like the output: also the backward "
@@ -115,7 +110,7 @@ def pool(
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": _pair(kernel, "--kernel"), "padding": _padding(padding),
-             "type": pool_type.value, "input_layout": input_layout, "relu_check": relu_check, "windows": windows.value}
+             "type": pool_type.strip().lower(), "input_layout": input_layout, "relu_check": relu_check, "windows": windows.value}
     if stride is not None:
         given["stride"] = _pair(stride, "--stride")
     if grad is not None:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from calc.vocabulary import LOSSES, OPTIMIZERS, REDUCTIONS
 from cli_common import DecimalsOpt, JsonOpt, Style, console
 
 app = typer.Typer()
@@ -35,7 +36,7 @@ InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights no
 @app.command()
 def run(
     spec: SpecArg,
-    inputs: Annotated[str, typer.Option("--input", "-i", metavar="FILE", help="Inputs: a YAML/JSON list (one sample or a list of samples), .npy, or .csv (one flattened sample per row).")],
+    inputs: Annotated[str, typer.Option("--input", "-i", "-x", metavar="VALUES|FILE", help="Inputs: inline (0.05,0.1; samples separated by ';'), a YAML/JSON list (one sample or a list of samples), .npy, or .csv (one flattened sample per row).")],
     activations: Annotated[bool, typer.Option("--activations", help="Also print every layer's output.")] = False,
     training: Annotated[bool, typer.Option("--training", help="Training mode: batch norm on batch statistics, dropout masks drawn (default: eval mode).")] = False,
     device: DeviceOpt = Device.cpu,
@@ -65,14 +66,14 @@ def run(
 @app.command()
 def train(
     spec: SpecArg,
-    data: Annotated[str, typer.Option("--data", "-d", metavar="FILE", help="Training data: CSV (or a YAML/JSON list) of rows: the features, then the label.")],
+    data: Annotated[str, typer.Option("--data", metavar="FILE", help="Training data: CSV (or a YAML/JSON list) of rows: the features, then the label.")],
     epochs: Annotated[int, typer.Option("--epochs", "-e", help="Passes over the data.", min=1)] = 100,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: the optimizer's, e.g. 0.01 for sgd).")] = None,
-    optimizer: Annotated[str, typer.Option("--optimizer", "-o", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.")] = "sgd",
+    optimizer: Annotated[str, typer.Option("--optimizer", help=f"{OPTIMIZERS.choices()} (aliases: docs/vocabulary.md).")] = "sgd",
     style: Annotated[Style, typer.Option("--style", help="Update rules and defaults of pytorch or keras where they differ.")] = Style.pytorch,
-    loss: Annotated[str | None, typer.Option("--loss", help="mse, bce, bce_logits, cross_entropy, softmax_ce (default: cross_entropy after softmax, bce after sigmoid, else mse).")] = None,
-    reduction: Annotated[str | None, typer.Option("--reduction", help="mean (PyTorch), sum, or half_sum (mse: textbook 1/2 sum of squares).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Samples per step (default: all of them).", min=1)] = None,
+    loss: Annotated[str | None, typer.Option("--loss", help=f"{LOSSES.choices()}, or an alias (default: cross_entropy after softmax, bce after sigmoid, else mse).")] = None,
+    reduction: Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION", help=f"{REDUCTIONS.choices()} (default mean, as PyTorch; half_sum: mse's textbook 1/2 sum of squares).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Samples per step (default: all of them).", min=1)] = None,
     shuffle: Annotated[bool, typer.Option("--shuffle/--no-shuffle", help="Shuffle the batches each epoch (seeded).")] = True,
     label_column: Annotated[str | None, typer.Option("--label-column", help="The label column: 0-based index (negative from the end) or header name (default: the last).")] = None,
     save: Annotated[str | None, typer.Option("--save", metavar="FILE.npz", help="Save the trained weights.")] = None,

@@ -28,7 +28,7 @@ def summary(
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
     include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, or all.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size for MACs and activation memory.", min=1)] = 1,
-    input_shape: Annotated[str | None, typer.Option("--input", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
+    input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
     config: Annotated[bool | None, typer.Option("--config/--no-config", help="Show the layer config column (default: when the terminal is wide enough).")] = None,
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
@@ -41,15 +41,15 @@ def summary(
     if input_shape:
         network = override_input(network, parse_ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
-    if markdown and not (as_json and markdown == "-"):  # a file is written alongside JSON too
+    if markdown:  # a file is written alongside JSON too; '-' with --json is refused
         from calc.render.markdown import summary_markdown
 
-        write_text(markdown, summary_markdown(result))
+        write_text(markdown, summary_markdown(result), as_json)
     if as_json:
         from calc.render.jsonout import dumps, summary_data
 
         print(dumps(summary_data(result)))
-    elif markdown != "-":
+    elif not markdown:
         from calc.render.terminal import summary_renderable
 
         out = console()

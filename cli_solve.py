@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from calc.vocabulary import LOSSES, REDUCTIONS
 from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
@@ -87,33 +88,30 @@ def softmax(
     emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), as_json, markdown, decimals)
 
 
-class LossName(str, Enum):
-    mse = "mse"
-    bce = "bce"
-    bce_logits = "bce-logits"
-    ce = "ce"
-    ce_logits = "ce-logits"
+LOSS_HELP = f"{LOSSES.choices()}; aliases such as ce, ce-logits, bce-logits (see docs/vocabulary.md)"
+ReductionOpt = Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION",
+                                                  help=f"Loss reduction: {REDUCTIONS.choices()} (half = half_sum, "
+                                                  "the textbook 1/2 SSE).")]
 
 
-class Convention(str, Enum):
-    half = "half"
-    mean = "mean"
-    sum = "sum"
-    all = "all"
-
-
-LOSS_KEYS = {"mse": "mse", "bce": "bce", "bce-logits": "bce_logits", "ce": "cross_entropy", "ce-logits": "softmax_ce"}
+def reductions_arg(text: str | None, allow_all: bool = False) -> tuple[str, ...]:
+    """'half' -> ('half_sum',); 'all' (nncalc loss) -> all three; None -> ('mean',)."""
+    if text is None:
+        return ("mean",)
+    if allow_all and text.strip().lower() == "all":
+        return REDUCTIONS.canonical()
+    return (REDUCTIONS.resolve(text, "--reduction"),)
 
 
 @app.command()
 def loss(
-    name: Annotated[LossName, typer.Argument(metavar="NAME", help="mse, bce (on probabilities), bce-logits, ce (categorical, on "
-                                             "probabilities) or ce-logits (softmax cross-entropy on scores).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help=f"The loss: {LOSS_HELP}.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Outputs: 0.7,0.2,0.1; samples of a batch "
                                         "separated by ';' (0.7,0.3;0.1,0.9).")],
     target: Annotated[str, typer.Option("--target", "-t", help="Targets, shaped like --output.")],
-    convention: Annotated[Convention, typer.Option("--convention", "-c", help="half (1/2 SSE), mean (PyTorch), sum, "
-                                                   "or all three (MSE); mean or sum for the others.")] = Convention.mean,
+    reduction: Annotated[str, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION",
+                                           help=f"{REDUCTIONS.choices()}, or all three (MSE); mean or sum for the "
+                                           "others (half = half_sum).")] = "mean",
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
@@ -123,12 +121,11 @@ def loss(
     """A loss per sample and for the batch, with its gradient."""
     from calc.steps.loss import solve_loss
 
-    reductions = {"half": ("half_sum",), "mean": ("mean",), "sum": ("sum",),
-                  "all": ("half_sum", "mean", "sum")}[convention.value]
-    solution = solve_loss(LOSS_KEYS[name.value], parse_rows(output, "--output"), parse_rows(target, "--target"),
-                          reductions, decimals, hand_rounding)
+    loss_name, reductions = LOSSES.resolve(name, "NAME"), reductions_arg(reduction, allow_all=True)
+    outputs, targets = parse_rows(output, "--output"), parse_rows(target, "--target")
+    solution = solve_loss(loss_name, outputs, targets, reductions, decimals, hand_rounding)
     check_answers(answers, problem_from_given("loss", {
-        "loss": LOSS_KEYS[name.value], "output": parse_rows(output, "--output"), "target": parse_rows(target, "--target"),
+        "loss": loss_name, "output": outputs, "target": targets,
         "reduction": list(reductions) if len(reductions) > 1 else reductions[0]}), as_json, markdown)
     emit(solution, as_json, markdown, decimals)
 
@@ -187,12 +184,11 @@ class Deltas(str, Enum):
 @app.command()
 def backprop(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="A network spec file whose layers have weights: and bias:.")],
-    input: Annotated[str, typer.Option("--input", "-x", help="One sample, e.g. 0.05,0.1 (a batch: 0.05,0.1;1,0).")],
+    input: Annotated[str, typer.Option("--input", "-i", "-x", help="One sample, e.g. 0.05,0.1 (a batch: 0.05,0.1;1,0).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target(s), shaped like the output.")] = None,
-    loss_name: Annotated[str, typer.Option("--loss", help="mse, bce, bce_logits, cross_entropy, softmax_ce, or "
-                                           "output (derivatives of the output itself).")] = "mse",
-    convention: Annotated[str | None, typer.Option("--convention", "-c", help="Loss reduction: half (1/2 SSE), "
-                                                   "mean (default, PyTorch) or sum.")] = None,
+    loss_name: Annotated[str, typer.Option("--loss", help=f"{LOSS_HELP}; or output (derivatives of the output "
+                                           "itself).")] = "mse",
+    reduction: ReductionOpt = None,
     lr: Annotated[str | None, typer.Option("--lr", help="Learning rate: do SGD step(s) and show the updated weights.")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Number of SGD steps.", min=1, max=20)] = 1,
     no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="Keep biases fixed (Mazur's example).")] = False,
@@ -211,41 +207,29 @@ def backprop(
     from calc.steps.registry import SolveOptions
     from cli_check import spec_problem
 
-    check_answers(answers, spec_problem(spec, input, target, loss_name, convention, lr, steps, no_bias_update,
+    check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)
     setup = setup_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, convention, parse_number(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
                                not no_bias_update, hidden_deltas.value)
     emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), as_json, markdown, decimals, template)
 
 
 def parse_number(text: str, option: str) -> str:
-    from calc.errors import InputError
-    from calc.exact import to_fraction
+    from calc.numtext import number_text
 
-    try:
-        to_fraction(text.strip())
-    except InputError:
-        raise InputError(f"{option}: expected a number such as 0.5 or 1/3, got '{text}'") from None
-    return text.strip()
+    return number_text(text, option)
 
 
 def parse_numbers(text: str, option: str) -> list[str]:
     """'2.0 1.0 0.1' / '2,1,0.1' / '[2, 1, 0.1]' -> exact number texts (kept as written)."""
-    cleaned = str(text).strip().strip("[]()").replace(",", " ")
-    items = [parse_number(part, option) for part in cleaned.split()]
-    if not items:
-        from calc.errors import InputError
+    from calc.numtext import vector
 
-        raise InputError(f"{option}: expected numbers such as 0.5,1,1/3, got '{text}'")
-    return items
+    return vector(text, option)
 
 
 def parse_rows(text: str, option: str) -> list[list[str]]:
     """'1,1;1,1' -> [['1', '1'], ['1', '1']]: rows separated by ';' (samples or neurons)."""
-    rows = [parse_numbers(part, option) for part in str(text).split(";") if part.strip()]
-    if not rows or len({len(r) for r in rows}) != 1:
-        from calc.errors import InputError
+    from calc.numtext import rows
 
-        raise InputError(f"{option}: expected rows of equal length separated by ';', got '{text}'")
-    return rows
+    return rows(text, option)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from calc.vocabulary import OPTIMIZERS
 from cli_answers import AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
@@ -74,7 +75,7 @@ class Scaling(str, Enum):
 
 @app.command("batchnorm")
 def batchnorm(
-    x: Annotated[list[str], typer.Argument(metavar="X", help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative first value: put -- before it).")],
+    x: Annotated[list[str], typer.Argument(metavar="X", help="The batch of one feature: 2 4 6 8 10 or 2,4,6,8,10 (negative values as they are: 1 -2 3).")],
     gamma: Annotated[str, typer.Option("--gamma", help="Scale gamma.")] = "1",
     beta: Annotated[str, typer.Option("--beta", help="Shift beta.")] = "0",
     eps: Annotated[str, typer.Option("--eps", help="eps inside the square root (PyTorch 1e-5, Keras 1e-3; 0 for hand exercises).")] = "1e-5",
@@ -124,7 +125,7 @@ def activation(
 
 @app.command("optimizer")
 def optimizer(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help=f"{OPTIMIZERS.choices()} (aliases: docs/vocabulary.md).")],
     lr: Annotated[str | None, typer.Option("--lr", help="Learning rate (default: the framework's).")] = None,
     grads: Annotated[str | None, typer.Option("--grads", help="The gradient at each step, e.g. 2,-1,0.5.")] = None,
     function: Annotated[str | None, typer.Option("--function", help="A function of one variable to minimise, e.g. 'w^2'.")] = None,
@@ -135,6 +136,8 @@ def optimizer(
     beta2: Annotated[str | None, typer.Option("--beta2", help="Adam beta2 (0.999).")] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", "--rho", help="RMSprop smoothing (PyTorch alpha 0.99, Keras rho 0.9).")] = None,
     eps: Annotated[str | None, typer.Option("--eps", help="eps (PyTorch 1e-8, Adagrad 1e-10; Keras 1e-7).")] = None,
+    weight_decay: Annotated[str | None, typer.Option("--weight-decay", help="AdamW's decoupled decay lambda (0.01); "
+                                                     "L2 added to the gradient for the others.")] = None,
     no_bias_correction: Annotated[bool, typer.Option("--no-bias-correction", help="Adam without bias correction.")] = False,
     style: Annotated[Style, typer.Option("--style", help="PyTorch or Keras forms and defaults.")] = Style.pytorch,
     decimals: DecimalsOpt = 4,
@@ -148,7 +151,8 @@ def optimizer(
 
     grad_values = parse_numbers(grads, "--grads") if grads is not None else None
     settings = {k: _num(v, f"--{k}") for k, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1),
-                                                   ("beta2", beta2), ("alpha", alpha), ("eps", eps)) if v is not None}
+                                                   ("beta2", beta2), ("alpha", alpha), ("eps", eps),
+                                                   ("weight_decay", weight_decay)) if v is not None}
     if no_bias_correction:
         settings["bias_correction"] = False
     count = steps or (len(grad_values) if grad_values else 3)
@@ -204,7 +208,7 @@ def init(
 @app.command("dropout")
 def dropout(
     values: Annotated[list[str], typer.Argument(metavar="VALUES", help="The activations, e.g. 10 10 15 15 (or comma-separated).")],
-    rate: Annotated[str, typer.Option("--rate", "-p", help="Probability of DROPPING a unit (PyTorch/Keras rate).")] = "0.5",
+    rate: Annotated[str, typer.Option("--rate", help="Probability of DROPPING a unit (PyTorch/Keras rate).")] = "0.5",
     mask: Annotated[str | None, typer.Option("--mask", help="Which units are kept, e.g. 1,0,0,1.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Draw the mask with NumPy's default_rng(seed).")] = None,
     scaling: Annotated[Scaling, typer.Option("--scaling", help="inverted (scale by 1/(1-p) in training) or test (original paper: scale by 1-p at test time).")] = Scaling.inverted,

@@ -14,7 +14,7 @@ from pathlib import Path
 from calc.errors import InputError, SpecError, Where
 from calc.layers import Layer, Sequential
 from calc.shapes import fmt_shape
-from calc.spec.build import Builder, check_top, iter_leaves, read_blocks, read_input
+from calc.spec.build import Builder, channels_first_hint, check_top, iter_leaves, read_blocks, read_input
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
 
@@ -99,7 +99,13 @@ def build_network(spec, file_name: str | None = None, source: str = "") -> Netwo
     if not root.layers:
         raise SpecError("the network has no layers", layers_where)
     assign_names(root)
-    root.build(input_shape)
+    try:
+        root.build(input_shape)
+    except SpecError as exc:
+        hint = channels_first_hint(input_shape)
+        if hint:
+            exc.message = f"{exc.message} (hint: {hint})"
+        raise
     name = spec.get("name") or (Path(file_name).stem if file_name else "network")
     return Network(str(name), input_shape, root, source or (file_name or ""),
                    str(spec.get("description") or ""), dict(spec.get("reference") or {}), spec, file_name)

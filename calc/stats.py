@@ -129,8 +129,12 @@ def _rows(layer: Layer, depth: int, prefix: str, opts: CountOptions, out: list[L
 
 
 def warnings_for(network: Network) -> list[str]:
-    """Findings a careful reader wants: strides that leave input rows/columns unused."""
-    found = []
+    """Findings a careful reader wants: a channels-first-looking input, strides that leave input
+    rows/columns unused."""
+    from calc.spec.build import channels_first_hint
+
+    hint = channels_first_hint(network.input_shape)
+    found = [hint] if hint else []
     for layer in network.leaves():
         axes = []
         for axis, size in (("row", getattr(layer, "rows", None)), ("column", getattr(layer, "cols", None))):

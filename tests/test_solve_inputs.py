@@ -44,7 +44,7 @@ def error_of(text: str) -> str:
     ("  target: [0.01, 0.99]\n", "", "p.yaml:2: given: missing 'target': the loss needs one target per output (2 per sample)"),
     ("  target: [0.01, 0.99]\n", "  target: [0.01]\n", "p.yaml:9: given.target: expected a target of 2 values (or a list of such samples), got shape 1"),
     ("name: mse,", "name: msqe,", "p.yaml:10: given.loss: unknown loss 'msqe' (did you mean 'mse'?)"),
-    ("reduction: half_sum", "reduction: halve", "p.yaml:10: given.loss.reduction: expected one of half, half_sse, half_sum, mean, sum, sse, got 'halve'"),
+    ("reduction: half_sum", "reduction: halve", "p.yaml:10: given.loss.reduction: unknown reduction 'halve' (did you mean 'half'?); valid: mean, sum, half_sum"),
     ("lr: 0.5, ", "", "p.yaml:11: given.optimizer: missing 'lr' (the learning rate)"),
     ("lr: 0.5,", "lr: 0.5, step: 2,", "p.yaml:11: given.optimizer.step: unknown key 'step' in optimizer (did you mean 'steps'?)"),
     ("weights: [[0.40, 0.45], [0.50, 0.55]], ", "", "p.yaml:7: layers[1].dense: dense 'fc2': no values for its weight; a worked solution needs them written in the spec (weights: [[...], ...] (one row per neuron))"),
@@ -74,7 +74,7 @@ def test_cross_entropy_targets_must_be_a_distribution():
     ("{loss: bce, output: [1.5], target: [1]}", "is not a probability"),
     ("{loss: cross_entropy, output: [0.0, 1.0], target: [1, 0]}", "the loss is infinite"),
     ("{loss: mse, output: [1, 2], target: [1]}", "given.target: expected 1 target row(s) of 2 values"),
-    ("{loss: mse, reduction: halve, output: [1], target: [1]}", "given.reduction: expected one of"),
+    ("{loss: mse, reduction: halve, output: [1], target: [1]}", "given.reduction: unknown reduction 'halve' (did you mean 'half'?)"),
     ("{loss: mse, output: [1, x], target: [1, 2]}", "given.output[1]: expected a number such as 0.5"),
     ("{loss: msqe, output: [1], target: [1]}", "unknown loss 'msqe'"),
 ])

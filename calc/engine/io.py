@@ -97,7 +97,15 @@ def row_where(path: str, line, index: int) -> Where:
 
 # -- network inputs --------------------------------------------------------------------------
 def read_inputs(path: str, input_shape: tuple[int, ...], backend):
-    """A batch (N, *input_shape) as a backend array, from .npy, .csv or a YAML/JSON list."""
+    """A batch (N, *input_shape) as a backend array, from .npy, .csv or a YAML/JSON list, or inline
+    values as on every command line ('0.05,0.1', samples separated by ';': calc.numtext)."""
+    from calc import numtext
+
+    if numtext.is_inline(path):
+        rows = numtext.rows(path, "--input")
+        values = [cell_value(c, Where("--input"), backend.exact) for row in rows for c in row]
+        batch_shape = fit_batch((len(rows), len(rows[0])), tuple(input_shape), Where("--input"))
+        return _host_to_backend(values, batch_shape, backend)
     suffix = _suffix(path, INPUT_SUFFIXES, "--input")
     if suffix == ".npy":
         host = _read_npy(path)

@@ -212,20 +212,16 @@ LOSSES = {
     "cross_entropy": (CrossEntropy, "mean|sum", "-sum_i y_i log p_i", "-y / p"),
     "softmax_ce": (SoftmaxCE, "mean|sum", "-sum_i y_i log softmax(z)_i", "p - y"),
 }
-ALIASES = {"binary_crossentropy": "bce", "categorical_crossentropy": "cross_entropy", "ce": "softmax_ce",
-           "cce_logits": "softmax_ce", "cross_entropy_logits": "softmax_ce", "crossentropy": "softmax_ce"}
 
 
 def get_loss(name: str, reduction: str | None = None) -> Loss:
-    """A loss by name; MSE defaults to PyTorch's mean, the others to the batch mean."""
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in LOSSES:
-        from calc.errors import did_you_mean
+    """A loss by name or alias (calc.vocabulary.LOSSES); MSE defaults to PyTorch's mean, the others
+    to the batch mean. The reduction too is a name or alias ('half' = half_sum)."""
+    from calc import vocabulary
 
-        valid = sorted(LOSSES)
-        raise InputError(f"unknown loss '{name}'{did_you_mean(name, valid + list(ALIASES))}; valid: {', '.join(valid)}")
+    key = vocabulary.LOSSES.resolve(name)
     cls, allowed, formula, grad = LOSSES[key]
-    reduction = reduction or "mean"
+    reduction = vocabulary.REDUCTIONS.resolve(reduction) if reduction else "mean"
     if reduction not in allowed.split("|"):
         raise InputError(f"loss {key}: reduction must be one of {allowed.replace('|', ', ')}, got '{reduction}'")
     return cls(key, reduction, formula, grad)

@@ -120,6 +120,7 @@ class Optimizer:
 
     def _adamw(self, w, g, state, t, lr, be):
         decayed = w - lr * be.scalar(self.weight_decay) * w  # decoupled decay first (PyTorch)
+        state["w_decayed"] = decayed  # shown by the worked optimizer table
         return self._adam(decayed, g, state, t, lr, be)
 
 
@@ -156,11 +157,9 @@ KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7, "lr": 0.001}, "rms
 
 def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     """An optimizer by name (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)."""
-    key = name.lower()
-    if key not in DEFAULTS:
-        from calc.errors import did_you_mean
+    from calc.vocabulary import OPTIMIZERS
 
-        raise InputError(f"unknown optimizer '{name}'{did_you_mean(name, DEFAULTS)}; valid: {', '.join(DEFAULTS)}")
+    key = OPTIMIZERS.resolve(name)  # aliases as calc.vocabulary lists them (nag = nesterov, ...)
     if style not in ("pytorch", "keras"):
         raise InputError(f"optimizer style must be pytorch or keras, got '{style}'")
     values = {**DEFAULTS[key], **(KERAS.get(key, {}) if style == "keras" else {})}

@@ -233,12 +233,28 @@ def read_input(spec: dict, where: Where) -> tuple[int, ...]:
     shape = spec["input"]
     if is_int(shape):
         shape = [shape]
+    if isinstance(shape, str):  # '28x28x1' as on the command line
+        parts = shape.strip().strip("[]()").lower().replace("x", ",").replace("*", ",").split(",")
+        try:
+            shape = [int(p) for p in parts if p.strip()]
+        except ValueError:
+            raise SpecError(f"expected [height, width, channels], 28x28x1 or a number of features, "
+                            f"got {shape[:40]!r}", at) from None
     if not isinstance(shape, list) or len(shape) not in (1, 3):
         raise SpecError(f"expected [height, width, channels] or [features], got {shape!r}", at)
     for i, n in enumerate(shape):
         if not is_int(n) or n < 1:
             raise SpecError(f"expected a positive integer, got {n!r}", at.child(i))
     return tuple(shape)
+
+
+def channels_first_hint(shape) -> str:
+    """A hint when an input looks channels-first ([1, 28, 28], [3, 224, 224]): nncalc reads H, W, C."""
+    if len(shape) == 3 and shape[0] in (1, 2, 3, 4) and shape[1] > 4 and shape[2] > 4:
+        c, h, w = shape
+        return (f"input [{c}, {h}, {w}] is read as height {c}, width {h}, {w} channels (H, W, C, channels last); "
+                f"for {c} channel{'s' if c > 1 else ''} of {h} x {w} write [{h}, {w}, {c}]")
+    return ""
 
 
 def check_top(spec, where: Where, allowed=TOP_KEYS) -> None:

@@ -56,9 +56,19 @@ class Options:
         self._used.add(key)
         if key not in self.values or self.values[key] is None and default is not REQUIRED:
             if default is REQUIRED:
+                self._typo_of(key)
                 raise SpecError(f"missing required option '{key}' for {self.kind}", self.where)
             return default
         return self.values[key]
+
+    def _typo_of(self, key: str) -> None:
+        """A required key missing because it was misspelt (`filter:` for `filters:`) is reported as
+        the unknown key with its suggestion, not as the missing one."""
+        import difflib
+
+        for written in self.values:
+            if written not in self._used and difflib.get_close_matches(str(written), [key], n=1, cutoff=0.6):
+                self.fail(written, f"unknown option '{written}' for {self.kind} (did you mean '{key}'?)")
 
     # -- typed readers --------------------------------------------------------------------
     def int(self, key: str, default=REQUIRED, minimum: int = 1) -> int:

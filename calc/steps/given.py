@@ -43,6 +43,8 @@ def vector(given, where: Where, key: str, default=REQUIRED, length: int | None =
     value = raw(given, where, key, default)
     if value is default and default is not REQUIRED:
         return value
+    if isinstance(value, str) and any(c in value for c in ",; "):  # '2,4,6' as on the command line
+        value = _inline(value, at(given, where, key), rows=False)
     items = value if isinstance(value, list) else [value]
     out = []
     for i, item in enumerate(items):
@@ -62,6 +64,8 @@ def matrix(given, where: Where, key: str, default=REQUIRED, shape: tuple[int, in
     if value is default and default is not REQUIRED:
         return value
     place = at(given, where, key)
+    if isinstance(value, str):  # '1,2;3,4' as on the command line
+        value = _inline(value, place, rows=True)
     if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
         raise SpecError("expected a matrix as a list of rows, e.g. [[1, 2], [3, 4]]", place)
     widths = {len(r) for r in value}
@@ -71,6 +75,16 @@ def matrix(given, where: Where, key: str, default=REQUIRED, shape: tuple[int, in
     if shape is not None and (len(rows), len(rows[0])) != tuple(shape):
         raise SpecError(f"expected a {shape[0]} x {shape[1]} matrix, got {len(rows)} x {len(rows[0])}", place)
     return rows
+
+
+def _inline(text: str, place: Where, rows: bool):
+    """A vector '2,4,6' or matrix '1,2;3,4' written as text, with the command line's syntax."""
+    from calc import numtext
+
+    try:
+        return numtext.rows(text, "value") if rows else numtext.vector(text, "value")
+    except InputError as exc:
+        raise SpecError(exc.message.removeprefix("value: "), place) from None
 
 
 def _num(value, where: Where) -> Fraction:

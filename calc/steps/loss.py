@@ -246,15 +246,17 @@ def _number_convention(decimals: int, hand: bool) -> str:
 @problem_type("loss")
 def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
     from calc.steps.given import at, raw
-    from calc.steps.network_given import CONVENTION_NAMES, check_keys, flag
+    from calc.steps.network_given import check_keys, flag
+    from calc.vocabulary import REDUCTIONS
 
     check_keys(given, where, ("loss", "reduction", "output", "target", "target_class", "gradient"))
     name = str(raw(given, where, "loss"))
     reductions = raw(given, where, "reduction", "mean")
     items = reductions if isinstance(reductions, list) else [reductions]
-    for r in items:
-        if r not in CONVENTION_NAMES:
-            raise SpecError(f"expected one of {', '.join(CONVENTION_NAMES)}, got {r!r}", at(given, where, "reduction"))
+    try:
+        items = [REDUCTIONS.resolve(r) for r in items]
+    except InputError as exc:
+        raise SpecError(exc.message, at(given, where, "reduction")) from None
     outputs = _rows(given, where, "output")
     if "target_class" in given:
         classes = raw(given, where, "target_class")
@@ -270,7 +272,7 @@ def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
             raise SpecError(f"expected {len(outputs)} target row(s) of {len(outputs[0])} values, like 'output'",
                             at(given, where, "target"))
     try:
-        return solve_loss(name, outputs, targets, tuple(CONVENTION_NAMES[r] for r in items), options.decimals,
+        return solve_loss(name, outputs, targets, tuple(items), options.decimals,
                           options.hand_rounding, flag(given, where, "gradient", True), options.overrides)
     except InputError as exc:
         raise SpecError(exc.message, where) from None

@@ -200,26 +200,7 @@ def read_output_grad(given, where: Where, key: str, out_shape, layer_text: str):
 
 
 def matrix_from_text(text: str, option: str):
-    """A matrix (or nested channels) from a command-line value: '[[1, 2], [3, 4]]' (YAML/JSON),
-    '1,2;3,4' (rows separated by ';'), or a file: .csv (one row per line) or .yaml/.json."""
-    from pathlib import Path
+    """A matrix (or nested channels) from a command-line value: inline or a file (calc.numtext.matrix)."""
+    from calc.numtext import matrix
 
-    from calc.errors import InputError
-    from calc.spec.yamlio import load_yaml_file, load_yaml_text
-
-    value = str(text).strip()
-    path = Path(value)
-    if path.suffix.lower() in (".csv", ".txt", ".yaml", ".yml", ".json") or path.is_file():
-        if not path.is_file():
-            raise InputError(f"{option}: no such file '{value}'")
-        if path.suffix.lower() in (".csv", ".txt"):
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            return [[cell.strip() for cell in ln.replace(";", ",").split(",") if cell.strip()] for ln in lines]
-        data = load_yaml_file(path)
-    elif "[" not in value:
-        data = [[cell.strip() for cell in row.split(",") if cell.strip()] for row in value.split(";") if row.strip()]
-    else:
-        data = load_yaml_text(value, option)
-    if not isinstance(data, list):
-        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {value!r}")
-    return data
+    return matrix(text, option)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from calc.errors import InputError, SpecError, Where, did_you_mean
 from calc.steps.given import at, number, raw
+from calc.vocabulary import REDUCTIONS
 
 KEYS = ("network", "input", "target", "target_class", "loss", "optimizer", "hidden_deltas",
         "loss_after_update", "input_gradient", "aliases")
 NO_LOSS = ("output", "none")
-CONVENTION_NAMES = {"half": "half_sum", "half_sse": "half_sum", "half_sum": "half_sum", "mean": "mean",
-                    "sum": "sum", "sse": "sum"}
+CONVENTION_NAMES = REDUCTIONS.lookup  # every accepted spelling -> canonical reduction (calc.vocabulary)
 OPTIMIZER_KEYS = ("name", "lr", "steps", "update_bias", "momentum", "nesterov", "beta1", "beta2", "alpha",
                   "eps", "weight_decay", "style")
 
@@ -123,9 +123,10 @@ def read_loss(given, where: Where) -> tuple[str, str]:
         red_key = "reduction" if "reduction" in value else "convention"
         reduction = value.get(red_key)
         if reduction is not None:
-            if reduction not in CONVENTION_NAMES:
-                raise SpecError(f"expected one of {', '.join(CONVENTION_NAMES)}, got {reduction!r}", at(value, place, red_key))
-            reduction = CONVENTION_NAMES[reduction]
+            try:
+                reduction = REDUCTIONS.resolve(reduction)
+            except InputError as exc:
+                raise SpecError(exc.message, at(value, place, red_key)) from None
     elif isinstance(value, str):
         name = value
     else:

@@ -16,8 +16,7 @@ from calc.steps.carry import Carry
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 
-NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-STATE = {"s": "sum"}  # column name -> key of Optimizer.update's state
+STATE = {"s": "sum", "wd": "w_decayed"}  # column name -> key of Optimizer.update's state
 
 
 def _updates(opt) -> list[tuple[str, str, str]]:
@@ -43,6 +42,11 @@ def _updates(opt) -> list[tuple[str, str, str]]:
         return [("v", "v_t = alpha v_(t-1) + (1 - alpha) g_t^2", "{alpha} * {v_prev} + (1 - {alpha}) * {g}^2"),
                 ("w", "w_t = w_(t-1) - lr g_t / " + root[1].replace("ACC", "v_t"),
                  "{w_prev} - {lr} * {g} / " + root[0].replace("{acc}", "{v}"))]
+    if opt.name == "adamw":  # PyTorch AdamW: decoupled decay, then Adam's step from the decayed weight
+        decay = ("wd", "w'_t = w_(t-1) - lr lambda w_(t-1)", "{w_prev} - {lr} * {lambda} * {w_prev}")
+        adam = _updates(_as_adam(opt))
+        return [decay] + [(k, f.replace("w_(t-1)", "w'_t"), tpl.replace("{w_prev}", "{wd}"))
+                          if k == "w" else (k, f, tpl) for k, f, tpl in adam]
     if opt.name == "adam":
         rows = [("m", "m_t = b1 m_(t-1) + (1 - b1) g_t", "{b1} * {m_prev} + (1 - {b1}) * {g}"),
                 ("v", "v_t = b2 v_(t-1) + (1 - b2) g_t^2", "{b2} * {v_prev} + (1 - {b2}) * {g}^2")]
@@ -77,6 +81,12 @@ def _within_step(updates, values: dict, env: dict, carry, t: int, rnd) -> dict:
     return out
 
 
+def _as_adam(opt):
+    from dataclasses import replace
+
+    return replace(opt, name="adam")
+
+
 def _conventions(opt, key: str, show) -> list[str]:
     from calc.exact import to_fraction
 
@@ -87,10 +97,13 @@ def _conventions(opt, key: str, show) -> list[str]:
     if opt.name == "sgd" and opt.momentum:
         lines.append("PyTorch (b = mu b + g, w -= lr b), Keras (v = mu v - lr g, w += v) and the lecture form "
                      "(v = beta v + lr g, w -= v) give the same weights for a constant learning rate")
-    if opt.name == "adam":
+    if opt.name == "adamw":
+        lines.append(f"decoupled weight decay lambda = {show(to_fraction(opt.weight_decay))} (PyTorch AdamW; "
+                     "Keras 0.004): w' = w - lr lambda w, then Adam's step from w'")
+    if opt.name in ("adam", "adamw"):
         lines.append("bias correction " + ("on: m^ = m/(1 - b1^t), v^ = v/(1 - b2^t)" if opt.bias_correction
                                           else "off: m and v are used as they are"))
-    if opt.name in ("adagrad", "rmsprop", "adam"):
+    if opt.name in ("adagrad", "rmsprop", "adam", "adamw"):
         lines.append("PyTorch adds eps after the square root; Keras puts it inside for Adagrad/RMSprop and "
                      "uses it as eps-hat in Adam (--style keras)")
     return lines
@@ -106,12 +119,9 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     from calc.exact import round_half_up
     from calc.expr import parse, variables
     from calc.numfmt import fmt
+    from calc.vocabulary import OPTIMIZERS
 
-    key = name.lower()
-    if key not in NAMES:
-        from calc.errors import did_you_mean
-
-        raise InputError(f"unknown optimizer '{name}'{did_you_mean(key, NAMES)}; valid: {', '.join(NAMES)}")
+    key = OPTIMIZERS.resolve(name)
     if (grads is None) == (function is None):
         raise InputError("give either the gradients (--grads) or a function (--function), not both")
     if steps < 1:
@@ -142,7 +152,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     if function is not None:
         sol.conventions.append(f"gradients g_t = df/d{var} at w_(t-1), f = {function.strip()} (exact graph engine)")
 
-    numbers = {"lr": opt.lr, "mu": opt.momentum, "alpha": opt.alpha, "b1": opt.beta1, "b2": opt.beta2, "eps": opt.eps}
+    numbers = {"lr": opt.lr, "mu": opt.momentum, "alpha": opt.alpha, "b1": opt.beta1, "b2": opt.beta2, "eps": opt.eps,
+               "lambda": opt.weight_decay}
     numbers = {k: be.scalar(v) for k, v in numbers.items()}
     carry = Carry(options.overrides)  # nncalc check: the learner's w, g and states carried into the next step
     state: dict = {}
@@ -185,7 +196,7 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
                 state[STATE.get(k, k)] = be.asarray([carry.element(k, t - 1, values[k])])
         w = carry.element("w", t - 1, w_new)
     columns = (["t", "w_(t-1)"] + (["f(w_(t-1))"] if function is not None else []) + ["g_t"]
-               + [k.replace("_hat", "^") + "_t" for k, _, _ in updates if k != "w"] + ["w_t"])
+               + [{"wd": "w'"}.get(k, k.replace("_hat", "^")) + "_t" for k, _, _ in updates if k != "w"] + ["w_t"])
     sol.add(Table(f"{key}: every state per step", columns, table, section="Summary"))
     sol.answers.update({k: v for k, v in answers.items()})
     sol.answers["w_final"] = w
@@ -202,7 +213,7 @@ def solve_optimizer_problem(given, where, options: SolveOptions) -> Solution:
     from calc.errors import SpecError
 
     settings = {k: g.number(given, where, k) for k in ("lr", "momentum", "beta1", "beta2", "alpha", "eps",
-                                                        "initial_accumulator") if k in given}
+                                                        "initial_accumulator", "weight_decay") if k in given}
     if "bias_correction" in given:
         settings["bias_correction"] = bool(g.raw(given, where, "bias_correction"))
     grads = g.vector(given, where, "grads") if "grads" in given else None
