@@ -2,8 +2,8 @@
 
 Rich squeezes a table wider than the console by wrapping its columns down to one word and
 then cutting cells with an ellipsis. nncalc never shows a cut number or a cropped header:
-when the columns that cannot wrap (numbers, names) plus a readable width for the columns
-that can (at least MIN_WRAP characters) exceed the console, the table is shown stacked, one
+when the columns that cannot wrap (numbers, names), the longest words of short texts and a
+readable width for long texts (MIN_WRAP characters) exceed the console, the table is shown stacked, one
 block per row (the first cell as its heading, then `header: value` lines that wrap).
 """
 
@@ -12,34 +12,44 @@ from __future__ import annotations
 MIN_WRAP = 30  # a wrapping column narrower than this reads one word per line
 
 
-def _text_width(cell) -> tuple[int, int]:
-    """(widest line, widest word) of a cell as shown."""
-    from rich.text import Text
-
-    plain = cell.plain if isinstance(cell, Text) else str(cell)
-    lines = plain.splitlines() or [""]
-    widest = max(len(line) for line in lines)
-    word = max((len(w) for line in lines for w in line.split()), default=0)
-    return widest, word
-
-
-def needed_width(table) -> int:
-    """The narrowest width at which every cell shows whole and wrapped text stays readable."""
-    total = 0
-    left, right = table.padding[3], table.padding[1]
+def _column_widths(table, console, options) -> list[tuple[int, int, int]]:
+    """(floor, natural, padding) per column: floor is the narrowest readable width (the whole of a
+    cell that cannot wrap, the longest word of a short text, MIN_WRAP for a long one)."""
+    found = []
     for column in table.columns:
-        cells = list(column._cells) + ([column.header] if table.show_header else [])
-        sizes = [_text_width(c) for c in cells] or [(0, 0)]
-        widest = max(s[0] for s in sizes)
-        if column.no_wrap:
-            total += widest
-        else:
-            total += max(min(widest, MIN_WRAP), max(s[1] for s in sizes))
-        total += left + right
-    if not table.pad_edge and table.columns:
-        total -= left + right
-    edges = 2 if table.box is not None and table.show_edge else 0
-    return total + edges + max(len(table.columns) - 1, 0) * (1 if table.box else 0)
+        shortest, widest = table._measure_column(console, options, column)
+        padding = table._get_padding_width(column._index)
+        if shortest == widest:  # nothing to wrap: say so, or rich shrinks the widest column and cuts it
+            column.no_wrap = True
+        if not column.no_wrap and widest - padding > MIN_WRAP:
+            shortest = max(shortest, MIN_WRAP + padding)
+        found.append((shortest, widest, padding))
+    return found
+
+
+def needed_width(table, console, options) -> int:
+    """The narrowest width at which every cell shows whole and long texts stay readable."""
+    return table._extra_width + sum(floor for floor, _, _ in _column_widths(table, console, options))
+
+
+def _narrowed(table, console, options):
+    """The table itself if it fits, else with the wrapping columns narrowed (widest first, never below
+    their floor), or None when even the floors do not fit."""
+    columns = _column_widths(table, console, options)
+    widths = [natural for _, natural, _ in columns]
+    excess = table._extra_width + sum(widths) - options.max_width
+    if excess <= 0:
+        return table
+    if table._extra_width + sum(floor for floor, _, _ in columns) > options.max_width:
+        return None
+    while excess > 0:
+        i = max((j for j, (floor, _, _) in enumerate(columns) if widths[j] > floor), key=lambda j: widths[j])
+        widths[i] -= 1
+        excess -= 1
+    for column, width, (_, natural, padding) in zip(table.columns, widths, columns):
+        if width < natural:
+            column.width = width - padding
+    return table
 
 
 def stacked(table):
@@ -78,12 +88,12 @@ class Fitted:
         self.table, self.fallback = table, fallback
 
     def __rich_console__(self, console, options):
-        if needed_width(self.table) <= options.max_width:
-            yield self.table
-        elif self.fallback is not None and needed_width(self.fallback) <= options.max_width:
-            yield self.fallback
-        else:
-            yield stacked(self.fallback if self.fallback is not None else self.table)
+        for table in (self.table, self.fallback):
+            fitted = table is not None and _narrowed(table, console, options)
+            if fitted:
+                yield fitted
+                return
+        yield stacked(self.fallback if self.fallback is not None else self.table)
 
 
 def fit(table, fallback=None) -> Fitted:

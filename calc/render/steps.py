@@ -1,8 +1,8 @@
 """Step tables of worked solutions (Quantity | Formula / with numbers | Result) that fit the terminal.
 
 The layout is decided at render time, for the width the console gives:
-- a result wider than a quarter of the width (a matrix, a long vector) moves below its formula,
-  as `= value`, instead of squeezing the formula column;
+- a result too wide to leave the formula column MIN_WRAP characters (a matrix, a long vector)
+  moves below its formula, as `= value`, instead of squeezing the formula column;
 - when the names and results leave the formula column fewer than MIN_WRAP characters, the
   steps are stacked: the name (and a short result) on one line, the formula indented below.
 Nothing is ever cut: long words fold.
@@ -68,10 +68,11 @@ class StepTable:
 
     def __rich_console__(self, console, options):
         width = options.max_width
-        wide_result = max(16, width // 4)
+        names = max((len(label) for label, _, _ in self.rows), default=0)
+        room = max(16, width - names - 6 - MIN_WRAP)  # the widest result that leaves the formula MIN_WRAP
         rows = []
         for label, cell, result in self.rows:
-            if _widest(result) > wide_result:  # the value below the formula, the formula keeps its room
+            if _widest(result) > room:  # the value below the formula, the formula keeps its room
                 cell = cell.copy()
                 if cell.plain:
                     cell.append("\n")
