@@ -19,8 +19,8 @@ def _column_widths(table, console, options) -> list[tuple[int, int, int]]:
     for column in table.columns:
         shortest, widest = table._measure_column(console, options, column)
         padding = table._get_padding_width(column._index)
-        if shortest == widest:  # nothing to wrap: say so, or rich shrinks the widest column and cuts it
-            column.no_wrap = True
+        if shortest == widest or column.no_wrap:  # nothing to wrap: say so, or rich shrinks the widest
+            column.no_wrap, shortest = True, widest  # column below its longest word and cuts it
         if not column.no_wrap and widest - padding > MIN_WRAP:
             shortest = max(shortest, MIN_WRAP + padding)
         found.append((shortest, widest, padding))
@@ -32,24 +32,75 @@ def needed_width(table, console, options) -> int:
     return table._extra_width + sum(floor for floor, _, _ in _column_widths(table, console, options))
 
 
+def _shrink(floors: list[int], widths: list[int], room: int) -> list[int] | None:
+    """Narrow the widest columns one character at a time, never below their floor, until they fit `room`."""
+    widths = list(widths)
+    if sum(floors) > room:
+        return None
+    excess = sum(widths) - room
+    while excess > 0:
+        i = max((j for j, floor in enumerate(floors) if widths[j] > floor), key=lambda j: widths[j])
+        widths[i] -= 1
+        excess -= 1
+    return widths
+
+
 def _narrowed(table, console, options):
     """The table itself if it fits, else with the wrapping columns narrowed (widest first, never below
     their floor), or None when even the floors do not fit."""
     columns = _column_widths(table, console, options)
-    widths = [natural for _, natural, _ in columns]
-    excess = table._extra_width + sum(widths) - options.max_width
-    if excess <= 0:
-        return table
-    if table._extra_width + sum(floor for floor, _, _ in columns) > options.max_width:
+    widths = _shrink([f for f, _, _ in columns], [n for _, n, _ in columns], options.max_width - table._extra_width)
+    if widths is None:
         return None
-    while excess > 0:
-        i = max((j for j, (floor, _, _) in enumerate(columns) if widths[j] > floor), key=lambda j: widths[j])
-        widths[i] -= 1
-        excess -= 1
     for column, width, (_, natural, padding) in zip(table.columns, widths, columns):
         if width < natural:
             column.width = width - padding
     return table
+
+
+def _text_sizes(cells) -> tuple[int, int]:
+    """(widest line, longest word) of some cells as shown."""
+    from rich.cells import cell_len
+
+    lines = [line for cell in cells for line in str(getattr(cell, "plain", cell)).splitlines()]
+    return (max((cell_len(line) for line in lines), default=0),
+            max((cell_len(word) for line in lines for word in line.split()), default=0))
+
+
+def _below(table, index: int, console, options):
+    """The rows without column `index`, each followed by that column's text on full-width lines
+    (indented); None when the other columns do not fit either."""
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    keep = [c for i, c in enumerate(table.columns) if i != index]
+    gap = 3  # as a SIMPLE_HEAD table: padding, separator, padding
+    sizes = [_text_sizes(list(c._cells) + [c.header]) for c in keep]
+    floors = [natural if c.no_wrap else word for c, (natural, word) in zip(keep, sizes)]
+    widths = _shrink(floors, [n for n, _ in sizes], options.max_width - 1 - gap * (len(keep) - 1))
+    if widths is None:
+        return None
+
+    def grid(cells, style=None):
+        out = Table.grid(padding=(0, 0, 0, gap), pad_edge=False)
+        for i, (column, width) in enumerate(zip(keep, widths)):  # a grid column's width includes its padding
+            out.add_column(width=width + (gap if i else 0), justify=column.justify, style=column.style,
+                           overflow="fold")
+        out.add_row(*cells, style=style)
+        return Padding(out, (0, 0, 0, 1))
+
+    parts = []
+    if table.title:
+        parts += [Text(str(table.title), style=table.title_style or "bold", justify="center"), Text("")]
+    if table.show_header:
+        parts += [grid([c.header for c in keep], "bold"), Text(" " + "\u2500" * (sum(widths) + gap * (len(widths) - 1)))]
+    for r, row in enumerate(table.rows):
+        parts.append(grid([c._cells[r] for c in keep], row.style))
+        extra = table.columns[index]._cells[r]
+        if str(getattr(extra, "plain", extra)).strip():
+            parts.append(Padding(extra if isinstance(extra, Text) else Text(str(extra)), (0, 0, 0, 5)))
+    return parts
 
 
 def stacked(table):
@@ -84,8 +135,8 @@ def stacked(table):
 class Fitted:
     """A table decided at render time: itself when it fits the width it is given, else folded."""
 
-    def __init__(self, table, fallback=None) -> None:
-        self.table, self.fallback = table, fallback
+    def __init__(self, table, fallback=None, below: int | None = None) -> None:
+        self.table, self.fallback, self.below = table, fallback, below
 
     def __rich_console__(self, console, options):
         for table in (self.table, self.fallback):
@@ -93,9 +144,14 @@ class Fitted:
             if fitted:
                 yield fitted
                 return
+        folded = self.below is not None and _below(self.table, self.below, console, options)
+        if folded:
+            yield from folded
+            return
         yield stacked(self.fallback if self.fallback is not None else self.table)
 
 
-def fit(table, fallback=None) -> Fitted:
-    """`table` if it fits, else `fallback` (another table of the same data) if that fits, else stacked."""
-    return Fitted(table, fallback)
+def fit(table, fallback=None, below: int | None = None) -> Fitted:
+    """`table` if it fits, else `fallback` (another table of the same data) if that fits, else with
+    column `below` moved under each row, else stacked."""
+    return Fitted(table, fallback, below)

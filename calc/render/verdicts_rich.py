@@ -20,10 +20,10 @@ def verdicts_renderable(report):
     table.add_column("Yours", justify="right", overflow="fold")
     table.add_column("Ours", justify="right", overflow="fold")
     table.add_column("Verdict", no_wrap=True)
-    table.add_column("Why", ratio=1)  # wraps; fit() stacks the rows when it would be squeezed
+    table.add_column("Why", ratio=1)  # wraps; fit() moves it under each row when it would be squeezed
     for quantity, mine, our, status, reason in rows(report, "\n"):
         sub = quantity.startswith("  ")
         table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
                       Text(LABELS[status], style=STYLES[status]), reason)
     footer = Text(summary_line(report), style="bold green" if report.ok else "bold red")
-    return Group(fit(table), footer, Text(tolerance_line(report.tolerance), style="dim"))
+    return Group(fit(table, below=4), footer, Text(tolerance_line(report.tolerance), style="dim"))
