@@ -81,3 +81,12 @@ def test_main_output_is_complete_when_piped():
     assert proc.returncode == 0
     assert proc.stdout == render(["summary", "resnet152"], 80)[1]
     assert proc.stdout.count("\n") > 600  # 500+ layer rows, totals and conventions
+
+
+def test_main_in_process_exits_normally(monkeypatch, capsys):
+    """Under pytest main() raises SystemExit (its fast os._exit would end the test process)."""
+    monkeypatch.setattr(sys, "argv", ["nncalc", "size", "conv", "--input", "227", "--kernel", "11", "--stride", "4"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 0
+    assert "55" in capsys.readouterr().out  # floor((227 - 11) / 4) + 1 = 55
