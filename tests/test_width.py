@@ -63,3 +63,41 @@ def test_ten_class_outputs_are_whole_at_80(tmp_path):
 def test_piped_output_has_no_trailing_spaces():
     code, out = render(["summary", "resnet18"], 80)
     assert code == 0 and all(line == line.rstrip() for line in out.splitlines())
+
+
+def _plain(renderable, width: int) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get()
+
+
+def _numbers_table(columns: int):
+    from rich.table import Table
+
+    table = Table(title="T")
+    table.add_column("row")
+    for j in range(columns):
+        table.add_column(f"col{j + 1}", justify="right")
+    for i in range(3):
+        table.add_row(f"r{i + 1}", *(f"{(i + 1) * 1000003 + j}" for j in range(columns)))
+    return table
+
+
+def test_a_table_that_fits_is_left_alone():
+    from calc.render.fit import fit
+
+    assert _plain(fit(_numbers_table(3)), 80) == _plain(_numbers_table(3), 80)
+
+
+def test_a_wide_table_folds_into_parts_with_every_number_whole():
+    from calc.render.fit import fit
+
+    out = _plain(fit(_numbers_table(12)), 80)
+    assert "\u2026" not in out and max(len(line) for line in out.splitlines()) <= 80
+    for i in range(3):
+        for j in range(12):
+            assert str((i + 1) * 1000003 + j) in out  # each number shown once, whole
+    assert out.count("r1") == out.count("row") > 1  # the row names repeat in every part

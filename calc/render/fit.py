@@ -3,8 +3,10 @@
 Rich squeezes a table wider than the console by wrapping its columns down to one word and
 then cutting cells with an ellipsis. nncalc never shows a cut number or a cropped header:
 when the columns that cannot wrap (numbers, names), the longest words of short texts and a
-readable width for long texts (MIN_WRAP characters) exceed the console, the table is shown stacked, one
-block per row (the first cell as its heading, then `header: value` lines that wrap).
+readable width for long texts (MIN_WRAP characters) exceed the console, the table folds: a named
+column moves under each row, or the columns are shown in parts (the first column repeated, as
+wide arrays are printed), or, as a last resort, the rows are stacked, one block per row (the first
+cell as its heading, then `header: value` lines that wrap).
 """
 
 from __future__ import annotations
@@ -56,6 +58,42 @@ def _narrowed(table, console, options):
         if width < natural:
             column.width = width - padding
     return table
+
+
+def _subtable(table, indices: list[int], first: bool):
+    """A copy of `table` with only the columns at `indices` (the title on the first part only)."""
+    from rich.table import Table
+
+    out = Table(title=table.title if first else None, box=table.box,
+                pad_edge=table.pad_edge, padding=table.padding, show_header=table.show_header,
+                show_edge=table.show_edge, title_style=table.title_style, title_justify=table.title_justify)
+    for i in indices:
+        c = table.columns[i]
+        out.add_column(c.header, justify=c.justify, style=c.style, no_wrap=c.no_wrap, overflow=c.overflow)
+    for r, row in enumerate(table.rows):
+        out.add_row(*(table.columns[i]._cells[r] for i in indices), style=row.style)
+    return out
+
+
+def _in_parts(table, console, options):
+    """The columns in parts that each fit, the first (the row's name) repeated in every part, the way
+    wide numeric arrays are printed; None when the name and one other column do not fit."""
+    parts, current = [], [0]
+    for i in range(1, len(table.columns)):
+        if needed_width(_subtable(table, current + [i], False), console, options) <= options.max_width:
+            current.append(i)
+        elif len(current) > 1:
+            parts.append(current)
+            current = [0, i]
+        else:
+            return None
+    parts.append(current)
+    if len(parts) == 1 or needed_width(_subtable(table, current, False), console, options) > options.max_width:
+        return None
+    from rich.text import Text
+
+    tables = [_narrowed(_subtable(table, p, k == 0), console, options) for k, p in enumerate(parts)]
+    return tables + ([Text(" " + str(table.caption), style="dim")] if table.caption else [])
 
 
 def _text_sizes(cells) -> tuple[int, int]:
@@ -145,6 +183,7 @@ class Fitted:
                 yield fitted
                 return
         folded = self.below is not None and _below(self.table, self.below, console, options)
+        folded = folded or _in_parts(self.fallback if self.fallback is not None else self.table, console, options)
         if folded:
             yield from folded
             return
@@ -153,5 +192,5 @@ class Fitted:
 
 def fit(table, fallback=None, below: int | None = None) -> Fitted:
     """`table` if it fits, else `fallback` (another table of the same data) if that fits, else with
-    column `below` moved under each row, else stacked."""
+    column `below` moved under each row, else its columns in parts that fit, else stacked."""
     return Fitted(table, fallback, below)
