@@ -126,7 +126,7 @@ def problems_renderable(rows):
                               box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
             table.add_column("name", no_wrap=True, style="bold")
             table.add_column("title", ratio=1)
-            parts.append(table)
+            parts.append(fit(table))
         table.add_row(r["name"], r["title"])
     parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
     return Group(*parts)
