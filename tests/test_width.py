@@ -101,3 +101,10 @@ def test_a_wide_table_folds_into_parts_with_every_number_whole():
         for j in range(12):
             assert str((i + 1) * 1000003 + j) in out  # each number shown once, whole
     assert out.count("r1") == out.count("row") > 1  # the row names repeat in every part
+
+
+def test_every_command_has_a_case(cases):
+    """A new command needs a case in tests/width_cases.py (and an entry in cli.COMMANDS)."""
+    import cli
+
+    assert set(cli.COMMANDS) <= {case[0] for case in cases}

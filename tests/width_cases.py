@@ -44,9 +44,6 @@ DIRECT = [
     ["pool", "--input", "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4", "--kernel", "2", "--grad", "0.5,-1;2,0.25",
      "--windows", "none"],
     ["conv-backward", "--input", "1,0,-1;1,0,1;0,1,1", "--kernel", "-1,2;3,1", "--grad", "-0.2,0.2;0.1,-0.1"],
-    ["check", "softmax/seed001-softmax-worksheet", "--answers",
-     "examples/handwritten/seed001-softmax-worksheet.yaml"],
-    ["check", "networks/seed001-sigmoid-chain", "--answers", "examples/handwritten/seed001-sigmoid-chain.yaml"],
 ]
 
 
@@ -80,8 +77,15 @@ def engine_cases(folder: Path) -> list[list[str]]:
             ["run", "lenet5", "--input", str(images), "--seed", "1", "--activations"]]
 
 
+def check_cases() -> list[list[str]]:
+    """`check` of every handwritten answers file whose name matches a bundled problem's."""
+    names = {pid.rsplit("/", 1)[-1]: pid for pid in problem_ids()}
+    return [["check", names[path.stem], "--answers", str(path.relative_to(ROOT))]
+            for path in sorted((ROOT / "examples" / "handwritten").glob("*.yaml")) if path.stem in names]
+
+
 def all_cases(folder: Path) -> list[list[str]]:
-    return (DIRECT + engine_cases(folder) + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
+    return (DIRECT + engine_cases(folder) + check_cases() + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
             + [["summary", "googlenet", "--config"], ["summary", "mnist-cnn", "--keras", "--include", "all"]])
 
 
