@@ -1,42 +1,108 @@
 """nncalc command line: the typer app, assembled from one small module per area.
 
 Each ``cli_<area>.py`` only parses arguments, calls calc and renders; heavy modules (numpy,
-sympy, rich) are imported inside the commands that need them, so ``nncalc --help`` and
-``nncalc size ...`` start fast. User errors (calc.errors.NNCalcError) become one line on
+sympy, rich) are imported inside the commands that need them. Start-up is kept short by
+building only the command that runs: ``COMMANDS`` names each command's module and one-line
+help, so ``nncalc --help`` lists them without importing any command module, and ``nncalc size
+conv`` imports cli_sizes alone. User errors (calc.errors.NNCalcError) become one line on
 stderr with exit code 2 — never a traceback.
 """
 
 
+import gc
 import sys
+from importlib import import_module
 
-import typer
+gc.disable()  # no cycle collection while the start-up imports allocate (a few ms); on again in load_command
 
-import cli_check
-import cli_cnn
-import cli_docs
-import cli_engine
-import cli_networks
-import cli_sizes
-import cli_solve
-import cli_topics
-from calc.errors import NNCalcError
-from cli_common import HELP_OPTIONS, NumbersGroup
+import typer  # noqa: E402
+
+from calc.errors import NNCalcError  # noqa: E402
+from cli_common import HELP_OPTIONS, NumbersGroup  # noqa: E402
+
+# name -> (module, first line of its help), in the order `nncalc --help` lists them.
+# tests/test_cli_lazy.py checks this table against the commands the modules define.
+COMMANDS = {
+    "summary": ("cli_networks", "Per-layer output shapes, parameters and MACs of a network, with totals."),
+    "zoo": ("cli_networks", "List the bundled networks with their totals and whether they match published figures."),
+    "layers": ("cli_networks", "List the layer types a spec can use, with their options."),
+    "run": ("cli_engine", "Run a network forward on the inputs in a file and print its output."),
+    "train": ("cli_engine", "Train a network on a data file and print the loss per epoch."),
+    "solve": ("cli_solve", "Solve an exercise step by step: conventions, formulas with the numbers, results."),
+    "problems": ("cli_solve", "List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."),
+    "softmax": ("cli_solve", "Softmax of scores, stably, with the Jacobian and cross-entropy on request."),
+    "loss": ("cli_solve", "A loss per sample and for the batch, with its gradient."),
+    "perceptron": ("cli_solve", "Truth table of a perceptron (or a two-layer XOR net): z and the output per row."),
+    "backprop": ("cli_solve", "Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."),
+    "graph": ("cli_topics", "Computational graph: forward values, and local x upstream gradient on every edge."),
+    "batchnorm": ("cli_topics", "Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward "
+                                "with --grad."),
+    "activation": ("cli_topics", "An activation and its derivative at given points (softmax: probabilities and "
+                                 "Jacobian)."),
+    "optimizer": ("cli_topics", "Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."),
+    "ewma": ("cli_topics", "Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."),
+    "init": ("cli_topics", "Std or limit of an initialiser, from the fans or from a layer of a spec."),
+    "dropout": ("cli_topics", "Dropout: mask, scaling, outputs in training and at test time, and the expected value "
+                              "kept."),
+    "conv2d": ("cli_cnn", "Convolution step by step: output size, padded input, each output as its sum of products."),
+    "pool": ("cli_cnn", "Max or average pooling step by step, with the chosen element of each window."),
+    "conv-backward": ("cli_cnn", "Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."),
+    "check": ("cli_check", "Check your answers: right, right to the decimals written, carried from an earlier slip, "
+                           "or wrong"),
+    "conventions": ("cli_docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
+                                "and their sources."),
+    "size": ("cli_sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
+}
+GROUPS = {"size"}  # a module whose whole app is one command group
+
+
+def load_command(name: str):
+    """The click command of `name`, built from its module's typer app (only that module is imported)."""
+    import typer.main
+
+    module = import_module(COMMANDS[name][0])
+    module.app.rich_markup_mode = None  # plain click help, as the top level (rich's boxes pad every line)
+    group = typer.main.get_group(module.app)
+    gc.enable()  # the command itself runs with the collector on
+    if name in GROUPS:
+        group.name = name
+        return group
+    return group.commands.get(name)
+
+
+class LazyGroup(NumbersGroup):
+    """Lists commands from COMMANDS and builds one only when it is asked for."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = load_command(cmd_name)
+            if command is not None:
+                self.commands[cmd_name] = command
+        return super().get_command(ctx, cmd_name)  # NumbersGroup: -1.7 is a value, never an option
+
+    def format_commands(self, ctx, formatter) -> None:
+        from typer._click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, make_default_short_help(text, limit)) for name, (_, text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="nncalc",
+    cls=LazyGroup,
     help="Network calculator and exercise solver for deep learning: sizes, parameters, MACs, "
     "and step-by-step worked solutions.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=True,
-    cls=NumbersGroup,
     context_settings=HELP_OPTIONS,
 )
-app.add_typer(cli_sizes.app, name="size")
-for area in (cli_networks, cli_engine, cli_solve, cli_topics, cli_cnn, cli_check, cli_docs):
-    app.registered_commands.extend(area.app.registered_commands)
-    app.registered_groups.extend(area.app.registered_groups)
 
 
 def _version(value: bool) -> None:
@@ -77,7 +143,28 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, EOFError):
         sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+    except BrokenPipeError:  # `nncalc ... | head`: the reader left; nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush stays quiet
+        sys.exit(0)
+    finish(code if isinstance(code, int) else 0)
+
+
+def finish(code: int) -> None:
+    """Exit without the interpreter's teardown of a hundred modules (about 15 ms of a 100 ms start-up):
+    the output is flushed first, and nncalc registers no exit handlers. Under pytest (main() called
+    in-process) it is an ordinary sys.exit, so the test process lives on."""
+    import os
+
+    if "_pytest" in sys.modules:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        os._exit(0)
+    os._exit(code)
 
 
 if __name__ == "__main__":

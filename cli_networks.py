@@ -89,8 +89,8 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
 
         print(dumps(rows))
         return
-    for r in rows:
-        alias = f" (also {', '.join(r['aliases'])})" if r["aliases"] else ""
-        print(f"{r['name']:<18} {r['summary']}{alias}")
+    from calc.render.terminal import layers_renderable
+
+    console().print(layers_renderable(rows))
 
 

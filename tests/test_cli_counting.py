@@ -188,7 +188,7 @@ GOLDEN = {
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_rendering(cli, golden, name):
-    code, out, err = cli(*GOLDEN[name], env=PLAIN)
+    code, out, err = cli(*GOLDEN[name], env={**PLAIN, "COLUMNS": "80"})  # a standard terminal
     assert code == 0, err
     assert "\x1b[" not in out  # no colour codes
     golden(name, out)

@@ -151,14 +151,17 @@ def test_help_shows_the_choices(cli):
 def test_each_short_flag_has_one_meaning():
     """Walk every command of the click tree: a short flag always shares a long name with itself."""
     import typer
+    from typer import _click as click
 
     import cli as cli_module
 
     meanings: dict[str, list[set]] = {}
 
     def walk(command, path):
-        for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, path + [name])
+        if hasattr(command, "list_commands"):  # the top level builds its commands lazily
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), path + [name])
         for param in command.params:
             names = list(getattr(param, "opts", [])) + list(getattr(param, "secondary_opts", []))
             longs = {n for n in names if n.startswith("--")}

@@ -9,22 +9,7 @@ from __future__ import annotations
 from calc import sizes
 from calc.layers.base import Layer, Shape, register
 from calc.ops import Window, correlate, crop, gemm_ordered, pad, scatter, weight_from_matrix, weight_grad, weight_matrix
-from calc.spec.options import Options
-
-
-def read_padding(opts: Options, modes=("same", "valid")):
-    """padding: int | [ph, pw] | [top, bottom, left, right] | 'same' | 'valid' (unresolved)."""
-    value = opts.raw("padding", 0)
-    if isinstance(value, str):
-        return opts.choice("padding", modes)
-    if isinstance(value, (list, tuple)):
-        if len(value) not in (2, 4):
-            opts.fail("padding", "expected an integer, [pad_h, pad_w], [top, bottom, left, right], "
-                      f"or one of {', '.join(modes)}; got {len(value)} values")
-        vals = [opts.check_int("padding", v, minimum=0) for v in value]
-        return tuple(vals) if len(vals) == 4 else (vals[0], vals[0], vals[1], vals[1])
-    p = opts.check_int("padding", value, minimum=0)
-    return (p, p, p, p)
+from calc.spec.options import Options, read_padding  # noqa: F401  (pool imports it from here)
 
 
 def fmt_padding(pad: tuple[int, int, int, int]) -> str:

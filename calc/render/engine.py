@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from calc.numfmt import DEFAULT_DECIMALS, fmt
+from calc.render.fit import fit
 from calc.shapes import fmt_shape
 
 MAX_VALUES = 8  # values shown per sample unless --full
@@ -38,21 +39,13 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     n = len(result.outputs)
     title = (f"{result.network}: {n} sample{'s' if n != 1 else ''}, input {fmt_shape(result.input_shape)} "
              f"-> output {fmt_shape(result.output_shape)}")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("Sample", justify="right")
     outputs = result.outputs.reshape(n, -1)
-    columns = len(result.output_shape) == 1 and outputs.shape[1] <= MAX_COLUMNS
-    if columns:
-        for j in range(outputs.shape[1]):
-            table.add_column(f"y{j + 1}", justify="right")
-    else:
-        table.add_column("Output")
     argmax = result.output_kind == "softmax" and len(result.output_shape) == 1
-    if argmax:
-        table.add_column("class", justify="right")
-    for i, row in enumerate(outputs):
-        cells = [fmt(v, decimals) for v in row.tolist()] if columns else [_values(row, decimals, full)]
-        table.add_row(str(i + 1), *cells, *([str(int(row.argmax()))] if argmax else []))
+    if len(result.output_shape) == 1 and outputs.shape[1] <= MAX_COLUMNS:  # one column per output, if it fits
+        vector = _outputs_table(result, outputs, decimals, True, False, argmax)
+        table = fit(_outputs_table(result, outputs, decimals, full, True, argmax), vector)
+    else:
+        table = fit(_outputs_table(result, outputs, decimals, full, False, argmax))
     parts = [Text(title, style="bold"), table]
     if result.activations:
         parts += [Text("Activations (every layer's output)", style="bold"), activations_table(result, decimals, full)]
@@ -60,18 +53,35 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     return Group(*parts)
 
 
+def _outputs_table(result, outputs, decimals: int, full: bool, columns: bool, argmax: bool):
+    """Sample | y1 .. yn | class, or Sample | Output (the values as one wrapping list) | class."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Sample", justify="right", no_wrap=True)
+    if columns:
+        for j in range(outputs.shape[1]):
+            table.add_column(f"y{j + 1}", justify="right", no_wrap=True)
+    else:
+        table.add_column("Output", overflow="fold")
+    if argmax:
+        table.add_column("class", justify="right", no_wrap=True)
+    for i, row in enumerate(outputs):
+        cells = [fmt(v, decimals) for v in row.tolist()] if columns else [_values(row, decimals, full)]
+        table.add_row(str(i + 1), *cells, *([str(int(row.argmax()))] if argmax else []))
+    return table
+
+
 def activations_table(result, decimals: int, full: bool):
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name, justify in (("Layer", "left"), ("Type", "left"), ("Shape", "right"), ("Sample", "right"),
                           ("Values", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "Values")
+        table.add_column(name, justify=justify, no_wrap=name != "Values", overflow="fold")
     rows = [("input", "", result.inputs)] + list(result.activations)
     for name, kind, values in rows:
         for i, sample in enumerate(values):
             first = i == 0
             table.add_row(name if first else "", kind if first else "", fmt_shape(sample.shape) if first else "",
                           str(i + 1), _values(sample, decimals, full))
-    return table
+    return fit(table)
 
 
 def _pick_epochs(epochs: list, every: int | None) -> list:
@@ -107,7 +117,7 @@ def train_renderable(result, decimals: int = DEFAULT_DECIMALS, every: int | None
     summary = f"After training (eval mode): loss {fmt(final.loss, decimals)}"
     if final.accuracy is not None:
         summary += f", accuracy {_percent(final.accuracy)} ({final.errors} of {len(data)} misclassified)"
-    parts = [Text(title, style="bold"), table, Text(summary, style="bold")]
+    parts = [Text(title, style="bold"), fit(table), Text(summary, style="bold")]
     if len(data) <= 16 and data.x[0].size <= 8:
         parts.append(predictions_table(result, decimals))
     else:
@@ -127,7 +137,7 @@ def predictions_table(result, decimals: int):
     for x, t, y in zip(data.x, data.t, outputs):
         table.add_row(fmt(x.reshape(-1).tolist(), decimals), fmt(t.reshape(-1).tolist(), decimals),
                       fmt(y.reshape(-1).tolist(), decimals))
-    return table
+    return fit(table)
 
 
 @contextmanager

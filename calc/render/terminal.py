@@ -10,8 +10,11 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from calc.numfmt import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly, size_bytes
-from calc.shapes import compact_shape, fmt_shape
+from calc.numfmt import DEFAULT_DECIMALS, grouped, human, size_bytes
+from calc.render.console import make_console  # noqa: F401  (re-exported)
+from calc.render.fit import fit
+from calc.render.steps import StepTable, number_text
+from calc.render.summary_table import SummaryTable
 
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
 
@@ -46,24 +49,7 @@ def summary_renderable(summary, show_config: bool | None = None, width: int | No
     """
     if show_config is None:
         show_config = (width or 80) >= 110
-    extras_shown = bool(summary.options.include)
-    table = RichTable(title=f"{summary.name}  (input {fmt_shape(summary.input_shape)})",
-                      box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("Layer", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    if show_config:
-        table.add_column("Config", no_wrap=True)
-    table.add_column("Output", justify="right", no_wrap=True)
-    table.add_column("Params", justify="right", no_wrap=True)
-    table.add_column("MACs" + (" (+extra)" if extras_shown else ""), justify="right", no_wrap=True)
-    for row in summary.rows:
-        style = "dim" if row.container else None
-        name = "  " * row.depth + row.name
-        params = grouped(row.params) if row.params else ("-" if not row.container else "")
-        macs = grouped(row.counted_macs) if row.counted_macs else ("-" if not row.container else "")
-        cells = [name, row.type] + ([row.config] if show_config else []) + [
-            compact_shape(row.output_shape), params, macs]
-        table.add_row(*cells, style=style)
+    table = SummaryTable(summary, show_config)
     totals = Text()
     totals.append(f"Total params:          {grouped(summary.total_params):>15}  ({human(summary.total_params)})\n", style="bold")
     totals.append(f"Trainable params:      {grouped(summary.trainable_params):>15}\n")
@@ -78,27 +64,6 @@ def summary_renderable(summary, show_config: bool | None = None, width: int | No
     if summary.warnings:
         parts.append(_bullets("Warnings", summary.warnings, "yellow"))
     return Group(*parts)
-
-
-def _steps_table() -> RichTable:
-    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column("Quantity", style="bold", no_wrap=True)
-    table.add_column("Formula / with numbers", ratio=1)
-    table.add_column("Result", justify="right", style="green", no_wrap=True)
-    return table
-
-
-def _step_cell(step) -> Text:
-    cell = Text()
-    if step.formula:
-        cell.append(step.formula, style="cyan")
-    if step.substituted:
-        if step.formula:
-            cell.append("\n")
-        cell.append(("= " if step.formula else "") + step.substituted)
-    if step.note:
-        cell.append("\n" + step.note, style="dim italic")
-    return cell
 
 
 def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
@@ -122,16 +87,9 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
         if steps is None or (step.section and step.section != section):
             if steps is not None:
                 parts.append(steps)
-            steps = _steps_table()
-            if step.section:
-                steps.title = step.section
-                steps.title_style = "bold magenta"
+            steps = StepTable(step.section, decimals)
             section = step.section
-        result = fmt(step.result, decimals)
-        exact = fmt_exact(step.result)
-        if exact and exact != result and (not shown_exactly(step.result, decimals) or step.result.denominator <= 10):
-            result = f"{result}\n(= {exact})"  # a fraction that says more than the decimal, or a simple one
-        steps.add_row(step.label, _step_cell(step), result)
+        steps.add(step)
     if steps is not None:
         parts.append(steps)
     if solution.findings:
@@ -152,17 +110,10 @@ def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
     for col in table.columns:  # Text: no markup, so "E[y_i]" stays as written
         out.add_column(Text(str(col)), justify="right")
     for row in table.rows:
-        out.add_row(*(Text(fmt(v, decimals)) for v in row))
+        out.add_row(*(Text(number_text(v, decimals)) for v in row))
     if table.note:
         out.caption = table.note
-    return out
-
-
-def make_console(width: int | None = None, stderr: bool = False):
-    from rich.console import Console
-
-    # markup/emoji off: names and text from specs ("fc[/]", ":x:") are shown as written, never parsed
-    return Console(width=width, stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    return fit(out)
 
 
 def problems_renderable(rows):
@@ -175,13 +126,13 @@ def problems_renderable(rows):
                               box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
             table.add_column("name", no_wrap=True, style="bold")
             table.add_column("title", ratio=1)
-            parts.append(table)
+            parts.append(fit(table))
         table.add_row(r["name"], r["title"])
     parts.append(Text("Solve one with: nncalc solve NAME  (--markdown FILE, --json, --template)", style="dim"))
     return Group(*parts)
 
 
-def zoo_renderable(rows: list[dict], width: int = 80) -> RichTable:
+def zoo_renderable(rows: list[dict], width: int = 80):
     """The bundled networks with their totals; the rounded MACs and descriptions when wide."""
     wide = width >= 130
     notes = "\n".join(f"{r['name']}: {r['notes']}" for r in rows if r.get("notes"))
@@ -197,4 +148,15 @@ def zoo_renderable(rows: list[dict], width: int = 80) -> RichTable:
         if wide:
             cells += [human(r["total_macs"]), r["description"]]
         table.add_row(*cells, r["matches"])
-    return table
+    return fit(table)
+
+
+def layers_renderable(rows: list[dict]):
+    """The layer types a spec can use: name, then what it takes (wrapped with a hanging indent)."""
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(ratio=1, overflow="fold")
+    for r in rows:
+        alias = f" (also {', '.join(r['aliases'])})" if r["aliases"] else ""
+        grid.add_row(r["name"], r["summary"] + alias)
+    return grid

@@ -7,6 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from calc.render.fit import fit
 from calc.render.verdicts import LABELS, missing_line, rows, summary_line, tolerance_line
 
 STYLES = {"correct": "green", "rounded": "green", "carried": "yellow", "wrong": "bold red", "invalid": "magenta",
@@ -19,13 +20,13 @@ def verdicts_renderable(report):
     table.add_column("Yours", justify="right", overflow="fold")
     table.add_column("Ours", justify="right", overflow="fold")
     table.add_column("Verdict", no_wrap=True)
-    table.add_column("Why", ratio=1, min_width=12)  # wraps; a larger minimum gets cropped at 80 columns
+    table.add_column("Why", ratio=1)  # wraps; fit() moves it under each row when it would be squeezed
     for quantity, mine, our, status, reason in rows(report, "\n"):
         sub = quantity.startswith("  ")
         table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
                       Text(LABELS[status], style=STYLES[status]), reason)
     footer = Text(summary_line(report), style="bold green" if report.ok else "bold red")
-    lines = [table, footer]
+    lines = [fit(table, below=4), footer]
     if report.missing:
         lines.append(Text(missing_line(report), style="dim" if report.allow_blank else "red"))
     return Group(*lines, Text(tolerance_line(report.tolerance), style="dim"))

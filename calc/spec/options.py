@@ -8,7 +8,7 @@ valid key. Validation lives here once, so every layer words its errors the same 
 from __future__ import annotations
 
 from calc.errors import SpecError, Where, did_you_mean
-from calc.spec.yamlio import LocMap
+from calc.spec.located import LocMap
 
 REQUIRED = object()
 
@@ -135,3 +135,18 @@ class Options:
                 hint = did_you_mean(key, known)
                 valid = ", ".join(known) if known else "none"
                 self.fail(key, f"unknown option '{key}' for {self.kind}{hint}; valid options: {valid}")
+
+
+def read_padding(opts: Options, modes=("same", "valid")):
+    """padding: int | [ph, pw] | [top, bottom, left, right] | 'same' | 'valid' (unresolved)."""
+    value = opts.raw("padding", 0)
+    if isinstance(value, str):
+        return opts.choice("padding", modes)
+    if isinstance(value, (list, tuple)):
+        if len(value) not in (2, 4):
+            opts.fail("padding", "expected an integer, [pad_h, pad_w], [top, bottom, left, right], "
+                      f"or one of {', '.join(modes)}; got {len(value)} values")
+        vals = [opts.check_int("padding", v, minimum=0) for v in value]
+        return tuple(vals) if len(vals) == 4 else (vals[0], vals[0], vals[1], vals[1])
+    p = opts.check_int("padding", value, minimum=0)
+    return (p, p, p, p)

@@ -12,46 +12,12 @@ from __future__ import annotations
 import yaml
 
 from calc.errors import SpecError, Where
+from calc.spec.located import ExactFloat, LocList, LocMap  # noqa: F401  (re-exported: their home was here)
 
 try:  # the C scanner/parser is several times faster on big specs
     _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
     _Base = yaml.SafeLoader
-
-
-class LocMap(dict):
-    """A dict with ``line`` (of the mapping) and ``lines[key]`` (of each value)."""
-
-    line: int | None = None
-    lines: dict
-
-    def line_of(self, key) -> int | None:
-        return getattr(self, "lines", {}).get(key, self.line)
-
-
-class LocList(list):
-    """A list with ``line`` (of the sequence) and ``lines[i]`` (of each item)."""
-
-    line: int | None = None
-    lines: list
-
-    def line_of(self, index: int) -> int | None:
-        lines = getattr(self, "lines", [])
-        return lines[index] if 0 <= index < len(lines) else self.line
-
-
-class ExactFloat(float):
-    """A float that remembers its source text, e.g. ``'0.1'``, for exact arithmetic."""
-
-    src: str
-
-    def __new__(cls, value: float, src: str) -> ExactFloat:
-        obj = super().__new__(cls, value)
-        obj.src = src
-        return obj
-
-    def __reduce__(self):
-        return (ExactFloat, (float(self), self.src))
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]

@@ -11,8 +11,7 @@ given mapping is read with the spec's typed options, then calc.steps.sizes solve
 from __future__ import annotations
 
 from calc import sizes
-from calc.layers.conv import read_padding
-from calc.spec.options import Options
+from calc.spec.options import Options, read_padding
 from calc.steps.registry import problem_type
 from calc.steps.sizes import solve_padding, solve_transposed, solve_window
 
