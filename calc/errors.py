@@ -7,7 +7,24 @@ tracebacks. ``assert`` stays for internal invariants only.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from dataclasses import dataclass, field
+
+MESSAGE_LIMIT = 300  # characters of one value quoted in a message
+
+
+def short(value, limit: int = MESSAGE_LIMIT) -> str:
+    """``repr``-like text of ``value`` cut to about ``limit`` characters, for messages: input
+    may be a megabyte string or a YAML alias bomb, whose full repr would never finish. Nested
+    containers are summarised by reprlib before any text is built."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    else:
+        r = reprlib.Repr()
+        r.maxlevel, r.maxlist, r.maxdict, r.maxtuple, r.maxset = 3, 8, 8, 8, 8
+        r.maxstring, r.maxother, r.maxlong = limit, limit, limit
+        text = r.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,8 @@ class NNCalcError(Exception):
     where: Where | None = field(default=None)
 
     def __post_init__(self) -> None:
+        if len(self.message) > 4 * MESSAGE_LIMIT:  # a safety net: callers quote values with short()
+            self.message = self.message[: 4 * MESSAGE_LIMIT - 3] + "..."
         super().__init__(self.message)
 
     def __str__(self) -> str:

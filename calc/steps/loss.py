@@ -14,7 +14,7 @@ asked), ``loss.1`` (the first output's term), ``sample2.loss`` (a sample's loss 
 
 from __future__ import annotations
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, short
 from calc.steps.narrate import Narration, Slot
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution
@@ -243,7 +243,7 @@ def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
     items = reductions if isinstance(reductions, list) else [reductions]
     for r in items:
         if r not in CONVENTION_NAMES:
-            raise SpecError(f"expected one of {', '.join(CONVENTION_NAMES)}, got {r!r}", at(given, where, "reduction"))
+            raise SpecError(f"expected one of {', '.join(CONVENTION_NAMES)}, got {short(r)}", at(given, where, "reduction"))
     outputs = _rows(given, where, "output")
     if "target_class" in given:
         classes = raw(given, where, "target_class")

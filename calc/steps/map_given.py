@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calc.errors import SpecError, Where
+from calc.errors import SpecError, Where, short
 from calc.spec.yamlio import LocMap
 from calc.steps.given import at, raw
 
@@ -34,14 +34,14 @@ def backend():
 def choice(given, where: Where, key: str, choices, default):
     value = raw(given, where, key, default)
     if value not in choices:
-        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {value!r}", at(given, where, key))
+        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {short(value)}", at(given, where, key))
     return value
 
 
 def flag(given, where: Where, key: str, default: bool = False) -> bool:
     value = raw(given, where, key, default)
     if not isinstance(value, bool):
-        raise SpecError(f"expected true or false, got {value!r}", at(given, where, key))
+        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
     return value
 
 
@@ -210,10 +210,12 @@ def matrix_from_text(text: str, option: str):
     value = str(text).strip()
     path = Path(value)
     if path.suffix.lower() in (".csv", ".txt", ".yaml", ".yml", ".json") or path.is_file():
-        if not path.is_file():
-            raise InputError(f"{option}: no such file '{value}'")
+        if not path.exists():
+            raise InputError(f"{option}: no such file '{short(value)}'")
         if path.suffix.lower() in (".csv", ".txt"):
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            from calc.files import read_text
+
+            lines = [ln for ln in read_text(path).splitlines() if ln.strip()]
             return [[cell.strip() for cell in ln.replace(";", ",").split(",") if cell.strip()] for ln in lines]
         data = load_yaml_file(path)
     elif "[" not in value:
@@ -221,5 +223,5 @@ def matrix_from_text(text: str, option: str):
     else:
         data = load_yaml_text(value, option)
     if not isinstance(data, list):
-        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {value!r}")
+        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {short(value)}")
     return data

@@ -13,7 +13,7 @@ Answer names: max_z, e1.. (e^(z_i - max z)), sum_e, p1.., J11.., loss, dL/dp1..,
 
 from __future__ import annotations
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, short
 from calc.steps.narrate import Narration, Slot
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
@@ -188,7 +188,7 @@ def solve_softmax_problem(given, where: Where, options: SolveOptions) -> Solutio
     if "target_class" in given:
         c = given["target_class"]
         if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < len(z):
-            raise SpecError(f"expected a class number 0..{len(z) - 1}, got {c!r}", at(given, where, "target_class"))
+            raise SpecError(f"expected a class number 0..{len(z) - 1}, got {short(c)}", at(given, where, "target_class"))
         target = [1 if j == c else 0 for j in range(len(z))]
     elif "target" in given:
         target = vector(given, where, "target", length=len(z))
