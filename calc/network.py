@@ -125,7 +125,7 @@ def load_network(spec: str | Path) -> Network:
     from calc import zoo
 
     path = Path(spec)
-    if path.is_file() or path.suffix in (".yaml", ".yml") or path.is_dir():
+    if path.exists() or path.suffix in (".yaml", ".yml"):  # a FIFO or device: refused by calc.files
         return build_network(load_yaml_file(path), str(spec))
     text, bundled_name = zoo.read_bundled(str(spec))
     return build_network(load_yaml_text(text, f"{bundled_name}.yaml"), f"{bundled_name}.yaml",
