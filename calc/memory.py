@@ -16,6 +16,7 @@ UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, 
 FALLBACK = 4 << 30
 
 _override: int | None = None  # set by --max-memory for this process
+_has_option = False  # whether the running command has --max-memory (else: name the variable)
 
 
 def fmt_bytes(n: float) -> str:
@@ -52,8 +53,9 @@ def parse_bytes(text: str, option: str = "--max-memory") -> int:
 
 def set_limit(text: str | None) -> None:
     """--max-memory for this process (None: keep the environment's or the default)."""
-    global _override
+    global _override, _has_option
     _override = None if text is None else parse_bytes(text)
+    _has_option = True
 
 
 def available() -> int | None:
@@ -74,7 +76,7 @@ def limit() -> tuple[int, str]:
     if os.environ.get(ENV):
         return parse_bytes(os.environ[ENV], ENV), ENV
     free = available()
-    return (free // 2 if free else FALLBACK), "--max-memory to raise"
+    return (free // 2 if free else FALLBACK), f"{'--max-memory' if _has_option else ENV} to raise"
 
 
 def check(needed: float, what: str) -> None:

@@ -108,7 +108,7 @@ def read_inputs(path: str, input_shape: tuple[int, ...], backend):
     if suffix == ".npy":
         host = _read_npy(path)
         shape = tuple(host.shape)
-        values = host.reshape(-1).tolist()
+        values = host.reshape(-1) if not backend.exact else host.reshape(-1).tolist()
     elif suffix == ".csv":
         rows, lines, _ = _read_csv(path)
         width = prod(input_shape)
@@ -236,6 +236,8 @@ def fit_batch(shape: tuple[int, ...], want: tuple[int, ...], where: Where) -> tu
 def _host_to_backend(values: list, shape: tuple[int, ...], backend):
     import numpy as np
 
+    if not backend.exact and isinstance(values, np.ndarray):  # an .npy: no list of Python floats
+        return backend.asarray(values.reshape(shape))
     host = np.empty(len(values), dtype=object if backend.exact else np.float64)
     host[:] = values
     return backend.asarray(host.reshape(shape))

@@ -15,6 +15,18 @@ from calc.shapes import fmt_shape
 
 MAX_VALUES = 8  # values shown per sample unless --full
 MAX_COLUMNS = 10  # one column per output up to this many outputs
+MAX_ROWS = 20  # samples shown on the terminal unless --full (--json has them all)
+
+
+def shown_rows(n: int, full: bool) -> int:
+    return n if full else min(n, MAX_ROWS)
+
+
+def cap_line(n: int, full: bool, what: str = "samples"):
+    """'showing 20 of 1,000,000 samples; --full or --json for all', or None when all are shown."""
+    if shown_rows(n, full) == n:
+        return None
+    return Text(f"showing {MAX_ROWS} of {n:,} {what}; --full or --json for all", style="italic")
 
 
 def _values(row, decimals: int, full: bool) -> str:
@@ -50,10 +62,10 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     argmax = result.output_kind == "softmax" and len(result.output_shape) == 1
     if argmax:
         table.add_column("class", justify="right")
-    for i, row in enumerate(outputs):
+    for i, row in enumerate(outputs[:shown_rows(n, full)]):
         cells = [fmt(v, decimals) for v in row.tolist()] if columns else [_values(row, decimals, full)]
         table.add_row(str(i + 1), *cells, *([str(int(row.argmax()))] if argmax else []))
-    parts = [Text(title, style="bold"), table]
+    parts = [Text(title, style="bold"), table, *filter(None, [cap_line(n, full)])]
     if result.activations:
         parts += [Text("Activations (every layer's output)", style="bold"), activations_table(result, decimals, full)]
     parts.append(_conventions(result.conventions))
@@ -67,7 +79,7 @@ def activations_table(result, decimals: int, full: bool):
         table.add_column(name, justify=justify, no_wrap=name != "Values")
     rows = [("input", "", result.inputs)] + list(result.activations)
     for name, kind, values in rows:
-        for i, sample in enumerate(values):
+        for i, sample in enumerate(values[:shown_rows(len(values), full)]):
             first = i == 0
             table.add_row(name if first else "", kind if first else "", fmt_shape(sample.shape) if first else "",
                           str(i + 1), _values(sample, decimals, full))
