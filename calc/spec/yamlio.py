@@ -144,7 +144,7 @@ def _load_bounded(loader):
     node = loader.get_single_node()
     if node is None:
         return None
-    total = expanded_size(node)
+    total = expanded_size(node) if loader.has_aliases else 0
     if total > EXPANDED_LIMIT and total > _distinct(node):
         if total >= 1 << 62:
             raise SpecError("a YAML anchor contains an alias of itself (an endless value)", Where(loader.file_name))
@@ -162,6 +162,7 @@ def load_yaml_text(text: str, file_name: str | None = None):
     Loader.file_name = file_name
     try:
         loader = Loader(text)
+        loader.has_aliases = "*" in text  # no '*': no alias, nothing to expand (skips the count)
         try:
             return _load_bounded(loader)
         finally:
