@@ -54,9 +54,9 @@ def run(
     from calc import memory
     from calc.engine.api import run_network
 
-    memory.set_limit(max_memory)
-    result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training,
-                         batch_size)
+    with memory.option(max_memory):
+        result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training,
+                             batch_size)
     if as_json:
         from calc.render.engine_json import run_data
         from calc.render.jsonout import dumps
@@ -97,10 +97,10 @@ def train(
     from calc.engine.api import TrainSettings, train_network
     from calc.render.engine import epoch_progress
 
-    memory.set_limit(max_memory)
+
     settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
     out = console()
-    with epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
+    with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
         result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
     if as_json:
         from calc.render.engine_json import train_data

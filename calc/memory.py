@@ -8,6 +8,7 @@ environment variable (``16G``, ``512M``, ``0.5T`` or a number of bytes).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 from calc.errors import InputError
 
@@ -51,11 +52,17 @@ def parse_bytes(text: str, option: str = "--max-memory") -> int:
     return int(value)
 
 
-def set_limit(text: str | None) -> None:
-    """--max-memory for this process (None: keep the environment's or the default)."""
+@contextmanager
+def option(text: str | None):
+    """--max-memory while a command runs (None: the environment's or the default), so that
+    refusals name the option; restored afterwards (tests run many commands in one process)."""
     global _override, _has_option
-    _override = None if text is None else parse_bytes(text)
-    _has_option = True
+    saved = _override, _has_option
+    _override, _has_option = (None if text is None else parse_bytes(text)), True
+    try:
+        yield
+    finally:
+        _override, _has_option = saved
 
 
 def available() -> int | None:
