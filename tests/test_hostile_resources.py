@@ -261,3 +261,17 @@ def test_check_shows_a_head_of_unknown_names(cli, tmp_path):
     code, out, _ = cli("check", "softmax/seed000-softmax-jacobian", "--answers", str(answers))
     assert "showing 20 of 2,000 not checked; --json for all" in out.replace("\n", " ").replace("  ", " ")
     assert "2000 not checked" in out
+
+
+def test_csv_inputs_are_read_row_by_row_with_the_same_values(cli, tmp_path):
+    # '0.1' and '1/3' must become the doubles nearest to 1/10 and 1/3 on either path; '1/3' takes the
+    # exact parser, the rest NumPy's; a NaN anywhere is still named with its row and column
+    spec = tmp_path / "id.yaml"
+    spec.write_text("name: id\ninput: [2]\nlayers:\n  - dense: {units: 2, weights: [[1, 0], [0, 1]], bias: [0, 0]}\n")
+    x = tmp_path / "x.csv"
+    x.write_text("a,b\n0.1,1/3\n\n2e-3,-7\n")
+    code, out, _ = cli("run", str(spec), "--input", str(x), "--json")
+    assert code == 0 and json.loads(out)["outputs"] == [[0.1, 1 / 3], [0.002, -7.0]]
+    x.write_text("0.1,0.2\n0.3,nan\n")
+    code, _, err = cli("run", str(spec), "--input", str(x))
+    assert code == 2 and "x.csv:2: row 2[1]" in err and "NaN/inf" in err
