@@ -120,6 +120,9 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     whole = training and any(layer.kind == "batchnorm" for layer in network.leaves())
     hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
             else "--batch-size to lower")
+    if activations:  # every layer's output of every sample is kept for printing
+        budget.check(network, get_backend(device, dtype), n, hint="--activations keeps every layer's output "
+                     "of every sample: fewer samples, or without --activations")
     model = build_model(network, device, dtype, seed, init, weights, n if whole else min(n, size), hint=hint)
     be = model.backend
     pieces = [(0, n)] if whole else [(i, min(i + size, n)) for i in range(0, n, size)]
