@@ -30,6 +30,7 @@ DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu 
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the initialiser (and of shuffling and dropout masks).")]
+MemoryOpt = Annotated[str | None, typer.Option("--max-memory", metavar="SIZE", help="Refuse work estimated to need more memory than this, e.g. 16G (default: half the available memory; env NNCALC_MAX_MEMORY).")]
 InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, glorot_uniform/normal (xavier), he_uniform/normal (kaiming), lecun_uniform/normal, zeros, ones.")]
 
 
@@ -44,14 +45,19 @@ def run(
     weights: WeightsOpt = None,
     seed: SeedOpt = 0,
     init: InitOpt = "torch_default",
-    full: Annotated[bool, typer.Option("--full", help="Print every value (default: the first 8 per sample).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Print every value and every sample (default: the first 8 values of the first 20 samples).")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Samples per forward pass: memory stays flat as the file grows (same outputs).", min=1)] = 256,
+    max_memory: MemoryOpt = None,
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a network forward on the inputs in a file and print its output."""
+    from calc import memory
     from calc.engine.api import run_network
 
-    result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training)
+    with memory.option(max_memory):
+        result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training,
+                             batch_size)
     if as_json:
         from calc.render.engine_json import run_data
         from calc.render.jsonout import dumps
@@ -83,16 +89,19 @@ def train(
     weights: WeightsOpt = None,
     seed: SeedOpt = 0,
     init: InitOpt = "torch_default",
+    max_memory: MemoryOpt = None,
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a network on a data file and print the loss per epoch."""
+    from calc import memory
     from calc.engine.api import TrainSettings, train_network
     from calc.render.engine import epoch_progress
 
+
     settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
     out = console()
-    with epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
+    with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
         result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
     if as_json:
         from calc.render.engine_json import train_data

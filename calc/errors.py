@@ -9,6 +9,44 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+MESSAGE_LIMIT = 300  # characters of one value quoted in a message
+
+
+def short(value, limit: int = MESSAGE_LIMIT) -> str:
+    """``repr``-like text of ``value`` of at most ``limit`` characters, for messages: input may be
+    a megabyte string or a YAML alias bomb (10^9 values sharing nodes), whose full repr would never
+    finish. Containers (subclasses too) are walked item by item only until the budget is spent."""
+    text = _brief(value, limit, 0)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _brief(value, budget: int, depth: int) -> str:
+    if isinstance(value, str):
+        return repr(value[: budget + 1])
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if value.bit_length() < 3000 else f"<an integer of {value.bit_length():,} bits>"
+    if isinstance(value, (list, tuple, dict)):
+        if depth > 20:
+            return "..."
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        parts, used = [], 2
+        items = value.items() if isinstance(value, dict) else value
+        for item in items:
+            if used >= budget:
+                parts.append("...")
+                break
+            if isinstance(value, dict):
+                text = f"{_brief(item[0], budget - used, depth + 1)}: {_brief(item[1], budget - used, depth + 1)}"
+            else:
+                text = _brief(item, budget - used, depth + 1)
+            parts.append(text)
+            used += len(text) + 2
+        return opening + ", ".join(parts) + closing
+    text = repr(value)
+    return text[: budget + 1]
+
 
 @dataclass(frozen=True)
 class Where:
@@ -50,6 +88,8 @@ class NNCalcError(Exception):
     where: Where | None = field(default=None)
 
     def __post_init__(self) -> None:
+        if len(self.message) > 4 * MESSAGE_LIMIT:  # a safety net: callers quote values with short()
+            self.message = self.message[: 4 * MESSAGE_LIMIT - 3] + "..."
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, short
 from calc.layers import Layer, Sequential
 from calc.shapes import fmt_shape
 from calc.spec.build import Builder, channels_first_hint, check_top, iter_leaves, read_blocks, read_input
@@ -106,9 +106,27 @@ def build_network(spec, file_name: str | None = None, source: str = "") -> Netwo
         if hint:
             exc.message = f"{exc.message} (hint: {hint})"
         raise
-    name = spec.get("name") or (Path(file_name).stem if file_name else "network")
-    return Network(str(name), input_shape, root, source or (file_name or ""),
-                   str(spec.get("description") or ""), dict(spec.get("reference") or {}), spec, file_name)
+    name = _text(spec, "name", where, NAME_LIMIT) or (Path(file_name).stem if file_name else "network")
+    return Network(name, input_shape, root, source or (file_name or ""),
+                   _text(spec, "description", where), dict(spec.get("reference") or {}), spec, file_name)
+
+
+NAME_LIMIT = 200  # characters of a network's name: it titles every table
+
+
+def _text(spec, key: str, where: Where, limit: int | None = None) -> str:
+    """A plain text field (name, description): a list or mapping there is an error, never str()'d."""
+    value = spec.get(key)
+    if value is None:
+        return ""
+    place = where.child(key, spec.line_of(key) if hasattr(spec, "line_of") else None)
+    if isinstance(value, (list, dict)):
+        raise SpecError(f"expected text, got a {'list' if isinstance(value, list) else 'mapping'}: {short(value)}",
+                        place)
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        raise SpecError(f"{len(text):,} characters; at most {limit} (the name titles every table)", place)
+    return text
 
 
 def override_input(network: Network, shape: tuple[int, ...]) -> Network:
@@ -131,7 +149,7 @@ def load_network(spec: str | Path) -> Network:
     from calc import zoo
 
     path = Path(spec)
-    if path.is_file() or path.suffix in (".yaml", ".yml") or path.is_dir():
+    if path.exists() or path.suffix in (".yaml", ".yml"):  # a FIFO or device: refused by calc.files
         return build_network(load_yaml_file(path), str(spec))
     text, bundled_name = zoo.read_bundled(str(spec))
     return build_network(load_yaml_text(text, f"{bundled_name}.yaml"), f"{bundled_name}.yaml",

@@ -138,7 +138,9 @@ def _matrix_file(value: str, option: str):
     if not ok:
         raise InputError(f"{option}: no such file {_short(value, 80)} (inline values look like 1,2;3,4)")
     if path.suffix.lower() in (".csv", ".txt"):
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        from calc.files import read_text
+
+        lines = [ln for ln in read_text(path).splitlines() if ln.strip()]
         return [[cell.strip() for cell in ln.replace(";", ",").split(",") if cell.strip()] for ln in lines]
     from calc.spec.yamlio import load_yaml_file
 

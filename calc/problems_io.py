@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from calc.errors import SpecError, Where, did_you_mean
+from calc.errors import SpecError, Where, did_you_mean, short
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
 KEYS = ("type", "title", "source", "question", "given", "expected", "tolerance", "notes", "topic")
@@ -40,7 +40,7 @@ def bundled_problems() -> dict[str, Path]:
 
 def find_problem(name: str) -> Path:
     path = Path(name)
-    if path.is_file():
+    if path.exists() and not path.is_dir():  # a FIFO or device is refused when read (calc.files)
         return path
     bundled = bundled_problems()
     key = name[:-5] if name.endswith(".yaml") else name
@@ -52,7 +52,7 @@ def find_problem(name: str) -> Path:
         return by_stem[key]
     if path.suffix in (".yaml", ".yml"):
         raise SpecError("no such file", Where(name))
-    raise SpecError(f"'{name}' is neither a file nor a bundled problem{did_you_mean(key, list(bundled) + list(by_stem))}"
+    raise SpecError(f"{short(name)} is neither a file nor a bundled problem{did_you_mean(key, list(bundled) + list(by_stem))}"
                     "; see 'nncalc problems'")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from calc.errors import InputError
+from calc.errors import InputError, short
 
 
 class SizeProblem(InputError):
@@ -43,7 +43,7 @@ class AxisSize:
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SizeProblem(f"{name} must be an integer, got {value!r}")
+            raise SizeProblem(f"{name} must be an integer, got {short(value)}")
         if value < 1:
             raise SizeProblem(f"{name} must be >= 1, got {value}")
 
@@ -51,7 +51,7 @@ def _check_positive(**values: int) -> None:
 def _check_padding(pad_before: int, pad_after: int) -> None:
     for value in (pad_before, pad_after):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SizeProblem(f"padding must be an integer >= 0, got {value!r}")
+            raise SizeProblem(f"padding must be an integer >= 0, got {short(value)}")
 
 
 def window_output(i: int, k: int, s: int = 1, pad_before: int = 0, pad_after: int | None = None,
@@ -131,7 +131,7 @@ def transposed_output(i: int, k: int, s: int = 1, pad_before: int = 0, pad_after
     _check_positive(input=i, kernel=k, stride=s, dilation=d)
     _check_padding(pad_before, pad_after)
     if isinstance(output_padding, bool) or not isinstance(output_padding, int) or output_padding < 0:
-        raise SizeProblem(f"output_padding must be an integer >= 0, got {output_padding!r}")
+        raise SizeProblem(f"output_padding must be an integer >= 0, got {short(output_padding)}")
     if output_padding >= max(s, d):
         raise SizeProblem(f"output_padding {output_padding} must be smaller than the stride ({s}) "
                           f"or the dilation ({d})")

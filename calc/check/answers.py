@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, short
 
 _DECIMAL = re.compile(r"^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$")
 _RATIO = re.compile(r"^[-+]?\d+\s*/\s*[-+]?\d+$")
@@ -120,7 +120,7 @@ def parse_value(raw) -> Any:
         return items
     if isinstance(raw, dict):
         raise ItemError("expected a number, a list or a matrix, got a mapping")
-    raise ItemError(f"expected a number, got {raw!r}")
+    raise ItemError(f"expected a number, got {short(raw)}")
 
 
 def read_answers(path) -> list[Answer]:

@@ -12,6 +12,8 @@ runs, and lists the conventions it used, so the output can say them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 
 from calc.backend import get_backend
 from calc.engine.context import Ctx
@@ -35,13 +37,15 @@ class RunResult:
 
 
 def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0, init: str = "torch_default",
-                weights: str | None = None) -> Model:
-    """A model of a spec file or bundled name; weights from the spec, a .npz, or drawn."""
-    from calc.engine import io
+                weights: str | None = None, batch: int = 1, training: bool = False, hint: str = "") -> Model:
+    """A model of a spec file or bundled name; weights from the spec, a .npz, or drawn. The
+    memory for its weights and a batch of ``batch`` samples is checked first (calc.engine.budget)."""
+    from calc.engine import budget, io
     from calc.network import load_network
 
-    network = load_network(spec)
+    network = load_network(spec) if isinstance(spec, (str, Path)) else spec
     backend = get_backend(device, dtype)
+    budget.check(network, backend, batch, training, hint)
     model = Model(network, Ctx(backend, seed=seed, init=init))
     model.weights_file = weights
     if weights:
@@ -98,22 +102,46 @@ def model_conventions(model: Model, training: bool | None) -> list[str]:
 
 def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", weights: str | None = None,
                 seed: int = 0, init: str = "torch_default", activations: bool = False,
-                training: bool = False) -> RunResult:
-    """Outputs (and every layer's activation) of a spec for the inputs in a file."""
-    from calc.engine import io
+                training: bool = False, batch_size: int | None = None) -> RunResult:
+    """Outputs (and every layer's activation) of a spec for the inputs in a file, in batches of
+    ``batch_size`` samples (default budget.DEFAULT_BATCH) so memory stays flat as the file grows.
+    Training mode with batch norm needs the statistics of the whole batch: one batch then."""
+    from calc.engine import budget, io
+    from calc.engine.budget import DEFAULT_BATCH
+    from calc.network import load_network
 
-    model = build_model(spec, device, dtype, seed, init, weights)
+    size = DEFAULT_BATCH if batch_size is None else batch_size
+    if size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+    network = load_network(spec)
+    budget.check(network, get_backend(device, dtype), 1)  # weights first: before reading the inputs
+    x = io.read_inputs(inputs, network.input_shape, get_backend(device, dtype))
+    n = len(x)
+    whole = training and any(layer.kind == "batchnorm" for layer in network.leaves())
+    hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
+            else "--batch-size to lower")
+    if activations:  # every layer's output of every sample is kept for printing
+        budget.check(network, get_backend(device, dtype), n, hint="--activations keeps every layer's output "
+                     "of every sample: fewer samples, or without --activations")
+    model = build_model(network, device, dtype, seed, init, weights, n if whole else min(n, size), hint=hint)
     be = model.backend
-    x = io.read_inputs(inputs, model.network.input_shape, be)
-    y = model.forward(x, training=training, record=activations)
-    acts = []
-    if activations:
-        kinds = {layer.name: layer.kind for layer in model.network.leaves()}
-        acts = [(name, kinds.get(name, ""), be.to_numpy(value)) for name, value in model.activations.items()]
+    pieces = [(0, n)] if whole else [(i, min(i + size, n)) for i in range(0, n, size)]
+    ys, acts = [], {}
+    for start, stop in pieces:
+        ys.append(be.to_numpy(model.forward(x[start:stop], training=training, record=activations)))
+        for name, value in (model.activations or {}).items():
+            acts.setdefault(name, []).append(be.to_numpy(value))
+    import numpy as np
+
+    kinds = {layer.name: layer.kind for layer in model.network.leaves()}
+    acts = [(name, kinds.get(name, ""), np.concatenate(parts)) for name, parts in acts.items()]
     net = model.network
     last = net.root.layers[-1]
-    return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), be.to_numpy(y), acts,
-                     "" if last.is_container else last.kind, model_conventions(model, training))
+    conventions = model_conventions(model, training)
+    if len(pieces) > 1:
+        conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
+    return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), np.concatenate(ys), acts,
+                     "" if last.is_container else last.kind, conventions)
 
 
 def check_loss_fits(loss, model) -> None:
@@ -148,25 +176,27 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
                   init: str = "torch_default", weights: str | None = None, save: str | None = None,
                   on_epoch=None):
     """Train a spec on a data file; returns calc.engine.train.TrainResult (weights saved on request)."""
-    from calc.engine import io
+    from calc.engine import budget, io
     from calc.engine.data import read_training_data
     from calc.engine.losses import get_loss
     from calc.engine.optim import make_optimizer
     from calc.engine.train import default_loss, train
+    from calc.network import load_network
 
     optimizer = make_optimizer(settings.optimizer, style=settings.style, lr=settings.lr)  # bad names fail early
-    model = build_model(spec, device, dtype, settings.seed, init, weights)
-    net = model.network
-    loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(model)
+    net = load_network(spec)
+    shell = SimpleNamespace(network=net)  # what the loss checks read: the network, not its weights
+    loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(shell)
     if settings.reduction and not settings.loss:
         loss = get_loss(loss.name, settings.reduction)
-    check_loss_fits(loss, model)
-    if save:
-        from pathlib import Path
-
-        if not Path(save).resolve().parent.is_dir():
-            raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
-    dataset = read_training_data(data, net.input_shape, net.output_shape, model.backend.exact, settings.label_column)
+    check_loss_fits(loss, shell)
+    if save and not Path(save).resolve().parent.is_dir():
+        raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
+    budget.check(net, get_backend(device, dtype), 1, training=True)  # weights first: before reading the data
+    dataset = read_training_data(data, net.input_shape, net.output_shape, device == "exact", settings.label_column)
+    batch = min(len(dataset), settings.batch_size or len(dataset))
+    model = build_model(net, device, dtype, settings.seed, init, weights, batch, training=True,
+                        hint="--batch-size to train in mini-batches (default: the whole data set at once)")
     result = train(model, dataset, loss, optimizer, settings.epochs, settings.batch_size, settings.shuffle,
                    settings.seed, on_epoch)
     result.conventions = model_conventions(model, None) + result.conventions

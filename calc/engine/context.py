@@ -89,7 +89,8 @@ class Ctx:
         rule = getattr(layer, "init", None) or self.init
         if name != "weight":
             rule = "torch_default" if rule in ("torch_default", "default", "pytorch") else "zeros"
-        return self.backend.asarray(init.draw(rule, shape, fan_in, fan_out, self.rng))
+        dtype = None if self.backend.exact or self.backend.name != "numpy" else self.backend.dtype
+        return self.backend.asarray(init.draw(rule, shape, fan_in, fan_out, self.rng, dtype))
 
     def init_buffer(self, layer, name: str, shape: tuple):
         """Buffers (batch-norm running statistics) start at the layer's own values."""

@@ -61,17 +61,40 @@ def check(name: str) -> str:
     return key if key in CONSTANTS else rule(name).name
 
 
-def draw(name: str, shape: tuple, fan_in: int, fan_out: int, rng):
-    """A float64 NumPy array drawn from ``rng`` (numpy.random.Generator)."""
+CHUNK = 1 << 20  # values drawn in float64 at a time when the target dtype is narrower
+
+
+def draw(name: str, shape: tuple, fan_in: int, fan_out: int, rng, dtype=None):
+    """A NumPy array of ``dtype`` (float64 by default) drawn from ``rng`` (numpy.random.Generator).
+
+    The values are always those of float64 draws, U(-s, s) = -s + 2s * random() as
+    Generator.uniform computes it, or s * standard_normal() as Generator.normal does, so a seed
+    gives the same weights in float64 and (rounded) in float32. They are generated in place: in
+    float64 directly into the result, for a narrower dtype in chunks of CHUNK values written into
+    a result of that dtype, so AlexNet in float32 never holds a float64 copy of its weights."""
     import numpy as np
 
+    dtype = np.dtype(dtype or np.float64)
     name = check(name)
     if name in CONSTANTS:
-        return np.zeros(shape) if name == "zeros" else np.ones(shape)
+        return np.zeros(shape, dtype) if name == "zeros" else np.ones(shape, dtype)
     r = RULES[name]
     if fan_in <= 0:
         raise InputError(f"initialiser {name}: fan_in must be positive")
     scale = r.scale(fan_in, max(fan_out, 1))
-    if r.dist == "uniform":
-        return rng.uniform(-scale, scale, size=shape)
-    return rng.normal(0.0, scale, size=shape)
+    out = np.empty(shape, dtype)
+    flat = out.reshape(-1)
+    step = flat.size if dtype == np.float64 else CHUNK
+    for start in range(0, flat.size, max(step, 1)):
+        piece = flat[start:start + step]
+        values = piece if dtype == np.float64 else np.empty(piece.size)
+        if r.dist == "uniform":
+            rng.random(out=values)
+            values *= 2 * scale
+            values += -scale
+        else:
+            rng.standard_normal(out=values)
+            values *= scale
+        if values is not piece:
+            piece[...] = values
+    return out

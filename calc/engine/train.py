@@ -107,13 +107,27 @@ class Trainer:
         return int(((y > threshold) == (t > 0.5)).all(axis=1).sum()), len(y)
 
     def evaluate(self, x, t) -> Evaluation:
-        be = self.model.backend
-        y = self.model.forward(x, training=False)
-        value, _ = self.loss_and_grad(y, t)
-        counted = self.classify(y, t)
-        accuracy = counted[0] / counted[1] if counted else None
-        errors = counted[1] - counted[0] if counted else None
-        return Evaluation(float(be.to_numpy(value)), accuracy, errors, be.to_numpy(y))
+        """Eval mode over the whole data set, in batches of budget.DEFAULT_BATCH when it is larger
+        (eval mode treats samples independently, so only the memory differs)."""
+        import numpy as np
+
+        from calc.engine.budget import DEFAULT_BATCH
+
+        be, n = self.model.backend, len(x)
+        total, ys, correct, counted = 0, [], 0, 0
+        for start in range(0, n, DEFAULT_BATCH if n > DEFAULT_BATCH else max(n, 1)):
+            xb, tb = be.asarray(x[start:start + DEFAULT_BATCH]), be.asarray(t[start:start + DEFAULT_BATCH])
+            y = self.model.forward(xb, training=False)
+            value, _ = self.loss_and_grad(y, tb)
+            total = value if n <= DEFAULT_BATCH else total + (
+                value * len(xb) / n if self.loss.reduction == "mean" else value)
+            hits = self.classify(y, tb)
+            if hits:
+                correct, counted = correct + hits[0], counted + hits[1]
+            ys.append(be.to_numpy(y))
+        accuracy = correct / counted if counted else None
+        errors = counted - correct if counted else None
+        return Evaluation(float(be.to_numpy(total)), accuracy, errors, ys[0] if len(ys) == 1 else np.concatenate(ys))
 
 
 def train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size: int | None = None,
@@ -148,7 +162,7 @@ def train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size
         history.append(epoch)
         if on_epoch is not None:
             on_epoch(epoch)
-    final = trainer.evaluate(be.asarray(data.x), be.asarray(data.t))
+    final = trainer.evaluate(data.x, data.t)
     return TrainResult(history, final, conventions(trainer, size, n, shuffle, seed, data))
 
 

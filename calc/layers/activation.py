@@ -276,12 +276,16 @@ class Softmax(Activation):
         return e / e.sum(axis=-1, keepdims=True)
 
     @staticmethod
-    def jacobian(p, be):
-        """dp_i/dz_j = p_i (delta_ij - p_j) for one vector p."""
+    def jacobian(p, be, rows=None):
+        """dp_i/dz_j = p_i (delta_ij - p_j) for one vector p; ``rows``: only those i (a long
+        vector's worked sums show a few terms, and the full n x n matrix is n^2 values)."""
         xp = be.xp
         n = p.shape[-1]
-        eye = xp.asarray([[1 if i == j else 0 for j in range(n)] for i in range(n)]) if be.exact else xp.eye(n, dtype=p.dtype)
-        return p[:, None] * eye - p[:, None] * p[None, :]
+        rows = list(range(n)) if rows is None else list(rows)
+        eye = (xp.asarray([[1 if i == j else 0 for j in range(n)] for i in rows]) if be.exact
+               else xp.eye(n, dtype=p.dtype)[rows])
+        pr = p[rows][:, None]
+        return pr * eye - pr * p[None, :]
 
     def backward(self, dy, ctx):
         a = self.a

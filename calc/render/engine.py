@@ -16,6 +16,18 @@ from calc.shapes import fmt_shape
 
 MAX_VALUES = 8  # values shown per sample unless --full
 MAX_COLUMNS = 10  # one column per output up to this many outputs
+MAX_ROWS = 20  # samples shown on the terminal unless --full (--json has them all)
+
+
+def shown_rows(n: int, full: bool) -> int:
+    return n if full else min(n, MAX_ROWS)
+
+
+def cap_line(n: int, full: bool, what: str = "samples"):
+    """'showing 20 of 1,000,000 samples; --full or --json for all', or None when all are shown."""
+    if shown_rows(n, full) == n:
+        return None
+    return Text(f"showing {MAX_ROWS} of {n:,} {what}; --full or --json for all", style="italic")
 
 
 def _values(row, decimals: int, full: bool) -> str:
@@ -39,14 +51,14 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     n = len(result.outputs)
     title = (f"{result.network}: {n} sample{'s' if n != 1 else ''}, input {fmt_shape(result.input_shape)} "
              f"-> output {fmt_shape(result.output_shape)}")
-    outputs = result.outputs.reshape(n, -1)
+    outputs = result.outputs.reshape(n, -1)[:shown_rows(n, full)]  # the head; --full or --json for all
     argmax = result.output_kind == "softmax" and len(result.output_shape) == 1
     if len(result.output_shape) == 1 and outputs.shape[1] <= MAX_COLUMNS:  # one column per output, if it fits
         vector = _outputs_table(result, outputs, decimals, True, False, argmax)
         table = fit(_outputs_table(result, outputs, decimals, full, True, argmax), vector)
     else:
         table = fit(_outputs_table(result, outputs, decimals, full, False, argmax))
-    parts = [Text(title, style="bold"), table]
+    parts = [Text(title, style="bold"), table, *filter(None, [cap_line(n, full)])]
     if result.activations:
         parts += [Text("Activations (every layer's output)", style="bold"), activations_table(result, decimals, full)]
     parts.append(_conventions(result.conventions))
@@ -77,7 +89,7 @@ def activations_table(result, decimals: int, full: bool):
         table.add_column(name, justify=justify, no_wrap=name != "Values", overflow="fold")
     rows = [("input", "", result.inputs)] + list(result.activations)
     for name, kind, values in rows:
-        for i, sample in enumerate(values):
+        for i, sample in enumerate(values[:shown_rows(len(values), full)]):
             first = i == 0
             table.add_row(name if first else "", kind if first else "", fmt_shape(sample.shape) if first else "",
                           str(i + 1), _values(sample, decimals, full))

@@ -56,15 +56,20 @@ def why(v) -> str:
     return v.explanation
 
 
-def rows(report, row_sep: str = ", ") -> list[tuple[str, str, str, str, str]]:
+def rows(report, row_sep: str = ", ", invalid_cap: int | None = None) -> list[tuple[str, str, str, str, str]]:
     """(quantity, yours, ours, status, why) per answer. A vector or matrix answer gets its shape
     on its own row and one row per element below it (per element that is off when it has more
-    than ``ELEMENT_ROWS``)."""
+    than ``ELEMENT_ROWS``). ``invalid_cap``: at most that many 'not checked' rows, then one row
+    counting the rest (a file of 100,000 unknown names on a terminal)."""
     from calc.check.compare import index_text, shape, shape_text
     from calc.check.explain import element_note
 
     out = []
+    invalid = [v for v in report.verdicts if v.status == "invalid"]
+    hidden = set(map(id, invalid[invalid_cap:])) if invalid_cap is not None else set()
     for v in report.verdicts:
+        if id(v) in hidden:
+            continue
         many = bool(v.elements and v.elements[0].index)
         if not many:
             out.append((name_cell(v), yours(v, row_sep), ours(v, row_sep), v.status, why(v)))
@@ -78,6 +83,8 @@ def rows(report, row_sep: str = ", ") -> list[tuple[str, str, str, str, str]]:
         for e in shown:
             mine = str(e.learner).lower() if isinstance(e.learner, bool) else e.learner.text
             out.append(("  " + index_text("", e.index), mine, fmt(e.ours, places), e.status, element_note(e)))
+    if hidden:
+        out.append(("...", "", "", "invalid", f"showing {invalid_cap} of {len(invalid):,} not checked; --json for all"))
     return out
 
 

@@ -21,7 +21,7 @@ def verdicts_renderable(report):
     table.add_column("Ours", justify="right", overflow="fold")
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Why", ratio=1)  # wraps; fit() moves it under each row when it would be squeezed
-    for quantity, mine, our, status, reason in rows(report, "\n"):
+    for quantity, mine, our, status, reason in rows(report, "\n", invalid_cap=20):
         sub = quantity.startswith("  ")
         table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
                       Text(LABELS[status], style=STYLES[status]), reason)

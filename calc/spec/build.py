@@ -12,7 +12,7 @@ Entry forms in a layer list:
 
 from __future__ import annotations
 
-from calc.errors import SpecError, Where, did_you_mean
+from calc.errors import SpecError, Where, did_you_mean, short
 from calc.layers import REGISTRY, Layer, lookup
 from calc.layers.containers import Concat, Residual, Sequential
 from calc.spec.options import Options, is_int
@@ -47,7 +47,7 @@ class Builder:
         if items is None:
             items = []
         if not isinstance(items, list):
-            raise SpecError(f"expected a list of layers, got {type(items).__name__} {items!r}", where)
+            raise SpecError(f"expected a list of layers, got {type(items).__name__} {short(items)}", where)
         if self.nesting >= MAX_NESTING:
             raise SpecError(f"layer lists nested more than {MAX_NESTING} deep", where)
         self.nesting += 1
@@ -64,7 +64,7 @@ class Builder:
             return self.make(item, None, where, {})
         if not isinstance(item, dict) or not item:
             raise SpecError("expected a layer name or {layer: {options}}, "
-                            f"got {item!r}", where)
+                            f"got {short(item)}", where)
         extras = {k: item[k] for k in ("name", "trainable") if k in item}
         keys = [k for k in item if k not in extras]
         if len(keys) != 1:
@@ -99,7 +99,7 @@ class Builder:
         if "name" in extras:
             name = extras["name"]
             if not isinstance(name, str) or not name.strip():
-                raise SpecError(f"expected a non-empty name, got {name!r}", where.child("name", _line(parent, "name")))
+                raise SpecError(f"expected a non-empty name, got {short(name)}", where.child("name", _line(parent, "name")))
             layer.name = name.strip()
             layer.explicit_name = True
         if "trainable" in extras:
@@ -167,7 +167,7 @@ class Builder:
         args = dict(block["defaults"])
         given = value if value is not None else {}
         if not isinstance(given, dict):
-            raise SpecError(f"block '{name}' takes parameters as a mapping, got {given!r}", where)
+            raise SpecError(f"block '{name}' takes parameters as a mapping, got {short(given)}", where)
         for key, arg in given.items():
             if key not in block["defaults"]:
                 valid = ", ".join(block["defaults"]) or "none"
@@ -206,7 +206,7 @@ def read_blocks(spec: dict, where: Where) -> dict:
     for name, body in raw.items():
         at = bwhere.child(str(name), _line(raw, name))
         if not isinstance(name, str) or not name.isidentifier():
-            raise SpecError(f"block name {name!r} must be an identifier", at)
+            raise SpecError(f"block name {short(name)} must be an identifier", at)
         if name in REGISTRY or name in STRUCTURES:
             raise SpecError(f"block name '{name}' is already a layer name; choose another", at)
         if isinstance(body, list):
@@ -220,7 +220,7 @@ def read_blocks(spec: dict, where: Where) -> dict:
             raise SpecError("params must be a list of names or a mapping of name: default", pat)
         for p in params:  # $name and ${name * 2} can only refer to identifiers
             if not isinstance(p, str) or not p.isidentifier():
-                raise SpecError(f"parameter names must be identifiers such as width, got {p!r}", pat)
+                raise SpecError(f"parameter names must be identifiers such as width, got {short(p)}", pat)
         defaults = dict(params) if isinstance(params, dict) else dict.fromkeys(params)
         blocks[name] = {"defaults": defaults, "layers": layers, "where": opts.at("layers")}
     return blocks
@@ -241,10 +241,10 @@ def read_input(spec: dict, where: Where) -> tuple[int, ...]:
             raise SpecError(f"expected [height, width, channels], 28x28x1 or a number of features, "
                             f"got {shape[:40]!r}", at) from None
     if not isinstance(shape, list) or len(shape) not in (1, 3):
-        raise SpecError(f"expected [height, width, channels] or [features], got {shape!r}", at)
+        raise SpecError(f"expected [height, width, channels] or [features], got {short(shape)}", at)
     for i, n in enumerate(shape):
         if not is_int(n) or n < 1:
-            raise SpecError(f"expected a positive integer, got {n!r}", at.child(i))
+            raise SpecError(f"expected a positive integer, got {short(n)}", at.child(i))
     return tuple(shape)
 
 

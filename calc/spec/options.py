@@ -7,7 +7,7 @@ valid key. Validation lives here once, so every layer words its errors the same 
 
 from __future__ import annotations
 
-from calc.errors import SpecError, Where, did_you_mean
+from calc.errors import MESSAGE_LIMIT, SpecError, Where, did_you_mean, short
 from calc.spec.located import LocMap
 
 REQUIRED = object()
@@ -15,12 +15,12 @@ REQUIRED = object()
 
 def _describe(value) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{value}'" if len(value) <= MESSAGE_LIMIT else short(value)
     if isinstance(value, bool):
         return str(value).lower()
     if value is None:
         return "nothing"
-    return repr(value) if not isinstance(value, (list, dict)) else f"{type(value).__name__} {value!r}"
+    return short(value) if not isinstance(value, (list, dict)) else f"{type(value).__name__} {short(value)}"
 
 
 def is_int(value) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 
-from calc.errors import SpecError, Where
+from calc.errors import SpecError, Where, short
 from calc.spec.yamlio import LocList, LocMap
 
 _WHOLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
@@ -28,7 +28,7 @@ def _eval(node: ast.AST, args: dict, where: Where, text: str):
                             f"{', '.join(sorted(args)) or 'none'}", where)
         value = args[node.id]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SpecError(f"'{node.id}' is {value!r}, arithmetic needs integers ('{text}')", where)
+            raise SpecError(f"'{node.id}' is {short(value)}, arithmetic needs integers ('{text}')", where)
         return value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = _eval(node.operand, args, where, text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from calc.errors import SpecError, Where
+from calc.errors import SpecError, Where, short
 from calc.shapes import fmt_shape
 
 
@@ -24,7 +24,7 @@ def nested_shape(value, where: Where, what: str = "values") -> tuple[int, ...]:
             raise SpecError(f"{what}: ragged rows (found rows of {', '.join(lengths)})", where)
         return (len(value), *shapes[0])
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
-        raise SpecError(f"{what}: expected numbers, got {value!r}", where)
+        raise SpecError(f"{what}: expected numbers, got {short(value)}", where)
     if isinstance(value, str):
         from calc.errors import InputError
         from calc.exact import to_fraction

@@ -61,6 +61,64 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
 _Loader.add_constructor("tag:yaml.org,2002:float", _float)
 
 
+EXPANDED_LIMIT = 1_000_000  # nodes after aliases are expanded, beyond those written in the file
+
+
+def expanded_size(root) -> int:
+    """How many nodes the document stands for once every alias is expanded, counted on the node
+    graph (each distinct node once, memoised) so a "billion laughs" costs microseconds to
+    measure; a node that contains itself counts as unbounded."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and sizes[key] >= 0:
+            continue
+        children = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), 1 << 62)
+            continue
+        if key in sizes:  # -1: still open, so the node is inside itself
+            return 1 << 62
+        sizes[key] = -1
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes or sizes[id(c)] < 0)
+    return sizes[id(root)]
+
+
+def _distinct(root) -> int:
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+    return len(seen)
+
+
+def _load_bounded(loader):
+    """Compose the node graph, refuse alias expansion past EXPANDED_LIMIT, then construct."""
+    node = loader.get_single_node()
+    if node is None:
+        return None
+    total = expanded_size(node) if loader.has_aliases else 0
+    if total > EXPANDED_LIMIT and total > _distinct(node):
+        if total >= 1 << 62:
+            raise SpecError("a YAML anchor contains an alias of itself (an endless value)", Where(loader.file_name))
+        raise SpecError(f"YAML aliases expand to {total:,} values; at most {EXPANDED_LIMIT:,} are read "
+                        "(a file that repeats an anchor this often is not a network spec)", Where(loader.file_name))
+    return loader.construct_document(node)
+
+
 def load_yaml_text(text: str, file_name: str | None = None):
     """Parse YAML text safely; syntax errors become one-line SpecErrors with file and line."""
 
@@ -69,7 +127,12 @@ def load_yaml_text(text: str, file_name: str | None = None):
 
     Loader.file_name = file_name
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader derives from SafeLoader
+        loader = Loader(text)
+        loader.has_aliases = "*" in text  # no '*': no alias, nothing to expand (skips the count)
+        try:
+            return _load_bounded(loader)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -81,18 +144,9 @@ def load_yaml_text(text: str, file_name: str | None = None):
         raise SpecError("YAML nested too deeply", Where(file_name)) from None
 
 
-def load_yaml_file(path) -> object:
-    """Read and parse a YAML file; unreadable files are SpecErrors, not tracebacks."""
-    name = str(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise SpecError("no such file", Where(name)) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, expected a YAML file", Where(name)) from None
-    except UnicodeDecodeError:
-        raise SpecError("not a UTF-8 text file", Where(name)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", Where(name)) from None
-    return load_yaml_text(text, name)
+def load_yaml_file(path, limit: int | None = None) -> object:
+    """Read (a regular file, size-bounded: calc.files) and parse a YAML file; unreadable files
+    are SpecErrors, not tracebacks."""
+    from calc.files import TEXT_LIMIT, read_text
+
+    return load_yaml_text(read_text(path, limit or TEXT_LIMIT, SpecError), str(path))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calc.errors import SpecError, Where
+from calc.errors import SpecError, Where, short
 from calc.spec.yamlio import LocMap
 from calc.steps.given import at, raw
 
@@ -34,14 +34,14 @@ def backend():
 def choice(given, where: Where, key: str, choices, default):
     value = raw(given, where, key, default)
     if value not in choices:
-        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {value!r}", at(given, where, key))
+        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {short(value)}", at(given, where, key))
     return value
 
 
 def flag(given, where: Where, key: str, default: bool = False) -> bool:
     value = raw(given, where, key, default)
     if not isinstance(value, bool):
-        raise SpecError(f"expected true or false, got {value!r}", at(given, where, key))
+        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
     return value
 
 
@@ -151,12 +151,27 @@ def conv_layer(given, where: Where, kernel: KernelSpec, in_shape, flip: bool = F
     if "bias" in given:
         layer.values["bias"] = (given["bias"], at(given, where, "bias"))
     layer.build(tuple(in_shape))
+    check_map_memory(layer)
     ctx = _ctx()
     layer.init_params(ctx)
     layer.written = layer.params["weight"]  # as written (OIHW), before any flip
     if flip:  # true convolution = cross-correlation with the kernel rotated by 180 degrees
         layer.params["weight"] = ctx.xp.ascontiguousarray(layer.written[:, :, ::-1, ::-1])
     return layer, ctx
+
+
+def check_map_memory(layer) -> None:
+    """Refuse, with the figure, a worked convolution whose padded input and output would not fit
+    (``--padding 100000`` asks for hundreds of GiB): 8 bytes per padded cell (one shared exact
+    zero), ~100 per computed exact value (a Fraction)."""
+    from math import prod
+
+    from calc import memory
+
+    h, w, cin = layer.in_shape
+    top, bottom, left, right = layer.pad
+    padded = (h + top + bottom) * (w + left + right) * cin
+    memory.check(8 * padded + 100 * 2 * prod(layer.out_shape), "the padded input and the output")
 
 
 POOL_TYPES = {"max": "maxpool", "avg": "avgpool", "average": "avgpool"}

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calc.errors import InputError, SpecError, Where, did_you_mean
+from calc.errors import InputError, SpecError, Where, did_you_mean, short
 from calc.steps.given import at, number, raw
 from calc.vocabulary import REDUCTIONS
 
@@ -60,7 +60,7 @@ def check_keys(mapping, where: Where, keys, what: str = "given") -> None:
 def flag(given, where: Where, key: str, default: bool) -> bool:
     value = raw(given, where, key, default)
     if not isinstance(value, bool):
-        raise SpecError(f"expected true or false, got {value!r}", at(given, where, key))
+        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
     return value
 
 
@@ -106,7 +106,7 @@ def read_target_class(given, where: Where, n_samples: int, n_classes: int, backe
     rows = []
     for k, c in enumerate(items):
         if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < n_classes:
-            raise SpecError(f"expected a class number 0..{n_classes - 1}, got {c!r}", place.child(k) if isinstance(value, list) else place)
+            raise SpecError(f"expected a class number 0..{n_classes - 1}, got {short(c)}", place.child(k) if isinstance(value, list) else place)
         rows.append([1 if j == c else 0 for j in range(n_classes)])
     return backend.asarray(rows)
 
@@ -164,7 +164,7 @@ def read_optimizer(given, where: Where, setup: NetworkSetup) -> None:
         settings["style"] = str(value["style"])
     steps = raw(value, place, "steps", 1)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 20:
-        raise SpecError(f"expected a number of steps from 1 to 20, got {steps!r}", at(value, place, "steps"))
+        raise SpecError(f"expected a number of steps from 1 to 20, got {short(steps)}", at(value, place, "steps"))
     try:
         make_optimizer(**{k: v for k, v in settings.items() if k != "name"}, name=settings["name"])
     except (InputError, TypeError) as exc:
@@ -182,7 +182,7 @@ def read_aliases(given, where: Where, setup: NetworkSetup) -> None:
         raise SpecError("expected a mapping of the source's names to answer names, e.g. {w5: fc2.w11}", place)
     for alias, canonical in value.items():
         if not isinstance(canonical, str):
-            raise SpecError(f"expected an answer name such as fc1.z1, got {canonical!r}", at(value, place, alias))
+            raise SpecError(f"expected an answer name such as fc1.z1, got {short(canonical)}", at(value, place, alias))
         setup.aliases[str(alias)] = canonical
         setup.alias_where[str(alias)] = at(value, place, alias)
 
@@ -224,7 +224,7 @@ def read_network_given(given, where: Where) -> NetworkSetup:
         raise SpecError("an optimizer needs a loss (or loss: output)", at(given, where, "optimizer"))
     deltas = raw(given, where, "hidden_deltas", "original")
     if deltas not in ("original", "updated"):
-        raise SpecError(f"expected original or updated, got {deltas!r}", at(given, where, "hidden_deltas"))
+        raise SpecError(f"expected original or updated, got {short(deltas)}", at(given, where, "hidden_deltas"))
     setup.hidden_deltas = deltas
     setup.loss_after_update = flag(given, where, "loss_after_update", False)
     setup.input_gradient = flag(given, where, "input_gradient", setup.loss == "output")

@@ -13,11 +13,29 @@ Answer names: max_z, e1.. (e^(z_i - max z)), sum_e, p1.., J11.., loss, dL/dp1..,
 
 from __future__ import annotations
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, short
 from calc.steps.narrate import Narration, Slot
 from calc.steps.registry import SolveOptions, problem_type
 from calc.steps.step import Solution, Step, Table
 from calc.steps.text import Writer, join_sum, join_tex
+
+JACOBIAN_MAX = 32  # scores whose n x n Jacobian is worked out entry by entry
+SUM_TERMS = 8  # terms of a sum written out; longer sums show the first ones, "...", the last
+
+
+def shown_terms(n: int) -> list[int]:
+    """Which terms of a sum of n are written: all up to SUM_TERMS, else the first SUM_TERMS - 1
+    and the last (every dL/dz_j of n scores would otherwise be n terms, n^2 text in all)."""
+    return list(range(n)) if n <= SUM_TERMS else list(range(SUM_TERMS - 1)) + [n - 1]
+
+
+def sum_terms(values, jac, j: int, w) -> list[str]:
+    """'dy_i(J_ij)' for the shown i (``jac``: the Jacobian rows of shown_terms), '...' between."""
+    shown = shown_terms(len(values))
+    terms = [f"{w.num(values[i])}({w.num(jac[k, j])})" for k, i in enumerate(shown)]
+    if len(shown) < len(values):
+        terms.insert(-1, f"... ({len(values) - len(shown)} more)")
+    return terms
 
 
 def _pre(slot: Slot) -> str:
@@ -93,6 +111,7 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
     w = nar.writer
     n = p.shape[-1]
     target, scale = nar.extra.get("target_row"), nar.extra.get("grad_divisor", 1)
+    jac = None
     for j in range(1, n + 1):
         if nar.extra.get("loss") == "cross_entropy" and target is not None:
             sub, shortcut, tex_short = f"{w.num(p[j - 1])} - {w.num(target[j - 1])}", f"{out.text(j)} - t{j}", f"{out.tex(j)} - t_{{{j}}}"
@@ -103,10 +122,11 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
                     latex_substituted=sub if scale == 1 else rf"\frac{{{w.num(p[j - 1])} - {w.num(target[j - 1])}}}{{{scale}}}",
                     note="softmax + cross-entropy: J^T(-t/p) = p - t")
             continue
-        from calc.layers.activation import Softmax
+        if jac is None:  # once for every j (it was rebuilt per j), and only the rows shown
+            from calc.layers.activation import Softmax
 
-        jac = Softmax.jacobian(p, nar.backend)
-        terms = [f"{w.num(dy[i])}({w.num(jac[i, j - 1])})" for i in range(n)]
+            jac = Softmax.jacobian(p, nar.backend, shown_terms(n))
+        terms = sum_terms(dy, jac, j - 1, w)
         nar.add(inp.grad_key(j), f"{inp.grad_text(j)} = sum_i {out.grad_text('i')} J_i{j}", join_sum(terms), dx[j - 1],
                 latex=rf"{inp.grad_tex(j)} = \sum_i \frac{{\partial L}}{{\partial {out.tex('i')}}} J_{{i{j}}}",
                 latex_substituted=join_tex(terms))
@@ -139,7 +159,11 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     nar = Narration(sol, w, be, section="Softmax", carry=Carry(overrides))
     inp, out = Slot("", "z"), Slot("", "p")
     p = be.asarray([softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)])
-    if jacobian:
+    n = zs.shape[1]
+    if jacobian and n > JACOBIAN_MAX:
+        sol.findings.append(f"the Jacobian of {n:,} scores has {n * n:,} entries: it is worked out for up to "
+                            f"{JACOBIAN_MAX} scores (J_ij = p_i(delta_ij - p_j) gives any entry)")
+    elif jacobian:
         nar.section = "Jacobian"
         jacobian_steps(nar, p[0], out, inp)
     sol.summary = "p = " + w.vec(p[0])
@@ -160,8 +184,9 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     g = nar.carry.array(g, lambda idx: out.grad_key(idx[1] + 1))
     layer.a = p  # backward of the very layer that computed p: J^T g without forming J
     dz = w.round_array(layer.backward(g, ctx))
+    jac = layer.jacobian(p[0], be, shown_terms(zs.shape[1]))  # once (it was rebuilt per term), rows shown
     for j in range(1, zs.shape[1] + 1):
-        terms = [f"{w.num(g[0, i])}({w.num(layer.jacobian(p[0], be)[i, j - 1])})" for i in range(zs.shape[1])]
+        terms = sum_terms(g[0], jac, j - 1, w)
         nar.add(f"dL/dz{j}", f"dL/dz{j} = (J^T dL/dp)_{j} = sum_i dL/dp_i J_i{j}", join_sum(terms), dz[0, j - 1],
                 latex=rf"\frac{{\partial L}}{{\partial z_{{{j}}}}} = \sum_i \frac{{\partial L}}{{\partial p_i}} J_{{i{j}}}",
                 latex_substituted=join_tex(terms))
@@ -188,7 +213,7 @@ def solve_softmax_problem(given, where: Where, options: SolveOptions) -> Solutio
     if "target_class" in given:
         c = given["target_class"]
         if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < len(z):
-            raise SpecError(f"expected a class number 0..{len(z) - 1}, got {c!r}", at(given, where, "target_class"))
+            raise SpecError(f"expected a class number 0..{len(z) - 1}, got {short(c)}", at(given, where, "target_class"))
         target = [1 if j == c else 0 for j in range(len(z))]
     elif "target" in given:
         target = vector(given, where, "target", length=len(z))
