@@ -16,6 +16,8 @@ from calc.spec.options import Options
 class Activation(Layer):
     """An element-wise function; subclasses add their constants as options."""
 
+    receptive = "identity"
+
     formula = ""  # plain text, e.g. "max(0, z)"
     derivative_formula = ""
 

@@ -34,6 +34,12 @@ class Layer:
     prefix: ClassVar[str] = ""  # default name stem, e.g. "conv" -> conv1, conv2
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""  # one line for `nncalc layers` and error hints
+    # How one output value's receptive field grows through this layer (calc.receptive walks it):
+    # "identity" (element-wise: r and j unchanged), "window" (a kernel: receptive_window() gives k, s, d),
+    # "transposed" (a transposed window: the jump is divided by the stride), "whole" (every input
+    # value: dense, flatten, global pooling); containers: "sequence" (children in order) and
+    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.receptive refuses it.
+    receptive: ClassVar[str] = ""
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
@@ -144,9 +150,21 @@ class Layer:
         """Given dL/d(output), store dL/d(param) in ``grads`` and return dL/d(input)."""
         raise NotImplementedError(f"{self.kind} has no backward yet")
 
+    def receptive_window(self) -> tuple[tuple, tuple, tuple]:
+        """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""
+        return self.kernel, self.stride, getattr(self, "dilation", (1, 1))
+
     # -- structure ------------------------------------------------------------------------
     def children(self) -> list[Layer]:
         return []
+
+    def paths(self) -> list[Layer]:
+        """The parallel paths of a "widest" container (branches; body and shortcut)."""
+        return []
+
+    def merge_layer(self) -> Layer | None:
+        """The leaf that joins the paths of a "widest" container (concat, add)."""
+        return None
 
     @property
     def is_container(self) -> bool:

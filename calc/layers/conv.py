@@ -150,6 +150,7 @@ class Conv(_ConvBase):
     """Convolution (cross-correlation): out = floor((i + 2p - d(k-1) - 1)/s) + 1 per axis."""
 
     kind = "conv"
+    receptive = "window"
     prefix = "conv"
     aliases = ("conv2d", "convolution")
     summary = "2-D convolution: filters, kernel, stride, padding (int|[h,w]|same|valid), dilation, groups, bias"
@@ -220,6 +221,7 @@ class ConvTranspose(_ConvBase):
     """Transposed convolution: out = (i-1)s - 2p + d(k-1) + output_padding + 1 per axis."""
 
     kind = "conv_transpose"
+    receptive = "transposed"
     prefix = "deconv"
     aliases = ("transposed_conv", "deconv", "conv2d_transpose", "convtranspose")
     summary = "transposed convolution: filters, kernel, stride, padding (int|[h,w]|same|valid), output_padding"

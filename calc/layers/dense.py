@@ -14,6 +14,7 @@ class Dense(Layer):
     """z = W a + b with W of shape (units, inputs): one row per neuron, as in the course notes."""
 
     kind = "dense"
+    receptive = "whole"
     prefix = "fc"
     aliases = ("fc", "fully_connected")  # not "linear": that is the identity activation (Keras)
     summary = "fully connected: units, bias (true|false|value|list), shared_bias, weights, activation"
@@ -116,6 +117,7 @@ class Flatten(Layer):
     """H x W x C -> H*W*C, row-major over (H, W, C) like Keras; order: chw flattens per channel."""
 
     kind = "flatten"
+    receptive = "whole"
     prefix = "flatten"
     summary = "flatten a map to a vector: order hwc (default, Keras) or chw (PyTorch NCHW)"
 
