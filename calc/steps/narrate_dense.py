@@ -1,4 +1,4 @@
-"""Narrators of dense networks: dense layers, element-wise activations, softmax, flatten.
+"""Narrators of dense networks: dense layers, element-wise activations and softmax.
 
 Values come from the layers (their forward output, cached z/a, derivative, backward output and
 grads); this module only writes them out per neuron:
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 
+from calc.layers.activation import Activation
 from calc.steps.narrate import Narration, Narrator, Slot, View, _index, at, narrates, positions
 from calc.steps.text import join_sum, join_tex
-
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "step", "linear", "prelu")
 
 
 def _ij(i, j) -> str:
@@ -129,7 +128,7 @@ def _put(formula: str, values: dict, writer) -> str:
     return re.sub(pattern, repl, formula)
 
 
-@narrates(*ACTIVATIONS)
+@narrates(family=Activation)
 class ActivationNarrator(Narrator):
     """a_i = f(z_i) per neuron; delta_i = dL/da_i f'(z_i) with the derivative of calc.layers.activation,
     whose class also gives every text (formula, derivative, LaTeX, constants)."""
@@ -196,20 +195,3 @@ class SoftmaxNarrator(Narrator):
         from calc.steps.softmax import softmax_backward_steps
 
         softmax_backward_steps(nar, y, dy, dx, view.inp, view.out)
-
-
-@narrates("flatten")
-class FlattenNarrator(Narrator):
-    """Flatten reorders values without changing them: one vector step each way."""
-
-    def slot(self, layer, previous: Slot, level: int):
-        return Slot(layer.name, "x", None), False
-
-    def forward(self, nar: Narration, view: View, x, y) -> None:
-        nar.add(f"{view.layer.name}.x", f"x = flatten (order {view.layer.order})", "", y.reshape(-1),
-                latex=r"x = \mathrm{flatten}")
-
-    def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
-        if view.inp.owner or nar.extra.get("input_gradient"):
-            nar.add(f"dL/d{view.layer.name}.input", "dL/d(input) = dL/dx reshaped to the input's shape", "", dx,
-                    latex=r"\frac{\partial L}{\partial \text{input}}")
