@@ -9,7 +9,8 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
   or for an activation a row in its ``ACTIVATIONS``;
 - a narration: a narrator of the kind or of its family (calc.steps.narrate), or the kind listed
   in ``VECTOR_FALLBACK`` below, which narrates it as plain vectors on purpose;
-- a receptive-field rule (``Layer.receptive``, calc/receptive.py);
+- a receptive-field rule (``Layer.receptive``, calc/receptive.py), and for a sliding window
+  the noun of its output-size steps (``window_noun``);
 - a row in ``nncalc layers`` with a summary;
 - for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
 """
@@ -103,6 +104,8 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
                             "or the kind in VECTOR_FALLBACK of this test)")
         if getattr(cls, "receptive", "") not in LEAF_RULES:
             problems.append(f"{kind}: no receptive-field rule (Layer.receptive, one of {', '.join(LEAF_RULES)})")
+        if getattr(cls, "receptive", "") == "window" and not cls.window_noun:
+            problems.append(f"{kind}: no window_noun (how a worked count names its output-size steps)")
         if not layer_rows.get(kind):
             problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
         if issubclass(cls, Activation):
@@ -169,3 +172,22 @@ def test_a_kind_narrated_twice_is_refused_at_import():
         class Second(Narrator):
             pass
     assert NARRATORS["flatten"].__name__ == "FlattenNarrator"  # the first one stays
+
+
+def test_worked_counts_take_their_text_from_the_layer():
+    """Parameter axes and MAC formulas per layer type, numbers by hand: a transposed conv's weight
+    is (Cin, Cout/g, kh, kw) as in PyTorch and each input pixel scatters one kernel per output
+    channel (8*8*3 pixels * 2*2*4 = 3072); batch norm's gamma and beta have one value per channel."""
+    from calc.errors import Where
+    from calc.steps.cnn_count import solve_cnn_count_problem
+    from calc.steps.registry import SolveOptions
+
+    given = {"network": {"input": [8, 8, 3], "layers": [{"conv_transpose": {"filters": 4, "kernel": 2, "stride": 2}},
+                                                          {"batchnorm": None}]}}
+    sol = solve_cnn_count_problem(given, Where(), SolveOptions())
+    steps = {s.name: s for s in sol.steps if getattr(s, "name", "")}
+    assert steps["deconv1.params"].formula == "weight Cin*Cout*kh*kw + bias Cout"
+    assert steps["deconv1.params"].substituted == "3*4*2*2 + 4"
+    assert (steps["deconv1.multiplications"].substituted, steps["deconv1.multiplications"].result) == \
+        ("8*8*3 * (2*2*4)", 3072)
+    assert steps["bn1.params"].formula == "weight C + bias C"

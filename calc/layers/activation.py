@@ -294,6 +294,7 @@ class PReLU(Activation):
     or one per element (Keras' default PReLU)."""
 
     kind, prefix = "prelu", "prelu"
+    default_text = "PReLU: slope = its init, 0.25 by default"
     summary = "learned leaky slope: per single (PyTorch default) | channel | element (Keras), init 0.25"
     formula, derivative_formula = "z if z > 0 else alpha*z", "1 if z > 0 else alpha; dL/dalpha = sum dy*z over z <= 0"
     tex_name = r"\mathrm{PReLU}"

@@ -40,6 +40,9 @@ class Layer:
     # value: dense, flatten, global pooling); containers: "sequence" (children in order) and
     # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.receptive refuses it.
     receptive: ClassVar[str] = ""
+    mode_dependent: ClassVar[bool] = False  # computes differently in training and eval mode (dropout, batch norm)
+    default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
+    window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
@@ -111,6 +114,14 @@ class Layer:
     def describe(self) -> str:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
         return ""
+
+    def param_symbols(self, pname: str) -> list[str]:
+        """Names of a parameter's axes in a worked count, e.g. ['Cout', 'Cin', 'kh', 'kw']."""
+        return {1: ["C"], 3: ["H", "W", "C"]}.get(len(self.param_shapes()[pname]), ["n"])
+
+    def mac_text(self) -> tuple[str, str]:
+        """(formula, formula with the numbers) of macs() for a worked count."""
+        return "multiply-accumulates of the layer", ""
 
     def fans(self) -> tuple[int, int]:
         """(fan_in, fan_out) of the weight as torch.nn.init._calculate_fan_in_and_fan_out reads

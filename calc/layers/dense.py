@@ -57,6 +57,12 @@ class Dense(Layer):
             shapes["bias"] = (1,) if self.shared_bias else (self.units,)
         return shapes
 
+    def param_symbols(self, pname: str) -> list[str]:
+        return ["units", "inputs"] if pname == "weight" else ["units"]
+
+    def mac_text(self) -> tuple[str, str]:
+        return "inputs*units", f"{self.inputs}*{self.units}"
+
     def macs(self) -> int:
         return self.inputs * self.units  # one product per weight
 

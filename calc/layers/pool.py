@@ -21,7 +21,7 @@ class _WindowPool(Layer):
     """A k x k window with stride (default: the kernel), padding and optional ceil_mode."""
 
     receptive = "window"
-
+    window_noun = "pooling"
     prefix = "pool"
     has_dilation = False
 
