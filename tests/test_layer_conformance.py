@@ -191,3 +191,17 @@ def test_worked_counts_take_their_text_from_the_layer():
     assert (steps["deconv1.multiplications"].substituted, steps["deconv1.multiplications"].result) == \
         ("8*8*3 * (2*2*4)", 3072)
     assert steps["bn1.params"].formula == "weight C + bias C"
+
+
+@pytest.mark.parametrize("name,ok", [("tanh", True), ("prelu", True), ("softmax", False), ("batchnorm", False)])
+def test_an_element_wise_activation_is_what_the_class_says(name, ok):
+    """Softmax mixes the z_j of a vector and batch norm is no activation: both are refused where
+    a conv problem applies an activation element by element."""
+    from calc.errors import Where
+    from calc.steps.conv import activation_layer
+
+    if ok:
+        assert activation_layer({"activation": name}, Where(), (2, 2, 1)).kind == name
+    else:
+        with pytest.raises(SpecError, match=f"'{name}' is not an element-wise activation"):
+            activation_layer({"activation": name}, Where(), (2, 2, 1))

@@ -33,6 +33,7 @@ class Activation(Layer):
     convention = ""  # its convention line in a worked solution; {p} is the constant shown
     kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
     constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
+    elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
 
     def worked(self, z, a, p, show) -> tuple[str, str]:
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
@@ -355,6 +356,7 @@ class Softmax(Activation):
     """e^z_i / sum_j e^z_j over the last axis (classes, or channels of a map), computed stably."""
 
     kind, prefix = "softmax", "softmax"
+    elementwise = False
     summary = "softmax over the last axis (computed stably: z - max z)"
     formula = "e^(z_i - max z) / sum_j e^(z_j - max z)"
     derivative_formula = "J_ij = p_i (delta_ij - p_j)"

@@ -14,7 +14,7 @@ from calc.steps.narrate import narrator_for
 
 def derivative_at_input(layer) -> bool:
     """An element-wise activation whose derivative the sigma'(z) slip evaluates at z."""
-    return hasattr(layer, "derivative") and hasattr(layer, "z") and layer.kind != "softmax"
+    return getattr(layer, "elementwise", False) and hasattr(layer, "z")
 
 
 class CarriedValues:
