@@ -9,19 +9,23 @@ Receptive Fields of Convolutional Neural Networks", Distill 2019):
 Padding does not change r (it only shifts where windows start). Layers without a window
 (activations, batch norm, dropout) keep r and j; a transposed conv divides the jump by its
 stride first. Global pooling, flatten and dense layers see the whole input. Parallel branches
-(concat) and residual blocks take the largest field of their paths. Data only; no formatting.
+(concat) and residual blocks take the largest field of their paths. Each layer type states which
+of these rules it follows (``Layer.receptive``); a type without one is an error, not a pass-through.
+Data only; no formatting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from calc.layers import Layer
-from calc.network import Network
+if TYPE_CHECKING:  # types only: this module reads the layers' own rules (Layer.receptive)
+    from calc.layers import Layer
+    from calc.network import Network
 
-WINDOW_KINDS = ("conv", "maxpool", "avgpool")
-WHOLE_KINDS = ("flatten", "dense", "global_avgpool", "adaptive_avgpool")
+WINDOW_RULES = ("window", "transposed")
+LEAF_RULES = ("identity", "whole", *WINDOW_RULES)
 
 
 @dataclass(frozen=True)
@@ -42,33 +46,40 @@ class FieldRow:
     after: Field
 
 
-def _step(layer: Layer, field: Field, input_size: tuple) -> Field:
-    if field.whole or layer.kind in WHOLE_KINDS:
+def _rule(layer: Layer, allowed: tuple) -> str:
+    """The layer's receptive-field rule; a layer type without one is refused, never passed through."""
+    rule = getattr(layer, "receptive", "")
+    if rule not in allowed:
+        layer.fail(f"no receptive-field rule for layer kind '{layer.kind}' (got {rule!r}; "
+                   f"a layer type sets `receptive` to one of {', '.join(allowed)})")
+    return rule
+
+
+def _step(layer: Layer, rule: str, field: Field, input_size: tuple) -> Field:
+    if field.whole or rule == "whole":
         return Field(input_size, field.jump, True)
-    if layer.kind in WINDOW_KINDS or layer.kind == "conv_transpose":
-        k, s, d = layer.kernel, layer.stride, getattr(layer, "dilation", (1, 1))
-        jump = field.jump
-        if layer.kind == "conv_transpose":  # outputs are 1/s input steps apart
-            jump = tuple(Fraction(j) / st for j, st in zip(jump, s))
-            s = (1, 1)
-        size = tuple(r + (dd * (kk - 1)) * j for r, kk, dd, j in zip(field.size, k, d, jump))
-        return Field(size, tuple(j * st for j, st in zip(jump, s)))
-    return field
+    if rule == "identity":
+        return field
+    k, s, d = layer.receptive_window()
+    jump = field.jump
+    if rule == "transposed":  # outputs are 1/s input steps apart
+        jump = tuple(Fraction(j) / st for j, st in zip(jump, s))
+        s = (1, 1)
+    size = tuple(r + (dd * (kk - 1)) * j for r, kk, dd, j in zip(field.size, k, d, jump))
+    return Field(size, tuple(j * st for j, st in zip(jump, s)))
 
 
 def _walk(layer: Layer, field: Field, input_size: tuple, rows: list) -> Field:
     if not layer.is_container:
-        after = _step(layer, field, input_size)
-        window = layer.kind in WINDOW_KINDS or layer.kind == "conv_transpose"
-        rows.append(FieldRow(layer.name, layer.kind, getattr(layer, "kernel", None) if window else None,
-                             getattr(layer, "stride", None) if window else None,
-                             getattr(layer, "dilation", (1, 1)) if window else None, field, after))
+        rule = _rule(layer, LEAF_RULES)
+        after = _step(layer, rule, field, input_size)
+        k, s, d = layer.receptive_window() if rule in WINDOW_RULES else (None, None, None)
+        rows.append(FieldRow(layer.name, layer.kind, k, s, d, field, after))
         return after
-    if hasattr(layer, "branches") or hasattr(layer, "body"):  # concat / residual: the widest path
-        paths = list(getattr(layer, "branches", [])) or [layer.body, layer.shortcut]
-        ends = [_walk(p, field, input_size, rows) for p in paths]
+    if _rule(layer, ("sequence", "widest")) == "widest":  # concat / residual: the widest path
+        ends = [_walk(p, field, input_size, rows) for p in layer.paths()]
         widest = max(ends, key=lambda f: (f.whole, f.size))
-        merge = getattr(layer, "merge", None) or getattr(layer, "add", None)
+        merge = layer.merge_layer()
         if merge is not None:
             rows.append(FieldRow(merge.name, merge.kind, None, None, None, field, widest))
         return widest

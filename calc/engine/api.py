@@ -20,7 +20,6 @@ from calc.engine.context import Ctx
 from calc.engine.model import Model
 from calc.errors import InputError
 
-DEFAULT_TEXT = {"batchnorm": "batch norm: gamma 1, beta 0", "prelu": "PReLU: slope = its init, 0.25 by default"}
 BACKEND_TEXT = {"numpy": "NumPy on the CPU", "cupy": "CuPy on the GPU", "exact": "exact fractions"}
 
 
@@ -75,8 +74,8 @@ def weights_convention(model: Model, before_training: bool) -> str:
         parts.append("as given in the spec" if not ctx.drawn else f"from the spec: {', '.join(given)}")
     if ctx.defaults:
         owners = {q.rsplit(".", 1)[0] for q in ctx.defaults}
-        kinds = sorted({layer.kind for layer in model.layers if layer.name in owners})
-        rules = "; ".join(DEFAULT_TEXT.get(k, k) for k in kinds)
+        texts = {layer.kind: layer.default_text or layer.kind for layer in model.layers if layer.name in owners}
+        rules = "; ".join(texts[k] for k in sorted(texts))
         parts.append(f"{', '.join(ctx.defaults)} at their layer's default ({rules})")
     if not parts:
         return "weights: none (no layer has parameters)"
@@ -90,7 +89,7 @@ def model_conventions(model: Model, training: bool | None) -> list[str]:
     out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
     out.append(weights_convention(model, training is None))
     kinds = {layer.kind for layer in model.layers}
-    if kinds & {"dropout", "batchnorm"} and training is not None:
+    if any(layer.mode_dependent for layer in model.layers) and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
                    "the batch mean and biased variance (running variance updated with n-1)" if training else
                    "eval mode: dropout is the identity, batch norm uses its running mean/var")

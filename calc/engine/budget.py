@@ -33,11 +33,12 @@ def estimate(network, backend, batch: int, training: bool = False) -> tuple[int,
 def check(network, backend, batch: int, training: bool = False, hint: str = "") -> None:
     """Refuse a run/train whose estimate exceeds the memory limit, before building the model."""
     from calc import memory
+    from calc.errors import NNCalcError
 
     weights, acts = estimate(network, backend, batch, training)
     try:
         memory.check(weights + acts, "weights and activations")
-    except Exception as exc:
+    except NNCalcError as exc:
         if hint and acts > weights:
             exc.message = f"{exc.message}; {hint}"
         raise

@@ -179,8 +179,7 @@ def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, d
     total = "sum" if loss.reduction != "mean" else "mean weighted by batch size"
     out.append(f"{n} samples, {batches}; epoch loss = each batch's loss before its update, {total}")
     out.append(data.target)
-    kinds = {layer.kind for layer in model.layers}
-    if kinds & {"dropout", "batchnorm"}:
+    if any(layer.mode_dependent for layer in model.layers):
         out.append("training mode: dropout active (rate = P(drop), survivors x 1/(1-rate)), batch norm on batch "
                    "statistics; the final evaluation runs in eval mode")
     frozen = [layer.name for layer in model.layers if layer.params and not layer.trainable]

@@ -3,10 +3,16 @@
 ``function(z, be)`` and ``derivative(z, a, be)`` take a calc.backend.Backend, so the engine
 (float arrays), the GPU and the exact worked solutions (Fraction arrays) all use these same
 formulas. Counting: no MACs, one op per element under 'act'.
+
+Each class also carries its text, once, for every narrator (calc.steps): ``formula`` and
+``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
+``convention`` and ``remark`` a learner needs, and ``worked()``, f and f' with the numbers put in.
+tests/test_layer_conformance.py fails for an activation without them.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from calc.layers.base import Layer, Shape, register
@@ -16,8 +22,31 @@ from calc.spec.options import Options
 class Activation(Layer):
     """An element-wise function; subclasses add their constants as options."""
 
+    receptive = "identity"
+
     formula = ""  # plain text, e.g. "max(0, z)"
     derivative_formula = ""
+    tex_name = ""  # LaTeX of the function's name, e.g. r"\sigma"
+    tex_body = ""  # LaTeX of f with %s for z, e.g. r"\max(0, %s)" ("" : no substituted LaTeX)
+    tex_derivative = ""  # LaTeX of f' with %s for a (each %s the same a), e.g. "1 - (%s)^2"
+    remark = ""  # what a learner gets wrong about it, appended to its conventions line
+    convention = ""  # its convention line in a worked solution; {p} is the constant shown
+    kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
+    constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
+    elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
+
+    def worked(self, z, a, p, show) -> tuple[str, str]:
+        """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
+        following the branch the class itself takes; show formats a number."""
+        raise NotImplementedError(f"{self.kind}: no worked text")
+
+    def constants(self) -> dict:
+        """Symbols of the formula texts and their values: slope, alpha, lambda."""
+        out = {}
+        for name, attr in (("slope", "slope"), ("alpha", "alpha"), ("lambda", "scale")):
+            if hasattr(self, attr) and not callable(getattr(self, attr)):
+                out[name] = getattr(self, attr)
+        return out
 
     def costs(self) -> dict[str, int]:
         return {"act": prod(self.out_shape)}
@@ -45,6 +74,11 @@ class Activation(Layer):
         return d if substitute is None else substitute(self, d, "derivative")
 
 
+def _z(z, show) -> str:
+    """z as substituted into a formula: negative numbers in parentheses."""
+    return f"({show(z)})" if z < 0 else show(z)
+
+
 def _options(*names_defaults):
     """from_options reading float constants, e.g. ('alpha', 1.0)."""
     @classmethod
@@ -65,6 +99,13 @@ class ReLU(Activation):
     kind, prefix = "relu", "relu"
     summary = "max(0, z); derivative at 0 taken as 0 (PyTorch)"
     formula, derivative_formula = "max(0, z)", "1 if z > 0 else 0 (0 at z = 0, as PyTorch)"
+    tex_name, tex_body = r"\mathrm{ReLU}", r"\max(0, %s)"
+    remark = " (ReLU'(0) = 0, PyTorch)"
+    convention = "ReLU'(0) = 0 (PyTorch; ReLU is not differentiable at 0)"
+    kink_at_zero = True
+
+    def worked(self, z, a, p, show):
+        return f"max(0, {show(z)})", "1 (z > 0)" if z > 0 else "0 (z <= 0)"
 
     def function(self, z, be):
         return be.xp.maximum(z, be.scalar(0))  # one pass; NaN stays NaN, as PyTorch
@@ -86,6 +127,14 @@ class LeakyReLU(Activation):
     aliases = ("leakyrelu", "lrelu")
     summary = "z if z > 0 else slope*z: slope (0.01, PyTorch; Keras uses 0.3)"
     formula, derivative_formula = "z if z > 0 else slope*z", "1 if z > 0 else slope"
+    tex_name = r"\mathrm{LeakyReLU}"
+    convention = ("leaky ReLU slope {p} (PyTorch's default 0.01; Keras' LeakyReLU uses 0.3); at z = 0 the "
+                  "derivative is the slope (PyTorch takes the z <= 0 branch)")
+    kink_at_zero = True
+    constant = ("slope", Fraction(1, 100))
+
+    def worked(self, z, a, p, show):
+        return (show(z), "1 (z > 0)") if z > 0 else (f"{show(p)} * {_z(z, show)}", f"{show(p)} (z <= 0)")
     option_aliases = {"slope": ("alpha", "negative_slope")}
     from_options = _options(("slope", 0.01))
     slope = 0.01
@@ -105,6 +154,14 @@ class ELU(Activation):
     kind, prefix = "elu", "elu"
     summary = "z if z > 0 else alpha(e^z - 1): alpha (1.0)"
     formula, derivative_formula = "z if z > 0 else alpha(e^z - 1)", "1 if z > 0 else a + alpha"
+    tex_name = r"\mathrm{ELU}"
+    convention = "ELU alpha {p} (PyTorch/Keras default 1.0); for z <= 0, ELU'(z) = alpha e^z = ELU(z) + alpha"
+    constant = ("alpha", Fraction(1))
+
+    def worked(self, z, a, p, show):
+        if z > 0:
+            return show(z), "1 (z > 0)"
+        return f"{show(p)} * (e^{_z(z, show)} - 1)", f"{show(a)} + {show(p)}"
     from_options = _options(("alpha", 1.0))
     alpha = 1.0
 
@@ -128,6 +185,15 @@ class SELU(Activation):
     summary = "scaled ELU, alpha 1.6732632423543772, lambda 1.0507009873554805"
     formula = "lambda * (z if z > 0 else alpha(e^z - 1))"
     derivative_formula = "lambda if z > 0 else lambda * alpha * e^z"
+    tex_name = r"\mathrm{SELU}"
+    convention = ("SELU: lambda = 1.0507009873554805, alpha = 1.6732632423543772 (fixed self-normalising constants); "
+                  "SELU'(z) = lambda for z > 0, lambda alpha e^z for z <= 0")
+
+    def worked(self, z, a, p, show):
+        lam, alpha = "1.0507", "1.6733"  # the constants, shown rounded
+        if z > 0:
+            return f"{lam} * {show(z)}", f"lambda = {lam}"
+        return f"{lam} * {alpha} * (e^{_z(z, show)} - 1)", f"{lam} * {alpha} * e^{_z(z, show)}"
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
 
@@ -148,6 +214,12 @@ class Sigmoid(Activation):
     aliases = ("logistic",)
     summary = "1 / (1 + e^-z); derivative a(1 - a)"
     formula, derivative_formula = "1 / (1 + e^(-z))", "a (1 - a)"
+    tex_name, tex_body, tex_derivative = r"\sigma", r"\frac{1}{1 + e^{-%s}}", "%s(1 - %s)"
+    remark = " (of the activation a, not z(1 - z))"
+    convention = "sigmoid'(z) = a(1 - a) with a = sigmoid(z), the activation's output (never z(1 - z))"
+
+    def worked(self, z, a, p, show):
+        return f"1 / (1 + e^(-{_z(z, show)}))", f"{show(a)} * (1 - {show(a)})"
 
     def function(self, z, be):
         xp = be.xp
@@ -163,6 +235,12 @@ class Tanh(Activation):
     kind, prefix = "tanh", "tanh"
     summary = "hyperbolic tangent; derivative 1 - a^2"
     formula, derivative_formula = "tanh(z)", "1 - a^2"
+    tex_name, tex_body, tex_derivative = r"\tanh", r"\tanh(%s)", "1 - (%s)^2"
+    remark = " (of the activation a)"
+    convention = "tanh'(z) = 1 - a^2 with a = tanh(z)"
+
+    def worked(self, z, a, p, show):
+        return f"tanh({show(z)})", f"1 - {show(a)}^2"
 
     def function(self, z, be):
         return be.xp.tanh(z)
@@ -177,6 +255,12 @@ class Step(Activation):
     aliases = ("heaviside", "threshold")
     summary = "Heaviside step for perceptrons: 1 if z > 0 else 0 (gradient 0)"
     formula, derivative_formula = "1 if z > 0 else 0", "0 (not differentiable at 0; no gradient flows)"
+    tex_name = r"\mathrm{step}"
+    remark = " (no gradient flows through a step)"
+    convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
+
+    def worked(self, z, a, p, show):
+        return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"
 
     def function(self, z, be):
         return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
@@ -191,6 +275,11 @@ class Identity(Activation):
     aliases = ("identity", "none")
     summary = "identity (no activation)"
     formula, derivative_formula = "z", "1"
+    tex_name, tex_body = r"\mathrm{id}", "%s"
+    convention = "the identity: f(z) = z, f'(z) = 1"
+
+    def worked(self, z, a, p, show):
+        return show(z), "1"
 
     @classmethod
     def from_options(cls, opts: Options):
@@ -215,8 +304,19 @@ class PReLU(Activation):
     or one per element (Keras' default PReLU)."""
 
     kind, prefix = "prelu", "prelu"
+    default_text = "PReLU: slope = its init, 0.25 by default"
     summary = "learned leaky slope: per single (PyTorch default) | channel | element (Keras), init 0.25"
     formula, derivative_formula = "z if z > 0 else alpha*z", "1 if z > 0 else alpha; dL/dalpha = sum dy*z over z <= 0"
+    tex_name = r"\mathrm{PReLU}"
+    convention = ("PReLU: a leaky ReLU whose slope alpha = {p} is learned (PyTorch initialises it to 0.25); "
+                  "at z = 0 the derivative is alpha")
+    kink_at_zero = True
+    constant = ("init_value", Fraction(1, 4))
+    worked = LeakyReLU.worked
+
+    def constants(self) -> dict:
+        """alpha is the learned weight: its value when one is shared, else the symbol."""
+        return {"alpha": self.params["weight"].ravel()[0] if self.per == "single" else "alpha"}
 
     @classmethod
     def from_options(cls, opts: Options):
@@ -265,9 +365,14 @@ class Softmax(Activation):
     """e^z_i / sum_j e^z_j over the last axis (classes, or channels of a map), computed stably."""
 
     kind, prefix = "softmax", "softmax"
+    elementwise = False
     summary = "softmax over the last axis (computed stably: z - max z)"
     formula = "e^(z_i - max z) / sum_j e^(z_j - max z)"
     derivative_formula = "J_ij = p_i (delta_ij - p_j)"
+    tex_name = r"\mathrm{softmax}"
+    remark = " (computed stably: z - max z first)"
+    convention = ("softmax computed stably, p_i = e^(z_i - max z) / sum_j e^(z_j - max z); Jacobian dp_i/dz_j = "
+                  "p_i (delta_ij - p_j)")
 
     def function(self, z, be):
         xp = be.xp

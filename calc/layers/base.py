@@ -34,6 +34,15 @@ class Layer:
     prefix: ClassVar[str] = ""  # default name stem, e.g. "conv" -> conv1, conv2
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""  # one line for `nncalc layers` and error hints
+    # How one output value's receptive field grows through this layer (calc.receptive walks it):
+    # "identity" (element-wise: r and j unchanged), "window" (a kernel: receptive_window() gives k, s, d),
+    # "transposed" (a transposed window: the jump is divided by the stride), "whole" (every input
+    # value: dense, flatten, global pooling); containers: "sequence" (children in order) and
+    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.receptive refuses it.
+    receptive: ClassVar[str] = ""
+    mode_dependent: ClassVar[bool] = False  # computes differently in training and eval mode (dropout, batch norm)
+    default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
+    window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
@@ -106,6 +115,14 @@ class Layer:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
         return ""
 
+    def param_symbols(self, pname: str) -> list[str]:
+        """Names of a parameter's axes in a worked count, e.g. ['Cout', 'Cin', 'kh', 'kw']."""
+        return {1: ["C"], 3: ["H", "W", "C"]}.get(len(self.param_shapes()[pname]), ["n"])
+
+    def mac_text(self) -> tuple[str, str]:
+        """(formula, formula with the numbers) of macs() for a worked count."""
+        return "multiply-accumulates of the layer", ""
+
     def fans(self) -> tuple[int, int]:
         """(fan_in, fan_out) of the weight as torch.nn.init._calculate_fan_in_and_fan_out reads
         it: dim 1 and dim 0, times the receptive field (kh * kw) of conv weights. Dense (out, in):
@@ -144,9 +161,21 @@ class Layer:
         """Given dL/d(output), store dL/d(param) in ``grads`` and return dL/d(input)."""
         raise NotImplementedError(f"{self.kind} has no backward yet")
 
+    def receptive_window(self) -> tuple[tuple, tuple, tuple]:
+        """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""
+        return self.kernel, self.stride, getattr(self, "dilation", (1, 1))
+
     # -- structure ------------------------------------------------------------------------
     def children(self) -> list[Layer]:
         return []
+
+    def paths(self) -> list[Layer]:
+        """The parallel paths of a "widest" container (branches; body and shortcut)."""
+        return []
+
+    def merge_layer(self) -> Layer | None:
+        """The leaf that joins the paths of a "widest" container (concat, add)."""
+        return None
 
     @property
     def is_container(self) -> bool:

@@ -16,6 +16,7 @@ class Sequential(Layer):
     """Layers applied one after another; ``label`` names what it came from (a block, a branch)."""
 
     kind = "sequential"
+    receptive = "sequence"
     prefix = "seq"
 
     TRANSPARENT = ("repeat", "body", "shortcut")  # structure only: tables show their contents
@@ -60,6 +61,7 @@ class Add(Layer):
     """Element-wise sum of the residual body and the shortcut."""
 
     kind = "add"
+    receptive = "identity"
     prefix = "add"
 
     def costs(self) -> dict[str, int]:
@@ -76,6 +78,7 @@ class ConcatMerge(Layer):
     """Concatenation of branch outputs along channels (features for vectors)."""
 
     kind = "concat"
+    receptive = "identity"
     prefix = "concat"
 
     def __init__(self, where=None):
@@ -98,6 +101,7 @@ class Concat(Layer):
     """Parallel branches on the same input, outputs concatenated along the channel axis."""
 
     kind = "concat"
+    receptive = "widest"
     prefix = "branches"
 
     def __init__(self, branches: list[Sequential], where=None, label: str = "branches"):
@@ -125,6 +129,12 @@ class Concat(Layer):
     def children(self) -> list[Layer]:
         return [*self.branches, self.merge]
 
+    def paths(self) -> list[Layer]:
+        return list(self.branches)
+
+    def merge_layer(self) -> Layer:
+        return self.merge
+
     def forward(self, x, ctx):
         y = self.merge.forward([branch.forward(x, ctx) for branch in self.branches], ctx)
         if ctx.record is not None:
@@ -148,6 +158,7 @@ class Residual(Layer):
     """out = body(x) + shortcut(x); an empty shortcut is the identity."""
 
     kind = "residual"
+    receptive = "widest"
     prefix = "res"
 
     def __init__(self, body: Sequential, shortcut: Sequential, where=None, label: str = "residual"):
@@ -177,6 +188,12 @@ class Residual(Layer):
 
     def children(self) -> list[Layer]:
         return [self.body, self.shortcut, self.add]
+
+    def paths(self) -> list[Layer]:
+        return [self.body, self.shortcut]
+
+    def merge_layer(self) -> Layer:
+        return self.add
 
     def forward(self, x, ctx):
         y = self.add.forward([self.body.forward(x, ctx), self.shortcut.forward(x, ctx)], ctx)

@@ -43,6 +43,8 @@ def read_bias(opts: Options):
 class _ConvBase(Layer):
     """Options and bookkeeping shared by conv and transposed conv."""
 
+    window_noun = "conv"
+
     def __init__(self, where, filters, kernel, stride, padding, dilation, groups, bias):
         super().__init__(where)
         self.filters = filters
@@ -135,9 +137,21 @@ class Conv(_ConvBase):
     """Convolution (cross-correlation): out = floor((i + 2p - d(k-1) - 1)/s) + 1 per axis."""
 
     kind = "conv"
+    receptive = "window"
     prefix = "conv"
     aliases = ("conv2d", "convolution")
     summary = "2-D convolution: filters, kernel, stride, padding (int|[h,w]|same|valid), dilation, groups, bias"
+
+    def param_symbols(self, pname: str) -> list[str]:
+        if pname == "bias":
+            return ["Cout"]
+        return ["Cout", "Cin/g" if self.groups > 1 else "Cin", "kh", "kw"]
+
+    def mac_text(self) -> tuple[str, str]:
+        ho, wo, cout = self.out_shape
+        kh, kw = self.kernel
+        return ("Ho*Wo*Cout * (kh*kw*Cin" + ("/g" if self.groups > 1 else "") + ")",
+                f"{ho}*{wo}*{cout} * ({kh}*{kw}*{self.in_shape[2] // self.groups})")
 
     def compute_shape(self, in_shape: Shape) -> Shape:
         h, w, cin = self.need_map(in_shape)
@@ -205,9 +219,22 @@ class ConvTranspose(_ConvBase):
     """Transposed convolution: out = (i-1)s - 2p + d(k-1) + output_padding + 1 per axis."""
 
     kind = "conv_transpose"
+    receptive = "transposed"
+    window_noun = ""  # its output size is not a sliding window's (calc.sizes.transposed_output)
     prefix = "deconv"
     aliases = ("transposed_conv", "deconv", "conv2d_transpose", "convtranspose")
     summary = "transposed convolution: filters, kernel, stride, padding (int|[h,w]|same|valid), output_padding"
+
+    def param_symbols(self, pname: str) -> list[str]:
+        if pname == "bias":
+            return ["Cout"]
+        return ["Cin", "Cout/g" if self.groups > 1 else "Cout", "kh", "kw"]  # PyTorch's (Cin, Cout/g, kh, kw)
+
+    def mac_text(self) -> tuple[str, str]:
+        h, w, cin = self.in_shape
+        kh, kw = self.kernel
+        return ("Hi*Wi*Cin * (kh*kw*Cout" + ("/g" if self.groups > 1 else "") + ")",
+                f"{h}*{w}*{cin} * ({kh}*{kw}*{self.filters // self.groups})")
 
     def read_extra(self, opts: Options) -> None:
         self.output_padding_spec = opts.pair("output_padding", 0, minimum=0)

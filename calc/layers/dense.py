@@ -14,6 +14,7 @@ class Dense(Layer):
     """z = W a + b with W of shape (units, inputs): one row per neuron, as in the course notes."""
 
     kind = "dense"
+    receptive = "whole"
     prefix = "fc"
     aliases = ("fc", "fully_connected")  # not "linear": that is the identity activation (Keras)
     summary = "fully connected: units, bias (true|false|value|list), shared_bias, weights, activation"
@@ -55,6 +56,12 @@ class Dense(Layer):
         if self.use_bias:
             shapes["bias"] = (1,) if self.shared_bias else (self.units,)
         return shapes
+
+    def param_symbols(self, pname: str) -> list[str]:
+        return ["units", "inputs"] if pname == "weight" else ["units"]
+
+    def mac_text(self) -> tuple[str, str]:
+        return "inputs*units", f"{self.inputs}*{self.units}"
 
     def macs(self) -> int:
         return self.inputs * self.units  # one product per weight
@@ -116,6 +123,7 @@ class Flatten(Layer):
     """H x W x C -> H*W*C, row-major over (H, W, C) like Keras; order: chw flattens per channel."""
 
     kind = "flatten"
+    receptive = "whole"
     prefix = "flatten"
     summary = "flatten a map to a vector: order hwc (default, Keras) or chw (PyTorch NCHW)"
 

@@ -21,6 +21,8 @@ SCALINGS = ("inverted", "test")  # scale survivors by 1/(1 - rate) in training |
 @register
 class Dropout(Layer):
     kind = "dropout"
+    receptive = "identity"
+    mode_dependent = True
     prefix = "dropout"
     summary = "dropout: rate (probability of dropping, default 0.5); identity at test time"
     scaling = "inverted"

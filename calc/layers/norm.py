@@ -28,6 +28,9 @@ class BatchNorm(Layer):
     PyTorch momentum 0.01)."""
 
     kind = "batchnorm"
+    receptive = "identity"
+    mode_dependent = True
+    default_text = "batch norm: gamma 1, beta 0"
     prefix = "bn"
     aliases = ("batch_norm", "bn", "batchnorm2d", "batchnorm1d", "batch_normalization")
     summary = "batch normalisation: eps (1e-5), momentum (0.1), affine (true)"  # more options: docs/networks.md

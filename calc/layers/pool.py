@@ -20,6 +20,8 @@ from calc.spec.options import Options
 class _WindowPool(Layer):
     """A k x k window with stride (default: the kernel), padding and optional ceil_mode."""
 
+    receptive = "window"
+    window_noun = "pooling"
     prefix = "pool"
     has_dilation = False
 
@@ -150,6 +152,7 @@ class GlobalAvgPool(Layer):
     """Average over all positions: H x W x C -> 1 x 1 x C (as PyTorch's AdaptiveAvgPool2d(1))."""
 
     kind = "global_avgpool"
+    receptive = "whole"
     prefix = "pool"
     aliases = ("global_avg_pool", "globalavgpool", "global_average_pooling")
     summary = "global average pooling: H x W x C -> 1 x 1 x C"
@@ -190,6 +193,7 @@ class AdaptiveAvgPool(Layer):
     """Average pooling to a fixed output size with PyTorch's adaptive windows."""
 
     kind = "adaptive_avgpool"
+    receptive = "whole"
     prefix = "pool"
     aliases = ("adaptive_avg_pool", "adaptiveavgpool2d")
     summary = "adaptive average pooling: output [h, w] (windows as PyTorch)"

@@ -90,7 +90,7 @@ def layer_steps(sol: Solution, layer, row, field, rounding: str | None = None) -
         tmp = Solution("")
         axes = [("", layer.rows)] if layer.rows == layer.cols else [("height", layer.rows), ("width", layer.cols)]
         for axis, size in axes:
-            window_steps(tmp, with_rounding(size, rounding), axis, "conv" if layer.kind == "conv" else "pooling")
+            window_steps(tmp, with_rounding(size, rounding), axis, layer.window_noun)
         for step in tmp.steps:
             step.name = step.label = f"{layer.name}.{step.name.replace('output', 'output_size')}"
             step.section = section
@@ -99,12 +99,12 @@ def layer_steps(sol: Solution, layer, row, field, rounding: str | None = None) -
                  "", _shape(row.output_shape), name=f"{layer.name}.output_shape", section=section))
     shapes = layer.param_shapes()
     if shapes:
-        formula = " + ".join(f"{pname} {'*'.join(_axes(layer, pname))}" for pname in shapes)
+        formula = " + ".join(f"{pname} {'*'.join(layer.param_symbols(pname))}" for pname in shapes)
         sol.add(Step(f"{layer.name}.params", formula, " + ".join("*".join(map(str, s)) for s in shapes.values()),
                      row.params, name=f"{layer.name}.params", section=section,
                      note="" if row.trainable_params == row.params else "frozen: not trainable"))
     if row.macs:
-        sol.add(Step(f"{layer.name}.multiplications", _mac_formula(layer), _mac_numbers(layer), row.macs,
+        sol.add(Step(f"{layer.name}.multiplications", *layer.mac_text(), row.macs,
                      name=f"{layer.name}.multiplications", section=section,
                      note="one multiply-accumulate per weight use; bias adds not counted"))
     if field is not None and field.kernel is not None:
@@ -115,34 +115,6 @@ def layer_steps(sol: Solution, layer, row, field, rounding: str | None = None) -
                      _field(field.after.size), name=f"{layer.name}.receptive_field", section=section,
                      note=f"jump after this layer: {field.after.jump[0]} input pixel"
                      + ("s" if field.after.jump[0] != 1 else "")))
-
-
-def _axes(layer, pname: str) -> list[str]:
-    if layer.kind == "conv" and pname == "weight":
-        return ["Cout", "Cin/g" if getattr(layer, "groups", 1) > 1 else "Cin", "kh", "kw"]
-    if layer.kind == "dense" and pname == "weight":
-        return ["units", "inputs"]
-    if pname == "bias":
-        return ["Cout" if layer.kind.startswith("conv") else "units"]
-    return ["C"]
-
-
-def _mac_formula(layer) -> str:
-    if layer.kind == "conv":
-        return "Ho*Wo*Cout * (kh*kw*Cin" + ("/g" if layer.groups > 1 else "") + ")"
-    if layer.kind == "dense":
-        return "inputs*units"
-    return "multiply-accumulates of the layer"
-
-
-def _mac_numbers(layer) -> str:
-    if layer.kind == "conv":
-        ho, wo, cout = layer.out_shape
-        kh, kw = layer.kernel
-        return f"{ho}*{wo}*{cout} * ({kh}*{kw}*{layer.in_shape[2] // layer.groups})"
-    if layer.kind == "dense":
-        return f"{layer.inputs}*{layer.units}"
-    return ""
 
 
 def totals(sol: Solution, summary, network, fields: dict, given, where: Where, carry: Carry | None = None) -> None:

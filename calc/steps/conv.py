@@ -101,7 +101,7 @@ def activation_layer(given, where: Where, shape):
         raise SpecError("expected an activation name such as relu, or {leaky_relu: {slope: 0.1}}", place)
     cls = lookup(kind, place)
     layer = cls.from_options(Options(opts, place, cls.kind))
-    if not hasattr(layer, "derivative") or cls.kind == "softmax":
+    if not getattr(layer, "elementwise", False):
         raise SpecError(f"'{kind}' is not an element-wise activation", place)
     layer.name = cls.kind
     layer.build(tuple(shape))

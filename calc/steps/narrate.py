@@ -9,9 +9,13 @@ answer name. One narrator per layer kind, looked up in ``NARRATORS``:
     class ConvNarrator(Narrator):
         def forward(self, nar, view, x, y): ...
 
-Modules named ``calc/steps/narrate_*.py`` are imported on first use, so a new layer kind gets its
-narrator by adding such a module (DEVELOPING.md, "Narrators"). A kind without a narrator is still
-solved: the fallback shows its output and gradients as vectors.
+or one for a whole family of layer classes (``@narrates(family=Activation)``: every activation
+without a narrator of its own). Modules named ``calc/steps/narrate_*.py`` are imported on first
+use, so a new layer kind gets its narrator by adding such a module (DEVELOPING.md, "Narrators").
+A kind or family claimed by two narrators is an error at import: which one wins never depends on
+the order modules are imported in. A kind without a narrator is still solved: the fallback
+shows its output and gradients as vectors (tests/test_layer_conformance.py lists the kinds that
+rely on it on purpose).
 
 Answer names (the keys learners use in ``nncalc check``) are built from ``Slot``s: the values
 leaving a dense layer are ``fc1.z1``, ``fc1.z2``; after its activation ``fc1.a1``; the gradient
@@ -29,19 +33,32 @@ from calc.steps.step import Solution, Step
 from calc.steps.text import Writer
 
 NARRATORS: dict[str, type[Narrator]] = {}
+FAMILIES: dict[type, type[Narrator]] = {}  # a layer base class -> the narrator of its subclasses
 _LOADED = False
 
 
-def narrates(*kinds: str):
-    """Class decorator: the narrator of these layer kinds (the YAML names of calc.layers)."""
+def narrates(*kinds: str, family: type | None = None):
+    """Class decorator: the narrator of these layer kinds (the YAML names of calc.layers) and/or of
+    a family (every subclass of a layer class without a narrator of its own). Claiming a kind or
+    family that already has a narrator raises at import."""
     def register(cls):
         for kind in kinds:
-            NARRATORS[kind] = cls
+            _claim(NARRATORS, kind, f"layer kind '{kind}'", cls)
+        if family is not None:
+            _claim(FAMILIES, family, f"layer family {family.__name__}", cls)
         return cls
     return register
 
 
-def narrator_for(layer) -> Narrator:
+def _claim(table: dict, key, what: str, cls) -> None:
+    if key in table and table[key] is not cls:
+        raise RuntimeError(f"{what} has two narrators: {table[key].__module__}.{table[key].__qualname__} "
+                           f"and {cls.__module__}.{cls.__qualname__}; one kind, one narrator")
+    table[key] = cls
+
+
+def load_narrators() -> None:
+    """Import every calc/steps/narrate_*.py once: each registers its narrators."""
     global _LOADED
     if not _LOADED:
         import calc.steps
@@ -50,7 +67,18 @@ def narrator_for(layer) -> Narrator:
             if info.name.startswith("narrate_"):
                 import_module(f"calc.steps.{info.name}")
         _LOADED = True
-    return NARRATORS.get(layer.kind, Narrator)()
+
+
+def narrator_class(layer_type: type) -> type[Narrator] | None:
+    """The narrator of a layer class: its kind's own, else its nearest family's; None: the fallback."""
+    load_narrators()
+    if layer_type.kind in NARRATORS:
+        return NARRATORS[layer_type.kind]
+    return next((FAMILIES[base] for base in layer_type.__mro__ if base in FAMILIES), None)
+
+
+def narrator_for(layer) -> Narrator:
+    return (narrator_class(type(layer)) or Narrator)()
 
 
 def _index(i) -> str:

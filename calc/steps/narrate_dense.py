@@ -1,4 +1,4 @@
-"""Narrators of dense networks: dense layers, element-wise activations, softmax, flatten.
+"""Narrators of dense networks: dense layers, element-wise activations and softmax.
 
 Values come from the layers (their forward output, cached z/a, derivative, backward output and
 grads); this module only writes them out per neuron:
@@ -12,16 +12,9 @@ from __future__ import annotations
 
 import re
 
+from calc.layers.activation import Activation
 from calc.steps.narrate import Narration, Narrator, Slot, View, _index, at, narrates, positions
 from calc.steps.text import join_sum, join_tex
-
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "step", "linear", "prelu")
-# LaTeX of the activation functions (display only; the values come from calc.layers.activation)
-TEX_NAME = {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "tanh": r"\tanh", "step": r"\mathrm{step}",
-            "leaky_relu": r"\mathrm{LeakyReLU}", "elu": r"\mathrm{ELU}", "selu": r"\mathrm{SELU}",
-            "linear": r"\mathrm{id}", "prelu": r"\mathrm{PReLU}"}
-TEX_BODY = {"sigmoid": r"\frac{1}{1 + e^{-%s}}", "relu": r"\max(0, %s)", "tanh": r"\tanh(%s)", "linear": "%s"}
-TEX_DERIVATIVE = {"sigmoid": "%s(1 - %s)", "tanh": "1 - (%s)^2"}
 
 
 def _ij(i, j) -> str:
@@ -135,19 +128,10 @@ def _put(formula: str, values: dict, writer) -> str:
     return re.sub(pattern, repl, formula)
 
 
-def _constants(layer) -> dict:
-    out = {}
-    for name, attr in (("slope", "slope"), ("alpha", "alpha"), ("lambda", "scale")):
-        if hasattr(layer, attr) and not callable(getattr(layer, attr)):
-            out[name] = getattr(layer, attr)
-    if layer.kind == "prelu":
-        out["alpha"] = layer.params["weight"].ravel()[0] if layer.per == "single" else "alpha"
-    return out
-
-
-@narrates(*ACTIVATIONS)
+@narrates(family=Activation)
 class ActivationNarrator(Narrator):
-    """a_i = f(z_i) per neuron; delta_i = dL/da_i f'(z_i) with the derivative of calc.layers.activation."""
+    """a_i = f(z_i) per neuron; delta_i = dL/da_i f'(z_i) with the derivative of calc.layers.activation,
+    whose class also gives every text (formula, derivative, LaTeX, constants)."""
 
     def slot(self, layer, previous: Slot, level: int):
         if previous.symbol == "z" and previous.owner:  # the activation of a dense layer: fc1.a1
@@ -160,13 +144,13 @@ class ActivationNarrator(Narrator):
         for i in positions(y.shape):
             z = at(x, i)
             body, cond = _branch(layer.formula, z)
-            values = {"z": z, **{k: v for k, v in _constants(layer).items() if not isinstance(v, str)}}
+            values = {"z": z, **{k: v for k, v in layer.constants().items() if not isinstance(v, str)}}
             sub = _put(body, values, w)
             formula = f"{view.out.text(i)} = {kind}({view.inp.text(i)}) = {layer.formula}"
             if cond:
                 sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
-            tex_body = TEX_BODY.get(kind)
-            latex = rf"{view.out.tex(i)} = {TEX_NAME.get(kind, kind)}({view.inp.tex(i)})"
+            tex_body = layer.tex_body
+            latex = rf"{view.out.tex(i)} = {layer.tex_name}({view.inp.tex(i)})"
             latex_sub = tex_body % w.factor(z) if tex_body else ""
             nar.add(view.out.key(i), formula, sub, at(y, i), latex=latex, latex_substituted=latex_sub)
 
@@ -178,13 +162,13 @@ class ActivationNarrator(Narrator):
             z, a = at(x, i), at(y, i)
             d = w.round(at(derivative, i))
             body, cond = _branch(dformula, z)
-            values = {"z": z, "a": a, **{k: v for k, v in _constants(layer).items() if not isinstance(v, str)}}
+            values = {"z": z, "a": a, **{k: v for k, v in layer.constants().items() if not isinstance(v, str)}}
             sub = _put(body, values, w)
             if cond:
                 sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
             dkey = derivative_key(view, i)
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"
-            tex_d = TEX_DERIVATIVE.get(layer.kind)
+            tex_d = layer.tex_derivative
             nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {dformula}", sub, d, latex=dtex
                     + (" = " + tex_d % ((view.out.tex(i),) * tex_d.count("%s")) if tex_d else ""),
                     latex_substituted=tex_d % ((w.factor(a),) * tex_d.count("%s")) if tex_d else "")
@@ -217,20 +201,3 @@ class SoftmaxNarrator(Narrator):
         from calc.steps.softmax import softmax_backward_steps
 
         softmax_backward_steps(nar, y, dy, dx, view.inp, view.out)
-
-
-@narrates("flatten")
-class FlattenNarrator(Narrator):
-    """Flatten reorders values without changing them: one vector step each way."""
-
-    def slot(self, layer, previous: Slot, level: int):
-        return Slot(layer.name, "x", None), False
-
-    def forward(self, nar: Narration, view: View, x, y) -> None:
-        nar.add(f"{view.layer.name}.x", f"x = flatten (order {view.layer.order})", "", y.reshape(-1),
-                latex=r"x = \mathrm{flatten}")
-
-    def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
-        if view.inp.owner or nar.extra.get("input_gradient"):
-            nar.add(f"dL/d{view.layer.name}.input", "dL/d(input) = dL/dx reshaped to the input's shape", "", dx,
-                    latex=r"\frac{\partial L}{\partial \text{input}}")

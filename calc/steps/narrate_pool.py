@@ -4,15 +4,14 @@ Max pooling shows each window with the element it chose; which one is read from 
 backward pass (calc.steps.pool.chosen_cells), so the tie rule shown is the engine's. Backward
 routes each window's gradient to that element (max) or shares it (average). Flatten states its
 order and which map element becomes which vector element (read by flattening the positions
-with the layer itself), replacing the vector-only flatten narrator of narrate_dense.
+with the layer itself); for other inputs, or big maps, the vector alone.
 """
 
 from __future__ import annotations
 
-from calc.steps import narrate_dense  # noqa: F401 - register its flatten narrator first; this one replaces it
 from calc.steps.conv_steps import padding_text
 from calc.steps.conv_text import Geometry, pool_grad_text, pool_text
-from calc.steps.narrate import Narration, Narrator, View, at, narrates, positions
+from calc.steps.narrate import Narration, Narrator, Slot, View, at, narrates, positions
 from calc.steps.narrate_conv import _map_grid, add_conventions
 
 FLATTEN_ORDER = {
@@ -80,13 +79,18 @@ def _pad_max(layer, x, nar: Narration):
 
 
 @narrates("flatten")
-class FlattenNarrator(narrate_dense.FlattenNarrator):
-    """The vector, its order stated, and each element's source in the map."""
+class FlattenNarrator(Narrator):
+    """Flatten reorders values without changing them: the vector, its order stated, and each
+    element's source in the map; backward, one step reshaping the gradient."""
+
+    def slot(self, layer, previous: Slot, level: int):
+        return Slot(layer.name, "x", None), False
 
     def forward(self, nar: Narration, view: View, x, y) -> None:
         layer = view.layer
         add_conventions(nar, [FLATTEN_ORDER[layer.order]])
-        super().forward(nar, view, x, y)
+        nar.add(f"{layer.name}.x", f"x = flatten (order {layer.order})", "", y.reshape(-1),
+                latex=r"x = \mathrm{flatten}")
         if x.ndim != 3 or x.size > 64:
             return
         order = self._order(layer, x, nar)
@@ -104,3 +108,8 @@ class FlattenNarrator(narrate_dense.FlattenNarrator):
                                          for r in range(h)]])  # (1, H, W, C): each position's number
         flat = copy.copy(layer).forward(codes, _ctx(nar))[0]
         return [(int(v) // (w * c) + 1, int(v) % (w * c) // c + 1, int(v) % c + 1) for v in flat]
+
+    def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
+        if view.inp.owner or nar.extra.get("input_gradient"):
+            nar.add(f"dL/d{view.layer.name}.input", "dL/d(input) = dL/dx reshaped to the input's shape", "", dx,
+                    latex=r"\frac{\partial L}{\partial \text{input}}")

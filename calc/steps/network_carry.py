@@ -16,7 +16,7 @@ from calc.steps.narrate_dense import derivative_key
 
 def derivative_at_input(layer) -> bool:
     """An element-wise activation whose derivative the sigma'(z) slip evaluates at z."""
-    return hasattr(layer, "derivative") and hasattr(layer, "z") and layer.kind != "softmax"
+    return getattr(layer, "elementwise", False) and hasattr(layer, "z")
 
 
 class CarriedValues:

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from calc.steps.loss import _number_convention, convention
 
-REMARKS = {  # what a learner gets wrong about each activation; formulas come from calc.layers.activation
-    "sigmoid": " (of the activation a, not z(1 - z))",
-    "tanh": " (of the activation a)",
-    "relu": " (ReLU'(0) = 0, PyTorch)",
-    "step": " (no gradient flows through a step)",
-    "softmax": " (computed stably: z - max z first)",
-}
-
 
 def _activation_line(layer) -> str:
     from calc.steps.narrate_dense import formula_only
 
     derivative = formula_only(layer.derivative_formula)
-    return f"{layer.kind}: {layer.formula}; derivative {derivative}{REMARKS.get(layer.kind, '')}"
+    return f"{layer.kind}: {layer.formula}; derivative {derivative}{layer.remark}"
 
 
 def conventions(setup, views, options) -> list[str]:

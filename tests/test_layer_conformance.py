@@ -1,0 +1,207 @@
+"""Every layer type answers for itself: a piece forgotten fails here, never gives a wrong number.
+
+``missing_pieces`` walks a layer registry (calc.layers.REGISTRY) and names, per kind, each piece
+a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
+
+- a torch reference: tests/torch_ref.py ``leaf_module`` builds the equivalent torch module for a
+  sample layer (made by the kind's random-spec maker, so its options vary);
+- a random-spec maker: a function named after the kind in tests/specgen_layers.py ``LEAVES``,
+  or for an activation a row in its ``ACTIVATIONS``;
+- a narration: a narrator of the kind or of its family (calc.steps.narrate), or the kind listed
+  in ``VECTOR_FALLBACK`` below, which narrates it as plain vectors on purpose;
+- a receptive-field rule (``Layer.receptive``, calc/receptive.py), and for a sliding window
+  the noun of its output-size steps (``window_noun``);
+- a row in ``nncalc layers`` with a summary;
+- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from calc.errors import SpecError
+
+# kinds whose worked solution shows their values as vectors, without formulas, on purpose
+VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
+SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
+
+
+def _makers() -> dict:
+    """kind -> a maker(gen, shape) of tests/specgen_layers.py."""
+    from tests import specgen_layers as sl
+
+    makers = {m.__name__: m for m in sl.LEAVES if m is not sl.activation}
+    for kind, entry in sl.ACTIVATIONS:
+        makers.setdefault(kind, lambda gen, shape, entry=entry, kind=kind: sl.Piece(entry, shape, [(kind, shape)]))
+    return makers
+
+
+def sample_layer(kind: str, maker):
+    """A built layer of this kind from its random-spec maker, or None when no sample fits."""
+    from calc.network import network_from_text
+    from tests.specgen import SpecGen
+
+    for seed in range(40):
+        gen = SpecGen(seed)
+        shape = SAMPLE_SHAPES[seed % len(SAMPLE_SHAPES)]
+        piece = maker(gen, shape)
+        if piece is None:
+            continue
+        text = yaml.safe_dump({"input": list(shape), "layers": [piece.entry]})
+        leaves = [leaf for leaf in network_from_text(text).leaves() if leaf.kind == kind]
+        if leaves:
+            return leaves[0]
+    return None
+
+
+def _torch_reference(kind: str, cls, maker) -> bool:
+    from tests.torch_ref import leaf_module
+
+    layer = sample_layer(kind, maker) if maker else None
+    try:
+        leaf_module(layer if layer is not None else cls())
+    except Exception:  # NotImplementedError for an unknown kind; a bare layer may miss attributes
+        return False
+    return True
+
+
+def _activation_text(cls) -> list[str]:
+    from calc.layers.activation import Activation
+    from calc.numfmt import fmt
+
+    missing = [name for name in ("formula", "derivative_formula", "tex_name", "convention") if not getattr(cls, name)]
+    if not hasattr(cls, "jacobian"):  # element-wise: f and f' with the numbers put in
+        try:
+            layer = cls()
+            texts = [layer.worked(z, z, 1, lambda v: fmt(v, 4)) for z in (1, -1)]
+            ok = cls.worked is not Activation.worked and all(a and b for a, b in texts)
+        except NotImplementedError:
+            ok = False
+        if not ok:
+            missing.append("worked() (f and f' with the numbers)")
+    return missing
+
+
+def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
+    """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
+    from calc.layers.activation import Activation
+    from calc.receptive import LEAF_RULES
+    from calc.steps.narrate import narrator_class
+
+    makers = _makers()
+    problems = []
+    for kind, cls in sorted(registry.items()):
+        maker = makers.get(kind)
+        if maker is None:
+            problems.append(f"{kind}: no random-spec generator (tests/specgen_layers.py LEAVES or ACTIVATIONS)")
+        if not _torch_reference(kind, cls, maker):
+            problems.append(f"{kind}: no torch reference (tests/torch_ref.py leaf_module)")
+        if narrator_class(cls) is None and kind not in VECTOR_FALLBACK:
+            problems.append(f"{kind}: no narration (a narrator in calc/steps/narrate_*.py, a family narrator, "
+                            "or the kind in VECTOR_FALLBACK of this test)")
+        if getattr(cls, "receptive", "") not in LEAF_RULES:
+            problems.append(f"{kind}: no receptive-field rule (Layer.receptive, one of {', '.join(LEAF_RULES)})")
+        if getattr(cls, "receptive", "") == "window" and not cls.window_noun:
+            problems.append(f"{kind}: no window_noun (how a worked count names its output-size steps)")
+        if not layer_rows.get(kind):
+            problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
+        if issubclass(cls, Activation):
+            problems += [f"{kind}: no activation text: {name}" for name in _activation_text(cls)]
+    return problems
+
+
+@pytest.fixture(scope="module")
+def layer_rows():
+    """name -> summary from `nncalc layers --json`, the command's own output."""
+    from typer.testing import CliRunner
+
+    import cli as cli_module
+
+    result = CliRunner().invoke(cli_module.app, ["layers", "--json"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    return {row["name"]: row["summary"] for row in json.loads(result.stdout)}
+
+
+def test_every_layer_kind_has_all_its_pieces(layer_rows):
+    from calc.layers import REGISTRY
+
+    assert missing_pieces(REGISTRY, layer_rows) == []
+
+
+def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
+    """A layer type registered without any piece: every check must fire (the checker can fail)."""
+    from calc.layers import Layer
+    from calc.layers.activation import Activation
+
+    class Dummy(Layer):
+        kind = "dummy"
+
+    class DummyActivation(Activation):
+        kind, receptive = "dummy_act", "identity"
+
+    problems = missing_pieces({"dummy": Dummy, "dummy_act": DummyActivation}, layer_rows)
+    for piece in ("random-spec generator", "torch reference", "narration", "receptive-field rule",
+                  "row in `nncalc layers`"):
+        assert any(p.startswith("dummy: no " + piece) for p in problems), (piece, problems)
+    for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()"):
+        assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
+    assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
+
+
+def test_a_layer_without_a_receptive_rule_is_refused_not_passed_through():
+    from calc.layers import Layer
+    from calc.network import network_from_text
+    from calc.receptive import receptive_fields
+
+    net = network_from_text("input: [8, 8, 1]\nlayers:\n  - conv: {filters: 1, kernel: 3}\n  - relu\n")
+    relu = net.leaves()[-1]
+    relu.receptive = Layer.receptive  # as a new layer type that forgot its rule
+    with pytest.raises(SpecError, match="no receptive-field rule for layer kind 'relu'"):
+        receptive_fields(net)
+
+
+def test_a_kind_narrated_twice_is_refused_at_import():
+    from calc.steps.narrate import NARRATORS, Narrator, load_narrators, narrates
+
+    load_narrators()
+    with pytest.raises(RuntimeError, match="layer kind 'flatten' has two narrators"):
+        @narrates("flatten")
+        class Second(Narrator):
+            pass
+    assert NARRATORS["flatten"].__name__ == "FlattenNarrator"  # the first one stays
+
+
+def test_worked_counts_take_their_text_from_the_layer():
+    """Parameter axes and MAC formulas per layer type, numbers by hand: a transposed conv's weight
+    is (Cin, Cout/g, kh, kw) as in PyTorch and each input pixel scatters one kernel per output
+    channel (8*8*3 pixels * 2*2*4 = 3072); batch norm's gamma and beta have one value per channel."""
+    from calc.errors import Where
+    from calc.steps.cnn_count import solve_cnn_count_problem
+    from calc.steps.registry import SolveOptions
+
+    given = {"network": {"input": [8, 8, 3], "layers": [{"conv_transpose": {"filters": 4, "kernel": 2, "stride": 2}},
+                                                          {"batchnorm": None}]}}
+    sol = solve_cnn_count_problem(given, Where(), SolveOptions())
+    steps = {s.name: s for s in sol.steps if getattr(s, "name", "")}
+    assert steps["deconv1.params"].formula == "weight Cin*Cout*kh*kw + bias Cout"
+    assert steps["deconv1.params"].substituted == "3*4*2*2 + 4"
+    assert (steps["deconv1.multiplications"].substituted, steps["deconv1.multiplications"].result) == \
+        ("8*8*3 * (2*2*4)", 3072)
+    assert steps["bn1.params"].formula == "weight C + bias C"
+
+
+@pytest.mark.parametrize("name,ok", [("tanh", True), ("prelu", True), ("softmax", False), ("batchnorm", False)])
+def test_an_element_wise_activation_is_what_the_class_says(name, ok):
+    """Softmax mixes the z_j of a vector and batch norm is no activation: both are refused where
+    a conv problem applies an activation element by element."""
+    from calc.errors import Where
+    from calc.steps.conv import activation_layer
+
+    if ok:
+        assert activation_layer({"activation": name}, Where(), (2, 2, 1)).kind == name
+    else:
+        with pytest.raises(SpecError, match=f"'{name}' is not an element-wise activation"):
+            activation_layer({"activation": name}, Where(), (2, 2, 1))
