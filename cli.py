@@ -3,7 +3,8 @@
 Each ``cli_<area>.py`` only parses arguments, calls calc and renders; heavy modules (numpy,
 sympy, rich) are imported inside the commands that need them, so ``nncalc --help`` and
 ``nncalc size ...`` start fast. User errors (calc.errors.NNCalcError) become one line on
-stderr with exit code 2 — never a traceback.
+stderr with exit code 2 — never a traceback. An unexpected exception (a bug) becomes one line
+asking for a report, exit code 70 (``internal_error``).
 """
 
 
@@ -53,7 +54,29 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, EOFError):
         sys.exit(130)
+    except Exception as exc:  # a bug, not a user error: the safety net, never the fix
+        sys.exit(internal_error(exc))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE; tests/fuzz treats reaching it as a failure
+
+
+def internal_error(exc: Exception) -> int:
+    """Say in one line that nncalc has a bug (not the user), ask for a report, return the exit code.
+
+    NNCALC_TRACEBACK=1 prints the traceback first, for the report and for debugging."""
+    import os
+
+    if os.environ.get("NNCALC_TRACEBACK", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+    detail = " ".join(str(exc).split())
+    detail = detail if len(detail) <= 160 else detail[:150] + " ..."
+    print(f"nncalc: internal error: {type(exc).__name__}{': ' + detail if detail else ''} (a bug: please report "
+          "it with the command line; NNCALC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":
