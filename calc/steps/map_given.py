@@ -199,6 +199,15 @@ def read_output_grad(given, where: Where, key: str, out_shape, layer_text: str):
     return arr.reshape(ho, wo, 1) if c == 1 else backend().xp.ascontiguousarray(arr.transpose(1, 2, 0))
 
 
+def _is_file(path) -> bool:
+    """Path.is_file, except that a value too long to be a file name (ENAMETOOLONG) is simply not one:
+    a long matrix typed on the command line must reach the matrix parser, not crash the file check."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def matrix_from_text(text: str, option: str):
     """A matrix (or nested channels) from a command-line value: '[[1, 2], [3, 4]]' (YAML/JSON),
     '1,2;3,4' (rows separated by ';'), or a file: .csv (one row per line) or .yaml/.json."""
@@ -209,8 +218,8 @@ def matrix_from_text(text: str, option: str):
 
     value = str(text).strip()
     path = Path(value)
-    if path.suffix.lower() in (".csv", ".txt", ".yaml", ".yml", ".json") or path.is_file():
-        if not path.is_file():
+    if path.suffix.lower() in (".csv", ".txt", ".yaml", ".yml", ".json") or _is_file(path):
+        if not _is_file(path):
             raise InputError(f"{option}: no such file '{value}'")
         if path.suffix.lower() in (".csv", ".txt"):
             lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
