@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.fuzz import values
 from tests.fuzz.cases import cases
@@ -20,7 +20,7 @@ SAMPLE = 80  # cases in the default run (about 0.3 s each)
 # Edge families left out of the default-run sample until the fixes of issue 10's causes are merged
 # (hostmath: causes 1-6 and 11; resources: causes 7-10). After the merge set PENDING = () so the
 # sample draws everything the long run draws. See tests/fuzz/values.py for what each family holds.
-PENDING = ("huge", "deep", "devices", "columns")
+PENDING = ("huge", "deep", "devices", "columns", "models")
 
 CASE = Case(["size", "conv", "-i", "5", "-k", "3"])
 
@@ -62,8 +62,8 @@ def test_the_handler_writes_one_short_line_unless_asked_for_the_traceback(monkey
 def test_a_hang_is_stopped_at_the_time_limit(monkeypatch):
     broken(monkeypatch, lambda: 10 ** 10 ** 10)  # one C call: only a signal stops it
     outcome = run_case(CASE, time_limit=1)
-    assert outcome.failure() == "timeout (> 10 s)" or outcome.failure().startswith("timeout")
-    assert outcome.seconds < 5
+    assert outcome.failure() in ("timeout (CPU-time limit)", "blocked (wall-clock limit)")  # the latter under load
+    assert outcome.seconds < 10
 
 
 def test_a_runaway_allocation_meets_the_memory_limit(monkeypatch):
@@ -85,7 +85,8 @@ def sample_cases():
 
 def test_a_fixed_sample_of_cases_ends_cleanly(sample_cases):
     @settings(max_examples=SAMPLE, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))  # no shrinking:
+    # a failing case is shown as drawn (shrinking cases that time out takes many minutes)
     @given(sample_cases)
     def one(case):
         outcome = run_case(case)

@@ -61,8 +61,9 @@ def spec_file() -> st.SearchStrategy:
     seeds = st.integers(0, 10**6)
     valid = seeds.map(lambda s: ("spec.yaml", {"spec.yaml": random_spec(s).text}))
     damaged = st.tuples(seeds, st.integers(0, 4)).map(lambda t: ("spec.yaml", {"spec.yaml": _damaged(t[0])[t[1]]}))
-    return st.one_of(valid, valid, damaged, st.sampled_from(zoo_names()).map(lambda n: (n, {})), odd_path(),
-                     st.binary(max_size=200).map(lambda b: ("spec.yaml", {"spec.yaml": b})))
+    zoo = st.sampled_from(zoo_names()).map(lambda n: (n, {}))
+    return st.one_of(valid, valid, damaged, odd_path(), st.binary(max_size=200).map(lambda b: ("spec.yaml", {"spec.yaml": b})),
+                     *values.drawn("models", zoo))
 
 
 def _mutate(doc, rng: random.Random, value):

@@ -2,8 +2,8 @@
 
 Each case runs in a forked child of the test process: the parent has already imported nncalc and
 its heavy modules, so a fork costs milliseconds, while the child still gets what only a separate
-process gives: an address-space limit (RLIMIT_AS), a file-size limit, and a SIGALRM that kills it
-even inside one long C call (``10**999999999``). The child calls ``cli.main()`` exactly as the
+process gives: an address-space limit (RLIMIT_AS), a file-size limit, a CPU-time limit and a
+wall-clock alarm that kill it even inside one long C call (``10**999999999``) or a blocked read. The child calls ``cli.main()`` exactly as the
 console script does, in a fresh temporary directory holding the case's files, stdin from
 /dev/null. A case passes when it exits 0, 1 or 2, in time, with no traceback and without reaching
 main()'s last-resort handler.
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TIME_LIMIT_S = 10
+TIME_LIMIT_S = 10  # CPU seconds (RLIMIT_CPU): the bound holds on a loaded machine too
+WALL_FACTOR = 3  # wall-clock alarm at 3x: catches a case that blocks (a FIFO) without using CPU
 MEMORY_LIMIT = 1536 << 20  # bytes of address space a case may add to what the parent already maps
 FILE_LIMIT = 64 << 20  # largest file a case may write (its stdout and stderr included)
 ESCAPED = 99  # child exit code: an exception escaped cli.main() (no last-resort handler reached)
@@ -63,8 +64,10 @@ class Outcome:
 
     def failure(self) -> str | None:
         """None when the case ended as the standards require, else a short signature of what went wrong."""
+        if self.signal == signal.SIGXCPU:
+            return "timeout (CPU-time limit)"
         if self.signal == signal.SIGALRM:
-            return f"timeout (> {TIME_LIMIT_S} s)"
+            return "blocked (wall-clock limit)"
         if self.signal is not None:
             return f"killed by {signal.Signals(self.signal).name}"
         tb = "Traceback (most recent call last)" in self.stderr
@@ -117,7 +120,7 @@ def run_case(case: Case, time_limit: int = TIME_LIMIT_S) -> Outcome:
         pid = os.fork()
         if pid == 0:
             _child(case, work, out, err, time_limit)
-        status = _wait(pid, time_limit + 5)
+        status = _wait(pid, time_limit * WALL_FACTOR + 5)
         seconds = time.monotonic() - start
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
@@ -159,9 +162,10 @@ def _child(case: Case, work: Path, out: Path, err: Path, time_limit: int) -> Non
         os.environ.update({"NNCALC_TRACEBACK": "1", "COLUMNS": "80", **case.env})
         resource.setrlimit(resource.RLIMIT_AS, (_mapped() + MEMORY_LIMIT,) * 2)
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT,) * 2)
+        resource.setrlimit(resource.RLIMIT_CPU, (time_limit, time_limit + 1))
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.alarm(time_limit)
+        signal.alarm(time_limit * WALL_FACTOR)
         import cli
 
         sys.argv = ["nncalc", *case.argv]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 #   deep     expressions nested or chained thousands deep (cause 4)
 #   devices  /dev/zero and a FIFO as input files (cause 8)
 #   columns  COLUMNS set to 0, negative or text (cause 11)
+#   models   bundled networks (VGG, ResNet) given to run/train/backprop: built before the input is read (cause 7)
 PENDING: frozenset = frozenset()
 
 
