@@ -2,7 +2,7 @@
 
 Failures do not stop the run: each is grouped by what went wrong (exception type and the
 innermost nncalc frame, or timeout) and the shortest reproducing command line of each group is
-printed at the end. Exit status 1 when anything failed.
+printed at the end (also after Ctrl-C). Exit status 1 when anything failed.
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ def main() -> int:
             print(f"{counts['cases']} cases, {len(found)} distinct failures, {time.monotonic() - start:.0f} s",
                   file=sys.stderr, flush=True)
 
-    one()
+    try:
+        one()
+    except KeyboardInterrupt:  # Ctrl-C: report what was found so far
+        print("interrupted", file=sys.stderr)
     report(found, counts, time.monotonic() - start, args.save)
     return 1 if found else 0
 

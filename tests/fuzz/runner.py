@@ -141,9 +141,11 @@ def _wait(pid: int, limit: float) -> int:
 
 
 def _read(path: Path, limit: int = 200_000) -> str:
+    """The last ``limit`` bytes: a traceback's last line is what matters."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
+            handle.seek(max(0, os.path.getsize(path) - limit))
+            return handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
 
@@ -163,6 +165,7 @@ def _child(case: Case, work: Path, out: Path, err: Path, time_limit: int) -> Non
         resource.setrlimit(resource.RLIMIT_AS, (_mapped() + MEMORY_LIMIT,) * 2)
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT,) * 2)
         resource.setrlimit(resource.RLIMIT_CPU, (time_limit, time_limit + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files from the CPU-limit signal
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.alarm(time_limit * WALL_FACTOR)
