@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (each seed draws other cases)")
     parser.add_argument("--save", type=Path, help="write each failure's command line and files under this folder")
     parser.add_argument("--leave-out", default="", metavar="FAMILIES",
-                        help="comma-separated edge families not to draw (huge, deep, devices, columns, models)")
+                        help="comma-separated edge families not to draw (huge, deep, seeds, devices, columns, models)")
     args = parser.parse_args()
     values.PENDING = frozenset(f for f in args.leave_out.split(",") if f)
     warm_up()

@@ -4,12 +4,15 @@ files for bundled problems, problems with a damaged given."""
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 from tests.fuzz import files
 from tests.fuzz.commands import Command, Param, commands
 from tests.fuzz.runner import Case
 from tests.fuzz.values import any_text, drawn, int_text, number, number_list, numbers, small_number
+from tests.specgen import random_spec
 
 READERS = {"spec": files.spec_file, "problem": files.problem_file, "answers": lambda: files.answers_file(""),
            "inputs": files.data_file, "data": files.data_file, "weights": files.data_file}
@@ -128,7 +131,32 @@ def _drop_unknown(case: Case) -> Case:
     return case
 
 
+def model_case() -> st.SearchStrategy[Case]:
+    """A valid random spec with samples of exactly its input size: run and train get past the
+    checks into the engine (the values themselves may be at the edges)."""
+    def build(seed, cmd, n, cells, extra):
+        gen = random_spec(seed)
+        size = math.prod(gen.input_shape)
+        rows = [[cells[(i * size + j) % len(cells)] for j in range(size)] for i in range(n)]
+        if cmd == "run":
+            data = "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]\n"
+            return Case(["run", "spec.yaml", "-i", "x.yaml", *extra], {"spec.yaml": gen.text, "x.yaml": data})
+        data = "".join(",".join([*r, str(i % 2)]) + "\n" for i, r in enumerate(rows))
+        return Case(["train", "spec.yaml", "-d", "d.csv", "--epochs", "2", *extra], {"spec.yaml": gen.text, "d.csv": data})
+
+    extra = st.sampled_from([[], [], ["--training"], ["--dtype", "float32"], ["--json"],
+                             *drawn("seeds", ["--seed", "-1"])])
+    return st.builds(build, st.integers(0, 10**6), st.sampled_from(["run", "train"]), st.integers(1, 3),
+                     st.lists(number(), min_size=1, max_size=5), extra).map(_fix_train_options)
+
+
+def _fix_train_options(case: Case) -> Case:
+    if case.argv[0] == "train" and "--training" in case.argv:
+        case.argv.remove("--training")
+    return case
+
+
 def cases() -> st.SearchStrategy[Case]:
     """Every kind of case; commands from the tree get half of the draws."""
     return st.one_of(any_command(), any_command(), any_command(), graph_case(), check_case(), solve_case(),
-                     spec_case(), st.builds(lambda xs: Case(["softmax", "--", *xs]), numbers(1, 6)))
+                     spec_case(), model_case(), st.builds(lambda xs: Case(["softmax", "--", *xs]), numbers(1, 6)))
