@@ -23,3 +23,14 @@ def test_a_matrix_too_long_to_be_a_file_name_is_parsed_as_a_matrix(cli):
     kernel = ",".join(["1"] * 301)  # 601 characters: longer than any file name (255)
     code, _, err = cli("conv2d", "--input", "1,2;3,4", "-k", kernel)
     assert code == 2 and "kernel 301 is larger than the padded input 2" in err
+
+
+@pytest.mark.parametrize("steps", ["100000", "1" * 300])
+def test_a_problem_files_optimizer_steps_are_bounded_like_the_option(cli, tmp_path, steps):
+    """`steps:` in a problem file had no upper bound (the option stops at 1000): a 300-digit count
+    crashed formatting, 10**5 steps ran without end."""
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"type: optimizer\ngiven: {{optimizer: sgd, lr: 0.1, function: 'w^2', start: 1, steps: {steps}}}\n",
+                       encoding="utf-8")
+    code, _, err = cli("solve", str(problem))
+    assert code == 2 and "steps: expected 1 to 1000" in err, err

@@ -77,6 +77,9 @@ def _conventions(opt, key: str, show) -> list[str]:
     return lines
 
 
+MAX_STEPS = 1000  # as `nncalc optimizer --steps`: a problem file's steps: is bounded the same way
+
+
 def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads: list | None = None,
                     function: str | None = None, style: str = "pytorch", options: SolveOptions = SolveOptions(),
                     **settings) -> Solution:
@@ -95,8 +98,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
         raise InputError(f"unknown optimizer '{name}'{did_you_mean(key, NAMES)}; valid: {', '.join(NAMES)}")
     if (grads is None) == (function is None):
         raise InputError("give either the gradients (--grads) or a function (--function), not both")
-    if steps < 1:
-        raise InputError(f"steps: expected at least 1, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {steps}")
     opt = make_optimizer(key, style, **settings)
     be = get_backend("exact")
     rnd = (lambda v: round_half_up(v, options.decimals)) if options.hand_rounding else (lambda v: v)
