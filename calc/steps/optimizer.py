@@ -99,7 +99,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     if (grads is None) == (function is None):
         raise InputError("give either the gradients (--grads) or a function (--function), not both")
     if not 1 <= steps <= MAX_STEPS:
-        raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {steps}")
+        shown = steps if abs(steps) < 10**9 else "far more"  # never a thousand digits in a message
+        raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {shown}")
     opt = make_optimizer(key, style, **settings)
     be = get_backend("exact")
     rnd = (lambda v: round_half_up(v, options.decimals)) if options.hand_rounding else (lambda v: v)
