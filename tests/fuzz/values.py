@@ -27,14 +27,14 @@ def drawn(family: str, *items) -> list:
 
 
 EDGE_NUMBERS = (
-    "0", "-0", "-0.0", "+0", "0.0", "1", "-1", "2", "0.5", "-2.5", "3", "10", "1000", "-745", "1e-5", "1e-320",
+    "0", "-0", "-0.0", "+0", "0.0", "1", "-1", "2", "0.5", "-2.5", "3", "10", "1e-5", "1e-320",
     "5e-324", "-5e-324", "nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinity", "infinity", "1/3", "-1/0", "0/0",
-    "1/0", "2/4", "1_000", "0x10", "0b1", "1e", "e5", ".5", "5.", "-.5", "1..2", "--1", "+-1", "1e+", "00012", "0.1",
+    "1/0", "2/4", "1_0", "0x10", "0b1", "1e", "e5", ".5", "5.", "-.5", "1..2", "--1", "+-1", "1e+", "00012", "0.1",
     "0.30000000000000004", "2.2250738585072014e-308", "", " ", "½", "١٢", "𝟙", "\u00a01", "1\u200b", "−1", "1٫5",
     "1,5", "pi", "e",
 )
-HUGE_NUMBERS = (
-    "709", "710", "1e308", "1.8e308", "1.7976931348623157e308", "1e999", "-1e999", "1.0e+400", "1E400", "1e999999999",
+HUGE_NUMBERS = (  # and magnitudes whose exponential overflows a float (e^710)
+    "709", "710", "1000", "1_000", "-745", "1e308", "1.8e308", "1.7976931348623157e308", "1e999", "-1e999", "1.0e+400", "1E400", "1e999999999",
     "1e-999999999", "9e99999", str(2**63), str(-(2**63) - 1), str(10**40), "1" + "0" * 400, "0." + "0" * 400 + "1",
 )
 ODD_TEXT = ("", " ", "\t", "é", "ß", "\u202e", "\ufeff", "💥", "null", "None", "true", "~", "[]", "{}", "[[]]",
@@ -56,10 +56,12 @@ def small_number() -> st.SearchStrategy[str]:
 
 
 def edge_number() -> st.SearchStrategy[str]:
+    big = 700 if "huge" in PENDING else 10**12
+    floats = st.floats(-big, big) if "huge" in PENDING else st.floats(allow_nan=True, allow_infinity=True)
     return st.one_of(
         st.sampled_from(EDGE_NUMBERS),
-        st.floats(allow_nan=True, allow_infinity=True).map(repr),
-        st.integers(-(10**12), 10**12).map(str),
+        floats.map(repr),
+        st.integers(-big, big).map(str),
         *drawn("huge", st.sampled_from(HUGE_NUMBERS),
                st.integers(-(10**30), 10**30).map(str),
                st.builds(lambda m, e: f"{m}e{e}", st.integers(-9, 9), st.integers(-5000, 5000)),
