@@ -49,9 +49,10 @@ def commands() -> tuple[Command, ...]:
     found = []
 
     def walk(cmd, path):
-        if hasattr(cmd, "commands"):
-            for name, sub in sorted(cmd.commands.items()):
-                walk(sub, (*path, name))
+        if hasattr(cmd, "list_commands"):  # a group, possibly lazy: ask it, do not read .commands
+            ctx = cmd.context_class(cmd)
+            for name in sorted(cmd.list_commands(ctx)):
+                walk(cmd.get_command(ctx, name), (*path, name))
         else:
             found.append(Command(path, tuple(_param(p) for p in cmd.params if p.name != "help")))
 
