@@ -5,7 +5,8 @@ sympy, rich) are imported inside the commands that need them. Start-up is kept s
 building only the command that runs: ``COMMANDS`` names each command's module and one-line
 help, so ``nncalc --help`` lists them without importing any command module, and ``nncalc size
 conv`` imports cli_sizes alone. User errors (calc.errors.NNCalcError) become one line on
-stderr with exit code 2 — never a traceback.
+stderr with exit code 2 — never a traceback. An unexpected exception (a bug) becomes one line
+asking for a report, exit code 70 (``internal_error``).
 """
 
 
@@ -148,6 +149,8 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush stays quiet
         sys.exit(0)
+    except Exception as exc:  # a bug, not a user error: the safety net, never the fix
+        sys.exit(internal_error(exc))
     finish(code if isinstance(code, int) else 0)
 
 
@@ -165,6 +168,26 @@ def finish(code: int) -> None:
     except BrokenPipeError:
         os._exit(0)
     os._exit(code)
+
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE; tests/fuzz treats reaching it as a failure
+
+
+def internal_error(exc: Exception) -> int:
+    """Say in one line that nncalc has a bug (not the user), ask for a report, return the exit code.
+
+    NNCALC_TRACEBACK=1 prints the traceback first, for the report and for debugging."""
+    import os
+
+    if os.environ.get("NNCALC_TRACEBACK", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+    detail = " ".join(str(exc).split())
+    detail = detail if len(detail) <= 160 else detail[:150] + " ..."
+    print(f"nncalc: internal error: {type(exc).__name__}{': ' + detail if detail else ''} (a bug: please report "
+          "it with the command line; NNCALC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -118,10 +118,24 @@ def missing_line(report, shown: int = 6) -> str:
     return "missing (not in the answers file): " + ", ".join(names[:shown]) + more
 
 
+def _short(value) -> str:
+    """A tolerance such as '1e-06'; past a float's range ('1e+999', '1e-999') through Decimal."""
+    from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
+
+    try:
+        as_float = float(value)
+        if as_float or not value:
+            return f"{as_float:g}"
+    except OverflowError:
+        pass
+    ctx = Context(prec=6, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    return f"{ctx.divide(Decimal(value.numerator), Decimal(value.denominator)).normalize(ctx):g}"
+
+
 def tolerance_line(tol) -> str:
     if tol.decimals is not None:
         return f"a number is right when it agrees with ours to {tol.decimals} decimals"
-    text = f"relative tolerance {float(tol.rel):g}" + (f", absolute {float(tol.abs):g}" if tol.abs else "")
+    text = f"relative tolerance {_short(tol.rel)}" + (f", absolute {_short(tol.abs)}" if tol.abs else "")
     return text + "; a rounded number is right when ours rounds to it at the decimals written"
 
 

@@ -109,6 +109,9 @@ def _conventions(opt, key: str, show) -> list[str]:
     return lines
 
 
+MAX_STEPS = 1000  # as `nncalc optimizer --steps`: a problem file's steps: is bounded the same way
+
+
 def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads: list | None = None,
                     function: str | None = None, style: str = "pytorch", options: SolveOptions = SolveOptions(),
                     **settings) -> Solution:
@@ -124,8 +127,9 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     key = OPTIMIZERS.resolve(name)
     if (grads is None) == (function is None):
         raise InputError("give either the gradients (--grads) or a function (--function), not both")
-    if steps < 1:
-        raise InputError(f"steps: expected at least 1, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        shown = steps if abs(steps) < 10**9 else "far more"  # never a thousand digits in a message
+        raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {shown}")
     opt = make_optimizer(key, style, **settings)
     be = get_backend("exact")
     rnd = (lambda v: round_half_up(v, options.decimals)) if options.hand_rounding else (lambda v: v)

@@ -1,0 +1,40 @@
+"""Regressions for failures the command-line fuzzer (tests/fuzz/) found, fixed at their cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
+OR_GATE = PROBLEMS / "perceptrons/or.yaml"
+RIGHT = "row4.y: 1\n"  # the OR gate's output for (1, 1): right at any tolerance
+
+
+@pytest.mark.parametrize(("tol", "shown"), [("1e999", "absolute 1e+999"), ("1e-999", "absolute 1e-999"),
+                                            ("0.001", "absolute 0.001")])
+def test_a_tolerance_beyond_float_range_is_shown_not_crashed_on(cli, tmp_path, tol, shown):
+    """`--abs 1e999` raised OverflowError in the report line; 1e-999 must not read as 0 either."""
+    answers = tmp_path / "a.yaml"
+    answers.write_text(RIGHT, encoding="utf-8")
+    code, out, err = cli("check", str(OR_GATE), "-a", str(answers), "--abs", tol, "--markdown", "-", "--allow-blank")
+    assert code == 0, err
+    assert f"relative tolerance 1e-06, {shown};" in out
+
+
+def test_a_matrix_too_long_to_be_a_file_name_is_parsed_as_a_matrix(cli):
+    """Path.is_file() raised 'File name too long' before the value reached the matrix parser."""
+    kernel = ",".join(["1"] * 301)  # 601 characters: longer than any file name (255)
+    code, _, err = cli("conv2d", "--input", "1,2;3,4", "-k", kernel)
+    assert code == 2 and "kernel 301 is larger than the padded input 2" in err
+
+
+@pytest.mark.parametrize("steps", ["100000", "1" * 300])
+def test_a_problem_files_optimizer_steps_are_bounded_like_the_option(cli, tmp_path, steps):
+    """`steps:` in a problem file had no upper bound (the option stops at 1000): a 300-digit count
+    crashed formatting, 10**5 steps ran without end."""
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"type: optimizer\ngiven: {{optimizer: sgd, lr: 0.1, function: 'w^2', start: 1, steps: {steps}}}\n",
+                       encoding="utf-8")
+    code, _, err = cli("solve", str(problem))
+    assert code == 2 and "steps: expected 1 to 1000, got " in err and len(err) < 200, err
