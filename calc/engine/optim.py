@@ -10,6 +10,7 @@ Adagrad and RMSprop, Adam's eps as the paper's eps-hat), as keras/src/optimizers
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from calc.errors import InputError
@@ -190,10 +191,11 @@ def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
 
 
 def _check_ranges(key: str, values: dict) -> None:
-    """lr, eps, weight decay >= 0; momentum, betas and alpha in [0, 1)."""
+    """lr, eps, weight decay finite and >= 0 (lr = inf makes every weight nan); momentum, betas and
+    alpha in [0, 1)."""
     for k in ("lr", "eps", "weight_decay", "initial_accumulator"):
-        if k in values and not values[k] >= 0:
-            raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
+        if k in values and not 0 <= values[k] < math.inf:
+            raise InputError(f"optimizer {key}: {k} must be a finite number >= 0, got {values[k]}")
     for k in ("momentum", "beta1", "beta2", "alpha"):
         if k in values and not 0 <= values[k] < 1:
             raise InputError(f"optimizer {key}: {k} must be in [0, 1), got {values[k]}")
