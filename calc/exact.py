@@ -155,8 +155,7 @@ def check_range(value, what: str = "value"):
     if isinstance(value, Fraction) and value:
         bits = max(value.numerator.bit_length(), value.denominator.bit_length())
         if bits > MAX_SCALE * _LOG2_10 + 64:
-            raise InputError(f"{what}: a number of about 10^{round(log10_abs(value))} is beyond "
-                             f"the range nncalc computes exactly (10^-{MAX_SCALE} to 10^{MAX_SCALE})")
+            raise InputError(f"{what}: the value {_beyond(log10_abs(value))}")
     return value
 
 
@@ -168,7 +167,21 @@ def describe(value) -> str:
 
 
 def _decimal(q: Fraction) -> Decimal:
-    return Decimal(q.numerator) / Decimal(q.denominator)
+    """q as a Decimal of the current context's precision. Large numerators and denominators
+    (1 + e^-1000000) are first cut to PRECISION + 20 digits with integer arithmetic:
+    Decimal(int) of a million-digit integer takes minutes."""
+    n, d = q.numerator, q.denominator
+    if max(n.bit_length(), d.bit_length()) <= 4000 or n == 0:
+        return Decimal(n) / Decimal(d)
+    shift = PRECISION + 20 - math.floor(log10_abs(q))
+    m = (n * 10 ** shift) // d if shift >= 0 else n // (d * 10 ** -shift)
+    return Decimal(m).scaleb(-shift)
+
+
+def _beyond(log10_value) -> str:
+    """'is about 10^4342945: beyond ...' for a result too large or too small to compute."""
+    about = f"about 10^{round(log10_value)}, " if abs(log10_value) < 10 ** 15 else ""
+    return f"is {about}beyond the range nncalc computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})"
 
 
 def _context(ctx, prec: int = PRECISION):
@@ -185,8 +198,7 @@ def exp(q) -> Fraction:
     if q == 0:
         return Fraction(1)
     if abs(q) > MAX_SCALE * _LN10:
-        raise InputError(f"exp({describe(q)}) is about 10^{round(float(q) / _LN10)}: beyond the range nncalc "
-                         f"computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})")
+        raise InputError(f"exp({describe(q)}) {_beyond(q / Fraction(_LN10))}")
     with localcontext() as ctx:
         _context(ctx)
         return approx(Fraction(_decimal(q).exp()))
@@ -260,8 +272,7 @@ def _int_power(q: Fraction, n: int) -> Fraction:
     if q == 0 and n < 0:
         raise InputError(f"0 to the negative power {n} (division by zero)")
     if q != 0 and abs(n) > 1 and abs(n * log10_abs(q)) > MAX_SCALE:
-        raise InputError(f"{describe(q)}^{n} is about 10^{round(n * log10_abs(q))}: beyond the range nncalc "
-                         f"computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})")
+        raise InputError(f"{describe(q)}^{n} {_beyond(n * log10_abs(q))}")
     return q ** n
 
 
@@ -288,8 +299,7 @@ def power(q, p) -> Fraction:
         _context(ctx, PRECISION + 10)
         e = _decimal(q).ln() * _decimal(p)
         if abs(e) > MAX_SCALE * _LN10:
-            raise InputError(f"{describe(q)}^{describe(p)} is about 10^{round(float(e) / _LN10)}: beyond the range "
-                             f"nncalc computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})")
+            raise InputError(f"{describe(q)}^{describe(p)} {_beyond(Fraction(e) / Fraction(_LN10))}")
         value = e.exp()
         ctx.prec = PRECISION
         return approx(Fraction(+value))

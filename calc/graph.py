@@ -293,7 +293,13 @@ def x_name(text: str) -> str:
     return text[text.index("(") + 1: -1]
 
 
-def build_graph(statements: list[Statement], values: dict, show: Callable = str,
+def _show(value) -> str:
+    from calc.numfmt import fmt
+
+    return fmt(value, 6)
+
+
+def build_graph(statements: list[Statement], values: dict, show: Callable = _show,
                 rnd: Callable = lambda v: v, read: Callable | None = None) -> Graph:
     """Forward pass of parsed statements at exact ``values`` (name -> Fraction).
 
