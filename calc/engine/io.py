@@ -87,7 +87,9 @@ def cell_value(cell, where: Where, exact: bool):
     try:
         value = to_fraction(cell, "value")
     except InputError as exc:
-        raise InputError(exc.message.replace("value: ", "") + " (NaN/inf and text are not allowed)", where) from None
+        message = exc.message.replace("value: ", "")
+        suffix = " (NaN/inf and text are not allowed)" if message.startswith("expected") else ""
+        raise InputError(message + suffix, where) from None
     if exact:
         return value
     from calc.exact import to_float

@@ -90,6 +90,18 @@ def _float(loader: _Loader, node: yaml.ScalarNode) -> float:
     return ExactFloat(value, text)
 
 
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """An integer of at most calc.exact.MAX_DIGITS digits (Python refuses to read 4,300)."""
+    from calc.exact import MAX_DIGITS
+
+    digits = sum(c.isalnum() for c in str(node.value))
+    if digits > MAX_DIGITS:
+        raise SpecError(f"an integer of {digits} digits (at most {MAX_DIGITS})",
+                        Where(loader.file_name, node.start_mark.line + 1))
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
 _Loader.add_constructor("tag:yaml.org,2002:float", _float)
