@@ -252,20 +252,30 @@ def _binary(op, x, y, x_node, y_node, text, numbers, lx, ly, show):
             return x / y, 1 / y, -x / (y * y), gate, f"1/{ly}", f"-{lx}/{ly}^2"
         # power
         if not y_node:
-            value = exact.power(x, y)
-            return value, y * exact.power(x, y - 1) if y != 1 else Fraction(1), None, "pow", \
-                f"{show(y)}*{lx}^{show(y - 1)}", ""
-        if x <= 0:
-            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base")
+            return exact.power(x, y), _slope(x, y, show), None, "pow", f"{show(y)}*{lx}^{show(y - 1)}", ""
+        if x < 0 or (x == 0 and not y > 0):
+            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base "
+                             "(or 0 with a positive exponent)")
         value = exact.power(x, y)
+        dy = value * exact.log(x) if x != 0 else Fraction(0)  # 0^y = 0 for every y > 0: flat in y
         gate = "pow_xy" if x_node else "exp_base"
-        return value, y * exact.power(x, y - 1), value * exact.log(x), gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
+        return value, _slope(x, y, show), dy, gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
     except ZeroDivisionError:
         raise InputError(f"division by zero in '{text}' = {numbers}") from None
     except InputError as exc:
         if exc.message.startswith("'"):
             raise
         raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
+
+
+def _slope(x, y, show) -> Fraction:
+    """d(x^y)/dx = y x^(y-1): 0 at x = 0 for y > 1, 1 for y = 1, infinite for 0 < y < 1; x^0 is
+    the constant 1, slope 0 (PyTorch's pow backward special-cases it too)."""
+    if y in (0, 1):
+        return Fraction(y)
+    if x == 0 and 0 < y < 1:
+        raise InputError(f"the derivative {show(y)}*x^{show(y - 1)} is infinite at x = 0")
+    return y * exact.power(x, y - 1)
 
 
 def _unary(fn, x, text, numbers):
