@@ -1,0 +1,194 @@
+"""Hostile numbers (issue 10, causes 1-3 and 11): huge exact values, 50-digit approximations shown
+as such, bounded number parsing, and values that were accepted or refused wrongly.
+
+Expected values come from mpmath (60 digits), math, or hand arithmetic, never from nncalc."""
+
+import json
+import math
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from calc import exact
+from calc.errors import InputError
+from calc.numfmt import fmt, human, size_bytes
+
+
+def _sci(value, digits: int) -> str:
+    """Scientific text of an mpmath value, independent of calc.numfmt."""
+    mpmath.mp.dps = 60
+    return mpmath.nstr(mpmath.mpf(value), digits + 1, min_fixed=1, max_fixed=0, strip_zeros=False)
+
+
+def _mantissa(text: str) -> str:
+    return text.split("e")[0]
+
+
+# -- 1. formatting huge exact numbers ---------------------------------------------------------------
+def test_graph_exp_of_a_million_is_shown_not_a_traceback(cli):
+    code, out, _ = cli("graph", "exp(x)", "-v", "x=1000000")
+    assert code == 0
+    mpmath.mp.dps = 30
+    want = mpmath.exp(1000000)  # 3.0332e+434294
+    assert f"f = {_mantissa(_sci(want, 3))}e+434294" in out
+
+
+def test_softmax_overflow_without_shift_is_a_finding(cli):
+    code, out, _ = cli("softmax", "710", "1", "--no-shift", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert any(f.startswith("overflow: e^710 is beyond float64") for f in data["findings"])
+    with pytest.raises(OverflowError):
+        math.exp(710)  # float64 itself: e^710 overflows, e^709 does not
+    # p2 = e / (e^710 + e) = 1 / (e^709 + 1); p1 = 1 - p2
+    assert data["p2"] == pytest.approx(math.exp(-709), rel=1e-12)
+    assert data["p1"] == 1.0
+    assert data["e1"].startswith(_mantissa(_sci(mpmath.exp(710), 20))[:20])  # a string: beyond float64
+
+
+def test_softmax_underflow_without_shift_is_a_finding(cli):
+    code, out, _ = cli("softmax", "--no-shift", "--json", "--", "-800", "-900")
+    assert code == 0
+    data = json.loads(out)
+    assert any(f.startswith("underflow") for f in data["findings"])
+    assert data["p2"] == pytest.approx(math.exp(-100), rel=1e-12)
+
+
+def test_formatter_handles_any_size():
+    assert fmt(10 ** 5000) == "1.000e+5000"  # str() of this integer raises ValueError
+    assert fmt(Fraction(1, 10 ** 5000)) == "1.000e-5000"  # float() of it is 0
+    assert fmt(-(2 ** 100)) == "-1267650600228229401496703205376"  # 31 digits: shown in full
+    assert human(10 ** 400) == "1.00e+400"
+    assert size_bytes(3 * 1024 ** 5) == "3.07e+03 TB"
+
+
+def test_summary_of_a_layer_with_10_to_the_400_units(cli, tmp_path):
+    n = 10 ** 400
+    spec = tmp_path / "huge.yaml"
+    spec.write_text(f"name: huge\ninput: [{n}]\nlayers:\n  - dense: {{units: {n}}}\n  - dense: {{units: 10}}\n")
+    code, out, _ = cli("summary", str(spec))
+    assert code == 0 and "e+800" in out  # MACs about 1e800, in scientific notation
+    code, out, _ = cli("summary", str(spec), "--json")
+    assert json.loads(out)["total_params"] == n * n + n + n * 10 + 10  # weights + biases of both layers
+
+
+# -- 2. approximations are not shown as exact ------------------------------------------------------
+def test_exp_1000_is_an_approximation_in_text_and_json(cli):
+    value = exact.exp(1000)
+    assert exact.is_approx(value) and value.denominator == 1  # an integer only by accident of digits
+    assert fmt(value) == "1.970e+434"
+    code, out, _ = cli("graph", "exp(x)", "-v", "x=1000", "--json")
+    data = json.loads(out)
+    assert isinstance(data["f"], str)  # not a 435-digit JSON integer
+    assert Fraction(data["f"]) == Fraction(_sci(mpmath.exp(1000), 49))  # 50 significant digits, rounded
+    assert set(data["approximate"]) == {"f", "df/dx"}
+
+
+def test_approximation_mark_survives_arithmetic():
+    e = exact.exp(2)
+    assert all(exact.is_approx(v) for v in (e + 1, 1 - e, 3 * e, e / 7, 2 / e, -e, abs(e), e ** 2))
+    assert not exact.is_approx(e * 0)  # exactly 0, however e was known
+    assert not exact.is_approx(Fraction(1, 3) + 1)
+
+
+def test_exact_cube_root_is_exact_and_others_have_no_noise_digits(cli):
+    assert exact.power(Fraction(10) ** 300, Fraction(1, 3)) == 10 ** 100
+    code, out, _ = cli("graph", "x ^ (1/3)", "-v", "x=1e300", "--json")
+    data = json.loads(out)
+    assert data["f"] == 10 ** 100 and "f" not in data.get("approximate", [])
+    mpmath.mp.dps = 80
+    root = exact.power(2 * Fraction(10) ** 300, Fraction(1, 3))
+    want = mpmath.cbrt(mpmath.mpf(2) * mpmath.mpf(10) ** 300)
+    assert abs(mpmath.mpf(root.numerator) / root.denominator / want - 1) < mpmath.mpf(10) ** -49
+
+
+# -- 3. parsing numbers with limits ----------------------------------------------------------------
+@pytest.mark.parametrize("text,fragment", [
+    ("1e999999999", "exponent 999999999 is out of range"),
+    ("1" * 5000, "5000 significant digits"),
+    ("0." + "3" * 2000, "2000 significant digits"),
+    ("1/" + "7" * 1500, "1500 significant digits"),
+])
+def test_parser_refuses_numbers_past_the_limits_quickly(text, fragment):
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=fragment):
+        exact.to_fraction(text, "--x")
+    assert time.perf_counter() - start < 1
+
+
+def test_parser_keeps_ordinary_extremes_exact():
+    assert exact.to_fraction("1e400") == 10 ** 400
+    assert exact.to_fraction("-2.5e-3") == Fraction(-1, 400)
+    assert exact.to_fraction("1_000") == 1000
+    assert exact.to_fraction("3/-6") == Fraction(-1, 2)
+
+
+def test_exponent_hang_is_gone_in_a_real_process():
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "cli", "graph", "1e999999999 * x", "-v", "x=1"],
+                          capture_output=True, text=True, timeout=30, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "exponent 999999999 is out of range" in proc.stderr
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("suffix,body", [
+    ("csv", "x1,x2\n1e999,0\n"), ("yaml", "- [1e999, 0]\n"), ("json", "[[1e999, 0]]\n")])
+def test_data_cell_beyond_float64_is_refused_with_its_place(cli, tmp_path, suffix, body):
+    data = tmp_path / f"d.{suffix}"
+    data.write_text(body)
+    code, _, err = cli("run", "examples/xor.yaml", "-i", str(data))
+    assert code == 2 and str(data) in err and "1.000e+999 is beyond the float64 range" in err
+
+
+def test_yaml_integer_of_5000_digits_is_a_located_error(cli, tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"name: s\ninput: [{'1' + '0' * 5000}]\nlayers:\n  - dense: {{units: 2}}\n")
+    code, _, err = cli("summary", str(spec))
+    assert code == 2 and "s.yaml:2" in err and "5001 digits" in err
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["graph", "exp(x)", "-v", "x=1e7"], "exp(10000000) is about 10^4342945, beyond the range"),
+    (["graph", "2^x", "-v", "x=1e7"], "about 10^3010300, beyond the range"),
+    (["graph", "exp(exp(exp(x)))", "-v", "x=10"], "beyond the range"),
+])
+def test_results_beyond_the_exact_range_are_refused(cli, args, fragment):
+    code, _, err = cli(*args)
+    assert code == 2 and fragment in err
+
+
+def test_log_of_a_tiny_excess_over_one_is_fast(cli):
+    start = time.perf_counter()  # log(1 + e^-1000000) converted a million-digit integer to Decimal
+    code, out, _ = cli("loss", "bce-logits", "-o", "1e6", "-t", "0", "--json")
+    assert code == 0 and json.loads(out)["loss"] == 1e6  # softplus(1e6) = 1e6 + log(1 + e^-1e6)
+    assert time.perf_counter() - start < 10
+
+
+# -- 11. accepted when it must not be, refused when it must not be -----------------------------------
+@pytest.mark.parametrize("lr", ["inf", "nan", "1e400"])
+def test_train_refuses_a_learning_rate_that_is_not_finite(cli, lr):
+    code, _, err = cli("train", "examples/xor.yaml", "-d", "examples/xor.csv", "--lr", lr, "--epochs", "1")
+    assert code == 2 and "lr must be a finite number >= 0" in err
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", "100000000"])
+def test_absurd_columns_fall_back_to_80(cli, columns):
+    code, out, _ = cli("softmax", "1", "2", env={"COLUMNS": columns})
+    assert code == 0 and "p = [0.2689, 0.7311]" in out  # 1/(1+e), e/(1+e)
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_real_powers_of_zero(cli):
+    code, out, _ = cli("graph", "x ^ 1.5", "-v", "x=0", "--json")
+    assert code == 0 and json.loads(out)["f"] == 0 and json.loads(out)["df/dx"] == 0
+    code, out, _ = cli("graph", "x ^ y", "-v", "x=0", "-v", "y=2", "--json")
+    data = json.loads(out)
+    assert (data["f"], data["df/dx"], data["df/dy"]) == (0, 0, 0)  # 0^y = 0 for every y > 0
+    code, _, err = cli("graph", "x ^ 0.5", "-v", "x=0")
+    assert code == 2 and "is infinite at x = 0" in err
