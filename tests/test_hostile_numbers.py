@@ -174,7 +174,7 @@ def test_log_of_a_tiny_excess_over_one_is_fast(cli):
 @pytest.mark.parametrize("lr", ["inf", "nan", "1e400"])
 def test_train_refuses_a_learning_rate_that_is_not_finite(cli, lr):
     code, _, err = cli("train", "examples/xor.yaml", "-d", "examples/xor.csv", "--lr", lr, "--epochs", "1")
-    assert code == 2 and "lr must be a finite number >= 0" in err
+    assert code == 2 and "lr must be a finite number, got" in err
 
 
 @pytest.mark.parametrize("columns", ["0", "-5", "abc", "100000000"])

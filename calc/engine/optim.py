@@ -194,8 +194,10 @@ def _check_ranges(key: str, values: dict) -> None:
     """lr, eps, weight decay finite and >= 0 (lr = inf makes every weight nan); momentum, betas and
     alpha in [0, 1)."""
     for k in ("lr", "eps", "weight_decay", "initial_accumulator"):
-        if k in values and not 0 <= values[k] < math.inf:
-            raise InputError(f"optimizer {key}: {k} must be a finite number >= 0, got {values[k]}")
+        if k in values and not math.isfinite(values[k]):
+            raise InputError(f"optimizer {key}: {k} must be a finite number, got {values[k]}")
+        if k in values and not values[k] >= 0:
+            raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
     for k in ("momentum", "beta1", "beta2", "alpha"):
         if k in values and not 0 <= values[k] < 1:
             raise InputError(f"optimizer {key}: {k} must be in [0, 1), got {values[k]}")
