@@ -133,14 +133,16 @@ def to_fraction(value, what: str = "value") -> Fraction:
     raise InputError(f"{what}: expected a number such as 0.5 or 1/3, got {value!r}")
 
 
-def to_float(value, what: str = "value") -> float:
-    """float(value) for a value inside float64's range; an InputError naming ``what`` otherwise."""
+def to_float(value, what: str | None = None) -> float:
+    """float(value) for a value inside float64's range; an InputError (naming ``what`` when
+    given) otherwise: float() of 10**999 raises OverflowError."""
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if math.isinf(number):
-        raise InputError(f"{what}: {describe(value)} is beyond the float64 range (about 1.8e308)")
+        prefix = f"{what}: " if what else ""
+        raise InputError(f"{prefix}{describe(value)} is beyond the float64 range (about 1.8e308)")
     return number
 
 

@@ -57,7 +57,13 @@ def to_array(value, where: Where, backend, shape: tuple[int, ...], what: str, hi
         numbers = [to_fraction(v) for v in numbers]
         arr = backend.xp.asarray(numbers)
     else:
-        arr = backend.asarray([float(_number(v)) for v in numbers])
+        from calc.errors import InputError
+        from calc.exact import to_float
+
+        try:
+            arr = backend.asarray([to_float(_number(v)) for v in numbers])
+        except InputError as exc:  # '1e999' (a string in YAML) is exact, but no float64
+            raise SpecError(exc.message, where) from None
     return arr.reshape(shape)
 
 
