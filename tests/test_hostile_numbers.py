@@ -192,3 +192,14 @@ def test_real_powers_of_zero(cli):
     assert (data["f"], data["df/dx"], data["df/dy"]) == (0, 0, 0)  # 0^y = 0 for every y > 0
     code, _, err = cli("graph", "x ^ 0.5", "-v", "x=0")
     assert code == 2 and "is infinite at x = 0" in err
+
+
+def test_check_answer_with_a_huge_exponent_is_unchecked_not_a_hang(cli, tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("f1: 1e999999999\nf2: 0." + "9" * 3000 + "\nf4: -20\n")
+    start = time.perf_counter()
+    code, out, _ = cli("check", "graphs/seed000-max-gate", "-a", str(answers), "--json")
+    assert time.perf_counter() - start < 20
+    assert code == 1  # something unchecked
+    text = json.dumps(json.loads(out))
+    assert "exponent 999999999 is out of range" in text and "3000 significant digits" in text
