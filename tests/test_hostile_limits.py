@@ -135,3 +135,12 @@ def test_zero_sample_npy_is_refused(cli, tmp_path, shape):
     np.save(path, np.zeros(shape))
     code, _, err = cli("run", "examples/xor.yaml", "-i", str(path))
     assert code == 2 and str(path) in err and ("no samples" in err or "inputs have shape" in err)
+
+
+def test_eval_batchnorm_with_zero_running_var_and_eps_0(cli, tmp_path):
+    spec = tmp_path / "bn.yaml"
+    spec.write_text("name: bn\ninput: [2]\nlayers:\n  - batchnorm: {eps: 0, running_var: 0, running_mean: 0}\n")
+    data = tmp_path / "x.csv"
+    data.write_text("a,b\n1,2\n")  # (1 - 0)/sqrt(0 + 0): infinite, not the 0/0 convention
+    code, _, err = cli("run", str(spec), "-i", str(data))
+    assert code == 2 and "x-hat = (x - mean)/0 is infinite" in err

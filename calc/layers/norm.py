@@ -128,6 +128,9 @@ class BatchNorm(Layer):
         self.mean, self.var, self.centred = mean, var, centred
         self.inv_std = _inverse(stage("std", xp.sqrt(var + s(self.eps))), xp, s)
         self.degenerate = bool((var + s(self.eps) == 0).any())  # 0/0 in x-hat: see _inverse
+        if self.degenerate and bool(((var + s(self.eps) == 0) & (centred != 0)).any()):
+            raise InputError(f"batchnorm '{self.name}': running_var + eps = 0 while x differs from running_mean: "
+                             "x-hat = (x - mean)/0 is infinite (give eps > 0)")
         self.xhat = stage("x_hat", centred * self.inv_std)
         if not self.affine:
             return self.xhat
