@@ -318,7 +318,7 @@ def round_half_up(value, decimals: int) -> Fraction:
 
 def is_exact(value) -> bool:
     """True when a Fraction has a short, human-sized denominator (not a 50-digit approximation)."""
-    return isinstance(value, Rational) and Fraction(value).denominator < 10**12
+    return isinstance(value, Rational) and not is_approx(value) and Fraction(value).denominator < 10**12
 
 
 def fraction_text(value) -> str:

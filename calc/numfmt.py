@@ -134,7 +134,9 @@ def fmt_exact(value) -> str:
 
     Long fractions (13741849/50000000, or the 50-digit ones of exp/log) say nothing the
     rounded decimal does not."""
-    if isinstance(value, Fraction) and 1 < value.denominator <= 1000:
+    from calc.exact import is_approx
+
+    if isinstance(value, Fraction) and 1 < value.denominator <= 1000 and not is_approx(value):
         return f"{value.numerator}/{value.denominator}"
     return ""
 

@@ -16,7 +16,7 @@ import pytest
 
 from calc import exact
 from calc.errors import InputError
-from calc.numfmt import fmt, human, size_bytes
+from calc.numfmt import fmt, fmt_exact, human, shown_exactly, size_bytes
 
 
 def _sci(value, digits: int) -> str:
@@ -203,3 +203,11 @@ def test_check_answer_with_a_huge_exponent_is_unchecked_not_a_hang(cli, tmp_path
     assert code == 1  # something unchecked
     text = json.dumps(json.loads(out))
     assert "exponent 999999999 is out of range" in text and "3000 significant digits" in text
+
+
+def test_an_approximation_is_never_offered_as_an_exact_fraction(cli):
+    value = exact.exp(110)  # 5.92e47 to 50 digits: two decimals, denominator 100
+    assert value.denominator <= 1000
+    assert fmt_exact(value) == "" and exact.fraction_text(value) == "" and not shown_exactly(value)
+    code, out, _ = cli("graph", "exp(x)", "-v", "x=100", "--json")
+    assert "exact" not in json.loads(out)
