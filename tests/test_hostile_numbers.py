@@ -211,3 +211,10 @@ def test_an_approximation_is_never_offered_as_an_exact_fraction(cli):
     assert fmt_exact(value) == "" and exact.fraction_text(value) == "" and not shown_exactly(value)
     code, out, _ = cli("graph", "exp(x)", "-v", "x=100", "--json")
     assert "exact" not in json.loads(out)
+
+
+def test_graph_says_a_huge_result_is_an_approximation(cli):
+    code, out, _ = cli("graph", "exp(x)", "-v", "x=1000", "--json")
+    findings = json.loads(out)["findings"]
+    mpmath.mp.dps = 60
+    assert any(f.startswith("f, df/dx: not exact") and _sci(mpmath.exp(1000), 49) in f for f in findings)
