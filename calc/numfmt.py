@@ -88,7 +88,16 @@ def _fraction(q: Fraction, decimals: int) -> str:
     rounded = round_half_up(q, decimals)
     if not rounded:
         return sci(q, digits) if q else "0"
-    return f"{float(rounded):.{decimals}f}".rstrip("0").rstrip(".")
+    return _decimal_text(rounded, decimals)
+
+
+def _decimal_text(rounded: Fraction, decimals: int) -> str:
+    """k / 10^decimals written out exactly ('1.4142'), trailing zeros dropped. Through float() the
+    digits past the 16th were binary noise at --decimals 30."""
+    scaled = abs(rounded.numerator * 10 ** decimals // rounded.denominator)
+    whole, frac = divmod(scaled, 10 ** decimals)
+    text = f"{whole}.{frac:0{decimals}d}".rstrip("0").rstrip(".") if decimals else str(whole)
+    return ("-" if rounded < 0 else "") + text
 
 
 def _scalar(value, decimals: int) -> str:

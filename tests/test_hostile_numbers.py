@@ -218,3 +218,16 @@ def test_graph_says_a_huge_result_is_an_approximation(cli):
     findings = json.loads(out)["findings"]
     mpmath.mp.dps = 60
     assert any(f.startswith("f, df/dx: not exact") and _sci(mpmath.exp(1000), 49) in f for f in findings)
+
+
+def test_thirty_decimals_are_the_values_digits_not_float_noise(cli):
+    code, out, _ = cli("init", "he-normal", "--fan-in", "1", "--decimals", "30", "--json")
+    assert code == 0
+    mpmath.mp.dps = 50
+    assert fmt(exact.sqrt(2), 30) == mpmath.nstr(mpmath.sqrt(2), 31)  # 1.41421356237309504880168872421
+    assert fmt(Fraction(-1, 3), 30) == "-0." + "3" * 30
+
+
+def test_an_exact_learning_rate_beyond_float64_is_not_an_overflow(cli):
+    code, _, err = cli("conv-backward", "-x", "1,2;3,4", "-k", "1", "-g", "1,1;1,1", "--lr", "1e9999")
+    assert code == 0, err

@@ -190,11 +190,19 @@ def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     return Optimizer(rule, style=style, **values)
 
 
+def _finite(value) -> bool:
+    """False for inf and nan; an exact Fraction is always finite (math.isfinite(10**9999) overflows)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return True
+
+
 def _check_ranges(key: str, values: dict) -> None:
     """lr, eps, weight decay finite and >= 0 (lr = inf makes every weight nan); momentum, betas and
     alpha in [0, 1)."""
     for k in ("lr", "eps", "weight_decay", "initial_accumulator"):
-        if k in values and not math.isfinite(values[k]):
+        if k in values and not _finite(values[k]):
             raise InputError(f"optimizer {key}: {k} must be a finite number, got {values[k]}")
         if k in values and not values[k] >= 0:
             raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
