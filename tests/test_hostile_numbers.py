@@ -231,3 +231,15 @@ def test_thirty_decimals_are_the_values_digits_not_float_noise(cli):
 def test_an_exact_learning_rate_beyond_float64_is_not_an_overflow(cli):
     code, _, err = cli("conv-backward", "-x", "1,2;3,4", "-k", "1", "-g", "1,1;1,1", "--lr", "1e9999")
     assert code == 0, err
+
+
+def test_check_answers_of_a_problem_with_a_huge_value(cli, tmp_path):
+    problem = tmp_path / "big.yaml"
+    problem.write_text("type: graph\ntitle: big\ngiven: {expression: 'exp(x)', values: {x: 1000}}\n")
+    answers = tmp_path / "a.yaml"
+    answers.write_text("f: 1.97e434\ndf/dx: 1.9700e+434\n")  # e^1000 = 1.970071...e434
+    code, out, _ = cli("check", str(problem), "-a", str(answers), "--json")
+    assert code == 1
+    text = json.dumps(json.loads(out))
+    assert '"correct"' in text or '"rounded"' in text  # 1.97 is right at 2 decimals
+    assert '"wrong"' in text  # 1.9700 is not: 1.9701 at 4 decimals
