@@ -65,7 +65,9 @@ def sci(value, digits: int) -> str:
 
 
 def grouped(n: int) -> str:
-    return f"{n:,}"
+    """62,378,344; a count of more than PLAIN_DIGITS digits in scientific notation (a 10^800 count
+    grouped fills 13 lines, and past 4,300 digits str() raises)."""
+    return f"{n:,}" if abs(n) < 10 ** PLAIN_DIGITS else sci(n, 3)
 
 
 PLAIN_DIGITS = 40  # exact integers up to this many digits are shown in full; longer ones rounded

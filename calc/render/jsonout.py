@@ -14,7 +14,7 @@ def plain(value):
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Integral):
-        return int(value)
+        return _fraction(Fraction(int(value)))
     if isinstance(value, Fraction):
         return _fraction(value)
     if isinstance(value, Real):
