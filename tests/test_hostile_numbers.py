@@ -242,3 +242,14 @@ def test_check_answers_of_a_problem_with_a_huge_value(cli, tmp_path):
     assert code == 1
     status = {v["name"]: v["status"] for v in json.loads(out)["verdicts"]}
     assert status == {"f": "rounded", "df/dx": "wrong"}  # 1.97 is right at 2 decimals; 1.9701 at 4
+
+
+def test_summary_of_a_conv_with_999_digit_sizes(cli, tmp_path):
+    n = 10 ** 999
+    spec = tmp_path / "huge.yaml"
+    spec.write_text(f"name: huge\ninput: [{n}, {n}, {n}]\nlayers:\n  - conv: {{filters: {n}, kernel: 1}}\n")
+    code, out, _ = cli("summary", str(spec))
+    assert code == 0 and "MACs:" in out and "1.000e+3996" in out  # H W Cin Cout k k = 10^(4 x 999)
+    assert max(len(line) for line in out.splitlines()) <= 100  # the fixture's COLUMNS
+    code, out, _ = cli("summary", str(spec), "--json")
+    assert json.loads(out)["total_macs"] == n ** 4
