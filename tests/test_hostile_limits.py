@@ -144,3 +144,12 @@ def test_eval_batchnorm_with_zero_running_var_and_eps_0(cli, tmp_path):
     data.write_text("a,b\n1,2\n")  # (1 - 0)/sqrt(0 + 0): infinite, not the 0/0 convention
     code, _, err = cli("run", str(spec), "-i", str(data))
     assert code == 2 and "x-hat = (x - mean)/0 is infinite" in err
+
+
+def test_a_diverging_training_run_says_so(cli, tmp_path):
+    spec = tmp_path / "lin.yaml"
+    spec.write_text("name: lin\ninput: [2]\nlayers:\n  - dense: {units: 1}\n")
+    code, out, err = cli("train", str(spec), "-d", "examples/xor.csv", "--lr", "1e300", "--epochs", "4",
+                         "--loss", "mse")
+    assert code == 0 and "RuntimeWarning" not in err
+    assert "diverged: the loss is not finite from epoch 2 on" in out  # epoch 2 overflows 1e300 * ~1
