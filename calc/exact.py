@@ -323,6 +323,6 @@ def is_exact(value) -> bool:
 
 def fraction_text(value) -> str:
     """'27/2' for a short exact fraction, '' otherwise."""
-    if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value):
+    if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value) and abs(value.numerator) < 10 ** 40:
         return f"{value.numerator}/{value.denominator}"
     return ""

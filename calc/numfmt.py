@@ -147,7 +147,8 @@ def fmt_exact(value) -> str:
     rounded decimal does not."""
     from calc.exact import is_approx
 
-    if isinstance(value, Fraction) and 1 < value.denominator <= 1000 and not is_approx(value):
+    if (isinstance(value, Fraction) and 1 < value.denominator <= 1000 and not is_approx(value)
+            and abs(value.numerator) < 10 ** PLAIN_DIGITS):
         return f"{value.numerator}/{value.denominator}"
     return ""
 

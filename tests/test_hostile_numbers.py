@@ -253,3 +253,12 @@ def test_summary_of_a_conv_with_999_digit_sizes(cli, tmp_path):
     assert max(len(line) for line in out.splitlines()) <= 100  # the fixture's COLUMNS
     code, out, _ = cli("summary", str(spec), "--json")
     assert json.loads(out)["total_macs"] == n ** 4
+
+
+def test_huge_values_in_fraction_texts_and_sizes(cli):
+    code, _, err = cli("batchnorm", "1e4000", "1", "--grad", "1e4000,1")
+    assert code == 0, err  # the '(= n/d)' text of a 4,000-digit numerator raised ValueError
+    code, out, err = cli("size", "padding", "-i", "4", "-o", "9" * 400, "-k", "3", "-s", "2", "--json")
+    assert code == 0, err  # p = ((o-1)s - i + d(k-1) + 1)/2 = (2(10^400 - 2) - 4 + 3)/2: a half-integer
+    padding = json.loads(out)["padding"]  # 10^400 - 5/2: beyond float64, a string of 50 significant digits
+    assert isinstance(padding, str) and Fraction(padding) == 10 ** 400
