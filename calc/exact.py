@@ -127,7 +127,7 @@ def to_fraction(value, what: str = "value") -> Fraction:
         number = _parse_decimal(text, value, what)
         if number is not None:
             return number
-        if text.lower() in ("inf", "+inf", "-inf", "nan", "infinity", "-infinity"):
+        if text.lower().replace(".", "").lstrip("+-") in ("inf", "nan", "infinity"):
             raise InputError(f"{what}: expected a finite number, got '{value}'")
         value = _short(value, 40)
     raise InputError(f"{what}: expected a number such as 0.5 or 1/3, got {value!r}")

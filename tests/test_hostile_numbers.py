@@ -262,3 +262,12 @@ def test_huge_values_in_fraction_texts_and_sizes(cli):
     assert code == 0, err  # p = ((o-1)s - i + d(k-1) + 1)/2 = (2(10^400 - 2) - 4 + 3)/2: a half-integer
     padding = json.loads(out)["padding"]  # 10^400 - 5/2: beyond float64, a string of 50 significant digits
     assert isinstance(padding, str) and Fraction(padding) == 10 ** 400
+
+
+def test_spec_numbers_written_without_a_dot_are_numbers():
+    from tests.conftest import net_from
+
+    net = net_from("name: t\ninput: [2]\nlayers:\n  - batchnorm: {eps: 1e-5, momentum: 1e-1}\n")
+    assert (net.layer("bn1").eps, net.layer("bn1").momentum) == (1e-5, 0.1)  # YAML 1.1 read '1e-5' as text
+    with pytest.raises(Exception, match="expected a finite number"):
+        net_from("name: t\ninput: [2]\nlayers:\n  - batchnorm: {eps: 1e999}\n")

@@ -25,16 +25,18 @@ def nested_shape(value, where: Where, what: str = "values") -> tuple[int, ...]:
         return (len(value), *shapes[0])
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
         raise SpecError(f"{what}: expected numbers, got {value!r}", where)
-    if isinstance(value, str):
+    src = getattr(value, "src", None)  # a YAML float's text: 1e999 is a number (exact), .inf is not
+    if not isinstance(value, str) and not math.isfinite(float(value)) and \
+            (src is None or src.lower().lstrip("+-") in (".inf", ".nan")):
+        raise SpecError(f"{what}: {value} is not a finite number (NaN/inf not allowed)", where)
+    if isinstance(value, str) or src is not None:
         from calc.errors import InputError
         from calc.exact import to_fraction
 
         try:
-            to_fraction(value)
+            to_fraction(value, what)  # whether float64 holds 1e999 is the reader's business
         except InputError as exc:
-            raise SpecError(f"{what}: {exc.message}", where) from None
-    elif not math.isfinite(float(value)):
-        raise SpecError(f"{what}: {value} is not a finite number (NaN/inf not allowed)", where)
+            raise SpecError(exc.message, where) from None
     return ()
 
 

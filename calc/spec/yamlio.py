@@ -9,6 +9,8 @@ an error instead of PyYAML's silent last-one-wins.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from calc.errors import SpecError, Where
@@ -102,6 +104,11 @@ def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _int)
+# YAML 1.1 (PyYAML) reads 1e-5 and 1e999 as text: only 1.0e-5 is a float there. Specs write
+# eps: 1e-5, data files 1e999; both are numbers (kept exact through ExactFloat.src).
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+                              list("-+0123456789."))
 _Loader.add_constructor("tag:yaml.org,2002:map", _map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
 _Loader.add_constructor("tag:yaml.org,2002:float", _float)
