@@ -15,7 +15,7 @@ import mpmath
 import pytest
 
 from calc import exact
-from calc.errors import InputError
+from calc.errors import InputError, SpecError
 from calc.numfmt import fmt, fmt_exact, human, shown_exactly, size_bytes
 
 
@@ -269,5 +269,5 @@ def test_spec_numbers_written_without_a_dot_are_numbers():
 
     net = net_from("name: t\ninput: [2]\nlayers:\n  - batchnorm: {eps: 1e-5, momentum: 1e-1}\n")
     assert (net.layer("bn1").eps, net.layer("bn1").momentum) == (1e-5, 0.1)  # YAML 1.1 read '1e-5' as text
-    with pytest.raises(Exception, match="expected a finite number"):
+    with pytest.raises(SpecError, match="expected a finite number"):
         net_from("name: t\ninput: [2]\nlayers:\n  - batchnorm: {eps: 1e999}\n")
