@@ -203,9 +203,9 @@ def parse_number(text: str, option: str) -> str:
     from calc.exact import to_fraction
 
     try:
-        to_fraction(text.strip(), option)
-    except InputError as exc:  # the parser's own reason (5000 digits, exponent), with the text shortened
-        raise InputError(exc.message) from None
+        to_fraction(text.strip())
+    except InputError:
+        raise InputError(f"{option}: expected a number such as 0.5 or 1/3, got '{text}'") from None
     return text.strip()
 
 
