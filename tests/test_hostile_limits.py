@@ -115,8 +115,8 @@ def test_float_engine_adam_with_zero_gradient_and_eps_0_takes_no_step():
 
 
 # -- 6. arguments checked before NumPy sees them -----------------------------------------------------
-@pytest.mark.parametrize("command", [["run", "examples/xor.yaml", "-i", "examples/xor.csv"],
-                                     ["train", "examples/xor.yaml", "-d", "examples/xor.csv", "--epochs", "1"]])
+@pytest.mark.parametrize("command", [["run", "examples/xor.yaml", "--input", "examples/xor.csv"],
+                                     ["train", "examples/xor.yaml", "--data", "examples/xor.csv", "--epochs", "1"]])
 def test_negative_seed_is_refused(cli, command):
     code, _, err = cli(*command, "--seed=-1")
     assert code == 2 and "--seed" in err and "-1" in err
@@ -133,7 +133,7 @@ def test_engine_context_refuses_a_negative_seed():
 def test_zero_sample_npy_is_refused(cli, tmp_path, shape):
     path = tmp_path / "empty.npy"
     np.save(path, np.zeros(shape))
-    code, _, err = cli("run", "examples/xor.yaml", "-i", str(path))
+    code, _, err = cli("run", "examples/xor.yaml", "--input", str(path))
     assert code == 2 and str(path) in err and ("no samples" in err or "inputs have shape" in err)
 
 
@@ -142,14 +142,14 @@ def test_eval_batchnorm_with_zero_running_var_and_eps_0(cli, tmp_path):
     spec.write_text("name: bn\ninput: [2]\nlayers:\n  - batchnorm: {eps: 0, running_var: 0, running_mean: 0}\n")
     data = tmp_path / "x.csv"
     data.write_text("a,b\n1,2\n")  # (1 - 0)/sqrt(0 + 0): infinite, not the 0/0 convention
-    code, _, err = cli("run", str(spec), "-i", str(data))
+    code, _, err = cli("run", str(spec), "--input", str(data))
     assert code == 2 and "x-hat = (x - mean)/0 is infinite" in err
 
 
 def test_a_diverging_training_run_says_so(cli, tmp_path):
     spec = tmp_path / "lin.yaml"
     spec.write_text("name: lin\ninput: [2]\nlayers:\n  - dense: {units: 1}\n")
-    code, out, err = cli("train", str(spec), "-d", "examples/xor.csv", "--lr", "1e300", "--epochs", "4",
+    code, out, err = cli("train", str(spec), "--data", "examples/xor.csv", "--lr", "1e300", "--epochs", "4",
                          "--loss", "mse")
     assert code == 0 and "RuntimeWarning" not in err
     assert "diverged: the loss is not finite from epoch 2 on" in out  # epoch 2 overflows 1e300 * ~1
