@@ -29,7 +29,7 @@ SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file o
 DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install 'nncalc[gpu]').")]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the initialiser (and of shuffling and dropout masks).")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the initialiser (and of shuffling and dropout masks).")]
 MemoryOpt = Annotated[str | None, typer.Option("--max-memory", metavar="SIZE", help="Refuse work estimated to need more memory than this, e.g. 16G (default: half the available memory; env NNCALC_MAX_MEMORY).")]
 InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, glorot_uniform/normal (xavier), he_uniform/normal (kaiming), lecun_uniform/normal, zeros, ones.")]
 

@@ -18,18 +18,96 @@ from numbers import Integral, Rational, Real
 from calc.errors import InputError
 
 PRECISION = 50
-_NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
+MAX_DIGITS = 1000  # significant digits of a number written as text (more is a paste accident)
+MAX_EXPONENT = 10_000  # |e| of a number written as text: 1e10000 (1e999999999 would take minutes to build)
+MAX_SCALE = 1_000_000  # computed values stay within 10^-MAX_SCALE .. 10^MAX_SCALE (decimal's own range)
+_LOG2_10 = 3.321928094887362
+_NUMBER = re.compile(r"^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$")
 _RATIO = re.compile(r"^\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*$")
 
 
+class Approx(Fraction):
+    """A Fraction known to about PRECISION significant digits (a result of exp, log, sqrt, a root),
+    not an exact value: exp(1000) is an integer as a Fraction, but only its first 50 digits mean
+    anything. Arithmetic with an Approx stays Approx, so formatters and JSON can say so."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"Approx({self.numerator}, {self.denominator})"
+
+
+def _keeps_mark(name: str):
+    base = getattr(Fraction, name)
+
+    def method(self, *args):
+        out = base(self, *args)
+        if type(out) is Fraction:
+            if name in ("__mul__", "__rmul__") and out == 0 and args and not isinstance(args[0], Approx):
+                return out  # x * 0 is exactly 0, however x was known
+            return Approx(out)
+        return out
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__mod__", "__rmod__", "__pow__", "__pos__", "__neg__", "__abs__"):
+    setattr(Approx, _name, _keeps_mark(_name))
+
+
+def approx(value) -> Approx:
+    """``value`` marked as known to PRECISION significant digits only."""
+    return value if isinstance(value, Approx) else Approx(value)
+
+
+def is_approx(value) -> bool:
+    return isinstance(value, Approx)
+
+
+def keep(value) -> Fraction:
+    """Fraction(value), keeping the Approx mark (``Fraction(x)`` alone drops it)."""
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def _parse_decimal(text: str, original, what: str) -> Fraction | None:
+    """'1.5e-3' -> 3/2000 within MAX_DIGITS significant digits and |exponent| <= MAX_EXPONENT."""
+    match = _NUMBER.match(text)
+    if not match or not (match.group(2) or match.group(3)):
+        return None
+    sign, whole, frac, exp = match.group(1), match.group(2), match.group(3) or "", match.group(4) or "0"
+    digits = (whole + frac).lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise InputError(f"{what}: {len(digits)} significant digits is more than the {MAX_DIGITS} allowed")
+    if len(exp.lstrip("+-").lstrip("0")) > 6 or abs(int(exp)) > MAX_EXPONENT:
+        raise InputError(f"{what}: exponent {_short(exp)} is out of range (|e| <= {MAX_EXPONENT})")
+    value = Fraction(int(whole + frac or "0"), 10 ** len(frac)) * Fraction(10) ** int(exp)
+    return -value if sign == "-" else value
+
+
+def _short(text: str, limit: int = 20) -> str:
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _check_int(n: int, what: str) -> int:
+    if n.bit_length() > MAX_DIGITS * _LOG2_10 + 1:
+        raise InputError(f"{what}: an integer of more than {MAX_DIGITS} digits")
+    return n
+
+
 def to_fraction(value, what: str = "value") -> Fraction:
-    """'0.1' -> 1/10, '3/7' -> 3/7, 0.1 (float) -> 1/10 via repr, 2 -> 2; else InputError."""
+    """'0.1' -> 1/10, '3/7' -> 3/7, 0.1 (float) -> 1/10 via repr, 2 -> 2; else InputError.
+
+    The one parser of numbers written by people: digits and exponents are bounded (MAX_DIGITS,
+    MAX_EXPONENT), so '1e999999999' is a one-line error, not a ten-minute computation."""
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool):
         raise InputError(f"{what}: expected a number, got {value}")
     if isinstance(value, Integral):
-        return Fraction(int(value))
+        return Fraction(_check_int(int(value), what))
     src = getattr(value, "src", None)  # ExactFloat from the YAML loader keeps its text
     if src is not None:
         value = src
@@ -42,43 +120,102 @@ def to_fraction(value, what: str = "value") -> Fraction:
         text = value.strip().replace("_", "")
         ratio = _RATIO.match(text)
         if ratio:
-            den = int(ratio.group(2))
+            num, den = (_parse_decimal(ratio.group(i), value, what) for i in (1, 2))
             if den == 0:
-                raise InputError(f"{what}: division by zero in '{value}'")
-            return Fraction(int(ratio.group(1)), den)
-        if _NUMBER.match(text):
-            return Fraction(text)
-        if text.lower() in ("inf", "+inf", "-inf", "nan", "infinity", "-infinity"):
+                raise InputError(f"{what}: division by zero in '{_short(value)}'")
+            return num / den
+        number = _parse_decimal(text, value, what)
+        if number is not None:
+            return number
+        if text.lower().replace(".", "").lstrip("+-") in ("inf", "nan", "infinity"):
             raise InputError(f"{what}: expected a finite number, got '{value}'")
+        value = _short(value, 40)
     raise InputError(f"{what}: expected a number such as 0.5 or 1/3, got {value!r}")
 
 
+def to_float(value, what: str | None = None) -> float:
+    """float(value) for a value inside float64's range; an InputError (naming ``what`` when
+    given) otherwise: float() of 10**999 raises OverflowError."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number):
+        prefix = f"{what}: " if what else ""
+        raise InputError(f"{prefix}{describe(value)} is beyond the float64 range (about 1.8e308)")
+    return number
+
+
+def log10_abs(q: Fraction) -> float:
+    """log10 |q| for any size of q (float(q) overflows past 1e308; math.log10 takes big ints); q != 0."""
+    return math.log10(abs(q.numerator)) - math.log10(q.denominator)
+
+
+def check_range(value, what: str = "value"):
+    """``value`` unchanged if it lies within 10^-MAX_SCALE .. 10^MAX_SCALE (or is 0), else an
+    InputError: sizes beyond that make every later step slow and say nothing."""
+    if isinstance(value, Fraction) and value:
+        bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+        if bits > MAX_SCALE * _LOG2_10 + 64:
+            raise InputError(f"{what}: the value {_beyond(log10_abs(value))}")
+    return value
+
+
+def describe(value) -> str:
+    """A short text of any number, however large: '1e+400', '3.0332e+434294'."""
+    from calc.numfmt import fmt
+
+    return fmt(value)
+
+
 def _decimal(q: Fraction) -> Decimal:
-    return Decimal(q.numerator) / Decimal(q.denominator)
+    """q as a Decimal of the current context's precision. Large numerators and denominators
+    (1 + e^-1000000) are first cut to PRECISION + 20 digits with integer arithmetic:
+    Decimal(int) of a million-digit integer takes minutes."""
+    n, d = q.numerator, q.denominator
+    if max(n.bit_length(), d.bit_length()) <= 4000 or n == 0:
+        return Decimal(n) / Decimal(d)
+    shift = PRECISION + 20 - math.floor(log10_abs(q))
+    m = (n * 10 ** shift) // d if shift >= 0 else n // (d * 10 ** -shift)
+    return Decimal(m).scaleb(-shift)
 
 
-def _back(d: Decimal) -> Fraction:
-    return Fraction(d)
+def _beyond(log10_value) -> str:
+    """'is about 10^4342945: beyond ...' for a result too large or too small to compute."""
+    about = f"about 10^{round(log10_value)}, " if abs(log10_value) < 10 ** 15 else ""
+    return f"is {about}beyond the range nncalc computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})"
+
+
+def _context(ctx, prec: int = PRECISION):
+    ctx.prec = prec
+    ctx.Emax, ctx.Emin = MAX_SCALE + 10, -MAX_SCALE - 10
+
+
+_LN10 = 2.302585092994046
 
 
 def exp(q) -> Fraction:
-    q = Fraction(q)
+    """e^q to PRECISION digits (an Approx); exp(0) = 1 exactly."""
+    q = keep(q)
     if q == 0:
         return Fraction(1)
+    if abs(q) > MAX_SCALE * _LN10:
+        raise InputError(f"exp({describe(q)}) {_beyond(q / Fraction(_LN10))}")
     with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return _back(_decimal(q).exp())
+        _context(ctx)
+        return approx(Fraction(_decimal(q).exp()))
 
 
 def log(q) -> Fraction:
-    q = Fraction(q)
+    """ln q to PRECISION digits (an Approx); log(1) = 0 exactly."""
+    q = keep(q)
     if q <= 0:
-        raise InputError(f"log of a non-positive number ({q})")
-    if q == 1:
+        raise InputError(f"log of a non-positive number ({describe(q)})")
+    if q == 1 and not is_approx(q):
         return Fraction(0)
     with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return _back(_decimal(q).ln())
+        _context(ctx)
+        return approx(Fraction(_decimal(q).ln()))
 
 
 def _exact_sqrt_int(n: int) -> int | None:
@@ -87,39 +224,92 @@ def _exact_sqrt_int(n: int) -> int | None:
 
 
 def sqrt(q) -> Fraction:
-    q = Fraction(q)
+    """sqrt(q): exact for squares of exact rationals (9/4 -> 3/2), else an Approx to PRECISION digits."""
+    q = keep(q)
     if q < 0:
-        raise InputError(f"square root of a negative number ({q})")
-    num, den = _exact_sqrt_int(q.numerator), _exact_sqrt_int(q.denominator)
-    if num is not None and den is not None:
-        return Fraction(num, den)
+        raise InputError(f"square root of a negative number ({describe(q)})")
+    if not is_approx(q):
+        num, den = _exact_sqrt_int(q.numerator), _exact_sqrt_int(q.denominator)
+        if num is not None and den is not None:
+            return Fraction(num, den)
     with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return _back(_decimal(q).sqrt())
+        _context(ctx)
+        return approx(Fraction(_decimal(q).sqrt()))
 
 
 def tanh(q) -> Fraction:
-    q = Fraction(q)
+    q = keep(q)
     if q == 0:
         return Fraction(0)
-    if abs(q) > 200:  # tanh is +-1 to far beyond 50 digits
-        return Fraction(1 if q > 0 else -1)
+    if abs(q) > 200:  # tanh is +-1 to far beyond 50 digits (but not exactly)
+        return approx(1 if q > 0 else -1)
     e2 = exp(2 * q)
     return (e2 - 1) / (e2 + 1)
 
 
+def _iroot(n: int, k: int) -> int:
+    """floor(n ** (1/k)) for n >= 0 in integers (Newton from above)."""
+    if n < 2:
+        return n
+    x = 1 << -(-n.bit_length() // k)
+    while True:
+        y = ((k - 1) * x + n // x ** (k - 1)) // k
+        if y >= x:
+            return x
+        x = y
+
+
+def _exact_root(q: Fraction, p: Fraction) -> Fraction | None:
+    """q^p exactly when q is an exact p.denominator-th power (1e300^(1/3) = 1e100), else None."""
+    k = p.denominator
+    if k > 64 or max(q.numerator.bit_length(), q.denominator.bit_length()) > 20_000:
+        return None
+    num, den = _iroot(q.numerator, k), _iroot(q.denominator, k)
+    if num ** k != q.numerator or den ** k != q.denominator:
+        return None
+    return _int_power(Fraction(num, den), p.numerator)
+
+
+def _int_power(q: Fraction, n: int) -> Fraction:
+    if q == 0 and n < 0:
+        raise InputError(f"0 to the negative power {n} (division by zero)")
+    if q != 0 and abs(n) > 1 and abs(n * log10_abs(q)) > MAX_SCALE:
+        raise InputError(f"{describe(q)}^{n} {_beyond(n * log10_abs(q))}")
+    return q ** n
+
+
 def power(q, p) -> Fraction:
-    q, p = Fraction(q), Fraction(p)
+    """q^p: exact for integer p and for exact roots; 0^p = 0 for p > 0; else an Approx
+    (computed with guard digits, so 1e300^(1/3.0001) has no noise digits)."""
+    q, p = keep(q), keep(p)
+    inexact = is_approx(q) or is_approx(p)
     if p.denominator == 1:
-        return q ** p.numerator
+        out = _int_power(q, p.numerator)
+        return approx(out) if is_approx(p) else out
+    if q == 0:
+        if p > 0:
+            return Fraction(0)
+        raise InputError(f"0 to the negative power {describe(p)} (division by zero)")
+    if q < 0:
+        raise InputError(f"a negative number ({describe(q)}) to the non-integer power {describe(p)} is not real")
+    root = None if inexact else _exact_root(q, p)
+    if root is not None:
+        return root
     if p == Fraction(1, 2):
         return sqrt(q)
-    return exp(p * log(q))
+    with localcontext() as ctx:
+        _context(ctx, PRECISION + 10)
+        e = _decimal(q).ln() * _decimal(p)
+        if abs(e) > MAX_SCALE * _LN10:
+            raise InputError(f"{describe(q)}^{describe(p)} {_beyond(Fraction(e) / Fraction(_LN10))}")
+        value = e.exp()
+        ctx.prec = PRECISION
+        return approx(Fraction(+value))
 
 
 def round_half_up(value, decimals: int) -> Fraction:
     """Round like a student: 0.12345 -> 0.1235 at 4 decimals (half away from zero)."""
-    q = Fraction(value)
+    q = keep(value)
     scale = 10 ** decimals
     scaled = abs(q) * scale
     rounded = Fraction(math.floor(scaled + Fraction(1, 2)), scale)
@@ -128,11 +318,11 @@ def round_half_up(value, decimals: int) -> Fraction:
 
 def is_exact(value) -> bool:
     """True when a Fraction has a short, human-sized denominator (not a 50-digit approximation)."""
-    return isinstance(value, Rational) and Fraction(value).denominator < 10**12
+    return isinstance(value, Rational) and not is_approx(value) and Fraction(value).denominator < 10**12
 
 
 def fraction_text(value) -> str:
     """'27/2' for a short exact fraction, '' otherwise."""
-    if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value):
+    if isinstance(value, Fraction) and value.denominator != 1 and is_exact(value) and abs(value.numerator) < 10 ** 40:
         return f"{value.numerator}/{value.denominator}"
     return ""

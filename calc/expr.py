@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from calc.errors import InputError, did_you_mean
+from calc.exact import to_fraction
 
 FUNCTIONS = {  # name -> (min args, max args)
     "exp": (1, 1), "log": (1, 1), "ln": (1, 1), "sqrt": (1, 1), "sigmoid": (1, 1), "tanh": (1, 1),
@@ -33,6 +34,7 @@ _TOKEN = re.compile(r"""
 # binding powers: (left, right); power is right-associative
 _BINARY = {"+": (10, 11), "-": (10, 11), "*": (20, 21), "/": (20, 21), "**": (41, 40), "^": (41, 40)}
 _UNARY_MINUS = 30
+MAX_DEPTH = 200  # nesting of parentheses, calls, unary minus and powers; a flat sum may be any length
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,16 @@ class Token:
 
 def _error(message: str, col: int | None, source: str) -> InputError:
     where = f" at column {col}" if col else ""
-    return InputError(f"expression '{source.strip()}': {message}{where}; allowed: {ALLOWED}")
+    return InputError(f"expression '{_excerpt(source, col)}': {message}{where}; allowed: {ALLOWED}")
+
+
+def _excerpt(source: str, col: int | None, width: int = 60) -> str:
+    """The source, or the part around ``col`` of a long one (messages stay one short line)."""
+    text = source.strip()
+    if len(text) <= width:
+        return text
+    start = max(0, min((col or 1) - 1 - width // 2, len(text) - width))
+    return ("..." if start else "") + text[start:start + width] + ("..." if start + width < len(text) else "")
 
 
 def tokenize(source: str) -> list[Token]:
@@ -119,6 +130,7 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         tok = self.tokens[self.i]
@@ -171,6 +183,17 @@ class _Parser:
             self.fail(f"'{tok.text}' is not allowed", tok)
 
     def expression(self, min_bp: int):
+        """Left-associative chains (x + x + ... + x) loop here; only nesting recurses, to MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            tok = self.peek()
+            self.fail(f"nested more than {MAX_DEPTH} levels deep (parentheses, calls, powers, signs)", tok)
+        try:
+            return self._expression(min_bp)
+        finally:
+            self.depth -= 1
+
+    def _expression(self, min_bp: int):
         left = self.prefix()
         while True:
             tok = self.peek()
@@ -186,15 +209,21 @@ class _Parser:
             left = Bin(text, left, right, tok.col)
 
     def power_operand(self, rbp: int):
-        if self.peek().text == "-":
-            tok = self.take()
-            return Neg(self.power_operand(rbp), tok.col)
-        return self.expression(rbp)
+        signs = []
+        while self.peek().text == "-":
+            signs.append(self.take())
+        operand = self.expression(rbp)
+        for tok in reversed(signs):
+            operand = Neg(operand, tok.col)
+        return operand
 
     def prefix(self):
         tok = self.take()
         if tok.kind == "number":
-            return Num(Fraction(tok.text), tok.text, tok.col)
+            try:
+                return Num(to_fraction(tok.text, "number"), tok.text, tok.col)
+            except InputError as exc:
+                self.fail(exc.message, tok)
         if tok.kind == "name":
             self.check_name(tok)
             if self.peek().text == "(":
@@ -229,6 +258,26 @@ class _Parser:
         return Call("log" if fn == "ln" else fn, tuple(args), name.col)
 
 
+def children(node) -> list:
+    """The sub-expressions a node reads, left to right."""
+    if isinstance(node, Neg):
+        return [node.operand]
+    if isinstance(node, Bin):
+        return [node.left, node.right]
+    if isinstance(node, Call):
+        return list(node.args)
+    return []
+
+
+def walk(node):
+    """Every node of an expression in reading order, with an explicit stack (no recursion limit)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        stack.extend(reversed(children(item)))
+
+
 def _show(tok: Token) -> str:
     return "the end" if tok.kind == "end" else f"'{tok.text}'" if tok.text != ";" else "';'"
 
@@ -243,22 +292,10 @@ def parse(source: str) -> list[Statement]:
 def variables(statements: list[Statement]) -> list[str]:
     """Free variable names in order of first use (stage names are not variables)."""
     named, seen = set(), []
-
-    def visit(node):
-        if isinstance(node, Var):
-            if node.name not in named and node.name not in seen:
-                seen.append(node.name)
-        elif isinstance(node, Neg):
-            visit(node.operand)
-        elif isinstance(node, Bin):
-            visit(node.left)
-            visit(node.right)
-        elif isinstance(node, Call):
-            for arg in node.args:
-                visit(arg)
-
     for st in statements:
-        visit(st.expr)
+        for node in walk(st.expr):
+            if isinstance(node, Var) and node.name not in named and node.name not in seen:
+                seen.append(node.name)
         if st.name:
             named.add(st.name)
     return seen

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from calc import exact
 from calc.errors import InputError
-from calc.expr import Bin, Call, Neg, Num, Statement, Var
+from calc.expr import Bin, Call, Neg, Num, Statement, Var, walk
 
 # short name shown per edge, and the rule stated once in the solution's conventions
 GATES = {
@@ -98,7 +98,14 @@ class Graph:
         return rows
 
     def uses(self, node: Node) -> list[Edge]:
-        return [e for e in self.edges if e.parent is node]
+        """The edges leaving ``node`` (an index over the edges, so a 5,000-term sum stays linear)."""
+        index = self.__dict__.get("_uses")
+        if index is None or index[0] is not self.edges or index[1] != len(self.edges):
+            table: dict = {}
+            for e in self.edges:
+                table.setdefault(id(e.parent), []).append(e)
+            index = self.__dict__["_uses"] = (self.edges, len(self.edges), table)
+        return index[2].get(id(node), [])
 
 
 def _activation_classes() -> dict:
@@ -115,7 +122,7 @@ def activation_gate(kind: str, z: Fraction) -> tuple[Fraction, Fraction, str]:
     layer = _activation_classes()[kind]()
     zs = be.asarray([z])
     a = layer.function(zs, be)
-    return Fraction(a[0]), Fraction(layer.derivative(zs, a, be)[0]), layer.derivative_formula
+    return exact.keep(a[0]), exact.keep(layer.derivative(zs, a, be)[0]), layer.derivative_formula
 
 
 class _Builder:
@@ -129,6 +136,7 @@ class _Builder:
         self.counter = 0
 
     def node(self, gate, value, parents, text, numbers, local, local_text) -> Node:
+        exact.check_range(value, f"'{text}'")
         out = Node("", gate, self.rnd(value), parents, text, numbers, [self.rnd(v) for v in local], local_text)
         self.nodes.append(out)
         return out
@@ -167,8 +175,15 @@ class _Builder:
             name = self.label(inner)
             return self.node("neg", -self.value_of(inner), [inner], f"-{name}", f"-{self.number(inner)}",
                              [Fraction(-1)], ["-1"])
-        if isinstance(ast, Bin):
-            return self.binary(ast.op, self.visit(ast.left), self.visit(ast.right))
+        if isinstance(ast, Bin):  # down the left spine without recursion: x + x + ... + x has any length
+            spine = []
+            while isinstance(ast, Bin):
+                spine.append(ast)
+                ast = ast.left
+            value = self.visit(ast)
+            for item in reversed(spine):
+                value = self.binary(item.op, value, self.visit(item.right))
+            return value
         assert isinstance(ast, Call), ast
         return self.call(ast.fn, [self.visit(a) for a in ast.args])
 
@@ -187,7 +202,7 @@ class _Builder:
         value, dx, dy, gate, tx, ty = _binary(op, x, y, isinstance(a, Node), isinstance(b, Node), text, numbers,
                                               self.label(a), self.label(b), self.show)
         if not isinstance(a, Node) and not isinstance(b, Node):
-            return value
+            return exact.check_range(value, f"'{text}'")
         parents, local, local_text = [], [], []
         for item, d, t in ((a, dx, tx), (b, dy, ty)):
             if isinstance(item, Node):
@@ -237,20 +252,30 @@ def _binary(op, x, y, x_node, y_node, text, numbers, lx, ly, show):
             return x / y, 1 / y, -x / (y * y), gate, f"1/{ly}", f"-{lx}/{ly}^2"
         # power
         if not y_node:
-            value = exact.power(x, y)
-            return value, y * exact.power(x, y - 1) if y != 1 else Fraction(1), None, "pow", \
-                f"{show(y)}*{lx}^{show(y - 1)}", ""
-        if x <= 0:
-            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base")
+            return exact.power(x, y), _slope(x, y, show), None, "pow", f"{show(y)}*{lx}^{show(y - 1)}", ""
+        if x < 0 or (x == 0 and not y > 0):
+            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base "
+                             "(or 0 with a positive exponent)")
         value = exact.power(x, y)
+        dy = value * exact.log(x) if x != 0 else Fraction(0)  # 0^y = 0 for every y > 0: flat in y
         gate = "pow_xy" if x_node else "exp_base"
-        return value, y * exact.power(x, y - 1), value * exact.log(x), gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
+        return value, _slope(x, y, show), dy, gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
     except ZeroDivisionError:
         raise InputError(f"division by zero in '{text}' = {numbers}") from None
     except InputError as exc:
         if exc.message.startswith("'"):
             raise
         raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
+
+
+def _slope(x, y, show) -> Fraction:
+    """d(x^y)/dx = y x^(y-1): 0 at x = 0 for y > 1, 1 for y = 1, infinite for 0 < y < 1; x^0 is
+    the constant 1, slope 0 (PyTorch's pow backward special-cases it too)."""
+    if y in (0, 1):
+        return Fraction(y)
+    if x == 0 and 0 < y < 1:
+        raise InputError(f"the derivative {show(y)}*x^{show(y - 1)} is infinite at x = 0")
+    return y * exact.power(x, y - 1)
 
 
 def _unary(fn, x, text, numbers):
@@ -278,7 +303,13 @@ def x_name(text: str) -> str:
     return text[text.index("(") + 1: -1]
 
 
-def build_graph(statements: list[Statement], values: dict, show: Callable = str,
+def _show(value) -> str:
+    from calc.numfmt import fmt
+
+    return fmt(value, 6)
+
+
+def build_graph(statements: list[Statement], values: dict, show: Callable = _show,
                 rnd: Callable = lambda v: v, read: Callable | None = None) -> Graph:
     """Forward pass of parsed statements at exact ``values`` (name -> Fraction).
 
@@ -313,15 +344,7 @@ def build_graph(statements: list[Statement], values: dict, show: Callable = str,
 
 
 def _reads(ast, name: str) -> bool:
-    if isinstance(ast, Var):
-        return ast.name == name
-    if isinstance(ast, Neg):
-        return _reads(ast.operand, name)
-    if isinstance(ast, Bin):
-        return _reads(ast.left, name) or _reads(ast.right, name)
-    if isinstance(ast, Call):
-        return any(_reads(a, name) for a in ast.args)
-    return False
+    return any(isinstance(node, Var) and node.name == name for node in walk(ast))
 
 
 def backward(graph: Graph, rnd: Callable = lambda v: v, take: Callable | None = None) -> Graph:

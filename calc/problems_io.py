@@ -88,7 +88,7 @@ def parse_problem(data, file_name: str) -> Problem:
 def read_tolerance(data, where: Where) -> dict:
     """{rel, abs} as floats; YAML reads 1e-9 (no dot) as text, so numbers go through to_fraction."""
     from calc.errors import InputError
-    from calc.exact import to_fraction
+    from calc.exact import to_float, to_fraction
 
     raw = data.get("tolerance") or {}
     line = data.line_of("tolerance") if isinstance(data, LocMap) else None
@@ -100,7 +100,7 @@ def read_tolerance(data, where: Where) -> dict:
         if key not in ("rel", "abs"):
             raise SpecError(f"unknown tolerance '{key}'; use rel and/or abs", place.child(str(key)))
         try:
-            out[key] = float(to_fraction(value, key))
+            out[key] = to_float(to_fraction(value, key))
         except InputError as exc:
             raise SpecError(exc.message, place.child(str(key))) from None
         if out[key] < 0:

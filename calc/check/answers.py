@@ -82,21 +82,29 @@ def written(text: str) -> Written:
     if _GROUPED.match(clean):
         clean = clean.replace(",", "")
     if _RATIO.match(clean):
-        num, den = (int(part) for part in clean.split("/"))
-        if den == 0:
-            raise ItemError(f"division by zero in '{text}'")
-        return Written(Fraction(num, den), None, text)
+        return Written(_bounded(clean), None, text)  # '1/0' is an ItemError there
     match = _DECIMAL.match(clean)
     if not match or not (match.group(2) or match.group(3)):
         if clean.lower().lstrip("+-.") in ("inf", "infinity", "nan"):
             raise ItemError(f"expected a finite number, got '{text}'")
         raise ItemError(f"expected a number such as 0.5 or 1/3, got '{text}'")
+    value = _bounded(clean)  # first: it refuses 1e999999999 before anything builds 10**999999999
     decimals = len(match.group(3) or "")
     exponent = int(match.group(4) or 0)
-    value = Fraction(clean)
     if match.group(3) is None and match.group(4) is None:
         return Written(value, None, text)  # an integer: an exact claim
     return Written(value, Fraction(10) ** (exponent - decimals), text)
+
+
+def _bounded(text: str) -> Fraction:
+    """The value of a number as written, within calc.exact's limits on digits and exponent."""
+    from calc.errors import InputError
+    from calc.exact import to_fraction
+
+    try:
+        return to_fraction(text, "number")
+    except InputError as exc:
+        raise ItemError(exc.message.removeprefix("number: ")) from None
 
 
 def parse_value(raw) -> Any:
@@ -109,7 +117,7 @@ def parse_value(raw) -> Any:
         return written(getattr(raw, "src", None) or repr(raw))
     if isinstance(raw, str):
         if _SHAPE.match(raw.strip()):  # 13x13x256: a shape
-            return [Written(Fraction(int(p)), None, p) for p in re.split(r"\s*[xX*]\s*", raw.strip())]
+            return [Written(_bounded(p), None, p) for p in re.split(r"\s*[xX*]\s*", raw.strip())]
         return written(raw)
     if isinstance(raw, list):
         if not raw:

@@ -148,8 +148,12 @@ def swapped_digits(text: str, target: Fraction, decimals: int) -> bool:
     """'0.5238' for 0.2538: two neighbouring digits of the correctly rounded value swapped."""
     from calc.exact import round_half_up
 
-    ours = f"{float(round_half_up(target, decimals)):.{decimals}f}"
     mine = text.strip().lstrip("+")
+    if abs(target) >= 10 ** len(mine):  # more digits than the learner wrote (and no float() of 1e434)
+        return False
+    rounded = round_half_up(target, decimals)
+    whole, frac = divmod(abs(rounded.numerator * 10 ** decimals // rounded.denominator), 10 ** decimals)
+    ours = ("-" if rounded < 0 else "") + (f"{whole}.{frac:0{decimals}d}" if decimals else str(whole))
     if len(ours) != len(mine) or ours == mine:
         return False
     diff = [i for i, (a, b) in enumerate(zip(ours, mine)) if a != b]

@@ -22,7 +22,10 @@ def number(value, decimals: int | None = None) -> str:
 
     places = max(4, (decimals or 0) + 1)
     if isinstance(value, (int, float)) or hasattr(value, "denominator"):
-        v = abs(float(value))
+        try:
+            v = abs(float(value))
+        except OverflowError:  # beyond float64: many digits already
+            v = math.inf
         if 0 < v < 0.01:
             places = max(places, 3 - math.floor(math.log10(v)))
     return fmt(value, min(places, 12))

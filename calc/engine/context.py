@@ -28,6 +28,12 @@ class Ctx:
         from calc.engine import init
 
         self.init = init.check(self.init)  # an unknown name fails here, even if every weight is given
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 128:
+            from calc.errors import InputError  # NumPy's own error names neither the option nor the range
+
+            text = str(self.seed)
+            shown = text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
+            raise InputError(f"seed: expected an integer from 0 to 2^128 - 1, got {shown}")
         if self.rng is None:
             self.rng = np.random.default_rng(self.seed)
 

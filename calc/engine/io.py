@@ -121,8 +121,17 @@ def cell_value(cell, where: Where, exact: bool):
     try:
         value = to_fraction(cell, "value")
     except InputError as exc:
-        raise InputError(exc.message.replace("value: ", "") + " (NaN/inf and text are not allowed)", where) from None
-    return value if exact else float(value)
+        message = exc.message.replace("value: ", "")
+        suffix = " (NaN/inf and text are not allowed)" if message.startswith("expected") else ""
+        raise InputError(message + suffix, where) from None
+    if exact:
+        return value
+    from calc.exact import to_float
+
+    try:
+        return to_float(value)
+    except InputError as exc:
+        raise InputError(exc.message.replace("value: ", ""), where) from None
 
 
 def row_where(path: str, line, index: int) -> Where:
@@ -302,6 +311,8 @@ def _first_bad_row(doc, path: str) -> Where:
 def fit_batch(shape: tuple[int, ...], want: tuple[int, ...], where: Where) -> tuple[int, ...]:
     """The (N, *want) a file's array shape stands for: one sample or a batch, in the network's
     shape, flattened (row-major over H x W x C), or H x W for a one-channel map."""
+    if 0 in tuple(shape):  # NumPy would reshape, multiply and average nothing, or fail inside a layer
+        raise InputError(f"inputs have shape {' x '.join(map(str, shape))}: no samples (at least one is needed)", where)
     size = prod(want)
     if tuple(shape) == want:
         return (1, *want)

@@ -10,6 +10,7 @@ Adagrad and RMSprop, Adam's eps as the paper's eps-hat), as keras/src/optimizers
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from calc.errors import InputError
@@ -93,12 +94,12 @@ class Optimizer:
     def _adagrad(self, w, g, state, t, lr, be):
         acc = state.get("sum", 0 * w + be.scalar(self.initial_accumulator)) + g * g  # Keras starts at 0.1
         state["sum"] = acc
-        return w - lr * g / self._root(acc, be)
+        return w - lr * _ratio(g, self._root(acc, be), be, state)
 
     def _rmsprop(self, w, g, state, t, lr, be):
         v = ewma(state.get("v", 0 * w), g * g, be.scalar(self.alpha))
         state["v"] = v
-        return w - lr * g / self._root(v, be)
+        return w - lr * _ratio(g, self._root(v, be), be, state)
 
     def _adam(self, w, g, state, t, lr, be):
         s = be.scalar
@@ -115,8 +116,8 @@ class Optimizer:
             # Keras: eps is the paper's "epsilon hat", added to sqrt(v) before bias correction:
             # w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
             lr_t = lr * be.xp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-            return w - lr_t * m / (be.xp.sqrt(v) + s(self.eps))
-        return w - lr * m_hat / (be.xp.sqrt(v_hat) + s(self.eps))
+            return w - lr_t * _ratio(m, be.xp.sqrt(v) + s(self.eps), be, state)
+        return w - lr * _ratio(m_hat, be.xp.sqrt(v_hat) + s(self.eps), be, state)
 
     def _adamw(self, w, g, state, t, lr, be):
         decayed = w - lr * be.scalar(self.weight_decay) * w  # decoupled decay first (PyTorch)
@@ -155,6 +156,17 @@ KERAS = {"adagrad": {"initial_accumulator": 0.1, "eps": 1e-7, "lr": 0.001}, "rms
          "adam": {"eps": 1e-7}, "adamw": {"eps": 1e-7, "weight_decay": 0.004}}
 
 
+def _ratio(num, den, be, state):
+    """num / den, with 0 where den = 0. A zero denominator means eps = 0 and a zero accumulator,
+    i.e. every gradient so far was 0, so num is 0 too: 0/0, whose limit as eps -> 0+ is 0 (no
+    step). ``state["undefined"]`` records it for the worked solution's findings."""
+    zero = den == 0
+    if not bool(zero.any()):
+        return num / den
+    state["undefined"] = True
+    return be.xp.where(zero, 0 * num, num / be.xp.where(zero, be.scalar(1), den))
+
+
 def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     """An optimizer by name (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)."""
     from calc.vocabulary import OPTIMIZERS
@@ -177,9 +189,20 @@ def make_optimizer(name: str, style: str = "pytorch", **settings) -> Optimizer:
     return Optimizer(rule, style=style, **values)
 
 
+def _finite(value) -> bool:
+    """False for inf and nan; an exact Fraction is always finite (math.isfinite(10**9999) overflows)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return True
+
+
 def _check_ranges(key: str, values: dict) -> None:
-    """lr, eps, weight decay >= 0; momentum, betas and alpha in [0, 1)."""
+    """lr, eps, weight decay finite and >= 0 (lr = inf makes every weight nan); momentum, betas and
+    alpha in [0, 1)."""
     for k in ("lr", "eps", "weight_decay", "initial_accumulator"):
+        if k in values and not _finite(values[k]):
+            raise InputError(f"optimizer {key}: {k} must be a finite number, got {values[k]}")
         if k in values and not values[k] >= 0:
             raise InputError(f"optimizer {key}: {k} must be >= 0, got {values[k]}")
     for k in ("momentum", "beta1", "beta2", "alpha"):

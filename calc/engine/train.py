@@ -11,6 +11,7 @@ outputs of the epoch. After the last epoch the whole data set is evaluated once 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from calc.engine.losses import Loss, check_targets, fused, get_loss
@@ -130,7 +131,16 @@ class Trainer:
         return Evaluation(float(be.to_numpy(total)), accuracy, errors, ys[0] if len(ys) == 1 else np.concatenate(ys))
 
 
-def train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size: int | None = None,
+def train(*args, **kwargs) -> TrainResult:
+    """:func:`_train` with NumPy's overflow warnings off: a diverging run is reported once, in
+    the result's notes, not as a screen of RuntimeWarnings."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train(*args, **kwargs)
+
+
+def _train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size: int | None = None,
           shuffle: bool = True, seed: int = 0, on_epoch=None) -> TrainResult:
     """Train ``model`` on ``data`` (a calc.engine.data.Dataset of host arrays) in place."""
     import numpy as np
@@ -163,7 +173,12 @@ def train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_size
         if on_epoch is not None:
             on_epoch(epoch)
     final = trainer.evaluate(data.x, data.t)
-    return TrainResult(history, final, conventions(trainer, size, n, shuffle, seed, data))
+    notes = conventions(trainer, size, n, shuffle, seed, data)
+    diverged = next((e.number for e in history if not math.isfinite(e.loss)), None)
+    if diverged is not None:  # nan printed without a word is a silently wrong number
+        notes.insert(0, f"diverged: the loss is not finite from epoch {diverged} on (inf or nan in float64); "
+                        "a smaller --lr usually helps")
+    return TrainResult(history, final, notes)
 
 
 def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, data) -> list[str]:

@@ -129,14 +129,21 @@ class BatchNorm(Layer):
             centred = x - mean
         self.batch_stats = ctx.training
         self.mean, self.var, self.centred = mean, var, centred
-        self.inv_std = 1 / stage("std", xp.sqrt(var + s(self.eps)))
+        self.inv_std = _inverse(stage("std", xp.sqrt(var + s(self.eps))), xp, s)
+        self.degenerate = bool((var + s(self.eps) == 0).any())  # 0/0 in x-hat: see _inverse
+        if self.degenerate and bool(((var + s(self.eps) == 0) & (centred != 0)).any()):
+            raise InputError(f"batchnorm '{self.name}': running_var + eps = 0 while x differs from running_mean: "
+                             "x-hat = (x - mean)/0 is infinite (give eps > 0)")
         self.xhat = stage("x_hat", centred * self.inv_std)
         if not self.affine:
             return self.xhat
         return self.params["weight"] * self.xhat + self.params["bias"]
 
     def backward(self, dy, ctx):
-        """Eval: dx = dy gamma / sqrt(var + eps). Train, staged as Ioffe & Szegedy (mean and var
+        """(With var + eps = 0 the true gradient is infinite or undefined: solvers check
+        ``degenerate`` and say so; the values here then use 1/sqrt(var + eps) = 0.)
+
+        Eval: dx = dy gamma / sqrt(var + eps). Train, staged as Ioffe & Szegedy (mean and var
         depend on the batch): dL/dx_hat = dy gamma; dL/dvar = sum dL/dx_hat (x - mean) (-1/2)
         (var + eps)^(-3/2); dL/dmean = -sum dL/dx_hat / sqrt(var + eps) (its dL/dvar term has
         sum (x - mean) = 0); dx = dL/dx_hat / sqrt(var + eps) + dL/dvar 2 (x - mean)/d + dL/dmean / n,
@@ -157,3 +164,13 @@ class BatchNorm(Layer):
         dvar = ctx.stage(self, "dL/dvar", (dxhat * self.centred).sum(axis=axes) * s(-0.5) * inv * inv * inv)
         dmean = ctx.stage(self, "dL/dmean", -dxhat.sum(axis=axes) * inv)
         return dxhat * inv + dvar * 2 * self.centred / d + dmean / n
+
+
+def _inverse(std, xp, s):
+    """1 / std, with 0 where std = 0. That happens only when var + eps = 0 (eps = 0 and a channel
+    whose values are all equal, as hand exercises have): x - mean is then 0 too, x-hat = 0/0, and
+    the convention is its limit as eps -> 0+, x-hat = 0 (so y = beta). PyTorch computes nan."""
+    zero = std == 0
+    if not bool(zero.any()):
+        return 1 / std
+    return xp.where(zero, s(0), 1 / xp.where(zero, s(1), std))

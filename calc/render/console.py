@@ -44,9 +44,28 @@ class _LineEnds:
         return getattr(sys.stdout, "encoding", None) or "utf-8"
 
 
+MIN_COLUMNS, MAX_COLUMNS, DEFAULT_COLUMNS = 20, 1000, 80
+
+
+def columns_from_env() -> int | None:
+    """COLUMNS when it is a usable width; 80 when it is set but absurd (0 printed nothing at all,
+    a million makes every table a megabyte); None when unset (rich asks the terminal)."""
+    import os
+
+    text = os.environ.get("COLUMNS")
+    if text is None:
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return DEFAULT_COLUMNS
+    return value if MIN_COLUMNS <= value <= MAX_COLUMNS else DEFAULT_COLUMNS
+
+
 def make_console(width: int | None = None, stderr: bool = False):
     from rich.console import Console
 
+    width = width if width is not None else columns_from_env()
     # markup/emoji off: names and text from specs ("fc[/]", ":x:") are shown as written, never parsed
     file = None if stderr else _LineEnds()
     return Console(width=width, stderr=stderr, file=file, highlight=False, soft_wrap=False, markup=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, is_dataclass
 from fractions import Fraction
 from numbers import Integral, Real
@@ -13,9 +14,9 @@ def plain(value):
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Integral):
-        return int(value)
+        return _fraction(Fraction(int(value)))
     if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
+        return _fraction(value)
     if isinstance(value, Real):
         return float(value)
     if hasattr(value, "tolist"):
@@ -30,6 +31,35 @@ def plain(value):
         return float(value)  # sympy numbers and the like
     except (TypeError, ValueError):
         return str(value)
+
+
+def _fraction(q: Fraction):
+    """An exact integer stays an integer; other values are floats, or a string in scientific
+    notation where a float would lose them (beyond 1e308, below 1e-308, a 5000-digit integer).
+    A 50-digit approximation (calc.exact.Approx) is never an integer: exp(1000) -> 1.97e+434."""
+    from calc.exact import PRECISION, is_approx
+    from calc.numfmt import sci
+
+    if q.denominator == 1 and not is_approx(q) and abs(q.numerator) < 10 ** 4000:
+        return q.numerator
+    try:
+        number = float(q)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number) or (number == 0 and q != 0):
+        return sci(q, PRECISION - 1)
+    return number
+
+
+def approximate(value) -> bool:
+    """True when ``value`` (a number, or any element of a list / array) is a 50-digit approximation."""
+    from calc.exact import is_approx
+
+    if hasattr(value, "tolist") and not isinstance(value, Real):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return any(approximate(v) for v in value)
+    return is_approx(value)
 
 
 def dumps(data) -> str:
@@ -97,4 +127,7 @@ def solution_data(solution, decimals: int | None = None) -> dict:
     exact = {k: fraction_text(v) for k, v in solution.answers.items() if fraction_text(v)}  # not 50-digit ones
     if exact:
         data["exact"] = exact
+    inexact = [k for k, v in solution.answers.items() if approximate(v)]
+    if inexact:  # exp, log, sqrt and roots are known to 50 significant digits, not exactly
+        data["approximate"] = inexact
     return data

@@ -7,59 +7,40 @@ Line information of the block definition is kept, so errors still point into the
 
 from __future__ import annotations
 
-import ast
 import re
 
-from calc.errors import SpecError, Where, short
+from calc.errors import SpecError, Where
 from calc.spec.yamlio import LocList, LocMap
 
 _WHOLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 _EXPR = re.compile(r"\$\{([^}]*)\}")
 
 
-def _eval(node: ast.AST, args: dict, where: Where, text: str):
-    if isinstance(node, ast.Expression):
-        return _eval(node.body, args, where, text)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id not in args:
-            raise SpecError(f"unknown block parameter '{node.id}' in '{text}'; parameters: "
-                            f"{', '.join(sorted(args)) or 'none'}", where)
-        value = args[node.id]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SpecError(f"'{node.id}' is {short(value)}, arithmetic needs integers ('{text}')", where)
-        return value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _eval(node.operand, args, where, text)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp):
-        a = _eval(node.left, args, where, text)
-        b = _eval(node.right, args, where, text)
-        op = type(node.op)
-        if op is ast.Add:
-            return a + b
-        if op is ast.Sub:
-            return a - b
-        if op is ast.Mult:
-            return a * b
-        if op in (ast.FloorDiv, ast.Mod, ast.Div):
-            if b == 0:
-                raise SpecError(f"division by zero in '{text}'", where)
-            if op is ast.Div:
-                if a % b:
-                    raise SpecError(f"'{text}' = {a}/{b} is not an integer", where)
-                return a // b
-            return a // b if op is ast.FloorDiv else a % b
-    raise SpecError(f"cannot evaluate '{text}': only integers, parameters and + - * / // % are allowed", where)
-
-
 def evaluate(text: str, args: dict, where: Where) -> int:
+    """Integer value of a block expression (calc.spec.intexpr: a flat sum may be any length)."""
+    from calc.spec.intexpr import ExprError
+    from calc.spec.intexpr import evaluate as evaluate_text
+
+    shown = text if len(text) <= 60 else text[:57] + "..."
+
+    def lookup(name: str) -> int:
+        if name not in args:
+            raise SpecError(f"unknown block parameter '{name}' in '{shown}'; parameters: "
+                            f"{', '.join(sorted(args)) or 'none'}", where)
+        value = args[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(f"'{name}' is {str(value)[:40]!r}, arithmetic needs integers ('{shown}')", where)
+        return value
+
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise SpecError(f"cannot parse expression '{text}'", where) from None
-    return _eval(tree, args, where, text)
+        return evaluate_text(text, lookup)
+    except ExprError as exc:
+        message = str(exc)
+        if message.startswith("="):  # '= 7/2 is not an integer'
+            raise SpecError(f"'{shown}' {message}", where) from None
+        if message == "division by zero":
+            raise SpecError(f"division by zero in '{shown}'", where) from None
+        raise SpecError(f"cannot evaluate '{shown}': {message}", where) from None
 
 
 def substitute(value, args: dict, where: Where):

@@ -25,16 +25,18 @@ def nested_shape(value, where: Where, what: str = "values") -> tuple[int, ...]:
         return (len(value), *shapes[0])
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
         raise SpecError(f"{what}: expected numbers, got {short(value)}", where)
-    if isinstance(value, str):
+    src = getattr(value, "src", None)  # a YAML float's text: 1e999 is a number (exact), .inf is not
+    if not isinstance(value, str) and not math.isfinite(float(value)) and \
+            (src is None or src.lower().lstrip("+-") in (".inf", ".nan")):
+        raise SpecError(f"{what}: {value} is not a finite number (NaN/inf not allowed)", where)
+    if isinstance(value, str) or src is not None:
         from calc.errors import InputError
         from calc.exact import to_fraction
 
         try:
-            to_fraction(value)
+            to_fraction(value, what)  # whether float64 holds 1e999 is the reader's business
         except InputError as exc:
-            raise SpecError(f"{what}: {exc.message}", where) from None
-    elif not math.isfinite(float(value)):
-        raise SpecError(f"{what}: {value} is not a finite number (NaN/inf not allowed)", where)
+            raise SpecError(exc.message, where) from None
     return ()
 
 
@@ -57,7 +59,13 @@ def to_array(value, where: Where, backend, shape: tuple[int, ...], what: str, hi
         numbers = [to_fraction(v) for v in numbers]
         arr = backend.xp.asarray(numbers)
     else:
-        arr = backend.asarray([float(_number(v)) for v in numbers])
+        from calc.errors import InputError
+        from calc.exact import to_float
+
+        try:
+            arr = backend.asarray([to_float(_number(v)) for v in numbers])
+        except InputError as exc:  # '1e999' (a string in YAML) is exact, but no float64
+            raise SpecError(exc.message, where) from None
     return arr.reshape(shape)
 
 

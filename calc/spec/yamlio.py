@@ -9,6 +9,8 @@ an error instead of PyYAML's silent last-one-wins.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from calc.errors import SpecError, Where
@@ -56,6 +58,23 @@ def _float(loader: _Loader, node: yaml.ScalarNode) -> float:
     return ExactFloat(value, text)
 
 
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """An integer of at most calc.exact.MAX_DIGITS digits (Python refuses to read 4,300)."""
+    from calc.exact import MAX_DIGITS
+
+    digits = sum(c.isalnum() for c in str(node.value))
+    if digits > MAX_DIGITS:
+        raise SpecError(f"an integer of {digits} digits (at most {MAX_DIGITS})",
+                        Where(loader.file_name, node.start_mark.line + 1))
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+# YAML 1.1 (PyYAML) reads 1e-5 and 1e999 as text: only 1.0e-5 is a float there. Specs write
+# eps: 1e-5, data files 1e999; both are numbers (kept exact through ExactFloat.src).
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+                              list("-+0123456789."))
 _Loader.add_constructor("tag:yaml.org,2002:map", _map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
 _Loader.add_constructor("tag:yaml.org,2002:float", _float)

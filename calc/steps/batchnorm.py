@@ -90,7 +90,14 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     sol.answers["x_minus_mean"], sol.answers["squares"] = centred, squares
     sol.findings.append(f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
                         f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}")
-    if grad is not None:
+    if layer.degenerate:
+        sol.findings.append(f"var + eps = {show(var)} + {show(eps)} = 0 (every x equals the mean and eps = 0): "
+                            "x-hat = 0/0 is undefined; convention used: x-hat = 0, its limit as eps -> 0+, "
+                            "so y = beta (PyTorch computes nan)")
+    if grad is not None and layer.degenerate:
+        sol.findings.append("backward pass not computed: 1/sqrt(var + eps) is infinite, so dL/dx is undefined "
+                            "(give eps > 0, e.g. --eps 1e-5)")
+    elif grad is not None:
         _backward(sol, layer, ctx, be, grad, centred, xhat, n, kind, show)
     sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
     return sol

@@ -90,7 +90,21 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
             sol.findings.append(f"{node.text} at 0: not differentiable there; local gradient 0 (PyTorch)")
     grads = ", ".join(f"d{o}/d{name} = {show(n.grad)}" for name, n in graph.inputs.items())
     sol.summary = f"{o} = {show(out.value)}; {grads}"
+    _approximation_finding(sol, [(o, out.value)] + [(f"d{o}/d{n}", node.grad) for n, node in graph.inputs.items()])
     return sol
+
+
+def _approximation_finding(sol: Solution, values: list) -> None:
+    """Say which large results are 50-digit approximations (an integer-looking e^1000 is not exact)."""
+    from calc.exact import PRECISION, is_approx
+    from calc.numfmt import sci
+
+    big = [(name, v) for name, v in values if is_approx(v) and v and not Fraction(1, 10 ** 15) <= abs(v) < 10 ** 15]
+    if big:
+        name, value = big[0]
+        sol.findings.append(f"{', '.join(n for n, _ in big)}: not exact, computed from {PRECISION}-digit values of "
+                            f"exp, log, sqrt or roots: {name} = {sci(value, PRECISION - 1)} (--json gives these "
+                            "digits)")
 
 
 @problem_type("graph")

@@ -179,6 +179,9 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
         answers["g"].append(gt)
         gt = carry.element("g", t - 1, gt)
         new = opt.update(be.asarray([w]), be.asarray([gt]), state, be)
+        if state.pop("undefined", False):
+            sol.findings.append(f"step {t}: the update is 0/0 (every gradient so far is 0 and eps = 0); convention "
+                                "used: no step, the limit as eps -> 0+ (PyTorch computes nan)")
         for k in list(state):
             if k != "t":
                 state[k] = be.asarray([rnd(Fraction(state[k][0]))])

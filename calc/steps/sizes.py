@@ -39,6 +39,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} " + " or ".join(word + "s" for word in noun.split(" or "))
 
 
+def _g(q: Fraction) -> str:
+    """'3.5' (as %g writes it), or scientific notation past float64 (a 400-digit size)."""
+    try:
+        return f"{float(q):g}"
+    except OverflowError:
+        from calc.numfmt import sci
+
+        return sci(q, 5)
+
+
 def window_steps(sol: Solution, a: sizes.AxisSize, axis: str, what: str) -> None:
     """Steps for one axis of a conv or pooling window."""
     pad_sym, pad_num = _pad_text(a)
@@ -46,7 +56,7 @@ def window_steps(sol: Solution, a: sizes.AxisSize, axis: str, what: str) -> None
     formula = CONV_FORMULA.replace("2p", pad_sym).replace("floor", rounding)
     sub = f"{rounding}(({a.input} + {pad_num} - {a.dilation}*({a.kernel}-1) - 1) / {a.stride}) + 1"
     frac = Fraction(a.span, a.stride)
-    shown = f"{rounding}({a.span}/{a.stride}) + 1" + ("" if frac.denominator == 1 else f" = {rounding}({float(frac):g}) + 1")
+    shown = f"{rounding}({a.span}/{a.stride}) + 1" + ("" if frac.denominator == 1 else f" = {rounding}({_g(frac)}) + 1")
     label = f"{what} output {axis}" if axis else f"{what} output size"
     sol.add(Step(label, formula, f"{sub} = {shown}", a.output, name=f"output_{axis}" if axis else "output",
                  latex=(CEIL_LATEX if a.ceil_mode else CONV_LATEX).replace("2p", pad_sym.replace("_", r"\_")),
@@ -150,7 +160,7 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
         "solve o = floor((i + 2p - d(k-1) - 1)/s) + 1 for p (PyTorch rule, p on both sides); "
         "an odd total is split with the extra pixel after (bottom/right), as TensorFlow 'SAME'"])
     exact = p.exact
-    shown = str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
+    shown = str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator} = {_g(exact)}"
     usual = p.symmetric is not None and Fraction(p.symmetric) != exact  # the floor absorbs a half (stride > 1)
     if usual:  # the padding people use first, the exact equation below it
         sol.add(Step("padding", "smallest whole p (both sides) with floor((i + 2p - d(k-1) - 1)/s) + 1 = o",
@@ -166,7 +176,7 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
     if p.total_min < 0 or exact < 0:
         sol.findings.append(f"the formula gives a negative padding; with stride {s}, p = 0 already gives {o}")
     if exact.denominator != 1 and exact >= 0 and not usual:
-        sol.findings.append(f"p = {float(exact):g} is not an integer: no symmetric padding gives exactly {o} "
+        sol.findings.append(f"p = {_g(exact)} is not an integer: no symmetric padding gives exactly {o} "
                             + ("with stride 1" if s == 1 else "from the formula"))
     sol.answers["total_padding"] = p.total_min
     sol.add(Step("total padding", "P = p_before + p_after", f"{p.split[0]} + {p.split[1]}", p.total_min,
@@ -179,12 +189,12 @@ def solve_padding(i: int, o: int, k: int, s: int = 1, d: int = 1) -> Solution:
         sol.answers["symmetric_padding"] = p.symmetric
         if usual:
             sol.findings.append(f"with stride {s}, symmetric p = {p.symmetric} gives {o}: the floor absorbs the "
-                                f"difference from the exact p = {float(exact):g}")
+                                f"difference from the exact p = {_g(exact)}")
     if s > 1 and p.total_max > p.total_min:
         sol.findings.append(f"any total padding from {p.total_min} to {p.total_max} gives {o} with stride {s}")
     sol.summary = (f"p = {p.symmetric}" if p.symmetric is not None and not usual
-                   else f"p = {p.symmetric} (the equation gives {float(exact):g}; stride {s}'s floor absorbs the "
+                   else f"p = {p.symmetric} (the equation gives {_g(exact)}; stride {s}'s floor absorbs the "
                    "difference)" if usual
-                   else f"p = {float(exact):g} (not an integer): pad {p.split[0]} + {p.split[1]}"
+                   else f"p = {_g(exact)} (not an integer): pad {p.split[0]} + {p.split[1]}"
                    if exact.denominator != 1 else f"p = {exact}")
     return sol

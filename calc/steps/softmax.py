@@ -132,6 +132,26 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
                 latex_substituted=join_tex(terms))
 
 
+LN_FLOAT_MAX = 709.782712893384  # ln(1.7976931348623157e308): e^z overflows float64 above it
+LN_FLOAT_TINY = -745.1332191019412  # ln(4.9e-324): e^z underflows to 0 below it
+
+
+def float_overflow_findings(z: list, w: Writer) -> list[str]:
+    """What float64 would make of e^z_i without the max shift (the classroom demo): inf / inf = nan
+    on overflow, 0 / 0 = nan when every e^z_i underflows. The exact values shown are the true ones."""
+    high = [v for v in z if v > LN_FLOAT_MAX]
+    if high:
+        top = max(high)
+        return [f"overflow: e^{w.num(top)} is beyond float64's largest number (1.798e+308, e^709.78); without the "
+                "max shift a float64 program gets e = inf and p = inf/inf = nan. The values here are exact "
+                f"(computed to 50 digits); subtracting max z = {w.num(max(z))} first avoids the overflow"]
+    if z and all(v < LN_FLOAT_TINY for v in z):
+        return [f"underflow: every e^z_i is below float64's smallest number (4.9e-324, e^-745.13); without the "
+                "max shift a float64 program gets sum_e = 0 and p = 0/0 = nan. The values here are exact "
+                f"(computed to 50 digits); subtracting max z = {w.num(max(z))} first avoids it"]
+    return []
+
+
 def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, decimals: int = 4,
                   hand_rounding: bool = False, overrides: dict | None = None) -> Solution:
     """Softmax of one score vector; with a target also cross-entropy and the p - y identity.
@@ -159,6 +179,8 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     nar = Narration(sol, w, be, section="Softmax", carry=Carry(overrides))
     inp, out = Slot("", "z"), Slot("", "p")
     p = be.asarray([softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)])
+    if not stable:
+        sol.findings.extend(float_overflow_findings(list(zs[0]), w))
     n = zs.shape[1]
     if jacobian and n > JACOBIAN_MAX:
         sol.findings.append(f"the Jacobian of {n:,} scores has {n * n:,} entries: it is worked out for up to "
