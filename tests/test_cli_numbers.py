@@ -154,10 +154,11 @@ def test_vectors_and_rows_from_files(cli, tmp_path):
 def test_huge_typed_numbers_are_refused_at_once(cli):
     import time
 
-    for text in ("1e999999999", "-2e-1001", "1" * 1001):
+    for text, why in (("1e999999999", "exponent 999999999 is out of range"), ("-2e-10001", "out of range"),
+                      ("1" * 1001, "1001 significant digits is more than the 1000 allowed")):
         start = time.perf_counter()
         code, _, err = cli("softmax", "1", text)
-        assert code == 2 and "exponent beyond" in err and time.perf_counter() - start < 5
+        assert code == 2 and why in err and len(err) < 200 and time.perf_counter() - start < 5
     assert answers(cli, "softmax", "0", "1e3")["p2"] == pytest.approx(1.0)
 
 
