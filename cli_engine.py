@@ -79,7 +79,7 @@ def train(
     style: Annotated[Style, typer.Option("--style", help="Update rules and defaults of pytorch or keras where they differ.")] = Style.pytorch,
     loss: Annotated[str | None, typer.Option("--loss", help=f"{LOSSES.choices()}, or an alias (default: cross_entropy after softmax, bce after sigmoid, else mse).")] = None,
     reduction: Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION", help=f"{REDUCTIONS.choices()} (default mean, as PyTorch; half_sum: mse's textbook 1/2 sum of squares).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Samples per step (default: all of them).", min=1)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Samples per step (default 256; all of them when fewer: full-batch gradient descent).", min=1)] = None,
     shuffle: Annotated[bool, typer.Option("--shuffle/--no-shuffle", help="Shuffle the batches each epoch (seeded).")] = True,
     label_column: Annotated[str | None, typer.Option("--label-column", help="The label column: 0-based index (negative from the end) or header name (default: the last).")] = None,
     save: Annotated[str | None, typer.Option("--save", metavar="FILE.npz", help="Save the trained weights.")] = None,

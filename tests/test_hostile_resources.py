@@ -109,10 +109,11 @@ def test_train_full_batch_refused_then_mini_batches_fit(cli, tmp_path):
     data = tmp_path / "xor.csv"
     data.write_text("x1,x2,t\n" + "0,1,1\n1,1,0\n" * 1000)
     args = ("train", str(EX / "xor.yaml"), "--data", str(data), "--epochs", "1", "--max-memory", "100K")
-    code, _, err = cli(*args)
-    assert code == 2 and "--batch-size to train in mini-batches (default: the whole data set at once)" in err
-    code, out, _ = cli(*args, "--batch-size", "50", "--json")
+    code, _, err = cli(*args, "--batch-size", "2000")  # the whole set at once: over the limit
+    assert code == 2 and "a smaller --batch-size (this run: 2,000 samples per step)" in err
+    code, out, _ = cli(*args, "--json")  # the default: mini-batches of 256, memory flat as the data grows
     assert code == 0 and json.loads(out)["final"]["accuracy"] is not None
+    assert any("batches of 256" in line for line in json.loads(out)["conventions"])
 
 
 def test_run_in_batches_gives_the_outputs_of_one_batch(cli, tmp_path):

@@ -165,7 +165,7 @@ class TrainSettings:
     style: str = "pytorch"
     loss: str | None = None  # None: from the final layer (calc.engine.train.default_loss)
     reduction: str | None = None
-    batch_size: int | None = None  # None: the whole data set
+    batch_size: int | None = None  # None: budget.DEFAULT_BATCH (256), the whole data set when smaller
     shuffle: bool = True
     seed: int = 0
     label_column: str | None = None
@@ -193,10 +193,10 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
         raise InputError(f"--save {save}: the folder {Path(save).parent} does not exist")
     budget.check(net, get_backend(device, dtype), 1, training=True)  # weights first: before reading the data
     dataset = read_training_data(data, net.input_shape, net.output_shape, device == "exact", settings.label_column)
-    batch = min(len(dataset), settings.batch_size or len(dataset))
+    batch = min(len(dataset), settings.batch_size or budget.DEFAULT_BATCH)  # memory stays flat as the data grows
     model = build_model(net, device, dtype, settings.seed, init, weights, batch, training=True,
-                        hint="--batch-size to train in mini-batches (default: the whole data set at once)")
-    result = train(model, dataset, loss, optimizer, settings.epochs, settings.batch_size, settings.shuffle,
+                        hint=f"a smaller --batch-size (this run: {batch:,} samples per step)")
+    result = train(model, dataset, loss, optimizer, settings.epochs, batch, settings.shuffle,
                    settings.seed, on_epoch)
     result.conventions = model_conventions(model, None) + result.conventions
     result.network = net.name
