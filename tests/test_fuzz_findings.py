@@ -38,3 +38,19 @@ def test_a_problem_files_optimizer_steps_are_bounded_like_the_option(cli, tmp_pa
                        encoding="utf-8")
     code, _, err = cli("solve", str(problem))
     assert code == 2 and "steps: expected 1 to 1000, got " in err and len(err) < 200, err
+
+
+def test_a_huge_number_in_an_answers_file_is_shown_as_written(cli, tmp_path):
+    """str() of the learner's value (a 4,767-digit denominator) crashed the verdict table."""
+    answers = tmp_path / "a.yaml"
+    answers.write_text("x: -6e-4767\n", encoding="utf-8")
+    code, out, err = cli("check", "graphs/cs231n-add-multiply", "-a", str(answers))
+    assert code == 1 and "-6e-4767" in out and "no quantity named 'x'" in out.replace("\n", " ").replace("  ", " ")
+
+
+def test_a_400_digit_integer_in_run_data_is_refused_with_its_size(cli, tmp_path):
+    """float() of a 400-digit YAML integer raised OverflowError while the data's shape was read."""
+    (tmp_path / "s.yaml").write_text("name: t\ninput: [2]\nlayers:\n  - dense: {units: 1}\n", encoding="utf-8")
+    (tmp_path / "x.yaml").write_text(f"- [1{'0' * 400}, 2]\n", encoding="utf-8")
+    code, _, err = cli("run", str(tmp_path / "s.yaml"), "-i", str(tmp_path / "x.yaml"))
+    assert code == 2 and "1.000e+400 is beyond the float64 range" in err

@@ -35,7 +35,10 @@ def yours(v, row_sep: str = ", ") -> str:
     def text(x):
         if isinstance(x, bool):
             return str(x).lower()
-        return getattr(x, "text", "" if x is None else str(x)).strip()
+        if x is None:
+            return ""
+        written = getattr(x, "text", None)  # as the learner wrote it; never the repr of a huge number
+        return str(written).strip() if written is not None else fmt(x, 6)
     return _rows(v.learner, text, row_sep) if v.learner is not None else ""
 
 

@@ -26,7 +26,7 @@ def nested_shape(value, where: Where, what: str = "values") -> tuple[int, ...]:
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
         raise SpecError(f"{what}: expected numbers, got {short(value)}", where)
     src = getattr(value, "src", None)  # a YAML float's text: 1e999 is a number (exact), .inf is not
-    if not isinstance(value, str) and not math.isfinite(float(value)) and \
+    if isinstance(value, float) and not math.isfinite(value) and \
             (src is None or src.lower().lstrip("+-") in (".inf", ".nan")):
         raise SpecError(f"{what}: {value} is not a finite number (NaN/inf not allowed)", where)
     if isinstance(value, str) or src is not None:
