@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli_answers import AnswersOpt
-from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
+from nncalc_cli.answers import AnswersOpt
+from nncalc_cli.common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 
 app = typer.Typer()
 
@@ -32,7 +32,7 @@ WindowsOpt = Annotated[Windows, typer.Option("--windows", help="Show the window 
 
 
 def _pair(text: str, option: str, minimum: int = 1):
-    from cli_common import parse_ints
+    from nncalc_cli.common import parse_ints
 
     values = parse_ints(text, option, 2, minimum)
     return values[0] if len(values) == 1 else list(values)
@@ -46,7 +46,7 @@ def _padding(text: str):
 def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None, answers: str | None = None) -> None:
     from calc.errors import Where
     from calc.steps.registry import SolveOptions, solver_for
-    from cli_answers import check_answers, problem_from_given
+    from nncalc_cli.answers import check_answers, problem_from_given
 
     check_answers(answers, problem_from_given(kind, given), as_json, markdown)
 
@@ -145,6 +145,6 @@ def conv_backward(
 
 
 def _numbers(text: str, option: str) -> list[str]:
-    from cli_solve import parse_numbers
+    from nncalc_cli.solve import parse_numbers
 
     return parse_numbers(text, option)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import LOSSES, OPTIMIZERS, REDUCTIONS
-from cli_common import DecimalsOpt, JsonOpt, Style, console
+from nncalc_cli.common import DecimalsOpt, JsonOpt, Style, console
 
 app = typer.Typer()
 

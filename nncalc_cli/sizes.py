@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt, emit_solution, parse_ints, sub_app
+from nncalc_cli.common import JsonOpt, MarkdownOpt, emit_solution, parse_ints, sub_app
 
 app = sub_app("Output sizes of conv / pool / transposed conv layers, and padding.")
 

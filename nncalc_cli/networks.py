@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt, console, parse_ints, write_text
+from nncalc_cli.common import JsonOpt, MarkdownOpt, console, parse_ints, write_text
 
 app = typer.Typer()
 

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import OPTIMIZERS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
-from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
+from nncalc_cli.answers import AnswersOpt, check_answers, problem_from_given
+from nncalc_cli.common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
 

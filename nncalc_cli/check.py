@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt
-from cli_solve import ReductionOpt
+from nncalc_cli.common import JsonOpt
+from nncalc_cli.solve import ReductionOpt
 
 app = typer.Typer()
 
@@ -63,7 +63,7 @@ def check(
     file does not name at all (neither by our name nor by the source's; a matrix written whole or
     element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
-    from cli_answers import check_and_exit
+    from nncalc_cli.answers import check_and_exit
 
     if input is not None:
         source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas)
@@ -88,8 +88,8 @@ def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps,
     else:
         raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
                          "other network options")
-    from cli_answers import problem_from_given
-    from cli_solve import parse_number, parse_rows
+    from nncalc_cli.answers import problem_from_given
+    from nncalc_cli.solve import parse_number, parse_rows
 
     given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
                                loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,

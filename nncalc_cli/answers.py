@@ -46,12 +46,12 @@ def check_and_exit(source, answers: str, *, tol=None, as_json: bool = False, mar
         print(dumps(verdicts_data(report)))
     elif markdown:
         from calc.render.verdicts import verdicts_markdown
-        from cli_common import write_text
+        from nncalc_cli.common import write_text
 
         write_text(markdown, verdicts_markdown(report))
     if not as_json and markdown != "-":
         from calc.render.verdicts_rich import verdicts_renderable
-        from cli_common import console
+        from nncalc_cli.common import console
 
         console().print(verdicts_renderable(report))
     raise typer.Exit(report.exit_code)

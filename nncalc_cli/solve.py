@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import LOSSES, REDUCTIONS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
-from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
+from nncalc_cli.answers import AnswersOpt, check_answers, problem_from_given
+from nncalc_cli.common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
 app = typer.Typer()
 
@@ -24,7 +24,7 @@ def emit(solution, as_json: bool, markdown: str | None, decimals: int, template:
 
         print(answer_template(solution), end="")
         return
-    from cli_common import emit_solution
+    from nncalc_cli.common import emit_solution
 
     emit_solution(solution, as_json, markdown, decimals)
 
@@ -205,7 +205,7 @@ def backprop(
     from calc.steps.network import solve_network
     from calc.steps.network_given import setup_from_options
     from calc.steps.registry import SolveOptions
-    from cli_check import spec_problem
+    from nncalc_cli.check import spec_problem
 
     check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)
