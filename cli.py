@@ -1,6 +1,6 @@
 """nncalc command line: the typer app, assembled from one small module per area.
 
-Each ``cli_<area>.py`` only parses arguments, calls calc and renders; heavy modules (numpy,
+Each command module ``nncalc_cli/<area>.py`` only parses arguments, calls calc and renders; heavy modules (numpy,
 sympy, rich) are imported inside the commands that need them. Start-up is kept short by
 building only the command that runs: ``COMMANDS`` names each command's module and one-line
 help, so ``nncalc --help`` lists them without importing any command module, and ``nncalc size
@@ -18,7 +18,7 @@ gc.disable()  # no cycle collection while the start-up imports allocate (a few m
 import typer  # noqa: E402
 
 from calc.errors import NNCalcError  # noqa: E402
-from nncalc_cli.common import HELP_OPTIONS, NumbersGroup  # noqa: E402
+from nncalc_cli.common import HELP_OPTIONS, NumbersGroup, click_module  # noqa: E402
 
 # name -> (module, first line of its help), in the order `nncalc --help` lists them.
 # tests/test_cli_lazy.py checks this table against the commands the modules define.
@@ -84,7 +84,7 @@ class LazyGroup(NumbersGroup):
         return super().get_command(ctx, cmd_name)  # NumbersGroup: -1.7 is a value, never an option
 
     def format_commands(self, ctx, formatter) -> None:
-        from typer._click.utils import make_default_short_help
+        make_default_short_help = click_module("utils").make_default_short_help
 
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [(name, make_default_short_help(text, limit)) for name, (_, text) in COMMANDS.items()]
@@ -127,7 +127,8 @@ def _root(
 
 def main() -> None:
     """Console entry point: every user error is one line on stderr with exit code 2."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    errors = click_module("exceptions")  # click's errors as typer raises them (nncalc_cli/common.py)
+    NoArgsIsHelpError, UsageError = errors.NoArgsIsHelpError, errors.UsageError  # noqa: N806
 
     try:
         code = app(standalone_mode=False, prog_name="nncalc")

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from nncalc_cli.common import JsonOpt
-from nncalc_cli.solve import ReductionOpt
+from nncalc_cli.answers import check_and_exit, spec_problem
+from nncalc_cli.options import JsonOpt, ReductionOpt
 
 app = typer.Typer()
 
@@ -63,8 +63,6 @@ def check(
     file does not name at all (neither by our name nor by the source's; a matrix written whole or
     element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
-    from nncalc_cli.answers import check_and_exit
-
     if input is not None:
         source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas)
     else:
@@ -73,25 +71,3 @@ def check(
         source = load_problem(problem)
     check_and_exit(source, answers, tol=tolerance(rel, absolute, decimals), as_json=as_json, markdown=markdown,
                    allow_blank=allow_blank, name=problem)
-
-
-def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas):
-    """The network problem that nncalc backprop SPEC with these options solves."""
-    from calc.errors import InputError, NNCalcError
-    from calc.problems_io import load_problem
-    from calc.steps.network_given import given_from_options
-
-    try:
-        load_problem(spec)
-    except NNCalcError:
-        pass  # not a problem: a spec (or the spec's own error below)
-    else:
-        raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
-                         "other network options")
-    from nncalc_cli.answers import problem_from_given
-    from nncalc_cli.solve import parse_number, parse_rows
-
-    given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
-                               not no_bias_update, hidden_deltas)
-    return problem_from_given("network", given, spec)
