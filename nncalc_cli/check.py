@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from nncalc_cli.answers import check_and_exit, spec_problem
-from nncalc_cli.options import JsonOpt, ReductionOpt
+from nncalc_cli.options import Deltas, JsonOpt, ReductionOpt
 
 app = typer.Typer()
 
@@ -55,8 +55,8 @@ def check(
     lr: Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)] = 1,
     no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")] = False,
-    hidden_deltas: Annotated[str, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
-                                               "backprop.")] = "original",
+    hidden_deltas: Annotated[Deltas, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
+                                                  "backprop.")] = Deltas.original,
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
     (and which slip). Every answer of the worked solution is asked: one left null is blank, one the
@@ -64,7 +64,7 @@ def check(
     element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
     if input is not None:
-        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas)
+        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas.value)
     else:
         from calc.problems_io import load_problem
 

@@ -14,6 +14,7 @@ from nncalc_cli.options import (
     AnswersOpt,
     DecimalsOpt,
     JsonOpt,
+    Layout,
     LayoutOpt,
     MapInputOpt,
     MapPaddingOpt,
@@ -52,7 +53,7 @@ def conv2d(
     stride: StrideOpt = "1",
     padding: MapPaddingOpt = "0",
     dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: 1 (none), or HxW.")] = "1",
-    input_layout: LayoutOpt = "chw",
+    input_layout: LayoutOpt = Layout.chw,
     hwio: Annotated[bool, typer.Option("--hwio", help="The kernel is TensorFlow's [kh][kw][channels][filters].")] = False,
     flip: Annotated[bool, typer.Option("--flip", help="True convolution: rotate the kernel 180 degrees first.")] = False,
     im2col: Annotated[bool, typer.Option("--im2col", help="Also show the patches matrix times the filters.")] = False,
@@ -64,7 +65,7 @@ def conv2d(
     answers: AnswersOpt = None,
 ) -> None:
     """Convolution step by step: output size, padded input, each output as its sum of products."""
-    given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout,
+    given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout.value,
              "stride": axes(stride, "--stride"), "padding": padding_axes(padding), "dilation": axes(dilation, "--dilation"),
              "weight_layout": "hwio" if hwio else "oihw", "flip": flip, "im2col": im2col, "windows": windows.value}
     if bias is not None:
@@ -81,7 +82,7 @@ def pool(
     stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the window size).")] = None,
     padding: MapPaddingOpt = "0",
     pool_type: Annotated[str, typer.Option("--type", help="max, or avg (also: average).")] = "max",
-    input_layout: LayoutOpt = "chw",
+    input_layout: LayoutOpt = Layout.chw,
     relu_check: Annotated[bool, typer.Option("--relu-check", help="Compare Pool(ReLU(x)) with ReLU(Pool(x)).")] = False,
     grad: Annotated[str | None, typer.Option("--grad", "-g", help="dL/dP, shaped like the output: also the backward "
                                              "pass (gradient routed to each window's maximum).")] = None,
@@ -93,7 +94,7 @@ def pool(
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": axes(kernel, "--kernel"), "padding": padding_axes(padding),
-             "type": pool_type.strip().lower(), "input_layout": input_layout, "relu_check": relu_check, "windows": windows.value}
+             "type": pool_type.strip().lower(), "input_layout": input_layout.value, "relu_check": relu_check, "windows": windows.value}
     if stride is not None:
         given["stride"] = axes(stride, "--stride")
     if grad is not None:
@@ -109,7 +110,7 @@ def conv_backward(
     bias: Annotated[str | None, typer.Option("--bias", "-b", help="Bias per filter (adds dL/db).")] = None,
     stride: StrideOpt = "1",
     padding: MapPaddingOpt = "0",
-    input_layout: LayoutOpt = "chw",
+    input_layout: LayoutOpt = Layout.chw,
     lr: Annotated[str | None, typer.Option("--lr", help="Learning rate: also F_new = F - lr dL/dF.")] = None,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
@@ -119,7 +120,7 @@ def conv_backward(
     """Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"),
              "grad_output": _matrix(grad, "--grad"), "stride": axes(stride, "--stride"),
-             "padding": padding_axes(padding), "input_layout": input_layout}
+             "padding": padding_axes(padding), "input_layout": input_layout.value}
     if bias is not None:
         given["bias"] = vector(bias, "--bias")
     if lr is not None:

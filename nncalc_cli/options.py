@@ -48,8 +48,17 @@ MapInputOpt = Annotated[str, typer.Option("--input", "-i", "-x", help="The input
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: 1, or HxW.")]
 MapPaddingOpt = Annotated[str, typer.Option("--padding", "-p", help="Zeros on each side: 0, 1, HxW, 'same' or "
                                             "'valid'.")]
-LayoutOpt = Annotated[str, typer.Option("--input-layout", help="A 3-D --input is [channels][rows][cols] (chw, the "
-                                        "course's x[:,:,c] slices) or [rows][cols][channels] (hwc, TensorFlow).")]
+
+
+class Layout(str, Enum):
+    """How a 3-D map is nested (calc.steps.map_given MAP_LAYOUTS)."""
+
+    chw = "chw"
+    hwc = "hwc"
+
+
+LayoutOpt = Annotated[Layout, typer.Option("--input-layout", help="A 3-D --input is [channels][rows][cols] (chw, the "
+                                           "course's x[:,:,c] slices) or [rows][cols][channels] (hwc, TensorFlow).")]
 
 
 class Windows(str, Enum):
