@@ -108,6 +108,20 @@ def padding_axes(text: str, option: str = "--padding"):
     return mode if mode in ("same", "valid") else axes(text, option, minimum=0)
 
 
+def assignments(items: list[str] | None, option: str) -> dict:
+    """Named values: ['x=-2', 'y=1/3'] -> {'x': Fraction(-2), 'y': Fraction(1, 3)}."""
+    from calc.exact import to_fraction
+
+    values = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InputError(f"{option}: expected name=value such as x=-2, got '{item}'")
+        values[name] = to_fraction(text.strip(), f"{option} {name}")
+    return values
+
+
 def rows(text: str, option: str) -> list[list[str]]:
     """'1,1;1,1' -> [['1', '1'], ['1', '1']]: equal-length rows separated by ';' (samples or neurons)."""
     value = str(text).strip()

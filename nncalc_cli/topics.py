@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from calc.numtext import fractions
+from calc.numtext import assignments, fractions
 from calc.vocabulary import OPTIMIZERS
 from nncalc_cli.answers import check_answers, problem_from_given
 from nncalc_cli.options import AnswersOpt, DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Scaling, Style, Variance
@@ -22,21 +22,6 @@ def _options(decimals: int, hand_rounding: bool = False):
     from calc.steps.registry import SolveOptions
 
     return SolveOptions(decimals=decimals, hand_rounding=hand_rounding)
-
-
-def _assignments(items: list[str] | None) -> dict:
-    """['x=-2', 'y=1/3'] -> {'x': Fraction(-2), 'y': Fraction(1, 3)}."""
-    from calc.errors import InputError
-    from calc.exact import to_fraction
-
-    values = {}
-    for item in items or []:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise InputError(f"-v: expected name=value such as x=-2, got '{item}'")
-        values[name] = to_fraction(text.strip(), f"-v {name}")
-    return values
 
 
 @app.command("graph")
@@ -52,8 +37,8 @@ def graph(
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
 
-    check_answers(answers, lambda o: solve_graph(expression, _assignments(value), o), as_json, markdown)
-    solution = solve_graph(expression, _assignments(value), _options(decimals, hand_rounding))
+    check_answers(answers, lambda o: solve_graph(expression, assignments(value, "-v"), o), as_json, markdown)
+    solution = solve_graph(expression, assignments(value, "-v"), _options(decimals, hand_rounding))
     emit(solution, Output(as_json, markdown, decimals))
 
 
