@@ -64,7 +64,8 @@ def check(
     element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
     if input is not None:
-        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas.value)
+        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update,
+                              hidden_deltas.value)
     else:
         from calc.problems_io import load_problem
 

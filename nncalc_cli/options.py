@@ -20,7 +20,8 @@ from calc.vocabulary import LOSSES, REDUCTIONS
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
 MarkdownOpt = Annotated[str | None, typer.Option(
     "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
-DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).", min=0, max=30)]
+DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).",
+                                          min=0, max=30)]
 HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate value to --decimals "
                                        "(half up), as a student does by hand; reproduces textbook answers.")]
 AnswersOpt = Annotated[str | None, typer.Option(
@@ -82,13 +83,20 @@ class DType(str, Enum):
     float32 = "float32"
 
 
-SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]
-DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install 'nncalc[gpu]').")]
+SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name "
+                                        "(see 'nncalc zoo').")]
+DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install "
+                                           "'nncalc[gpu]').")]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
-WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]
+WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an "
+                                                ".npz saved by 'nncalc train --save'.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the initialiser (and of shuffling and dropout masks).")]
-MemoryOpt = Annotated[str | None, typer.Option("--max-memory", metavar="SIZE", help="Refuse work estimated to need more memory than this, e.g. 16G (default: half the available memory; env NNCALC_MAX_MEMORY).")]
-InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, glorot_uniform/normal (xavier), he_uniform/normal (kaiming), lecun_uniform/normal, zeros, ones.")]
+MemoryOpt = Annotated[str | None, typer.Option("--max-memory", metavar="SIZE", help="Refuse work estimated to need "
+                                               "more memory than this, e.g. 16G (default: half the available "
+                                               "memory; env NNCALC_MAX_MEMORY).")]
+InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, "
+                                      "glorot_uniform/normal (xavier), he_uniform/normal (kaiming), "
+                                      "lecun_uniform/normal, zeros, ones.")]
 
 # --- the other fixed vocabularies -------------------------------------------------------------
 

@@ -27,10 +27,10 @@ def _defined() -> dict[str, tuple[str, str]]:
     for module_name in AREAS + ["nncalc_cli.sizes"]:
         group = typer.main.get_group(importlib.import_module(module_name).app)
         if module_name == "nncalc_cli.sizes":
-            found["size"] = (module_name, group.help.strip().splitlines()[0])
+            found["size"] = ("sizes", group.help.strip().splitlines()[0])
             continue
         for name, command in group.commands.items():
-            found[name] = (module_name, (command.help or "").strip().splitlines()[0])
+            found[name] = (module_name.removeprefix("nncalc_cli."), (command.help or "").strip().splitlines()[0])
     return found
 
 
