@@ -1,10 +1,10 @@
 """nncalc command line: the typer app, assembled from one small module per area.
 
-Each ``cli_<area>.py`` only parses arguments, calls calc and renders; heavy modules (numpy,
-sympy, rich) are imported inside the commands that need them. Start-up is kept short by
+Each command module ``nncalc_cli/<area>.py`` only parses arguments, calls calc and emits the
+result; heavy modules (numpy, sympy, rich) are imported inside the commands that need them. Start-up is kept short by
 building only the command that runs: ``COMMANDS`` names each command's module and one-line
 help, so ``nncalc --help`` lists them without importing any command module, and ``nncalc size
-conv`` imports cli_sizes alone. User errors (calc.errors.NNCalcError) become one line on
+conv`` imports nncalc_cli.sizes alone. User errors (calc.errors.NNCalcError) become one line on
 stderr with exit code 2 — never a traceback. An unexpected exception (a bug) becomes one line
 asking for a report, exit code 70 (``internal_error``).
 """
@@ -19,40 +19,40 @@ gc.disable()  # no cycle collection while the start-up imports allocate (a few m
 import typer  # noqa: E402
 
 from calc.errors import NNCalcError  # noqa: E402
-from cli_common import HELP_OPTIONS, NumbersGroup  # noqa: E402
+from nncalc_cli.common import HELP_OPTIONS, NumbersGroup, click_module  # noqa: E402
 
-# name -> (module, first line of its help), in the order `nncalc --help` lists them.
+# name -> (module of nncalc_cli, first line of its help), in the order `nncalc --help` lists them.
 # tests/test_cli_lazy.py checks this table against the commands the modules define.
 COMMANDS = {
-    "summary": ("cli_networks", "Per-layer output shapes, parameters and MACs of a network, with totals."),
-    "zoo": ("cli_networks", "List the bundled networks with their totals and whether they match published figures."),
-    "layers": ("cli_networks", "List the layer types a spec can use, with their options."),
-    "run": ("cli_engine", "Run a network forward on the inputs in a file and print its output."),
-    "train": ("cli_engine", "Train a network on a data file and print the loss per epoch."),
-    "solve": ("cli_solve", "Solve an exercise step by step: conventions, formulas with the numbers, results."),
-    "problems": ("cli_solve", "List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."),
-    "softmax": ("cli_solve", "Softmax of scores, stably, with the Jacobian and cross-entropy on request."),
-    "loss": ("cli_solve", "A loss per sample and for the batch, with its gradient."),
-    "perceptron": ("cli_solve", "Truth table of a perceptron (or a two-layer XOR net): z and the output per row."),
-    "backprop": ("cli_solve", "Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."),
-    "graph": ("cli_topics", "Computational graph: forward values, and local x upstream gradient on every edge."),
-    "batchnorm": ("cli_topics", "Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward "
+    "summary": ("networks", "Per-layer output shapes, parameters and MACs of a network, with totals."),
+    "zoo": ("networks", "List the bundled networks with their totals and whether they match published figures."),
+    "layers": ("networks", "List the layer types a spec can use, with their options."),
+    "run": ("engine", "Run a network forward on the inputs in a file and print its output."),
+    "train": ("engine", "Train a network on a data file and print the loss per epoch."),
+    "solve": ("solve", "Solve an exercise step by step: conventions, formulas with the numbers, results."),
+    "problems": ("solve", "List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."),
+    "softmax": ("solve", "Softmax of scores, stably, with the Jacobian and cross-entropy on request."),
+    "loss": ("solve", "A loss per sample and for the batch, with its gradient."),
+    "perceptron": ("solve", "Truth table of a perceptron (or a two-layer XOR net): z and the output per row."),
+    "backprop": ("solve", "Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."),
+    "graph": ("topics", "Computational graph: forward values, and local x upstream gradient on every edge."),
+    "batchnorm": ("topics", "Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward "
                                 "with --grad."),
-    "activation": ("cli_topics", "An activation and its derivative at given points (softmax: probabilities and "
+    "activation": ("topics", "An activation and its derivative at given points (softmax: probabilities and "
                                  "Jacobian)."),
-    "optimizer": ("cli_topics", "Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."),
-    "ewma": ("cli_topics", "Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."),
-    "init": ("cli_topics", "Std or limit of an initialiser, from the fans or from a layer of a spec."),
-    "dropout": ("cli_topics", "Dropout: mask, scaling, outputs in training and at test time, and the expected value "
+    "optimizer": ("topics", "Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."),
+    "ewma": ("topics", "Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."),
+    "init": ("topics", "Std or limit of an initialiser, from the fans or from a layer of a spec."),
+    "dropout": ("topics", "Dropout: mask, scaling, outputs in training and at test time, and the expected value "
                               "kept."),
-    "conv2d": ("cli_cnn", "Convolution step by step: output size, padded input, each output as its sum of products."),
-    "pool": ("cli_cnn", "Max or average pooling step by step, with the chosen element of each window."),
-    "conv-backward": ("cli_cnn", "Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."),
-    "check": ("cli_check", "Check your answers: right, right to the decimals written, carried from an earlier slip, "
+    "conv2d": ("cnn", "Convolution step by step: output size, padded input, each output as its sum of products."),
+    "pool": ("cnn", "Max or average pooling step by step, with the chosen element of each window."),
+    "conv-backward": ("cnn", "Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."),
+    "check": ("check", "Check your answers: right, right to the decimals written, carried from an earlier slip, "
                            "or wrong"),
-    "conventions": ("cli_docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
+    "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
-    "size": ("cli_sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
+    "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group
 
@@ -61,7 +61,7 @@ def load_command(name: str):
     """The click command of `name`, built from its module's typer app (only that module is imported)."""
     import typer.main
 
-    module = import_module(COMMANDS[name][0])
+    module = import_module(f"nncalc_cli.{COMMANDS[name][0]}")
     module.app.rich_markup_mode = None  # plain click help, as the top level (rich's boxes pad every line)
     group = typer.main.get_group(module.app)
     gc.enable()  # the command itself runs with the collector on
@@ -85,7 +85,7 @@ class LazyGroup(NumbersGroup):
         return super().get_command(ctx, cmd_name)  # NumbersGroup: -1.7 is a value, never an option
 
     def format_commands(self, ctx, formatter) -> None:
-        from typer._click.utils import make_default_short_help
+        make_default_short_help = click_module("utils").make_default_short_help
 
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [(name, make_default_short_help(text, limit)) for name, (_, text) in COMMANDS.items()]
@@ -128,7 +128,8 @@ def _root(
 
 def main() -> None:
     """Console entry point: every user error is one line on stderr with exit code 2."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    errors = click_module("exceptions")  # click's errors as typer raises them (nncalc_cli/common.py)
+    NoArgsIsHelpError, UsageError = errors.NoArgsIsHelpError, errors.UsageError  # noqa: N806
 
     try:
         code = app(standalone_mode=False, prog_name="nncalc")

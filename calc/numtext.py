@@ -71,6 +71,48 @@ def fractions(texts, option: str, minimum: int = 1) -> list:
     return [to_fraction(v, option) for v in vector(texts, option, minimum)]
 
 
+def ints(text: str, option: str, count: int | None = None, minimum: int = 1) -> tuple[int, ...]:
+    """Sizes: '227' -> (227,), '227x227' / '227,227' / '[227, 227]' -> (227, 227); each >= minimum, and
+    one value or `count` of them."""
+    cleaned = str(text).strip().strip("[]()").replace("x", ",").replace("X", ",").replace("*", ",")
+    try:
+        values = tuple(int(part) for part in cleaned.split(",") if part.strip() != "")
+    except ValueError:
+        raise InputError(f"{option}: expected integers such as 5 or 5x5, got '{text}'") from None
+    if not values or (count is not None and len(values) not in (1, count)):
+        raise InputError(f"{option}: expected one integer or {count} separated by 'x', got '{text}'")
+    for v in values:
+        if v < minimum:
+            raise InputError(f"{option}: expected integers >= {minimum}, got {v}")
+    return values
+
+
+def axes(text: str, option: str, minimum: int = 1):
+    """A size per axis of a 2-D window, in the form a problem file's given holds: '5' -> 5, '5x7' -> [5, 7]."""
+    values = ints(text, option, 2, minimum)
+    return values[0] if len(values) == 1 else list(values)
+
+
+def padding_axes(text: str, option: str = "--padding"):
+    """A padding as a problem file's given holds it: 'same' | 'valid' (any case), or axes() from 0 up."""
+    mode = str(text).strip().lower()
+    return mode if mode in ("same", "valid") else axes(text, option, minimum=0)
+
+
+def assignments(items: list[str] | None, option: str) -> dict:
+    """Named values: ['x=-2', 'y=1/3'] -> {'x': Fraction(-2), 'y': Fraction(1, 3)}."""
+    from calc.exact import to_fraction
+
+    values = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InputError(f"{option}: expected name=value such as x=-2, got '{item}'")
+        values[name] = to_fraction(text.strip(), f"{option} {name}")
+    return values
+
+
 def rows(text: str, option: str) -> list[list[str]]:
     """'1,1;1,1' -> [['1', '1'], ['1', '1']]: equal-length rows separated by ';' (samples or neurons)."""
     value = str(text).strip()

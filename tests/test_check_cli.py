@@ -89,11 +89,15 @@ def test_json_elements_of_a_matrix():
 def test_markdown_to_a_file_and_to_stdout(tmp_path):
     target = tmp_path / "report.md"
     out = nncalc("check", "softmax/softmax-worksheet", "-a", WRONG, "--markdown", str(target))
-    assert out.returncode == 1 and "wrote" in out.stderr and "WRONG" in out.stdout
+    # as every command: the file, one line on stderr, nothing on stdout (the report is in the file)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == f"wrote {target} (Markdown, {target.read_text().count(chr(10))} lines)\n"
     text = target.read_text()
     assert text.startswith("# Check: ") and "| `sum_e` | 11.22 |" in text and "**4 of 7 right" in text
     out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--markdown", "-", "--allow-blank")
     assert out.returncode == 0 and out.stdout.startswith("# Check: ") and "Verdict" in out.stdout
+    out = nncalc("check", "softmax/cs231n-scores", "-a", RIGHT, "--markdown", "-", "--json")
+    assert out.returncode == 2 and out.stdout == "" and "--markdown - and --json" in out.stderr
 
 
 def test_decimals_and_tolerance_options():

@@ -168,7 +168,7 @@ def test_layers_json_lists_every_type_and_alias(cli):
 
 def test_include_choices_are_the_cost_kinds():
     from calc.layers import COST_KINDS
-    from cli_networks import CostKind
+    from nncalc_cli.networks import CostKind
 
     assert [k.value for k in CostKind] == [*COST_KINDS, "all"]
 

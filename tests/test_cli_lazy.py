@@ -14,7 +14,9 @@ import pytest
 import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-AREAS = ["cli_networks", "cli_engine", "cli_solve", "cli_topics", "cli_cnn", "cli_check", "cli_docs"]
+AREAS = ["nncalc_cli.networks", "nncalc_cli.engine", "nncalc_cli.solve", "nncalc_cli.topics", "nncalc_cli.cnn",
+         "nncalc_cli.check", "nncalc_cli.docs"]
+COMMAND_MODULES = set(AREAS) | {"nncalc_cli.sizes"}
 
 
 def _defined() -> dict[str, tuple[str, str]]:
@@ -22,13 +24,13 @@ def _defined() -> dict[str, tuple[str, str]]:
     import typer.main
 
     found = {}
-    for module_name in AREAS + ["cli_sizes"]:
+    for module_name in AREAS + ["nncalc_cli.sizes"]:
         group = typer.main.get_group(importlib.import_module(module_name).app)
-        if module_name == "cli_sizes":
-            found["size"] = (module_name, group.help.strip().splitlines()[0])
+        if module_name == "nncalc_cli.sizes":
+            found["size"] = ("sizes", group.help.strip().splitlines()[0])
             continue
         for name, command in group.commands.items():
-            found[name] = (module_name, (command.help or "").strip().splitlines()[0])
+            found[name] = (module_name.removeprefix("nncalc_cli."), (command.help or "").strip().splitlines()[0])
     return found
 
 
@@ -46,13 +48,13 @@ def _modules_after(*args: str) -> set[str]:
 
 def test_help_imports_no_command_module():
     loaded = _modules_after("--help")
-    assert {m for m in loaded if m.startswith("cli_")} == {"cli_common"}  # option types only, no command module
+    assert {m for m in loaded if m.startswith("nncalc_cli")} == {"nncalc_cli", "nncalc_cli.common"}  # no command module
     assert not loaded & {"yaml", "numpy", "sympy", "calc.layers"}
 
 
 def test_size_conv_imports_only_its_module():
     loaded = _modules_after("size", "conv", "--input", "227", "--kernel", "11", "--stride", "4")
-    assert {m for m in loaded if m.startswith("cli_")} == {"cli_sizes", "cli_common"}
+    assert loaded & COMMAND_MODULES == {"nncalc_cli.sizes"}  # and the shared options, output
     assert not loaded & {"yaml", "numpy", "sympy", "calc.layers"}
 
 

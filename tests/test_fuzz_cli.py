@@ -26,7 +26,7 @@ CASE = Case(["size", "conv", "-i", "5", "-k", "3"])
 
 def broken(monkeypatch, action):
     """Make `nncalc size conv` do ``action`` instead of its work (the fork inherits the patch)."""
-    import cli_sizes
+    from nncalc_cli import sizes as cli_sizes
 
     monkeypatch.setattr(cli_sizes, "solve_size", lambda given: action())
 

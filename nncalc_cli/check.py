@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt
-from cli_solve import ReductionOpt
+from nncalc_cli.answers import check_and_exit, spec_problem
+from nncalc_cli.options import Deltas, JsonOpt, ReductionOpt
 
 app = typer.Typer()
 
@@ -55,43 +55,20 @@ def check(
     lr: Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)] = 1,
     no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")] = False,
-    hidden_deltas: Annotated[str, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
-                                               "backprop.")] = "original",
+    hidden_deltas: Annotated[Deltas, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
+                                                  "backprop.")] = Deltas.original,
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
     (and which slip). Every answer of the worked solution is asked: one left null is blank, one the
     file does not name at all (neither by our name nor by the source's; a matrix written whole or
     element by element counts once) is missing; both count as not answered unless --allow-blank. Exit code 0 when everything is answered and right, 1 when
     something is wrong or not answered, 2 when the input cannot be used."""
-    from cli_answers import check_and_exit
-
     if input is not None:
-        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas)
+        source = spec_problem(problem, input, target, loss_name, reduction, lr, steps, no_bias_update,
+                              hidden_deltas.value)
     else:
         from calc.problems_io import load_problem
 
         source = load_problem(problem)
     check_and_exit(source, answers, tol=tolerance(rel, absolute, decimals), as_json=as_json, markdown=markdown,
                    allow_blank=allow_blank, name=problem)
-
-
-def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas):
-    """The network problem that nncalc backprop SPEC with these options solves."""
-    from calc.errors import InputError, NNCalcError
-    from calc.problems_io import load_problem
-    from calc.steps.network_given import given_from_options
-
-    try:
-        load_problem(spec)
-    except NNCalcError:
-        pass  # not a problem: a spec (or the spec's own error below)
-    else:
-        raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
-                         "other network options")
-    from cli_answers import problem_from_given
-    from cli_solve import parse_number, parse_rows
-
-    given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
-                               not no_bias_update, hidden_deltas)
-    return problem_from_given("network", given, spec)

@@ -5,14 +5,15 @@ Each command parses its arguments, calls one solver of calc.steps and renders th
 """
 
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
+from calc.numtext import assignments, fractions
 from calc.vocabulary import OPTIMIZERS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
-from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
+from nncalc_cli.answers import check_answers, problem_from_given
+from nncalc_cli.options import AnswersOpt, DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Scaling, Style, Variance
+from nncalc_cli.output import Output, emit
 
 app = typer.Typer()
 
@@ -21,21 +22,6 @@ def _options(decimals: int, hand_rounding: bool = False):
     from calc.steps.registry import SolveOptions
 
     return SolveOptions(decimals=decimals, hand_rounding=hand_rounding)
-
-
-def _assignments(items: list[str] | None) -> dict:
-    """['x=-2', 'y=1/3'] -> {'x': Fraction(-2), 'y': Fraction(1, 3)}."""
-    from calc.errors import InputError
-    from calc.exact import to_fraction
-
-    values = {}
-    for item in items or []:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise InputError(f"-v: expected name=value such as x=-2, got '{item}'")
-        values[name] = to_fraction(text.strip(), f"-v {name}")
-    return values
 
 
 @app.command("graph")
@@ -51,9 +37,9 @@ def graph(
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
 
-    check_answers(answers, lambda o: solve_graph(expression, _assignments(value), o), as_json, markdown)
-    solution = solve_graph(expression, _assignments(value), _options(decimals, hand_rounding))
-    emit_solution(solution, as_json, markdown, decimals)
+    check_answers(answers, lambda o: solve_graph(expression, assignments(value, "-v"), o), as_json, markdown)
+    solution = solve_graph(expression, assignments(value, "-v"), _options(decimals, hand_rounding))
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 def _num(text: str | None, option: str):
@@ -61,16 +47,6 @@ def _num(text: str | None, option: str):
     from calc.exact import to_fraction
 
     return None if text is None else to_fraction(text, option)
-
-
-class Variance(str, Enum):
-    n = "n"
-    n_1 = "n-1"
-
-
-class Scaling(str, Enum):
-    inverted = "inverted"
-    test = "test"
 
 
 @app.command("batchnorm")
@@ -89,13 +65,13 @@ def batchnorm(
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
 
-    grads = parse_numbers(grad, "--grad") if grad is not None else None
-    solution = solve_batchnorm(parse_numbers(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
+    grads = fractions(grad, "--grad") if grad is not None else None
+    solution = solve_batchnorm(fractions(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
                                variance.value, grads, _options(decimals))
     check_answers(answers, problem_from_given("batchnorm", {
-        "x": parse_numbers(x, "X"), "gamma": _num(gamma, "--gamma"), "beta": _num(beta, "--beta"),
+        "x": fractions(x, "X"), "gamma": _num(gamma, "--gamma"), "beta": _num(beta, "--beta"),
         "eps": _num(eps, "--eps"), "variance": variance.value, **({"grad": grads} if grads else {})}), as_json, markdown)
-    emit_solution(solution, as_json, markdown, decimals)
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command("activation")
@@ -116,11 +92,11 @@ def activation(
     if alpha is not None and slope is not None:
         raise InputError("give --alpha or --slope, not both")
     param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
-    solution = solve_activation(name, parse_numbers(at, "--at"), _options(decimals), param)
-    check_answers(answers, problem_from_given("activation", {"function": name, "at": parse_numbers(at, "--at"),
+    solution = solve_activation(name, fractions(at, "--at"), _options(decimals), param)
+    check_answers(answers, problem_from_given("activation", {"function": name, "at": fractions(at, "--at"),
                                                              **({"alpha": param} if param is not None else {})}),
                   as_json, markdown)
-    emit_solution(solution, as_json, markdown, decimals)
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command("optimizer")
@@ -149,7 +125,7 @@ def optimizer(
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
 
-    grad_values = parse_numbers(grads, "--grads") if grads is not None else None
+    grad_values = fractions(grads, "--grads") if grads is not None else None
     settings = {k: _num(v, f"--{k}") for k, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1),
                                                    ("beta2", beta2), ("alpha", alpha), ("eps", eps),
                                                    ("weight_decay", weight_decay)) if v is not None}
@@ -162,7 +138,7 @@ def optimizer(
         "optimizer": name, "steps": count, "style": style.value, **settings,
         **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
         **({"start": _num(start, "--start")} if start is not None else {})}), as_json, markdown)
-    emit_solution(solution, as_json, markdown, decimals)
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command("ewma")
@@ -179,11 +155,11 @@ def ewma(
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
 
-    solution = solve_ewma(parse_numbers(values, "VALUES"), _num(beta, "--beta"), bias_correction,
+    solution = solve_ewma(fractions(values, "VALUES"), _num(beta, "--beta"), bias_correction,
                           _options(decimals, hand_rounding))
-    check_answers(answers, problem_from_given("ewma", {"values": parse_numbers(values, "VALUES"), "beta": _num(beta, "--beta"),
+    check_answers(answers, problem_from_given("ewma", {"values": fractions(values, "VALUES"), "beta": _num(beta, "--beta"),
                                                        "bias_correction": bias_correction}), as_json, markdown)
-    emit_solution(solution, as_json, markdown, decimals)
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command("init")
@@ -202,7 +178,7 @@ def init(
     from calc.steps.init import solve_init
 
     check_answers(answers, lambda o: solve_init(name, fan_in, fan_out, spec, layer, o), as_json, markdown)
-    emit_solution(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), as_json, markdown, decimals)
+    emit(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), Output(as_json, markdown, decimals))
 
 
 @app.command("dropout")
@@ -220,10 +196,10 @@ def dropout(
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout
 
-    keep = parse_numbers(mask, "--mask") if mask is not None else None
-    solution = solve_dropout(parse_numbers(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
+    keep = fractions(mask, "--mask") if mask is not None else None
+    solution = solve_dropout(fractions(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,
                              _options(decimals))
     check_answers(answers, problem_from_given("dropout", {
-        "values": parse_numbers(values, "VALUES"), "rate": _num(rate, "--rate"), "scaling": scaling.value,
+        "values": fractions(values, "VALUES"), "rate": _num(rate, "--rate"), "scaling": scaling.value,
         **({"mask": keep} if keep is not None else {}), **({"seed": seed} if seed is not None else {})}), as_json, markdown)
-    emit_solution(solution, as_json, markdown, decimals)
+    emit(solution, Output(as_json, markdown, decimals))

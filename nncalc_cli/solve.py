@@ -2,31 +2,27 @@
 `backprop`: worked solutions of networks, softmax, losses and perceptrons (issue 4, part A)."""
 
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
+from calc.numtext import number_text, rows, vector
 from calc.vocabulary import LOSSES, REDUCTIONS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
-from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
+from nncalc_cli.answers import check_answers, problem_from_given, spec_problem
+from nncalc_cli.options import (
+    LOSS_HELP,
+    AnswersOpt,
+    DecimalsOpt,
+    Deltas,
+    Gate,
+    HandOpt,
+    JsonOpt,
+    MarkdownOpt,
+    ReductionOpt,
+)
+from nncalc_cli.output import Output, emit
 
 app = typer.Typer()
-
-HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate value to --decimals "
-                                       "(half up), as a student does by hand; reproduces textbook answers.")]
-
-
-def emit(solution, as_json: bool, markdown: str | None, decimals: int, template: bool = False) -> None:
-    """Print a solution as JSON, Markdown, an answer template or rich text."""
-    if template:
-        from calc.render.template import answer_template
-
-        print(answer_template(solution), end="")
-        return
-    from cli_common import emit_solution
-
-    emit_solution(solution, as_json, markdown, decimals)
 
 
 @app.command()
@@ -45,7 +41,7 @@ def solve(
     from calc.steps.registry import SolveOptions
 
     solution = solve_problem(load_problem(problem), SolveOptions(decimals, hand_rounding))
-    emit(solution, as_json, markdown, decimals, template)
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command()
@@ -53,15 +49,7 @@ def problems(as_json: JsonOpt = False) -> None:
     """List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."""
     from calc.problems_io import problem_index
 
-    rows = problem_index()
-    if as_json:
-        from calc.render.jsonout import dumps
-
-        print(dumps(rows))
-        return
-    from calc.render.terminal import problems_renderable
-
-    console().print(problems_renderable(rows))
+    emit(problem_index(), Output(as_json), kind="problems")
 
 
 @app.command()
@@ -81,17 +69,11 @@ def softmax(
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
     from calc.steps.softmax import solve_softmax
 
-    z = parse_numbers(" ".join(scores), "SCORES")
-    t = parse_numbers(target, "--target") if target else None
+    z = vector(" ".join(scores), "SCORES")
+    t = vector(target, "--target") if target else None
     check_answers(answers, lambda o: solve_softmax(z, t, jacobian, not no_shift, o.decimals, o.hand_rounding,
                                                    o.overrides), as_json, markdown)
-    emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), as_json, markdown, decimals)
-
-
-LOSS_HELP = f"{LOSSES.choices()}; aliases such as ce, ce-logits, bce-logits (see docs/vocabulary.md)"
-ReductionOpt = Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION",
-                                                  help=f"Loss reduction: {REDUCTIONS.choices()} (half = half_sum, "
-                                                  "the textbook 1/2 SSE).")]
+    emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), Output(as_json, markdown, decimals))
 
 
 def reductions_arg(text: str | None, allow_all: bool = False) -> tuple[str, ...]:
@@ -122,21 +104,12 @@ def loss(
     from calc.steps.loss import solve_loss
 
     loss_name, reductions = LOSSES.resolve(name, "NAME"), reductions_arg(reduction, allow_all=True)
-    outputs, targets = parse_rows(output, "--output"), parse_rows(target, "--target")
+    outputs, targets = rows(output, "--output"), rows(target, "--target")
     solution = solve_loss(loss_name, outputs, targets, reductions, decimals, hand_rounding)
     check_answers(answers, problem_from_given("loss", {
         "loss": loss_name, "output": outputs, "target": targets,
         "reduction": list(reductions) if len(reductions) > 1 else reductions[0]}), as_json, markdown)
-    emit(solution, as_json, markdown, decimals)
-
-
-class Gate(str, Enum):
-    AND = "and"
-    OR = "or"
-    NAND = "nand"
-    NOR = "nor"
-    XOR = "xor"
-    custom = "custom"
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command()
@@ -160,25 +133,20 @@ def perceptron(
     from calc.steps.perceptron import solve_perceptron
 
     solution = solve_perceptron(
-        gate.value, parse_rows(weights, "--weights") if weights else None,
-        parse_numbers(bias, "--bias") if bias else None,
-        parse_rows(hidden_weights, "--hidden-weights") if hidden_weights else None,
-        parse_numbers(hidden_bias, "--hidden-bias") if hidden_bias else None,
-        activation, hidden_activation, parse_numbers(targets, "--targets") if targets else None, decimals=decimals)
+        gate.value, rows(weights, "--weights") if weights else None,
+        vector(bias, "--bias") if bias else None,
+        rows(hidden_weights, "--hidden-weights") if hidden_weights else None,
+        vector(hidden_bias, "--hidden-bias") if hidden_bias else None,
+        activation, hidden_activation, vector(targets, "--targets") if targets else None, decimals=decimals)
     check_answers(answers, problem_from_given("perceptron", {
         "gate": gate.value, "activation": activation,
-        **({"targets": parse_numbers(targets, "--targets")} if targets else {}),
-        **({"weights": parse_rows(weights, "--weights")} if weights else {}),
-        **({"bias": parse_numbers(bias, "--bias")} if bias else {}),
-        **({"hidden": {"weights": parse_rows(hidden_weights, "--hidden-weights"), "activation": hidden_activation,
-                       **({"bias": parse_numbers(hidden_bias, "--hidden-bias")} if hidden_bias else {})}}
+        **({"targets": vector(targets, "--targets")} if targets else {}),
+        **({"weights": rows(weights, "--weights")} if weights else {}),
+        **({"bias": vector(bias, "--bias")} if bias else {}),
+        **({"hidden": {"weights": rows(hidden_weights, "--hidden-weights"), "activation": hidden_activation,
+                       **({"bias": vector(hidden_bias, "--hidden-bias")} if hidden_bias else {})}}
            if hidden_weights else {})}), as_json, markdown)
-    emit(solution, as_json, markdown, decimals)
-
-
-class Deltas(str, Enum):
-    original = "original"
-    updated = "updated"
+    emit(solution, Output(as_json, markdown, decimals))
 
 
 @app.command()
@@ -205,31 +173,10 @@ def backprop(
     from calc.steps.network import solve_network
     from calc.steps.network_given import setup_from_options
     from calc.steps.registry import SolveOptions
-    from cli_check import spec_problem
 
     check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)
-    setup = setup_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
+    setup = setup_from_options(spec, rows(input, "--input"), rows(target, "--target") if target else None,
+                               loss_name, reduction, number_text(lr, "--lr") if lr else None, steps,
                                not no_bias_update, hidden_deltas.value)
-    emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), as_json, markdown, decimals, template)
-
-
-def parse_number(text: str, option: str) -> str:
-    from calc.numtext import number_text
-
-    return number_text(text, option)
-
-
-def parse_numbers(text: str, option: str) -> list[str]:
-    """'2.0 1.0 0.1' / '2,1,0.1' / '[2, 1, 0.1]' -> exact number texts (kept as written)."""
-    from calc.numtext import vector
-
-    return vector(text, option)
-
-
-def parse_rows(text: str, option: str) -> list[list[str]]:
-    """'1,1;1,1' -> [['1', '1'], ['1', '1']]: rows separated by ';' (samples or neurons)."""
-    from calc.numtext import rows
-
-    return rows(text, option)
+    emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), Output(as_json, markdown, decimals, template))

@@ -1,18 +1,15 @@
 """Checking answers from any command: ``nncalc check`` and the ``--answers FILE`` option of the
-direct commands (backprop, softmax, batchnorm, conv2d, ...) share this one path.
+direct commands (backprop, softmax, batchnorm, conv2d, ...) share this one path. A helper of the
+command modules, not one itself (it defines no command).
 
 A direct command that gets ``--answers FILE`` checks FILE against the solution it has just
 built instead of printing it, and exits as ``nncalc check`` does: 0 everything right, 1
 something wrong or not answered, 2 unusable input.
 """
 
-from typing import Annotated
-
 import typer
 
-AnswersOpt = Annotated[str | None, typer.Option(
-    "--answers", metavar="FILE", help="Check FILE (your answers; --template writes a blank one) against this "
-    "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
+from nncalc_cli.output import Output, emit
 
 
 def problem_from_given(kind: str, given: dict, name: str = "command line"):
@@ -39,21 +36,7 @@ def check_and_exit(source, answers: str, *, tol=None, as_json: bool = False, mar
 
     report = check(source, read_answers(answers), tol or Tolerance(), name or source.file, answers,
                    allow_blank)
-    if as_json:
-        from calc.render.jsonout import dumps
-        from calc.render.verdicts import verdicts_data
-
-        print(dumps(verdicts_data(report)))
-    elif markdown:
-        from calc.render.verdicts import verdicts_markdown
-        from cli_common import write_text
-
-        write_text(markdown, verdicts_markdown(report))
-    if not as_json and markdown != "-":
-        from calc.render.verdicts_rich import verdicts_renderable
-        from cli_common import console
-
-        console().print(verdicts_renderable(report))
+    emit(report, Output(as_json, markdown))
     raise typer.Exit(report.exit_code)
 
 
@@ -64,3 +47,24 @@ def check_answers(answers: str | None, source, as_json: bool = False, markdown: 
         return
     check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
                    markdown=markdown)
+
+
+def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas):
+    """The network problem that nncalc backprop SPEC with these options solves."""
+    from calc.errors import InputError, NNCalcError
+    from calc.problems_io import load_problem
+    from calc.steps.network_given import given_from_options
+
+    try:
+        load_problem(spec)
+    except NNCalcError:
+        pass  # not a problem: a spec (or the spec's own error below)
+    else:
+        raise InputError(f"--input: '{spec}' is a problem with its own given values; drop --input and the "
+                         "other network options")
+    from calc.numtext import number_text, rows
+
+    given = given_from_options(spec, rows(input, "--input"), rows(target, "--target") if target else None,
+                               loss_name, reduction, number_text(lr, "--lr") if lr else None, steps,
+                               not no_bias_update, hidden_deltas)
+    return problem_from_given("network", given, spec)

@@ -4,34 +4,28 @@ Parse -> one calc.engine.api call -> one calc.render call. numpy and rich load i
 """
 
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
 from calc.vocabulary import LOSSES, OPTIMIZERS, REDUCTIONS
-from cli_common import DecimalsOpt, JsonOpt, Style, console
+from nncalc_cli.options import (
+    DecimalsOpt,
+    Device,
+    DeviceOpt,
+    DType,
+    DTypeOpt,
+    InitOpt,
+    JsonOpt,
+    MemoryOpt,
+    SeedOpt,
+    SpecArg,
+    Style,
+    WeightsOpt,
+)
+from nncalc_cli.output import Output, console, emit
 
 app = typer.Typer()
-
-
-class Device(str, Enum):
-    cpu = "cpu"
-    gpu = "gpu"
-
-
-class DType(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
-
-
-SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")]
-DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install 'nncalc[gpu]').")]
-DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]
-WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Load every parameter from an .npz saved by 'nncalc train --save'.")]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the initialiser (and of shuffling and dropout masks).")]
-MemoryOpt = Annotated[str | None, typer.Option("--max-memory", metavar="SIZE", help="Refuse work estimated to need more memory than this, e.g. 16G (default: half the available memory; env NNCALC_MAX_MEMORY).")]
-InitOpt = Annotated[str, typer.Option("--init", help="Initialiser for weights not given in the spec: torch_default, glorot_uniform/normal (xavier), he_uniform/normal (kaiming), lecun_uniform/normal, zeros, ones.")]
 
 
 @app.command()
@@ -58,15 +52,7 @@ def run(
     with memory.option(max_memory):
         result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training,
                              batch_size)
-    if as_json:
-        from calc.render.engine_json import run_data
-        from calc.render.jsonout import dumps
-
-        print(dumps(run_data(result)))
-        return
-    from calc.render.engine import run_renderable
-
-    console().print(run_renderable(result, decimals, full))
+    emit(result, Output(as_json, decimals=decimals), full=full)
 
 
 @app.command()
@@ -103,12 +89,4 @@ def train(
     out = console()
     with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
         result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
-    if as_json:
-        from calc.render.engine_json import train_data
-        from calc.render.jsonout import dumps
-
-        print(dumps(train_data(result)))
-        return
-    from calc.render.engine import train_renderable
-
-    out.print(train_renderable(result, decimals, every))
+    emit(result, Output(as_json, decimals=decimals), every=every)

@@ -1,23 +1,14 @@
 """`nncalc summary`, `nncalc zoo`, `nncalc layers`: counting networks."""
 
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt, console, parse_ints, write_text
+from nncalc_cli.options import CostKind, JsonOpt, MarkdownOpt
+from nncalc_cli.output import Output, emit
 
 app = typer.Typer()
-
-
-class CostKind(str, Enum):
-    bias = "bias"
-    bn = "bn"
-    act = "act"
-    pool = "pool"
-    add = "add"
-    all = "all"
 
 
 @app.command()
@@ -33,27 +24,16 @@ def summary(
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
     from calc.network import load_network, override_input
+    from calc.numtext import ints
     from calc.stats import CountOptions, summarize
 
     kinds = {k.value for k in include or []}
     kinds = {"bias", "bn", "act", "pool", "add"} if "all" in kinds else kinds
     network = load_network(spec)
     if input_shape:
-        network = override_input(network, parse_ints(input_shape, "--input"))
+        network = override_input(network, ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
-    if markdown:  # a file is written alongside JSON too; '-' with --json is refused
-        from calc.render.markdown import summary_markdown
-
-        write_text(markdown, summary_markdown(result), as_json)
-    if as_json:
-        from calc.render.jsonout import dumps, summary_data
-
-        print(dumps(summary_data(result)))
-    elif not markdown:
-        from calc.render.terminal import summary_renderable
-
-        out = console()
-        out.print(summary_renderable(result, show_config=config, width=out.width))
+    emit(result, Output(as_json, markdown), show_config=config)
 
 
 @app.command()
@@ -61,16 +41,7 @@ def zoo(as_json: JsonOpt = False) -> None:
     """List the bundled networks with their totals and whether they match published figures."""
     from calc.stats import zoo_table
 
-    rows = zoo_table()
-    if as_json:
-        from calc.render.jsonout import dumps
-
-        print(dumps(rows))
-        return
-    from calc.render.terminal import zoo_renderable
-
-    out = console()
-    out.print(zoo_renderable(rows, out.width))
+    emit(zoo_table(), Output(as_json), kind="zoo")
 
 
 @app.command("layers")
@@ -84,13 +55,6 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
              {"name": "residual", "aliases": [], "summary": "{body: [...], shortcut: [...]} added; empty shortcut = identity"},
              {"name": "repeat", "aliases": [], "summary": "{times: n, layers: [...]}"},
              {"name": "sequential", "aliases": [], "summary": "a named group of layers"}]
-    if as_json:
-        from calc.render.jsonout import dumps
-
-        print(dumps(rows))
-        return
-    from calc.render.terminal import layers_renderable
-
-    console().print(layers_renderable(rows))
+    emit(rows, Output(as_json), kind="layers")
 
 

@@ -5,29 +5,21 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt, MarkdownOpt, emit_solution, parse_ints, sub_app
+from calc.numtext import axes, padding_axes
+from nncalc_cli.common import sub_app
+from nncalc_cli.options import DilationOpt, JsonOpt, KernelSizeOpt, MarkdownOpt, SizeInputOpt
+from nncalc_cli.output import Output, emit
 
 app = sub_app("Output sizes of conv / pool / transposed conv layers, and padding.")
-
-InputOpt = Annotated[str, typer.Option("--input", "-i", help="Input size: 227, or HxW such as 32x24.")]
-KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: 3, or HxW.")]
-DilationOpt = Annotated[str, typer.Option("--dilation", "-d", help="Dilation: 1 (none), or HxW.")]
-
-
-def _axes(text: str, option: str, minimum: int = 1):
-    """'5' -> 5, '5x7' -> [5, 7] (the form a problem file's given has)."""
-    values = parse_ints(text, option, 2, minimum)
-    return values[0] if len(values) == 1 else list(values)
 
 
 def window_given(kind: str, input: str, kernel: str, stride: str | None, padding: str, dilation: str) -> dict:
     """The options as a `type: size` problem's given, so commands and problem files share one solver."""
-    given = {"kind": kind, "input": _axes(input, "--input"), "kernel": _axes(kernel, "--kernel"),
-             "dilation": _axes(dilation, "--dilation")}
+    given = {"kind": kind, "input": axes(input, "--input"), "kernel": axes(kernel, "--kernel"),
+             "dilation": axes(dilation, "--dilation")}
     if stride is not None:
-        given["stride"] = _axes(stride, "--stride")
-    mode = str(padding).strip().lower()
-    given["padding"] = mode if mode in ("same", "valid") else _axes(padding, "--padding", minimum=0)
+        given["stride"] = axes(stride, "--stride")
+    given["padding"] = padding_axes(padding)
     return given
 
 
@@ -41,8 +33,8 @@ def solve_size(given: dict):
 
 @app.command("conv")
 def size_conv(
-    input: InputOpt,
-    kernel: KernelOpt,
+    input: SizeInputOpt,
+    kernel: KernelSizeOpt,
     stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: 1, or HxW.")] = "1",
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding per side: 0, HxW, 'same' or 'valid'.")] = "0",
     dilation: DilationOpt = "1",
@@ -51,13 +43,13 @@ def size_conv(
 ) -> None:
     """Conv output size: o = floor((i + 2p - d(k-1) - 1)/s) + 1, with the numbers shown."""
     given = window_given("conv", input, kernel, stride, padding, dilation)
-    emit_solution(solve_size(given), as_json, markdown)
+    emit(solve_size(given), Output(as_json, markdown))
 
 
 @app.command("pool")
 def size_pool(
-    input: InputOpt,
-    kernel: KernelOpt,
+    input: SizeInputOpt,
+    kernel: KernelSizeOpt,
     stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel size).")] = None,
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding per side: 0, HxW, 'same' or 'valid'.")] = "0",
     dilation: DilationOpt = "1",
@@ -68,13 +60,13 @@ def size_pool(
     """Pooling output size (stride defaults to the kernel; --ceil-mode as PyTorch)."""
     given = window_given("pool", input, kernel, stride, padding, dilation)
     given["ceil_mode"] = ceil_mode
-    emit_solution(solve_size(given), as_json, markdown)
+    emit(solve_size(given), Output(as_json, markdown))
 
 
 @app.command("transposed")
 def size_transposed(
-    input: InputOpt,
-    kernel: KernelOpt,
+    input: SizeInputOpt,
+    kernel: KernelSizeOpt,
     stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: 1, or HxW.")] = "1",
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding per side: 0 or HxW.")] = "0",
     dilation: DilationOpt = "1",
@@ -83,11 +75,11 @@ def size_transposed(
     markdown: MarkdownOpt = None,
 ) -> None:
     """Transposed conv output size: o = (i-1)s - 2p + d(k-1) + output_padding + 1."""
-    given = {"kind": "transposed", "input": _axes(input, "--input"), "kernel": _axes(kernel, "--kernel"),
-             "stride": _axes(stride, "--stride"), "dilation": _axes(dilation, "--dilation"),
-             "padding": _axes(padding, "--padding", minimum=0),
-             "output_padding": _axes(output_padding, "--output-padding", minimum=0)}
-    emit_solution(solve_size(given), as_json, markdown)
+    given = {"kind": "transposed", "input": axes(input, "--input"), "kernel": axes(kernel, "--kernel"),
+             "stride": axes(stride, "--stride"), "dilation": axes(dilation, "--dilation"),
+             "padding": axes(padding, "--padding", minimum=0),
+             "output_padding": axes(output_padding, "--output-padding", minimum=0)}
+    emit(solve_size(given), Output(as_json, markdown))
 
 
 @app.command("padding")
@@ -103,4 +95,4 @@ def size_padding(
     """The padding that gives a wanted output size (non-integer answers reported, with a split)."""
     given = {"kind": "padding", "input": input, "kernel": kernel, "output": output or input,
              "stride": stride, "dilation": dilation}
-    emit_solution(solve_size(given), as_json, markdown)
+    emit(solve_size(given), Output(as_json, markdown))
