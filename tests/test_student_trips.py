@@ -57,3 +57,39 @@ def test_momentum_slip_carried_through_later_steps():
     status = {v.name: v.status for v in _momentum(text).verdicts}
     assert status["w2"] == "wrong"
     assert [status[k] for k in ("g3", "b3", "w3", "f_final")] == ["carried"] * 4
+
+
+def test_template_names_the_label_solve_shows():
+    """solve shows 'variance / n' where the answer is var_biased: the template says so."""
+    text = answer_template(solve_problem(load_problem("batchnorm/z-4-8-6-10")))
+    assert "var_biased: null  # variance / n" in text.splitlines()
+    assert "mean: null" in text.splitlines()  # the label is the name: no comment
+
+
+def test_template_without_steps_has_no_dangling_heading():
+    """sigmoid-derivative has only the vectors f and df/dz: no 'more answers ... above' heading."""
+    text = answer_template(solve_problem(load_problem("activations/sigmoid-derivative")))
+    assert "above" not in text and "\n\n\n" not in text
+    assert "f: null" in text and "df/dz: null" in text
+
+
+def _render(report) -> str:
+    from rich.console import Console
+
+    from calc.render.verdicts_rich import verdicts_renderable
+
+    console = Console(width=80, record=True, color_system=None, file=open("/dev/null", "w"))
+    console.print(verdicts_renderable(report))
+    return console.export_text()
+
+
+def test_blank_verdict_is_called_blank_and_an_all_right_table_has_no_why_column():
+    """A null answer is 'blank' in its row as in the summary and --allow-blank; a table where every
+    answer is right has no empty Why column. Max pool 2x2/2 of [[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]
+    is [[6, 8], [3, 4]]."""
+    problem = load_problem("cnn/max-pool-slice")
+    right = check(problem, answers_from_text("pool_output: [[6, 8], [3, 4]]\n", "mine.yaml"), allow_blank=True)
+    assert right.ok and "Why" not in _render(right)
+    blank = check(problem, answers_from_text("pool_output: [[6, 8], [3, 4]]\nP11:\n", "mine.yaml"))
+    row = next(line for line in _render(blank).splitlines() if line.strip().startswith("P11"))
+    assert row.split()[-1] == "blank" and not blank.ok and blank.exit_code == 1

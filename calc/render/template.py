@@ -27,6 +27,14 @@ def _comment(text: str, width: int = 80) -> list[str]:
     return ["# " + line for line in textwrap.wrap(text, width - 2)]
 
 
+def _line(name: str, label: str) -> str:
+    """``name: null``, with the solution's label beside it when that reads otherwise (solve shows
+    'variance / n' where the answer is var_biased) and it still fits 80 columns."""
+    line = f"{_key(name)}: null"
+    shown = f"{line}  # {label}"
+    return shown if label and not label.startswith(name) and len(shown) <= 80 else line
+
+
 def answer_template(solution) -> str:
     from calc.steps.step import Table
 
@@ -43,12 +51,13 @@ def answer_template(solution) -> str:
                 if section:
                     lines += ["", f"# {section}"] if len(lines) > header else [f"# {section}"]
             seen.add(name)
-            lines.append(f"{_key(name)}: null")
+            lines.append(_line(name, getattr(step, "label", name)))
     rest = [k for k in solution.answers if k not in seen]
     whole = [k for k in rest if k not in solution.aliases]
     aliases = [k for k in rest if k in solution.aliases]
     if whole:  # vectors over the steps above, final values: answer them or their parts, either will do
-        lines += ["", "# more answers (a vector answers its parts above, or they answer it)"]
+        lines += ["# answers (a vector as [a, b, ...], in the order the solution shows)"] if not seen else \
+            ["", "# more answers (a vector answers its parts above, or they answer it)"]
         lines += [f"{_key(k)}: null" for k in whole]
     if aliases:
         lines += ["", "# the source's names for the answers above (fill in either name)"]
