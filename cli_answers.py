@@ -15,6 +15,10 @@ AnswersOpt = Annotated[str | None, typer.Option(
     "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
 
 
+AllowBlankOpt = Annotated[bool, typer.Option(
+    "--allow-blank", help="With --answers: blank (null) and missing answers do not fail the check.")]
+
+
 def problem_from_given(kind: str, given: dict, name: str = "command line"):
     """A direct command's inputs as a problem (the checker then also tries its convention slips)."""
     from calc.errors import Where
@@ -62,5 +66,12 @@ def check_answers(answers: str | None, source, as_json: bool = False, markdown: 
     exit. ``source``: a Problem (problem_from_given) or a builder ``SolveOptions -> Solution``."""
     if answers is None:
         return
+    try:  # --allow-blank is read from the command's own parameters: each command declares AllowBlankOpt
+        from typer._click.globals import get_current_context
+    except ImportError:  # typer before 0.28 uses click itself
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    allow_blank = bool(ctx and ctx.params.get("allow_blank"))
     check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
-                   markdown=markdown)
+                   markdown=markdown, allow_blank=allow_blank)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli_answers import AnswersOpt
+from cli_answers import AllowBlankOpt, AnswersOpt
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 
 app = typer.Typer()
@@ -79,6 +79,7 @@ def conv2d(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Convolution step by step: output size, padded input, each output as its sum of products."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout,
@@ -107,6 +108,7 @@ def pool(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": _pair(kernel, "--kernel"), "padding": _padding(padding),
@@ -132,6 +134,7 @@ def conv_backward(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"),

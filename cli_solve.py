@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import LOSSES, REDUCTIONS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
+from cli_answers import AllowBlankOpt, AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
 app = typer.Typer()
@@ -77,6 +77,7 @@ def softmax(
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
     from calc.steps.softmax import solve_softmax
@@ -117,6 +118,7 @@ def loss(
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """A loss per sample and for the batch, with its gradient."""
     from calc.steps.loss import solve_loss
@@ -155,6 +157,7 @@ def perceptron(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
     from calc.steps.perceptron import solve_perceptron
@@ -200,6 +203,7 @@ def backprop(
     hand_rounding: HandOpt = False,
     template: Annotated[bool, typer.Option("--template", help="Print a blank answers YAML instead.")] = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."""
     from calc.steps.network import solve_network

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import OPTIMIZERS
-from cli_answers import AnswersOpt, check_answers, problem_from_given
+from cli_answers import AllowBlankOpt, AnswersOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
@@ -47,6 +47,7 @@ def graph(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
@@ -85,6 +86,7 @@ def batchnorm(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
@@ -108,6 +110,7 @@ def activation(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
@@ -145,6 +148,7 @@ def optimizer(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
@@ -175,6 +179,7 @@ def ewma(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
@@ -197,6 +202,7 @@ def init(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
     from calc.steps.init import solve_init
@@ -216,6 +222,7 @@ def dropout(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout

@@ -93,3 +93,33 @@ def test_blank_verdict_is_called_blank_and_an_all_right_table_has_no_why_column(
     blank = check(problem, answers_from_text("pool_output: [[6, 8], [3, 4]]\nP11:\n", "mine.yaml"))
     row = next(line for line in _render(blank).splitlines() if line.strip().startswith("P11"))
     assert row.split()[-1] == "blank" and not blank.ok and blank.exit_code == 1
+
+
+def _nncalc(*args: str, cwd=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd or root)
+
+
+def test_direct_answers_take_allow_blank(tmp_path):
+    """softmax(2, 1, 0.1): p1 = e^2 / (e^2 + e + e^0.1) = 7.389 / 11.212 = 0.659, so 0.66 is right to
+    2 decimals; the other answers are missing: exit 1, and 0 with --allow-blank as nncalc check."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("p1: 0.66\n")
+    assert _nncalc("softmax", "2", "1", "0.1", "--answers", str(mine)).returncode == 1
+    out = _nncalc("softmax", "2", "1", "0.1", "--answers", str(mine), "--allow-blank")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "blank and missing allowed" in out.stdout
+
+
+@pytest.mark.parametrize("command", ["softmax", "loss", "perceptron", "backprop", "graph", "batchnorm", "activation",
+                                     "optimizer", "ewma", "init", "dropout", "conv2d", "pool", "conv-backward"])
+def test_every_command_with_answers_offers_allow_blank(command):
+    text = _nncalc(command, "--help").stdout
+    assert "--answers" in text and "--allow-blank" in text
