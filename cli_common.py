@@ -72,7 +72,7 @@ def parse_ints(text: str, option: str, count: int | None = None, minimum: int = 
     """'227' -> (227,), '227x227' / '227,227' / '[227, 227]' -> (227, 227)."""
     cleaned = str(text).strip().strip("[]()").replace("x", ",").replace("X", ",").replace("*", ",")
     try:
-        values = tuple(int(part) for part in cleaned.split(",") if part.strip() != "")
+        values = tuple(int(part) for part in cleaned.split(","))  # '22x' and '' are errors, not 22 and ()
     except ValueError:
         raise InputError(f"{option}: expected integers such as 5 or 5x5, got '{text}'") from None
     if not values or (count is not None and len(values) not in (1, count)):

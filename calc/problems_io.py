@@ -52,6 +52,10 @@ def find_problem(name: str) -> Path:
         return by_stem[key]
     if path.suffix in (".yaml", ".yml"):
         raise SpecError("no such file", Where(name))
+    topic = [k for k in bundled if k.startswith(key.rstrip("/") + "/")]
+    if key.strip("/") and topic:  # 'nncalc solve cnn': a topic, which is how 'nncalc problems' groups them
+        raise SpecError(f"'{key.rstrip('/')}' is a topic of {len(topic)} problems, not one problem: name one, "
+                        f"such as {topic[0]}; see 'nncalc problems'")
     raise SpecError(f"{short(name)} is neither a file nor a bundled problem{did_you_mean(key, list(bundled) + list(by_stem))}"
                     "; see 'nncalc problems'")
 

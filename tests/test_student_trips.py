@@ -123,3 +123,28 @@ def test_direct_answers_take_allow_blank(tmp_path):
 def test_every_command_with_answers_offers_allow_blank(command):
     text = _nncalc(command, "--help").stdout
     assert "--answers" in text and "--allow-blank" in text
+
+
+@pytest.mark.parametrize("text", ["22x", "x22", "2,,3", ""])
+def test_a_size_with_an_empty_part_is_refused(text):
+    """'22x' used to be read as 22: a typo must not pass as a number."""
+    out = _nncalc("size", "conv", "--input", text, "--kernel", "3")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == f"nncalc: error: --input: expected integers such as 5 or 5x5, got '{text}'"
+
+
+def test_unknown_network_is_one_short_line():
+    out = _nncalc("summary", "lenet")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and len(out.stderr.strip()) <= 120
+    assert "did you mean 'lenet5'?" in out.stderr and "nncalc zoo" in out.stderr
+
+
+@pytest.mark.parametrize("name", ["cnn", "softmax/"])
+def test_a_topic_is_not_a_problem(name):
+    """'nncalc solve cnn' names a topic: say so and name one of its problems (softmax used to get
+    'did you mean relu-softmax?', a network exercise)."""
+    from calc.errors import SpecError
+    from calc.problems_io import find_problem
+
+    with pytest.raises(SpecError, match=r"is a topic of \d+ problems.*such as (cnn|softmax)/"):
+        find_problem(name)
