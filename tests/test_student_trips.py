@@ -148,3 +148,22 @@ def test_a_topic_is_not_a_problem(name):
 
     with pytest.raises(SpecError, match=r"is a topic of \d+ problems.*such as (cnn|softmax)/"):
         find_problem(name)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["check", "softmax/softmax-worksheet", "--answers", ""], "--answers: expected a file name, got ''"),
+    (["softmax", "1", "2", "--answers", ""], "--answers: expected a file name, got ''"),
+    # neither given: 'not both' was wrong
+    (["optimizer", "sgd"], "give either the gradients (--grads) or a function (--function)"),
+    (["dropout", "1,2,3", "--mask", "1,0"], "mask: expected 3 values of 0 (dropped) or 1 (kept), got 1, 0"),
+    (["batchnorm", "1,2,3", "--eps", "-1"], "eps: expected a number >= 0, got -1"),  # not '(-1)'
+])
+def test_wrong_inputs_read_plainly(args, message):
+    out = _nncalc(*args)
+    assert out.returncode == 2 and out.stderr.strip() == f"nncalc: error: {message}"
+
+
+def test_unknown_initialiser_lists_the_canonical_names_only():
+    out = _nncalc("init", "hee", "--fan-in", "3")
+    assert out.returncode == 2 and "xavier_uniform" not in out.stderr and "he_normal" in out.stderr
+    assert len(out.stderr.strip()) < 200

@@ -127,6 +127,8 @@ def read_answers(path) -> list[Answer]:
     """Every entry of an answers file, in file order. Unusable files raise InputError."""
     from calc.spec.yamlio import LocMap, load_yaml_file
 
+    if not str(path).strip():  # '--answers ""' (an unset shell variable): no file name to report
+        raise InputError("--answers: expected a file name, got ''")
     try:
         data = load_yaml_file(path)
     except SpecError as exc:

@@ -123,7 +123,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
 
     key = OPTIMIZERS.resolve(name)
     if (grads is None) == (function is None):
-        raise InputError("give either the gradients (--grads) or a function (--function), not both")
+        raise InputError("give either the gradients (--grads) or a function (--function)"
+                         + (", not both" if grads is not None else ""))
     if steps < 1:
         raise InputError(f"steps: expected at least 1, got {steps}")
     opt = make_optimizer(key, style, **settings)
