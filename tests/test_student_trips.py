@@ -167,3 +167,15 @@ def test_unknown_initialiser_lists_the_canonical_names_only():
     out = _nncalc("init", "hee", "--fan-in", "3")
     assert out.returncode == 2 and "xavier_uniform" not in out.stderr and "he_normal" in out.stderr
     assert len(out.stderr.strip()) < 200
+
+
+def test_sigmoid_derivative_follows_the_learners_rounded_a():
+    """One sigmoid neuron w = (2, -3), b = -3 at x = (-1, -2): z = 1, a = sigmoid(1) = 0.7311.
+    A learner who rounds a to 0.73 and then writes a(1 - a) = 0.73 * 0.27 = 0.1971 has the method
+    right: carried, not 'wrong, no known slip' (the derivative used to be ours, from 0.7311)."""
+    from cli_check import spec_problem
+
+    problem = spec_problem("examples/one-neuron.yaml", "-1,-2", "1", "mse", None, None, 1, False, "original")
+    text = "fc1.z1: 1\nfc1.a1: 0.73\nfc1.da1/dz1: 0.1971\nfc1.delta1: -0.106434\n"  # delta = 2(0.73 - 1) * 0.1971
+    status = {v.name: v.status for v in check(problem, answers_from_text(text, "mine.yaml"), allow_blank=True).verdicts}
+    assert status == {"fc1.z1": "correct", "fc1.a1": "rounded", "fc1.da1/dz1": "carried", "fc1.delta1": "carried"}
