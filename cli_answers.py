@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 
 AnswersOpt = Annotated[str | None, typer.Option(
-    "--answers", metavar="FILE", help="Check FILE (your answers; --template writes a blank one) against this "
+    "--answers", metavar="FILE", help="Check FILE (your answers; --template prints a blank one) against this "
     "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
 
 
+TemplateOpt = Annotated[bool, typer.Option(
+    "--template", help="Print a blank answers YAML (the names --answers takes) instead of the solution.")]
 AllowBlankOpt = Annotated[bool, typer.Option(
     "--allow-blank", help="With --answers: blank (null) and missing answers do not fail the check.")]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli_answers import AllowBlankOpt, AnswersOpt
+from cli_answers import AllowBlankOpt, AnswersOpt, TemplateOpt
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, emit_solution
 
 app = typer.Typer()
@@ -80,6 +80,7 @@ def conv2d(
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Convolution step by step: output size, padded input, each output as its sum of products."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout,
@@ -109,6 +110,7 @@ def pool(
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": _pair(kernel, "--kernel"), "padding": _padding(padding),
@@ -135,6 +137,7 @@ def conv_backward(
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"),

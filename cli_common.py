@@ -95,7 +95,13 @@ def console():
 
 def emit_solution(solution, as_json: bool, markdown: str | None, decimals: int = 4) -> None:
     """Print a worked solution as JSON, Markdown (file or '-') or rich text; with a Markdown file
-    the terminal gets one line saying what was written instead of the whole solution."""
+    the terminal gets one line saying what was written instead of the whole solution. A command
+    that declares --template (cli_answers.TemplateOpt) prints the blank answers file instead."""
+    if _param("template"):
+        from calc.render.template import answer_template
+
+        print(answer_template(solution), end="")
+        return
     if markdown:
         from calc.render.markdown import solution_markdown
 
@@ -129,6 +135,17 @@ def write_text(target: str, text: str, as_json: bool = False) -> None:
         raise InputError(f"--markdown: cannot write '{target}': {exc.strerror}") from None
     lines = text.count("\n")
     print(f"wrote {target} (Markdown, {lines} line{'s' if lines != 1 else ''})", file=sys.stderr)
+
+
+def _param(name: str):
+    """The running command's parsed parameter ``name`` (None outside a command or when it has none)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # typer before 0.28 uses click itself
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx.params.get(name) if ctx is not None else None
 
 
 def _refuse_input_file(target: str) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import LOSSES, REDUCTIONS
-from cli_answers import AllowBlankOpt, AnswersOpt, check_answers, problem_from_given
+from cli_answers import AllowBlankOpt, AnswersOpt, TemplateOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, JsonOpt, MarkdownOpt, console
 
 app = typer.Typer()
@@ -78,6 +78,7 @@ def softmax(
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
     from calc.steps.softmax import solve_softmax
@@ -119,6 +120,7 @@ def loss(
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """A loss per sample and for the batch, with its gradient."""
     from calc.steps.loss import solve_loss
@@ -158,6 +160,7 @@ def perceptron(
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
     from calc.steps.perceptron import solve_perceptron

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from calc.vocabulary import OPTIMIZERS
-from cli_answers import AllowBlankOpt, AnswersOpt, check_answers, problem_from_given
+from cli_answers import AllowBlankOpt, AnswersOpt, TemplateOpt, check_answers, problem_from_given
 from cli_common import DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Style, emit_solution, parse_numbers
 
 app = typer.Typer()
@@ -48,6 +48,7 @@ def graph(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
@@ -87,6 +88,7 @@ def batchnorm(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
@@ -111,6 +113,7 @@ def activation(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
@@ -149,6 +152,7 @@ def optimizer(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
@@ -180,6 +184,7 @@ def ewma(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
@@ -203,6 +208,7 @@ def init(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
     from calc.steps.init import solve_init
@@ -223,6 +229,7 @@ def dropout(
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout

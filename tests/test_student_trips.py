@@ -123,6 +123,21 @@ def test_direct_answers_take_allow_blank(tmp_path):
 def test_every_command_with_answers_offers_allow_blank(command):
     text = _nncalc(command, "--help").stdout
     assert "--answers" in text and "--allow-blank" in text
+    assert "\n  --template " in text  # its --answers help says '--template prints a blank one'
+
+
+def test_direct_command_template_lists_what_answers_takes(tmp_path):
+    """softmax 2 1 0.1 --template: the names that --answers accepts, and a filled-in copy checks."""
+    out = _nncalc("softmax", "2", "1", "0.1", "--template")
+    assert out.returncode == 0 and "p1: null" in out.stdout and "sum_e: null" in out.stdout
+    # stable: e^(z - 2) = 1, e^-1 = 0.367879, e^-1.9 = 0.149569; sum 1.517448
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(out.stdout.replace("max_z: null", "max_z: 2").replace("e1: null", "e1: 1")
+                    .replace("e2: null", "e2: 0.368").replace("e3: null", "e3: 0.150")
+                    .replace("sum_e: null", "sum_e: 1.517").replace("p1: null", "p1: 0.659")
+                    .replace("p2: null", "p2: 0.242").replace("p3: null", "p3: 0.099"))
+    checked = _nncalc("softmax", "2", "1", "0.1", "--answers", str(mine))
+    assert checked.returncode == 0, checked.stdout
 
 
 @pytest.mark.parametrize("text", ["22x", "x22", "2,,3", ""])
