@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 AnswersOpt = Annotated[str | None, typer.Option(
-    "--answers", metavar="FILE", help="Check FILE (your answers; --template prints a blank one) against this "
+    "--answers", "-a", metavar="FILE", help="Check FILE (your answers; --template prints a blank one) against this "
     "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
 
 

@@ -194,3 +194,9 @@ def test_sigmoid_derivative_follows_the_learners_rounded_a():
     text = "fc1.z1: 1\nfc1.a1: 0.73\nfc1.da1/dz1: 0.1971\nfc1.delta1: -0.106434\n"  # delta = 2(0.73 - 1) * 0.1971
     status = {v.name: v.status for v in check(problem, answers_from_text(text, "mine.yaml"), allow_blank=True).verdicts}
     assert status == {"fc1.z1": "correct", "fc1.a1": "rounded", "fc1.da1/dz1": "carried", "fc1.delta1": "carried"}
+
+
+def test_short_a_is_answers_on_direct_commands_too():
+    """docs/vocabulary.md: -a is --answers; it was so on check only."""
+    out = _nncalc("softmax", "2", "1", "0.1", "-a", "examples/answers/softmax.yaml", "--allow-blank")
+    assert out.returncode == 0 and "3 of 3 right" in out.stdout
