@@ -200,3 +200,11 @@ def test_short_a_is_answers_on_direct_commands_too():
     """docs/vocabulary.md: -a is --answers; it was so on check only."""
     out = _nncalc("softmax", "2", "1", "0.1", "-a", "examples/answers/softmax.yaml", "--allow-blank")
     assert out.returncode == 0 and "3 of 3 right" in out.stdout
+
+
+def test_a_decimal_comma_says_so():
+    from calc.check.answers import ItemError, written
+
+    with pytest.raises(ItemError, match=r"a decimal point, not a comma: 7\.39"):
+        written("7,39")
+    assert written("62,378,344").value == 62378344  # grouped thousands stay numbers

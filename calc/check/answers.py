@@ -90,6 +90,9 @@ def written(text: str) -> Written:
     if not match or not (match.group(2) or match.group(3)):
         if clean.lower().lstrip("+-.") in ("inf", "infinity", "nan"):
             raise ItemError(f"expected a finite number, got '{text}'")
+        if re.match(r"^[-+]?\d+,\d+$", clean):  # 7,39: a decimal comma (62,378 is read as grouped)
+            raise ItemError(f"expected a number such as 0.5 or 1/3, got '{text}' (a decimal point, not a comma: "
+                            f"{clean.replace(',', '.')})")
         raise ItemError(f"expected a number such as 0.5 or 1/3, got '{text}'")
     decimals = len(match.group(3) or "")
     exponent = int(match.group(4) or 0)
