@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli_common import JsonOpt
+from cli_common import JsonOpt, _markdown_name
 from cli_solve import ReductionOpt
 
 app = typer.Typer()
@@ -46,7 +46,7 @@ def check(
                                               "the check: only the answers written are asked.")] = False,
     as_json: JsonOpt = False,
     markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
-                                                 "table to FILE; '-' prints it.")] = None,
+                                                 "table to FILE; '-' prints it.", callback=_markdown_name)] = None,
     input: Annotated[str | None, typer.Option("--input", "-i", "-x", help="With a network spec: one sample, e.g. "
                                               "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")] = None,
@@ -92,6 +92,6 @@ def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps,
     from cli_solve import parse_number, parse_rows
 
     given = given_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, parse_number(lr, "--lr") if lr is not None else None, steps,
                                not no_bias_update, hidden_deltas)
     return problem_from_given("network", given, spec)

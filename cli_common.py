@@ -13,8 +13,16 @@ from calc.errors import InputError
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
+def _markdown_name(value: str | None) -> str | None:
+    """'--markdown ""' (an unset shell variable) was taken as no --markdown: say so instead."""
+    if value is not None and not value.strip():
+        raise InputError("--markdown: expected a file name, or '-' to print, got ''")
+    return value
+
+
 MarkdownOpt = Annotated[str | None, typer.Option(
-    "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
+    "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.",
+    callback=_markdown_name)]
 HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate to --decimals (half up), like a hand solution.")]
 DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).", min=0, max=30)]
 

@@ -217,7 +217,7 @@ def backprop(
     check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)
     setup = setup_from_options(spec, parse_rows(input, "--input"), parse_rows(target, "--target") if target else None,
-                               loss_name, reduction, parse_number(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, parse_number(lr, "--lr") if lr is not None else None, steps,
                                not no_bias_update, hidden_deltas.value)
     emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), as_json, markdown, decimals, template)
 

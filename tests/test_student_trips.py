@@ -208,3 +208,24 @@ def test_a_decimal_comma_says_so():
     with pytest.raises(ItemError, match=r"a decimal point, not a comma: 7\.39"):
         written("7,39")
     assert written("62,378,344").value == 62378344  # grouped thousands stay numbers
+
+
+@pytest.mark.parametrize("args,message", [
+    # an empty --lr was taken as no --lr, and the solution printed without its SGD step
+    (["backprop", "examples/one-neuron.yaml", "--input", "-1,-2", "--target", "1", "--lr", ""],
+     "--lr: expected a number such as 0.5, -2 or 1/3, got ''"),
+    # an empty --markdown was taken as no --markdown, and the solution printed instead
+    (["solve", "softmax/softmax-worksheet", "--markdown", ""], "--markdown: expected a file name, or '-' to print, got ''"),
+    (["summary", "lenet5", "--markdown", ""], "--markdown: expected a file name, or '-' to print, got ''"),
+    (["check", "softmax/cs231n-scores", "-a", "examples/handwritten/cs231n-scores.yaml", "--markdown", ""],
+     "--markdown: expected a file name, or '-' to print, got ''"),
+])
+def test_an_empty_option_value_is_an_error(args, message):
+    out = _nncalc(*args)
+    assert out.returncode == 2 and out.stdout == "" and out.stderr.strip() == f"nncalc: error: {message}"
+
+
+def test_one_byte_is_singular():
+    from calc.memory import fmt_bytes
+
+    assert (fmt_bytes(1), fmt_bytes(2), fmt_bytes(0)) == ("1 byte", "2 bytes", "0 bytes")
