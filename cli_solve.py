@@ -49,11 +49,14 @@ def solve(
 
 
 @app.command()
-def problems(as_json: JsonOpt = False) -> None:
+def problems(
+    topic: Annotated[str | None, typer.Argument(metavar="[TOPIC]", help="Only this topic, e.g. cnn.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."""
-    from calc.problems_io import problem_index
+    from calc.problems_io import problems_of
 
-    rows = problem_index()
+    rows = problems_of(topic)
     if as_json:
         from calc.render.jsonout import dumps
 

@@ -229,3 +229,16 @@ def test_one_byte_is_singular():
     from calc.memory import fmt_bytes
 
     assert (fmt_bytes(1), fmt_bytes(2), fmt_bytes(0)) == ("1 byte", "2 bytes", "0 bytes")
+
+
+def test_problems_lists_one_topic():
+    """'nncalc problems softmax': the softmax topic only (its 4 bundled files), and a typo is one line."""
+    from calc.problems_io import bundled_problems
+
+    out = _nncalc("problems", "softmax", "--json")
+    import json
+
+    names = [row["name"] for row in json.loads(out.stdout)]
+    assert names == sorted(n for n in bundled_problems() if n.startswith("softmax/")) and len(names) == 4
+    typo = _nncalc("problems", "sofmax")
+    assert typo.returncode == 2 and "did you mean 'softmax'?" in typo.stderr and len(typo.stderr.splitlines()) == 1
