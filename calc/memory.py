@@ -24,7 +24,7 @@ def fmt_bytes(n: float) -> str:
     """'728 TiB', '3.2 GiB', '512 bytes': binary units, 2 significant digits below 10."""
     n = float(n)
     if n < 1024:
-        return f"{int(n)} bytes"
+        return f"{int(n)} byte{'' if int(n) == 1 else 's'}"
     for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         n /= 1024
         if n < 1024 or unit == "EiB":

@@ -52,6 +52,10 @@ def find_problem(name: str) -> Path:
         return by_stem[key]
     if path.suffix in (".yaml", ".yml"):
         raise SpecError("no such file", Where(name))
+    topic = [k for k in bundled if k.startswith(key.rstrip("/") + "/")]
+    if key.strip("/") and topic:  # 'nncalc solve cnn': a topic, which is how 'nncalc problems' groups them
+        raise SpecError(f"'{key.rstrip('/')}' is a topic of {len(topic)} problems, not one problem: name one, "
+                        f"such as {topic[0]}; 'nncalc problems {key.rstrip('/')}' lists them")
     raise SpecError(f"{short(name)} is neither a file nor a bundled problem{did_you_mean(key, list(bundled) + list(by_stem))}"
                     "; see 'nncalc problems'")
 
@@ -128,6 +132,21 @@ def solve_problem(problem: Problem, options=None):
     solution.source = problem.source
     solution.notes = problem.notes.strip()
     return solution
+
+
+def problems_of(topic: str | None = None) -> list[dict]:
+    """problem_index(), only one topic's rows when ``topic`` is given (``cnn`` or ``cnn/``); an
+    unknown topic is an InputError naming the topics."""
+    rows = problem_index()
+    if topic is None:
+        return rows
+    key = topic.strip().strip("/").lower()
+    topics = sorted({r["topic"] for r in rows})
+    if key not in topics:
+        from calc.errors import InputError, did_you_mean
+
+        raise InputError(f"TOPIC: no topic '{topic}'{did_you_mean(key, topics)}; topics: {', '.join(topics)}")
+    return [r for r in rows if r["topic"] == key]
 
 
 def problem_index() -> list[dict]:

@@ -45,8 +45,15 @@ def check_answers(answers: str | None, source, as_json: bool = False, markdown: 
     exit. ``source``: a Problem (problem_from_given) or a builder ``SolveOptions -> Solution``."""
     if answers is None:
         return
+    try:  # --allow-blank is read from the command's own parameters: each command declares AllowBlankOpt
+        from typer._click.globals import get_current_context
+    except ImportError:  # typer before 0.28 uses click itself
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    allow_blank = bool(ctx and ctx.params.get("allow_blank"))
     check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
-                   markdown=markdown)
+                   markdown=markdown, allow_blank=allow_blank)
 
 
 def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps, no_bias_update, hidden_deltas):
@@ -65,6 +72,6 @@ def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps,
     from calc.numtext import number_text, rows
 
     given = given_from_options(spec, rows(input, "--input"), rows(target, "--target") if target else None,
-                               loss_name, reduction, number_text(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, number_text(lr, "--lr") if lr is not None else None, steps,
                                not no_bias_update, hidden_deltas)
     return problem_from_given("network", given, spec)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from nncalc_cli.answers import check_and_exit, spec_problem
-from nncalc_cli.options import Deltas, JsonOpt, ReductionOpt
+from nncalc_cli.options import Deltas, JsonOpt, ReductionOpt, markdown_name
 
 app = typer.Typer()
 
@@ -46,7 +46,7 @@ def check(
                                               "the check: only the answers written are asked.")] = False,
     as_json: JsonOpt = False,
     markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
-                                                 "table to FILE; '-' prints it.")] = None,
+                                                 "table to FILE; '-' prints it.", callback=markdown_name)] = None,
     input: Annotated[str | None, typer.Option("--input", "-i", "-x", help="With a network spec: one sample, e.g. "
                                               "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")] = None,

@@ -11,6 +11,7 @@ from calc.numtext import axes, padding_axes, vector
 from nncalc_cli.answers import check_answers, problem_from_given
 from nncalc_cli.options import (
     MATRIX_HELP,
+    AllowBlankOpt,
     AnswersOpt,
     DecimalsOpt,
     JsonOpt,
@@ -20,6 +21,7 @@ from nncalc_cli.options import (
     MapPaddingOpt,
     MarkdownOpt,
     StrideOpt,
+    TemplateOpt,
     Windows,
     WindowsOpt,
 )
@@ -28,14 +30,15 @@ from nncalc_cli.output import Output, emit
 app = typer.Typer()
 
 
-def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None, answers: str | None = None) -> None:
+def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None, answers: str | None = None,
+           template: bool = False) -> None:
     from calc.errors import Where
     from calc.steps.registry import SolveOptions, solver_for
 
     check_answers(answers, problem_from_given(kind, given), as_json, markdown)
 
     solution = solver_for(kind, Where("command line"))(given, Where("command line"), SolveOptions(decimals))
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 def _matrix(text: str, option: str):
@@ -63,6 +66,8 @@ def conv2d(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Convolution step by step: output size, padded input, each output as its sum of products."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"), "input_layout": input_layout.value,
@@ -72,7 +77,7 @@ def conv2d(
         given["bias"] = vector(bias, "--bias")
     if activation:
         given["activation"] = activation
-    _solve("conv", given, decimals, as_json, markdown, answers)
+    _solve("conv", given, decimals, as_json, markdown, answers, template)
 
 
 @app.command("pool")
@@ -91,6 +96,8 @@ def pool(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Max or average pooling step by step, with the chosen element of each window."""
     given = {"input": _matrix(input, "--input"), "kernel": axes(kernel, "--kernel"), "padding": padding_axes(padding),
@@ -99,7 +106,7 @@ def pool(
         given["stride"] = axes(stride, "--stride")
     if grad is not None:
         given["grad_output"] = _matrix(grad, "--grad")
-    _solve("pool", given, decimals, as_json, markdown, answers)
+    _solve("pool", given, decimals, as_json, markdown, answers, template)
 
 
 @app.command("conv-backward")
@@ -116,6 +123,8 @@ def conv_backward(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."""
     given = {"input": _matrix(input, "--input"), "kernel": _matrix(kernel, "--kernel"),
@@ -125,4 +134,4 @@ def conv_backward(
         given["bias"] = vector(bias, "--bias")
     if lr is not None:
         given["lr"] = vector(lr, "--lr")[0]
-    _solve("conv_backward", given, decimals, as_json, markdown, answers)
+    _solve("conv_backward", given, decimals, as_json, markdown, answers, template)

@@ -18,15 +18,29 @@ from calc.vocabulary import LOSSES, REDUCTIONS
 # --- output: every command that prints a worked solution or a report --------------------------
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts and autograders.")]
+def markdown_name(value: str | None) -> str | None:
+    """'--markdown ""' (an unset shell variable) was taken as no --markdown: say so instead."""
+    if value is not None and not value.strip():
+        from calc.errors import InputError
+
+        raise InputError("--markdown: expected a file name, or '-' to print, got ''")
+    return value
+
+
 MarkdownOpt = Annotated[str | None, typer.Option(
-    "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.")]
+    "--markdown", metavar="FILE", help="Write Markdown (with LaTeX math) to FILE; '-' prints it.",
+    callback=markdown_name)]
 DecimalsOpt = Annotated[int, typer.Option("--decimals", help="Decimals shown (values are computed exactly).",
                                           min=0, max=30)]
 HandOpt = Annotated[bool, typer.Option("--hand-rounding", help="Round every intermediate value to --decimals "
                                        "(half up), as a student does by hand; reproduces textbook answers.")]
 AnswersOpt = Annotated[str | None, typer.Option(
-    "--answers", metavar="FILE", help="Check FILE (your answers; --template writes a blank one) against this "
+    "--answers", "-a", metavar="FILE", help="Check FILE (your answers; --template prints a blank one) against this "
     "solution instead of printing it; exit 0 all right, 1 something wrong or not answered, 2 unusable.")]
+AllowBlankOpt = Annotated[bool, typer.Option(
+    "--allow-blank", help="With --answers: blank (null) and missing answers do not fail the check.")]
+TemplateOpt = Annotated[bool, typer.Option(
+    "--template", help="Print a blank answers YAML (the names --answers takes) instead of the solution.")]
 
 # --- losses (backprop, check, loss, train) ----------------------------------------------------
 

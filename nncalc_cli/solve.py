@@ -11,6 +11,7 @@ from calc.vocabulary import LOSSES, REDUCTIONS
 from nncalc_cli.answers import check_answers, problem_from_given, spec_problem
 from nncalc_cli.options import (
     LOSS_HELP,
+    AllowBlankOpt,
     AnswersOpt,
     DecimalsOpt,
     Deltas,
@@ -19,6 +20,7 @@ from nncalc_cli.options import (
     JsonOpt,
     MarkdownOpt,
     ReductionOpt,
+    TemplateOpt,
 )
 from nncalc_cli.output import Output, emit
 
@@ -45,11 +47,14 @@ def solve(
 
 
 @app.command()
-def problems(as_json: JsonOpt = False) -> None:
+def problems(
+    topic: Annotated[str | None, typer.Argument(metavar="[TOPIC]", help="Only this topic, e.g. cnn.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """List the bundled exercises by topic (solve one with 'nncalc solve TOPIC/NAME')."""
-    from calc.problems_io import problem_index
+    from calc.problems_io import problems_of
 
-    emit(problem_index(), Output(as_json), kind="problems")
+    emit(problems_of(topic), Output(as_json), kind="problems")
 
 
 @app.command()
@@ -65,6 +70,8 @@ def softmax(
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
     from calc.steps.softmax import solve_softmax
@@ -73,7 +80,7 @@ def softmax(
     t = vector(target, "--target") if target else None
     check_answers(answers, lambda o: solve_softmax(z, t, jacobian, not no_shift, o.decimals, o.hand_rounding,
                                                    o.overrides), as_json, markdown)
-    emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), Output(as_json, markdown, decimals))
+    emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), Output(as_json, markdown, decimals, template))
 
 
 def reductions_arg(text: str | None, allow_all: bool = False) -> tuple[str, ...]:
@@ -99,6 +106,8 @@ def loss(
     decimals: DecimalsOpt = 4,
     hand_rounding: HandOpt = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """A loss per sample and for the batch, with its gradient."""
     from calc.steps.loss import solve_loss
@@ -109,7 +118,7 @@ def loss(
     check_answers(answers, problem_from_given("loss", {
         "loss": loss_name, "output": outputs, "target": targets,
         "reduction": list(reductions) if len(reductions) > 1 else reductions[0]}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command()
@@ -128,6 +137,8 @@ def perceptron(
     markdown: MarkdownOpt = None,
     decimals: DecimalsOpt = 4,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
     from calc.steps.perceptron import solve_perceptron
@@ -146,7 +157,7 @@ def perceptron(
         **({"hidden": {"weights": rows(hidden_weights, "--hidden-weights"), "activation": hidden_activation,
                        **({"bias": vector(hidden_bias, "--hidden-bias")} if hidden_bias else {})}}
            if hidden_weights else {})}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command()
@@ -168,6 +179,7 @@ def backprop(
     hand_rounding: HandOpt = False,
     template: Annotated[bool, typer.Option("--template", help="Print a blank answers YAML instead.")] = False,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."""
     from calc.steps.network import solve_network
@@ -177,6 +189,6 @@ def backprop(
     check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)
     setup = setup_from_options(spec, rows(input, "--input"), rows(target, "--target") if target else None,
-                               loss_name, reduction, number_text(lr, "--lr") if lr else None, steps,
+                               loss_name, reduction, number_text(lr, "--lr") if lr is not None else None, steps,
                                not no_bias_update, hidden_deltas.value)
     emit(solve_network(setup, SolveOptions(decimals, hand_rounding)), Output(as_json, markdown, decimals, template))

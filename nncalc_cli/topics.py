@@ -12,7 +12,18 @@ import typer
 from calc.numtext import assignments, fractions
 from calc.vocabulary import OPTIMIZERS
 from nncalc_cli.answers import check_answers, problem_from_given
-from nncalc_cli.options import AnswersOpt, DecimalsOpt, HandOpt, JsonOpt, MarkdownOpt, Scaling, Style, Variance
+from nncalc_cli.options import (
+    AllowBlankOpt,
+    AnswersOpt,
+    DecimalsOpt,
+    HandOpt,
+    JsonOpt,
+    MarkdownOpt,
+    Scaling,
+    Style,
+    TemplateOpt,
+    Variance,
+)
 from nncalc_cli.output import Output, emit
 
 app = typer.Typer()
@@ -33,13 +44,15 @@ def graph(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.steps.graph import solve_graph
 
     check_answers(answers, lambda o: solve_graph(expression, assignments(value, "-v"), o), as_json, markdown)
     solution = solve_graph(expression, assignments(value, "-v"), _options(decimals, hand_rounding))
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 def _num(text: str | None, option: str):
@@ -61,6 +74,8 @@ def batchnorm(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
     from calc.steps.batchnorm import solve_batchnorm
@@ -71,7 +86,7 @@ def batchnorm(
     check_answers(answers, problem_from_given("batchnorm", {
         "x": fractions(x, "X"), "gamma": _num(gamma, "--gamma"), "beta": _num(beta, "--beta"),
         "eps": _num(eps, "--eps"), "variance": variance.value, **({"grad": grads} if grads else {})}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command("activation")
@@ -84,6 +99,8 @@ def activation(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
@@ -96,7 +113,7 @@ def activation(
     check_answers(answers, problem_from_given("activation", {"function": name, "at": fractions(at, "--at"),
                                                              **({"alpha": param} if param is not None else {})}),
                   as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command("optimizer")
@@ -121,6 +138,8 @@ def optimizer(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
     from calc.steps.optimizer import solve_optimizer
@@ -138,7 +157,7 @@ def optimizer(
         "optimizer": name, "steps": count, "style": style.value, **settings,
         **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
         **({"start": _num(start, "--start")} if start is not None else {})}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command("ewma")
@@ -151,6 +170,8 @@ def ewma(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
     from calc.steps.ewma import solve_ewma
@@ -159,7 +180,7 @@ def ewma(
                           _options(decimals, hand_rounding))
     check_answers(answers, problem_from_given("ewma", {"values": fractions(values, "VALUES"), "beta": _num(beta, "--beta"),
                                                        "bias_correction": bias_correction}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))
 
 
 @app.command("init")
@@ -173,12 +194,14 @@ def init(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
     from calc.steps.init import solve_init
 
     check_answers(answers, lambda o: solve_init(name, fan_in, fan_out, spec, layer, o), as_json, markdown)
-    emit(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), Output(as_json, markdown, decimals))
+    emit(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), Output(as_json, markdown, decimals, template))
 
 
 @app.command("dropout")
@@ -192,6 +215,8 @@ def dropout(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     answers: AnswersOpt = None,
+    allow_blank: AllowBlankOpt = False,
+    template: TemplateOpt = False,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
     from calc.steps.dropout import solve_dropout
@@ -202,4 +227,4 @@ def dropout(
     check_answers(answers, problem_from_given("dropout", {
         "values": fractions(values, "VALUES"), "rate": _num(rate, "--rate"), "scaling": scaling.value,
         **({"mask": keep} if keep is not None else {}), **({"seed": seed} if seed is not None else {})}), as_json, markdown)
-    emit(solution, Output(as_json, markdown, decimals))
+    emit(solution, Output(as_json, markdown, decimals, template))

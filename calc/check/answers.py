@@ -87,6 +87,9 @@ def written(text: str) -> Written:
     if not match or not (match.group(2) or match.group(3)):
         if clean.lower().lstrip("+-.") in ("inf", "infinity", "nan"):
             raise ItemError(f"expected a finite number, got '{text}'")
+        if re.match(r"^[-+]?\d+,\d+$", clean):  # 7,39: a decimal comma (62,378 is read as grouped)
+            raise ItemError(f"expected a number such as 0.5 or 1/3, got '{text}' (a decimal point, not a comma: "
+                            f"{clean.replace(',', '.')})")
         raise ItemError(f"expected a number such as 0.5 or 1/3, got '{text}'")
     value = _bounded(clean)  # first: it refuses 1e999999999 before anything builds 10**999999999
     decimals = len(match.group(3) or "")
@@ -135,6 +138,8 @@ def read_answers(path) -> list[Answer]:
     """Every entry of an answers file, in file order. Unusable files raise InputError."""
     from calc.spec.yamlio import LocMap, load_yaml_file
 
+    if not str(path).strip():  # '--answers ""' (an unset shell variable): no file name to report
+        raise InputError("--answers: expected a file name, got ''")
     try:
         data = load_yaml_file(path)
     except SpecError as exc:

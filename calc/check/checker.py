@@ -271,8 +271,9 @@ class Checker:
 
 
 def _element_runs(answers: dict, names: list[str]) -> dict[str, list[str]]:
-    """List answer -> the scalar answers, consecutive in the solution's order, that hold its
-    elements (flattened) exactly: the same quantity written element by element."""
+    """List answer -> the scalar answers that hold its elements (flattened) exactly: the same
+    quantity written element by element, either consecutive in the solution's order or named
+    after it with a 1-based number (V and V1, V2 ...) wherever they stand."""
     scalars = [k for k in names if not isinstance(nested(answers[k]), list)]
     values = [answers[k] for k in scalars]
     runs = {}
@@ -283,6 +284,10 @@ def _element_runs(answers: dict, names: list[str]) -> dict[str, list[str]]:
         flat = [x for _, x in elements(value)]
         n = len(flat)
         if n < 2:
+            continue
+        numbered = [f"{k}{j + 1}" for j in range(n)]  # g and g1, g2, g3 (one per optimizer step)
+        if all(m in scalars and _same(answers[m], flat[j]) for j, m in enumerate(numbered)):
+            runs[k] = numbered
             continue
         for start in range(len(scalars) - n + 1):
             if all(_same(values[start + j], flat[j]) for j in range(n)):

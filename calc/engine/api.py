@@ -118,7 +118,7 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     n = len(x)
     whole = training and any(layer.kind == "batchnorm" for layer in network.leaves())
     hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
-            else "--batch-size to lower")
+            else "a smaller --batch-size needs less")
     if activations:  # every layer's output of every sample is kept for printing
         budget.check(network, get_backend(device, dtype), n, hint="--activations keeps every layer's output "
                      "of every sample: fewer samples, or without --activations")

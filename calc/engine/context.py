@@ -19,6 +19,7 @@ class Ctx:
     grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
     rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
     substitute: Callable | None = None  # nncalc check: (layer, value, "output" | "grad") -> the value passed on
+    passed: dict = field(default_factory=dict)  # with record and substitute: name -> the output passed on
     drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
     defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
@@ -55,6 +56,8 @@ class Ctx:
             self.record[layer.name] = y
         if self.substitute is not None:
             y = self._keep(layer, y, self.substitute(layer, y, "output"))
+            if self.record is not None:  # what the next layer and the backward pass really use
+                self.passed[layer.name] = y
         return y
 
     @staticmethod

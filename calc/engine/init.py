@@ -51,7 +51,9 @@ def rule(name: str) -> InitRule:
         from calc.errors import did_you_mean
 
         valid = sorted(list(RULES) + list(ALIASES) + list(CONSTANTS))
-        raise InputError(f"unknown initialiser '{name}'{did_you_mean(name, valid)}; valid: {', '.join(valid)}")
+        # the canonical names only, so the line stays short; the aliases still get a did-you-mean
+        raise InputError(f"unknown initialiser '{name}'{did_you_mean(name, valid)}; valid: "
+                         f"{', '.join(sorted(list(RULES) + list(CONSTANTS)))} (xavier_* = glorot_*, kaiming_* = he_*)")
     return RULES[key]
 
 

@@ -11,7 +11,7 @@ from calc.render.jsonout import plain
 
 ELEMENT_ROWS = 25  # a vector or matrix shows every element up to this many, else the ones that are off
 LABELS = {"correct": "correct", "rounded": "correct (rounded)", "carried": "carried", "wrong": "WRONG",
-          "invalid": "not checked", "blank": "no answer"}
+          "invalid": "not checked", "blank": "blank"}  # blank: as the summary and --allow-blank say
 
 
 def _decimals(v) -> int:

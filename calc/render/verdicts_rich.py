@@ -20,13 +20,16 @@ def verdicts_renderable(report):
     table.add_column("Yours", justify="right", overflow="fold")
     table.add_column("Ours", justify="right", overflow="fold")
     table.add_column("Verdict", no_wrap=True)
-    table.add_column("Why", ratio=1)  # wraps; fit() moves it under each row when it would be squeezed
-    for quantity, mine, our, status, reason in rows(report, "\n", invalid_cap=20):
+    found = rows(report, "\n", invalid_cap=20)
+    why = any(reason for *_, reason in found)  # an empty Why column (all right) is left out
+    if why:
+        table.add_column("Why", ratio=1)  # wraps; fit() moves it under each row when it would be squeezed
+    for quantity, mine, our, status, reason in found:
         sub = quantity.startswith("  ")
         table.add_row(Text(quantity, style="dim" if sub else "bold"), mine, our,
-                      Text(LABELS[status], style=STYLES[status]), reason)
+                      Text(LABELS[status], style=STYLES[status]), *([reason] if why else []))
     footer = Text(summary_line(report), style="bold green" if report.ok else "bold red")
-    lines = [fit(table, below=4), footer]
+    lines = [fit(table, below=4 if why else None), footer]
     if report.missing:
         lines.append(Text(missing_line(report), style="dim" if report.allow_blank else "red"))
     return Group(*lines, Text(tolerance_line(report.tolerance), style="dim"))

@@ -53,7 +53,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     if grad is not None and len(grad) != n:
         raise InputError(f"grad: expected {n} values of dL/dy (one per x), got {len(grad)}")
     if eps < 0:
-        raise InputError(f"eps: expected a number >= 0, got {show(eps)}")
+        raise InputError(f"eps: expected a number >= 0, got {fmt(eps, options.decimals)}")
     be = get_backend("exact")
     layer = _layer(gamma, beta, eps, kind, n, be)
     carry = Carry(options.overrides)

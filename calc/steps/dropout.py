@@ -41,7 +41,8 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
     train = Ctx(backend=be, training=True, seed=seed or 0)
     if mask is not None:
         if len(mask) != n or any(m not in (0, 1) for m in mask):
-            raise InputError(f"mask: expected {n} values of 0 (dropped) or 1 (kept), got {[show(m) for m in mask]}")
+            got = ", ".join(show(m) for m in mask)
+            raise InputError(f"mask: expected {n} values of 0 (dropped) or 1 (kept), got {got}")
         layer.given_mask = [int(m) for m in mask]
     layer.build((n,))
     out = layer.forward(x, train)

@@ -74,10 +74,10 @@ def _within_step(updates, values: dict, env: dict, carry, t: int, rnd) -> dict:
     out = dict(values)
     for k, _, template in updates:
         names = re.findall(r"{(\w+)}", template)
-        if any(n in values and n != k and n in carry for n in names):
+        if any(n in values and n != k and carry.any((n, f"{n}{t}")) for n in names):
             expression = template.format(**{n: n for n in names})
             out[k] = rnd(cg.gradient(parse(expression), {n: env[n] for n in names})[0])
-        env[k] = carry.element(k, t - 1, out[k])
+        env[k] = carry.element(k, t - 1, out[k], f"{k}{t}")
     return out
 
 
@@ -126,7 +126,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
 
     key = OPTIMIZERS.resolve(name)
     if (grads is None) == (function is None):
-        raise InputError("give either the gradients (--grads) or a function (--function), not both")
+        raise InputError("give either the gradients (--grads) or a function (--function)"
+                         + (", not both" if grads is not None else ""))
     if not 1 <= steps <= MAX_STEPS:
         shown = steps if abs(steps) < 10**9 else "far more"  # never a thousand digits in a message
         raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {shown}")
@@ -173,11 +174,11 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
             f_value, grad = cg.gradient(statements, {var: w})
             gt = rnd(grad[var])
             sol.add(Step(f"g{t}", f"df/d{var} at {var} = w{t - 1}", f"f'({fmt(w, options.decimals)})", gt,
-                         section=f"Step {t}"))
+                         name=f"g{t}", section=f"Step {t}"))
         else:
             gt = grads[t - 1]
         answers["g"].append(gt)
-        gt = carry.element("g", t - 1, gt)
+        gt = carry.element("g", t - 1, gt, f"g{t}")
         new = opt.update(be.asarray([w]), be.asarray([gt]), state, be)
         if state.pop("undefined", False):
             sol.findings.append(f"step {t}: the update is 0/0 (every gradient so far is 0 and eps = 0); convention "
@@ -194,19 +195,20 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
                  "w_prev": show(w), "g": show(gt), "t": str(t)}
         for k, formula, template in updates:
             text = template.format(**shown) if not (k == "b" and t == 1) else f"{show(gt)} (b_1 = g_1)"
-            sol.add(Step(f"{k}{t}", formula, text, values[k], section=f"Step {t}"))
+            sol.add(Step(f"{k}{t}", formula, text, values[k], name=f"{k}{t}", section=f"Step {t}"))
             answers.setdefault(k, []).append(values[k])
         state_cols = [values[k] for k, _, _ in updates if k != "w"]
         table.append([t, w] + ([f_value] if function is not None else []) + [gt] + state_cols + [w_new])
         for k, _, _ in updates:
-            if k in ("m", "v", "b", "s") and k in carry:
-                state[STATE.get(k, k)] = be.asarray([carry.element(k, t - 1, values[k])])
-        w = carry.element("w", t - 1, w_new)
+            if k in ("m", "v", "b", "s") and carry.any((k, f"{k}{t}")):
+                state[STATE.get(k, k)] = be.asarray([carry.element(k, t - 1, values[k], f"{k}{t}")])
+        w = carry.element("w", t - 1, w_new, f"w{t}")
     columns = (["t", "w_(t-1)"] + (["f(w_(t-1))"] if function is not None else []) + ["g_t"]
                + [{"wd": "w'"}.get(k, k.replace("_hat", "^")) + "_t" for k, _, _ in updates if k != "w"] + ["w_t"])
     sol.add(Table(f"{key}: every state per step", columns, table, section="Summary"))
     sol.answers.update({k: v for k, v in answers.items()})
     sol.answers["w_final"] = w
+    sol.aliases["w_final"] = f"w{steps}"  # the last step's w: either name answers it
     if function is not None:
         sol.answers["f_final"] = cg.gradient(statements, {var: w})[0]
     sol.summary = f"w after {steps} step{'s' if steps > 1 else ''}: {fmt(w, options.decimals)}"

@@ -27,5 +27,5 @@ def read_bundled(name: str) -> tuple[str, str]:
         key = key.rsplit(".", 1)[0]
     if key not in names:
         raise SpecError(f"'{name}' is neither a file nor a bundled network{did_you_mean(key, names)}; "
-                        f"bundled: {', '.join(names)}")
+                        "see 'nncalc zoo'")  # one short line: zoo lists the networks
     return (_dir() / f"{key}.yaml").read_text(encoding="utf-8"), key
