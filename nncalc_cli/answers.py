@@ -45,12 +45,10 @@ def check_answers(answers: str | None, source, as_json: bool = False, markdown: 
     exit. ``source``: a Problem (problem_from_given) or a builder ``SolveOptions -> Solution``."""
     if answers is None:
         return
-    try:  # --allow-blank is read from the command's own parameters: each command declares AllowBlankOpt
-        from typer._click.globals import get_current_context
-    except ImportError:  # typer before 0.28 uses click itself
-        from click import get_current_context
+    from nncalc_cli.common import click_module
 
-    ctx = get_current_context(silent=True)
+    # --allow-blank is read from the command's own parameters: each command declares AllowBlankOpt
+    ctx = click_module("globals").get_current_context(silent=True)
     allow_blank = bool(ctx and ctx.params.get("allow_blank"))
     check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
                    markdown=markdown, allow_blank=allow_blank)
