@@ -8,6 +8,7 @@ numbers) with its public sources, so the installed tool needs no other document.
 
 from __future__ import annotations
 
+import textwrap
 from importlib import resources
 
 from calc.errors import InputError, did_you_mean
@@ -33,9 +34,25 @@ def _matches(word: str, heading: str) -> bool:
                for w in words)
 
 
+def vocabulary_text() -> str:
+    """The names every command and problem file accepts, from calc.vocabulary (the one source)."""
+    from calc.vocabulary import LOSSES, OPTIMIZERS, REDUCTIONS
+
+    lines = ["## Vocabulary", "", "One name per concept in every command and problem file; the aliases are",
+             "accepted too (case and '-' / '_' ignored)."]
+    for vocab in (LOSSES, REDUCTIONS, OPTIMIZERS):
+        lines += ["", f"### {vocab.what.capitalize()} names", ""]
+        for name, aliases in vocab.names.items():
+            meaning = vocab.meanings.get(name, "")
+            text = f"- {name}" + (f": {meaning}" if meaning else "") + (f" (aliases: {', '.join(aliases)})" if aliases else "")
+            lines += textwrap.wrap(text, 78, subsequent_indent="  ", break_on_hyphens=False)
+    return "\n".join(lines) + "\n"
+
+
 def conventions(topic: str | None = None) -> str:
-    """The page, or the one section whose heading has a word starting with ``topic``."""
-    text = conventions_text()
+    """The page, or the one section whose heading has a word starting with ``topic``; the
+    vocabulary section is made from calc.vocabulary, so it never goes stale."""
+    text = conventions_text() + "\n" + vocabulary_text()
     if not topic:
         return text
     parts = sections(text)

@@ -10,7 +10,7 @@ app = typer.Typer()
 
 @app.command()
 def conventions(
-    topic: Annotated[str | None, typer.Argument(metavar="[SECTION]", help="Only one section: sizes, counting, arithmetic, losses, normalisation, optimizers, initialisation or numbers.")] = None,
+    topic: Annotated[str | None, typer.Argument(metavar="[SECTION]", help="Only one section: sizes, counting, arithmetic, losses, normalisation, optimizers, initialisation, numbers or vocabulary.")] = None,
 ) -> None:
     """The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) and their sources."""
     from calc.conventions import conventions as page

@@ -61,7 +61,7 @@ def train(
     data: Annotated[str, typer.Option("--data", metavar="FILE", help="Training data: CSV (or a YAML/JSON list) of rows: the features, then the label.")],
     epochs: Annotated[int, typer.Option("--epochs", "-e", help="Passes over the data.", min=1)] = 100,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: the optimizer's, e.g. 0.01 for sgd).")] = None,
-    optimizer: Annotated[str, typer.Option("--optimizer", help=f"{OPTIMIZERS.choices()} (aliases: docs/vocabulary.md).")] = "sgd",
+    optimizer: Annotated[str, typer.Option("--optimizer", help=f"{OPTIMIZERS.choices()} (aliases: nncalc conventions vocabulary).")] = "sgd",
     style: Annotated[Style, typer.Option("--style", help="Update rules and defaults of pytorch or keras where they differ.")] = Style.pytorch,
     loss: Annotated[str | None, typer.Option("--loss", help=f"{LOSSES.choices()}, or an alias (default: cross_entropy after softmax, bce after sigmoid, else mse).")] = None,
     reduction: Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION", help=f"{REDUCTIONS.choices()} (default mean, as PyTorch; half_sum: mse's textbook 1/2 sum of squares).")] = None,

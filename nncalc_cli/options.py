@@ -44,7 +44,7 @@ TemplateOpt = Annotated[bool, typer.Option(
 
 # --- losses (backprop, check, loss, train) ----------------------------------------------------
 
-LOSS_HELP = f"{LOSSES.choices()}; aliases such as ce, ce-logits, bce-logits (see docs/vocabulary.md)"
+LOSS_HELP = f"{LOSSES.choices()}; aliases such as ce, ce-logits, bce-logits (nncalc conventions vocabulary)"
 ReductionOpt = Annotated[str | None, typer.Option("--reduction", "--convention", "-c", metavar="REDUCTION",
                                                   help=f"Loss reduction: {REDUCTIONS.choices()} (half = half_sum, "
                                                   "the textbook 1/2 SSE).")]

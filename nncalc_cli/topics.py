@@ -118,7 +118,7 @@ def activation(
 
 @app.command("optimizer")
 def optimizer(
-    name: Annotated[str, typer.Argument(metavar="NAME", help=f"{OPTIMIZERS.choices()} (aliases: docs/vocabulary.md).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help=f"{OPTIMIZERS.choices()} (aliases: nncalc conventions vocabulary).")],
     lr: Annotated[str | None, typer.Option("--lr", help="Learning rate (default: the framework's).")] = None,
     grads: Annotated[str | None, typer.Option("--grads", help="The gradient at each step, e.g. 2,-1,0.5.")] = None,
     function: Annotated[str | None, typer.Option("--function", help="A function of one variable to minimise, e.g. 'w^2'.")] = None,

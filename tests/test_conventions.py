@@ -23,7 +23,8 @@ def test_page_stands_alone_and_fits_80_columns():
 
 def test_conventions_command_prints_the_page(cli):
     code, out, _ = cli("conventions")
-    assert code == 0 and out == PAGE.read_text()
+    page, vocabulary = out.split("\n## Vocabulary\n")  # the page as shipped, then the names from calc.vocabulary
+    assert code == 0 and page == PAGE.read_text() and "- softmax_ce:" in vocabulary
 
 
 def test_one_section_by_any_word_of_its_heading(cli):
@@ -45,3 +46,15 @@ def test_googlenet_says_it_is_torchvisions_variant(cli):
     assert code == 0 and '3x3 in the "5x5" branch' in " ".join(summary.split())
     code, other, _ = cli("summary", "resnet18")
     assert "variant:" not in other
+
+
+def test_the_vocabulary_section_lists_every_accepted_name_within_80_columns():
+    from calc.conventions import conventions
+    from calc.vocabulary import LOSSES, OPTIMIZERS, REDUCTIONS
+
+    text = conventions("vocabulary")
+    assert text.startswith("## Vocabulary") and all(len(line) <= 80 for line in text.splitlines())
+    flat = " ".join(text.split())
+    for vocab in (LOSSES, REDUCTIONS, OPTIMIZERS):
+        for name, aliases in vocab.names.items():
+            assert f"- {name}" in flat and all(alias in flat for alias in aliases)
