@@ -22,7 +22,7 @@ TOL = 1e-10
 
 
 def tf_same(i, k, s, d):
-    """TensorFlow 'SAME' (before, after), written out here independently of calc.sizes."""
+    """TensorFlow 'SAME' (before, after), written out here independently of calc.counting.size_formulas."""
     out = math.ceil(i / s)
     total = max((out - 1) * s + d * (k - 1) + 1 - i, 0)
     return total // 2, total - total // 2

@@ -4,7 +4,7 @@
 (float arrays), the GPU and the exact worked solutions (Fraction arrays) all use these same
 formulas. Counting: no MACs, one op per element under 'act'.
 
-Each class also carries its text, once, for every narrator (calc.steps): ``formula`` and
+Each class also carries its text, once, for every narrator (calc.solve): ``formula`` and
 ``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
 ``convention`` and ``remark`` a learner needs, and ``worked()``, f and f' with the numbers put in.
 tests/test_layer_conformance.py fails for an activation without them.

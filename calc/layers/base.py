@@ -34,11 +34,11 @@ class Layer:
     prefix: ClassVar[str] = ""  # default name stem, e.g. "conv" -> conv1, conv2
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""  # one line for `nncalc layers` and error hints
-    # How one output value's receptive field grows through this layer (calc.receptive walks it):
+    # How one output value's receptive field grows through this layer (calc.counting.receptive walks it):
     # "identity" (element-wise: r and j unchanged), "window" (a kernel: receptive_window() gives k, s, d),
     # "transposed" (a transposed window: the jump is divided by the stride), "whole" (every input
     # value: dense, flatten, global pooling); containers: "sequence" (children in order) and
-    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.receptive refuses it.
+    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.counting.receptive refuses it.
     receptive: ClassVar[str] = ""
     mode_dependent: ClassVar[bool] = False  # computes differently in training and eval mode (dropout, batch norm)
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"

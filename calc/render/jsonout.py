@@ -102,11 +102,11 @@ def summary_data(summary) -> dict:
 
 def solution_data(solution, decimals: int | None = None) -> dict:
     """The `--json` document of a worked solution (steps, answers, conventions)."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     steps = []
     for s in solution.steps:
-        if hasattr(s, "matrices"):  # calc.steps.grid.Grid
+        if hasattr(s, "matrices"):  # calc.solve.grid.Grid
             from calc.render.grid import grid_data
 
             steps.append(grid_data(s))

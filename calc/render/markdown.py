@@ -64,7 +64,7 @@ def _step_markdown(step, decimals: int) -> list[str]:
 
 def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
     """A worked solution as Markdown: conventions, then each step as display math (LaTeX)."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     lines = [f"# {solution.title}", ""]
     if solution.question:
@@ -78,7 +78,7 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         if step.section and step.section != section:
             section = step.section
             lines += [f"## {section}", ""]
-        if hasattr(step, "matrices"):  # calc.steps.grid.Grid
+        if hasattr(step, "matrices"):  # calc.solve.grid.Grid
             from calc.render.grid import grid_markdown
 
             lines += grid_markdown(step, decimals)

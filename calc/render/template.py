@@ -17,7 +17,7 @@ def _key(name: str) -> str:
 
 
 def answer_template(solution) -> str:
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     lines = [f"# Answers: {solution.title}", "# Fill in your values (numbers or fractions such as 1/3); "
              "keys are the answer names of the worked solution.", ""]

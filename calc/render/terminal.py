@@ -68,7 +68,7 @@ def summary_renderable(summary, show_config: bool | None = None, width: int | No
 
 def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
     """A solution: conventions first, then step tables (one per section), tables, findings."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     parts = [Text(solution.title, style="bold underline")]
     if solution.question:
@@ -102,7 +102,7 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
 
 
 def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
-    if hasattr(table, "matrices"):  # calc.steps.grid.Grid: matrices as aligned grids
+    if hasattr(table, "matrices"):  # calc.solve.grid.Grid: matrices as aligned grids
         from calc.render.grid import grid_renderable
 
         return grid_renderable(table, decimals)
