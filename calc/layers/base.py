@@ -161,6 +161,10 @@ class Layer:
         """Given dL/d(output), store dL/d(param) in ``grads`` and return dL/d(input)."""
         raise NotImplementedError(f"{self.kind} has no backward yet")
 
+    def output_replaced(self, old, new) -> None:
+        """The engine passes ``new`` on instead of this layer's output ``old`` (an observer's hand
+        rounding or a learner's value): a layer whose backward reads its own output uses ``new``."""
+
     def receptive_window(self) -> tuple[tuple, tuple, tuple]:
         """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""
         return self.kernel, self.stride, getattr(self, "dilation", (1, 1))

@@ -4,7 +4,7 @@
 Every value comes from calc.layers.norm.BatchNorm in training mode on the exact backend (the
 same code the engine runs): the layer keeps its named stages (mean, x - mean, squares, both
 variances, std, x-hat; dL/dx-hat, dL/dvar, dL/dmean as Ioffe & Szegedy stage the backward pass),
-and for nncalc check it carries a learner's own stage values on (Ctx.substitute).
+and for nncalc check it carries a learner's own stage values on (calc.solve.observer).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.numfmt import fmt
+    from calc.solve.observer import SolutionObserver
 
     def show(v) -> str:
         text = fmt(v, options.decimals)
@@ -57,7 +58,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     be = get_backend("exact")
     layer = _layer(gamma, beta, eps, kind, n, be)
     carry = Carry(options.overrides)
-    ctx = Ctx(backend=be, training=True, substitute=_carried(carry, be) if carry else None)
+    ctx = Ctx(backend=be, training=True, observer=SolutionObserver(substitute=_carried(carry, be)) if carry else None)
     y = _column(layer.forward(be.asarray([[v] for v in x]), ctx))
     st = layer.stages
     mean, var, std = _scalar(st["mean"]), _scalar(st["var"]), _scalar(st["std"])
@@ -112,7 +113,7 @@ def _scalar(array) -> Fraction:
 
 
 def _carried(carry: Carry, be):
-    """Ctx.substitute for nncalc check: a stage's value replaced by the learner's own, shaped
+    """The observer's substitute for nncalc check: a stage's value replaced by the learner's own, shaped
     like the layer's array (one feature: (n, 1) columns and (1,) statistics)."""
     def substitute(layer, value, name):
         if name not in carry:

@@ -79,6 +79,7 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     from calc.network import build_network
     from calc.solve.carry import Carry
     from calc.solve.network.solver import views_of
+    from calc.solve.observer import SolutionObserver
 
     preset = GATES[gate]
     weights = weights if weights is not None else preset.get("weights")
@@ -116,12 +117,13 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
             return value
         return carry.array(value, lambda idx: f"row{idx[0] + 1}." + view.out.key(idx[1] + 1))
 
-    model = Model(network, Ctx(backend=be, substitute=substitute if carry else None))
+    observer = SolutionObserver(substitute=substitute if carry else None)
+    model = Model(network, Ctx(backend=be, observer=observer))
     views = views_of(model.layers)
     view_of.update({v.layer.name: v for v in views})
     x = be.asarray(inputs)
-    y = model.forward(x, record=True)
-    record = model.activations
+    y = model.forward(x)
+    record = observer.outputs
     sol = Solution(f"{network.name}: truth table", _conventions(views))
     nar = Narration(sol, Writer(decimals), be, carry=carry if carry else None)
     for r in range(len(inputs)):

@@ -5,7 +5,7 @@ backend (Fractions), the loss is calc.engine.losses, updates are calc.engine.opt
 orders the work (forward, loss, backward, update, repeat) and hands each layer's values to its
 narrator (calc.solve.narrate.base) for the per-neuron steps. Answer names: calc/solve/narrate/base.py.
 
-Hand rounding rounds every value a layer passes on (Ctx.rounding, applied by the containers),
+Hand rounding rounds every value a layer passes on (calc.solve.observer, which the engine calls),
 every gradient and every updated weight, as a student carrying 4 decimals would.
 """
 
@@ -18,6 +18,7 @@ from calc.solve.narrate.base import Narration, Slot, View, at, narrator_for, pos
 from calc.solve.network.carry import CarriedValues, derivative_at_input
 from calc.solve.network.given import NetworkSetup, read_network_given
 from calc.solve.network.text import conventions, loss_findings, summary
+from calc.solve.observer import SolutionObserver
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution
 from calc.solve.text import Writer
@@ -75,8 +76,9 @@ class NetworkSolver(CarriedValues):
         check_sequential(setup.network)
         self.carry = Carry(options.overrides)
         self.step_prefix = ""
-        self.ctx = GivenOnly(backend=self.be, rounding=self.writer.round_array if options.hand_rounding else None,
-                             substitute=self.substitute if self.carry else None)
+        self.observer = SolutionObserver(rounding=self.writer.round_array if options.hand_rounding else None,
+                                         substitute=self.substitute if self.carry else None)
+        self.ctx = GivenOnly(backend=self.be, observer=self.observer)
         self.model = Model(setup.network, self.ctx)
         self.views = views_of(self.model.layers)
         self.view_of = {v.layer.name: v for v in self.views}
@@ -117,8 +119,9 @@ class NetworkSolver(CarriedValues):
 
     def one_step(self, x, prefix: str, label: str) -> None:
         self.step_prefix = prefix
-        y = self.model.forward(x, record=True)
-        record = dict(self.model.activations)
+        self.observer.outputs = {}
+        y = self.model.forward(x)
+        record = self.observer.outputs
         if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
             for layer in self.model.layers:
                 if derivative_at_input(layer):
@@ -187,8 +190,8 @@ class NetworkSolver(CarriedValues):
         self.new, grads, runs = {}, {}, []
         rounded = self.writer.round_array
         for k in range(passes):
-            self.ctx.grad_record = {}
-            runs.append((self.ctx.grad_record, rounded(self.model.backward(grad))))
+            self.observer.grads = {}
+            runs.append((self.observer.grads, rounded(self.model.backward(grad))))
             if passes > 1 and k < len(param_layers):  # 'updated': this layer's grads are final; update it now
                 layer = param_layers[k]
                 grads[layer.name] = {p: rounded(g) for p, g in layer.grads.items()}
@@ -263,9 +266,9 @@ class NetworkSolver(CarriedValues):
     def after_update(self, x) -> None:
         from calc.engine.losses import get_loss
 
-        substitute, self.ctx.substitute = self.ctx.substitute, None  # the learner's values are of the pass before
+        substitute, self.observer.substitute = self.observer.substitute, None  # the learner's values: the pass before
         y = self.model.forward(x)
-        self.ctx.substitute = substitute
+        self.observer.substitute = substitute
         self.nar.prefix, self.nar.section = "", "After the update"
         out = self.views[-1].out
         for j in range(y.shape[1]):
