@@ -16,7 +16,8 @@ from calc.engine.context import Ctx
 from calc.engine.model import Model
 from calc.errors import SpecError
 from tests.conftest import net_from
-from tests.engine_check import BACKENDS, network, nhwc, rel_err, run
+from tests.engine_check import BACKENDS, network, nhwc, run
+from tests.engine_util import rel_err  # the one relative-error rule
 
 TOL = 1e-10
 
