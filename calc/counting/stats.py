@@ -63,7 +63,8 @@ class Summary:
     extra: dict = field(default_factory=dict)
     total_macs: int = 0  # macs + included extras (what the MAC column shows)
     activation_values: int = 0  # sum of leaf output sizes (forward activations to keep)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the spec's own hints, as sentences
+    unused_input: list[UnusedInput] = field(default_factory=list)  # strides that skip input (renderers word it)
     conventions: list[str] = field(default_factory=list)
 
     @property
@@ -128,13 +129,29 @@ def _rows(layer: Layer, depth: int, prefix: str, opts: CountOptions, out: list[L
     return total
 
 
+@dataclass(frozen=True)
+class UnusedInput:
+    """A layer whose stride leaves its last ``count`` input rows and/or columns (``axes``) unused:
+    (i + pad - d(k-1) - 1) = ``span`` is not divisible by ``stride``. Data; renderers word it."""
+
+    layer: str
+    axes: tuple[str, ...]  # ("row",), ("column",) or ("row", "column") when both lose the same
+    span: int
+    stride: int
+    count: int
+
+
 def warnings_for(network: Network) -> list[str]:
-    """Findings a careful reader wants: a channels-first-looking input, strides that leave input
-    rows/columns unused."""
+    """Findings a careful reader wants about the spec itself: a channels-first-looking input."""
     from calc.spec.build import channels_first_hint
 
     hint = channels_first_hint(network.input_shape)
-    found = [hint] if hint else []
+    return [hint] if hint else []
+
+
+def unused_input(network: Network) -> list[UnusedInput]:
+    """Layers whose strides leave input rows/columns unused."""
+    found = []
     for layer in network.leaves():
         axes = []
         for axis, size in (("row", getattr(layer, "rows", None)), ("column", getattr(layer, "cols", None))):
@@ -145,13 +162,8 @@ def warnings_for(network: Network) -> list[str]:
             continue
         size = axes[0][1]
         same = len(axes) == 2 and (axes[0][1].span, axes[0][1].uncovered_input) == (axes[1][1].span, axes[1][1].uncovered_input)
-        n = size.uncovered_input
-        nouns = ["row", "column"] if same else [a for a, _ in axes]
-        what = " and ".join(f"{noun}s" if n > 1 else noun for noun in nouns)
-        count = f"{n} " if n > 1 else ""
-        verb = "are" if n > 1 or len(nouns) > 1 else "is"
-        found.append(f"{layer.name}: (i + pad - d(k-1) - 1) = {size.span} is not divisible by the stride "
-                     f"{size.stride}: the last {count}input {what} {verb} never used")
+        nouns = ("row", "column") if same else tuple(a for a, _ in axes)
+        found.append(UnusedInput(layer.name, nouns, size.span, size.stride, size.uncovered_input))
     return found
 
 
@@ -185,6 +197,7 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.total_macs = total.counted_macs
     summary.activation_values = sum(prod(r.output_shape) for r in leaves) * opts.batch
     summary.warnings = warnings_for(network)
+    summary.unused_input = unused_input(network)
     summary.conventions = network_notes(network) + conventions_for(opts)
     return summary
 

@@ -68,6 +68,8 @@ def dumps(data) -> str:
 
 def summary_data(summary) -> dict:
     """The `nncalc summary --json` document."""
+    from calc.render.wording import summary_warnings
+
     def row(r):
         return {
             "name": r.name, "type": r.type, "path": r.path, "depth": r.depth,
@@ -94,7 +96,7 @@ def summary_data(summary) -> dict:
         "memory_bytes": {"input": summary.input_bytes, "activations": summary.activation_bytes,
                          "params": summary.param_bytes},
         "conventions": summary.conventions,
-        "warnings": summary.warnings,
+        "warnings": summary_warnings(summary),
         "layers": [row(r) for r in summary.leaf_rows],
         "blocks": [row(r) for r in summary.rows if r.container],
     }

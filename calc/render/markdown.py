@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calc.numfmt import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly
+from calc.render.wording import summary_warnings
 from calc.shapes import fmt_shape
 
 
@@ -29,8 +30,9 @@ def summary_markdown(summary) -> str:
     lines += [f"- **MACs:** {grouped(summary.total_macs)} ({human(summary.total_macs)}MAC)",
               f"- FLOPs (2 x MACs): {grouped(summary.flops)}", "", "**Conventions**", ""]
     lines += [f"- {c}" for c in summary.conventions]
-    if summary.warnings:
-        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in summary.warnings]
+    warnings = summary_warnings(summary)
+    if warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in warnings]
     return "\n".join(lines) + "\n"
 
 
