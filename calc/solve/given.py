@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from calc.errors import InputError, SpecError, Where
+from calc.errors import InputError, SpecError, Where, did_you_mean, short
 from calc.spec.yamlio import LocMap
 
 REQUIRED = object()
@@ -24,6 +24,29 @@ def raw(given, where: Where, key: str, default=REQUIRED):
             raise SpecError(f"missing '{key}'", where)
         return default
     return given[key]
+
+
+def check_keys(mapping, where: Where, keys, what: str = "given") -> None:
+    """An unknown key is an error naming the valid ones (a typo never passes silently)."""
+    for key in mapping:
+        if key not in keys:
+            line = mapping.line_of(key) if hasattr(mapping, "line_of") else None
+            raise SpecError(f"unknown key '{key}' in {what}{did_you_mean(key, keys)}; valid keys: {', '.join(keys)}",
+                            where.child(str(key), line))
+
+
+def flag(given, where: Where, key: str, default: bool = False) -> bool:
+    value = raw(given, where, key, default)
+    if not isinstance(value, bool):
+        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
+    return value
+
+
+def choice(given, where: Where, key: str, choices, default):
+    value = raw(given, where, key, default)
+    if value not in choices:
+        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {short(value)}", at(given, where, key))
+    return value
 
 
 def number(given, where: Where, key: str, default=REQUIRED) -> Fraction:

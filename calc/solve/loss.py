@@ -245,8 +245,7 @@ def _number_convention(decimals: int, hand: bool) -> str:
 
 @problem_type("loss")
 def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
-    from calc.solve.given import at, raw
-    from calc.solve.network.given import check_keys, flag
+    from calc.solve.given import at, check_keys, flag, raw
     from calc.vocabulary import REDUCTIONS
 
     check_keys(given, where, ("loss", "reduction", "output", "target", "target_class", "gradient"))

@@ -194,8 +194,8 @@ def _loss(sol, nar, loss_spec, y, targets, slot: Slot) -> None:
 
 @problem_type("perceptron")
 def solve_perceptron_problem(given, where: Where, options: SolveOptions) -> Solution:
-    from calc.solve.given import at, matrix, raw, vector
-    from calc.solve.network.given import check_keys, read_loss
+    from calc.solve.given import at, check_keys, matrix, raw, vector
+    from calc.solve.network.given import read_loss
 
     check_keys(given, where, ("gate", "inputs", "weights", "bias", "activation", "hidden", "targets", "loss"))
     gate = str(raw(given, where, "gate", "custom")).lower()

@@ -226,8 +226,7 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
 
 @problem_type("softmax")
 def solve_softmax_problem(given, where: Where, options: SolveOptions) -> Solution:
-    from calc.solve.given import at, vector
-    from calc.solve.network.given import check_keys, flag
+    from calc.solve.given import at, check_keys, flag, vector
 
     check_keys(given, where, ("z", "target", "target_class", "jacobian", "stable"))
     z = vector(given, where, "z")

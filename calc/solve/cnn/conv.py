@@ -21,7 +21,7 @@ matrix per filter), ``output_1`` ...; ``activated`` and ``A11`` after an activat
 from __future__ import annotations
 
 from calc.errors import Where
-from calc.solve.cnn.given import choice, conv_layer, flag, read_kernel, read_map, run
+from calc.solve.cnn.given import conv_layer, read_kernel, read_map, run
 from calc.solve.cnn.shared_steps import (
     MapSlot,
     conv_conventions,
@@ -32,6 +32,7 @@ from calc.solve.cnn.shared_steps import (
     shape_text,
     size_steps,
 )
+from calc.solve.given import choice, flag
 from calc.solve.grid import Matrix, grid, rows_of
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step
@@ -43,8 +44,8 @@ KEYS = ("input", "input_layout", "kernel", "weight_layout", "bias", "stride", "p
 
 @problem_type("conv")
 def solve_conv_problem(given, where: Where, options: SolveOptions) -> Solution:
+    from calc.solve.given import check_keys
     from calc.solve.loss import _number_convention
-    from calc.solve.network.given import check_keys
 
     check_keys(given, where, KEYS)
     x = read_map(given, where)

@@ -43,9 +43,8 @@ BACKWARD_RULES = [
 
 @problem_type("conv_backward")
 def solve_conv_backward_problem(given, where: Where, options: SolveOptions) -> Solution:
-    from calc.solve.given import number
+    from calc.solve.given import check_keys, number
     from calc.solve.loss import _number_convention
-    from calc.solve.network.given import check_keys
 
     check_keys(given, where, KEYS)
     x = read_map(given, where)

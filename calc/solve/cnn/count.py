@@ -39,7 +39,8 @@ def _field(size):
 def solve_cnn_count_problem(given, where: Where, options: SolveOptions) -> Solution:
     from calc.counting.receptive import receptive_fields
     from calc.counting.stats import CountOptions, summarize
-    from calc.solve.network.given import check_keys, read_network
+    from calc.solve.given import check_keys
+    from calc.solve.network.given import read_network
 
     check_keys(given, where, KEYS)
     counting = str(raw(given, where, "counting", "pytorch")).lower()

@@ -37,8 +37,8 @@ LOW, HIGH = 0, 255
 
 @problem_type("edge")
 def solve_edge_problem(given, where: Where, options: SolveOptions) -> Solution:
+    from calc.solve.given import check_keys
     from calc.solve.loss import _number_convention
-    from calc.solve.network.given import check_keys
 
     check_keys(given, where, KEYS)
     x = read_map(given, where, "image")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calc.errors import SpecError, Where, short
-from calc.solve.given import at, raw
+from calc.errors import SpecError, Where
+from calc.solve.given import at, choice, raw
 from calc.spec.yamlio import LocMap
 
 MAP_LAYOUTS = ("chw", "hwc")
@@ -29,20 +29,6 @@ def backend():
     from calc.backend import get_backend
 
     return get_backend("exact")
-
-
-def choice(given, where: Where, key: str, choices, default):
-    value = raw(given, where, key, default)
-    if value not in choices:
-        raise SpecError(f"expected one of {', '.join(map(str, choices))}, got {short(value)}", at(given, where, key))
-    return value
-
-
-def flag(given, where: Where, key: str, default: bool = False) -> bool:
-    value = raw(given, where, key, default)
-    if not isinstance(value, bool):
-        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
-    return value
 
 
 def shape_of(value, place: Where, key: str) -> tuple:

@@ -22,9 +22,10 @@ Answer names: ``output_size``, ``P11`` ... (``P11_2`` = channel 2), ``pool_outpu
 from __future__ import annotations
 
 from calc.errors import Where
-from calc.solve.cnn.given import choice, flag, pool_layer, read_map, read_output_grad, run
+from calc.solve.cnn.given import pool_layer, read_map, read_output_grad, run
 from calc.solve.cnn.shared_steps import element_name, output_grid, padded_grid, shape_text, shown_rows, size_steps
 from calc.solve.cnn.sums import Geometry, ij, pool_grad_text, pool_text, suffix
+from calc.solve.given import choice, flag
 from calc.solve.grid import Matrix, grid, rows_of
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step
@@ -75,8 +76,8 @@ def chosen_cells(layer, ctx, x) -> dict:
 
 @problem_type("pool")
 def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
+    from calc.solve.given import check_keys
     from calc.solve.loss import _number_convention
-    from calc.solve.network.given import check_keys
 
     check_keys(given, where, KEYS)
     x = read_map(given, where)

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calc.errors import InputError, SpecError, Where, did_you_mean, short
-from calc.solve.given import at, number, raw
+from calc.errors import InputError, SpecError, Where, short
+from calc.solve.given import at, check_keys, flag, number, raw
 from calc.vocabulary import REDUCTIONS
 
 KEYS = ("network", "input", "target", "target_class", "loss", "optimizer", "hidden_deltas",
@@ -47,21 +47,6 @@ class NetworkSetup:
     input_gradient: bool = False
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> canonical name
     alias_where: dict[str, Where] = field(default_factory=dict)
-
-
-def check_keys(mapping, where: Where, keys, what: str = "given") -> None:
-    for key in mapping:
-        if key not in keys:
-            line = mapping.line_of(key) if hasattr(mapping, "line_of") else None
-            raise SpecError(f"unknown key '{key}' in {what}{did_you_mean(key, keys)}; valid keys: {', '.join(keys)}",
-                            where.child(str(key), line))
-
-
-def flag(given, where: Where, key: str, default: bool) -> bool:
-    value = raw(given, where, key, default)
-    if not isinstance(value, bool):
-        raise SpecError(f"expected true or false, got {short(value)}", at(given, where, key))
-    return value
 
 
 def read_network(given, where: Where, problem_file: str | None = None):
