@@ -23,10 +23,13 @@ class SolutionObserver(Observer):
     def __init__(self, rounding: Callable | None = None, substitute: Callable | None = None):
         self.rounding, self.substitute = rounding, substitute
         self.outputs: dict = {}  # leaf name -> its output (rounded; before any substitution)
+        self.passed: dict = {}  # leaf name -> the output passed on (the learner's where substituted)
         self.grads: dict = {}  # leaf name -> dL/d(its output) (rounded; before any substitution)
 
     def output(self, layer, value):
-        return self._seen(self.outputs, layer, value, "output")
+        value = self._seen(self.outputs, layer, value, "output")
+        self.passed[layer.name] = value  # what the next layer and the backward pass really use
+        return value
 
     def grad(self, layer, value):
         return self._seen(self.grads, layer, value, "grad")

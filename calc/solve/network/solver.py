@@ -119,9 +119,12 @@ class NetworkSolver(CarriedValues):
 
     def one_step(self, x, prefix: str, label: str) -> None:
         self.step_prefix = prefix
-        self.observer.outputs = {}
+        self.observer.outputs, self.observer.passed = {}, {}
         y = self.model.forward(x)
         record = self.observer.outputs
+        # nncalc check: the backward narration works from the outputs passed on (the learner's a
+        # where given), so da/dz = a(1 - a) and dL/dw = delta a_prev follow from them
+        passed = self.observer.passed
         if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
             for layer in self.model.layers:
                 if derivative_at_input(layer):
@@ -131,7 +134,7 @@ class NetworkSolver(CarriedValues):
             return
         grad = self.narrate_loss(y, prefix, label)
         records, dx, self.grads, used = self.backward(grad)
-        self.narrate_backward(x, record, records, dx, self.grads, used, prefix, label)
+        self.narrate_backward(x, passed, records, dx, self.grads, used, prefix, label)
 
     def narrate_forward(self, x, record, prefix, label) -> None:
         n = x.shape[0]
