@@ -92,8 +92,8 @@ def section_cli(repeats: int) -> None:
 
 
 def section_scaling(repeats: int, torchinfo_too: bool) -> None:
+    from calc.counting.stats import summarize
     from calc.network import network_from_text
-    from calc.stats import summarize
 
     print(f"\nGenerated specs, wall ms (CPU ms), best of {repeats}. calc: parse + build + summarize in process; "
           "CLI: `nncalc summary FILE`, as a table and as --json (subprocess, start-up included)")
@@ -135,8 +135,8 @@ def torchinfo_time(net, repeats: int) -> tuple[float, float]:
 
 
 def section_torchinfo_zoo(repeats: int) -> None:
+    from calc.counting.stats import summarize
     from calc.network import load_network
-    from calc.stats import summarize
 
     print(f"\nBundled networks in process, wall (CPU): nncalc summarize(load_network()) vs torchinfo.summary "
           f"of the float32 torch twin (best of {repeats})")

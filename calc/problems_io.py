@@ -123,7 +123,7 @@ def problem_from_text(text: str, file_name: str = "<problem>") -> Problem:
 
 def solve_problem(problem: Problem, options=None):
     """The worked Solution of a problem, titled with the problem's title and question."""
-    from calc.steps.registry import SolveOptions, solver_for
+    from calc.solve.registry import SolveOptions, solver_for
 
     solver = solver_for(problem.type, problem.type_where or Where(problem.file, None, "type"))
     solution = solver(problem.given, problem.where, options or SolveOptions())

@@ -58,7 +58,7 @@ def spec_problem(spec: str, input: str, target, loss_name, reduction, lr, steps,
     """The network problem that nncalc backprop SPEC with these options solves."""
     from calc.errors import InputError, NNCalcError
     from calc.problems_io import load_problem
-    from calc.steps.network_given import given_from_options
+    from calc.solve.network.given import given_from_options
 
     try:
         load_problem(spec)

@@ -33,7 +33,7 @@ app = typer.Typer()
 def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str | None, answers: str | None = None,
            template: bool = False) -> None:
     from calc.errors import Where
-    from calc.steps.registry import SolveOptions, solver_for
+    from calc.solve.registry import SolveOptions, solver_for
 
     check_answers(answers, problem_from_given(kind, given), as_json, markdown)
 
@@ -42,7 +42,7 @@ def _solve(kind: str, given: dict, decimals: int, as_json: bool, markdown: str |
 
 
 def _matrix(text: str, option: str):
-    from calc.steps.map_given import matrix_from_text
+    from calc.solve.cnn.given import matrix_from_text
 
     return matrix_from_text(text, option)
 

@@ -23,9 +23,9 @@ def summary(
     config: Annotated[bool | None, typer.Option("--config/--no-config", help="Show the layer config column (default: when the terminal is wide enough).")] = None,
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
+    from calc.counting.stats import CountOptions, summarize
     from calc.network import load_network, override_input
     from calc.numtext import ints
-    from calc.stats import CountOptions, summarize
 
     kinds = {k.value for k in include or []}
     kinds = {"bias", "bn", "act", "pool", "add"} if "all" in kinds else kinds
@@ -39,7 +39,7 @@ def summary(
 @app.command()
 def zoo(as_json: JsonOpt = False) -> None:
     """List the bundled networks with their totals and whether they match published figures."""
-    from calc.stats import zoo_table
+    from calc.counting.stats import zoo_table
 
     emit(zoo_table(), Output(as_json), kind="zoo")
 

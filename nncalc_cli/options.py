@@ -66,7 +66,7 @@ MapPaddingOpt = Annotated[str, typer.Option("--padding", "-p", help="Zeros on ea
 
 
 class Layout(str, Enum):
-    """How a 3-D map is nested (calc.steps.map_given MAP_LAYOUTS)."""
+    """How a 3-D map is nested (calc.solve.cnn.given MAP_LAYOUTS)."""
 
     chw = "chw"
     hwc = "hwc"

@@ -134,7 +134,7 @@ def _refuse_input_file(target: str) -> None:
 
 # --- the renderers, by result type --------------------------------------------------------------
 
-SOLUTION = "calc.steps.step.Solution"
+SOLUTION = "calc.solve.step.Solution"
 
 
 @renders(SOLUTION, "terminal")
@@ -165,7 +165,7 @@ def _solution_template(solution, output):
     return answer_template(solution)
 
 
-SUMMARY = "calc.stats.Summary"
+SUMMARY = "calc.counting.stats.Summary"
 
 
 @renders(SUMMARY, "terminal")

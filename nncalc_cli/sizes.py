@@ -25,8 +25,8 @@ def window_given(kind: str, input: str, kernel: str, stride: str | None, padding
 
 def solve_size(given: dict):
     from calc.errors import Where
-    from calc.steps.registry import SolveOptions
-    from calc.steps.size_problems import solve_size_problem
+    from calc.solve.registry import SolveOptions
+    from calc.solve.size_problem import solve_size_problem
 
     return solve_size_problem(given, Where("command line"), SolveOptions())
 

@@ -40,7 +40,7 @@ def solve(
 ) -> None:
     """Solve an exercise step by step: conventions, formulas with the numbers, results."""
     from calc.problems_io import load_problem, solve_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.registry import SolveOptions
 
     solution = solve_problem(load_problem(problem), SolveOptions(decimals, hand_rounding))
     emit(solution, Output(as_json, markdown, decimals, template))
@@ -74,7 +74,7 @@ def softmax(
     template: TemplateOpt = False,
 ) -> None:
     """Softmax of scores, stably, with the Jacobian and cross-entropy on request."""
-    from calc.steps.softmax import solve_softmax
+    from calc.solve.softmax import solve_softmax
 
     z = vector(" ".join(scores), "SCORES")
     t = vector(target, "--target") if target else None
@@ -110,7 +110,7 @@ def loss(
     template: TemplateOpt = False,
 ) -> None:
     """A loss per sample and for the batch, with its gradient."""
-    from calc.steps.loss import solve_loss
+    from calc.solve.loss import solve_loss
 
     loss_name, reductions = LOSSES.resolve(name, "NAME"), reductions_arg(reduction, allow_all=True)
     outputs, targets = rows(output, "--output"), rows(target, "--target")
@@ -141,7 +141,7 @@ def perceptron(
     template: TemplateOpt = False,
 ) -> None:
     """Truth table of a perceptron (or a two-layer XOR net): z and the output per row."""
-    from calc.steps.perceptron import solve_perceptron
+    from calc.solve.perceptron import solve_perceptron
 
     solution = solve_perceptron(
         gate.value, rows(weights, "--weights") if weights else None,
@@ -182,9 +182,9 @@ def backprop(
     allow_blank: AllowBlankOpt = False,
 ) -> None:
     """Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."""
-    from calc.steps.network import solve_network
-    from calc.steps.network_given import setup_from_options
-    from calc.steps.registry import SolveOptions
+    from calc.solve.network.given import setup_from_options
+    from calc.solve.network.solver import solve_network
+    from calc.solve.registry import SolveOptions
 
     check_answers(answers, spec_problem(spec, input, target, loss_name, reduction, lr, steps, no_bias_update,
                                         hidden_deltas.value), as_json, markdown)

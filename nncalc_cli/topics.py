@@ -1,6 +1,6 @@
 """Direct commands for graphs, batch norm, activations, optimizers, initialisation and dropout (issue 4).
 
-Each command parses its arguments, calls one solver of calc.steps and renders the Solution;
+Each command parses its arguments, calls one solver of calc.solve and renders the Solution;
 ``nncalc solve FILE`` reaches the same solvers through problem files.
 """
 
@@ -30,7 +30,7 @@ app = typer.Typer()
 
 
 def _options(decimals: int, hand_rounding: bool = False):
-    from calc.steps.registry import SolveOptions
+    from calc.solve.registry import SolveOptions
 
     return SolveOptions(decimals=decimals, hand_rounding=hand_rounding)
 
@@ -48,7 +48,7 @@ def graph(
     template: TemplateOpt = False,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
-    from calc.steps.graph import solve_graph
+    from calc.solve.graph import solve_graph
 
     check_answers(answers, lambda o: solve_graph(expression, assignments(value, "-v"), o), as_json, markdown)
     solution = solve_graph(expression, assignments(value, "-v"), _options(decimals, hand_rounding))
@@ -78,7 +78,7 @@ def batchnorm(
     template: TemplateOpt = False,
 ) -> None:
     """Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward with --grad."""
-    from calc.steps.batchnorm import solve_batchnorm
+    from calc.solve.batchnorm import solve_batchnorm
 
     grads = fractions(grad, "--grad") if grad is not None else None
     solution = solve_batchnorm(fractions(x, "X"), _num(gamma, "--gamma"), _num(beta, "--beta"), _num(eps, "--eps"),
@@ -104,7 +104,7 @@ def activation(
 ) -> None:
     """An activation and its derivative at given points (softmax: probabilities and Jacobian)."""
     from calc.errors import InputError
-    from calc.steps.activation import solve_activation
+    from calc.solve.activation import solve_activation
 
     if alpha is not None and slope is not None:
         raise InputError("give --alpha or --slope, not both")
@@ -142,7 +142,7 @@ def optimizer(
     template: TemplateOpt = False,
 ) -> None:
     """Optimizer steps as a table of every state variable (t, g, m, v, m-hat, v-hat, w)."""
-    from calc.steps.optimizer import solve_optimizer
+    from calc.solve.optimizer import solve_optimizer
 
     grad_values = fractions(grads, "--grads") if grads is not None else None
     settings = {k: _num(v, f"--{k}") for k, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1),
@@ -174,7 +174,7 @@ def ewma(
     template: TemplateOpt = False,
 ) -> None:
     """Exponentially weighted moving average V_t = beta V_(t-1) + (1 - beta) theta_t, V_0 = 0."""
-    from calc.steps.ewma import solve_ewma
+    from calc.solve.ewma import solve_ewma
 
     solution = solve_ewma(fractions(values, "VALUES"), _num(beta, "--beta"), bias_correction,
                           _options(decimals, hand_rounding))
@@ -198,7 +198,7 @@ def init(
     template: TemplateOpt = False,
 ) -> None:
     """Std or limit of an initialiser, from the fans or from a layer of a spec."""
-    from calc.steps.init import solve_init
+    from calc.solve.init import solve_init
 
     check_answers(answers, lambda o: solve_init(name, fan_in, fan_out, spec, layer, o), as_json, markdown)
     emit(solve_init(name, fan_in, fan_out, spec, layer, _options(decimals)), Output(as_json, markdown, decimals, template))
@@ -219,7 +219,7 @@ def dropout(
     template: TemplateOpt = False,
 ) -> None:
     """Dropout: mask, scaling, outputs in training and at test time, and the expected value kept."""
-    from calc.steps.dropout import solve_dropout
+    from calc.solve.dropout import solve_dropout
 
     keep = fractions(mask, "--mask") if mask is not None else None
     solution = solve_dropout(fractions(values, "VALUES"), _num(rate, "--rate"), keep, seed, scaling.value,

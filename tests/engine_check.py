@@ -1,4 +1,5 @@
-"""Helpers for engine tests: one-layer networks from options, runs on a backend, error measures.
+"""Helpers for engine tests: one-layer networks from options, runs on a backend. The relative
+error they are judged by is tests/engine_util.rel_err (one rule for every engine test).
 
 The reference side (torch autograd, hand values) stays in each test; nothing here computes an
 expected value.
@@ -19,15 +20,6 @@ from calc.network import network_from_text
 BACKENDS = [pytest.param(name, marks=pytest.mark.skipif(name not in available_backends(),
                                                         reason="no CuPy/GPU on this machine"))
             for name in ("cpu", "gpu")]
-
-
-def rel_err(got, want) -> float:
-    """max |got - want| / max |want| (0 when both are all zero)."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    scale = np.abs(want).max() if want.size else 0.0
-    diff = np.abs(got - want).max() if want.size else 0.0
-    return float(diff / scale) if scale else float(diff)
 
 
 def network(in_shape, *layers):

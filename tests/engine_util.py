@@ -29,6 +29,8 @@ backends = pytest.mark.parametrize("device", BACKENDS)
 
 
 def rel_err(a, b) -> float:
+    """max |a - b| / max(max |b|, SCALE_FLOOR): the one relative-error rule of the engine tests (a
+    reference near zero is judged on the absolute error / SCALE_FLOOR, never divided by ~0)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape, (a.shape, b.shape)

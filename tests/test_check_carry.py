@@ -11,7 +11,7 @@ import pytest
 
 from calc.check.compare import elements, exact, nested
 from calc.problems_io import bundled_problems, load_problem, solve_problem
-from calc.steps.registry import SolveOptions
+from calc.solve.registry import SolveOptions
 
 
 def solve(name: str, **options):

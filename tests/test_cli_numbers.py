@@ -122,8 +122,8 @@ def test_matrix_from_a_csv_file(cli, tmp_path):
 
 def test_problem_files_accept_the_command_line_syntax():
     from calc.errors import Where
-    from calc.steps.given import matrix as given_matrix
-    from calc.steps.given import vector as given_vector
+    from calc.solve.given import matrix as given_matrix
+    from calc.solve.given import vector as given_vector
 
     where = Where("p.yaml")
     assert given_vector({"x": "1, -2, 3"}, where, "x") == [1, -2, 3]

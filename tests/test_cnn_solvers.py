@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from calc.errors import NNCalcError, Where
-from calc.steps.registry import SolveOptions, solver_for
+from calc.solve.registry import SolveOptions, solver_for
 
 torch.set_default_dtype(torch.float64)
 
@@ -161,7 +161,7 @@ def _evaluate(text: str) -> Fraction:
                                      "cnn/cnn-forward-backward", "cnn/true-convolution"])
 def test_every_written_sum_equals_its_value(problem):
     from calc.problems_io import load_problem, solve_problem
-    from calc.steps.step import Step
+    from calc.solve.step import Step
 
     sol = solve_problem(load_problem(problem))
     checked = 0
@@ -232,8 +232,8 @@ def test_edge_display_clips_but_keeps_raw_values():
 
 
 def test_receptive_fields_follow_the_recurrence():
+    from calc.counting.receptive import receptive_fields
     from calc.network import network_from_text
-    from calc.receptive import receptive_fields
 
     net = network_from_text("""
 input: [64, 64, 3]

@@ -20,9 +20,9 @@ import torch
 import yaml
 from torch import nn
 
+from calc.counting.stats import CountOptions, summarize
 from calc.errors import SpecError
 from calc.network import network_from_text
-from calc.stats import CountOptions, summarize
 from tests.specgen import random_spec
 from tests.specgen_layers import ACTIVATIONS as SPEC_ACTIVATIONS
 from tests.torch_counting import flop_counter_macs, leaf_output_shapes
@@ -43,7 +43,7 @@ ACTIVATIONS = {kind for kind, _ in SPEC_ACTIVATIONS} - {"linear"}
 
 
 def _paths(node, prefix: str = "", out: dict | None = None) -> dict:
-    """{row path: layer}, paths built as calc.stats names its rows."""
+    """{row path: layer}, paths built as calc.counting.stats names its rows."""
     out = {} if out is None else out
     for child in node.children():
         path = f"{prefix}/{child.name}" if prefix else child.name

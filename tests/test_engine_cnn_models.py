@@ -10,7 +10,8 @@ import torch
 from calc.backend import get_backend
 from calc.errors import SpecError
 from calc.network import load_network
-from tests.engine_check import BACKENDS, network, rel_err, run
+from tests.engine_check import BACKENDS, network, run
+from tests.engine_util import rel_err  # the one relative-error rule
 from tests.torch_ref import copy_params, to_torch, torch_grads
 
 TOL = 1e-10

@@ -16,13 +16,14 @@ from calc.engine.context import Ctx
 from calc.engine.model import Model
 from calc.errors import SpecError
 from tests.conftest import net_from
-from tests.engine_check import BACKENDS, network, nhwc, rel_err, run
+from tests.engine_check import BACKENDS, network, nhwc, run
+from tests.engine_util import rel_err  # the one relative-error rule
 
 TOL = 1e-10
 
 
 def tf_same(i, k, s, d):
-    """TensorFlow 'SAME' (before, after), written out here independently of calc.sizes."""
+    """TensorFlow 'SAME' (before, after), written out here independently of calc.counting.size_formulas."""
     out = math.ceil(i / s)
     total = max((out - 1) * s + d * (k - 1) + 1 - i, 0)
     return total // 2, total - total // 2

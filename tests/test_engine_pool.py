@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from calc.backend import get_backend
 from calc.engine.context import Ctx
 from calc.engine.model import Model
-from tests.engine_check import BACKENDS, network, nhwc, rel_err, run
+from tests.engine_check import BACKENDS, network, nhwc, run
+from tests.engine_util import rel_err  # the one relative-error rule
 from tests.torch_ref import AsymmetricPool
 
 TOL = 1e-10

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from calc.errors import InputError
-from calc.steps.graph import solve_graph
-from calc.steps.registry import SolveOptions
+from calc.solve.graph import solve_graph
+from calc.solve.registry import SolveOptions
 
 VARS = ("x", "y", "z", "w")
 

@@ -7,9 +7,9 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
   sample layer (made by the kind's random-spec maker, so its options vary);
 - a random-spec maker: a function named after the kind in tests/specgen_layers.py ``LEAVES``,
   or for an activation a row in its ``ACTIVATIONS``;
-- a narration: a narrator of the kind or of its family (calc.steps.narrate), or the kind listed
+- a narration: a narrator of the kind or of its family (calc.solve.narrate.base), or the kind listed
   in ``VECTOR_FALLBACK`` below, which narrates it as plain vectors on purpose;
-- a receptive-field rule (``Layer.receptive``, calc/receptive.py), and for a sliding window
+- a receptive-field rule (``Layer.receptive``, calc/counting/receptive.py), and for a sliding window
   the noun of its output-size steps (``window_noun``);
 - a row in ``nncalc layers`` with a summary;
 - for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
@@ -87,9 +87,9 @@ def _activation_text(cls) -> list[str]:
 
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
     """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
+    from calc.counting.receptive import LEAF_RULES
     from calc.layers.activation import Activation
-    from calc.receptive import LEAF_RULES
-    from calc.steps.narrate import narrator_class
+    from calc.solve.narrate.base import narrator_class
 
     makers = _makers()
     problems = []
@@ -100,7 +100,7 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
         if not _torch_reference(kind, cls, maker):
             problems.append(f"{kind}: no torch reference (tests/torch_ref.py leaf_module)")
         if narrator_class(cls) is None and kind not in VECTOR_FALLBACK:
-            problems.append(f"{kind}: no narration (a narrator in calc/steps/narrate_*.py, a family narrator, "
+            problems.append(f"{kind}: no narration (a narrator in calc/solve/narrate/*.py, a family narrator, "
                             "or the kind in VECTOR_FALLBACK of this test)")
         if getattr(cls, "receptive", "") not in LEAF_RULES:
             problems.append(f"{kind}: no receptive-field rule (Layer.receptive, one of {', '.join(LEAF_RULES)})")
@@ -152,9 +152,9 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
 
 
 def test_a_layer_without_a_receptive_rule_is_refused_not_passed_through():
+    from calc.counting.receptive import receptive_fields
     from calc.layers import Layer
     from calc.network import network_from_text
-    from calc.receptive import receptive_fields
 
     net = network_from_text("input: [8, 8, 1]\nlayers:\n  - conv: {filters: 1, kernel: 3}\n  - relu\n")
     relu = net.leaves()[-1]
@@ -164,7 +164,7 @@ def test_a_layer_without_a_receptive_rule_is_refused_not_passed_through():
 
 
 def test_a_kind_narrated_twice_is_refused_at_import():
-    from calc.steps.narrate import NARRATORS, Narrator, load_narrators, narrates
+    from calc.solve.narrate.base import NARRATORS, Narrator, load_narrators, narrates
 
     load_narrators()
     with pytest.raises(RuntimeError, match="layer kind 'flatten' has two narrators"):
@@ -179,8 +179,8 @@ def test_worked_counts_take_their_text_from_the_layer():
     is (Cin, Cout/g, kh, kw) as in PyTorch and each input pixel scatters one kernel per output
     channel (8*8*3 pixels * 2*2*4 = 3072); batch norm's gamma and beta have one value per channel."""
     from calc.errors import Where
-    from calc.steps.cnn_count import solve_cnn_count_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.cnn.count import solve_cnn_count_problem
+    from calc.solve.registry import SolveOptions
 
     given = {"network": {"input": [8, 8, 3], "layers": [{"conv_transpose": {"filters": 4, "kernel": 2, "stride": 2}},
                                                           {"batchnorm": None}]}}
@@ -198,7 +198,7 @@ def test_an_element_wise_activation_is_what_the_class_says(name, ok):
     """Softmax mixes the z_j of a vector and batch norm is no activation: both are refused where
     a conv problem applies an activation element by element."""
     from calc.errors import Where
-    from calc.steps.conv import activation_layer
+    from calc.solve.cnn.conv import activation_layer
 
     if ok:
         assert activation_layer({"activation": name}, Where(), (2, 2, 1)).kind == name

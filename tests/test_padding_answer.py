@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from calc.steps.sizes import solve_padding
+from calc.solve.size_steps import solve_padding
 
 
 def output(i: int, k: int, s: int, d: int, p: int) -> int | None:

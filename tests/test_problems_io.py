@@ -42,7 +42,7 @@ def test_question_and_notes_reach_every_renderer():
 def test_bundled_network_by_name_in_a_problem(tmp_path):
     """`network: lenet5` means the bundled spec, even from a problem file in another folder."""
     from calc.errors import Where
-    from calc.steps.network_given import read_network
+    from calc.solve.network.given import read_network
 
     net = read_network({"network": "lenet5"}, Where(str(tmp_path / "p.yaml")), str(tmp_path / "p.yaml"))
     assert net.name == "lenet5"

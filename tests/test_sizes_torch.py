@@ -1,6 +1,6 @@
 """Size formulas against conv arithmetic's own examples and PyTorch on random sizes.
 
-calc.sizes and `nncalc size ... --json` must give torch's output size, and refuse exactly what
+calc.counting.size_formulas and `nncalc size ... --json` must give torch's output size, and refuse exactly what
 torch refuses (kernel larger than the padded input, pool padding above kernel // 2,
 output_padding >= max(stride, dilation), a transposed output cropped away). TensorFlow 'same' is
 checked against TF's documented padding rule, a brute-force search, and torch's padding='same'.
@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from calc import sizes
+from calc.counting import size_formulas
 
 RNG_CASES = 600
 
@@ -41,7 +41,7 @@ def _torch_size(fn, i: int, *args, **kwargs):
 def _ours(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs).output
-    except sizes.SizeProblem:
+    except size_formulas.SizeProblem:
         return None
 
 
@@ -87,18 +87,18 @@ TRANSPOSED = [  # the transposes of the convolutions above: (figure, i', k, s, p
 @pytest.mark.parametrize("case", ARITHMETIC, ids=[c[0] for c in ARITHMETIC])
 def test_conv_arithmetic_figures(case):
     _, i, k, s, p, d, o = case
-    assert sizes.window_output(i, k, s, p, p, d).output == o == _conv(i, k, s, p, p, d)
+    assert size_formulas.window_output(i, k, s, p, p, d).output == o == _conv(i, k, s, p, p, d)
 
 
 @pytest.mark.parametrize("case", TRANSPOSED, ids=[c[0] for c in TRANSPOSED])
 def test_transposed_arithmetic_figures(case):
     _, i, k, s, p, op, o = case
-    assert sizes.transposed_output(i, k, s, p, p, 1, op).output == o == _transposed(i, k, s, p, 1, op)
+    assert size_formulas.transposed_output(i, k, s, p, p, 1, op).output == o == _transposed(i, k, s, p, 1, op)
 
 
 def test_pooling_arithmetic_rel7():
     """Relationship 7: o = floor((i - k)/s) + 1, e.g. 3x3 pooling, stride 1, over 5x5 -> 3x3."""
-    assert sizes.window_output(5, 3, 1).output == 3 == _pool("max", 5, 3, 1, 0, 1, False)
+    assert size_formulas.window_output(5, 3, 1).output == 3 == _pool("max", 5, 3, 1, 0, 1, False)
 
 
 def test_random_conv_sizes_match_torch():
@@ -108,7 +108,7 @@ def test_random_conv_sizes_match_torch():
         i, k, s, d = rng.randint(1, 40), rng.randint(1, 9), rng.randint(1, 5), rng.choice([1, 1, 2, 3])
         pb, pa = rng.randint(0, 4), rng.randint(0, 4)
         want = _conv(i, k, s, pb, pa, d)
-        assert _ours(sizes.window_output, i, k, s, pb, pa, d) == want, (i, k, s, pb, pa, d)
+        assert _ours(size_formulas.window_output, i, k, s, pb, pa, d) == want, (i, k, s, pb, pa, d)
         refused += want is None
     assert refused > 20
 
@@ -123,9 +123,9 @@ def test_random_pool_sizes_match_torch(kind, ceil):
         d = rng.choice([1, 1, 2, 3]) if kind == "max" else 1
         want = _pool(kind, i, k, s, p, d, ceil)
         try:
-            sizes.check_pool_padding(k, p)
-            got = sizes.window_output(i, k, s, p, p, d, ceil).output
-        except sizes.SizeProblem:
+            size_formulas.check_pool_padding(k, p)
+            got = size_formulas.window_output(i, k, s, p, p, d, ceil).output
+        except size_formulas.SizeProblem:
             got = None
         assert got == want, (kind, i, k, s, p, d, ceil)
         refused += want is None
@@ -134,10 +134,10 @@ def test_random_pool_sizes_match_torch(kind, ceil):
 
 def test_ceil_mode_window_may_overhang_like_torch():
     """Found by the random tests: with ceil_mode torch pools a 4-window over 3 inputs (stride 2)."""
-    a = sizes.window_output(3, 4, 2, ceil_mode=True)
+    a = size_formulas.window_output(3, 4, 2, ceil_mode=True)
     assert (a.output, a.ceil_overhang) == (1, 1) and _pool("max", 3, 4, 2, 0, 1, True) == 1
-    with pytest.raises(sizes.SizeProblem, match="overhang by at most stride - 1 = 0"):
-        sizes.window_output(3, 4, 1, ceil_mode=True)  # torch: output size is too small
+    with pytest.raises(size_formulas.SizeProblem, match="overhang by at most stride - 1 = 0"):
+        size_formulas.window_output(3, 4, 1, ceil_mode=True)  # torch: output size is too small
 
 
 def test_random_transposed_sizes_match_torch():
@@ -147,7 +147,7 @@ def test_random_transposed_sizes_match_torch():
         i, k, s, d = rng.randint(1, 20), rng.randint(1, 6), rng.randint(1, 4), rng.choice([1, 1, 2])
         p, op = rng.randint(0, 5), rng.randint(0, 3)
         want = _transposed(i, k, s, p, d, op)
-        assert _ours(sizes.transposed_output, i, k, s, p, p, d, op) == want, (i, k, s, p, d, op)
+        assert _ours(size_formulas.transposed_output, i, k, s, p, p, d, op) == want, (i, k, s, p, d, op)
         refused += want is None
     assert refused > 20
 
@@ -165,15 +165,15 @@ def test_tf_same_padding_rule():
     rng = random.Random(3)
     for _ in range(RNG_CASES):
         i, k, s, d = rng.randint(1, 40), rng.randint(1, 9), rng.randint(1, 5), rng.choice([1, 1, 2, 3])
-        before, after = sizes.tf_same_padding(i, k, s, d)
+        before, after = size_formulas.tf_same_padding(i, k, s, d)
         assert (before, after) == _tf_documented(i, k, s, d), (i, k, s, d)
         # brute force: the smallest total padding that gives ceil(i/s) outputs
-        total = next(t for t in range(0, 64) if _ours(sizes.window_output, i, k, s, 0, t, d) == -(-i // s))
+        total = next(t for t in range(0, 64) if _ours(size_formulas.window_output, i, k, s, 0, t, d) == -(-i // s))
         assert before + after == total
-        assert sizes.window_output(i, k, s, before, after, d).output == -(-i // s) == _conv(i, k, s, before, after, d)
+        assert size_formulas.window_output(i, k, s, before, after, d).output == -(-i // s) == _conv(i, k, s, before, after, d)
         # 'valid': o = ceil((i - d(k-1)) / s) when it fits
         valid = -(-(i - d * (k - 1)) // s)
-        assert _ours(sizes.window_output, i, k, s, 0, 0, d) == (valid if valid >= 1 else None)
+        assert _ours(size_formulas.window_output, i, k, s, 0, 0, d) == (valid if valid >= 1 else None)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
@@ -184,7 +184,7 @@ def test_tf_same_split_matches_torch_padding_same():
         h, w, kh, kw, d = rng.randint(1, 9), rng.randint(1, 9), rng.randint(1, 6), rng.randint(1, 6), rng.randint(1, 3)
         x = torch.randn(1, 1, h, w, dtype=torch.float64)
         weight = torch.randn(1, 1, kh, kw, dtype=torch.float64)
-        (t, b), (left, r) = sizes.tf_same_padding(h, kh, 1, d), sizes.tf_same_padding(w, kw, 1, d)
+        (t, b), (left, r) = size_formulas.tf_same_padding(h, kh, 1, d), size_formulas.tf_same_padding(w, kw, 1, d)
         ours = F.conv2d(F.pad(x, (left, r, t, b)), weight, dilation=d)
         assert torch.allclose(ours, F.conv2d(x, weight, padding="same", dilation=d))
 

@@ -114,7 +114,7 @@ def test_command_errors_are_one_line(cli, tmp_path):
 def test_hand_rounding_reproduces_the_worksheet():
     """The worksheet's sigmoid chain, rounded to 3 decimals as by hand: a1 = 0.562 and z3 = 0.285."""
     from calc.problems_io import load_problem, solve_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.registry import SolveOptions
 
     exact = solve_problem(load_problem("networks/sigmoid-chain"))
     hand = solve_problem(load_problem("networks/sigmoid-chain"), SolveOptions(3, hand_rounding=True))
@@ -125,7 +125,7 @@ def test_hand_rounding_reproduces_the_worksheet():
 
 def test_hand_rounding_softmax_worksheet():
     """The worksheet's worksheet writes 7.39 / (7.39 + 2.72 + 1.11) = 7.39 / 11.22 and P = 0.24."""
-    from calc.steps.softmax import solve_softmax
+    from calc.solve.softmax import solve_softmax
 
     sol = solve_softmax(["2.0", "1.0", "0.1"], stable=False, decimals=2, hand_rounding=True, jacobian=False)
     assert [sol.answers[f"e{i}"] for i in (1, 2, 3)] == [Fraction("7.39"), Fraction("2.72"), Fraction("1.11")]

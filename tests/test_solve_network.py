@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from calc.steps.registry import SolveOptions
+from calc.solve.registry import SolveOptions
 
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z,
              "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
@@ -109,8 +109,8 @@ def torch_run(case, layers, x, t):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{'-'.join(map(str, c[0]))}-{c[2]}-{c[3]}-{c[4]}-n{c[5]}")
 def test_network_solver_matches_torch(case):
     from calc.errors import Where
-    from calc.steps.network import solve_network
-    from calc.steps.network_given import read_network_given
+    from calc.solve.network.given import read_network_given
+    from calc.solve.network.solver import solve_network
 
     given, layers, x, t = build_case(case, seed=sum(map(ord, repr(case))))
     sol = solve_network(read_network_given(given, Where("test")), SolveOptions())

@@ -8,9 +8,9 @@ import random
 import pytest
 import yaml
 
+from calc.counting.stats import summarize
 from calc.errors import NNCalcError
 from calc.network import network_from_text
-from calc.stats import summarize
 from tests.specgen import _Dumper, random_spec
 
 VALUES = [-1, 0, "x", [1, 2, 3], None, {}, 1.5, True, [], "same", 10**9, {"a": 1}, "${1/0}", "$nope", [[1]], 2.0]

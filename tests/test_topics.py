@@ -36,7 +36,7 @@ TORCH_OPTIMIZERS = [
 
 @pytest.mark.parametrize("name,settings,cls,kwargs", TORCH_OPTIMIZERS, ids=[c[0] for c in TORCH_OPTIMIZERS])
 def test_optimizer_table_matches_torch_optim_on_given_gradients(name, settings, cls, kwargs):
-    from calc.steps.optimizer import solve_optimizer
+    from calc.solve.optimizer import solve_optimizer
 
     grads = RNG.normal(size=6).round(3)
     sol = solve_optimizer(name, 6, Fraction("0.7"), fr(grads), **{k: Fraction(str(v)) for k, v in settings.items()})
@@ -52,7 +52,7 @@ def test_optimizer_table_matches_torch_optim_on_given_gradients(name, settings, 
 
 @pytest.mark.parametrize("name,settings,cls,kwargs", TORCH_OPTIMIZERS, ids=[c[0] for c in TORCH_OPTIMIZERS])
 def test_optimizer_on_a_function_matches_torch(name, settings, cls, kwargs):
-    from calc.steps.optimizer import solve_optimizer
+    from calc.solve.optimizer import solve_optimizer
 
     sol = solve_optimizer(name, 5, Fraction(2), function="w^2 + exp(w/2)",
                           **{k: Fraction(str(v)) for k, v in settings.items()})
@@ -69,7 +69,7 @@ def test_optimizer_on_a_function_matches_torch(name, settings, cls, kwargs):
 
 
 def test_adam_state_columns_follow_the_formulas():
-    from calc.steps.optimizer import solve_optimizer
+    from calc.solve.optimizer import solve_optimizer
 
     sol = solve_optimizer("adam", 2, Fraction(1), [Fraction(1, 2), Fraction(-1)], lr=Fraction(1, 10))
     # by hand: m1 = 0.05, v1 = 0.00025; m2 = 0.9*0.05 - 0.1 = -0.055, v2 = 0.999*0.00025 + 0.001
@@ -86,7 +86,7 @@ def test_adam_state_columns_follow_the_formulas():
     ({"grads": [Fraction(1)], "function": None, "steps": 3}, "3 steps need 3 gradients"),
 ])
 def test_optimizer_input_errors(kwargs, fragment):
-    from calc.steps.optimizer import solve_optimizer
+    from calc.solve.optimizer import solve_optimizer
 
     steps = kwargs.pop("steps", 1)
     with pytest.raises(InputError, match=fragment):
@@ -94,7 +94,7 @@ def test_optimizer_input_errors(kwargs, fragment):
 
 
 def test_ewma_matches_the_closed_form():
-    from calc.steps.ewma import solve_ewma
+    from calc.solve.ewma import solve_ewma
 
     theta, beta = fr(RNG.normal(size=7).round(2)), Fraction(3, 4)
     sol = solve_ewma(theta, beta, bias_correction=True)
@@ -121,7 +121,7 @@ def _torch_scale(name, fan_in, fan_out):
 @pytest.mark.parametrize("name", ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                                   "lecun_uniform", "lecun_normal"])
 def test_init_scale_matches_torch_nn_init(name):
-    from calc.steps.init import solve_init
+    from calc.solve.init import solve_init
 
     weight = torch.empty(64, 32, 3, 3)
     fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(weight)
@@ -142,7 +142,7 @@ def test_init_scale_matches_torch_nn_init(name):
 
 
 def test_init_fans_from_a_conv_layer_match_torch():
-    from calc.steps.init import solve_init
+    from calc.solve.init import solve_init
 
     sol = solve_init("he_normal", spec="alexnet", layer="conv2")
     conv = torch.nn.Conv2d(96, 256, 5)
@@ -156,7 +156,7 @@ def test_init_fans_from_a_conv_layer_match_torch():
 # -- batch norm ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("n", [2, 3, 7])
 def test_batchnorm_matches_torch_biased(n):
-    from calc.steps.batchnorm import solve_batchnorm
+    from calc.solve.batchnorm import solve_batchnorm
 
     x, dy = RNG.normal(size=n).round(3), RNG.normal(size=n).round(3)
     sol = solve_batchnorm(fr(x), Fraction("1.5"), Fraction("-0.5"), Fraction(1, 10**5), "n", fr(dy))
@@ -171,7 +171,7 @@ def test_batchnorm_matches_torch_biased(n):
 
 
 def test_batchnorm_unbiased_matches_hand_formula_and_autograd():
-    from calc.steps.batchnorm import solve_batchnorm
+    from calc.solve.batchnorm import solve_batchnorm
 
     x, dy = RNG.normal(size=5).round(2), RNG.normal(size=5).round(2)
     sol = solve_batchnorm(fr(x), Fraction(2), Fraction(1), Fraction(0), "n-1", fr(dy))
@@ -184,7 +184,7 @@ def test_batchnorm_unbiased_matches_hand_formula_and_autograd():
 
 
 def test_batchnorm_input_errors():
-    from calc.steps.batchnorm import solve_batchnorm
+    from calc.solve.batchnorm import solve_batchnorm
 
     with pytest.raises(InputError, match="at least 2"):
         solve_batchnorm([Fraction(1)])
@@ -204,7 +204,7 @@ ACTIVATIONS = [
 
 @pytest.mark.parametrize("name,param,fn", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
 def test_activation_and_derivative_match_torch(name, param, fn):
-    from calc.steps.activation import solve_activation
+    from calc.solve.activation import solve_activation
 
     points = [-3.5, -1, -0.25, 0, 0.5, 2]
     sol = solve_activation(name, fr(points), param=Fraction(param) if param else None)
@@ -216,7 +216,7 @@ def test_activation_and_derivative_match_torch(name, param, fn):
 
 
 def test_softmax_and_jacobian_match_torch():
-    from calc.steps.activation import solve_activation
+    from calc.solve.activation import solve_activation
 
     z = [2.0, 1.0, 0.1]
     sol = solve_activation("softmax", fr(z))
@@ -226,7 +226,7 @@ def test_softmax_and_jacobian_match_torch():
 
 
 def test_activation_errors():
-    from calc.steps.activation import solve_activation
+    from calc.solve.activation import solve_activation
 
     with pytest.raises(InputError, match="did you mean 'selu'"):
         solve_activation("sellu", [Fraction(1)])
@@ -236,7 +236,7 @@ def test_activation_errors():
 
 # -- dropout ------------------------------------------------------------------------------------
 def test_dropout_seeded_mask_is_numpys_and_expectation_is_kept():
-    from calc.steps.dropout import solve_dropout
+    from calc.solve.dropout import solve_dropout
 
     values = fr([1, 2, 3, 4, 5, 6, 7, 8])
     sol = solve_dropout(values, Fraction(1, 4), seed=3)
@@ -254,7 +254,7 @@ def test_dropout_seeded_mask_is_numpys_and_expectation_is_kept():
     ({"scaling": "sometimes"}, "scaling"),
 ])
 def test_dropout_errors(kwargs, fragment):
-    from calc.steps.dropout import solve_dropout
+    from calc.solve.dropout import solve_dropout
 
     args = {"rate": Fraction(1, 2), **kwargs}
     with pytest.raises(InputError, match=fragment):
@@ -262,9 +262,9 @@ def test_dropout_errors(kwargs, fragment):
 
 
 def test_hand_rounding_in_tables():
-    from calc.steps.ewma import solve_ewma
-    from calc.steps.optimizer import solve_optimizer
-    from calc.steps.registry import SolveOptions
+    from calc.solve.ewma import solve_ewma
+    from calc.solve.optimizer import solve_optimizer
+    from calc.solve.registry import SolveOptions
 
     hand = SolveOptions(decimals=2, hand_rounding=True)
     # EWMA beta 0.9 of 25, 13, 17: 2.5, 3.55, 4.895 -> 4.90 when every V is rounded to 2 decimals

@@ -47,7 +47,7 @@ def test_every_loss_alias_in_backprop_and_problem_files(cli, spelling, canonical
     want = cli("backprop", *args, "--loss", canonical, "--json")
     assert "unknown" not in got[2]
     assert got[0] == want[0] and got[1] == want[1]
-    from calc.steps.network_given import read_loss
+    from calc.solve.network.given import read_loss
 
     assert read_loss({"loss": {"name": spelling, "reduction": "sum"}}, Where("p.yaml")) == (canonical, "sum")
 
@@ -72,8 +72,8 @@ def test_every_reduction_alias_everywhere(cli, spelling, canonical):
     assert cli("backprop", *args, "-c", spelling, "--json")[:2] == cli("backprop", *args, "-c", canonical, "--json")[:2]
     assert cli("train", *XOR, "--loss", "mse", "-c", spelling, "--json")[:2] == \
         cli("train", *XOR, "--loss", "mse", "--reduction", canonical, "--json")[:2]
-    from calc.steps.loss import solve_loss_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.loss import solve_loss_problem
+    from calc.solve.registry import SolveOptions
 
     given = {"loss": "mse", "output": [0.5, -1], "target": [0, 1], "reduction": spelling}
     assert float(solve_loss_problem(given, Where("p.yaml"), SolveOptions()).answers["loss"]) == pytest.approx(expected)
@@ -87,8 +87,8 @@ def test_every_optimizer_alias_in_optimizer_and_train(cli, spelling, canonical):
     assert comparable(got) == comparable(run_json(cli, "optimizer", canonical, *step)[1])
     assert cli("train", *XOR, "--optimizer", spelling, "--json")[:2] == \
         cli("train", *XOR, "--optimizer", canonical, "--json")[:2]
-    from calc.steps.optimizer import solve_optimizer_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.optimizer import solve_optimizer_problem
+    from calc.solve.registry import SolveOptions
 
     given = {"optimizer": spelling, "lr": 0.1, "grads": [0.5, -1]}
     solved = solve_optimizer_problem(given, Where("p.yaml"), SolveOptions())

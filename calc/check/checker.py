@@ -52,7 +52,7 @@ class Direct:
 def solve_source(source, options=None):
     """The Solution of a Problem or a Direct source."""
     from calc.problems_io import solve_problem
-    from calc.steps.registry import SolveOptions
+    from calc.solve.registry import SolveOptions
 
     if isinstance(source, Direct):
         return source.build(options or SolveOptions())
@@ -72,7 +72,7 @@ class Checker:
     def solve(self, key, given=None, **options):
         """The problem solved with other options (cached); None when the learner's values make
         it unsolvable (a negative variance, a probability above 1...)."""
-        from calc.steps.registry import SolveOptions
+        from calc.solve.registry import SolveOptions
 
         if key not in self.cache:
             problem = self.problem

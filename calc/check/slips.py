@@ -3,7 +3,7 @@
 Convention slips are *variants*: the problem solved again with one given or option chosen the
 other way (the loss reduction, the variance divisor, Adam's bias correction, ...). A learner's
 value that matches a variant's value gets that variant's diagnosis. The checker never computes
-physics itself: every variant's value comes from calc.steps' solvers. Transforms (sign, x2, a
+physics itself: every variant's value comes from calc.solve' solvers. Transforms (sign, x2, a
 transposed matrix, ...) act on our value and need no solving.
 
     @slips("batchnorm")
@@ -69,7 +69,7 @@ def _reduction_variants(problem, name: str, current: str, build) -> Iterator[Var
 
 @slips("network")
 def _network_loss(problem):
-    from calc.steps.network_given import read_loss
+    from calc.solve.network.given import read_loss
 
     name, current = read_loss(problem.given, problem.where)
     if name in ("output", "none"):
@@ -83,7 +83,7 @@ def _loss(problem):
     reduction = problem.given.get("reduction", "mean")
     if isinstance(reduction, list):
         return  # several conventions asked: each is an answer of its own
-    from calc.steps.network_given import CONVENTION_NAMES
+    from calc.solve.network.given import CONVENTION_NAMES
 
     name = str(problem.given.get("loss"))
     yield from _reduction_variants(problem, name, CONVENTION_NAMES.get(reduction, reduction),

@@ -31,8 +31,9 @@ class RunResult:
     inputs: object  # host arrays
     outputs: object
     activations: list = field(default_factory=list)  # (layer name, kind, host array) in order
-    output_kind: str = ""  # the final layer's kind (softmax: the CLI adds the arg-max class)
+    output_kind: str = ""  # the final layer's kind
     conventions: list = field(default_factory=list)
+    classes: list | None = None  # the arg-max class of each sample, when the network ends in a softmax over a vector
 
 
 def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0, init: str = "torch_default",
@@ -139,8 +140,11 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     conventions = model_conventions(model, training)
     if len(pieces) > 1:
         conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
-    return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), np.concatenate(ys), acts,
-                     "" if last.is_container else last.kind, conventions)
+    outputs = np.concatenate(ys)
+    kind = "" if last.is_container else last.kind
+    classes = [int(i) for i in outputs.argmax(axis=1)] if kind == "softmax" and len(net.output_shape) == 1 else None
+    return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
+                     classes)
 
 
 def check_loss_fits(loss, model) -> None:

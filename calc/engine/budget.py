@@ -1,4 +1,4 @@
-"""Memory the engine will need, estimated from the counts (calc.stats) before anything is
+"""Memory the engine will need, estimated from the counts (calc.counting.stats) before anything is
 allocated, and refused with the figure past the limit (calc.memory).
 
 Estimate: parameters and buffers once (run), or four times when training (values, gradients and
@@ -21,7 +21,7 @@ def itemsize(backend) -> int:
 
 def estimate(network, backend, batch: int, training: bool = False) -> tuple[int, int]:
     """(bytes for parameters and buffers, bytes per batch of activations) of a network."""
-    from calc.stats import summarize
+    from calc.counting.stats import summarize
 
     summary = summarize(network)
     size = itemsize(backend)

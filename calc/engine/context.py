@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from calc.backend import Backend, get_backend
+from calc.engine.observer import Observer
 
 
 @dataclass
@@ -16,10 +16,7 @@ class Ctx:
     init: str = "torch_default"  # weight initialiser; biases: torch_default keeps PyTorch's, others zeros
     record: dict | None = None  # name -> output of every leaf, when asked for
     rng: object = None
-    grad_record: dict | None = None  # name -> dL/d(output) of every leaf during backward, when asked for
-    rounding: Callable | None = None  # worked solutions' hand rounding: applied to every value passed on
-    substitute: Callable | None = None  # nncalc check: (layer, value, "output" | "grad") -> the value passed on
-    passed: dict = field(default_factory=dict)  # with record and substitute: name -> the output passed on
+    observer: Observer | None = None  # a worked solution watching the pass (calc.engine.observer)
     drawn: list = field(default_factory=list)  # parameters drawn by the initialiser ('fc1.weight')
     defaults: list = field(default_factory=list)  # parameters set by their layer's rule (BN gamma = 1)
 
@@ -46,44 +43,25 @@ class Ctx:
         return self.backend.scalar(value)
 
     def seen_output(self, layer, y):
-        """Containers call this after each leaf's forward: round like a student (hand-rounding
-        mode only, so the next layer and the activation's own backward see the rounded value),
-        record, then pass on the learner's own values where nncalc check supplies them (the
-        record keeps what the layer computed)."""
-        if self.rounding is not None:
-            y = self._keep(layer, y, self.rounding(y))
+        """Containers call this after each leaf's forward. The observer may pass another value on;
+        the layer then uses that value in its own backward too (``Layer.output_replaced``)."""
+        if self.observer is not None:
+            new = self.observer.output(layer, y)
+            if new is not y:
+                layer.output_replaced(y, new)
+                y = new
         if self.record is not None:
             self.record[layer.name] = y
-        if self.substitute is not None:
-            y = self._keep(layer, y, self.substitute(layer, y, "output"))
-            if self.record is not None:  # what the next layer and the backward pass really use
-                self.passed[layer.name] = y
         return y
-
-    @staticmethod
-    def _keep(layer, old, new):
-        if getattr(layer, "a", None) is old:  # activations keep their output for backward
-            layer.a = new
-        return new
 
     def seen_grad(self, layer, dy):
         """Containers call this before each leaf's backward with dL/d(its output)."""
-        if self.rounding is not None:
-            dy = self.rounding(dy)
-        if self.grad_record is not None:
-            self.grad_record[layer.name] = dy
-        if self.substitute is not None:
-            dy = self.substitute(layer, dy, "grad")
-        return dy
+        return dy if self.observer is None else self.observer.grad(layer, dy)
 
     def stage(self, layer, name: str, value):
-        """A named value inside a layer (batch norm's mean, var, x_hat, dL/dvar ...): the computed
-        value is kept in ``layer.stages`` for worked solutions; nncalc check may pass the
-        learner's own value on instead (``substitute``), so later stages follow from it."""
-        layer.stages[name] = value
-        if self.substitute is not None:
-            value = self.substitute(layer, value, name)
-        return value
+        """A named value inside a layer (batch norm's stages, an activation's da/dz): the
+        observer may pass another value on, so that later stages follow from it."""
+        return value if self.observer is None else self.observer.stage(layer, name, value)
 
     def init_param(self, layer, name: str, shape: tuple):
         """Draw a parameter: the layer's own rule (BN gamma = 1, ...) or the initialiser."""

@@ -4,7 +4,7 @@
 (float arrays), the GPU and the exact worked solutions (Fraction arrays) all use these same
 formulas. Counting: no MACs, one op per element under 'act'.
 
-Each class also carries its text, once, for every narrator (calc.steps): ``formula`` and
+Each class also carries its text, once, for every narrator (calc.solve): ``formula`` and
 ``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
 ``convention`` and ``remark`` a learner needs, and ``worked()``, f and f' with the numbers put in.
 tests/test_layer_conformance.py fails for an activation without them.
@@ -63,15 +63,19 @@ class Activation(Layer):
         self.a = self.function(x, ctx.backend)
         return self.a
 
+    def output_replaced(self, old, new) -> None:
+        if self.a is old:  # f'(z) written with a (sigmoid, tanh) uses the value passed on
+            self.a = new
+
     def backward(self, dy, ctx):
         return dy * self.local_derivative(ctx)
 
     def local_derivative(self, ctx):
-        """da/dz at this pass's values; nncalc check may put the learner's own da/dz in its place
-        (ctx.substitute, kind "derivative"), so that the delta follows from it."""
+        """da/dz at this pass's values; an observer may pass another in its place (the stage
+        'derivative': nncalc check puts the learner's own da/dz there, so the delta follows)."""
         d = self.derivative(self.z, self.a, ctx.backend)
-        substitute = getattr(ctx, "substitute", None)  # engines may pass a lighter context
-        return d if substitute is None else substitute(self, d, "derivative")
+        observer = getattr(ctx, "observer", None)  # engines may pass a lighter context
+        return d if observer is None else observer.stage(self, "derivative", d)
 
 
 def _z(z, show) -> str:
@@ -114,7 +118,7 @@ class ReLU(Activation):
         return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
 
     def backward(self, dy, ctx):
-        if getattr(ctx, "substitute", None) is not None:  # the learner's da/dz may stand in
+        if getattr(ctx, "observer", None) is not None:  # an observer may replace da/dz
             return super().backward(dy, ctx)
         return dy * (self.z > 0)  # dy * derivative(), without building the 0/1 array
 

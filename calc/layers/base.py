@@ -34,11 +34,11 @@ class Layer:
     prefix: ClassVar[str] = ""  # default name stem, e.g. "conv" -> conv1, conv2
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""  # one line for `nncalc layers` and error hints
-    # How one output value's receptive field grows through this layer (calc.receptive walks it):
+    # How one output value's receptive field grows through this layer (calc.counting.receptive walks it):
     # "identity" (element-wise: r and j unchanged), "window" (a kernel: receptive_window() gives k, s, d),
     # "transposed" (a transposed window: the jump is divided by the stride), "whole" (every input
     # value: dense, flatten, global pooling); containers: "sequence" (children in order) and
-    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.receptive refuses it.
+    # "widest" (parallel paths(), then merge_layer()). "" = no rule: calc.counting.receptive refuses it.
     receptive: ClassVar[str] = ""
     mode_dependent: ClassVar[bool] = False  # computes differently in training and eval mode (dropout, batch norm)
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
@@ -160,6 +160,10 @@ class Layer:
     def backward(self, dy, ctx):
         """Given dL/d(output), store dL/d(param) in ``grads`` and return dL/d(input)."""
         raise NotImplementedError(f"{self.kind} has no backward yet")
+
+    def output_replaced(self, old, new) -> None:
+        """The engine passes ``new`` on instead of this layer's output ``old`` (an observer's hand
+        rounding or a learner's value): a layer whose backward reads its own output uses ``new``."""
 
     def receptive_window(self) -> tuple[tuple, tuple, tuple]:
         """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""

@@ -6,7 +6,7 @@ Spec-given ``weights:`` and ``bias:`` are read by calc.layers.conv_values.
 
 from __future__ import annotations
 
-from calc import sizes
+from calc.counting import size_formulas
 from calc.layers.base import Layer, Shape, register
 from calc.ops import Window, correlate, crop, gemm_ordered, pad, scatter, weight_from_matrix, weight_grad, weight_matrix
 from calc.spec.options import Options, read_padding  # noqa: F401  (pool imports it from here)
@@ -157,11 +157,11 @@ class Conv(_ConvBase):
         h, w, cin = self.need_map(in_shape)
         self.check_groups(cin)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        rows, cols = sizes.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
+        rows, cols = size_formulas.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
         self.pad = rows + cols
         top, bottom, left, right = self.pad
-        self.rows = sizes.window_output(h, kh, sh, top, bottom, dh)
-        self.cols = sizes.window_output(w, kw, sw, left, right, dw)
+        self.rows = size_formulas.window_output(h, kh, sh, top, bottom, dh)
+        self.cols = size_formulas.window_output(w, kw, sw, left, right, dw)
         return (self.rows.output, self.cols.output, self.filters)
 
     def param_shapes(self) -> dict[str, Shape]:
@@ -220,7 +220,7 @@ class ConvTranspose(_ConvBase):
 
     kind = "conv_transpose"
     receptive = "transposed"
-    window_noun = ""  # its output size is not a sliding window's (calc.sizes.transposed_output)
+    window_noun = ""  # its output size is not a sliding window's (calc.counting.size_formulas.transposed_output)
     prefix = "deconv"
     aliases = ("transposed_conv", "deconv", "conv2d_transpose", "convtranspose")
     summary = "transposed convolution: filters, kernel, stride, padding (int|[h,w]|same|valid), output_padding"
@@ -248,15 +248,15 @@ class ConvTranspose(_ConvBase):
         if isinstance(self.padding_spec, str):  # Keras Conv2DTranspose semantics
             if self.output_padding_spec != (0, 0):
                 self.fail("output_padding cannot be combined with padding 'same'/'valid'")
-            t, b, oph = sizes.transposed_keras_padding(self.padding_spec, h, kh, sh, dh)
-            lft, r, opw = sizes.transposed_keras_padding(self.padding_spec, w, kw, sw, dw)
+            t, b, oph = size_formulas.transposed_keras_padding(self.padding_spec, h, kh, sh, dh)
+            lft, r, opw = size_formulas.transposed_keras_padding(self.padding_spec, w, kw, sw, dw)
             self.pad = (t, b, lft, r)
             self.output_padding = (oph, opw)
         else:
             self.pad = self.padding_spec
         top, bottom, left, right = self.pad
-        self.rows = sizes.transposed_output(h, kh, sh, top, bottom, dh, oph)
-        self.cols = sizes.transposed_output(w, kw, sw, left, right, dw, opw)
+        self.rows = size_formulas.transposed_output(h, kh, sh, top, bottom, dh, oph)
+        self.cols = size_formulas.transposed_output(w, kw, sw, left, right, dw, opw)
         return (self.rows.output, self.cols.output, self.filters)
 
     def param_shapes(self) -> dict[str, Shape]:

@@ -101,15 +101,15 @@ class BatchNorm(Layer):
         return tuple(range(x.ndim - 1))  # every axis but the channel (last) one
 
     def forward(self, x, ctx):
-        """Named stages (ctx.stage): mean, x_minus_mean, squares, var_biased, var_unbiased, var,
-        std, x_hat; y = gamma x_hat + beta."""
+        """Named stages (kept in ``stages``, shown to ctx.stage): mean, x_minus_mean, squares,
+        var_biased, var_unbiased, var, std, x_hat; y = gamma x_hat + beta."""
         xp, s = ctx.xp, ctx.scalar
         axes = self._axes(x)
         n = prod(x.shape[:-1])  # values per channel
         self.n, self.stages = n, {}
 
         def stage(name, value):
-            return ctx.stage(self, name, value)
+            return self._stage(ctx, name, value)
 
         if ctx.training:
             if n < 2:
@@ -139,6 +139,12 @@ class BatchNorm(Layer):
             return self.xhat
         return self.params["weight"] * self.xhat + self.params["bias"]
 
+    def _stage(self, ctx, name: str, value):
+        """Keep a named intermediate value for worked solutions; pass on what ctx's observer
+        returns (nncalc check may put a learner's value there, so later stages follow from it)."""
+        self.stages[name] = value
+        return ctx.stage(self, name, value)
+
     def backward(self, dy, ctx):
         """(With var + eps = 0 the true gradient is infinite or undefined: solvers check
         ``degenerate`` and say so; the values here then use 1/sqrt(var + eps) = 0.)
@@ -153,16 +159,16 @@ class BatchNorm(Layer):
         if self.affine:
             self.grads["weight"] = (dy * self.xhat).sum(axis=axes)
             self.grads["bias"] = dy.sum(axis=axes)
-            dxhat = ctx.stage(self, "dL/dx_hat", dy * self.params["weight"])
+            dxhat = self._stage(ctx, "dL/dx_hat", dy * self.params["weight"])
         else:
-            dxhat = ctx.stage(self, "dL/dx_hat", dy)
+            dxhat = self._stage(ctx, "dL/dx_hat", dy)
         if not self.batch_stats:
             return dxhat * self.inv_std
         n = s(self.n)
         d = n if self.variance == "biased" else s(self.n - 1)
         inv = self.inv_std
-        dvar = ctx.stage(self, "dL/dvar", (dxhat * self.centred).sum(axis=axes) * s(-0.5) * inv * inv * inv)
-        dmean = ctx.stage(self, "dL/dmean", -dxhat.sum(axis=axes) * inv)
+        dvar = self._stage(ctx, "dL/dvar", (dxhat * self.centred).sum(axis=axes) * s(-0.5) * inv * inv * inv)
+        dmean = self._stage(ctx, "dL/dmean", -dxhat.sum(axis=axes) * inv)
         return dxhat * inv + dvar * 2 * self.centred / d + dmean / n
 
 

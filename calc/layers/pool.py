@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import gcd
 
-from calc import sizes
+from calc.counting import size_formulas
 from calc.layers.base import Layer, Shape, register
 from calc.layers.conv import fmt_padding, read_padding
 from calc.ops import Window, crop, max_pool, max_pool_backward, pad, spread_windows, sum_windows
@@ -43,14 +43,14 @@ class _WindowPool(Layer):
     def compute_shape(self, in_shape: Shape) -> Shape:
         h, w, c = self.need_map(in_shape)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        rows, cols = sizes.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
+        rows, cols = size_formulas.resolve_padding(self.padding_pairs(), (h, w), self.kernel, self.stride, self.dilation)
         self.pad = rows + cols
         if not isinstance(self.padding_spec, str):
-            sizes.check_pool_padding(kh, max(self.pad[:2]))
-            sizes.check_pool_padding(kw, max(self.pad[2:]))
+            size_formulas.check_pool_padding(kh, max(self.pad[:2]))
+            size_formulas.check_pool_padding(kw, max(self.pad[2:]))
         top, bottom, left, right = self.pad
-        self.rows = sizes.window_output(h, kh, sh, top, bottom, dh, self.ceil_mode)
-        self.cols = sizes.window_output(w, kw, sw, left, right, dw, self.ceil_mode)
+        self.rows = size_formulas.window_output(h, kh, sh, top, bottom, dh, self.ceil_mode)
+        self.cols = size_formulas.window_output(w, kw, sw, left, right, dw, self.ceil_mode)
         return (self.rows.output, self.cols.output, c)
 
     def costs(self) -> dict[str, int]:
@@ -121,7 +121,7 @@ class AvgPool(_WindowPool):
         """Ho x Wo window sizes the sums are divided by, as PyTorch's avg_pool2d: a window
         starting at o*s - pad_before is cut at input + pad_after (ceil_mode windows may reach
         past it); without count_include_pad only the input cells it covers count."""
-        def extents(axis: sizes.AxisSize) -> list[int]:
+        def extents(axis: size_formulas.AxisSize) -> list[int]:
             out = []
             for o in range(axis.output):
                 start = o * axis.stride - axis.pad_before

@@ -2,7 +2,7 @@
 
 A ``Window`` of kh x kw taps, stride (sh, sw) and dilation (dh, dw) sits at Ho x Wo positions
 of an already padded map: position (oh, ow), tap (i, j) reads row oh*sh + i*dh and column
-ow*sw + j*dw. The sizes themselves come from calc.sizes (the layer resolves them); here they
+ow*sw + j*dw. The sizes themselves come from calc.counting.size_formulas (the layer resolves them); here they
 are only used.
 """
 

@@ -52,7 +52,7 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     title = (f"{result.network}: {n} sample{'s' if n != 1 else ''}, input {fmt_shape(result.input_shape)} "
              f"-> output {fmt_shape(result.output_shape)}")
     outputs = result.outputs.reshape(n, -1)[:shown_rows(n, full)]  # the head; --full or --json for all
-    argmax = result.output_kind == "softmax" and len(result.output_shape) == 1
+    argmax = result.classes is not None
     if len(result.output_shape) == 1 and outputs.shape[1] <= MAX_COLUMNS:  # one column per output, if it fits
         vector = _outputs_table(result, outputs, decimals, True, False, argmax)
         table = fit(_outputs_table(result, outputs, decimals, full, True, argmax), vector)
@@ -78,7 +78,7 @@ def _outputs_table(result, outputs, decimals: int, full: bool, columns: bool, ar
         table.add_column("class", justify="right", no_wrap=True)
     for i, row in enumerate(outputs):
         cells = [fmt(v, decimals) for v in row.tolist()] if columns else [_values(row, decimals, full)]
-        table.add_row(str(i + 1), *cells, *([str(int(row.argmax()))] if argmax else []))
+        table.add_row(str(i + 1), *cells, *([str(result.classes[i])] if argmax else []))
     return table
 
 

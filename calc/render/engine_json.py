@@ -8,8 +8,8 @@ from calc.render.jsonout import plain
 def run_data(result) -> dict:
     data = {"network": result.network, "input_shape": list(result.input_shape),
             "output_shape": list(result.output_shape), "outputs": plain(result.outputs)}
-    if result.output_kind == "softmax" and len(result.output_shape) == 1:
-        data["classes"] = [int(row.argmax()) for row in result.outputs]
+    if result.classes is not None:
+        data["classes"] = result.classes
     if result.activations:
         data["activations"] = [{"layer": name, "type": kind, "shape": list(values.shape[1:]), "values": plain(values)}
                                for name, kind, values in result.activations]

@@ -1,4 +1,4 @@
-"""Matrices of worked solutions (calc.steps.grid.Grid) as aligned grids: terminal, Markdown, JSON.
+"""Matrices of worked solutions (calc.solve.grid.Grid) as aligned grids: terminal, Markdown, JSON.
 
 The current window is highlighted: reverse video in a colour terminal, and always in brackets
 (``[2]``) so it also shows in plain text, logs and the README; LaTeX boxes it (``\\boxed{2}``).

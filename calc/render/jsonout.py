@@ -68,6 +68,8 @@ def dumps(data) -> str:
 
 def summary_data(summary) -> dict:
     """The `nncalc summary --json` document."""
+    from calc.render.wording import summary_warnings
+
     def row(r):
         return {
             "name": r.name, "type": r.type, "path": r.path, "depth": r.depth,
@@ -94,7 +96,7 @@ def summary_data(summary) -> dict:
         "memory_bytes": {"input": summary.input_bytes, "activations": summary.activation_bytes,
                          "params": summary.param_bytes},
         "conventions": summary.conventions,
-        "warnings": summary.warnings,
+        "warnings": summary_warnings(summary),
         "layers": [row(r) for r in summary.leaf_rows],
         "blocks": [row(r) for r in summary.rows if r.container],
     }
@@ -102,11 +104,11 @@ def summary_data(summary) -> dict:
 
 def solution_data(solution, decimals: int | None = None) -> dict:
     """The `--json` document of a worked solution (steps, answers, conventions)."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     steps = []
     for s in solution.steps:
-        if hasattr(s, "matrices"):  # calc.steps.grid.Grid
+        if hasattr(s, "matrices"):  # calc.solve.grid.Grid
             from calc.render.grid import grid_data
 
             steps.append(grid_data(s))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calc.numfmt import DEFAULT_DECIMALS, fmt, fmt_exact, grouped, human, shown_exactly
+from calc.render.wording import summary_warnings
 from calc.shapes import fmt_shape
 
 
@@ -29,8 +30,9 @@ def summary_markdown(summary) -> str:
     lines += [f"- **MACs:** {grouped(summary.total_macs)} ({human(summary.total_macs)}MAC)",
               f"- FLOPs (2 x MACs): {grouped(summary.flops)}", "", "**Conventions**", ""]
     lines += [f"- {c}" for c in summary.conventions]
-    if summary.warnings:
-        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in summary.warnings]
+    warnings = summary_warnings(summary)
+    if warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in warnings]
     return "\n".join(lines) + "\n"
 
 
@@ -64,7 +66,7 @@ def _step_markdown(step, decimals: int) -> list[str]:
 
 def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
     """A worked solution as Markdown: conventions, then each step as display math (LaTeX)."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     lines = [f"# {solution.title}", ""]
     if solution.question:
@@ -78,7 +80,7 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         if step.section and step.section != section:
             section = step.section
             lines += [f"## {section}", ""]
-        if hasattr(step, "matrices"):  # calc.steps.grid.Grid
+        if hasattr(step, "matrices"):  # calc.solve.grid.Grid
             from calc.render.grid import grid_markdown
 
             lines += grid_markdown(step, decimals)

@@ -36,7 +36,7 @@ def _line(name: str, label: str) -> str:
 
 
 def answer_template(solution) -> str:
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     lines = [*_comment(f"Answers: {solution.title}"), *_comment(_HOW), ""]
     header = len(lines)

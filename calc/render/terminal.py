@@ -15,6 +15,7 @@ from calc.render.console import make_console  # noqa: F401  (re-exported)
 from calc.render.fit import fit
 from calc.render.steps import StepTable, number_text
 from calc.render.summary_table import SummaryTable
+from calc.render.wording import summary_warnings
 
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
 
@@ -61,14 +62,15 @@ def summary_renderable(summary, show_config: bool | None = None, width: int | No
     totals.append(f"Memory (float32): input {size_bytes(summary.input_bytes)}, activations "
                   f"{size_bytes(summary.activation_bytes)}, params {size_bytes(summary.param_bytes)}", style="dim")
     parts = [table, totals, Text(""), _bullets("Conventions", summary.conventions, "cyan")]
-    if summary.warnings:
-        parts.append(_bullets("Warnings", summary.warnings, "yellow"))
+    warnings = summary_warnings(summary)
+    if warnings:
+        parts.append(_bullets("Warnings", warnings, "yellow"))
     return Group(*parts)
 
 
 def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
     """A solution: conventions first, then step tables (one per section), tables, findings."""
-    from calc.steps.step import Table
+    from calc.solve.step import Table
 
     parts = [Text(solution.title, style="bold underline")]
     if solution.question:
@@ -102,7 +104,7 @@ def solution_renderable(solution, decimals: int = DEFAULT_DECIMALS):
 
 
 def table_renderable(table, decimals: int = DEFAULT_DECIMALS):
-    if hasattr(table, "matrices"):  # calc.steps.grid.Grid: matrices as aligned grids
+    if hasattr(table, "matrices"):  # calc.solve.grid.Grid: matrices as aligned grids
         from calc.render.grid import grid_renderable
 
         return grid_renderable(table, decimals)

@@ -1,0 +1,20 @@
+"""Words for data that every output format shows alike (terminal, Markdown, JSON): the counting
+module returns records and flags; the English, plurals included, is written here once."""
+
+from __future__ import annotations
+
+
+def unused_input_text(u) -> str:
+    """A calc.counting.stats.UnusedInput as one sentence: 'conv1: (i + pad - d(k-1) - 1) = 222 is
+    not divisible by the stride 4: the last 2 input rows and columns are never used'."""
+    many = u.count > 1
+    what = " and ".join(f"{noun}s" if many else noun for noun in u.axes)
+    count = f"{u.count} " if many else ""
+    verb = "are" if many or len(u.axes) > 1 else "is"
+    return (f"{u.layer}: (i + pad - d(k-1) - 1) = {u.span} is not divisible by the stride "
+            f"{u.stride}: the last {count}input {what} {verb} never used")
+
+
+def summary_warnings(summary) -> list[str]:
+    """The warnings below a network summary: the spec's hints, then strides that skip input."""
+    return list(summary.warnings) + [unused_input_text(u) for u in summary.unused_input]

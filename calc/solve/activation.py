@@ -1,0 +1,116 @@
+"""Worked solutions for activations: f(z) and f'(z) at given points, and softmax's Jacobian.
+
+Values, derivatives and their texts (convention, f and f' with the numbers put in, on the branch
+z > 0 or z <= 0 that the class itself takes) come from the classes of calc.layers.activation on
+the exact backend: one place per activation; this module lays them out.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from calc.errors import InputError
+from calc.solve import given as g
+from calc.solve.carry import Carry
+from calc.solve.registry import SolveOptions, problem_type
+from calc.solve.step import Solution, Step, Table
+
+NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "softmax")
+ALIASES = {"leaky": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu", "logistic": "sigmoid"}
+
+
+def make_activation(name: str, param: Fraction | None = None):
+    """(canonical name, layer instance with its constant set, the constant shown)."""
+    from calc.errors import did_you_mean
+    from calc.layers import REGISTRY
+
+    key = ALIASES.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
+    if key not in NAMES:
+        raise InputError(f"unknown activation '{name}'{did_you_mean(key, NAMES)}; valid: {', '.join(NAMES)}")
+    layer = REGISTRY[key]()
+    if layer.constant is None:
+        if param is not None:
+            with_constant = [k for k in NAMES if REGISTRY[k].constant is not None]
+            raise InputError(f"{key} has no parameter to set (--alpha/--slope apply to {', '.join(with_constant[:-1])} "
+                             f"and {with_constant[-1]})")
+        return key, layer, None
+    attr, default = layer.constant
+    shown = param if param is not None else default
+    setattr(layer, attr, shown)
+    return key, layer, shown
+
+
+def solve_activation(name: str, points: list, options: SolveOptions = SolveOptions(),
+                     param: Fraction | None = None) -> Solution:
+    """f and f' of an activation at each point (softmax: the vector and its Jacobian)."""
+    from calc.backend import get_backend
+    from calc.numfmt import fmt
+
+    def show(v) -> str:
+        return fmt(v, options.decimals)
+
+    key, layer, p = make_activation(name, param)
+    be = get_backend("exact")
+    z = be.asarray(points)
+    if key == "prelu":
+        layer.params = {"weight": be.asarray([p])}
+    a = layer.function(z, be)
+    conv = layer.convention.format(p=show(p) if p is not None else "")
+    sol = Solution(f"{key} and its derivative", [conv, "exact arithmetic (e^z to 50 digits), shown rounded"])
+    if key == "softmax":
+        return _softmax(sol, layer, list(z), a, be, show)
+    fs = [Fraction(v) for v in a]
+    # nncalc check: the derivative from the learner's own f values, or at z (the sigma'(z) slip)
+    used = be.asarray(Carry(options.overrides).take("f", fs))
+    d = layer.derivative(z, z if options.derivative_of == "input" else used, be)
+    ds = [Fraction(v) for v in d]
+    for zi, ai, di in zip(points, fs, ds):
+        f_text, d_text = layer.worked(zi, ai, p, show)
+        sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section="Values and derivatives"))
+        sol.add(Step(f"f'({show(zi)})", layer.derivative_formula, d_text, di, section="Values and derivatives"))
+        if zi == 0 and layer.kink_at_zero:
+            sol.findings.append(f"{key} is not differentiable at z = 0; f'(0) = {show(di)} is the convention above")
+    sol.add(Table(f"{key} at the given points", ["z", "f(z)", "f'(z)"],
+                  [[zi, ai, di] for zi, ai, di in zip(points, fs, ds)], section="Summary"))
+    sol.answers["f"], sol.answers["df/dz"] = fs, ds
+    sol.summary = "; ".join(f"f({show(zi)}) = {show(ai)}, f'({show(zi)}) = {show(di)}" for zi, ai, di in zip(points, fs, ds))
+    return sol
+
+
+def _softmax(sol: Solution, layer, z: list, p, be, show) -> Solution:
+    top = max(z)
+    shifted = [Fraction(v) - top for v in z]
+    probs = [Fraction(v) for v in p]
+    sol.add(Step("z - max z", "z_i - max_j z_j", f"[{', '.join(show(v) for v in z)}] - {show(top)}", shifted,
+                 section="Values"))
+    for i, pi in enumerate(probs):
+        sol.add(Step(f"p{i + 1}", "e^(z_i - max z) / sum_j e^(z_j - max z)",
+                     f"e^{show(shifted[i])} / ({' + '.join(f'e^{show(s)}' for s in shifted)})", pi,
+                     name=f"p{i + 1}", section="Values"))
+    jac = layer.jacobian(p, be)
+    rows = [[Fraction(v) for v in row] for row in jac]
+    n = len(probs)
+    sol.add(Table("Jacobian dp_i/dz_j = p_i (delta_ij - p_j)", ["i \\ j"] + [str(j + 1) for j in range(n)],
+                  [[str(i + 1)] + row for i, row in enumerate(rows)], section="Derivatives"))
+    sol.answers["f"], sol.answers["jacobian"] = probs, rows
+    sol.findings.append("each row of the Jacobian sums to 0 (the probabilities always sum to 1)")
+    sol.summary = "p = [" + ", ".join(show(v) for v in probs) + "]"
+    return sol
+
+
+@problem_type("activation")
+def solve_activation_problem(given, where, options: SolveOptions) -> Solution:
+    """given: function (sigmoid, tanh, relu, leaky_relu, prelu, elu, selu, softmax), at [points],
+    and alpha (elu, prelu) or slope (leaky_relu)."""
+    from calc.errors import SpecError
+
+    name = str(g.raw(given, where, "function"))
+    points = g.vector(given, where, "at")
+    param = None
+    for key in ("alpha", "slope"):
+        if key in given:
+            param = g.number(given, where, key)
+    try:
+        return solve_activation(name, points, options, param)
+    except InputError as exc:
+        raise SpecError(exc.message, g.at(given, where, "function")) from None
