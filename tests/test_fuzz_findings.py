@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,17 @@ def test_a_400_digit_integer_in_run_data_is_refused_with_its_size(cli, tmp_path)
     (tmp_path / "x.yaml").write_text(f"- [1{'0' * 400}, 2]\n", encoding="utf-8")
     code, _, err = cli("run", str(tmp_path / "s.yaml"), "-i", str(tmp_path / "x.yaml"))
     assert code == 2 and "1.000e+400 is beyond the float64 range" in err
+
+
+def test_float32_overflow_in_run_is_a_stated_finding_not_a_numpy_warning(cli, tmp_path):
+    """3e38 + 3e38 leaves float32's range (3.4e38): NumPy printed a RuntimeWarning with a source line."""
+    spec = tmp_path / "res.yaml"
+    spec.write_text("name: r\ninput: [2]\nlayers:\n  - residual:\n      body:\n"
+                    "        - dense: {units: 2, weights: [[1, 0], [0, 1]], bias: [0, 0]}\n", encoding="utf-8")
+    data = tmp_path / "big.yaml"
+    data.write_text("- [3e38, 1]\n", encoding="utf-8")
+    code, out, err = cli("run", str(spec), "-i", str(data), "--dtype", "float32", "--json")
+    assert code == 0 and "Warning" not in err
+    result = json.loads(out)
+    assert result["outputs"][0][1] == 2.0  # 1 + 1
+    assert any(line.startswith("overflow: 1 output value(s) are inf or nan") for line in result["conventions"])

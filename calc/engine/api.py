@@ -126,12 +126,14 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     model = build_model(network, device, dtype, seed, init, weights, n if whole else min(n, size), hint=hint)
     be = model.backend
     pieces = [(0, n)] if whole else [(i, min(i + size, n)) for i in range(0, n, size)]
-    ys, acts = [], {}
-    for start, stop in pieces:
-        ys.append(be.to_numpy(model.forward(x[start:stop], training=training, record=activations)))
-        for name, value in (model.activations or {}).items():
-            acts.setdefault(name, []).append(be.to_numpy(value))
     import numpy as np
+
+    ys, acts = [], {}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # said once below, not as warnings
+        for start, stop in pieces:
+            ys.append(be.to_numpy(model.forward(x[start:stop], training=training, record=activations)))
+            for name, value in (model.activations or {}).items():
+                acts.setdefault(name, []).append(be.to_numpy(value))
 
     kinds = {layer.name: layer.kind for layer in model.network.leaves()}
     acts = [(name, kinds.get(name, ""), np.concatenate(parts)) for name, parts in acts.items()]
@@ -141,6 +143,9 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     if len(pieces) > 1:
         conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
     outputs = np.concatenate(ys)
+    if not np.isfinite(outputs).all():  # inf or nan without a word would be a silently wrong number
+        conventions.insert(0, f"overflow: {int((~np.isfinite(outputs)).sum()):,} output value(s) are inf or nan: "
+                              f"the values left the range of {dtype} (float64 reaches about 1.8e308, float32 3.4e38)")
     kind = "" if last.is_container else last.kind
     classes = [int(i) for i in outputs.argmax(axis=1)] if kind == "softmax" and len(net.output_shape) == 1 else None
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
