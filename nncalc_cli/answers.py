@@ -50,6 +50,11 @@ def check_answers(answers: str | None, source, as_json: bool = False, markdown: 
     # --allow-blank is read from the command's own parameters: each command declares AllowBlankOpt
     ctx = click_module("globals").get_current_context(silent=True)
     allow_blank = bool(ctx and ctx.params.get("allow_blank"))
+    if ctx and ctx.params.get("template"):
+        from calc.errors import InputError
+
+        raise InputError("--template and --answers: choose one (--template writes a blank answers file, "
+                         "--answers checks a filled one)")
     check_and_exit(source if hasattr(source, "given") else direct(source), answers, as_json=as_json,
                    markdown=markdown, allow_blank=allow_blank)
 

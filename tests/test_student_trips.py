@@ -242,3 +242,15 @@ def test_problems_lists_one_topic():
     assert names == sorted(n for n in bundled_problems() if n.startswith("softmax/")) and len(names) == 4
     typo = _nncalc("problems", "sofmax")
     assert typo.returncode == 2 and "did you mean 'softmax'?" in typo.stderr and len(typo.stderr.splitlines()) == 1
+
+
+def test_template_and_answers_together_are_refused(tmp_path):
+    """--template wrote a blank file and --answers checked one: which wins was silent."""
+    from typer.testing import CliRunner
+
+    import cli
+
+    answers = tmp_path / "a.yaml"
+    answers.write_text("p1: 0.5\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.app, ["softmax", "1", "2", "--template", "--answers", str(answers)])
+    assert result.exit_code != 0 and "--template and --answers: choose one" in str(result.exception or result.output)
