@@ -12,6 +12,8 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
 - a receptive-field rule (``Layer.receptive``, calc/counting/receptive.py), and for a sliding window
   the noun of its output-size steps (``window_noun``);
 - a row in ``nncalc layers`` with a summary;
+- for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
+  (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
 - for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
 """
 
@@ -85,6 +87,17 @@ def _activation_text(cls) -> list[str]:
     return missing
 
 
+def _pool_pieces(kind: str, cls) -> list[str]:
+    from calc.layers.pool import PoolWords
+
+    out = []
+    if getattr(cls, "pool_reduce", "") not in ("max", "mean"):
+        out.append(f"{kind}: no pool_reduce (\"max\" or \"mean\": how a worked solution reduces a window)")
+    if not isinstance(getattr(cls, "words", None), PoolWords):
+        out.append(f"{kind}: no pool words (words = PoolWords(...): how a worked solution words the pooling)")
+    return out
+
+
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
     """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
     from calc.counting.receptive import LEAF_RULES
@@ -106,6 +119,8 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
             problems.append(f"{kind}: no receptive-field rule (Layer.receptive, one of {', '.join(LEAF_RULES)})")
         if getattr(cls, "receptive", "") == "window" and not cls.window_noun:
             problems.append(f"{kind}: no window_noun (how a worked count names its output-size steps)")
+        if getattr(cls, "window_noun", "") == "pooling":
+            problems += _pool_pieces(kind, cls)
         if not layer_rows.get(kind):
             problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
         if issubclass(cls, Activation):
@@ -142,13 +157,18 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     class DummyActivation(Activation):
         kind, receptive = "dummy_act", "identity"
 
-    problems = missing_pieces({"dummy": Dummy, "dummy_act": DummyActivation}, layer_rows)
+    class DummyPool(Layer):
+        kind, receptive, window_noun = "dummy_pool", "window", "pooling"
+
+    problems = missing_pieces({"dummy": Dummy, "dummy_act": DummyActivation, "dummy_pool": DummyPool}, layer_rows)
     for piece in ("random-spec generator", "torch reference", "narration", "receptive-field rule",
                   "row in `nncalc layers`"):
         assert any(p.startswith("dummy: no " + piece) for p in problems), (piece, problems)
     for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()"):
         assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
     assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
+    for piece in ("pool_reduce", "pool words"):
+        assert any(p.startswith(f"dummy_pool: no {piece}") for p in problems), (piece, problems)
 
 
 def test_a_layer_without_a_receptive_rule_is_refused_not_passed_through():
