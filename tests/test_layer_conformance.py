@@ -14,7 +14,9 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
 - a row in ``nncalc layers`` with a summary;
 - for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
   (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
-- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
+- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``; and when
+  it pairs with a loss as the last layer, both halves of the pair (``paired_loss`` on its outputs,
+  ``logits_loss`` on its input), each a loss of calc.engine.losses.
 """
 
 from __future__ import annotations
@@ -98,6 +100,18 @@ def _pool_pieces(kind: str, cls) -> list[str]:
     return out
 
 
+def _loss_pair(kind: str, cls) -> list[str]:
+    """An activation that pairs with a loss names both losses, and only losses that exist."""
+    from calc.engine.losses import LOSSES
+
+    pair = {"paired_loss": cls.paired_loss, "logits_loss": cls.logits_loss}
+    if not any(pair.values()):
+        return [f"{kind}: no paired_loss (paired_note or class_probabilities without it)"] \
+            if cls.paired_note or cls.class_probabilities else []
+    return [f"{kind}: no {name} (a loss of calc.engine.losses; got {value!r})"
+            for name, value in pair.items() if value not in LOSSES]
+
+
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
     """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
     from calc.counting.receptive import LEAF_RULES
@@ -125,6 +139,7 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
             problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
         if issubclass(cls, Activation):
             problems += [f"{kind}: no activation text: {name}" for name in _activation_text(cls)]
+            problems += _loss_pair(kind, cls)
     return problems
 
 
@@ -167,6 +182,16 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()"):
         assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
     assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
+    class HalfPaired(Activation):
+        kind, receptive, paired_loss = "half_paired", "identity", "cross_entropy"
+
+    class Classes(Activation):
+        kind, receptive, class_probabilities = "classes", "identity", True
+
+    pairs = missing_pieces({"half_paired": HalfPaired, "classes": Classes}, layer_rows)
+    assert any(p.startswith("half_paired: no logits_loss") for p in pairs), pairs
+    assert not any(p.startswith("half_paired: no paired_loss") for p in pairs), pairs
+    assert any(p.startswith("classes: no paired_loss") for p in pairs), pairs
     for piece in ("pool_reduce", "pool words"):
         assert any(p.startswith(f"dummy_pool: no {piece}") for p in problems), (piece, problems)
 

@@ -142,7 +142,8 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
         conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
     outputs = np.concatenate(ys)
     kind = "" if last.is_container else last.kind
-    classes = [int(i) for i in outputs.argmax(axis=1)] if kind == "softmax" and len(net.output_shape) == 1 else None
+    classes = ([int(i) for i in outputs.argmax(axis=1)]
+               if getattr(last, "class_probabilities", False) and len(net.output_shape) == 1 else None)
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
                      classes)
 
@@ -150,13 +151,13 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
 def check_loss_fits(loss, model) -> None:
     """Catch the classic slips: a loss on logits after a softmax/sigmoid (applied twice), and a
     categorical cross-entropy on a single output."""
-    from calc.engine.train import final_kind
+    from calc.engine.train import final_layer
 
-    net, last = model.network, final_kind(model)
-    on_probs = {"softmax_ce": ("softmax", "cross_entropy"), "bce_logits": ("sigmoid", "bce")}
-    if loss.name in on_probs and last == on_probs[loss.name][0]:
+    net, layer = model.network, final_layer(model)
+    if layer is not None and loss.name == getattr(layer, "logits_loss", None):
+        last = layer.kind
         raise InputError(f"--loss {loss.name} takes logits, but {net.name} already ends in {last}: use "
-                         f"{on_probs[loss.name][1]} (computed from the logits all the same) or remove the {last}")
+                         f"{layer.paired_loss} (computed from the logits all the same) or remove the {last}")
     if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
         raise InputError(f"--loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
 

@@ -34,6 +34,13 @@ class Activation(Layer):
     kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
     constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
     elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
+    # As a network's last layer: the loss on its outputs that goes with it ("" none: mse by default),
+    # the same loss computed from its input z (the logits: finite for any z, dL/dz the textbook
+    # form), and the conventions line a worked solution gives that pair ("" none)
+    paired_loss = ""
+    logits_loss = ""
+    paired_note = ""
+    class_probabilities = False  # its outputs are class probabilities: the arg-max is the class
 
     def worked(self, z, a, p, show) -> tuple[str, str]:
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
@@ -220,6 +227,7 @@ class Sigmoid(Activation):
     formula, derivative_formula = "1 / (1 + e^(-z))", "a (1 - a)"
     tex_name, tex_body, tex_derivative = r"\sigma", r"\frac{1}{1 + e^{-%s}}", "%s(1 - %s)"
     remark = " (of the activation a, not z(1 - z))"
+    paired_loss, logits_loss = "bce", "bce_logits"
     convention = "sigmoid'(z) = a(1 - a) with a = sigmoid(z), the activation's output (never z(1 - z))"
 
     def worked(self, z, a, p, show):
@@ -375,6 +383,9 @@ class Softmax(Activation):
     derivative_formula = "J_ij = p_i (delta_ij - p_j)"
     tex_name = r"\mathrm{softmax}"
     remark = " (computed stably: z - max z first)"
+    paired_loss, logits_loss = "cross_entropy", "softmax_ce"
+    paired_note = "softmax + cross-entropy: dL/dz = p - t, the same as J^T(-t/p) through the softmax Jacobian"
+    class_probabilities = True
     convention = ("softmax computed stably, p_i = e^(z_i - max z) / sum_j e^(z_j - max z); Jacobian dp_i/dz_j = "
                   "p_i (delta_ij - p_j)")
 
