@@ -12,11 +12,13 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
 - a receptive-field rule (``Layer.receptive``, calc/counting/receptive.py), and for a sliding window
   the noun of its output-size steps (``window_noun``);
 - a row in ``nncalc layers`` with a summary;
+- what a run's conventions state about it (``run_note()``: None or (topic, value, meaning)), and
+  ``batch_statistics`` only on a layer that is ``mode_dependent``;
 - for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
   (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
 - for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``; and when
   it pairs with a loss as the last layer, both halves of the pair (``paired_loss`` on its outputs,
-  ``logits_loss`` on its input), each a loss of calc.engine.losses.
+  ``logits_loss`` on its input), each a loss of calc.engine.losses; a ``dead_note`` names ``{owner}``.
 """
 
 from __future__ import annotations
@@ -112,6 +114,18 @@ def _loss_pair(kind: str, cls) -> list[str]:
             for name, value in pair.items() if value not in LOSSES]
 
 
+def _run_pieces(kind: str, cls, maker) -> list[str]:
+    out = []
+    if cls.batch_statistics and not cls.mode_dependent:
+        out.append(f"{kind}: no mode_dependent (batch_statistics holds in training mode only)")
+    layer = sample_layer(kind, maker) if maker else None
+    note = layer.run_note() if layer is not None else None
+    if note is not None and not (isinstance(note, tuple) and len(note) == 3 and all(isinstance(t, str) and t
+                                                                                   for t in note)):
+        out.append(f"{kind}: no run_note() as (topic, value, meaning) (got {note!r})")
+    return out
+
+
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
     """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
     from calc.counting.receptive import LEAF_RULES
@@ -135,11 +149,14 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
             problems.append(f"{kind}: no window_noun (how a worked count names its output-size steps)")
         if getattr(cls, "window_noun", "") == "pooling":
             problems += _pool_pieces(kind, cls)
+        problems += _run_pieces(kind, cls, maker)
         if not layer_rows.get(kind):
             problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
         if issubclass(cls, Activation):
             problems += [f"{kind}: no activation text: {name}" for name in _activation_text(cls)]
             problems += _loss_pair(kind, cls)
+            if cls.dead_note and "{owner}" not in cls.dead_note:
+                problems.append(f"{kind}: no {{owner}} in dead_note (the finding names the layer)")
     return problems
 
 
@@ -188,7 +205,16 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     class Classes(Activation):
         kind, receptive, class_probabilities = "classes", "identity", True
 
-    pairs = missing_pieces({"half_paired": HalfPaired, "classes": Classes}, layer_rows)
+    class Dead(Activation):
+        kind, receptive, dead_note = "dead", "identity", "every unit outputs 0"
+
+    class Batched(Layer):
+        kind, batch_statistics = "batched", True
+
+    pairs = missing_pieces({"half_paired": HalfPaired, "classes": Classes, "dead": Dead, "batched": Batched},
+                           layer_rows)
+    assert any(p.startswith("dead: no {owner} in dead_note") for p in pairs), pairs
+    assert any(p.startswith("batched: no mode_dependent") for p in pairs), pairs
     assert any(p.startswith("half_paired: no logits_loss") for p in pairs), pairs
     assert not any(p.startswith("half_paired: no paired_loss") for p in pairs), pairs
     assert any(p.startswith("classes: no paired_loss") for p in pairs), pairs

@@ -89,14 +89,14 @@ def model_conventions(model: Model, training: bool | None) -> list[str]:
     dtype = "" if be.exact else f"{be.dtype} "
     out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
     out.append(weights_convention(model, training is None))
-    kinds = {layer.kind for layer in model.layers}
     if any(layer.mode_dependent for layer in model.layers) and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
                    "the batch mean and biased variance (running variance updated with n-1)" if training else
                    "eval mode: dropout is the identity, batch norm uses its running mean/var")
-    if "flatten" in kinds:
-        orders = {getattr(layer, "order", "hwc") for layer in model.layers if layer.kind == "flatten"}
-        out.append(f"flatten order: {', '.join(sorted(orders))} (hwc: row-major over H x W x C)")
+    notes: dict[tuple[str, str], set] = {}  # (topic, what the values mean) -> the layers' values
+    for note in filter(None, (layer.run_note() for layer in model.layers)):
+        notes.setdefault((note[0], note[2]), set()).add(note[1])
+    out += [f"{topic}: {', '.join(sorted(values))} ({meaning})" for (topic, meaning), values in notes.items()]
     return out
 
 
@@ -117,7 +117,7 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     budget.check(network, get_backend(device, dtype), 1)  # weights first: before reading the inputs
     x = io.read_inputs(inputs, network.input_shape, get_backend(device, dtype))
     n = len(x)
-    whole = training and any(layer.kind == "batchnorm" for layer in network.leaves())
+    whole = training and any(layer.batch_statistics for layer in network.leaves())
     hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
             else "a smaller --batch-size needs less")
     if activations:  # every layer's output of every sample is kept for printing

@@ -41,6 +41,8 @@ class Activation(Layer):
     logits_loss = ""
     paired_note = ""
     class_probabilities = False  # its outputs are class probabilities: the arg-max is the class
+    zero_note = ""  # appended to its formula in a perceptron's conventions, e.g. " (z = 0 gives 0)"
+    dead_note = ""  # a worked solution's finding when all its outputs are 0; {owner} names the layer
 
     def worked(self, z, a, p, show) -> tuple[str, str]:
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
@@ -114,6 +116,9 @@ class ReLU(Activation):
     remark = " (ReLU'(0) = 0, PyTorch)"
     convention = "ReLU'(0) = 0 (PyTorch; ReLU is not differentiable at 0)"
     kink_at_zero = True
+    zero_note = " (z = 0 gives 0)"
+    dead_note = ("every ReLU of {owner} outputs 0 (all z <= 0): the layers after it see only their biases, and no "
+                 "gradient flows back through it (a dead layer)")
 
     def worked(self, z, a, p, show):
         return f"max(0, {show(z)})", "1 (z > 0)" if z > 0 else "0 (z <= 0)"
@@ -270,6 +275,7 @@ class Step(Activation):
     tex_name = r"\mathrm{step}"
     remark = " (no gradient flows through a step)"
     convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
+    zero_note = " (z = 0 gives 0)"
 
     def worked(self, z, a, p, show):
         return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"

@@ -19,7 +19,9 @@ def _activation_line(layer) -> str:
 
 def conventions(setup, views, options) -> list[str]:
     lines = [_number_convention(options.decimals, options.hand_rounding)]
-    dense = [v.layer for v in views if v.layer.kind == "dense"]
+    from calc.layers.dense import Dense
+
+    dense = [v.layer for v in views if isinstance(v.layer, Dense)]  # the weights and biases lines are theirs
     if dense:
         lines.append("weights: one row per neuron, w_ij connects input j to neuron i: z = W a + b "
                      "(a 'weight_layout: in_out' spec gives Keras' layout, transposed on reading)")
