@@ -79,6 +79,8 @@ def _activation_text(cls) -> list[str]:
     from calc.numfmt import fmt
 
     missing = [name for name in ("formula", "derivative_formula", "tex_name", "convention") if not getattr(cls, name)]
+    if not cls.elementwise and not hasattr(cls, "jacobian"):
+        missing.append("jacobian() (a_i depends on every z_j)")
     if not hasattr(cls, "jacobian"):  # element-wise: f and f' with the numbers put in
         try:
             layer = cls()
@@ -188,6 +190,12 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
 
     class DummyActivation(Activation):
         kind, receptive = "dummy_act", "identity"
+
+    class Mixing(Activation):
+        kind, receptive, elementwise = "mixing", "identity", False
+
+    assert any(p.startswith("mixing: no activation text: jacobian()") for p in missing_pieces({"mixing": Mixing},
+                                                                                              layer_rows))
 
     class DummyPool(Layer):
         kind, receptive, window_noun = "dummy_pool", "window", "pooling"

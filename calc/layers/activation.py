@@ -49,6 +49,10 @@ class Activation(Layer):
         following the branch the class itself takes; show formats a number."""
         raise NotImplementedError(f"{self.kind}: no worked text")
 
+    def hold_params(self, be) -> None:
+        """Parameters for a worked solution at given points, from ``constant`` (PReLU: its learned
+        slope); an activation without learned parameters has none."""
+
     def constants(self) -> dict:
         """Symbols of the formula texts and their values: slope, alpha, lambda."""
         out = {}
@@ -331,6 +335,9 @@ class PReLU(Activation):
     kink_at_zero = True
     constant = ("init_value", Fraction(1, 4))
     worked = LeakyReLU.worked
+
+    def hold_params(self, be) -> None:
+        self.params = {"weight": be.asarray([self.init_value])}
 
     def constants(self) -> dict:
         """alpha is the learned weight: its value when one is shared, else the symbol."""
