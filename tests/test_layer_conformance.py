@@ -12,7 +12,13 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
 - a receptive-field rule (``Layer.receptive``, calc/counting/receptive.py), and for a sliding window
   the noun of its output-size steps (``window_noun``);
 - a row in ``nncalc layers`` with a summary;
-- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``.
+- what a run's conventions state about it (``run_note()``: None or (topic, value, meaning)), and
+  ``batch_statistics`` only on a layer that is ``mode_dependent``;
+- for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
+  (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
+- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``; and when
+  it pairs with a loss as the last layer, both halves of the pair (``paired_loss`` on its outputs,
+  ``logits_loss`` on its input), each a loss of calc.engine.losses; a ``dead_note`` names ``{owner}``.
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ def _activation_text(cls) -> list[str]:
     from calc.numfmt import fmt
 
     missing = [name for name in ("formula", "derivative_formula", "tex_name", "convention") if not getattr(cls, name)]
+    if not cls.elementwise and not hasattr(cls, "jacobian"):
+        missing.append("jacobian() (a_i depends on every z_j)")
     if not hasattr(cls, "jacobian"):  # element-wise: f and f' with the numbers put in
         try:
             layer = cls()
@@ -83,6 +91,41 @@ def _activation_text(cls) -> list[str]:
         if not ok:
             missing.append("worked() (f and f' with the numbers)")
     return missing
+
+
+def _pool_pieces(kind: str, cls) -> list[str]:
+    from calc.layers.pool import PoolWords
+
+    out = []
+    if getattr(cls, "pool_reduce", "") not in ("max", "mean"):
+        out.append(f"{kind}: no pool_reduce (\"max\" or \"mean\": how a worked solution reduces a window)")
+    if not isinstance(getattr(cls, "words", None), PoolWords):
+        out.append(f"{kind}: no pool words (words = PoolWords(...): how a worked solution words the pooling)")
+    return out
+
+
+def _loss_pair(kind: str, cls) -> list[str]:
+    """An activation that pairs with a loss names both losses, and only losses that exist."""
+    from calc.engine.losses import LOSSES
+
+    pair = {"paired_loss": cls.paired_loss, "logits_loss": cls.logits_loss}
+    if not any(pair.values()):
+        return [f"{kind}: no paired_loss (paired_note or class_probabilities without it)"] \
+            if cls.paired_note or cls.class_probabilities else []
+    return [f"{kind}: no {name} (a loss of calc.engine.losses; got {value!r})"
+            for name, value in pair.items() if value not in LOSSES]
+
+
+def _run_pieces(kind: str, cls, maker) -> list[str]:
+    out = []
+    if cls.batch_statistics and not cls.mode_dependent:
+        out.append(f"{kind}: no mode_dependent (batch_statistics holds in training mode only)")
+    layer = sample_layer(kind, maker) if maker else None
+    note = layer.run_note() if layer is not None else None
+    if note is not None and not (isinstance(note, tuple) and len(note) == 3 and all(isinstance(t, str) and t
+                                                                                   for t in note)):
+        out.append(f"{kind}: no run_note() as (topic, value, meaning) (got {note!r})")
+    return out
 
 
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
@@ -106,10 +149,16 @@ def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
             problems.append(f"{kind}: no receptive-field rule (Layer.receptive, one of {', '.join(LEAF_RULES)})")
         if getattr(cls, "receptive", "") == "window" and not cls.window_noun:
             problems.append(f"{kind}: no window_noun (how a worked count names its output-size steps)")
+        if getattr(cls, "window_noun", "") == "pooling":
+            problems += _pool_pieces(kind, cls)
+        problems += _run_pieces(kind, cls, maker)
         if not layer_rows.get(kind):
             problems.append(f"{kind}: no row in `nncalc layers` (a summary on the class)")
         if issubclass(cls, Activation):
             problems += [f"{kind}: no activation text: {name}" for name in _activation_text(cls)]
+            problems += _loss_pair(kind, cls)
+            if cls.dead_note and "{owner}" not in cls.dead_note:
+                problems.append(f"{kind}: no {{owner}} in dead_note (the finding names the layer)")
     return problems
 
 
@@ -142,13 +191,43 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     class DummyActivation(Activation):
         kind, receptive = "dummy_act", "identity"
 
-    problems = missing_pieces({"dummy": Dummy, "dummy_act": DummyActivation}, layer_rows)
+    class Mixing(Activation):
+        kind, receptive, elementwise = "mixing", "identity", False
+
+    assert any(p.startswith("mixing: no activation text: jacobian()") for p in missing_pieces({"mixing": Mixing},
+                                                                                              layer_rows))
+
+    class DummyPool(Layer):
+        kind, receptive, window_noun = "dummy_pool", "window", "pooling"
+
+    problems = missing_pieces({"dummy": Dummy, "dummy_act": DummyActivation, "dummy_pool": DummyPool}, layer_rows)
     for piece in ("random-spec generator", "torch reference", "narration", "receptive-field rule",
                   "row in `nncalc layers`"):
         assert any(p.startswith("dummy: no " + piece) for p in problems), (piece, problems)
     for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()"):
         assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
     assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
+    class HalfPaired(Activation):
+        kind, receptive, paired_loss = "half_paired", "identity", "cross_entropy"
+
+    class Classes(Activation):
+        kind, receptive, class_probabilities = "classes", "identity", True
+
+    class Dead(Activation):
+        kind, receptive, dead_note = "dead", "identity", "every unit outputs 0"
+
+    class Batched(Layer):
+        kind, batch_statistics = "batched", True
+
+    pairs = missing_pieces({"half_paired": HalfPaired, "classes": Classes, "dead": Dead, "batched": Batched},
+                           layer_rows)
+    assert any(p.startswith("dead: no {owner} in dead_note") for p in pairs), pairs
+    assert any(p.startswith("batched: no mode_dependent") for p in pairs), pairs
+    assert any(p.startswith("half_paired: no logits_loss") for p in pairs), pairs
+    assert not any(p.startswith("half_paired: no paired_loss") for p in pairs), pairs
+    assert any(p.startswith("classes: no paired_loss") for p in pairs), pairs
+    for piece in ("pool_reduce", "pool words"):
+        assert any(p.startswith(f"dummy_pool: no {piece}") for p in problems), (piece, problems)
 
 
 def test_a_layer_without_a_receptive_rule_is_refused_not_passed_through():

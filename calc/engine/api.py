@@ -89,14 +89,14 @@ def model_conventions(model: Model, training: bool | None) -> list[str]:
     dtype = "" if be.exact else f"{be.dtype} "
     out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
     out.append(weights_convention(model, training is None))
-    kinds = {layer.kind for layer in model.layers}
     if any(layer.mode_dependent for layer in model.layers) and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
                    "the batch mean and biased variance (running variance updated with n-1)" if training else
                    "eval mode: dropout is the identity, batch norm uses its running mean/var")
-    if "flatten" in kinds:
-        orders = {getattr(layer, "order", "hwc") for layer in model.layers if layer.kind == "flatten"}
-        out.append(f"flatten order: {', '.join(sorted(orders))} (hwc: row-major over H x W x C)")
+    notes: dict[tuple[str, str], set] = {}  # (topic, what the values mean) -> the layers' values
+    for note in filter(None, (layer.run_note() for layer in model.layers)):
+        notes.setdefault((note[0], note[2]), set()).add(note[1])
+    out += [f"{topic}: {', '.join(sorted(values))} ({meaning})" for (topic, meaning), values in notes.items()]
     return out
 
 
@@ -117,7 +117,7 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     budget.check(network, get_backend(device, dtype), 1)  # weights first: before reading the inputs
     x = io.read_inputs(inputs, network.input_shape, get_backend(device, dtype))
     n = len(x)
-    whole = training and any(layer.kind == "batchnorm" for layer in network.leaves())
+    whole = training and any(layer.batch_statistics for layer in network.leaves())
     hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
             else "a smaller --batch-size needs less")
     if activations:  # every layer's output of every sample is kept for printing
@@ -147,7 +147,8 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
         conventions.insert(0, f"overflow: {int((~np.isfinite(outputs)).sum()):,} output value(s) are inf or nan: "
                               f"the values left the range of {dtype} (float64 reaches about 1.8e308, float32 3.4e38)")
     kind = "" if last.is_container else last.kind
-    classes = [int(i) for i in outputs.argmax(axis=1)] if kind == "softmax" and len(net.output_shape) == 1 else None
+    classes = ([int(i) for i in outputs.argmax(axis=1)]
+               if getattr(last, "class_probabilities", False) and len(net.output_shape) == 1 else None)
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
                      classes)
 
@@ -155,13 +156,13 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
 def check_loss_fits(loss, model) -> None:
     """Catch the classic slips: a loss on logits after a softmax/sigmoid (applied twice), and a
     categorical cross-entropy on a single output."""
-    from calc.engine.train import final_kind
+    from calc.engine.train import final_layer
 
-    net, last = model.network, final_kind(model)
-    on_probs = {"softmax_ce": ("softmax", "cross_entropy"), "bce_logits": ("sigmoid", "bce")}
-    if loss.name in on_probs and last == on_probs[loss.name][0]:
+    net, layer = model.network, final_layer(model)
+    if layer is not None and loss.name == getattr(layer, "logits_loss", None):
+        last = layer.kind
         raise InputError(f"--loss {loss.name} takes logits, but {net.name} already ends in {last}: use "
-                         f"{on_probs[loss.name][1]} (computed from the logits all the same) or remove the {last}")
+                         f"{layer.paired_loss} (computed from the logits all the same) or remove the {last}")
     if loss.name in ("cross_entropy", "softmax_ce") and len(net.output_shape) == 1 and net.output_shape[0] < 2:
         raise InputError(f"--loss {loss.name} needs at least 2 outputs (classes); {net.name} has 1: use bce")
 

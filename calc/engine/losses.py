@@ -230,12 +230,10 @@ def get_loss(name: str, reduction: str | None = None) -> Loss:
 # A loss on probabilities right after the layer that made them is computed from that layer's
 # input (the logits) instead: the same value and gradient, but finite for any logits, and the
 # gradient is the textbook dL/dz = p - y (softmax + cross-entropy) or sigma(z) - y (sigmoid + BCE).
-FUSED = {("softmax", "cross_entropy"): "softmax_ce", ("sigmoid", "bce"): "bce_logits"}
-
-
-def fused(loss: Loss, last_kind: str) -> Loss | None:
-    """The loss on logits that replaces ``loss`` after a final ``last_kind`` layer, or None."""
-    key = FUSED.get((last_kind, loss.name))
+# The layer says which pair it makes (Activation.paired_loss, logits_loss).
+def fused(loss: Loss, last) -> Loss | None:
+    """The loss on logits that replaces ``loss`` after a final layer ``last``, or None."""
+    key = getattr(last, "logits_loss", "") if loss.name == getattr(last, "paired_loss", None) else ""
     return get_loss(key, loss.reduction) if key else None
 
 

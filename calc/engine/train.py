@@ -48,13 +48,13 @@ class TrainResult:
 
 def default_loss(model) -> Loss:
     """cross_entropy after a final softmax, bce after a final sigmoid, else mse (PyTorch's mean)."""
-    kind = final_kind(model)
-    return get_loss({"softmax": "cross_entropy", "sigmoid": "bce"}.get(kind, "mse"))
+    return get_loss(getattr(final_layer(model), "paired_loss", "") or "mse")
 
 
-def final_kind(model) -> str:
+def final_layer(model):
+    """The network's last layer when it is a leaf, else None (a container ends in no one layer)."""
     last = model.network.root.layers[-1]
-    return "" if last.is_container else last.kind
+    return None if last.is_container else last
 
 
 class Trainer:
@@ -62,7 +62,7 @@ class Trainer:
 
     def __init__(self, model, loss: Loss, optimizer: Optimizer):
         self.model, self.loss, self.optimizer = model, loss, optimizer
-        self.logits_loss = fused(loss, final_kind(model))
+        self.logits_loss = fused(loss, final_layer(model))
         self.states: dict[str, dict] = {}
 
     def loss_and_grad(self, y, t):
@@ -185,7 +185,7 @@ def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, d
     loss, model = trainer.loss, trainer.model
     out = [f"loss: {loss.describe()}"]
     if trainer.logits_loss is not None:
-        kind = final_kind(model)
+        kind = final_layer(model).kind
         out.append(f"{loss.name} after the final {kind} is computed from its input z (fused, "
                    f"{trainer.logits_loss.name}): dL/dz = {trainer.logits_loss.gradient_formula}, finite for any z")
     out.append(f"optimizer: {trainer.optimizer.describe()}")

@@ -34,11 +34,24 @@ class Activation(Layer):
     kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
     constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
     elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
+    # As a network's last layer: the loss on its outputs that goes with it ("" none: mse by default),
+    # the same loss computed from its input z (the logits: finite for any z, dL/dz the textbook
+    # form), and the conventions line a worked solution gives that pair ("" none)
+    paired_loss = ""
+    logits_loss = ""
+    paired_note = ""
+    class_probabilities = False  # its outputs are class probabilities: the arg-max is the class
+    zero_note = ""  # appended to its formula in a perceptron's conventions, e.g. " (z = 0 gives 0)"
+    dead_note = ""  # a worked solution's finding when all its outputs are 0; {owner} names the layer
 
     def worked(self, z, a, p, show) -> tuple[str, str]:
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
         following the branch the class itself takes; show formats a number."""
         raise NotImplementedError(f"{self.kind}: no worked text")
+
+    def hold_params(self, be) -> None:
+        """Parameters for a worked solution at given points, from ``constant`` (PReLU: its learned
+        slope); an activation without learned parameters has none."""
 
     def constants(self) -> dict:
         """Symbols of the formula texts and their values: slope, alpha, lambda."""
@@ -107,6 +120,9 @@ class ReLU(Activation):
     remark = " (ReLU'(0) = 0, PyTorch)"
     convention = "ReLU'(0) = 0 (PyTorch; ReLU is not differentiable at 0)"
     kink_at_zero = True
+    zero_note = " (z = 0 gives 0)"
+    dead_note = ("every ReLU of {owner} outputs 0 (all z <= 0): the layers after it see only their biases, and no "
+                 "gradient flows back through it (a dead layer)")
 
     def worked(self, z, a, p, show):
         return f"max(0, {show(z)})", "1 (z > 0)" if z > 0 else "0 (z <= 0)"
@@ -220,6 +236,7 @@ class Sigmoid(Activation):
     formula, derivative_formula = "1 / (1 + e^(-z))", "a (1 - a)"
     tex_name, tex_body, tex_derivative = r"\sigma", r"\frac{1}{1 + e^{-%s}}", "%s(1 - %s)"
     remark = " (of the activation a, not z(1 - z))"
+    paired_loss, logits_loss = "bce", "bce_logits"
     convention = "sigmoid'(z) = a(1 - a) with a = sigmoid(z), the activation's output (never z(1 - z))"
 
     def worked(self, z, a, p, show):
@@ -262,6 +279,7 @@ class Step(Activation):
     tex_name = r"\mathrm{step}"
     remark = " (no gradient flows through a step)"
     convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
+    zero_note = " (z = 0 gives 0)"
 
     def worked(self, z, a, p, show):
         return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"
@@ -317,6 +335,9 @@ class PReLU(Activation):
     kink_at_zero = True
     constant = ("init_value", Fraction(1, 4))
     worked = LeakyReLU.worked
+
+    def hold_params(self, be) -> None:
+        self.params = {"weight": be.asarray([self.init_value])}
 
     def constants(self) -> dict:
         """alpha is the learned weight: its value when one is shared, else the symbol."""
@@ -375,6 +396,9 @@ class Softmax(Activation):
     derivative_formula = "J_ij = p_i (delta_ij - p_j)"
     tex_name = r"\mathrm{softmax}"
     remark = " (computed stably: z - max z first)"
+    paired_loss, logits_loss = "cross_entropy", "softmax_ce"
+    paired_note = "softmax + cross-entropy: dL/dz = p - t, the same as J^T(-t/p) through the softmax Jacobian"
+    class_probabilities = True
     convention = ("softmax computed stably, p_i = e^(z_i - max z) / sum_j e^(z_j - max z); Jacobian dp_i/dz_j = "
                   "p_i (delta_ij - p_j)")
 

@@ -43,6 +43,7 @@ class Layer:
     mode_dependent: ClassVar[bool] = False  # computes differently in training and eval mode (dropout, batch norm)
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
     window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
+    batch_statistics: ClassVar[bool] = False  # in training mode an output depends on the whole batch (batch norm)
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
@@ -164,6 +165,12 @@ class Layer:
     def output_replaced(self, old, new) -> None:
         """The engine passes ``new`` on instead of this layer's output ``old`` (an observer's hand
         rounding or a learner's value): a layer whose backward reads its own output uses ``new``."""
+
+    def run_note(self) -> tuple[str, str, str] | None:
+        """A choice a run's conventions must state, as (topic, this layer's value, what the values
+        mean), e.g. ("flatten order", "chw", "hwc: row-major over H x W x C"); layers with the same
+        topic share one line listing their values. None: nothing to state."""
+        return None
 
     def receptive_window(self) -> tuple[tuple, tuple, tuple]:
         """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""

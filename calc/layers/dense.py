@@ -151,3 +151,6 @@ class Flatten(Layer):
 
     def describe(self) -> str:
         return f"order {self.order}" if self.order != "hwc" else ""
+
+    def run_note(self) -> tuple[str, str, str]:
+        return "flatten order", self.order, "hwc: row-major over H x W x C"

@@ -30,6 +30,7 @@ class BatchNorm(Layer):
     kind = "batchnorm"
     receptive = "identity"
     mode_dependent = True
+    batch_statistics = True
     default_text = "batch norm: gamma 1, beta 0"
     prefix = "bn"
     aliases = ("batch_norm", "bn", "batchnorm2d", "batchnorm1d", "batch_normalization")

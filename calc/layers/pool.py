@@ -6,8 +6,10 @@ on the layer as ``self.pad`` = (top, bottom, left, right).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
+from typing import ClassVar
 
 from calc.counting import size_formulas
 from calc.layers.base import Layer, Shape, register
@@ -17,6 +19,18 @@ from calc.ops.pool import TIE_RULE
 from calc.spec.options import Options
 
 
+@dataclass(frozen=True)
+class PoolWords:
+    """How a worked solution words one window pooling, so no solver asks for the kind."""
+
+    name: str  # "max pooling": titles and conventions
+    symbol: str  # "MaxPool", as in "MaxPool(ReLU(x)) = ReLU(MaxPool(x))?"
+    backward: str  # where each window's gradient goes (a network solution's convention line)
+    gradient: str  # what one input's dL/dX sums
+    no_gradient: str  # why an input cell receives nothing: "0 (never a window's maximum)"
+    relu_order: str  # whether pooling and ReLU commute, and why
+
+
 class _WindowPool(Layer):
     """A k x k window with stride (default: the kernel), padding and optional ceil_mode."""
 
@@ -24,6 +38,10 @@ class _WindowPool(Layer):
     window_noun = "pooling"
     prefix = "pool"
     has_dilation = False
+    # what reduces a window: "max" (one input wins and takes the gradient; padding is -inf) or
+    # "mean" (the window's sum over divisors(); the gradient is shared); worked solutions ask this
+    pool_reduce: ClassVar[str] = ""
+    words: ClassVar[PoolWords | None] = None
 
     @classmethod
     def from_options(cls, opts: Options):
@@ -93,6 +111,13 @@ class MaxPool(_WindowPool):
     summary = "max pooling: kernel, stride (default kernel), padding, dilation, ceil_mode"
     has_dilation = True
     tie_rule = TIE_RULE
+    pool_reduce = "max"
+    words = PoolWords(
+        "max pooling", "MaxPool",
+        "max pooling backward: each window's gradient goes to the element that was its maximum; " + TIE_RULE,
+        "sum of the gradients of the windows whose maximum it is", "never a window's maximum",
+        "max and ReLU are both non-decreasing, so taking the max before or after clipping negatives gives the "
+        "same numbers")
 
     def forward(self, x, ctx):
         """y[n,oh,ow,c] = max_{i,j} x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c]; (N,H,W,C) -> (N,Ho,Wo,C)."""
@@ -111,6 +136,12 @@ class AvgPool(_WindowPool):
     aliases = ("avg_pool", "avgpool2d", "average_pooling")
     summary = ("average pooling: kernel, stride (default kernel), padding, ceil_mode, count_include_pad "
                "(default true as PyTorch; false with padding 'same', as Keras/TensorFlow)")
+    pool_reduce = "mean"
+    words = PoolWords(
+        "average pooling", "Pool",
+        "average pooling backward: each window's gradient is shared equally by its cells",
+        "each window's gradient divided by its size", "in no window",
+        "averaging mixes negative and positive values, so clipping before or after can differ")
 
     def read_extra(self, opts: Options) -> None:
         # PyTorch divides by the padded window; 'same' is TensorFlow's padding, and TensorFlow

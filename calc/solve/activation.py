@@ -52,12 +52,11 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     key, layer, p = make_activation(name, param)
     be = get_backend("exact")
     z = be.asarray(points)
-    if key == "prelu":
-        layer.params = {"weight": be.asarray([p])}
+    layer.hold_params(be)
     a = layer.function(z, be)
     conv = layer.convention.format(p=show(p) if p is not None else "")
     sol = Solution(f"{key} and its derivative", [conv, "exact arithmetic (e^z to 50 digits), shown rounded"])
-    if key == "softmax":
+    if not layer.elementwise:  # a_i depends on every z_j: the vector and its Jacobian
         return _softmax(sol, layer, list(z), a, be, show)
     fs = [Fraction(v) for v in a]
     # nncalc check: the derivative from the learner's own f values, or at z (the sigma'(z) slip)

@@ -141,9 +141,11 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
 
 def _conventions(views) -> list[str]:
     lines = ["z = w1 x1 + w2 x2 + ... + b per neuron (weights one row per neuron)"]
-    kinds = {v.layer.kind: v.layer for v in views if v.layer.kind != "dense"}
+    from calc.layers.activation import Activation
+
+    kinds = {v.layer.kind: v.layer for v in views if isinstance(v.layer, Activation)}
     for kind, layer in kinds.items():
-        lines.append(f"{kind}: {layer.formula}" + (" (z = 0 gives 0)" if kind in ("step", "relu") else ""))
+        lines.append(f"{kind}: {layer.formula}{layer.zero_note}")
     return lines
 
 

@@ -165,12 +165,12 @@ POOL_TYPES = {"max": "maxpool", "avg": "avgpool", "average": "avgpool"}
 
 def pool_layer(given, where: Where, in_shape, kind: str | None = None):
     """A built MaxPool or AvgPool from kernel/stride/padding (stride defaults to the kernel)."""
-    from calc.layers.pool import AvgPool, MaxPool
+    from calc.layers import REGISTRY
     from calc.spec.options import Options
 
-    kind = kind or POOL_TYPES[choice(given, where, "type", tuple(POOL_TYPES), "max")]
-    cls = MaxPool if kind == "maxpool" else AvgPool
-    keys = ("kernel", "stride", "padding", "ceil_mode") + (("dilation",) if cls is MaxPool else ("count_include_pad",))
+    cls = REGISTRY[kind or POOL_TYPES[choice(given, where, "type", tuple(POOL_TYPES), "max")]]
+    keys = ("kernel", "stride", "padding", "ceil_mode") + (("dilation",) if cls.has_dilation else ())
+    keys += ("count_include_pad",) if cls.pool_reduce == "mean" else ()
     layer = cls.from_options(Options(_options(given, keys, {}), where, cls.kind))
     layer.where = at(given, where, "kernel")
     layer.build(tuple(in_shape))

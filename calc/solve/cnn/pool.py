@@ -40,7 +40,7 @@ def pool_conventions(layer) -> list[str]:
 
     k, s = layer.kernel, layer.stride
     lines = []
-    if layer.kind == "maxpool":
+    if layer.pool_reduce == "max":
         lines.append("max pooling: each output is the largest value in its window; " + layer.tie_rule)
         if any(layer.pad):
             lines.append("padding cells count as -inf (PyTorch), so they never win")
@@ -85,11 +85,11 @@ def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
     windows = choice(given, where, "windows", ("first", "all", "none"), "first")
     y = run(layer, ctx, x)
     writer = Writer(options.decimals, options.hand_rounding)
-    what = "max pooling" if layer.kind == "maxpool" else "average pooling"
-    sol = Solution(what.capitalize(), [_number_convention(options.decimals, False)] + pool_conventions(layer))
+    conventions = [_number_convention(options.decimals, False)] + pool_conventions(layer)
+    sol = Solution(layer.words.name.capitalize(), conventions)
     size_steps(sol, layer, "pooling", options.size_rounding)
-    padded_grid(sol, layer, layer.xpad[0] if layer.kind == "maxpool" else x, "Input", "Input")
-    chosen = chosen_cells(layer, ctx, x) if layer.kind == "maxpool" else {}
+    padded_grid(sol, layer, layer.xpad[0] if layer.pool_reduce == "max" else x, "Input", "Input")
+    chosen = chosen_cells(layer, ctx, x) if layer.pool_reduce == "max" else {}
     element_steps(sol, layer, writer, x, y, chosen, windows)
     output_grid(sol, y, "Pooled output P", "pool_output", "P", "Output")
     sol.summary = f"pooled output {shape_text(y.shape)}"
@@ -103,7 +103,7 @@ def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
 
 def element_steps(sol: Solution, layer, writer, x, y, chosen: dict, windows: str) -> None:
     geo = Geometry(layer)
-    xpad = layer.xpad[0] if layer.kind == "maxpool" else None
+    xpad = layer.xpad[0] if layer.pool_reduce == "max" else None
     many = geo.c > 1
     for c in range(geo.c):
         for oh in range(geo.ho):
@@ -132,14 +132,12 @@ def relu_check(sol: Solution, given, where: Where, x, y, layer, ctx) -> None:
     first = run(make_pool(given, where, x.shape, layer.kind)[0], ctx, relu.forward(x[None], ctx)[0])
     second = relu.forward(y[None], ctx)[0]
     same = bool((first == second).all())
-    section = "MaxPool(ReLU(x)) = ReLU(MaxPool(x))?" if layer.kind == "maxpool" else "Pool(ReLU(x)) = ReLU(Pool(x))?"
+    pool = layer.words.symbol
+    section = f"{pool}(ReLU(x)) = ReLU({pool}(x))?"
     output_grid(sol, first, "ReLU first, then pooling", "relu_then_pool", "P", section)
     output_grid(sol, second, "Pooling first, then ReLU", "pool_then_relu", "P", section)
-    why = ("max and ReLU are both non-decreasing, so taking the max before or after clipping negatives gives the "
-           "same numbers" if layer.kind == "maxpool" else
-           "averaging mixes negative and positive values, so clipping before or after can differ")
-    sol.add(Step("same result", "Pool(ReLU(x)) == ReLU(Pool(x))", "", same, name="commutes", note=why,
-                 section=section))
+    sol.add(Step("same result", "Pool(ReLU(x)) == ReLU(Pool(x))", "", same, name="commutes",
+                 note=layer.words.relu_order, section=section))
 
 
 def backward_steps(sol: Solution, layer, ctx, writer, dy, chosen: dict) -> None:
@@ -150,8 +148,7 @@ def backward_steps(sol: Solution, layer, ctx, writer, dy, chosen: dict) -> None:
     section = "Backward: dL/dX"
     mats = [Matrix("dL/dP" if not many else f"dL/dP[:, :, {c + 1}]", rows_of(dy[:, :, c])) for c in range(geo.c)]
     sol.add(grid("Given gradient dL/dP", mats, section=section))
-    how = ("sum of the gradients of the windows whose maximum it is" if layer.kind == "maxpool" else
-           "each window's gradient divided by its size")
+    how = layer.words.gradient
     for c in range(geo.c):
         for r in range(geo.h):
             for q in range(geo.w):

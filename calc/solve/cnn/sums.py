@@ -194,7 +194,7 @@ def pool_text(geo: Geometry, layer, x, xpad, chosen: dict, oh: int, ow: int, c: 
     """(symbols, numbers, note) of one pooled value: 'max(X11, X12, ...)' with the chosen element
     (max; ``chosen`` maps outputs to the input cell the layer routed to), or '(X11 + ...) / 4'
     (average; the divisor is the layer's)."""
-    if layer.kind == "maxpool":
+    if layer.pool_reduce == "max":
         cells = pool_window(geo, xpad, oh, ow, c)
         r, q = chosen[(oh, ow, c)]
         return (f"max({', '.join(s for _, s in cells)})",
@@ -214,15 +214,15 @@ def pool_grad_text(geo: Geometry, layer, chosen: dict, dy, r: int, q: int, c: in
     for oh in range(geo.ho):
         for ow in range(geo.wo):
             g = geo.out_grad(oh, ow, c)
-            if layer.kind == "maxpool" and chosen[(oh, ow, c)] == (r, q):
+            if layer.pool_reduce == "max" and chosen[(oh, ow, c)] == (r, q):
                 terms.append(g)
                 nums.append(writer.num(dy[oh, ow, c]))
-            elif layer.kind != "maxpool" and (r + geo.top, q + geo.left) in geo.window_cells(oh, ow):
+            elif layer.pool_reduce != "max" and (r + geo.top, q + geo.left) in geo.window_cells(oh, ow):
                 d = layer.divisors()[oh][ow]
                 terms.append(f"{g}/{d}")
                 nums.append(f"{writer.num(dy[oh, ow, c])}/{d}")
     if not terms:
-        return "0 (" + ("never a window's maximum)" if layer.kind == "maxpool" else "in no window)"), ""
+        return f"0 ({layer.words.no_gradient})", ""
     return join_plus(terms), join_plus(nums)
 
 

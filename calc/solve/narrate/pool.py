@@ -38,12 +38,9 @@ class PoolNarrator(Narrator):
 
     def conventions(self, layer) -> list[str]:
         k, s = layer.kernel, layer.stride
-        text = (f"{layer.name}: {'max' if layer.kind == 'maxpool' else 'average'} pooling {k[0]}x{k[1]}, stride "
+        text = (f"{layer.name}: {layer.words.name} {k[0]}x{k[1]}, stride "
                 f"{s[0]}, {padding_text(layer).split(':')[0]}")
-        if layer.kind == "maxpool":
-            return [text, "max pooling backward: each window's gradient goes to the element that was its maximum; "
-                    + layer.tie_rule]
-        return [text, "average pooling backward: each window's gradient is shared equally by its cells"]
+        return [text, layer.words.backward]
 
     def forward(self, nar: Narration, view: View, x, y) -> None:
         from calc.solve.cnn.pool import chosen_cells
@@ -51,8 +48,8 @@ class PoolNarrator(Narrator):
         layer = view.layer
         add_conventions(nar, self.conventions(layer))
         geo = _geometry(view)
-        chosen = chosen_cells(layer, _ctx(nar), x) if layer.kind == "maxpool" else {}
-        xpad = _pad_max(layer, x, nar) if layer.kind == "maxpool" else None
+        chosen = chosen_cells(layer, _ctx(nar), x) if layer.pool_reduce == "max" else {}
+        xpad = _pad_max(layer, x, nar) if layer.pool_reduce == "max" else None
         for i in positions(y.shape):
             symbols, numbers, note = pool_text(geo, layer, x, xpad, chosen, *(k - 1 for k in i), nar.writer)
             nar.add(view.out.key(i), f"{view.out.text(i)} = {symbols}", numbers, at(y, i), latex=view.out.tex(i),
@@ -65,7 +62,7 @@ class PoolNarrator(Narrator):
         from calc.solve.cnn.pool import chosen_cells
 
         layer, geo = view.layer, _geometry(view)
-        chosen = chosen_cells(layer, _ctx(nar), x) if layer.kind == "maxpool" else {}
+        chosen = chosen_cells(layer, _ctx(nar), x) if layer.pool_reduce == "max" else {}
         for i in positions(dx.shape):
             symbols, numbers = pool_grad_text(geo, layer, chosen, dy, *(k - 1 for k in i), nar.writer)
             nar.add(view.inp.grad_key(i), f"{view.inp.grad_text(i)} = {symbols}", numbers, at(dx, i),

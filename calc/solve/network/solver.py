@@ -148,9 +148,9 @@ class NetworkSolver(CarriedValues):
                 inp = out
         self.nar.prefix = prefix
         for view in self.views[:-1]:
-            if view.layer.kind == "relu" and all(v == 0 for v in record[view.layer.name].ravel()):
-                text = (f"every ReLU of {view.out.owner or view.layer.name} outputs 0 (all z <= 0): the layers after it "
-                        "see only their biases, and no gradient flows back through it (a dead layer)")
+            dead = getattr(view.layer, "dead_note", "")
+            if dead and all(v == 0 for v in record[view.layer.name].ravel()):
+                text = dead.format(owner=view.out.owner or view.layer.name)
                 if text not in self.sol.findings:
                     self.sol.findings.append(text)
 

@@ -19,7 +19,9 @@ def _activation_line(layer) -> str:
 
 def conventions(setup, views, options) -> list[str]:
     lines = [_number_convention(options.decimals, options.hand_rounding)]
-    dense = [v.layer for v in views if v.layer.kind == "dense"]
+    from calc.layers.dense import Dense
+
+    dense = [v.layer for v in views if isinstance(v.layer, Dense)]  # the weights and biases lines are theirs
     if dense:
         lines.append("weights: one row per neuron, w_ij connects input j to neuron i: z = W a + b "
                      "(a 'weight_layout: in_out' spec gives Keras' layout, transposed on reading)")
@@ -44,8 +46,9 @@ def conventions(setup, views, options) -> list[str]:
         lines.append("no loss: the derivatives are of the network output y itself (dy/dy = 1)")
     else:
         lines.append("loss: " + convention(setup.loss, setup.reduction, n))
-        if setup.loss == "cross_entropy" and views[-1].layer.kind == "softmax":
-            lines.append("softmax + cross-entropy: dL/dz = p - t, the same as J^T(-t/p) through the softmax Jacobian")
+        last = views[-1].layer
+        if setup.loss == getattr(last, "paired_loss", None) and last.paired_note:
+            lines.append(last.paired_note)
     if sum(1 for v in views if v.layer.params) > 1:
         lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
                      + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
@@ -65,13 +68,13 @@ def conventions(setup, views, options) -> list[str]:
 
 def loss_findings(setup, views) -> list[str]:
     """Warnings when the loss does not fit the last layer (a frequent slip, not an error)."""
-    last = views[-1].layer.kind
-    if setup.loss in ("softmax_ce", "bce_logits") and last in ("softmax", "sigmoid"):
-        fits = "cross_entropy" if last == "softmax" else "bce"
+    layer = views[-1].layer
+    last, fits = layer.kind, getattr(layer, "paired_loss", "")
+    if setup.loss in ("softmax_ce", "bce_logits") and getattr(layer, "logits_loss", ""):
         return [f"{setup.loss} expects raw scores (logits), but the network already ends in {last}: "
                 f"the loss applies a second {'softmax' if setup.loss == 'softmax_ce' else 'sigmoid'}; "
                 f"'{fits}' is the loss on probabilities"]
-    if setup.loss == "cross_entropy" and last != "softmax":
+    if setup.loss == "cross_entropy" and fits != "cross_entropy":
         return ["cross_entropy expects probabilities, but the last layer is not a softmax; "
                 "'softmax_ce' applies the softmax inside the loss"]
     if setup.loss == "softmax_ce" and setup.network.output_shape[-1] == 1:
