@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from calc.counting.stats import UnusedInput, summarize
 from calc.network import network_from_text
-from calc.render.wording import summary_warnings, unused_input_text
+from calc.render.wording import summary_warnings, unused_input_text, zoo_published_text
 
 
 def test_unused_input_sentences():
@@ -26,3 +26,14 @@ def test_summary_warnings_hint_first_then_strides():
     s = summarize(net)
     assert s.unused_input == [UnusedInput("conv1", ("column",), 7, 4, 3)]
     assert summary_warnings(s) == [unused_input_text(s.unused_input[0])]
+
+
+def test_zoo_published_words_agreement_and_shouts_a_mismatch():
+    def fig(figure, published, ours):
+        return {"figure": figure, "published": published, "ours": ours, "match": published == ours}
+
+    assert zoo_published_text([fig("params", 10, 10), fig("macs", 7, 7)]) == "params+MACs"
+    assert zoo_published_text([fig("params", 10, 10)]) == "params"
+    assert zoo_published_text([]) == "-"
+    assert zoo_published_text([fig("params", 10, 11), fig("macs", 7, 7)]) == "DIFFERS: params"
+    assert zoo_published_text([fig("params", 10, 11), fig("macs", 7, 8)]) == "DIFFERS: params, MACs"

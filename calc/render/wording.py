@@ -18,3 +18,15 @@ def unused_input_text(u) -> str:
 def summary_warnings(summary) -> list[str]:
     """The warnings below a network summary: the spec's hints, then strides that skip input."""
     return list(summary.warnings) + [unused_input_text(u) for u in summary.unused_input]
+
+
+FIGURE_LABELS = {"params": "params", "macs": "MACs"}
+
+
+def zoo_published_text(published: list[dict]) -> str:
+    """A zoo row's agreement with the published figures: 'params+MACs' when all agree, '-' when
+    none is published, and a mismatch shouted ('DIFFERS: MACs'), never hidden."""
+    differs = [FIGURE_LABELS[p["figure"]] for p in published if not p["match"]]
+    if differs:
+        return "DIFFERS: " + ", ".join(differs)
+    return "+".join(FIGURE_LABELS[p["figure"]] for p in published) or "-"
