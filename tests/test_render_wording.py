@@ -3,9 +3,17 @@ below are written out by hand, plurals included."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from calc.counting.stats import UnusedInput, summarize
 from calc.network import network_from_text
-from calc.render.wording import summary_warnings, unused_input_text, zoo_published_text
+from calc.render.wording import (
+    run_conventions,
+    summary_warnings,
+    train_conventions,
+    unused_input_text,
+    zoo_published_text,
+)
 
 
 def test_unused_input_sentences():
@@ -37,3 +45,36 @@ def test_zoo_published_words_agreement_and_shouts_a_mismatch():
     assert zoo_published_text([]) == "-"
     assert zoo_published_text([fig("params", 10, 11), fig("macs", 7, 7)]) == "DIFFERS: params"
     assert zoo_published_text([fig("params", 10, 11), fig("macs", 7, 8)]) == "DIFFERS: params, MACs"
+
+
+def test_run_overflow_is_said_first_and_only_when_there_is_one():
+    fine = SimpleNamespace(overflow=0, dtype="float64", conventions=["arithmetic: float64"])
+    assert run_conventions(fine) == ["arithmetic: float64"]
+    bad = SimpleNamespace(overflow=1234, dtype="float32", conventions=["arithmetic: float32"])
+    assert run_conventions(bad) == [
+        "overflow: 1,234 output value(s) are inf or nan: the values left the range of float32 "
+        "(float64 reaches about 1.8e308, float32 3.4e38)", "arithmetic: float32"]
+
+
+def test_train_divergence_is_said_first_and_only_when_it_happened():
+    assert train_conventions(SimpleNamespace(diverged=None, conventions=["loss: mse"])) == ["loss: mse"]
+    assert train_conventions(SimpleNamespace(diverged=3, conventions=["loss: mse"])) == [
+        "diverged: the loss is not finite from epoch 3 on (inf or nan in float64); a smaller --lr usually helps",
+        "loss: mse"]
+
+
+def test_run_and_train_results_carry_overflow_and_divergence_as_data(tmp_path):
+    from calc import TrainSettings, run_network, train_network
+
+    spec = tmp_path / "res.yaml"  # 3e38 + 3e38 leaves float32's range (3.4e38); 1 + 1 does not
+    spec.write_text("name: r\ninput: [2]\nlayers:\n  - residual:\n      body:\n"
+                    "        - dense: {units: 2, weights: [[1, 0], [0, 1]], bias: [0, 0]}\n", encoding="utf-8")
+    data = tmp_path / "big.yaml"
+    data.write_text("- [3e38, 1]\n", encoding="utf-8")
+    result = run_network(str(spec), str(data), dtype="float32")
+    assert (result.overflow, result.dtype) == (1, "float32")
+    assert not any(c.startswith("overflow") for c in result.conventions)  # the renderer words it
+    lin = tmp_path / "lin.yaml"
+    lin.write_text("name: lin\ninput: [2]\nlayers:\n  - dense: {units: 1}\n")
+    trained = train_network(str(lin), "examples/xor.csv", TrainSettings(epochs=4, lr=1e300, loss="mse"))
+    assert trained.diverged == 2  # epoch 2 overflows 1e300 * ~1

@@ -34,6 +34,8 @@ class RunResult:
     output_kind: str = ""  # the final layer's kind
     conventions: list = field(default_factory=list)
     classes: list | None = None  # the arg-max class of each sample, when the network ends in a softmax over a vector
+    overflow: int = 0  # output values that are inf or nan (worded first by calc.render.wording.run_conventions)
+    dtype: str = ""  # the arithmetic's dtype, named when the outputs overflow it
 
 
 def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0, init: str = "torch_default",
@@ -143,14 +145,12 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     if len(pieces) > 1:
         conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
     outputs = np.concatenate(ys)
-    if not np.isfinite(outputs).all():  # inf or nan without a word would be a silently wrong number
-        conventions.insert(0, f"overflow: {int((~np.isfinite(outputs)).sum()):,} output value(s) are inf or nan: "
-                              f"the values left the range of {dtype} (float64 reaches about 1.8e308, float32 3.4e38)")
+    overflow = int((~np.isfinite(outputs)).sum())  # inf or nan without a word would be a silently wrong number
     kind = "" if last.is_container else last.kind
     classes = ([int(i) for i in outputs.argmax(axis=1)]
                if getattr(last, "class_probabilities", False) and len(net.output_shape) == 1 else None)
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
-                     classes)
+                     classes, overflow, dtype)
 
 
 def check_loss_fits(loss, model) -> None:

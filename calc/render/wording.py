@@ -30,3 +30,21 @@ def zoo_published_text(published: list[dict]) -> str:
     if differs:
         return "DIFFERS: " + ", ".join(differs)
     return "+".join(FIGURE_LABELS[p["figure"]] for p in published) or "-"
+
+
+def run_conventions(result) -> list[str]:
+    """The notes below `nncalc run`: an overflow first (inf or nan is never shown without a word),
+    then the conventions the run used. ``result``: a calc.engine.api.RunResult."""
+    if not result.overflow:
+        return list(result.conventions)
+    return [f"overflow: {result.overflow:,} output value(s) are inf or nan: the values left the range of "
+            f"{result.dtype} (float64 reaches about 1.8e308, float32 3.4e38)"] + list(result.conventions)
+
+
+def train_conventions(result) -> list[str]:
+    """The notes below `nncalc train`: a diverged loss first, then the conventions of the training.
+    ``result``: a calc.engine.train.TrainResult."""
+    if result.diverged is None:
+        return list(result.conventions)
+    return [f"diverged: the loss is not finite from epoch {result.diverged} on (inf or nan in float64); "
+            "a smaller --lr usually helps"] + list(result.conventions)
