@@ -78,3 +78,30 @@ def test_run_and_train_results_carry_overflow_and_divergence_as_data(tmp_path):
     lin.write_text("name: lin\ninput: [2]\nlayers:\n  - dense: {units: 1}\n")
     trained = train_network(str(lin), "examples/xor.csv", TrainSettings(epochs=4, lr=1e300, loss="mse"))
     assert trained.diverged == 2  # epoch 2 overflows 1e300 * ~1
+
+
+def test_weights_origin_sentences():
+    from calc.engine.api import WeightsOrigin
+    from calc.render.wording import weights_text
+
+    assert weights_text(WeightsOrigin(file="w.npz")) == "weights: loaded from w.npz"
+    assert weights_text(WeightsOrigin(given=("fc1.weight",))) == "weights: as given in the spec"
+    assert weights_text(WeightsOrigin(has_params=False, before_training=True)) == "weights: none (no layer has parameters)"
+    drawn = WeightsOrigin(drawn=2, init="he_normal", dist="normal", formula="std = sqrt(2 / fan_in)", seed=7,
+                          given=("fc2.bias",), before_training=True)
+    assert weights_text(drawn) == ("weights: 2 tensor(s) drawn (he_normal: normal, std = sqrt(2 / fan_in)), seed 7; "
+                                   "biases start at 0; from the spec: fc2.bias; before training")
+    assert weights_text(WeightsOrigin(drawn=1, init="zeros", constant=True)) == "weights: 1 tensor(s) set to zeros"
+
+
+def test_a_run_says_its_weights_second(tmp_path):
+    from calc import run_network
+
+    spec = tmp_path / "d.yaml"  # one dense layer, weights drawn: 2 tensors (weight, bias), seed 0
+    spec.write_text("name: d\ninput: [2]\nlayers:\n  - dense: {units: 1}\n", encoding="utf-8")
+    data = tmp_path / "x.yaml"
+    data.write_text("- [1, 2]\n", encoding="utf-8")
+    result = run_network(str(spec), str(data))
+    assert (result.weights.drawn, result.weights.init, result.weights.seed) == (2, "torch_default", 0)
+    notes = run_conventions(result)
+    assert notes[0].startswith("arithmetic:") and notes[1].startswith("weights: 2 tensor(s) drawn (torch_default")

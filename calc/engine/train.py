@@ -44,6 +44,7 @@ class TrainResult:
     saved: str | None = None
     network: str = ""
     data: object = None  # the calc.engine.data.Dataset trained on
+    weights: object = None  # calc.engine.api.WeightsOrigin (worded after the arithmetic)
     diverged: int | None = None  # first epoch whose loss is inf or nan (worded by calc.render.wording.train_conventions)
 
 
