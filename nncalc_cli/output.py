@@ -247,8 +247,15 @@ def _rows_json(rows, output):
     return rows
 
 
-for _kind in ("zoo", "layers", "problems"):
+for _kind in ("layers", "problems"):
     renders(_kind, "json")(_rows_json)
+
+
+@renders("zoo", "json")
+def _zoo_json(rows, output):
+    from calc.render.jsonout import zoo_data
+
+    return zoo_data(rows)
 
 
 @renders("zoo", "terminal")

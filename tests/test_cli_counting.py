@@ -146,6 +146,10 @@ def test_zoo_json_matches_published(cli):
     assert (rows["vgg16"]["total_params"], rows["vgg16"]["total_macs"]) == (138_357_544, 15_470_264_320)
     assert rows["alexnet"]["input_shape"] == [227, 227, 3] and rows["alexnet"]["total_params"] == 62_378_344
     assert all("DIFFERS" not in r["matches"] for r in rows.values())
+    assert rows["resnet18"]["published"] == [
+        {"figure": "params", "published": 11_689_512, "ours": 11_689_512, "match": True},
+        {"figure": "macs", "published": 1_814_073_344, "ours": 1_814_073_344, "match": True}]
+    assert rows["resnet18"]["matches"] == "params+MACs"
 
 
 def test_size_json_output(cli):

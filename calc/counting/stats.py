@@ -210,7 +210,9 @@ def network_notes(network) -> list[str]:
 
 
 def zoo_table() -> list[dict]:
-    """Name, input, totals and description of every bundled network."""
+    """Name, input, totals and description of every bundled network, and per published figure
+    (params, MACs) the published value, ours and whether they agree. Data only: the renderers
+    word the agreement (calc.render.wording.zoo_published_text)."""
     from calc import zoo
     from calc.network import load_network
 
@@ -219,13 +221,10 @@ def zoo_table() -> list[dict]:
         network = load_network(name)
         s = summarize(network)
         ref = network.reference
-        checks = [(label, ref[key] == value) for label, key, value in
-                  (("params", "params", s.total_params), ("MACs", "macs", s.total_macs)) if key in ref]
-        differs = [label for label, ok in checks if not ok]
-        # what matched the published figures; a mismatch is shouted, never hidden
-        matches = ("DIFFERS: " + ", ".join(differs)) if differs else ("+".join(label for label, _ in checks) or "-")
+        published = [{"figure": key, "published": ref[key], "ours": value, "match": ref[key] == value}
+                     for key, value in (("params", s.total_params), ("macs", s.total_macs)) if key in ref]
         rows.append({"name": name, "input_shape": list(network.input_shape), "total_params": s.total_params,
-                     "total_macs": s.total_macs, "buffers": s.buffers, "matches": matches,
+                     "total_macs": s.total_macs, "buffers": s.buffers, "published": published,
                      "reference": {k: v for k, v in ref.items() if k in ("params", "macs", "source")},
                      "description": network.description.split(". ")[0],
                      "notes": str(network.spec.get("notes") or "")})

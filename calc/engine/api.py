@@ -34,6 +34,9 @@ class RunResult:
     output_kind: str = ""  # the final layer's kind
     conventions: list = field(default_factory=list)
     classes: list | None = None  # the arg-max class of each sample, when the network ends in a softmax over a vector
+    overflow: int = 0  # output values that are inf or nan (worded first by calc.render.wording.run_conventions)
+    dtype: str = ""  # the arithmetic's dtype, named when the outputs overflow it
+    weights: WeightsOrigin | None = None  # where the parameters came from (worded after the arithmetic)
 
 
 def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0, init: str = "torch_default",
@@ -53,42 +56,55 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
     return model
 
 
-def weights_convention(model: Model, before_training: bool) -> str:
-    """Where every parameter came from: a .npz, the spec, the initialiser, or its layer's default."""
+@dataclass(frozen=True)
+class WeightsOrigin:
+    """Where every parameter came from: a .npz, the spec, the initialiser, or its layer's default.
+    Data; calc.render.wording.weights_text words it as the 'weights: ...' convention."""
+
+    file: str | None = None  # the .npz the weights were loaded from
+    drawn: int = 0  # tensors set by the initialiser
+    init: str = ""  # its name ('zeros', 'torch_default', 'he_normal', ...)
+    constant: bool = False  # a constant initialiser (zeros, ones): nothing drawn
+    dist: str = ""  # the rule's distribution and formula, when drawn
+    formula: str = ""
+    seed: int = 0
+    given: tuple = ()  # parameters whose values the spec gives
+    defaults: tuple = ()  # parameters set by their layer's rule (BN gamma = 1)
+    default_rules: str = ""  # those layers' rules, '; '-joined
+    has_params: bool = True
+    before_training: bool = False
+
+
+def weights_origin(model: Model, before_training: bool) -> WeightsOrigin:
+    """Where every parameter of ``model`` came from (said because a drawn weight changes every number)."""
     ctx = model.ctx
     if getattr(model, "weights_file", None):
-        return f"weights: loaded from {model.weights_file}"
+        return WeightsOrigin(file=str(model.weights_file))
     names = [q for q, _, _ in model.parameters()]
-    given = [q for q in names if q not in ctx.drawn and q not in ctx.defaults]
-    parts = []
+    given = tuple(q for q in names if q not in ctx.drawn and q not in ctx.defaults)
+    drawn = {}
     if ctx.drawn:
         from calc.engine.init import CONSTANTS, RULES
 
-        if ctx.init in CONSTANTS:
-            parts.append(f"{len(ctx.drawn)} tensor(s) set to {ctx.init}")
-        else:
-            label = "torch_default, PyTorch's default" if ctx.init == "torch_default" else ctx.init
-            rule = RULES[ctx.init]
-            parts.append(f"{len(ctx.drawn)} tensor(s) drawn ({label}: {rule.dist}, {rule.formula}), seed {ctx.seed}"
-                         + ("; biases start at 0" if ctx.init != "torch_default" else ""))
-    if given:
-        parts.append("as given in the spec" if not ctx.drawn else f"from the spec: {', '.join(given)}")
+        constant = ctx.init in CONSTANTS
+        rule = None if constant else RULES[ctx.init]
+        drawn = dict(drawn=len(ctx.drawn), init=ctx.init, constant=constant, seed=ctx.seed,
+                     dist=rule.dist if rule else "", formula=rule.formula if rule else "")
+    rules = ""
     if ctx.defaults:
         owners = {q.rsplit(".", 1)[0] for q in ctx.defaults}
         texts = {layer.kind: layer.default_text or layer.kind for layer in model.layers if layer.name in owners}
         rules = "; ".join(texts[k] for k in sorted(texts))
-        parts.append(f"{', '.join(ctx.defaults)} at their layer's default ({rules})")
-    if not parts:
-        return "weights: none (no layer has parameters)"
-    return "weights: " + "; ".join(parts) + ("; before training" if before_training and names else "")
+    return WeightsOrigin(given=given, defaults=tuple(ctx.defaults), default_rules=rules, has_params=bool(names),
+                         before_training=before_training, **drawn)
 
 
 def model_conventions(model: Model, training: bool | None) -> list[str]:
-    """Arithmetic, where the weights came from, the mode (None: not stated) and flatten order."""
+    """Arithmetic, the mode (None: not stated) and flatten order; where the weights came from is
+    data (weights_origin), worded second by the renderers."""
     be = model.backend
     dtype = "" if be.exact else f"{be.dtype} "
-    out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]
-    out.append(weights_convention(model, training is None))
+    out = [f"arithmetic: {dtype}{BACKEND_TEXT[be.name]}"]  # the weights' origin follows (result.weights)
     if any(layer.mode_dependent for layer in model.layers) and training is not None:
         out.append("training mode: dropout drops with P = rate and scales survivors by 1/(1-rate); batch norm uses "
                    "the batch mean and biased variance (running variance updated with n-1)" if training else
@@ -143,14 +159,12 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     if len(pieces) > 1:
         conventions.append(f"{n} samples run in batches of {size} (--batch-size): the same outputs as one batch")
     outputs = np.concatenate(ys)
-    if not np.isfinite(outputs).all():  # inf or nan without a word would be a silently wrong number
-        conventions.insert(0, f"overflow: {int((~np.isfinite(outputs)).sum()):,} output value(s) are inf or nan: "
-                              f"the values left the range of {dtype} (float64 reaches about 1.8e308, float32 3.4e38)")
+    overflow = int((~np.isfinite(outputs)).sum())  # inf or nan without a word would be a silently wrong number
     kind = "" if last.is_container else last.kind
     classes = ([int(i) for i in outputs.argmax(axis=1)]
                if getattr(last, "class_probabilities", False) and len(net.output_shape) == 1 else None)
     return RunResult(net.name, net.input_shape, net.output_shape, be.to_numpy(x), outputs, acts, kind, conventions,
-                     classes)
+                     classes, overflow, dtype, weights_origin(model, False))
 
 
 def check_loss_fits(loss, model) -> None:
@@ -209,6 +223,7 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
     result = train(model, dataset, loss, optimizer, settings.epochs, batch, settings.shuffle,
                    settings.seed, on_epoch)
     result.conventions = model_conventions(model, None) + result.conventions
+    result.weights = weights_origin(model, True)
     result.network = net.name
     result.data = dataset
     if save:

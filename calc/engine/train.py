@@ -44,6 +44,8 @@ class TrainResult:
     saved: str | None = None
     network: str = ""
     data: object = None  # the calc.engine.data.Dataset trained on
+    weights: object = None  # calc.engine.api.WeightsOrigin (worded after the arithmetic)
+    diverged: int | None = None  # first epoch whose loss is inf or nan (worded by calc.render.wording.train_conventions)
 
 
 def default_loss(model) -> Loss:
@@ -174,11 +176,8 @@ def _train(model, data, loss: Loss, optimizer: Optimizer, epochs: int, batch_siz
             on_epoch(epoch)
     final = trainer.evaluate(data.x, data.t)
     notes = conventions(trainer, size, n, shuffle, seed, data)
-    diverged = next((e.number for e in history if not math.isfinite(e.loss)), None)
-    if diverged is not None:  # nan printed without a word is a silently wrong number
-        notes.insert(0, f"diverged: the loss is not finite from epoch {diverged} on (inf or nan in float64); "
-                        "a smaller --lr usually helps")
-    return TrainResult(history, final, notes)
+    diverged = next((e.number for e in history if not math.isfinite(e.loss)), None)  # nan without a word: wrong
+    return TrainResult(history, final, notes, diverged=diverged)
 
 
 def conventions(trainer: Trainer, size: int, n: int, shuffle: bool, seed: int, data) -> list[str]:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from calc.numfmt import DEFAULT_DECIMALS, fmt
 from calc.render.fit import fit
+from calc.render.wording import run_conventions, train_conventions
 from calc.shapes import fmt_shape
 
 MAX_VALUES = 8  # values shown per sample unless --full
@@ -61,7 +62,7 @@ def run_renderable(result, decimals: int = DEFAULT_DECIMALS, full: bool = False)
     parts = [Text(title, style="bold"), table, *filter(None, [cap_line(n, full)])]
     if result.activations:
         parts += [Text("Activations (every layer's output)", style="bold"), activations_table(result, decimals, full)]
-    parts.append(_conventions(result.conventions))
+    parts.append(_conventions(run_conventions(result)))
     return Group(*parts)
 
 
@@ -136,7 +137,7 @@ def train_renderable(result, decimals: int = DEFAULT_DECIMALS, every: int | None
         parts.append(Text(""))
     if result.saved:
         parts.append(Text(f"Weights saved to {result.saved}"))
-    parts.append(_conventions(result.conventions))
+    parts.append(_conventions(train_conventions(result)))
     return Group(*parts)
 
 

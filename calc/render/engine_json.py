@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calc.render.jsonout import plain
+from calc.render.wording import run_conventions, train_conventions
 
 
 def run_data(result) -> dict:
@@ -13,7 +14,7 @@ def run_data(result) -> dict:
     if result.activations:
         data["activations"] = [{"layer": name, "type": kind, "shape": list(values.shape[1:]), "values": plain(values)}
                                for name, kind, values in result.activations]
-    data["conventions"] = result.conventions
+    data["conventions"] = run_conventions(result)
     return data
 
 
@@ -27,5 +28,5 @@ def train_data(result) -> dict:
         "final": {"loss": final.loss, "accuracy": final.accuracy, "errors": final.errors,
                   "outputs": plain(final.outputs)},
         "saved": result.saved,
-        "conventions": result.conventions,
+        "conventions": train_conventions(result),
     }

@@ -102,6 +102,23 @@ def summary_data(summary) -> dict:
     }
 
 
+def zoo_data(rows: list[dict]) -> list[dict]:
+    """The `nncalc zoo --json` document: the rows as counted, each with its agreement with the
+    published figures both as data ("published": figure, published, ours, match) and worded
+    ("matches": "params+MACs" or "DIFFERS: ...", the key scripts have read since the start)."""
+    from calc.render.wording import zoo_published_text
+
+    out = []
+    for r in rows:
+        row = {}
+        for key, value in r.items():
+            row[key] = value
+            if key == "buffers":
+                row["matches"] = zoo_published_text(r["published"])
+        out.append(row)
+    return out
+
+
 def solution_data(solution, decimals: int | None = None) -> dict:
     """The `--json` document of a worked solution (steps, answers, conventions)."""
     from calc.solve.step import Table

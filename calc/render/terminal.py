@@ -136,6 +136,8 @@ def problems_renderable(rows):
 
 def zoo_renderable(rows: list[dict], width: int = 80):
     """The bundled networks with their totals; the rounded MACs and descriptions when wide."""
+    from calc.render.wording import zoo_published_text
+
     wide = width >= 130
     notes = "\n".join(f"{r['name']}: {r['notes']}" for r in rows if r.get("notes"))
     table = RichTable(title="Bundled networks: nncalc summary NAME", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -149,7 +151,7 @@ def zoo_renderable(rows: list[dict], width: int = 80):
                  grouped(r["total_macs"])]
         if wide:
             cells += [human(r["total_macs"]), r["description"]]
-        table.add_row(*cells, r["matches"])
+        table.add_row(*cells, zoo_published_text(r["published"]))
     return fit(table)
 
 
