@@ -109,7 +109,8 @@ class Graph:
 
 
 def _activation_classes() -> dict:
-    from calc.layers.activation import ReLU, Sigmoid, Tanh
+    from calc.layers.activation.rectifiers import ReLU
+    from calc.layers.activation.saturating import Sigmoid, Tanh
 
     return {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
 
