@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from calc import exact
+from calc import exact, exact_functions
 from calc.errors import InputError
 
 # short name shown per edge, and the rule stated once in the solution's conventions
@@ -73,12 +73,12 @@ def binary(op, x, y, x_node, y_node, text, numbers, lx, ly, show):
             return x / y, 1 / y, -x / (y * y), gate, f"1/{ly}", f"-{lx}/{ly}^2"
         # power
         if not y_node:
-            return exact.power(x, y), _slope(x, y, show), None, "pow", f"{show(y)}*{lx}^{show(y - 1)}", ""
+            return exact_functions.power(x, y), _slope(x, y, show), None, "pow", f"{show(y)}*{lx}^{show(y - 1)}", ""
         if x < 0 or (x == 0 and not y > 0):
             raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base "
                              "(or 0 with a positive exponent)")
-        value = exact.power(x, y)
-        dy = value * exact.log(x) if x != 0 else Fraction(0)  # 0^y = 0 for every y > 0: flat in y
+        value = exact_functions.power(x, y)
+        dy = value * exact_functions.log(x) if x != 0 else Fraction(0)  # 0^y = 0 for every y > 0: flat in y
         gate = "pow_xy" if x_node else "exp_base"
         return value, _slope(x, y, show), dy, gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
     except ZeroDivisionError:
@@ -96,21 +96,21 @@ def _slope(x, y, show) -> Fraction:
         return Fraction(y)
     if x == 0 and 0 < y < 1:
         raise InputError(f"the derivative {show(y)}*x^{show(y - 1)} is infinite at x = 0")
-    return y * exact.power(x, y - 1)
+    return y * exact_functions.power(x, y - 1)
 
 
 def unary(fn, x, text, numbers):
     """value, derivative and the derivative's formula of fn at x."""
     try:
         if fn == "exp":
-            value = exact.exp(x)
+            value = exact_functions.exp(x)
             return value, value, f"e^{x_name(text)}"
         if fn == "log":
-            return exact.log(x), 1 / x if x else Fraction(0), f"1/{x_name(text)}"
+            return exact_functions.log(x), 1 / x if x else Fraction(0), f"1/{x_name(text)}"
         if fn == "sqrt":
             if x == 0:
                 raise InputError("the derivative of sqrt is infinite at 0")
-            value = exact.sqrt(x)
+            value = exact_functions.sqrt(x)
             return value, 1 / (2 * value), f"1/(2 sqrt({x_name(text)}))"
         if fn == "abs":
             return abs(x), Fraction((x > 0) - (x < 0)), f"sign({x_name(text)})"
