@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from calc import exact, gates
 from calc.errors import InputError
-from calc.expr import Bin, Call, Neg, Num, Statement, Var, walk
+from calc.expr_tree import Bin, Call, Neg, Num, Statement, Var, walk
 
 
 @dataclass(eq=False)
