@@ -28,13 +28,13 @@ class ExactNamespace:
     def __init__(self):
         import numpy
 
-        from calc import exact
+        from calc import exact, exact_functions
 
         self._np = numpy
-        self.exp = numpy.frompyfunc(exact.exp, 1, 1)
-        self.log = numpy.frompyfunc(exact.log, 1, 1)
-        self.sqrt = numpy.frompyfunc(exact.sqrt, 1, 1)
-        self.tanh = numpy.frompyfunc(exact.tanh, 1, 1)
+        self.exp = numpy.frompyfunc(exact_functions.exp, 1, 1)
+        self.log = numpy.frompyfunc(exact_functions.log, 1, 1)
+        self.sqrt = numpy.frompyfunc(exact_functions.sqrt, 1, 1)
+        self.tanh = numpy.frompyfunc(exact_functions.tanh, 1, 1)
         self._to_fraction = numpy.frompyfunc(exact.to_fraction, 1, 1)
 
     def __getattr__(self, name: str):

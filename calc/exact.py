@@ -1,9 +1,9 @@
-"""Exact numbers for worked solutions: Fractions from text, and functions that stay exact.
+"""Exact numbers for worked solutions: Fractions from text, their bounds, and the Approx mark.
 
-Values are ``Fraction`` throughout. Rational operations are exact; exp, log, sqrt and tanh are
-computed with ``decimal`` at ``PRECISION`` significant digits and returned as Fractions, exact
-where the answer is rational (sqrt(9/4) = 3/2) and accurate to ~50 digits otherwise. Inputs
-come from text: ``Fraction(0.1)`` is not 1/10, so floats are converted through their shortest
+Values are ``Fraction`` throughout. Rational operations are exact; exp, log, sqrt, tanh and
+powers (calc.exact_functions) are exact where the answer is rational and otherwise an ``Approx``,
+a Fraction known to ``PRECISION`` significant digits, which arithmetic keeps. Inputs come from
+text: ``Fraction(0.1)`` is not 1/10, so floats are converted through their shortest
 repr (or the YAML source text kept by calc.spec.yamlio.ExactFloat).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, localcontext
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -157,7 +156,7 @@ def check_range(value, what: str = "value"):
     if isinstance(value, Fraction) and value:
         bits = max(value.numerator.bit_length(), value.denominator.bit_length())
         if bits > MAX_SCALE * _LOG2_10 + 64:
-            raise InputError(f"{what}: the value {_beyond(log10_abs(value))}")
+            raise InputError(f"{what}: the value {beyond(log10_abs(value))}")
     return value
 
 
@@ -168,143 +167,10 @@ def describe(value) -> str:
     return fmt(value)
 
 
-def _decimal(q: Fraction) -> Decimal:
-    """q as a Decimal of the current context's precision. Large numerators and denominators
-    (1 + e^-1000000) are first cut to PRECISION + 20 digits with integer arithmetic:
-    Decimal(int) of a million-digit integer takes minutes."""
-    n, d = q.numerator, q.denominator
-    if max(n.bit_length(), d.bit_length()) <= 4000 or n == 0:
-        return Decimal(n) / Decimal(d)
-    shift = PRECISION + 20 - math.floor(log10_abs(q))
-    m = (n * 10 ** shift) // d if shift >= 0 else n // (d * 10 ** -shift)
-    return Decimal(m).scaleb(-shift)
-
-
-def _beyond(log10_value) -> str:
+def beyond(log10_value) -> str:
     """'is about 10^4342945: beyond ...' for a result too large or too small to compute."""
     about = f"about 10^{round(log10_value)}, " if abs(log10_value) < 10 ** 15 else ""
     return f"is {about}beyond the range nncalc computes (10^-{MAX_SCALE} to 10^{MAX_SCALE})"
-
-
-def _context(ctx, prec: int = PRECISION):
-    ctx.prec = prec
-    ctx.Emax, ctx.Emin = MAX_SCALE + 10, -MAX_SCALE - 10
-
-
-_LN10 = 2.302585092994046
-
-
-def exp(q) -> Fraction:
-    """e^q to PRECISION digits (an Approx); exp(0) = 1 exactly."""
-    q = keep(q)
-    if q == 0:
-        return Fraction(1)
-    if abs(q) > MAX_SCALE * _LN10:
-        raise InputError(f"exp({describe(q)}) {_beyond(q / Fraction(_LN10))}")
-    with localcontext() as ctx:
-        _context(ctx)
-        return approx(Fraction(_decimal(q).exp()))
-
-
-def log(q) -> Fraction:
-    """ln q to PRECISION digits (an Approx); log(1) = 0 exactly."""
-    q = keep(q)
-    if q <= 0:
-        raise InputError(f"log of a non-positive number ({describe(q)})")
-    if q == 1 and not is_approx(q):
-        return Fraction(0)
-    with localcontext() as ctx:
-        _context(ctx)
-        return approx(Fraction(_decimal(q).ln()))
-
-
-def _exact_sqrt_int(n: int) -> int | None:
-    r = math.isqrt(n)
-    return r if r * r == n else None
-
-
-def sqrt(q) -> Fraction:
-    """sqrt(q): exact for squares of exact rationals (9/4 -> 3/2), else an Approx to PRECISION digits."""
-    q = keep(q)
-    if q < 0:
-        raise InputError(f"square root of a negative number ({describe(q)})")
-    if not is_approx(q):
-        num, den = _exact_sqrt_int(q.numerator), _exact_sqrt_int(q.denominator)
-        if num is not None and den is not None:
-            return Fraction(num, den)
-    with localcontext() as ctx:
-        _context(ctx)
-        return approx(Fraction(_decimal(q).sqrt()))
-
-
-def tanh(q) -> Fraction:
-    q = keep(q)
-    if q == 0:
-        return Fraction(0)
-    if abs(q) > 200:  # tanh is +-1 to far beyond 50 digits (but not exactly)
-        return approx(1 if q > 0 else -1)
-    e2 = exp(2 * q)
-    return (e2 - 1) / (e2 + 1)
-
-
-def _iroot(n: int, k: int) -> int:
-    """floor(n ** (1/k)) for n >= 0 in integers (Newton from above)."""
-    if n < 2:
-        return n
-    x = 1 << -(-n.bit_length() // k)
-    while True:
-        y = ((k - 1) * x + n // x ** (k - 1)) // k
-        if y >= x:
-            return x
-        x = y
-
-
-def _exact_root(q: Fraction, p: Fraction) -> Fraction | None:
-    """q^p exactly when q is an exact p.denominator-th power (1e300^(1/3) = 1e100), else None."""
-    k = p.denominator
-    if k > 64 or max(q.numerator.bit_length(), q.denominator.bit_length()) > 20_000:
-        return None
-    num, den = _iroot(q.numerator, k), _iroot(q.denominator, k)
-    if num ** k != q.numerator or den ** k != q.denominator:
-        return None
-    return _int_power(Fraction(num, den), p.numerator)
-
-
-def _int_power(q: Fraction, n: int) -> Fraction:
-    if q == 0 and n < 0:
-        raise InputError(f"0 to the negative power {n} (division by zero)")
-    if q != 0 and abs(n) > 1 and abs(n * log10_abs(q)) > MAX_SCALE:
-        raise InputError(f"{describe(q)}^{n} {_beyond(n * log10_abs(q))}")
-    return q ** n
-
-
-def power(q, p) -> Fraction:
-    """q^p: exact for integer p and for exact roots; 0^p = 0 for p > 0; else an Approx
-    (computed with guard digits, so 1e300^(1/3.0001) has no noise digits)."""
-    q, p = keep(q), keep(p)
-    inexact = is_approx(q) or is_approx(p)
-    if p.denominator == 1:
-        out = _int_power(q, p.numerator)
-        return approx(out) if is_approx(p) else out
-    if q == 0:
-        if p > 0:
-            return Fraction(0)
-        raise InputError(f"0 to the negative power {describe(p)} (division by zero)")
-    if q < 0:
-        raise InputError(f"a negative number ({describe(q)}) to the non-integer power {describe(p)} is not real")
-    root = None if inexact else _exact_root(q, p)
-    if root is not None:
-        return root
-    if p == Fraction(1, 2):
-        return sqrt(q)
-    with localcontext() as ctx:
-        _context(ctx, PRECISION + 10)
-        e = _decimal(q).ln() * _decimal(p)
-        if abs(e) > MAX_SCALE * _LN10:
-            raise InputError(f"{describe(q)}^{describe(p)} {_beyond(Fraction(e) / Fraction(_LN10))}")
-        value = e.exp()
-        ctx.prec = PRECISION
-        return approx(Fraction(+value))
 
 
 def round_half_up(value, decimals: int) -> Fraction:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 
 from calc.errors import InputError, did_you_mean
 from calc.exact import to_fraction
+from calc.expr_tree import Bin, Call, Neg, Num, Statement, Var
 
 FUNCTIONS = {  # name -> (min args, max args)
     "exp": (1, 1), "log": (1, 1), "ln": (1, 1), "sqrt": (1, 1), "sigmoid": (1, 1), "tanh": (1, 1),
@@ -35,47 +35,6 @@ _TOKEN = re.compile(r"""
 _BINARY = {"+": (10, 11), "-": (10, 11), "*": (20, 21), "/": (20, 21), "**": (41, 40), "^": (41, 40)}
 _UNARY_MINUS = 30
 MAX_DEPTH = 200  # nesting of parentheses, calls, unary minus and powers; a flat sum may be any length
-
-
-@dataclass(frozen=True)
-class Num:
-    value: Fraction
-    text: str
-    col: int
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    col: int
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: object
-    col: int
-
-
-@dataclass(frozen=True)
-class Bin:
-    op: str  # + - * / ** (^ is read as **)
-    left: object
-    right: object
-    col: int
-
-
-@dataclass(frozen=True)
-class Call:
-    fn: str  # ln is read as log
-    args: tuple
-    col: int
-
-
-@dataclass(frozen=True)
-class Statement:
-    name: str | None  # the stage name (``q`` in ``q = x + y``), None for a bare expression
-    expr: object
-    col: int
 
 
 @dataclass(frozen=True)
@@ -258,26 +217,6 @@ class _Parser:
         return Call("log" if fn == "ln" else fn, tuple(args), name.col)
 
 
-def children(node) -> list:
-    """The sub-expressions a node reads, left to right."""
-    if isinstance(node, Neg):
-        return [node.operand]
-    if isinstance(node, Bin):
-        return [node.left, node.right]
-    if isinstance(node, Call):
-        return list(node.args)
-    return []
-
-
-def walk(node):
-    """Every node of an expression in reading order, with an explicit stack (no recursion limit)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        yield item
-        stack.extend(reversed(children(item)))
-
-
 def _show(tok: Token) -> str:
     return "the end" if tok.kind == "end" else f"'{tok.text}'" if tok.text != ";" else "';'"
 
@@ -287,15 +226,3 @@ def parse(source: str) -> list[Statement]:
     if not isinstance(source, str) or not source.strip():
         raise InputError("expression: expected a formula such as '(x + y) * z'")
     return _Parser(source).statements()
-
-
-def variables(statements: list[Statement]) -> list[str]:
-    """Free variable names in order of first use (stage names are not variables)."""
-    named, seen = set(), []
-    for st in statements:
-        for node in walk(st.expr):
-            if isinstance(node, Var) and node.name not in named and node.name not in seen:
-                seen.append(node.name)
-        if st.name:
-            named.add(st.name)
-    return seen

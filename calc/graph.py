@@ -6,8 +6,8 @@ parent. ``backward`` walks the edges from the output back: downstream = local x 
 value feeding several gates (a copy gate) sums its edges. Constants fold into the gate that uses
 them (``1 + e`` is a "+1" gate, ``-x`` a "*-1" gate), as cs231n draws its figures.
 
-sigmoid, tanh and relu gates take their value and derivative from calc.layers.activation (the
-one place those formulas live), run on the exact backend.
+Each gate's value, local gradients and rule come from calc.gates; this module builds the graph
+from the expressions and runs the backward pass over its edges.
 """
 
 from __future__ import annotations
@@ -16,39 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from calc import exact
+from calc import exact, gates
 from calc.errors import InputError
-from calc.expr import Bin, Call, Neg, Num, Statement, Var, walk
-
-# short name shown per edge, and the rule stated once in the solution's conventions
-GATES = {
-    "add": ("add", "add gate distributes: local gradient 1, each input gets the upstream gradient"),
-    "sub": ("subtract", "subtract gate: local gradient +1 for the left input, -1 for the right"),
-    "mul": ("multiply", "multiply gate swaps: the local gradient of each input is the other input's value"),
-    "div": ("divide", "divide gate a/b: local gradients 1/b and -a/b^2"),
-    "neg": ("*-1", "negate gate (*-1): local gradient -1"),
-    "scale": ("scale", "scale by a constant c: local gradient c"),
-    "shift": ("add constant", "add a constant: local gradient 1, the gradient passes through"),
-    "recip": ("reciprocal", "reciprocal gate c/x: local gradient -c/x^2"),
-    "pow": ("power", "power gate x^c: local gradient c x^(c-1)"),
-    "exp_base": ("c^x", "exponential gate c^x: local gradient c^x ln c"),
-    "pow_xy": ("power", "power gate x^y: local gradients y x^(y-1) and x^y ln x"),
-    "exp": ("exp", "exp gate: local gradient e^x, its own output"),
-    "log": ("log", "log gate (natural log): local gradient 1/x"),
-    "sqrt": ("sqrt", "sqrt gate: local gradient 1/(2 sqrt(x))"),
-    "abs": ("abs", "abs gate: local gradient sign(x), 0 at x = 0 (PyTorch)"),
-    "max": ("max", "max gate routes: the upstream gradient goes to the largest input, 0 to the others; "
-            "a tie splits it evenly (PyTorch; mathematically undefined there)"),
-    "min": ("min", "min gate routes: the upstream gradient goes to the smallest input; a tie splits it evenly"),
-    "copy": ("copy", "copy gate adds: a value used by several gates gets the sum of their gradients"),
-}
-ACTIVATION_GATES = ("sigmoid", "tanh", "relu")
+from calc.expr_tree import Bin, Call, Neg, Num, Statement, Var, walk
 
 
 @dataclass(eq=False)
 class Node:
     name: str
-    gate: str  # "input" for variables, else a key of GATES or ACTIVATION_GATES
+    gate: str  # "input" for variables, else a key of calc.gates.GATES or ACTIVATION_GATES
     value: Fraction
     parents: list = field(default_factory=list)  # Nodes this gate reads
     text: str = ""  # the operation in symbols: "x + y", "1 / n7"
@@ -89,12 +65,12 @@ class Graph:
             seen.append("copy")
         rows = []
         for gate in seen:
-            if gate in ACTIVATION_GATES:
-                cls = _activation_classes()[gate]
+            if gate in gates.ACTIVATION_GATES:
+                cls = gates.activation_classes()[gate]
                 rows.append((gate, f"{gate} gate: local gradient {cls.derivative_formula} "
                                    f"(a = its output, z = its input)"))
             else:
-                rows.append(GATES[gate])
+                rows.append(gates.GATES[gate])
         return rows
 
     def uses(self, node: Node) -> list[Edge]:
@@ -106,23 +82,6 @@ class Graph:
                 table.setdefault(id(e.parent), []).append(e)
             index = self.__dict__["_uses"] = (self.edges, len(self.edges), table)
         return index[2].get(id(node), [])
-
-
-def _activation_classes() -> dict:
-    from calc.layers.activation import ReLU, Sigmoid, Tanh
-
-    return {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
-
-
-def activation_gate(kind: str, z: Fraction) -> tuple[Fraction, Fraction, str]:
-    """(a, da/dz, derivative formula) of an activation class on the exact backend."""
-    from calc.backend import get_backend
-
-    be = get_backend("exact")
-    layer = _activation_classes()[kind]()
-    zs = be.asarray([z])
-    a = layer.function(zs, be)
-    return exact.keep(a[0]), exact.keep(layer.derivative(zs, a, be)[0]), layer.derivative_formula
 
 
 class _Builder:
@@ -199,7 +158,7 @@ class _Builder:
         text = f"{self.label(a)} {'^' if op == '**' else op} {self.label(b)}"  # names first: read() goes by name
         x, y = self.value_of(a), self.value_of(b)
         numbers = f"{self.number(a)} {'^' if op == '**' else op} {self.number(b)}"
-        value, dx, dy, gate, tx, ty = _binary(op, x, y, isinstance(a, Node), isinstance(b, Node), text, numbers,
+        value, dx, dy, gate, tx, ty = gates.binary(op, x, y, isinstance(a, Node), isinstance(b, Node), text, numbers,
                                               self.label(a), self.label(b), self.show)
         if not isinstance(a, Node) and not isinstance(b, Node):
             return exact.check_range(value, f"'{text}'")
@@ -224,83 +183,13 @@ class _Builder:
             gate, value = fn, best
         else:
             x = vals[0]
-            value, d, formula = _unary(fn, x, text, numbers)
+            value, d, formula = gates.unary(fn, x, text, numbers)
             gate, local, texts = fn, [d], [formula]
         if not any(isinstance(a, Node) for a in args):
             return value
         keep = [i for i, a in enumerate(args) if isinstance(a, Node)]
         return self.node(gate, value, [args[i] for i in keep], text, numbers,
                          [local[i] for i in keep], [texts[i] for i in keep])
-
-
-def _binary(op, x, y, x_node, y_node, text, numbers, lx, ly, show):
-    """value, d/dx, d/dy, gate name and local-gradient formulas of ``x op y``."""
-    try:
-        if op == "+":
-            gate = "add" if x_node and y_node else "shift"
-            return x + y, Fraction(1), Fraction(1), gate, "1", "1"
-        if op == "-":
-            gate = "shift" if not y_node else "sub"
-            return x - y, Fraction(1), Fraction(-1), gate, "1", "-1"
-        if op == "*":
-            gate = "mul" if x_node and y_node else "scale"
-            return x * y, y, x, gate, ly, lx
-        if op == "/":
-            if y == 0:
-                raise ZeroDivisionError
-            gate = "div" if x_node and y_node else "scale" if x_node else "recip"
-            return x / y, 1 / y, -x / (y * y), gate, f"1/{ly}", f"-{lx}/{ly}^2"
-        # power
-        if not y_node:
-            return exact.power(x, y), _slope(x, y, show), None, "pow", f"{show(y)}*{lx}^{show(y - 1)}", ""
-        if x < 0 or (x == 0 and not y > 0):
-            raise InputError(f"'{text}' = {numbers}: a variable exponent needs a positive base "
-                             "(or 0 with a positive exponent)")
-        value = exact.power(x, y)
-        dy = value * exact.log(x) if x != 0 else Fraction(0)  # 0^y = 0 for every y > 0: flat in y
-        gate = "pow_xy" if x_node else "exp_base"
-        return value, _slope(x, y, show), dy, gate, f"{ly}*{lx}^({ly}-1)", f"{lx}^{ly}*ln({lx})"
-    except ZeroDivisionError:
-        raise InputError(f"division by zero in '{text}' = {numbers}") from None
-    except InputError as exc:
-        if exc.message.startswith("'"):
-            raise
-        raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
-
-
-def _slope(x, y, show) -> Fraction:
-    """d(x^y)/dx = y x^(y-1): 0 at x = 0 for y > 1, 1 for y = 1, infinite for 0 < y < 1; x^0 is
-    the constant 1, slope 0 (PyTorch's pow backward special-cases it too)."""
-    if y in (0, 1):
-        return Fraction(y)
-    if x == 0 and 0 < y < 1:
-        raise InputError(f"the derivative {show(y)}*x^{show(y - 1)} is infinite at x = 0")
-    return y * exact.power(x, y - 1)
-
-
-def _unary(fn, x, text, numbers):
-    """value, derivative and the derivative's formula of fn at x."""
-    try:
-        if fn == "exp":
-            value = exact.exp(x)
-            return value, value, f"e^{x_name(text)}"
-        if fn == "log":
-            return exact.log(x), 1 / x if x else Fraction(0), f"1/{x_name(text)}"
-        if fn == "sqrt":
-            if x == 0:
-                raise InputError("the derivative of sqrt is infinite at 0")
-            value = exact.sqrt(x)
-            return value, 1 / (2 * value), f"1/(2 sqrt({x_name(text)}))"
-        if fn == "abs":
-            return abs(x), Fraction((x > 0) - (x < 0)), f"sign({x_name(text)})"
-        value, d, formula = activation_gate(fn, x)
-        return value, d, formula
-    except InputError as exc:
-        raise InputError(f"'{text}' = {numbers}: {exc.message}") from None
-
-
-def x_name(text: str) -> str:
-    return text[text.index("(") + 1: -1]
 
 
 def _show(value) -> str:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from calc.backend import get_backend
-from calc.engine import io
 from calc.engine.data import read_training_data
+from calc.engine.inputs import read_inputs
+from calc.engine.weights import load_weights, save_weights
 from calc.errors import NNCalcError
 from tests.engine_util import make_model
 
@@ -31,7 +32,7 @@ def write(tmp_path, name: str, text: str) -> str:
     ("header.csv", "a,b,c\n1,2,3\n\n", [[1, 2, 3]]),
 ])
 def test_vector_inputs(tmp_path, name, text, want):
-    assert io.read_inputs(write(tmp_path, name, text), (3,), CPU).tolist() == want
+    assert read_inputs(write(tmp_path, name, text), (3,), CPU).tolist() == want
 
 
 def test_map_inputs_in_every_form(tmp_path):
@@ -39,17 +40,17 @@ def test_map_inputs_in_every_form(tmp_path):
     forms = {"nhwc.npy": x, "hw.npy": x[0, :, :, 0], "nhw.npy": x[:, :, :, 0], "flat.npy": x.reshape(2, 4)}
     for name, arr in forms.items():
         np.save(tmp_path / name, arr)
-        got = io.read_inputs(str(tmp_path / name), (2, 2, 1), CPU)
+        got = read_inputs(str(tmp_path / name), (2, 2, 1), CPU)
         assert got.shape[1:] == (2, 2, 1)
         np.testing.assert_array_equal(got, x[: len(got)])
     csv = write(tmp_path, "maps.csv", "0,1,2,3\n4,5,6,7\n")  # flattened row-major over H x W x C
-    np.testing.assert_array_equal(io.read_inputs(csv, (2, 2, 1), CPU), x)
+    np.testing.assert_array_equal(read_inputs(csv, (2, 2, 1), CPU), x)
 
 
 def test_exact_inputs_keep_their_text(tmp_path):
     exact = get_backend("exact")
     for path in (write(tmp_path, "a.yaml", "[0.1, 1/3]\n"), write(tmp_path, "a.csv", "0.1,1/3\n")):
-        assert io.read_inputs(path, (2,), exact).tolist() == [[Fraction(1, 10), Fraction(1, 3)]]
+        assert read_inputs(path, (2,), exact).tolist() == [[Fraction(1, 10), Fraction(1, 3)]]
 
 
 @pytest.mark.parametrize("name,text,fragments", [
@@ -67,7 +68,7 @@ def test_exact_inputs_keep_their_text(tmp_path):
 ])
 def test_bad_input_files(tmp_path, name, text, fragments):
     with pytest.raises(NNCalcError) as info:
-        io.read_inputs(write(tmp_path, name, text), (3,), CPU)
+        read_inputs(write(tmp_path, name, text), (3,), CPU)
     message = str(info.value)
     assert "\n" not in message and str(tmp_path) in message
     for fragment in fragments:
@@ -77,12 +78,12 @@ def test_bad_input_files(tmp_path, name, text, fragments):
 def test_bad_npy(tmp_path):
     np.save(tmp_path / "nan.npy", np.asarray([[1.0, np.inf, 3.0]]))
     with pytest.raises(NNCalcError, match=r"value at \[0, 1\] is inf"):
-        io.read_inputs(str(tmp_path / "nan.npy"), (3,), CPU)
+        read_inputs(str(tmp_path / "nan.npy"), (3,), CPU)
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
     with pytest.raises(NNCalcError, match="cannot read .npy"):
-        io.read_inputs(str(tmp_path / "junk.npy"), (3,), CPU)
+        read_inputs(str(tmp_path / "junk.npy"), (3,), CPU)
     with pytest.raises(NNCalcError, match="no such file"):
-        io.read_inputs(str(tmp_path / "missing.npy"), (3,), CPU)
+        read_inputs(str(tmp_path / "missing.npy"), (3,), CPU)
 
 
 # -- weights ---------------------------------------------------------------------------------
@@ -92,12 +93,12 @@ SPEC = "input: [3]\nlayers:\n  - dense: {units: 4}\n  - batchnorm\n  - relu\n  -
 def test_weights_round_trip(tmp_path):
     a, b = make_model(SPEC, seed=1), make_model(SPEC, seed=2)
     a.forward(np.random.default_rng(0).normal(size=(5, 3)), training=True)  # running stats move
-    saved = io.save_weights(a, str(tmp_path / "w"))
+    saved = save_weights(a, str(tmp_path / "w"))
     assert saved.endswith("w.npz")
     with np.load(saved) as archive:
         assert sorted(archive.files) == sorted(["fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias",
                                                 "bn1.running_mean", "bn1.running_var", "fc2.weight", "fc2.bias"])
-    io.load_weights(b, saved)
+    load_weights(b, saved)
     for name, value in a.state().items():
         np.testing.assert_array_equal(b.state()[name], value)
     x = np.ones((2, 3))
@@ -116,7 +117,7 @@ def test_bad_weight_files(tmp_path, change, fragment):
     change(arrays)
     np.savez(tmp_path / "w.npz", **arrays)
     with pytest.raises(NNCalcError) as info:
-        io.load_weights(model, str(tmp_path / "w.npz"))
+        load_weights(model, str(tmp_path / "w.npz"))
     assert fragment in str(info.value) and "w.npz" in str(info.value)
 
 

@@ -151,7 +151,8 @@ def test_losses_exact_by_hand():
 @pytest.mark.parametrize("device", BACKENDS)
 def test_fused_losses_equal_the_unfused_ones(device):
     """softmax + cross_entropy == softmax_ce on the logits; sigmoid + bce == bce_logits."""
-    from calc.layers.activation import Sigmoid, Softmax
+    from calc.layers.activation.saturating import Sigmoid
+    from calc.layers.activation.softmax import Softmax
 
     be = get_backend(device)
     rng = np.random.default_rng(4)

@@ -132,7 +132,7 @@ def test_staged_backward_matches_hand_derivation_exactly():
 
     from calc.backend import get_backend
     from calc.engine.context import Ctx
-    from calc.exact import sqrt
+    from calc.exact_functions import sqrt
     from calc.layers.norm import BatchNorm
 
     be = get_backend("exact")

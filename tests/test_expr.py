@@ -5,7 +5,8 @@ from fractions import Fraction
 import pytest
 
 from calc.errors import InputError
-from calc.expr import Bin, Call, Neg, Num, Var, parse, variables
+from calc.expr import parse
+from calc.expr_tree import Bin, Call, Neg, Num, Var, variables
 
 
 @pytest.mark.parametrize("text,fragment", [

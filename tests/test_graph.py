@@ -83,7 +83,7 @@ def test_gate_rules_are_stated():
 
 
 def test_sigmoid_gate_takes_its_derivative_from_the_activation_class(monkeypatch):
-    from calc.layers.activation import Sigmoid
+    from calc.layers.activation.saturating import Sigmoid
 
     monkeypatch.setattr(Sigmoid, "derivative", lambda self, z, a, be: a * 0 + 7)
     sol = solve_graph("sigmoid(x)", {"x": Fraction(0)})

@@ -14,7 +14,7 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from calc import exact
+from calc import exact, exact_functions
 from calc.errors import InputError, SpecError
 from calc.numfmt import fmt, fmt_exact, human, shown_exactly, size_bytes
 
@@ -79,7 +79,7 @@ def test_summary_of_a_layer_with_10_to_the_400_units(cli, tmp_path):
 
 # -- 2. approximations are not shown as exact ------------------------------------------------------
 def test_exp_1000_is_an_approximation_in_text_and_json(cli):
-    value = exact.exp(1000)
+    value = exact_functions.exp(1000)
     assert exact.is_approx(value) and value.denominator == 1  # an integer only by accident of digits
     assert fmt(value) == "1.970e+434"
     code, out, _ = cli("graph", "exp(x)", "-v", "x=1000", "--json")
@@ -90,19 +90,19 @@ def test_exp_1000_is_an_approximation_in_text_and_json(cli):
 
 
 def test_approximation_mark_survives_arithmetic():
-    e = exact.exp(2)
+    e = exact_functions.exp(2)
     assert all(exact.is_approx(v) for v in (e + 1, 1 - e, 3 * e, e / 7, 2 / e, -e, abs(e), e ** 2))
     assert not exact.is_approx(e * 0)  # exactly 0, however e was known
     assert not exact.is_approx(Fraction(1, 3) + 1)
 
 
 def test_exact_cube_root_is_exact_and_others_have_no_noise_digits(cli):
-    assert exact.power(Fraction(10) ** 300, Fraction(1, 3)) == 10 ** 100
+    assert exact_functions.power(Fraction(10) ** 300, Fraction(1, 3)) == 10 ** 100
     code, out, _ = cli("graph", "x ^ (1/3)", "-v", "x=1e300", "--json")
     data = json.loads(out)
     assert data["f"] == 10 ** 100 and "f" not in data.get("approximate", [])
     mpmath.mp.dps = 80
-    root = exact.power(2 * Fraction(10) ** 300, Fraction(1, 3))
+    root = exact_functions.power(2 * Fraction(10) ** 300, Fraction(1, 3))
     want = mpmath.cbrt(mpmath.mpf(2) * mpmath.mpf(10) ** 300)
     assert abs(mpmath.mpf(root.numerator) / root.denominator / want - 1) < mpmath.mpf(10) ** -49
 
@@ -209,7 +209,7 @@ def test_check_answer_with_a_huge_exponent_is_unchecked_not_a_hang(cli, tmp_path
 
 
 def test_an_approximation_is_never_offered_as_an_exact_fraction(cli):
-    value = exact.exp(110)  # 5.92e47 to 50 digits: two decimals, denominator 100
+    value = exact_functions.exp(110)  # 5.92e47 to 50 digits: two decimals, denominator 100
     assert value.denominator <= 1000
     assert fmt_exact(value) == "" and exact.fraction_text(value) == "" and not shown_exactly(value)
     code, out, _ = cli("graph", "exp(x)", "-v", "x=100", "--json")
@@ -227,7 +227,7 @@ def test_thirty_decimals_are_the_values_digits_not_float_noise(cli):
     code, out, _ = cli("init", "he-normal", "--fan-in", "1", "--decimals", "30", "--json")
     assert code == 0
     mpmath.mp.dps = 50
-    assert fmt(exact.sqrt(2), 30) == mpmath.nstr(mpmath.sqrt(2), 31)  # 1.41421356237309504880168872421
+    assert fmt(exact_functions.sqrt(2), 30) == mpmath.nstr(mpmath.sqrt(2), 31)  # 1.41421356237309504880168872421
     assert fmt(Fraction(-1, 3), 30) == "-0." + "3" * 30
 
 

@@ -75,7 +75,7 @@ def _torch_reference(kind: str, cls, maker) -> bool:
 
 
 def _activation_text(cls) -> list[str]:
-    from calc.layers.activation import Activation
+    from calc.layers.activation.base import Activation
     from calc.numfmt import fmt
 
     missing = [name for name in ("formula", "derivative_formula", "tex_name", "convention") if not getattr(cls, name)]
@@ -131,7 +131,7 @@ def _run_pieces(kind: str, cls, maker) -> list[str]:
 def missing_pieces(registry: dict, layer_rows: dict) -> list[str]:
     """'KIND: no PIECE' for every piece a registered kind lacks; [] when all are there."""
     from calc.counting.receptive import LEAF_RULES
-    from calc.layers.activation import Activation
+    from calc.layers.activation.base import Activation
     from calc.solve.narrate.base import narrator_class
 
     makers = _makers()
@@ -183,7 +183,7 @@ def test_every_layer_kind_has_all_its_pieces(layer_rows):
 def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     """A layer type registered without any piece: every check must fire (the checker can fail)."""
     from calc.layers import Layer
-    from calc.layers.activation import Activation
+    from calc.layers.activation.base import Activation
 
     class Dummy(Layer):
         kind = "dummy"

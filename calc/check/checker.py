@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
 from calc.check import diagnose
@@ -30,33 +28,7 @@ from calc.check.compare import Tolerance, agrees, at, close, elements, exact, fo
 from calc.check.explain import explanation
 from calc.check.report import Element, Report, Verdict
 from calc.check.slips import variants
-from calc.errors import NNCalcError
-
-# a learner's values can make a re-solve impossible (log of a negative "probability", a
-# division by a zero they wrote): that alternative is then simply unavailable
-_SOLVE_ERRORS = (NNCalcError, ArithmeticError, ValueError, TypeError, IndexError, KeyError)
-
-
-@dataclass
-class Direct:
-    """What a direct command (softmax, batchnorm, ...) solved, as something the checker can solve
-    again: ``build(SolveOptions) -> Solution``. It has no problem ``given`` to vary, so the slips
-    that change a given are not tried; carrying (overrides) and hand rounding are."""
-
-    build: Callable
-    file: str = "command line"
-    type: str = ""
-    given: dict | None = None
-
-
-def solve_source(source, options=None):
-    """The Solution of a Problem or a Direct source."""
-    from calc.problems_io import solve_problem
-    from calc.solve.registry import SolveOptions
-
-    if isinstance(source, Direct):
-        return source.build(options or SolveOptions())
-    return solve_problem(source, options)
+from calc.check.sources import SOLVE_ERRORS, Direct, solve_source
 
 
 class Checker:
@@ -85,7 +57,7 @@ class Checker:
                 problem = replace(problem, given=given)
             try:
                 self.cache[key] = solve_source(problem, SolveOptions(**options))
-            except _SOLVE_ERRORS:
+            except SOLVE_ERRORS:
                 self.cache[key] = None
         return self.cache[key]
 

@@ -43,7 +43,8 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
                 weights: str | None = None, batch: int = 1, training: bool = False, hint: str = "") -> Model:
     """A model of a spec file or bundled name; weights from the spec, a .npz, or drawn. The
     memory for its weights and a batch of ``batch`` samples is checked first (calc.engine.budget)."""
-    from calc.engine import budget, io
+    from calc.engine import budget
+    from calc.engine.weights import load_weights
     from calc.network import load_network
 
     network = load_network(spec) if isinstance(spec, (str, Path)) else spec
@@ -52,7 +53,7 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
     model = Model(network, Ctx(backend, seed=seed, init=init))
     model.weights_file = weights
     if weights:
-        io.load_weights(model, weights)
+        load_weights(model, weights)
     return model
 
 
@@ -122,8 +123,9 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     """Outputs (and every layer's activation) of a spec for the inputs in a file, in batches of
     ``batch_size`` samples (default budget.DEFAULT_BATCH) so memory stays flat as the file grows.
     Training mode with batch norm needs the statistics of the whole batch: one batch then."""
-    from calc.engine import budget, io
+    from calc.engine import budget
     from calc.engine.budget import DEFAULT_BATCH
+    from calc.engine.inputs import read_inputs
     from calc.network import load_network
 
     size = DEFAULT_BATCH if batch_size is None else batch_size
@@ -131,7 +133,7 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
         raise InputError(f"--batch-size must be at least 1, got {batch_size}")
     network = load_network(spec)
     budget.check(network, get_backend(device, dtype), 1)  # weights first: before reading the inputs
-    x = io.read_inputs(inputs, network.input_shape, get_backend(device, dtype))
+    x = read_inputs(inputs, network.input_shape, get_backend(device, dtype))
     n = len(x)
     whole = training and any(layer.batch_statistics for layer in network.leaves())
     hint = ("batch norm in training mode takes the whole file as one batch" if whole and n > size
@@ -199,11 +201,12 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
                   init: str = "torch_default", weights: str | None = None, save: str | None = None,
                   on_epoch=None):
     """Train a spec on a data file; returns calc.engine.train.TrainResult (weights saved on request)."""
-    from calc.engine import budget, io
+    from calc.engine import budget
     from calc.engine.data import read_training_data
     from calc.engine.losses import get_loss
     from calc.engine.optim import make_optimizer
     from calc.engine.train import default_loss, train
+    from calc.engine.weights import save_weights
     from calc.network import load_network
 
     optimizer = make_optimizer(settings.optimizer, style=settings.style, lr=settings.lr)  # bad names fail early
@@ -227,5 +230,5 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
     result.network = net.name
     result.data = dataset
     if save:
-        result.saved = io.save_weights(model, save)
+        result.saved = save_weights(model, save)
     return result

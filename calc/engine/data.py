@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from calc.engine.io import cell_value, read_table, row_where
+from calc.engine.tables import cell_value, read_table, row_where
 from calc.errors import InputError, Where
 from calc.shapes import fmt_shape
 
@@ -96,10 +96,10 @@ def read_training_data(path: str, input_shape: tuple[int, ...], output_shape: tu
 
 def _row_values(row: list, at: Where, exact: bool):
     """A row's numbers: Fractions in a list (exact), else one float64 array converted by NumPy at
-    once (calc.engine.io), not a Python float per cell: 20,000 MNIST rows are 15.7 million cells."""
+    once (calc.engine.tables), not a Python float per cell: 20,000 MNIST rows are 15.7 million cells."""
     if exact:
         return [cell_value(c, at.child(j), exact) for j, c in enumerate(row)]
-    from calc.engine.io import row_floats
+    from calc.engine.tables import row_floats
 
     return row_floats([str(c) for c in row], at)
 

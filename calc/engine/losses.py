@@ -139,7 +139,7 @@ class BCELogits(Loss):
         return _batch(v, _count(z), self.reduction)
 
     def grad(self, z, t, be):
-        from calc.layers.activation import Sigmoid
+        from calc.layers.activation.saturating import Sigmoid
 
         g = Sigmoid().function(z, be) - t
         return g / _count(z) if self.reduction == "mean" else g
@@ -182,7 +182,7 @@ class SoftmaxCE(Loss):
         return _batch(self.per_sample(z, t, be), _rows(z), self.reduction)
 
     def grad(self, z, t, be):
-        from calc.layers.activation import Softmax
+        from calc.layers.activation.softmax import Softmax
 
         g = Softmax().function(z, be) - t
         return g / _rows(z) if self.reduction == "mean" else g

@@ -25,6 +25,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     from calc import graph as cg
     from calc.exact import round_half_up
     from calc.expr import parse
+    from calc.gates import GATES
     from calc.numfmt import fmt
 
     decimals = options.decimals
@@ -55,14 +56,14 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
 
     for node in graph.nodes:
         sol.add(Step(node.name, node.text, node.numbers, node.value, name=node.name,
-                     note=f"{cg.GATES[node.gate][0] if node.gate in cg.GATES else node.gate} gate",
+                     note=f"{GATES[node.gate][0] if node.gate in GATES else node.gate} gate",
                      section="Forward pass"))
 
     sol.add(Step(f"d{o}/d{o}", "", "", Fraction(1), note="the gradient of the output with respect to itself",
                  section="Backward pass"))
     rows = []
     for e in graph.edges:
-        gate = cg.GATES[e.child.gate][0] if e.child.gate in cg.GATES else e.child.gate
+        gate = GATES[e.child.gate][0] if e.child.gate in GATES else e.child.gate
         rows.append([f"{e.parent.name} -> {e.child.name}", gate, e.local_text, e.local, e.upstream, e.downstream])
     sol.add(Table(f"Edges, from the output back (upstream = d{o}/d(gate output))",
                   ["edge", "gate", "local gradient", "local", "upstream", "local x upstream"], rows,

@@ -42,7 +42,7 @@ def layer_fans(spec: str, layer_name: str) -> tuple[int, int, tuple, str]:
 
 def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None, spec: str | None = None,
                layer: str | None = None, options: SolveOptions = SolveOptions()) -> Solution:
-    from calc import exact
+    from calc import exact_functions
     from calc.engine.init import rule
     from calc.exact import fraction_text
     from calc.numfmt import fmt
@@ -61,7 +61,7 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
     fan_out = fan_out if fan_out is not None else 0
     what = "std" if r.dist == "normal" else "limit"
     square = r.square(fan_in, fan_out)
-    scale = exact.sqrt(square)
+    scale = exact_functions.sqrt(square)
     dist = "N(0, std^2)" if r.dist == "normal" else "U(-limit, limit)"
     sol = Solution(f"{r.name} initialisation", [
         f"{r.name}: weights drawn from {dist} with {r.formula}",
@@ -87,7 +87,7 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
     shown = sub if reduced in sub.replace(" ", "") else f"{sub} = sqrt({reduced})"
     sol.add(Step(what, r.formula, shown, scale, name=what))
     if r.dist == "uniform":
-        std = scale / exact.sqrt(Fraction(3))
+        std = scale / exact_functions.sqrt(Fraction(3))
         sol.add(Step("std", "std of U(-limit, limit) = limit / sqrt(3)", f"{fmt(scale, options.decimals)} / sqrt(3)",
                      std, name="std"))
         sol.add(Step("variance", "limit^2 / 3", f"{fmt(square, options.decimals)} / 3", square / 3, name="variance"))

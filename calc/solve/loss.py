@@ -142,7 +142,7 @@ def _own(nar: Narration, names: list[str]) -> bool:
 
 def grad_steps(nar: Narration, loss, y, t, grad, slot: Slot, sample_word: str = "sample") -> None:
     """dL/d(output) per sample and output, with the loss's derivative written out."""
-    from calc.layers.activation import Softmax
+    from calc.layers.activation.softmax import Softmax
 
     be, w = nar.backend, nar.writer
     base = nar.prefix

@@ -120,7 +120,8 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     from calc.backend import get_backend
     from calc.engine.optim import make_optimizer
     from calc.exact import round_half_up
-    from calc.expr import parse, variables
+    from calc.expr import parse
+    from calc.expr_tree import variables
     from calc.numfmt import fmt
     from calc.vocabulary import OPTIMIZERS
 

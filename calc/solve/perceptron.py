@@ -141,7 +141,7 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
 
 def _conventions(views) -> list[str]:
     lines = ["z = w1 x1 + w2 x2 + ... + b per neuron (weights one row per neuron)"]
-    from calc.layers.activation import Activation
+    from calc.layers.activation.base import Activation
 
     kinds = {v.layer.kind: v.layer for v in views if isinstance(v.layer, Activation)}
     for kind, layer in kinds.items():

@@ -1,7 +1,7 @@
 """Softmax worked out: the max shift, the exponentials, the probabilities, the Jacobian
 J_ij = p_i(delta_ij - p_j), cross-entropy with a target, and p - y = J^T(-y/p).
 
-Probabilities, Jacobian and backward come from calc.layers.activation.Softmax, the loss and its
+Probabilities, Jacobian and backward come from calc.layers.activation.softmax.Softmax, the loss and its
 gradients from calc.engine.losses; the exponentials written out are the backend's exact exp.
 The same forward/backward steps narrate a softmax layer inside a network (calc.solve.narrate.dense).
 
@@ -83,7 +83,7 @@ def softmax_forward_steps(nar: Narration, z, p, inp: Slot, out: Slot, stable: bo
 
 def jacobian_steps(nar: Narration, p, out: Slot, inp: Slot) -> list[list]:
     """J_ij = dp_i/dz_j = p_i(delta_ij - p_j), from Softmax.jacobian, one step per entry and a table."""
-    from calc.layers.activation import Softmax
+    from calc.layers.activation.softmax import Softmax
 
     w, pre = nar.writer, _pre(out)
     jac = w.round_array(Softmax.jacobian(p, nar.backend))
@@ -123,7 +123,7 @@ def softmax_backward_steps(nar: Narration, p, dy, dx, inp: Slot, out: Slot) -> N
                     note="softmax + cross-entropy: J^T(-t/p) = p - t")
             continue
         if jac is None:  # once for every j (it was rebuilt per j), and only the rows shown
-            from calc.layers.activation import Softmax
+            from calc.layers.activation.softmax import Softmax
 
             jac = Softmax.jacobian(p, nar.backend, shown_terms(n))
         terms = sum_terms(dy, jac, j - 1, w)
@@ -159,7 +159,7 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.engine.losses import get_loss
-    from calc.layers.activation import Softmax
+    from calc.layers.activation.softmax import Softmax
 
     be = get_backend("exact")
     zs = be.asarray([list(z)])

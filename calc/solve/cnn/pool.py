@@ -125,7 +125,7 @@ def element_steps(sol: Solution, layer, writer, x, y, chosen: dict, windows: str
 
 def relu_check(sol: Solution, given, where: Where, x, y, layer, ctx) -> None:
     """Both orders computed with the ReLU and pooling layers themselves."""
-    from calc.layers.activation import ReLU
+    from calc.layers.activation.rectifiers import ReLU
     from calc.solve.cnn.given import pool_layer as make_pool
 
     relu = ReLU()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from calc.layers.activation import Activation
+from calc.layers.activation.base import Activation
 from calc.solve.narrate.base import Narration, Narrator, Slot, View, _index, at, narrates, positions
 from calc.solve.text import join_sum, join_tex
 

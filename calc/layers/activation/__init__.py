@@ -1,0 +1,2 @@
+"""Activation layers by family; calc.layers imports each family module to register its types
+(base.Activation is the class they share)."""

@@ -1,0 +1,111 @@
+"""Activations: one class each with its function and derivative, written once; this module holds
+the class they share, the family modules (rectifiers, saturating, linear, softmax) the types.
+
+``function(z, be)`` and ``derivative(z, a, be)`` take a calc.backend.Backend, so the engine
+(float arrays), the GPU and the exact worked solutions (Fraction arrays) all use these same
+formulas. Counting: no MACs, one op per element under 'act'.
+
+Each class also carries its text, once, for every narrator (calc.solve): ``formula`` and
+``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
+``convention`` and ``remark`` a learner needs, and ``worked()``, f and f' with the numbers put in.
+tests/test_layer_conformance.py fails for an activation without them.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from calc.layers.base import Layer
+from calc.spec.options import Options
+
+
+class Activation(Layer):
+    """An element-wise function; subclasses add their constants as options."""
+
+    receptive = "identity"
+
+    formula = ""  # plain text, e.g. "max(0, z)"
+    derivative_formula = ""
+    tex_name = ""  # LaTeX of the function's name, e.g. r"\sigma"
+    tex_body = ""  # LaTeX of f with %s for z, e.g. r"\max(0, %s)" ("" : no substituted LaTeX)
+    tex_derivative = ""  # LaTeX of f' with %s for a (each %s the same a), e.g. "1 - (%s)^2"
+    remark = ""  # what a learner gets wrong about it, appended to its conventions line
+    convention = ""  # its convention line in a worked solution; {p} is the constant shown
+    kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
+    constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
+    elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
+    # As a network's last layer: the loss on its outputs that goes with it ("" none: mse by default),
+    # the same loss computed from its input z (the logits: finite for any z, dL/dz the textbook
+    # form), and the conventions line a worked solution gives that pair ("" none)
+    paired_loss = ""
+    logits_loss = ""
+    paired_note = ""
+    class_probabilities = False  # its outputs are class probabilities: the arg-max is the class
+    zero_note = ""  # appended to its formula in a perceptron's conventions, e.g. " (z = 0 gives 0)"
+    dead_note = ""  # a worked solution's finding when all its outputs are 0; {owner} names the layer
+
+    def worked(self, z, a, p, show) -> tuple[str, str]:
+        """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
+        following the branch the class itself takes; show formats a number."""
+        raise NotImplementedError(f"{self.kind}: no worked text")
+
+    def hold_params(self, be) -> None:
+        """Parameters for a worked solution at given points, from ``constant`` (PReLU: its learned
+        slope); an activation without learned parameters has none."""
+
+    def constants(self) -> dict:
+        """Symbols of the formula texts and their values: slope, alpha, lambda."""
+        out = {}
+        for name, attr in (("slope", "slope"), ("alpha", "alpha"), ("lambda", "scale")):
+            if hasattr(self, attr) and not callable(getattr(self, attr)):
+                out[name] = getattr(self, attr)
+        return out
+
+    def costs(self) -> dict[str, int]:
+        return {"act": prod(self.out_shape)}
+
+    def function(self, z, be):
+        raise NotImplementedError
+
+    def derivative(self, z, a, be):
+        """da/dz element-wise, given the input z and the output a = function(z)."""
+        raise NotImplementedError
+
+    def forward(self, x, ctx):
+        self.z = x
+        self.a = self.function(x, ctx.backend)
+        return self.a
+
+    def output_replaced(self, old, new) -> None:
+        if self.a is old:  # f'(z) written with a (sigmoid, tanh) uses the value passed on
+            self.a = new
+
+    def backward(self, dy, ctx):
+        return dy * self.local_derivative(ctx)
+
+    def local_derivative(self, ctx):
+        """da/dz at this pass's values; an observer may pass another in its place (the stage
+        'derivative': nncalc check puts the learner's own da/dz there, so the delta follows)."""
+        d = self.derivative(self.z, self.a, ctx.backend)
+        observer = getattr(ctx, "observer", None)  # engines may pass a lighter context
+        return d if observer is None else observer.stage(self, "derivative", d)
+
+
+def z_text(z, show) -> str:
+    """z as substituted into a formula: negative numbers in parentheses."""
+    return f"({show(z)})" if z < 0 else show(z)
+
+
+def float_options(*names_defaults):
+    """from_options reading float constants, e.g. ('alpha', 1.0)."""
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        for name, default in names_defaults:
+            keys = (name,) + tuple(k for k in getattr(cls, "option_aliases", {}).get(name, ()))
+            key = next((k for k in keys if opts.has(k)), name)
+            setattr(layer, name, opts.number(key, default))
+            opts._used.update(keys)
+        opts.finish()
+        return layer
+    return from_options

@@ -1,0 +1,71 @@
+"""Activations bounded on both sides: sigmoid and tanh (smooth, with derivatives written with a)
+and the perceptron's step (no gradient).
+"""
+
+from __future__ import annotations
+
+from calc.layers.activation.base import Activation, z_text
+from calc.layers.base import register
+
+
+@register
+class Sigmoid(Activation):
+    kind, prefix = "sigmoid", "sigmoid"
+    aliases = ("logistic",)
+    summary = "1 / (1 + e^-z); derivative a(1 - a)"
+    formula, derivative_formula = "1 / (1 + e^(-z))", "a (1 - a)"
+    tex_name, tex_body, tex_derivative = r"\sigma", r"\frac{1}{1 + e^{-%s}}", "%s(1 - %s)"
+    remark = " (of the activation a, not z(1 - z))"
+    paired_loss, logits_loss = "bce", "bce_logits"
+    convention = "sigmoid'(z) = a(1 - a) with a = sigmoid(z), the activation's output (never z(1 - z))"
+
+    def worked(self, z, a, p, show):
+        return f"1 / (1 + e^(-{z_text(z, show)}))", f"{show(a)} * (1 - {show(a)})"
+
+    def function(self, z, be):
+        xp = be.xp
+        e = xp.exp(-abs(z))  # e^-|z| <= 1: stable for z = +-1000
+        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def derivative(self, z, a, be):
+        return a * (1 - a)
+
+
+@register
+class Tanh(Activation):
+    kind, prefix = "tanh", "tanh"
+    summary = "hyperbolic tangent; derivative 1 - a^2"
+    formula, derivative_formula = "tanh(z)", "1 - a^2"
+    tex_name, tex_body, tex_derivative = r"\tanh", r"\tanh(%s)", "1 - (%s)^2"
+    remark = " (of the activation a)"
+    convention = "tanh'(z) = 1 - a^2 with a = tanh(z)"
+
+    def worked(self, z, a, p, show):
+        return f"tanh({show(z)})", f"1 - {show(a)}^2"
+
+    def function(self, z, be):
+        return be.xp.tanh(z)
+
+    def derivative(self, z, a, be):
+        return 1 - a * a
+
+
+@register
+class Step(Activation):
+    kind, prefix = "step", "step"
+    aliases = ("heaviside", "threshold")
+    summary = "Heaviside step for perceptrons: 1 if z > 0 else 0 (gradient 0)"
+    formula, derivative_formula = "1 if z > 0 else 0", "0 (not differentiable at 0; no gradient flows)"
+    tex_name = r"\mathrm{step}"
+    remark = " (no gradient flows through a step)"
+    convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
+    zero_note = " (z = 0 gives 0)"
+
+    def worked(self, z, a, p, show):
+        return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"
+
+    def function(self, z, be):
+        return be.xp.where(z > 0, 1 + 0 * z, 0 * z)
+
+    def derivative(self, z, a, be):
+        return 0 * z
