@@ -22,7 +22,7 @@ def problem_from_given(kind: str, given: dict, name: str = "command line"):
 
 def direct(build, kind: str = ""):
     """A direct command's solver as a source the checker can solve again: ``build(SolveOptions)``
-    must honour the options' decimals, hand_rounding and overrides."""
+    must honour the options' decimals, hand_rounding and learner."""
     from calc.check.sources import Direct
 
     return Direct(build, "command line", kind)

@@ -79,7 +79,7 @@ def softmax(
     z = vector(" ".join(scores), "SCORES")
     t = vector(target, "--target") if target else None
     check_answers(answers, lambda o: solve_softmax(z, t, jacobian, not no_shift, o.decimals, o.hand_rounding,
-                                                   o.overrides), as_json, markdown)
+                                                   o.learner), as_json, markdown)
     emit(solve_softmax(z, t, jacobian, not no_shift, decimals, hand_rounding), Output(as_json, markdown, decimals, template))
 
 

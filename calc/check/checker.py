@@ -5,7 +5,7 @@ Every number is classified in four passes (DEVELOPING.md, "Checking answers"):
 
 1. against ours: correct, or right to the precision written (calc.check.compare);
 2. carried: the problem solved again with the learner's own answers put in place of ours
-   (SolveOptions.overrides): a value that matches what the learner's earlier values give follows
+   (SolveOptions.learner, a calc.solve.carry.Learner): a value that matches what the learner's earlier values give follows
    from them, so one early slip is reported once; ``upstream`` names the earlier answers it
    follows from directly. Failing that, the problem solved with every intermediate rounded to
    the learner's decimals (hand rounding);
@@ -29,6 +29,7 @@ from calc.check.explain import explanation
 from calc.check.report import Element, Report, Verdict
 from calc.check.slips import variants
 from calc.check.sources import SOLVE_ERRORS, Direct, solve_source
+from calc.solve.carry import NO_LEARNER, Learner
 
 
 class Checker:
@@ -41,9 +42,10 @@ class Checker:
         self.variants = variants(problem)
 
     # -- solving again ---------------------------------------------------------------------
-    def solve(self, key, given=None, **options):
-        """The problem solved with other options (cached); None when the learner's values make
-        it unsolvable (a negative variance, a probability above 1...)."""
+    def solve(self, key, given=None, learner=None, **options):
+        """The problem solved for ``learner`` (calc.solve.carry.Learner; None: the plain solve)
+        with other SolveOptions (cached); None when the learner's values make it unsolvable (a
+        negative variance, a probability above 1...)."""
         from calc.solve.registry import SolveOptions
 
         if key not in self.cache:
@@ -56,7 +58,7 @@ class Checker:
 
                 problem = replace(problem, given=given)
             try:
-                self.cache[key] = solve_source(problem, SolveOptions(**options))
+                self.cache[key] = solve_source(problem, SolveOptions(**options, learner=learner or NO_LEARNER))
             except SOLVE_ERRORS:
                 self.cache[key] = None
         return self.cache[key]
@@ -77,10 +79,10 @@ class Checker:
     def run(self, problem_name: str = "", answers_file: str = "") -> Report:
         verdicts = [self.read(a) for a in self.answers]
         items = [v for v in verdicts if v.elements]
-        self.overrides = {self.canonical(v.name): _exact_nested(v.learner) for v in items
-                          if not isinstance(v.ours, bool) and not _has_bool(v.learner)}
+        self.learner = Learner({self.canonical(v.name): _exact_nested(v.learner) for v in items
+                                if not isinstance(v.ours, bool) and not _has_bool(v.learner)})
         self.deviating = [v for v in items if any(e.status != "correct" or _differs(e) for e in v.elements)
-                          and self.canonical(v.name) in self.overrides]
+                          and self.canonical(v.name) in self.learner.values]
         self.common = [d for d, _ in Counter(e.learner.decimals for v in items for e in v.elements
                                              if isinstance(e.learner, Written) and e.learner.decimals).most_common(2)]
         for v in items:
@@ -151,7 +153,7 @@ class Checker:
         """Pass 2: does the value follow from the learner's own earlier answers?"""
         if isinstance(e.learner, bool):
             return False
-        full = self.solve("full", overrides=self.overrides)
+        full = self.solve("full", learner=self.learner)
         r = self.value(full, v.name, e.index)
         if r is not None and follows(e.learner, r, e.ours, self.tol):
             e.status, e.recomputed = "carried", r
@@ -162,8 +164,8 @@ class Checker:
             if d is None or e.learner.decimals is None or d < finest:
                 continue  # rounded coarser than written (or asked): the digits cannot come from it
             for own in (False, True):
-                sol = self.solve(("hand", d, own), decimals=d, hand_rounding=True,
-                                 overrides=self.overrides if own else None)
+                sol = self.solve(("hand", d, own), learner=self.learner if own else None, decimals=d,
+                                 hand_rounding=True)
                 r = self.value(sol, v.name, e.index)
                 if r is not None and follows(e.learner, r, e.ours, self.tol, slack=False):
                     e.status, e.recomputed, e.rounding = "carried", r, d
@@ -185,7 +187,7 @@ class Checker:
 
     def changes(self, u: Verdict, name: str, indices: list) -> bool:
         cu = self.canonical(u.name)
-        alone = self.solve(("only", cu), overrides={cu: self.overrides[cu]})
+        alone = self.solve(("only", cu), learner=Learner({cu: self.learner.values[cu]}))
         if alone is None:
             return False
         return any(self.value(alone, name, i) != self.value(self.ours, name, i) for i in indices)
@@ -201,10 +203,10 @@ class Checker:
                 continue
             key = variant.rename(v.name) if variant.rename else v.name
             for own in (False, True):  # the slip alone, then the slip applied to the learner's own values
-                sol = self.solve(("variant", k, own), variant.given, overrides=self.overrides if own else None,
-                                 **variant.options)
+                sol = self.solve(("variant", k, own), variant.given,
+                                 variant.learner.with_values(self.learner.values if own else None))
                 alt = self.value(sol, key, e.index)
-                base = self.value(self.solve("full", overrides=self.overrides), v.name, e.index) if own else e.ours
+                base = self.value(self.solve("full", learner=self.learner), v.name, e.index) if own else e.ours
                 if alt is not None and alt != base and near(e.learner, alt, e.ours, self.tol):
                     e.diagnosis, e.ratio = variant.slip, diagnose.ratio_text(e.learner, e.ours)
                     return
@@ -213,7 +215,7 @@ class Checker:
             e.diagnosis = f"right to {e.learner.decimals} decimals only; {self.tol.decimals} are asked"
             return
         own = {v.name, name} | {a for a, c in self.ours.aliases.items() if c == name}
-        r = self.value(self.solve("full", overrides=self.overrides), v.name, e.index)
+        r = self.value(self.solve("full", learner=self.learner), v.name, e.index)
         e.diagnosis = (diagnose.element_slip(e.learner, e.ours, self.tol, factors=False)
                        or (diagnose.other_quantity(e.learner, e.ours, self.ours.answers, own, self.tol)
                            if not e.index else "")

@@ -13,8 +13,10 @@ transposed matrix, ...) act on our value and need no solving.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
+
+from calc.solve.carry import NO_LEARNER, Learner
 
 SLIPS: dict[str, list[Callable]] = {}
 
@@ -23,7 +25,7 @@ SLIPS: dict[str, list[Callable]] = {}
 class Variant:
     slip: str  # the diagnosis as the learner reads it
     given: dict  # the problem's given, one choice changed
-    options: dict = field(default_factory=dict)  # SolveOptions fields
+    learner: Learner = NO_LEARNER  # the convention slipped on (derivative_of, size_rounding)
     names: Callable[[str], bool] | None = None  # the answers it can explain (None: all)
     rename: Callable[[str], str] | None = None  # the variant's answer that stands for ours
 
@@ -96,7 +98,7 @@ AT_Z = "derivative taken at z: z(1 - z) where sigma' = a(1 - a), of the output a
 
 @slips("network", "activation")
 def _derivative_at_z(problem):
-    yield Variant(AT_Z, dict(problem.given), {"derivative_of": "input"})
+    yield Variant(AT_Z, dict(problem.given), Learner(derivative_of="input"))
 
 
 @slips("network")
@@ -179,7 +181,7 @@ def _is_size(name: str) -> bool:
 
 @slips("conv", "conv_backward", "cnn_count", "edge")
 def _size_rounding(problem):
-    yield Variant("ceil instead of floor in the output size", dict(problem.given), {"size_rounding": "ceil"},
+    yield Variant("ceil instead of floor in the output size", dict(problem.given), Learner(size_rounding="ceil"),
                   names=_is_size)
 
 
@@ -209,7 +211,7 @@ def _size_question(problem):
         yield Variant("floor instead of ceil (ceil_mode) in the output size" if on else
                       "ceil instead of floor in the output size", given(problem, ceil_mode=not on))
     elif kind == "conv":
-        yield Variant("ceil instead of floor in the output size", dict(problem.given), {"size_rounding": "ceil"},
+        yield Variant("ceil instead of floor in the output size", dict(problem.given), Learner(size_rounding="ceil"),
                       names=lambda name: name.startswith("output"))
 
 

@@ -19,7 +19,7 @@ SOLVE_ERRORS = (NNCalcError, ArithmeticError, ValueError, TypeError, IndexError,
 class Direct:
     """What a direct command (softmax, batchnorm, ...) solved, as something the checker can solve
     again: ``build(SolveOptions) -> Solution``. It has no problem ``given`` to vary, so the slips
-    that change a given are not tried; carrying (overrides) and hand rounding are."""
+    that change a given are not tried; carrying (the learner's values) and hand rounding are."""
 
     build: Callable
     file: str = "command line"

@@ -11,7 +11,6 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.solve import given as g
-from calc.solve.carry import Carry
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
@@ -60,8 +59,8 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
         return _softmax(sol, layer, list(z), a, be, show)
     fs = [Fraction(v) for v in a]
     # nncalc check: the derivative from the learner's own f values, or at z (the sigma'(z) slip)
-    used = be.asarray(Carry(options.overrides).take("f", fs))
-    d = layer.derivative(z, z if options.derivative_of == "input" else used, be)
+    used = be.asarray(options.learner.carry().take("f", fs))
+    d = layer.derivative(z, z if options.learner.derivative_of == "input" else used, be)
     ds = [Fraction(v) for v in d]
     for zi, ai, di in zip(points, fs, ds):
         f_text, d_text = layer.worked(zi, ai, p, show)

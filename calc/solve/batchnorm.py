@@ -57,7 +57,7 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
         raise InputError(f"eps: expected a number >= 0, got {fmt(eps, options.decimals)}")
     be = get_backend("exact")
     layer = _layer(gamma, beta, eps, kind, n, be)
-    carry = Carry(options.overrides)
+    carry = options.learner.carry()
     ctx = Ctx(backend=be, training=True, observer=SolutionObserver(substitute=_carried(carry, be)) if carry else None)
     y = _column(layer.forward(be.asarray([[v] for v in x]), ctx))
     st = layer.stages

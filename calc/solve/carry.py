@@ -1,29 +1,54 @@
-"""A learner's own values put in place of computed ones, for ``nncalc check`` (issue 6).
+"""The learner that ``nncalc check`` (issue 6) solves a problem again for: their own values put in
+place of computed ones, and the conventions they may have slipped on.
 
-When a learner's early answer is off, everything after it is off too. To report that slip once,
-the checker solves the problem again with ``SolveOptions.overrides``: the learner's answers by
-answer name. A solver that honours them records each quantity as it computes it (from whatever
-was carried into it) and then carries the learner's value on instead of its own:
+``SolveOptions.learner`` is the checker's one influence on a solver; a plain solve has NO_LEARNER
+and never sees checker fields. When a learner's early answer is off, everything after it is off
+too. To report that slip once, the checker solves the problem again with the learner's answers by
+answer name (``Learner.values``), which solvers read through ``options.learner.carry()``. A
+solver that honours them records each quantity as it computes it (from whatever was carried into
+it) and then carries the learner's value on instead of its own:
 
     e = carry.take("e1", computed_e1)   # the step already recorded computed_e1 as answer e1
 
 so the re-solved answer of a later quantity is "what it is when computed from your own earlier
 values". Values arrive checked by the checker: exact numbers (Fractions), nested lists shaped
-like the answer. Without overrides every method returns what it was given: the plain worked
+like the answer. Without values every method returns what it was given: the plain worked
 solution is unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Learner:
+    """Whose values and conventions a solve follows. The defaults (NO_LEARNER) give the plain
+    worked solution. ``values``: answer name -> the learner's exact value, shaped like the answer;
+    ``derivative_of='input'`` reproduces the slip sigma'(z) = z(1 - z), an activation derivative
+    written in terms of its output evaluated at its input; ``size_rounding`` ('ceil' or 'floor')
+    answers output sizes with that rounding instead of the layer's own (None)."""
+
+    values: dict | None = field(default=None, compare=False)
+    derivative_of: str = "output"  # or "input" (the sigma'(z) slip)
+    size_rounding: str | None = None  # None: the layer's own (floor, or ceil with ceil_mode)
+
+    def carry(self) -> Carry:
+        """The lookup a solver carries the learner's values with (empty without values)."""
+        return Carry(self.values)
+
+    def with_values(self, values: dict | None) -> Learner:
+        """The same conventions, carrying ``values`` (None: none)."""
+        return replace(self, values=values)
 
 
 class Carry:
     """Lookup of the learner's values by answer name (empty: nothing is replaced)."""
 
-    def __init__(self, overrides: dict | None = None):
-        self.values: dict[str, Any] = dict(overrides or {})
+    def __init__(self, values: dict | None = None):
+        self.values: dict[str, Any] = dict(values or {})
 
     def __bool__(self) -> bool:
         return bool(self.values)
@@ -63,3 +88,6 @@ class Carry:
                     out = array.copy()
                 out[index] = self.values[name]
         return array if out is None else out
+
+
+NO_LEARNER = Learner()

@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.solve import given as g
-from calc.solve.carry import Carry
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
@@ -78,7 +77,7 @@ def solve_dropout(values: list, rate: Fraction, mask: list | None = None, seed: 
                  "[" + ", ".join(f"{show(keep)} * {show(v)}{factor}" for v in values) + "]", expected,
                  name="expected_output", section="Expectation",
                  note="= the test-time output: dropout keeps the expected value"))
-    carry = Carry(options.overrides)  # nncalc check: the sums of the learner's own outputs
+    carry = options.learner.carry()  # nncalc check: the sums of the learner's own outputs
     sums = (("sum of the inputs", "sum_in", list(values)),
             ("training sum (this mask)", "sum_out", carry.take("output", y)),
             ("expected training sum", "expected_sum", carry.take("expected_output", expected)),

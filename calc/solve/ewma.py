@@ -10,7 +10,6 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.solve import given as g
-from calc.solve.carry import Carry
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
@@ -36,7 +35,7 @@ def solve_ewma(values: list, beta: Fraction, bias_correction: bool = False,
         f"it averages over roughly 1/(1 - beta) = {fmt(1 / (1 - beta), options.decimals)} values",
     ])
     v = Fraction(0)
-    carry = Carry(options.overrides)  # nncalc check: each V_t from the learner's own V_(t-1)
+    carry = options.learner.carry()  # nncalc check: each V_t from the learner's own V_(t-1)
     rows, plain, corrected = [], [], []
     for t, theta in enumerate(values, start=1):
         new = rnd(ewma(v, theta, beta))

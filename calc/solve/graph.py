@@ -11,7 +11,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 from calc.solve import given as g
-from calc.solve.carry import Carry
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
@@ -37,7 +36,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     def num(v) -> str:
         return f"({show(v)})" if v < 0 else show(v)
 
-    carry = Carry(options.overrides)  # nncalc check: the learner's own values and gradients carried on
+    carry = options.learner.carry()  # nncalc check: the learner's own values and gradients carried on
     read = (lambda node: carry.take(node.name, node.value)) if carry else None
     graph = cg.build_graph(parse(expression), values, show, rnd, read)
     o = graph.output.name

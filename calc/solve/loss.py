@@ -15,6 +15,7 @@ asked), ``loss.1`` (the first output's term), ``sample2.loss`` (a sample's loss 
 from __future__ import annotations
 
 from calc.errors import InputError, SpecError, Where
+from calc.solve.carry import NO_LEARNER, Learner
 from calc.solve.narrate.base import Narration, Slot
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution
@@ -199,12 +200,11 @@ def _items(a):
 
 
 def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int = 4,
-               hand_rounding: bool = False, gradient: bool = True, overrides: dict | None = None) -> Solution:
+               hand_rounding: bool = False, gradient: bool = True, learner: Learner = NO_LEARNER) -> Solution:
     """Loss (and dL/d output) of outputs vs targets, each a list of samples of equal length.
-    ``overrides``: the learner's terms carried into the totals (nncalc check)."""
+    ``learner``: the learner's terms carried into the totals (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.losses import get_loss
-    from calc.solve.carry import Carry
 
     be = get_backend("exact")
     y, t = be.asarray(outputs), be.asarray(targets)
@@ -217,7 +217,7 @@ def solve_loss(name: str, outputs, targets, reductions=("mean",), decimals: int 
     check_distributions(losses[0].name, t)
     sol = Solution(f"Loss: {losses[0].name}", [convention(ls.name, ls.reduction, y.shape[0]) for ls in losses])
     sol.conventions.append(_number_convention(decimals, hand_rounding))
-    nar = Narration(sol, Writer(decimals, hand_rounding), be, carry=Carry(overrides))
+    nar = Narration(sol, Writer(decimals, hand_rounding), be, carry=learner.carry())
     slot = Slot("", "z" if losses[0].name in ("bce_logits", "softmax_ce") else "y")
     for loss in losses:
         nar.section = f"{loss.name}, {loss.reduction}" if len(losses) > 1 else "Loss"
@@ -272,7 +272,7 @@ def solve_loss_problem(given, where: Where, options: SolveOptions) -> Solution:
                             at(given, where, "target"))
     try:
         return solve_loss(name, outputs, targets, tuple(items), options.decimals,
-                          options.hand_rounding, flag(given, where, "gradient", True), options.overrides)
+                          options.hand_rounding, flag(given, where, "gradient", True), options.learner)
     except InputError as exc:
         raise SpecError(exc.message, where) from None
 

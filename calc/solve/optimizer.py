@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from calc.errors import InputError
 from calc.solve import given as g
-from calc.solve.carry import Carry
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
@@ -161,7 +160,7 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
     numbers = {"lr": opt.lr, "mu": opt.momentum, "alpha": opt.alpha, "b1": opt.beta1, "b2": opt.beta2, "eps": opt.eps,
                "lambda": opt.weight_decay}
     numbers = {k: be.scalar(v) for k, v in numbers.items()}
-    carry = Carry(options.overrides)  # nncalc check: the learner's w, g and states carried into the next step
+    carry = options.learner.carry()  # nncalc check: the learner's w, g and states carried into the next step
     state: dict = {}
     w = rnd(start)
     table, answers = [], {"w": [], "g": []}

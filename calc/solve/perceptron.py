@@ -17,6 +17,7 @@ with a loss also row2.loss and loss.
 from __future__ import annotations
 
 from calc.errors import InputError, SpecError, Where
+from calc.solve.carry import NO_LEARNER, Learner
 from calc.solve.narrate.base import Narration, Slot, narrator_for
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Table
@@ -70,14 +71,13 @@ def _check(weights, bias, n_in: int, what: str) -> None:
 
 def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weights=None, hidden_bias=None,
                      activation=None, hidden_activation=None, targets=None, inputs=None, loss=None,
-                     decimals: int = 4, overrides: dict | None = None) -> Solution:
-    """Truth table of a gate with the given (or the course's preset) weights. ``overrides``: the
+                     decimals: int = 4, learner: Learner = NO_LEARNER) -> Solution:
+    """Truth table of a gate with the given (or the course's preset) weights. ``learner``: the
     learner's z and a per row (row2.fc1.z1) carried into what follows (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.engine.model import Model
     from calc.network import build_network
-    from calc.solve.carry import Carry
     from calc.solve.network.solver import views_of
     from calc.solve.observer import SolutionObserver
 
@@ -108,7 +108,7 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     be = get_backend("exact")
     network = build_network(_spec(n_in, hidden or (None, None, None), (weights, bias, act)), None)
     network.name = f"{gate.upper()} perceptron" if gate != "custom" else "perceptron"
-    carry = Carry(overrides)
+    carry = learner.carry()
     view_of: dict = {}
 
     def substitute(layer, value, kind: str):
@@ -204,7 +204,7 @@ def solve_perceptron_problem(given, where: Where, options: SolveOptions) -> Solu
     if gate not in GATES:
         raise SpecError(f"unknown gate '{gate}'; gates: {', '.join(GATES)}", at(given, where, "gate"))
     inputs = matrix(given, where, "inputs") if "inputs" in given else None
-    args = {"inputs": inputs, "gate": gate, "decimals": options.decimals, "overrides": options.overrides}
+    args = {"inputs": inputs, "gate": gate, "decimals": options.decimals, "learner": options.learner}
     weights = raw(given, where, "weights", None)
     if weights is not None:
         many = isinstance(weights, list) and weights and isinstance(weights[0], list)

@@ -10,10 +10,11 @@ problem's file name and SolveOptions, and returns a calc.solve.step.Solution.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import import_module
 
 from calc.errors import SpecError, Where, did_you_mean
+from calc.solve.carry import NO_LEARNER, Learner
 
 SOLVERS: dict[str, Callable] = {}
 
@@ -30,18 +31,13 @@ def _discover() -> None:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve. The last three exist for ``nncalc check`` (issue 6) and default to the plain
-    worked solution: ``overrides`` puts a learner's own values (answer name -> exact value, shaped
-    like the answer) in place of computed ones, so that what follows from them can be recomputed
-    (calc.solve.carry); ``derivative_of='input'`` reproduces the slip sigma'(z) = z(1 - z), an
-    activation derivative written in terms of its output evaluated at its input; ``size_rounding``
-    ('ceil' or 'floor') answers output sizes with that rounding instead of the layer's own."""
+    """How to solve. ``learner`` is the one influence of ``nncalc check`` (issue 6): a learner's
+    values carried into a re-solve and the convention slips tried (calc.solve.carry.Learner); the
+    default NO_LEARNER gives the plain worked solution."""
 
     decimals: int = 4  # shown decimals; values are computed exactly
     hand_rounding: bool = False  # round every intermediate to ``decimals`` like a student would
-    overrides: dict | None = field(default=None, compare=False)
-    derivative_of: str = "output"  # or "input" (the sigma'(z) slip)
-    size_rounding: str | None = None  # None: the layer's own (floor, or ceil with ceil_mode)
+    learner: Learner = NO_LEARNER
 
 
 def problem_type(name: str):

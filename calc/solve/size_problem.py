@@ -50,4 +50,4 @@ def solve_size_problem(given, where, options):
     spec = padding if isinstance(padding, str) else ((padding[0], padding[1]), (padding[2], padding[3]))[:n]
     pads = size_formulas.resolve_padding(spec, inputs, kernels, strides, dilations)
     return solve_window(kind, inputs, kernels, strides, pads, dilations, ceil_mode,
-                        padding if isinstance(padding, str) else None, options.size_rounding)
+                        padding if isinstance(padding, str) else None, options.learner.size_rounding)

@@ -19,7 +19,7 @@ AXES = ("height", "width")
 
 def with_rounding(a: size_formulas.AxisSize, rounding: str | None) -> size_formulas.AxisSize:
     """The same window rounded up ('ceil') or down ('floor'): nncalc check's floor/ceil slip
-    (SolveOptions.size_rounding); ``None`` keeps the layer's own."""
+    (SolveOptions.learner.size_rounding); ``None`` keeps the layer's own."""
     if rounding is None or (rounding == "ceil") == a.ceil_mode:
         return a
     return size_formulas.window_output(a.input, a.kernel, a.stride, a.pad_before, a.pad_after, a.dilation, rounding == "ceil")

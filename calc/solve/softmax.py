@@ -14,6 +14,7 @@ Answer names: max_z, e1.. (e^(z_i - max z)), sum_e, p1.., J11.., loss, dL/dp1..,
 from __future__ import annotations
 
 from calc.errors import InputError, SpecError, Where, short
+from calc.solve.carry import NO_LEARNER, Learner
 from calc.solve.narrate.base import Narration, Slot
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
@@ -153,9 +154,9 @@ def float_overflow_findings(z: list, w: Writer) -> list[str]:
 
 
 def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, decimals: int = 4,
-                  hand_rounding: bool = False, overrides: dict | None = None) -> Solution:
+                  hand_rounding: bool = False, learner: Learner = NO_LEARNER) -> Solution:
     """Softmax of one score vector; with a target also cross-entropy and the p - y identity.
-    ``overrides``: the learner's values carried on instead of the computed ones (nncalc check)."""
+    ``learner``: the learner's values carried on instead of the computed ones (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.engine.losses import get_loss
@@ -174,9 +175,7 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     from calc.solve.loss import _number_convention
 
     sol.conventions.append(_number_convention(decimals, hand_rounding))
-    from calc.solve.carry import Carry
-
-    nar = Narration(sol, w, be, section="Softmax", carry=Carry(overrides))
+    nar = Narration(sol, w, be, section="Softmax", carry=learner.carry())
     inp, out = Slot("", "z"), Slot("", "p")
     p = be.asarray([softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)])
     if not stable:
@@ -240,6 +239,6 @@ def solve_softmax_problem(given, where: Where, options: SolveOptions) -> Solutio
         target = vector(given, where, "target", length=len(z))
     try:
         return solve_softmax(z, target, flag(given, where, "jacobian", True), flag(given, where, "stable", True),
-                             options.decimals, options.hand_rounding, options.overrides)
+                             options.decimals, options.hand_rounding, options.learner)
     except InputError as exc:
         raise SpecError(exc.message, where) from None

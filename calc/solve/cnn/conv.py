@@ -58,7 +58,7 @@ def solve_conv_problem(given, where: Where, options: SolveOptions) -> Solution:
     layouts = (given.get("input_layout", "chw"), kernel.layout)
     sol = Solution("Convolution", [_number_convention(options.decimals, False)]
                    + conv_conventions(layer, flip, x.shape[2], layouts))
-    size_steps(sol, layer, rounding=options.size_rounding)
+    size_steps(sol, layer, rounding=options.learner.size_rounding)
     padded_grid(sol, layer, layer.xpad[0], "Input", "Input and kernel")
     kernel_grids(sol, layer.written, "Input and kernel")
     index = None

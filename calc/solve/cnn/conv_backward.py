@@ -61,7 +61,7 @@ def solve_conv_backward_problem(given, where: Where, options: SolveOptions) -> S
     sol = Solution("Convolution backward", [_number_convention(options.decimals, False)]
                    + conv_conventions(layer, False, x.shape[2], (given.get("input_layout", "chw"), kernel.layout))
                    + rules)
-    size_steps(sol, layer, rounding=options.size_rounding)
+    size_steps(sol, layer, rounding=options.learner.size_rounding)
     padded_grid(sol, layer, layer.xpad[0], "Input", "Forward")
     kernel_grids(sol, layer.params["weight"], "Forward")
     output_grid(sol, y, "Output O (for reference)", "output", "O", "Forward")

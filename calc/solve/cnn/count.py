@@ -60,10 +60,10 @@ def solve_cnn_count_problem(given, where: Where, options: SolveOptions) -> Solut
         layer, field = layers[row.name], fields.get(row.name)
         rf = "all" if field is None or field.after.whole else _field(field.after.size)
         rows.append([row.name, row.type, row.config, "x".join(map(str, row.output_shape)), row.params, row.macs, rf])
-        layer_steps(sol, layer, row, field, options.size_rounding)
+        layer_steps(sol, layer, row, field, options.learner.size_rounding)
     sol.steps.insert(0, Table("Layers", ["layer", "type", "config", "output", "params", "multiplications",
                                          "receptive field"], rows))
-    totals(sol, summary, network, fields, given, where, Carry(options.overrides))
+    totals(sol, summary, network, fields, given, where, options.learner.carry())
     aliases(sol, given, where)
     return sol
 

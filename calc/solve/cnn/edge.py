@@ -60,7 +60,7 @@ def solve_edge_problem(given, where: Where, options: SolveOptions) -> Solution:
         layer, ctx = conv_layer(given, where, kernel, x.shape)
         y = run(layer, ctx, x)
         if first:
-            size_steps(sol, layer, rounding=options.size_rounding)
+            size_steps(sol, layer, rounding=options.learner.size_rounding)
             padded_grid(sol, layer, layer.xpad[0], "Image", "Image")
             first = False
         section = f"Kernel '{name}'"

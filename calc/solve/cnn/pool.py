@@ -87,7 +87,7 @@ def solve_pool_problem(given, where: Where, options: SolveOptions) -> Solution:
     writer = Writer(options.decimals, options.hand_rounding)
     conventions = [_number_convention(options.decimals, False)] + pool_conventions(layer)
     sol = Solution(layer.words.name.capitalize(), conventions)
-    size_steps(sol, layer, "pooling", options.size_rounding)
+    size_steps(sol, layer, "pooling", options.learner.size_rounding)
     padded_grid(sol, layer, layer.xpad[0] if layer.pool_reduce == "max" else x, "Input", "Input")
     chosen = chosen_cells(layer, ctx, x) if layer.pool_reduce == "max" else {}
     element_steps(sol, layer, writer, x, y, chosen, windows)

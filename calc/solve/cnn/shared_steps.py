@@ -78,7 +78,7 @@ def conv_conventions(layer, flip: bool, x_channels: int, layouts: tuple[str, str
 
 def size_steps(sol: Solution, layer, what: str = "convolution", rounding: str | None = None) -> None:
     """The output-size formula with the numbers (calc.solve.size_steps), named output_size or
-    output_height / output_width; ``rounding``: SolveOptions.size_rounding (nncalc check)."""
+    output_height / output_width; ``rounding``: SolveOptions.learner.size_rounding (nncalc check)."""
     from calc.solve.size_steps import window_steps, with_rounding
 
     tmp = Solution("")

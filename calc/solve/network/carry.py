@@ -1,6 +1,6 @@
 """The network solver's part in nncalc check (issue 6): the learner's own values carried on.
 
-SolveOptions.overrides names values the way the narrators do (``fc1.a1``, ``fc2.delta1``,
+SolveOptions.learner.values names values the way the narrators do (``fc1.a1``, ``fc2.delta1``,
 ``dL/dfc2.w11``, ``fc2.w11+``; ``step2.`` and ``sample2.`` prefixes). The solver's Ctx calls
 ``substitute`` after recording every leaf's output and dL/d(output), and an activation's
 backward calls it with its local derivative da/dz (``fc2.da1/dz1``); ``carried`` puts the

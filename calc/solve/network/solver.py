@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from calc.engine.context import Ctx
 from calc.errors import SpecError, Where, did_you_mean
-from calc.solve.carry import Carry
 from calc.solve.narrate.base import Narration, Slot, View, at, narrator_for, positions
 from calc.solve.network.carry import CarriedValues, derivative_at_input
 from calc.solve.network.given import NetworkSetup, read_network_given
@@ -74,7 +73,7 @@ class NetworkSolver(CarriedValues):
         self.be = get_backend("exact")
         self.writer = Writer(options.decimals, options.hand_rounding)
         check_sequential(setup.network)
-        self.carry = Carry(options.overrides)
+        self.carry = options.learner.carry()
         self.step_prefix = ""
         self.observer = SolutionObserver(rounding=self.writer.round_array if options.hand_rounding else None,
                                          substitute=self.substitute if self.carry else None)
@@ -125,7 +124,7 @@ class NetworkSolver(CarriedValues):
         # nncalc check: the backward narration works from the outputs passed on (the learner's a
         # where given), so da/dz = a(1 - a) and dL/dw = delta a_prev follow from them
         passed = self.observer.passed
-        if self.options.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
+        if self.options.learner.derivative_of == "input":  # the sigma'(z) slip: a(1 - a) evaluated at z
             for layer in self.model.layers:
                 if derivative_at_input(layer):
                     layer.a = layer.z
@@ -234,7 +233,7 @@ class NetworkSolver(CarriedValues):
                 layer.params = saved
             dx = records[views[k - 1].layer.name] if k else dx_input
             self.nar.section = f"{label}Backward: " + (views[k - 1].title if k else "network input")
-            at_input = self.options.derivative_of == "input" and derivative_at_input(layer)
+            at_input = self.options.learner.derivative_of == "input" and derivative_at_input(layer)
             for s in range(n):
                 self.nar.prefix = prefix + (f"sample{s + 1}." if n > 1 else "")
                 self.nar.extra["target_row"] = None if self.setup.targets is None else self.setup.targets[s]
