@@ -16,7 +16,8 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
   ``batch_statistics`` only on a layer that is ``mode_dependent``;
 - for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
   (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
-- for an activation: its formula, derivative, LaTeX and convention texts and ``worked()``; and when
+- for an activation: its formula, derivative, LaTeX and convention texts, ``worked()`` and
+  ``narrated()`` (the pieces a network narration writes: branch taken, numbers put in); and when
   it pairs with a loss as the last layer, both halves of the pair (``paired_loss`` on its outputs,
   ``logits_loss`` on its input), each a loss of calc.engine.losses; a ``dead_note`` names ``{owner}``.
 """
@@ -75,6 +76,7 @@ def _torch_reference(kind: str, cls, maker) -> bool:
 
 
 def _activation_text(cls) -> list[str]:
+    from calc.backend import get_backend
     from calc.layers.activation.base import Activation
     from calc.numfmt import fmt
 
@@ -90,6 +92,19 @@ def _activation_text(cls) -> list[str]:
             ok = False
         if not ok:
             missing.append("worked() (f and f' with the numbers)")
+        try:
+            layer = cls()
+            if cls.constant:  # as the standalone problem sets it (PReLU: its learned slope)
+                setattr(layer, *cls.constant)
+            layer.hold_params(get_backend("exact"))
+            pieces = [layer.narrated(z, z, lambda v: fmt(v, 4)) for z in (1, -1)]
+            ok = cls._narrated is not Activation._narrated and bool(layer.derivative_text) and all(
+                p.f_text and p.d_text and all(b in ("", "z > 0", "z <= 0") for b in (p.f_branch, p.d_branch))
+                for p in pieces)
+        except NotImplementedError:
+            ok = False
+        if not ok:
+            missing.append("narrated() (a network's f and f' pieces: branch taken, numbers put in)")
     return missing
 
 
@@ -204,7 +219,7 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     for piece in ("random-spec generator", "torch reference", "narration", "receptive-field rule",
                   "row in `nncalc layers`"):
         assert any(p.startswith("dummy: no " + piece) for p in problems), (piece, problems)
-    for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()"):
+    for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()", "narrated()"):
         assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
     assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
     class HalfPaired(Activation):
@@ -284,3 +299,25 @@ def test_an_element_wise_activation_is_what_the_class_says(name, ok):
     else:
         with pytest.raises(SpecError, match=f"'{name}' is not an element-wise activation"):
             activation_layer({"activation": name}, Where(), (2, 2, 1))
+
+
+@pytest.mark.parametrize("kind, z, a, f, d", [
+    ("leaky_relu", -2, -0.02, ("z <= 0", "0.01*(-2)"), ("z <= 0", "0.01")),
+    ("relu", 3, 3, ("", "max(0, 3)"), ("z > 0", "1")),
+    ("elu", -1, -0.6321, ("z <= 0", "1(e^(-1) - 1)"), ("z <= 0", "(-0.6321) + 1")),
+    ("sigmoid", 0, 0.5, ("", "1 / (1 + e^(-0))"), ("", "0.5 (1 - 0.5)")),
+    ("tanh", -1, -0.7616, ("", "tanh((-1))"), ("", "1 - (-0.7616)^2")),
+])
+def test_narrated_pieces_by_hand(kind, z, a, f, d):
+    """A network's activation text comes from the layer: the branch taken and the numbers put in,
+    written out here by hand (negative numbers in parentheses)."""
+    from calc.layers.base import REGISTRY
+    from calc.numfmt import fmt
+
+    def factor(v):
+        text = fmt(v, 4)
+        return f"({text})" if text.startswith("-") else text
+
+    pieces = REGISTRY[kind]().narrated(z, a, factor)
+    assert (pieces.f_branch, pieces.f_text) == f
+    assert (pieces.d_branch, pieces.d_text) == d

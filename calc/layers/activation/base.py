@@ -7,16 +7,38 @@ formulas. Counting: no MACs, one op per element under 'act'.
 
 Each class also carries its text, once, for every narrator (calc.solve): ``formula`` and
 ``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
-``convention`` and ``remark`` a learner needs, and ``worked()``, f and f' with the numbers put in.
-tests/test_layer_conformance.py fails for an activation without them.
+``convention`` and ``remark`` a learner needs, ``worked()``, f and f' with the numbers put in (the
+standalone activation problem), and ``narrated()``, the same per neuron of a network (the branch
+taken, the substituted text and LaTeX). tests/test_layer_conformance.py fails for an activation
+without them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 
 from calc.layers.base import Layer
 from calc.spec.options import Options
+
+
+@dataclass(frozen=True)
+class Narrated:
+    """f and f' at one neuron, as a network narration writes them: the branch each takes ("z > 0",
+    "z <= 0", "" for a one-piece formula), that branch with the numbers put in, and the LaTeX of f
+    and f' with the numbers ("" where the class has no substituted LaTeX)."""
+
+    f_branch: str
+    f_text: str
+    d_branch: str
+    d_text: str
+    f_tex: str = ""
+    d_tex: str = ""
+
+
+def branch(z, above: str, below: str) -> tuple[str, str]:
+    """(the condition, the text) of a two-piece formula 'above if z > 0 else below' at z."""
+    return ("z > 0", above) if z > 0 else ("z <= 0", below)
 
 
 class Activation(Layer):
@@ -26,6 +48,7 @@ class Activation(Layer):
 
     formula = ""  # plain text, e.g. "max(0, z)"
     derivative_formula = ""
+    derivative_plain = ""  # derivative_formula without its remark, where it has one: "1 if z > 0 else 0"
     tex_name = ""  # LaTeX of the function's name, e.g. r"\sigma"
     tex_body = ""  # LaTeX of f with %s for z, e.g. r"\max(0, %s)" ("" : no substituted LaTeX)
     tex_derivative = ""  # LaTeX of f' with %s for a (each %s the same a), e.g. "1 - (%s)^2"
@@ -48,6 +71,23 @@ class Activation(Layer):
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
         following the branch the class itself takes; show formats a number."""
         raise NotImplementedError(f"{self.kind}: no worked text")
+
+    @property
+    def derivative_text(self) -> str:
+        """f' as a formula alone (no remark): what a network narration and its conventions show."""
+        return self.derivative_plain or self.derivative_formula
+
+    def narrated(self, z, a, factor) -> Narrated:
+        """f and f' at one neuron of a network (a = f(z)); factor writes a number put into a formula
+        (negative ones in parentheses). Subclasses give the pieces through ``_narrated``."""
+        f, d = self._narrated(z, a, factor)
+        tex_d = self.tex_derivative
+        return Narrated(*f, *d, f_tex=self.tex_body % factor(z) if self.tex_body else "",
+                        d_tex=tex_d % ((factor(a),) * tex_d.count("%s")) if tex_d else "")
+
+    def _narrated(self, z, a, factor) -> tuple[tuple[str, str], tuple[str, str]]:
+        """((f's branch, f with the numbers), (f''s branch, f' with the numbers)) at z."""
+        raise NotImplementedError(f"{self.kind}: no narrated text")
 
     def hold_params(self, be) -> None:
         """Parameters for a worked solution at given points, from ``constant`` (PReLU: its learned

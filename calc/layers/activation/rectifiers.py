@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from calc.layers.activation.base import Activation, float_options, z_text
+from calc.layers.activation.base import Activation, branch, float_options, z_text
 from calc.layers.base import Shape, register
 from calc.spec.options import Options
 
@@ -16,6 +16,7 @@ class ReLU(Activation):
     kind, prefix = "relu", "relu"
     summary = "max(0, z); derivative at 0 taken as 0 (PyTorch)"
     formula, derivative_formula = "max(0, z)", "1 if z > 0 else 0 (0 at z = 0, as PyTorch)"
+    derivative_plain = "1 if z > 0 else 0"
     tex_name, tex_body = r"\mathrm{ReLU}", r"\max(0, %s)"
     remark = " (ReLU'(0) = 0, PyTorch)"
     convention = "ReLU'(0) = 0 (PyTorch; ReLU is not differentiable at 0)"
@@ -26,6 +27,9 @@ class ReLU(Activation):
 
     def worked(self, z, a, p, show):
         return f"max(0, {show(z)})", "1 (z > 0)" if z > 0 else "0 (z <= 0)"
+
+    def _narrated(self, z, a, factor):
+        return ("", f"max(0, {factor(z)})"), branch(z, "1", "0")
 
     def function(self, z, be):
         return be.xp.maximum(z, be.scalar(0))  # one pass; NaN stays NaN, as PyTorch
@@ -55,6 +59,10 @@ class LeakyReLU(Activation):
 
     def worked(self, z, a, p, show):
         return (show(z), "1 (z > 0)") if z > 0 else (f"{show(p)} * {z_text(z, show)}", f"{show(p)} (z <= 0)")
+
+    def _narrated(self, z, a, factor):
+        slope = factor(self.slope)
+        return branch(z, factor(z), f"{slope}*{factor(z)}"), branch(z, "1", slope)
     option_aliases = {"slope": ("alpha", "negative_slope")}
     from_options = float_options(("slope", 0.01))
     slope = 0.01
@@ -82,6 +90,10 @@ class ELU(Activation):
         if z > 0:
             return show(z), "1 (z > 0)"
         return f"{show(p)} * (e^{z_text(z, show)} - 1)", f"{show(a)} + {show(p)}"
+
+    def _narrated(self, z, a, factor):
+        alpha = factor(self.alpha)
+        return branch(z, factor(z), f"{alpha}(e^{factor(z)} - 1)"), branch(z, "1", f"{factor(a)} + {alpha}")
     from_options = float_options(("alpha", 1.0))
     alpha = 1.0
 
@@ -114,6 +126,13 @@ class SELU(Activation):
         if z > 0:
             return f"{lam} * {show(z)}", f"lambda = {lam}"
         return f"{lam} * {alpha} * (e^{z_text(z, show)} - 1)", f"{lam} * {alpha} * e^{z_text(z, show)}"
+
+    def _narrated(self, z, a, factor):
+        # f keeps the network narration's earlier text, which splits the formula at its 'if' (the
+        # z > 0 branch then shows an unclosed parenthesis): kept byte-identical, to be fixed apart
+        lam, alpha, e = factor(self.scale), factor(self.alpha), f"e^{factor(z)}"
+        return (branch(z, f"{lam} * ({factor(z)}", f"{alpha}({e} - 1))"),
+                branch(z, lam, f"{lam} * {alpha} * {e}"))
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
 
@@ -136,12 +155,19 @@ class PReLU(Activation):
     default_text = "PReLU: slope = its init, 0.25 by default"
     summary = "learned leaky slope: per single (PyTorch default) | channel | element (Keras), init 0.25"
     formula, derivative_formula = "z if z > 0 else alpha*z", "1 if z > 0 else alpha; dL/dalpha = sum dy*z over z <= 0"
+    derivative_plain = "1 if z > 0 else alpha"
     tex_name = r"\mathrm{PReLU}"
     convention = ("PReLU: a leaky ReLU whose slope alpha = {p} is learned (PyTorch initialises it to 0.25); "
                   "at z = 0 the derivative is alpha")
     kink_at_zero = True
     constant = ("init_value", Fraction(1, 4))
+    per = "single"  # one shared slope, PyTorch's default (from_options reads 'per')
     worked = LeakyReLU.worked
+
+    def _narrated(self, z, a, factor):
+        alpha = self.constants()["alpha"]  # the symbol 'alpha' when there are several
+        alpha = alpha if isinstance(alpha, str) else factor(alpha)
+        return branch(z, factor(z), f"{alpha}*{factor(z)}"), branch(z, "1", alpha)
 
     def hold_params(self, be) -> None:
         self.params = {"weight": be.asarray([self.init_value])}

@@ -4,7 +4,7 @@ and the perceptron's step (no gradient).
 
 from __future__ import annotations
 
-from calc.layers.activation.base import Activation, z_text
+from calc.layers.activation.base import Activation, branch, z_text
 from calc.layers.base import register
 
 
@@ -21,6 +21,9 @@ class Sigmoid(Activation):
 
     def worked(self, z, a, p, show):
         return f"1 / (1 + e^(-{z_text(z, show)}))", f"{show(a)} * (1 - {show(a)})"
+
+    def _narrated(self, z, a, factor):
+        return ("", f"1 / (1 + e^(-{factor(z)}))"), ("", f"{factor(a)} (1 - {factor(a)})")
 
     def function(self, z, be):
         xp = be.xp
@@ -43,6 +46,9 @@ class Tanh(Activation):
     def worked(self, z, a, p, show):
         return f"tanh({show(z)})", f"1 - {show(a)}^2"
 
+    def _narrated(self, z, a, factor):
+        return ("", f"tanh({factor(z)})"), ("", f"1 - {factor(a)}^2")
+
     def function(self, z, be):
         return be.xp.tanh(z)
 
@@ -56,6 +62,9 @@ class Step(Activation):
     aliases = ("heaviside", "threshold")
     summary = "Heaviside step for perceptrons: 1 if z > 0 else 0 (gradient 0)"
     formula, derivative_formula = "1 if z > 0 else 0", "0 (not differentiable at 0; no gradient flows)"
+    # the network narration's earlier text, which cut the formula at its ';': kept byte-identical
+    # on purpose, to be made "0" apart
+    derivative_plain = "0 (not differentiable at 0"
     tex_name = r"\mathrm{step}"
     remark = " (no gradient flows through a step)"
     convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
@@ -63,6 +72,9 @@ class Step(Activation):
 
     def worked(self, z, a, p, show):
         return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"
+
+    def _narrated(self, z, a, factor):
+        return branch(z, "1", "0"), ("", self.derivative_plain)
 
     def function(self, z, be):
         return be.xp.where(z > 0, 1 + 0 * z, 0 * z)

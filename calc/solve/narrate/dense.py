@@ -10,8 +10,6 @@ grads); this module only writes them out per neuron:
 
 from __future__ import annotations
 
-import re
-
 from calc.layers.activation.base import Activation
 from calc.solve.narrate.base import Narration, Narrator, Slot, View, _index, at, narrates, positions
 from calc.solve.text import join_sum, join_tex
@@ -106,32 +104,11 @@ class DenseNarrator(Narrator):
         return f"{name}.b{idx}", f"b{idx}[{lv}]", f"b_{{{idx}}}^{{[{lv}]}}"
 
 
-def formula_only(formula: str) -> str:
-    """The formula part of an activation's text, without its remark: '1 if z > 0 else 0'."""
-    formula = formula.split(";")[0].strip()
-    return re.sub(r"\s*\((not|0 at|as)[^)]*\)\s*$", "", formula)
-
-
-def _branch(formula: str, z) -> tuple[str, str]:
-    """'A if z > 0 else B' -> (the branch taken, 'z > 0' or 'z <= 0'); other formulas unchanged."""
-    m = re.fullmatch(r"(.+?) if z > 0 else (.+)", formula)
-    if not m:
-        return formula, ""
-    return (m.group(1), "z > 0") if z > 0 else (m.group(2), "z <= 0")
-
-
-def _put(formula: str, values: dict, writer) -> str:
-    """Replace the symbols z, a, slope, alpha, lambda by numbers (negative ones in parentheses)."""
-    def repl(m):
-        return writer.factor(values[m.group(0)])
-    pattern = r"\b(" + "|".join(re.escape(k) for k in values) + r")\b"
-    return re.sub(pattern, repl, formula)
-
-
 @narrates(family=Activation)
 class ActivationNarrator(Narrator):
     """a_i = f(z_i) per neuron; delta_i = dL/da_i f'(z_i) with the derivative of calc.layers.activation,
-    whose class also gives every text (formula, derivative, LaTeX, constants)."""
+    whose class also gives every text (formula, derivative, LaTeX, and ``narrated()``: the branch
+    taken and the numbers put in)."""
 
     def slot(self, layer, previous: Slot, level: int):
         if previous.symbol == "z" and previous.owner:  # the activation of a dense layer: fc1.a1
@@ -140,42 +117,38 @@ class ActivationNarrator(Narrator):
 
     def forward(self, nar: Narration, view: View, x, y) -> None:
         layer, w = view.layer, nar.writer
-        kind = layer.kind
         for i in positions(y.shape):
             z = at(x, i)
-            body, cond = _branch(layer.formula, z)
-            values = {"z": z, **{k: v for k, v in layer.constants().items() if not isinstance(v, str)}}
-            sub = _put(body, values, w)
-            formula = f"{view.out.text(i)} = {kind}({view.inp.text(i)}) = {layer.formula}"
-            if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
-            tex_body = layer.tex_body
+            pieces = layer.narrated(z, at(y, i), w.factor)
+            formula = f"{view.out.text(i)} = {layer.kind}({view.inp.text(i)}) = {layer.formula}"
             latex = rf"{view.out.tex(i)} = {layer.tex_name}({view.inp.tex(i)})"
-            latex_sub = tex_body % w.factor(z) if tex_body else ""
-            nar.add(view.out.key(i), formula, sub, at(y, i), latex=latex, latex_substituted=latex_sub)
+            nar.add(view.out.key(i), formula, _taken(pieces.f_branch, pieces.f_text, z, w), at(y, i),
+                    latex=latex, latex_substituted=pieces.f_tex)
 
     def backward(self, nar: Narration, view: View, x, y, dy, dx, params) -> None:
         layer, w = view.layer, nar.writer
         derivative = layer.derivative(x, y, nar.backend)
-        dformula = formula_only(layer.derivative_formula)
+        tex_d = layer.tex_derivative
         for i in positions(y.shape):
             z, a = at(x, i), at(y, i)
             d = w.round(at(derivative, i))
-            body, cond = _branch(dformula, z)
-            values = {"z": z, "a": a, **{k: v for k, v in layer.constants().items() if not isinstance(v, str)}}
-            sub = _put(body, values, w)
-            if cond:
-                sub = f"{cond.replace('z', w.num(z), 1)}, so {sub}"
+            pieces = layer.narrated(z, a, w.factor)
             dkey = derivative_key(view, i)
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"
-            tex_d = layer.tex_derivative
-            nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {dformula}", sub, d, latex=dtex
+            nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {layer.derivative_text}",
+                    _taken(pieces.d_branch, pieces.d_text, z, w), d, latex=dtex
                     + (" = " + tex_d % ((view.out.tex(i),) * tex_d.count("%s")) if tex_d else ""),
-                    latex_substituted=tex_d % ((w.factor(a),) * tex_d.count("%s")) if tex_d else "")
+                    latex_substituted=pieces.d_tex)
             nar.add(view.inp.grad_key(i), f"{view.inp.grad_text(i)} = {view.out.grad_text(i)} d{view.out.text(i)}/d{view.inp.text(i)}",
                     f"{w.num(at(dy, i))}({w.num(d)})", at(dx, i),
                     latex=f"{view.inp.grad_tex(i)} = {view.out.grad_tex(i)} {dtex}",
                     latex_substituted=f"{w.num(at(dy, i))}({w.num(d)})")
+
+
+def _taken(condition: str, text: str, z, writer) -> str:
+    """The substituted text after the branch taken: '-0.5 <= 0, so 0.01*(-0.5)'; the text alone
+    for a one-piece formula."""
+    return f"{condition.replace('z', writer.num(z), 1)}, so {text}" if condition else text
 
 
 def derivative_key(view: View, i) -> str:

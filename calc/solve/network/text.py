@@ -11,10 +11,7 @@ from calc.solve.loss import _number_convention, convention
 
 
 def _activation_line(layer) -> str:
-    from calc.solve.narrate.dense import formula_only
-
-    derivative = formula_only(layer.derivative_formula)
-    return f"{layer.kind}: {layer.formula}; derivative {derivative}{layer.remark}"
+    return f"{layer.kind}: {layer.formula}; derivative {layer.derivative_text}{layer.remark}"
 
 
 def conventions(setup, views, options) -> list[str]:
