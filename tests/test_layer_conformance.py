@@ -307,6 +307,9 @@ def test_an_element_wise_activation_is_what_the_class_says(name, ok):
     ("elu", -1, -0.6321, ("z <= 0", "1(e^(-1) - 1)"), ("z <= 0", "(-0.6321) + 1")),
     ("sigmoid", 0, 0.5, ("", "1 / (1 + e^(-0))"), ("", "0.5 (1 - 0.5)")),
     ("tanh", -1, -0.7616, ("", "tanh((-1))"), ("", "1 - (-0.7616)^2")),
+    ("selu", 2, 2.1014, ("z > 0", "1.0507 * 2"), ("z > 0", "1.0507")),  # lambda z; balanced brackets
+    ("selu", -1, -1.1113, ("z <= 0", "1.0507 * 1.6733 * (e^(-1) - 1)"), ("z <= 0", "1.0507 * 1.6733 * e^(-1)")),
+    ("step", 1, 1, ("z > 0", "1"), ("", "0 (not differentiable at 0)")),
 ])
 def test_narrated_pieces_by_hand(kind, z, a, f, d):
     """A network's activation text comes from the layer: the branch taken and the numbers put in,

@@ -128,10 +128,8 @@ class SELU(Activation):
         return f"{lam} * {alpha} * (e^{z_text(z, show)} - 1)", f"{lam} * {alpha} * e^{z_text(z, show)}"
 
     def _narrated(self, z, a, factor):
-        # f keeps the network narration's earlier text, which splits the formula at its 'if' (the
-        # z > 0 branch then shows an unclosed parenthesis): kept byte-identical, to be fixed apart
         lam, alpha, e = factor(self.scale), factor(self.alpha), f"e^{factor(z)}"
-        return (branch(z, f"{lam} * ({factor(z)}", f"{alpha}({e} - 1))"),
+        return (branch(z, f"{lam} * {factor(z)}", f"{lam} * {alpha} * ({e} - 1)"),
                 branch(z, lam, f"{lam} * {alpha} * {e}"))
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946

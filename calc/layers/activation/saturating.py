@@ -62,9 +62,7 @@ class Step(Activation):
     aliases = ("heaviside", "threshold")
     summary = "Heaviside step for perceptrons: 1 if z > 0 else 0 (gradient 0)"
     formula, derivative_formula = "1 if z > 0 else 0", "0 (not differentiable at 0; no gradient flows)"
-    # the network narration's earlier text, which cut the formula at its ';': kept byte-identical
-    # on purpose, to be made "0" apart
-    derivative_plain = "0 (not differentiable at 0"
+    derivative_plain = "0 (not differentiable at 0)"
     tex_name = r"\mathrm{step}"
     remark = " (no gradient flows through a step)"
     convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
