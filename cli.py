@@ -14,7 +14,7 @@ import gc
 import sys
 from importlib import import_module
 
-gc.disable()  # no cycle collection while the start-up imports allocate (a few ms); on again in load_command
+gc.disable()  # no cycle collection while the start-up imports allocate (a few ms); on again below
 
 import typer  # noqa: E402
 
@@ -61,10 +61,13 @@ def load_command(name: str):
     """The click command of `name`, built from its module's typer app (only that module is imported)."""
     import typer.main
 
-    module = import_module(f"nncalc_cli.{COMMANDS[name][0]}")
-    module.app.rich_markup_mode = None  # plain click help, as the top level (rich's boxes pad every line)
-    group = typer.main.get_group(module.app)
-    gc.enable()  # the command itself runs with the collector on
+    gc.disable()  # the command module's imports, as the start-up's
+    try:
+        module = import_module(f"nncalc_cli.{COMMANDS[name][0]}")
+        module.app.rich_markup_mode = None  # plain click help, as the top level (rich's boxes pad every line)
+        group = typer.main.get_group(module.app)
+    finally:
+        gc.enable()  # the command itself runs with the collector on
     if name in GROUPS:
         group.name = name
         return group
@@ -104,6 +107,7 @@ app = typer.Typer(
     add_completion=True,
     context_settings=HELP_OPTIONS,
 )
+gc.enable()  # importing cli leaves no process-wide state behind
 
 
 def _version(value: bool) -> None:

@@ -92,3 +92,11 @@ def test_main_in_process_exits_normally(monkeypatch, capsys):
         cli.main()
     assert exit_info.value.code == 0
     assert "55" in capsys.readouterr().out  # floor((227 - 11) / 4) + 1 = 55
+
+
+def test_importing_cli_leaves_the_garbage_collector_on():
+    """Start-up turns cycle collection off while it imports; a library user or test process that
+    imports cli must not inherit that."""
+    out = subprocess.run([sys.executable, "-c", "import gc, cli; print(gc.isenabled())"], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "True"
