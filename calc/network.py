@@ -135,9 +135,11 @@ def override_input(network: Network, shape: tuple[int, ...]) -> Network:
     For a network on maps, one size (224) or two (224 x 224) keep the spec's channels."""
     if len(network.input_shape) == 3 and len(shape) in (1, 2):
         shape = (shape[0], shape[-1], network.input_shape[2])
-    if len(shape) not in (1, 3):
-        raise InputError(f"an input shape is height x width x channels or a number of features, "
-                         f"got {fmt_shape(shape)}")
+    elif len(network.input_shape) == 2 and len(shape) == 1:  # a sequence: a new length, same features
+        shape = (shape[0], network.input_shape[1])
+    if len(shape) not in (1, 2, 3):
+        raise InputError(f"an input shape is height x width x channels, length x features or a number "
+                         f"of features, got {fmt_shape(shape)}")
     spec = LocMap(network.spec)
     spec.line, spec.lines = getattr(network.spec, "line", None), dict(getattr(network.spec, "lines", {}))
     spec["input"] = list(shape)

@@ -1,4 +1,5 @@
-"""Per-sample tensor shapes as the user sees them: (H, W, C) for maps, (F,) for vectors."""
+"""Per-sample tensor shapes as the user sees them: (H, W, C) for maps, (L, F) for sequences (length,
+features per position) and (F,) for vectors (or L token ids before an embedding)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ def _dim(n) -> str:
 
 def is_map(shape: Shape) -> bool:
     return len(shape) == 3
+
+
+def is_sequence(shape: Shape) -> bool:
+    """(L, F): a sequence of L positions with F features each."""
+    return len(shape) == 2

@@ -57,7 +57,7 @@ def test_bad_spec_messages(body, fragments):
 
 
 def test_bad_input_shapes():
-    for shape, fragment in (("[8, -8, 3]", "input[1]"), ("[8, 8]", "[height, width, channels]"), ("foo", "expected")):
+    for shape, fragment in (("[8, -8, 3]", "input[1]"), ("[8, 8, 3, 2]", "[height, width, channels]"), ("foo", "expected")):
         with pytest.raises(SpecError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
             net_from(f"input: {shape}\nlayers: [relu]\n")
 

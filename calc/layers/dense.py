@@ -5,6 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from calc.layers.base import Layer, Shape, fmt_shape, is_map, register
+from calc.shapes import is_sequence
 from calc.layers.conv import read_bias
 from calc.spec.options import Options
 
@@ -47,6 +48,9 @@ class Dense(Layer):
             self.inputs = c
         elif len(in_shape) == 1:
             self.inputs = in_shape[0]
+        elif is_sequence(in_shape):  # per position, on the last axis (torch.nn.Linear, Keras Dense)
+            self.inputs = in_shape[1]
+            return (in_shape[0], self.units)
         else:
             self.fail(f"expected a vector input, got {fmt_shape(in_shape)}")
         return (self.units,)
@@ -60,14 +64,21 @@ class Dense(Layer):
     def param_symbols(self, pname: str) -> list[str]:
         return ["units", "inputs"] if pname == "weight" else ["units"]
 
+    @property
+    def positions(self) -> int:
+        """How many times the weights are applied: 1 on a vector, L on an (L, F) sequence."""
+        return self.out_shape[0] if self.out_shape and len(self.out_shape) == 2 else 1
+
     def mac_text(self) -> tuple[str, str]:
+        if self.positions > 1:
+            return "length*inputs*units", f"{self.positions}*{self.inputs}*{self.units}"
         return "inputs*units", f"{self.inputs}*{self.units}"
 
     def macs(self) -> int:
-        return self.inputs * self.units  # one product per weight
+        return self.positions * self.inputs * self.units  # one product per weight and position
 
     def costs(self) -> dict[str, int]:
-        return {"bias": self.units if self.use_bias else 0}
+        return {"bias": self.positions * self.units if self.use_bias else 0}
 
     def explicit_values(self, ctx) -> dict:
         from calc.spec.values import to_array
@@ -92,8 +103,15 @@ class Dense(Layer):
         return out
 
     def forward(self, x, ctx):
-        """z = x W^T + b; x (N, in), W (out, in)."""
+        """z = x W^T + b; x (N, in) or (N, L, in) per position, W (out, in)."""
         self.x_shape = x.shape
+        if self.positions > 1:  # a sequence: every position is one more row
+            x2 = x.reshape(-1, x.shape[-1])
+            self.x = x2
+            y = x2 @ self.params["weight"].T
+            if self.use_bias:
+                y = y + self.params["bias"]
+            return y.reshape(x.shape[0], x.shape[1], self.units)
         x2 = x.reshape(x.shape[0], -1)
         self.x = x2
         y = x2 @ self.params["weight"].T
@@ -103,6 +121,7 @@ class Dense(Layer):
 
     def backward(self, dy, ctx):
         """dW = dy^T x, db = sum over the batch (and over neurons if shared), dx = dy W."""
+        dy = dy.reshape(-1, self.units)  # a sequence: positions are rows like samples
         self.grads["weight"] = dy.T @ self.x
         if self.use_bias:
             db = dy.sum(axis=0)

@@ -229,7 +229,7 @@ def read_blocks(spec: dict, where: Where) -> dict:
 def read_input(spec: dict, where: Where) -> tuple[int, ...]:
     at = where.child("input", _line(spec, "input"))
     if "input" not in spec:
-        raise SpecError("missing 'input': give [height, width, channels] or [features]", where)
+        raise SpecError("missing 'input': give [height, width, channels], [length, features] or [features]", where)
     shape = spec["input"]
     if is_int(shape):
         shape = [shape]
@@ -238,10 +238,10 @@ def read_input(spec: dict, where: Where) -> tuple[int, ...]:
         try:
             shape = [int(p) for p in parts if p.strip()]
         except ValueError:
-            raise SpecError(f"expected [height, width, channels], 28x28x1 or a number of features, "
+            raise SpecError(f"expected [height, width, channels], [length, features], 28x28x1 or a number of features, "
                             f"got {shape[:40]!r}", at) from None
-    if not isinstance(shape, list) or len(shape) not in (1, 3):
-        raise SpecError(f"expected [height, width, channels] or [features], got {short(shape)}", at)
+    if not isinstance(shape, list) or len(shape) not in (1, 2, 3):
+        raise SpecError(f"expected [height, width, channels], [length, features] or [features], got {short(shape)}", at)
     for i, n in enumerate(shape):
         if not is_int(n) or n < 1:
             raise SpecError(f"expected a positive integer, got {short(n)}", at.child(i))
