@@ -5,8 +5,8 @@ from __future__ import annotations
 from math import prod
 
 from calc.layers.base import Layer, Shape, fmt_shape, is_map, register
-from calc.shapes import is_sequence
 from calc.layers.conv import read_bias
+from calc.shapes import is_sequence
 from calc.spec.options import Options
 
 
