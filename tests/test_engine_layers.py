@@ -13,7 +13,8 @@ from tests.engine_util import assert_close, backends, make_model, random_input, 
 
 ACTIVATIONS = ["relu", "leaky_relu", "leaky_relu: {slope: 0.2}", "elu", "elu: {alpha: 0.5}", "selu", "sigmoid",
                "tanh", "softmax", "identity", "step", "prelu", "prelu: {per: channel}", "prelu: {per: element}",
-               "prelu: {per: channel, init: 0.1}"]
+               "prelu: {per: channel, init: 0.1}", "gelu", "gelu: {approximate: tanh}", "silu", "swish", "relu6",
+               "hardswish", "hardsigmoid", "softplus", "softplus: {beta: 2, threshold: 5}", "mish"]
 SEEDS = range(4)
 
 

@@ -55,6 +55,7 @@ class Activation(Layer):
     remark = ""  # what a learner gets wrong about it, appended to its conventions line
     convention = ""  # its convention line in a worked solution; {p} is the constant shown
     kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
+    kinks: tuple = ()  # every z where it is not differentiable, when not only 0 (ReLU6: 0 and 6)
     constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
     elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
     # As a network's last layer: the loss on its outputs that goes with it ("" none: mse by default),
@@ -71,6 +72,10 @@ class Activation(Layer):
         """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
         following the branch the class itself takes; show formats a number."""
         raise NotImplementedError(f"{self.kind}: no worked text")
+
+    def kink_points(self) -> tuple:
+        """The z where f' is a convention (the worked solution says which value it takes)."""
+        return self.kinks or ((0,) if self.kink_at_zero else ())
 
     @property
     def derivative_text(self) -> str:

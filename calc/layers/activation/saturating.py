@@ -8,6 +8,13 @@ from calc.layers.activation.base import Activation, branch, z_text
 from calc.layers.base import register
 
 
+def sigmoid(z, be):
+    """1 / (1 + e^-z) element-wise, stable for z = +-1000 (e^-|z| <= 1); SiLU and mish use it too."""
+    xp = be.xp
+    e = xp.exp(-abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
 @register
 class Sigmoid(Activation):
     kind, prefix = "sigmoid", "sigmoid"
@@ -26,9 +33,7 @@ class Sigmoid(Activation):
         return ("", f"1 / (1 + e^(-{factor(z)}))"), ("", f"{factor(a)} (1 - {factor(a)})")
 
     def function(self, z, be):
-        xp = be.xp
-        e = xp.exp(-abs(z))  # e^-|z| <= 1: stable for z = +-1000
-        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return sigmoid(z, be)
 
     def derivative(self, z, a, be):
         return a * (1 - a)
