@@ -91,8 +91,8 @@ def batchnorm(
 
 @app.command("activation")
 def activation(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="sigmoid, tanh, relu, leaky_relu, prelu, elu, selu, softmax, "
-                                        "gelu, silu (swish), relu6, hardswish, hardsigmoid, softplus or mish.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="An activation of `nncalc layers`: sigmoid, tanh, relu, "
+                                        "leaky_relu, gelu, silu (swish), softmax, ...")],
     at: Annotated[str, typer.Option("--at", help="Points z, e.g. -2,0,1.5 (softmax: the vector of logits).")],
     alpha: Annotated[str | None, typer.Option("--alpha", help="ELU alpha (1) or PReLU slope (0.25).")] = None,
     slope: Annotated[str | None, typer.Option("--slope", help="Leaky ReLU slope (0.01, PyTorch; Keras 0.3).")] = None,

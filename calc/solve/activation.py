@@ -13,11 +13,20 @@ from calc.errors import InputError
 from calc.solve import given as g
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
+from calc.solve.text import Writer
 
-NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "softmax", "gelu", "silu", "relu6",
-         "hardswish", "hardsigmoid", "softplus", "mish")
-ALIASES = {"leaky": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu", "logistic": "sigmoid",
-           "swish": "silu", "hard_swish": "hardswish", "hard_sigmoid": "hardsigmoid"}
+ALIASES = {"leaky": "leaky_relu"}  # besides the layers' own aliases (lrelu, logistic, swish, ...)
+
+
+def names() -> tuple[str, ...]:
+    """The activations this problem type offers: every activation layer type (calc.layers.REGISTRY)
+    that is element-wise or has a Jacobian (softmax), so a new activation class is offered with no
+    code here."""
+    from calc.layers import REGISTRY
+    from calc.layers.activation.base import Activation
+
+    return tuple(sorted(kind for kind, cls in REGISTRY.items()
+                        if issubclass(cls, Activation) and (cls.elementwise or hasattr(cls, "jacobian"))))
 
 
 def make_activation(name: str, param: Fraction | None = None, approximate: str | None = None):
@@ -25,10 +34,13 @@ def make_activation(name: str, param: Fraction | None = None, approximate: str |
     picks GELU's form (none: erf, tanh)."""
     from calc.errors import did_you_mean
     from calc.layers import REGISTRY
+    from calc.layers.base import canonical
 
-    key = ALIASES.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
-    if key not in NAMES:
-        raise InputError(f"unknown activation '{name}'{did_you_mean(key, NAMES)}; valid: {', '.join(NAMES)}")
+    offered = names()
+    written = name.lower().replace("-", "_")
+    key = ALIASES.get(written, canonical(written))
+    if key not in offered:
+        raise InputError(f"unknown activation '{name}'{did_you_mean(key, offered)}; valid: {', '.join(offered)}")
     layer = REGISTRY[key]()
     if approximate is not None:
         if not hasattr(layer, "set_form"):
@@ -38,7 +50,7 @@ def make_activation(name: str, param: Fraction | None = None, approximate: str |
         layer.set_form(approximate)
     if layer.constant is None:
         if param is not None:
-            with_constant = [k for k in NAMES if REGISTRY[k].constant is not None]
+            with_constant = [k for k in offered if REGISTRY[k].constant is not None]
             raise InputError(f"{key} has no parameter to set (--alpha/--slope/--beta apply to {', '.join(with_constant[:-1])} "
                              f"and {with_constant[-1]})")
         return key, layer, None
@@ -58,6 +70,7 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
         return fmt(v, options.decimals)
 
     key, layer, p = make_activation(name, param, approximate)
+    writer = Writer(options.decimals)
     be = get_backend("exact")
     z = be.asarray(points)
     layer.hold_params(be)
@@ -72,7 +85,7 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     d = layer.derivative(z, z if options.learner.derivative_of == "input" else used, be)
     ds = [Fraction(v) for v in d]
     for zi, ai, di in zip(points, fs, ds):
-        f_text, d_text = layer.worked(zi, ai, p, show)
+        f_text, d_text = layer.worked(zi, ai, writer)
         sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section="Values and derivatives"))
         sol.add(Step(f"f'({show(zi)})", layer.derivative_formula, d_text, di, section="Values and derivatives"))
         if zi in layer.kink_points():
@@ -108,7 +121,7 @@ def _softmax(sol: Solution, layer, z: list, p, be, show) -> Solution:
 
 @problem_type("activation")
 def solve_activation_problem(given, where, options: SolveOptions) -> Solution:
-    """given: function (one of NAMES), at [points], alpha (elu, prelu), slope (leaky_relu) or beta
+    """given: function (one of names()), at [points], alpha (elu, prelu), slope (leaky_relu) or beta
     (softplus), and approximate (gelu: none or tanh)."""
     from calc.errors import SpecError
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from calc.layers.activation.base import Activation, z_text
+from calc.layers.activation.base import Activation, whole
 from calc.layers.base import register
 
 
@@ -39,12 +39,8 @@ class ReLU6(Activation):
     kinks = (0, 6)
     zero_note = " (z = 0 gives 0)"
 
-    def worked(self, z, a, p, show):
-        cond, d = _three(z, 0, 6, "0", "1", "0")
-        return f"min(max(0, {z_text(z, show)}), 6)", f"{d} ({cond})"
-
-    def _narrated(self, z, a, factor):
-        return ("", f"min(max(0, {factor(z)}), 6)"), _three(z, 0, 6, "0", "1", "0")
+    def pieces(self, z, a, w):
+        return whole(f"min(max(0, {w.num(z)}), 6)"), _three(z, 0, 6, "0", "1", "0")
 
     def function(self, z, be):
         return _clip6(z, be)
@@ -71,16 +67,9 @@ class Hardswish(Activation):
                   "hardswish'(-3) = 0 and hardswish'(3) = 1")
     kinks = (-3, 3)
 
-    def _pieces(self, z, num):
-        zt = num(z)
-        return (_three(z, -3, 3, "0", f"{zt}({zt} + 3)/6", zt), _three(z, -3, 3, "0", f"{zt}/3 + 1/2", "1"))
-
-    def worked(self, z, a, p, show):
-        (fc, f), (dc, d) = self._pieces(z, lambda v: z_text(v, show))
-        return f"{f} ({fc})", f"{d} ({dc})"
-
-    def _narrated(self, z, a, factor):
-        return self._pieces(z, factor)
+    def pieces(self, z, a, w):
+        zt = w.num(z)
+        return (_three(z, -3, 3, "0", f"{w.factor(z)}({zt} + 3)/6", zt), _three(z, -3, 3, "0", f"{zt}/3 + 1/2", "1"))
 
     def function(self, z, be):
         return z * _clip6(z + be.scalar(3), be) / be.scalar(6)  # PyTorch's order: (z * clip) / 6
@@ -109,15 +98,8 @@ class Hardsigmoid(Activation):
                   "kinks -3 and 3, PyTorch)")
     kinks = (-3, 3)
 
-    def _pieces(self, z, num):
-        return (_three(z, -3, 3, "0", f"{num(z)}/6 + 1/2", "1"), _three(z, -3, 3, "0", "1/6", "0"))
-
-    def worked(self, z, a, p, show):
-        (fc, f), (dc, d) = self._pieces(z, lambda v: z_text(v, show))
-        return f"{f} ({fc})", f"{d} ({dc})"
-
-    def _narrated(self, z, a, factor):
-        return self._pieces(z, factor)
+    def pieces(self, z, a, w):
+        return _three(z, -3, 3, "0", f"{w.num(z)}/6 + 1/2", "1"), _three(z, -3, 3, "0", "1/6", "0")
 
     def function(self, z, be):
         return _clip6(z + be.scalar(3), be) / be.scalar(6)

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from calc import exact_functions as ef
 from calc.exact import keep, to_fraction
-from calc.layers.activation.base import Activation, z_text
+from calc.layers.activation.base import Activation, whole
 from calc.layers.activation.saturating import sigmoid
 from calc.layers.base import register
 from calc.spec.options import Options
@@ -102,24 +102,16 @@ class GELU(Activation):
         return self._cdf(z, be) + z * xp.exp(-(z * z) / 2) * c
 
     # -- texts -------------------------------------------------------------------------------
-    def _pieces(self, z, num):
-        q, zt = _q(z), num(z)
+    def pieces(self, z, a, w):
+        q, zt, zf = _q(z), w.num(z), w.factor(z)
         if self.approximate == "tanh":
-            k = ef.sqrt(2 / ef.pi())
-            t = ef.tanh(k * (q + Fraction(str(GELU_KAPPA)) * q ** 3))
-            return (f"{zt}/2 (1 + tanh({num(k)} ({zt} + 0.044715*{zt}^3))) = {zt}/2 (1 + {num(t)})",
-                    f"(1 + {num(t)})/2 + {zt}/2 (1 - {num(t)}^2) {num(k)} (1 + 0.134145*{zt}^2)")
-        cdf = (1 + ef.erf(q * ef.sqrt(Fraction(1, 2)))) / 2
-        pdf = ef.exp(-q * q / 2) / ef.sqrt(2 * ef.pi())
-        arg = zt[1:-1] if zt.startswith("(") else zt  # Phi(-1), not Phi((-1))
-        return f"{zt} Phi({arg}) = {zt}({num(cdf)})", f"Phi({arg}) + {zt} phi({arg}) = {num(cdf)} + {zt}({num(pdf)})"
-
-    def worked(self, z, a, p, show):
-        return self._pieces(z, lambda v: z_text(v, show))
-
-    def _narrated(self, z, a, factor):
-        f, d = self._pieces(z, factor)
-        return ("", f), ("", d)
+            k = w.num(ef.sqrt(2 / ef.pi()))
+            t = w.factor(ef.tanh(ef.sqrt(2 / ef.pi()) * (q + Fraction(str(GELU_KAPPA)) * q ** 3)))
+            return (whole(f"{zf}/2 (1 + tanh({k} ({zt} + 0.044715*{zf}^3))) = {zf}/2 (1 + {t})"),
+                    whole(f"(1 + {t})/2 + {zf}/2 (1 - {t}^2) {k} (1 + 0.134145*{zf}^2)"))
+        cdf = w.num((1 + ef.erf(q * ef.sqrt(Fraction(1, 2)))) / 2)
+        pdf = w.num(ef.exp(-q * q / 2) / ef.sqrt(2 * ef.pi()))
+        return whole(f"{zf} Phi({zt}) = {zf}({cdf})"), whole(f"Phi({zt}) + {zf} phi({zt}) = {cdf} + {zf}({pdf})")
 
 
 @register
@@ -136,16 +128,9 @@ class SiLU(Activation):
     convention = ("SiLU (swish) f(z) = z sigmoid(z), swish with beta = 1 (PyTorch nn.SiLU, Keras silu); "
                   "f'(z) = s (1 + z (1 - s)) with s = sigmoid(z), not the activation a")
 
-    def _pieces(self, z, num):
-        zt, s = num(z), num(_sigmoid_q(_q(z)))
-        return f"{zt} / (1 + e^(-{zt}))", f"{s}(1 + {zt}(1 - {s}))"
-
-    def worked(self, z, a, p, show):
-        return self._pieces(z, lambda v: z_text(v, show))
-
-    def _narrated(self, z, a, factor):
-        f, d = self._pieces(z, factor)
-        return ("", f), ("", d)
+    def pieces(self, z, a, w):
+        zf, s = w.factor(z), w.num(_sigmoid_q(_q(z)))
+        return whole(f"{w.num(z)} / (1 + e^(-{zf}))"), whole(f"{s}(1 + {zf}(1 - {s}))")
 
     def function(self, z, be):
         return z * sigmoid(z, be)
@@ -188,25 +173,14 @@ class Softplus(Activation):
         parts = [f"beta {self.beta:g}"] if self.beta != 1 else []
         return ", ".join(parts + ([f"threshold {self.threshold:g}"] if self.threshold != 20 else []))
 
-    def _above(self, z) -> bool:
-        return _q(self.beta) * _q(z) > _q(self.threshold)
-
-    def _pieces(self, z, num):
-        zt, b = num(z), _q(self.beta)
-        if self._above(z):
-            return True, zt, "1"
+    def pieces(self, z, a, w):
+        zf, b = w.factor(z), _q(self.beta)
+        if b * _q(z) > _q(self.threshold):  # PyTorch returns z itself: the condition is shown
+            cond = f"z > {w.num(_q(self.threshold) / b)}"
+            return (cond, w.num(z)), (cond, "1")
         if b == 1:
-            return False, f"ln(1 + e^{zt})", f"1 / (1 + e^(-{zt}))"
-        return False, f"ln(1 + e^({num(b)}*{zt})) / {num(b)}", f"1 / (1 + e^(-{num(b)}*{zt}))"
-
-    def worked(self, z, a, p, show):
-        above, f, d = self._pieces(z, lambda v: z_text(v, show))
-        return (f"{f} (beta z > {show(_q(self.threshold))})", "1 (beta z > threshold)") if above else (f, d)
-
-    def _narrated(self, z, a, factor):
-        above, f, d = self._pieces(z, factor)
-        cond = f"z > {factor(_q(self.threshold) / _q(self.beta))}" if above else ""
-        return (cond, f), (cond, d)
+            return whole(f"ln(1 + e^{zf})"), whole(f"1 / (1 + e^(-{zf}))")
+        return whole(f"ln(1 + e^({w.num(b)}*{zf})) / {w.num(b)}"), whole(f"1 / (1 + e^(-{w.num(b)}*{zf}))")
 
     def function(self, z, be):
         xp = be.xp
@@ -231,18 +205,10 @@ class Mish(Activation):
     convention = ("mish(z) = z tanh(softplus(z)) = z tanh(ln(1 + e^z)); mish'(z) = t + z s (1 - t^2) with "
                   "t = tanh(softplus(z)) and s = sigmoid(z)")
 
-    def _pieces(self, z, num):
-        q, zt = _q(z), num(z)
-        t = ef.tanh(ef.log1p(ef.exp(q)))
-        s = _sigmoid_q(q)
-        return f"{zt} tanh(ln(1 + e^{zt}))", f"{num(t)} + {zt}({num(s)})(1 - {num(t)}^2)"
-
-    def worked(self, z, a, p, show):
-        return self._pieces(z, lambda v: z_text(v, show))
-
-    def _narrated(self, z, a, factor):
-        f, d = self._pieces(z, factor)
-        return ("", f), ("", d)
+    def pieces(self, z, a, w):
+        q, zf = _q(z), w.factor(z)
+        t, s = w.factor(ef.tanh(ef.log1p(ef.exp(q)))), w.num(_sigmoid_q(q))
+        return whole(f"{zf} tanh(ln(1 + e^{zf}))"), whole(f"{t} + {zf}({s})(1 - {t}^2)")
 
     @staticmethod
     def _softplus(z, be):
