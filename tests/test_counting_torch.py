@@ -40,6 +40,7 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 # one op per output element of every activation but the identity (the random-spec catalogue's kinds)
 ACTIVATIONS = {kind for kind, _ in SPEC_ACTIVATIONS} - {"linear"}
+NORMS = {"batchnorm", "groupnorm", "instancenorm"}  # their beta is no conv/dense bias
 
 
 def _paths(node, prefix: str = "", out: dict | None = None) -> dict:
@@ -69,9 +70,9 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
     for leaf in net.leaves():
         n = prod(shapes[id(leaf)])
         module = modules.get(id(leaf))
-        if module is not None and leaf.kind != "batchnorm" and "bias" in _param_targets(module, leaf):
+        if module is not None and leaf.kind not in NORMS and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
-        if leaf.kind == "batchnorm":
+        if leaf.kind in NORMS:  # one multiply-add per element once the statistics are known
             extra["bn"] += n
         if leaf.kind in ACTIVATIONS:
             extra["act"] += n
