@@ -133,6 +133,11 @@ def test_counts_and_shapes():
     assert gn.param_count() == 12 and gn.buffer_count() == 0 and gn.macs() == 0
     assert inorm.param_count() == 12 and inorm.buffer_count() == 12
     assert up2.out_shape == (20, 30, 6)
+    from calc.counting.stats import summarize
+
+    notes = summarize(net).conventions
+    assert sum(n.startswith("upsample: no parameters and 0 MACs") for n in notes) == 1  # once for two layers
+    assert any(n.startswith("groupnorm/instancenorm: 0 MACs") for n in notes)
 
 
 @pytest.mark.parametrize("entry, message", [

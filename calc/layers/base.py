@@ -116,6 +116,10 @@ class Layer:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
         return ""
 
+    def count_note(self) -> str:
+        """A counting convention this layer type adds to a summary's conventions ("" for none)."""
+        return ""
+
     def param_symbols(self, pname: str) -> list[str]:
         """Names of a parameter's axes in a worked count, e.g. ['Cout', 'Cin', 'kh', 'kw']."""
         return {1: ["C"], 3: ["H", "W", "C"]}.get(len(self.param_shapes()[pname]), ["n"])

@@ -55,6 +55,10 @@ class _SampleNorm(Layer):
     def costs(self) -> dict[str, int]:
         return {"bn": prod(self.out_shape)}  # one multiply-add per element once the statistics are known
 
+    def count_note(self) -> str:
+        return ("groupnorm/instancenorm: 0 MACs; --include bn counts one multiply-add per element as for "
+                "batch norm (each sample's mean and variance are not counted)")
+
     def default_param(self, name, shape):
         """gamma = 1, beta = 0 (PyTorch), whatever the weight initialiser."""
         return [1.0 if name == "weight" else 0.0] * shape[0]

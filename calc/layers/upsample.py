@@ -140,6 +140,10 @@ class Upsample(Layer):
         rows = xp.matmul(self.a_w.T, dy.reshape(n * ho, wo, c)).reshape(n, ho, w * c)
         return xp.matmul(self.a_h.T, rows).reshape(n, h, w, c)
 
+    def count_note(self) -> str:
+        return ("upsample: no parameters and 0 MACs by convention (nothing meets a learned weight; "
+                "bilinear's interpolation arithmetic is not counted)")
+
     def describe(self) -> str:
         if self.size is not None:
             how = f"to {self.size[0]}x{self.size[1]}"

@@ -67,7 +67,8 @@ def conventions(layer) -> list[str]:
     if layer.mode == "bilinear":
         lines.append("a = floor(src), b = a + 1 (the last row/column when a is already the last), "
                      "weights 1 - (src - a) on a and src - a on b; rows and columns separately, "
-                     "so each output mixes 4 inputs with weight products")
+                     "so each output mixes 4 inputs with weight products (row weight x column weight, "
+                     "summing to 1)")
     return lines
 
 
@@ -144,9 +145,7 @@ def element_steps(sol: Solution, layer, writer: Writer, x, y, weights: dict) -> 
                                     for rw, cw, r, q in terms], elide=False)
                 numbers = join_sum([f"{writer.num(rw)}*{writer.num(cw)}*{writer.factor(x[r, q, ch])}"
                                     for rw, cw, r, q in terms], elide=False)
-                note = "weights: row weight x column weight; they sum to 1"
-                if ra == rb or ca == cb:
-                    note += "; at the edge a and b are the same input"
+                note = "at the edge a and b are the same input" if ra == rb or ca == cb else ""
                 sol.add(Step(name, f"{name} = {symbols}", numbers, y[i, j, ch], name=name, note=note,
                              section="Output elements"))
 
