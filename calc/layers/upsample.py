@@ -67,6 +67,40 @@ def axis_weights(n: int, o: int, scale: int | None, mode: str, align_corners: bo
     return rows
 
 
+def axis_taps(n: int, o: int, scale, mode: str, align_corners: bool) -> list[tuple[list, list]]:
+    """One axis as taps [(indices, weights)] of length o: output i = sum_t w_t[i] * input idx_t[i]."""
+    if mode == "nearest":
+        return [(nearest_sources(n, o, scale), [Fraction(1)] * o)]
+    srcs = bilinear_sources(n, o, scale, align_corners)
+    return [([s[1] for s in srcs], [s[3] for s in srcs]), ([s[2] for s in srcs], [s[4] for s in srcs])]
+
+
+def transpose_taps(taps: list, n: int) -> list[tuple[list, list]]:
+    """The taps of the transposed map (length n): input j = sum of w * output i over the (i, w)
+    that read j; padded with weight 0 to the largest count."""
+    per: list[list] = [[] for _ in range(n)]
+    for idx, weights in taps:
+        for i, (j, wt) in enumerate(zip(idx, weights)):
+            if wt != 0:
+                per[j].append((i, wt))
+    k = max(1, max(len(p) for p in per))
+    return [([p[t][0] if t < len(p) else 0 for p in per], [p[t][1] if t < len(p) else Fraction(0) for p in per])
+            for t in range(k)]
+
+
+def _gather(x, taps: list, axis: int, ctx):
+    """sum over taps of x taken at the tap's indices along ``axis``, times its weights."""
+    out = None
+    for idx, weights in taps:
+        shape = [1] * x.ndim
+        shape[axis] = len(idx)
+        w = ctx.backend.asarray([ctx.scalar(v) for v in weights]).reshape(shape)
+        where = idx if ctx.backend.exact else ctx.xp.asarray(idx)  # integer indices (exact: a list)
+        term = x.take(where, axis=axis) * w
+        out = term if out is None else out + term
+    return out
+
+
 @register
 class Upsample(Layer):
     """Nearest or bilinear upsampling of a map by integer scales or to a size (torch.nn.Upsample)."""
@@ -100,6 +134,7 @@ class Upsample(Layer):
 
     def compute_shape(self, in_shape: Shape) -> Shape:
         h, w, c = self.need_map(in_shape)
+        self._taps = None  # the interpolation taps follow the input size
         if self.size is not None:
             return (*self.size, c)
         return (h * self.scale[0], w * self.scale[1], c)
@@ -115,7 +150,8 @@ class Upsample(Layer):
         return kernel, stride, (1, 1)
 
     def matrices(self, ctx):
-        """(A_h (Ho, H), A_w (Wo, W)) on ctx's backend."""
+        """(A_h (Ho, H), A_w (Wo, W)) on ctx's backend: the interpolation as matrices, for worked
+        solutions of small maps (the engine gathers instead, in memory proportional to the output)."""
         (h, w, _), (ho, wo, _) = self.in_shape, self.out_shape
         scale = self.scale or (None, None)
 
@@ -124,21 +160,24 @@ class Upsample(Layer):
             return ctx.backend.asarray([[ctx.scalar(v) for v in row] for row in rows])
         return matrix(h, ho, scale[0]), matrix(w, wo, scale[1])
 
+    def taps(self) -> tuple:
+        """Per axis (rows, columns): (forward taps, backward taps), computed once."""
+        if getattr(self, "_taps", None) is None:
+            (h, w, _), (ho, wo, _) = self.in_shape, self.out_shape
+            scale = self.scale or (None, None)
+            fwd = [axis_taps(n, o, s, self.mode, self.align_corners) for n, o, s in ((h, ho, scale[0]), (w, wo, scale[1]))]
+            self._taps = tuple((f, transpose_taps(f, n)) for f, n in zip(fwd, (h, w)))
+        return self._taps
+
     def forward(self, x, ctx):
-        """y = A_h x A_w^T per sample and channel: (N, H, W, C) -> (N, Ho, Wo, C)."""
-        xp = ctx.xp
-        n, h, w, c = x.shape
-        (ho, wo, _), (self.a_h, self.a_w) = self.out_shape, self.matrices(ctx)
-        rows = xp.matmul(self.a_h, x.reshape(n, h, w * c)).reshape(n * ho, w, c)
-        return xp.matmul(self.a_w, rows).reshape(n, ho, wo, c)
+        """Rows, then columns: y[i] = sum over taps t of w_t[i] x[idx_t[i]] along each axis."""
+        (rows, _), (cols, _) = self.taps()
+        return _gather(_gather(x, rows, 1, ctx), cols, 2, ctx)
 
     def backward(self, dy, ctx):
-        """dx = A_h^T dy A_w: each output's gradient goes back to its sources with their weights."""
-        xp = ctx.xp
-        n, ho, wo, c = dy.shape
-        h, w, _ = self.in_shape
-        rows = xp.matmul(self.a_w.T, dy.reshape(n * ho, wo, c)).reshape(n, ho, w * c)
-        return xp.matmul(self.a_h.T, rows).reshape(n, h, w, c)
+        """The transposed taps: each input collects the gradients of the outputs it fed, weighted."""
+        (_, rows), (_, cols) = self.taps()
+        return _gather(_gather(dy, cols, 2, ctx), rows, 1, ctx)
 
     def count_note(self) -> str:
         return ("upsample: no parameters and 0 MACs by convention (nothing meets a learned weight; "

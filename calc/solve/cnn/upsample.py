@@ -154,7 +154,7 @@ def backward_steps(sol: Solution, layer, ctx, writer: Writer, dy) -> None:
     """dL/dX(a,b) = sum over outputs of (row weight on a)(column weight on b) dL/dY."""
     many = layer.in_shape[2] > 1
     dx = layer.backward(dy[None], ctx)[0]
-    a_h, a_w = layer.a_h, layer.a_w
+    a_h, a_w = layer.matrices(ctx)
     section = "Backward: dL/dX"
     mats = [Matrix("dL/dY" if not many else f"dL/dY[:, :, {c + 1}]", rows_of(dy[:, :, c])) for c in range(dy.shape[2])]
     sol.add(grid("Given gradient dL/dY", mats, section=section))
