@@ -51,10 +51,9 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
 
     rows = [{"name": k, "aliases": list(c.aliases), "summary": c.summary or (c.__doc__ or "").strip()}
             for k, c in sorted(REGISTRY.items())]
-    rows += [{"name": "concat", "aliases": [], "summary": "parallel branches [[...], [...]] concatenated on channels"},
-             {"name": "residual", "aliases": [], "summary": "{body: [...], shortcut: [...]} added; empty shortcut = identity"},
-             {"name": "repeat", "aliases": [], "summary": "{times: n, layers: [...]}"},
-             {"name": "sequential", "aliases": [], "summary": "a named group of layers"}]
+    from calc.spec.build import STRUCTURE_HELP
+
+    rows += [{"name": k, "aliases": [], "summary": text} for k, text in STRUCTURE_HELP.items()]
     emit(rows, Output(as_json), kind="layers")
 
 

@@ -33,6 +33,7 @@ from calc.errors import SpecError
 
 # kinds whose worked solution shows their values as vectors, without formulas, on purpose
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
+VECTOR_FALLBACK |= {"channel_shuffle"}
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
 
 

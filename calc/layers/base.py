@@ -44,6 +44,11 @@ class Layer:
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
     window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
     batch_statistics: ClassVar[bool] = False  # in training mode an output depends on the whole batch (batch norm)
+    # named references (calc/spec/refs.py): the layers whose outputs this one takes instead of the
+    # previous output (after it when chained); referenced: a later layer takes this one's output
+    sources: list | None = None
+    chained: bool = True
+    referenced: bool = False
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
