@@ -70,3 +70,32 @@ def test_exact_backend_gate():
     model = make_model("input: [1, 1, 2]\nlayers:\n  - multiply: [[], [linear, step]]\n", "exact")
     y = model.forward(model.backend.asarray(np.array([[[[2, -4]]]])))
     assert y.reshape(-1).tolist() == [Fraction(2), Fraction(0)]
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "tanh"])
+def test_se_is_torchvisions_squeeze_excitation(gate):
+    """The se block against tests/zoo_torch.SqueezeExcitation (torchvision's, copied): the same
+    fc1/fc2 tensors, NCHW in torch, forward and input gradient through autograd."""
+    import torch
+
+    from tests.engine_util import assert_close
+    from tests.zoo_torch import SqueezeExcitation
+
+    rng = np.random.default_rng(3)
+    model = make_model(f"input: [4, 5, 8]\nlayers:\n  - se: {{squeeze: 3, gate: {gate}}}\n")
+    randomise(model, rng)
+    convs = [leaf for leaf in model.layers if leaf.kind == "conv"]
+    ref = SqueezeExcitation(8, 3, gate=torch.nn.Sigmoid if gate == "sigmoid" else torch.nn.Tanh).double()
+    with torch.no_grad():
+        for conv, fc in zip(convs, (ref.fc1, ref.fc2)):
+            fc.weight.copy_(torch.from_numpy(conv.params["weight"]))
+            fc.bias.copy_(torch.from_numpy(conv.params["bias"]))
+    x = rng.normal(size=(2, 4, 5, 8))
+    dy = rng.normal(size=(2, 4, 5, 8))
+    y, dx = model.forward(x), model.backward(dy)
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    yt = ref(xt)
+    yt.backward(torch.tensor(dy.transpose(0, 3, 1, 2)))
+    assert_close(y, yt.detach().numpy().transpose(0, 2, 3, 1), "output")
+    assert_close(dx, xt.grad.numpy().transpose(0, 2, 3, 1), "input gradient")
+    assert_close(convs[0].grads["weight"], ref.fc1.weight.grad.numpy(), "fc1 weight gradient")

@@ -383,10 +383,10 @@ class SqueezeExcite(Product):
         if self.squeeze is not None:
             return self.squeeze
         width = channels // self.reduction
-        if self.divisor:  # torchvision's _make_divisible: nearest multiple, at most 10% below
+        if self.divisor:  # torchvision's _make_divisible(C // r, d): nearest multiple, at most 10% below
             d = self.divisor
-            rounded = max(d, int(channels / self.reduction + d / 2) // d * d)
-            width = rounded + d if rounded < 0.9 * channels / self.reduction else rounded
+            rounded = max(d, (width + d // 2) // d * d) if d % 2 == 0 else max(d, int(width + d / 2) // d * d)
+            width = rounded + d if 10 * rounded < 9 * width else rounded
         if width < 1:
             self.fail(f"{channels} channels // reduction {self.reduction} leaves no squeeze channels")
         return width
