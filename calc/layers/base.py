@@ -22,7 +22,7 @@ COST_RULES = {
     "act": "one operation per output element of an activation, softmax included (identity: none)",
     "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
             "global/adaptive average pooling: one add per input cell of each window",
-    "add": "one add per output element of a residual sum",
+    "add": "one add per output element of a residual sum (a branch product: one multiply)",
 }
 COST_KINDS = tuple(COST_RULES)
 

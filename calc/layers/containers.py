@@ -45,6 +45,13 @@ def inputs_of(layer: Layer, previous, kept=lambda source: source.kept):
     return items if getattr(layer, "is_merge", False) else items[0]
 
 
+def sources_text(layer: Layer) -> str:
+    """'from a, b' or 'with a' for a layer taking named outputs (the summary's config column)."""
+    if layer.sources is None:
+        return ""
+    return ("with " if layer.chained else "from ") + ", ".join(s.name for s in layer.sources)
+
+
 class InputRef(Layer):
     """The network's input under the name ``input`` (``from: input``): not a layer, a source."""
 
