@@ -40,6 +40,10 @@ SPECS = [
                    "conv_transpose: {filters: 3, kernel: 2, stride: 2}", "concat: {with: stage}",
                    "residual: {body: [conv: {filters: 6, kernel: 1}]}", "conv: {filters: 3, kernel: 1}",
                    "add: {with: stage}"]),
+    # a branch taking a named output of an earlier branch (gradients flow back in reverse order)
+    ("[3, 3, 2]", ["concat: [[conv: {filters: 2, kernel: 1, name: a}, tanh], [relu, add: {with: a}]]"]),
+    ("[5]", ["residual: {body: [dense: {units: 5, name: b}, sigmoid], shortcut: [tanh, multiply: {with: b}]}"]),
+    ("[2, 2, 4]", ["split: [[conv: {filters: 2, kernel: 1, name: c}], [relu, add: {with: c}]]"]),
 ]
 
 

@@ -304,8 +304,8 @@ class Branches(Layer):
     def backward(self, dy, ctx):
         grads = self.merge.backward(dy, ctx)
         dx = None
-        for branch, g in zip(self.branches, grads):
-            dx = _plus(dx, branch.backward(g, ctx))  # the input fans out: gradients add
+        for branch, g in reversed(list(zip(self.branches, grads))):  # reverse order: a later branch may
+            dx = _plus(dx, branch.backward(g, ctx))  # take an earlier one's named output; gradients add
         return dx
 
     @property
@@ -370,8 +370,8 @@ class Split(Branches):
 
     def backward(self, dy, ctx):
         grads = self.merge.backward(dy, ctx)
-        parts = [branch.backward(g, ctx) for branch, g in zip(self.branches, grads)]
-        return ctx.xp.concatenate(parts, axis=-1)
+        parts = [branch.backward(g, ctx) for branch, g in reversed(list(zip(self.branches, grads)))]
+        return ctx.xp.concatenate(parts[::-1], axis=-1)
 
 
 class SqueezeExcite(Product):
@@ -458,7 +458,8 @@ class Residual(Layer):
 
     def backward(self, dy, ctx):
         d_body, d_short = self.add.backward(dy, ctx)
-        return _plus(self.body.backward(d_body, ctx), self.shortcut.backward(d_short, ctx))
+        d_from_short = self.shortcut.backward(d_short, ctx)  # the shortcut ran last: it goes back first
+        return _plus(self.body.backward(d_body, ctx), d_from_short)
 
     @property
     def is_container(self) -> bool:
