@@ -21,8 +21,8 @@ _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 _BINARY = {"or": 2, "and": 3, **dict.fromkeys(_COMPARE, 5), "+": 10, "-": 10, "*": 20, "/": 20, "//": 20, "%": 20}
 _NOT = 4  # binds tighter than and/or, looser than comparisons: not a == b is not (a == b)
 WORDS = ("and", "or", "not", "true", "false")
-ALLOWED = ("only integers, parameters, + - * / // %, comparisons (== != < <= > >=), "
-           "and, or, not, true and false are allowed")
+ALLOWED = ("only integers, parameters and + - * / // % are allowed (in conditions also == != < <= > >=, "
+           "and, or, not, true, false)")
 
 
 class ExprError(ValueError):
