@@ -50,7 +50,7 @@ BAD = [
     ("blocks:\n  b:\n    params: [s]\n    layers:\n      - relu:\n        if: ${s == 1 < 2}\n"
      "layers:\n  - b: {s: 1}\n", ["chained comparison"]),
     ("blocks:\n  b:\n    params: [s]\n    layers:\n      - relu:\n        if: ${s === 1}\n"
-     "layers:\n  - b: {s: 1}\n", ["cannot evaluate", "comparisons"]),
+     "layers:\n  - b: {s: 1}\n", ["cannot evaluate", "in conditions also =="]),
     ("blocks:\n  b:\n    params: [s]\n    layers:\n      - if: ${s == 1}\n        then: [relu]\n"
      "        else: [conv: {filters: 2}]\nlayers:\n  - b: {s: 1}\n", ["missing required option 'kernel'"]),
     # gates, splits, shuffles
