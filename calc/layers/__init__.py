@@ -1,7 +1,18 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
-from calc.layers import conv, conv_transpose, dense, dropout, gates, norm, pool  # noqa: F401 - register the types
-from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
+from calc.layers import (  # noqa: F401 - register the types
+    conv,
+    conv_transpose,
+    dense,
+    dropout,
+    gates,
+    layer_norm,
+    norm,
+    pool,
+    sequence,
+    sequence_position,
+)
+from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,
     COST_RULES,

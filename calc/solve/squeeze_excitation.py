@@ -119,7 +119,7 @@ def solve_se(maps, w1, b1, w2, b2, activation: str = "relu", gate: str = "sigmoi
                      seen["z"][j], name=f"z{j + 1}", section="Excitation"))
     for j in range(s):
         z, a = used["z"][j], seen["a"][j]
-        sol.add(Step(f"a{j + 1}", f"{act_layer.kind}(z{j + 1})", act_layer.narrated(z, a, factor).f_text, a,
+        sol.add(Step(f"a{j + 1}", f"{act_layer.kind}(z{j + 1})", act_layer.pieces(z, a, writer)[0][1], a,
                      name=f"a{j + 1}", section="Excitation"))
     for k in range(c):
         terms = " + ".join(f"{factor(w2[k][j])}*{factor(used['a'][j])}" for j in range(s))
@@ -127,7 +127,7 @@ def solve_se(maps, w1, b1, w2, b2, activation: str = "relu", gate: str = "sigmoi
                      seen["e"][k], name=f"e{k + 1}", section="Excitation"))
     for k in range(c):
         e, gk = used["e"][k], seen["g"][k]
-        sol.add(Step(f"g{k + 1}", f"{gate_layer.kind}(e{k + 1})", gate_layer.narrated(e, gk, factor).f_text, gk,
+        sol.add(Step(f"g{k + 1}", f"{gate_layer.kind}(e{k + 1})", gate_layer.pieces(e, gk, writer)[0][1], gk,
                      name=f"g{k + 1}", section="Gate"))
     for k in range(c):
         ymat = [[Fraction(y[0, i, j, k]) for j in range(len(maps[0][0]))] for i in range(len(maps[0]))]
