@@ -356,3 +356,29 @@ def test_summary_says_how_to_read_sequence_shapes(cli):
     assert "shapes: H x W x C per sample; sequences L x F (length x features)" in json.loads(out)["conventions"]
     code, out, _ = cli("summary", "mnist-cnn", "--json")
     assert "shapes: H x W x C per sample" in json.loads(out)["conventions"]
+
+
+def test_layernorm_worked_solution_by_hand():
+    """x = [[1, 1, 3, 3], [0, 2, 4, 6]], eps 0, gamma 2, beta [0, 1, 0, 1]: row 1 mean 2, var 1,
+    x-hat [-1, -1, 1, 1]; row 2 mean 3, var (9 + 1 + 1 + 9)/4 = 5; batch norm's first column
+    [1, 0] has mean 1/2 and variance 1/4."""
+    from fractions import Fraction
+
+    from calc.solve.layernorm import solve_layernorm
+
+    f = Fraction
+    sol = solve_layernorm([[f(1), f(1), f(3), f(3)], [f(0), f(2), f(4), f(6)]], f(2), [f(0), f(1), f(0), f(1)],
+                          f(0), compare_batchnorm=True)
+    assert sol.answers["mean"] == [2, 3] and sol.answers["var"] == [1, 5]
+    assert sol.answers["x_hat"][0] == [-1, -1, 1, 1] and sol.answers["y"][0] == [-2, -1, 2, 3]
+    assert abs(float(sol.answers["x_hat"][1][0]) + 3 / math.sqrt(5)) < 1e-15
+    assert sol.answers["bn.mean"][0] == f(1, 2) and sol.answers["bn.var"][0] == f(1, 4)
+    assert sol.answers["bn.x_hat"][0][0] == 1  # (1 - 1/2) / sqrt(1/4)
+
+
+def test_check_names_the_eps_slip(cli, tmp_path):
+    """The D2L printout's -1 and 1 are x-hat without eps: nncalc check says so."""
+    answers = tmp_path / "mine.yaml"
+    answers.write_text("x_hat: [[-1, 1], [-1, 1]]\n")
+    code, out, _ = cli("check", "layernorm/d2l-layernorm-vs-batchnorm", "--answers", str(answers), "--allow-blank")
+    assert code == 1 and "eps left out" in out

@@ -239,3 +239,12 @@ def _rotation(problem):
     rotated = [list(reversed(r)) for r in reversed(kernel)]
     yield Variant("kernel not rotated by 180 degrees in the full convolution for dL/dX", given(problem, kernel=rotated),
                   names=lambda n: n.startswith("dL/dX"))
+
+
+@slips("layernorm")
+def _layernorm(problem):
+    """eps left out (the D2L printout shows -1.0000 and 1.0000)."""
+    from calc.exact import to_fraction
+
+    if to_fraction(problem.given.get("eps", "0.00001")) != 0:
+        yield Variant("eps left out (sqrt(var) instead of sqrt(var + eps))", given(problem, eps=0))
