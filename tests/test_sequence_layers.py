@@ -382,3 +382,19 @@ def test_check_names_the_eps_slip(cli, tmp_path):
     answers.write_text("x_hat: [[-1, 1], [-1, 1]]\n")
     code, out, _ = cli("check", "layernorm/d2l-layernorm-vs-batchnorm", "--answers", str(answers), "--allow-blank")
     assert code == 1 and "eps left out" in out
+
+
+def test_positional_encoding_worked_solution_against_torch():
+    """The worked table equals the independent torch formula (tests/torch_ref.sinusoidal_pe), odd d too."""
+    from fractions import Fraction
+
+    from calc.solve.positional_encoding import solve_positional_encoding
+    from tests.torch_ref import sinusoidal_pe
+
+    for length, dim in ((5, 6), (3, 5)):
+        sol = solve_positional_encoding(length, dim)
+        got = np.array([[float(v) for v in row] for row in sol.answers["PE"]])
+        assert rel_err(got, sinusoidal_pe(length, dim).numpy()) < 1e-14
+        assert abs(float(sol.answers["freq1"]) / 10000 ** (-2 / dim) - 1) < 1e-15
+    pe1 = solve_positional_encoding(2, 2, Fraction(1)).answers["pe1"]  # base 1: every frequency is 1
+    assert abs(float(pe1[0]) - math.sin(1)) < 1e-16 and abs(float(pe1[1]) - math.cos(1)) < 1e-16
