@@ -40,7 +40,7 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 # one op per output element of every activation but the identity (the random-spec catalogue's kinds)
 ACTIVATIONS = {kind for kind, _ in SPEC_ACTIVATIONS} - {"linear"}
-NORMS = {"batchnorm", "groupnorm", "instancenorm"}  # their beta is no conv/dense bias
+NORMS = {"batchnorm", "layernorm", "groupnorm", "instancenorm"}  # their beta is no conv/dense bias
 
 
 def _paths(node, prefix: str = "", out: dict | None = None) -> dict:
@@ -72,7 +72,7 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
         module = modules.get(id(leaf))
         if module is not None and leaf.kind not in NORMS and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
-        if leaf.kind in NORMS:  # one multiply-add per element once the statistics are known
+        if leaf.kind == "batchnorm":
             extra["bn"] += n
         if leaf.kind in ACTIVATIONS:
             extra["act"] += n
@@ -80,6 +80,12 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["add"] += n
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
+        if leaf.kind in ("layernorm", "rmsnorm"):  # fvcore's 4 per element (rms: 3), +1 with a weight
+            extra["norm"] += n * ((4 if leaf.kind == "layernorm" else 3) + (module.weight is not None))
+        if leaf.kind in ("groupnorm", "instancenorm"):  # fvcore's group_norm / instance_norm: as layer norm
+            extra["norm"] += n * (4 + (module.inner.weight is not None))
+        if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":
+            extra["pool"] += prod(leaf.in_shape)  # one add per input value
         if leaf.kind == "global_avgpool":
             extra["pool"] += prod(leaf.in_shape)
         if leaf.kind == "adaptive_avgpool":
@@ -104,7 +110,7 @@ def test_random_spec_counts_match_torch(seed):
     shapes = leaf_output_shapes(model, x)
     assert [(leaf.name, shapes.get(id(leaf))) for leaf in leaves] == [(leaf.name, leaf.out_shape) for leaf in leaves]
 
-    summary = summarize(net, CountOptions(include=frozenset({"bias", "bn", "act", "pool", "add"})))
+    summary = summarize(net, CountOptions(include=frozenset({"bias", "bn", "act", "pool", "add", "norm"})))
     modules, flops = _modules(model), flop_counter_macs(model, x)
     paths = _paths(net.root)
     for row in summary.rows:

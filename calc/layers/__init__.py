@@ -1,6 +1,18 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
-from calc.layers import conv, conv_transpose, dense, dropout, group_norm, norm, pool, upsample  # noqa: F401 - register the types
+from calc.layers import (  # noqa: F401 - register the types
+    conv,
+    conv_transpose,
+    dense,
+    dropout,
+    group_norm,
+    layer_norm,
+    norm,
+    pool,
+    sequence,
+    sequence_position,
+    upsample,
+)
 from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,
