@@ -285,3 +285,32 @@ def dense(gen, shape):
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
+
+
+# -- sequence layers (attention helper): on (L, F) sequences only; shapes by torch's rules ----
+def attention(gen, shape):
+    """Self-attention keeps (L, d); heads divide d (or head_dim is given), kv_heads divide heads."""
+    if len(shape) != 2:
+        return None
+    d = shape[1]
+    heads = gen.rng.choice([h for h in (1, 2, 3, 4) if d % h == 0])
+    opts = {"heads": heads}
+    if gen.chance(0.3):
+        opts["kv_heads"] = gen.rng.choice([k for k in range(1, heads + 1) if heads % k == 0])
+    if gen.chance(0.3):
+        opts["causal"] = True
+    if gen.chance(0.2):
+        opts["bias"] = False
+    gen.features["attention"] += 1
+    return Piece({"attention": opts}, shape, [("attention", shape)])
+
+
+def swiglu(gen, shape):
+    """Gated feed-forward per position: the shape is kept."""
+    if len(shape) not in (1, 2):
+        return None
+    gen.features["swiglu"] += 1
+    return Piece({"swiglu": {"hidden": gen.rng.randint(1, 12)}}, shape, [("swiglu", shape)])
+
+
+LEAVES += [attention, swiglu]

@@ -77,6 +77,10 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["act"] += n
         if leaf.kind == "add":
             extra["add"] += n
+        if leaf.kind == "swiglu":  # silu and the gating product: one op each per hidden value
+            extra["act"] += 2 * leaf.hidden * prod(shapes[id(leaf)][:-1])
+        if leaf.kind == "attention":  # the softmax: one op per score, heads x L x L
+            extra["act"] += leaf.heads * shapes[id(leaf)][0] ** 2
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
         if leaf.kind == "global_avgpool":

@@ -76,9 +76,10 @@ class DenseT(nn.Module):
         shared = getattr(layer, "shared_bias", False)
         self.linear = nn.Linear(layer.inputs, layer.units, bias=layer.use_bias and not shared)
         self.shared = nn.Parameter(torch.zeros(1, dtype=torch.float64)) if shared else None
+        self.per_position = len(layer.in_shape or ()) == 2  # a sequence: Linear on the last axis
 
     def forward(self, x):
-        y = self.linear(x.reshape(x.shape[0], -1))
+        y = self.linear(x if self.per_position else x.reshape(x.shape[0], -1))
         return y + self.shared if self.shared is not None else y
 
 
@@ -155,6 +156,10 @@ def leaf_module(layer) -> nn.Module:
         return ElementPReLU(layer)
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
+    from tests.torch_transformer import MODULES as TRANSFORMER_MODULES
+
+    if k in TRANSFORMER_MODULES:
+        return TRANSFORMER_MODULES[k](layer)
     raise NotImplementedError(k)
 
 
@@ -223,6 +228,8 @@ def torch_leaves(module: nn.Module):
 def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
+    if hasattr(inner, "nncalc_params"):  # modules with several named tensors (attention)
+        return inner.nncalc_params()
     if isinstance(inner, nn.Sequential):
         inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
     if isinstance(inner, DenseT):

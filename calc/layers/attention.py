@@ -1,0 +1,259 @@
+"""Multi-head self-attention on a sequence (L, d), with grouped-query attention, a causal mask and
+rotary position encoding of Q and K: one leaf, counted and run.
+
+Parameters use the Hugging Face layout (separate q/k/v/o projections, torch.nn.Linear weights
+(out, in)); PyTorch's nn.MultiheadAttention packs q, k, v into one in_proj_weight (3d, d) with
+the same count. With kv_heads < heads (grouped-query attention, Llama 2 70B, Mistral), head h
+reads key/value head h // (heads / kv_heads), as Hugging Face's repeat_kv.
+
+Counting convention (stated in the summary): MACs = the four projections + Q K^T + A V, the full
+L x L square also under a causal mask (what a dense kernel computes); ``causal_macs: triangle``
+counts only the L (L + 1) / 2 pairs a causal mask keeps. The softmax is an extra cost ("act":
+one operation per score), the bias adds are "bias"; the 1/sqrt(head_dim) scale is not counted
+(it folds into the Q projection).
+"""
+
+from __future__ import annotations
+
+from calc.layers.base import Layer, Shape, register
+from calc.shapes import fmt_shape, is_sequence
+from calc.spec.options import Options
+
+PROJECTIONS = ("q", "k", "v", "o")
+
+
+def rope_tables(length: int, dim: int, base: float, xp):
+    """cos and sin (L, dim) of rotary position encoding, rotate_half pairing (feature i with
+    i + dim/2, Hugging Face Llama): angle(pos, i) = pos / base^(2i/dim) for i < dim/2."""
+    import numpy as np
+
+    inv = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float64) / dim))
+    ang = np.outer(np.arange(length, dtype=np.float64), inv)
+    ang = np.concatenate([ang, ang], axis=-1)
+    return xp.asarray(np.cos(ang)), xp.asarray(np.sin(ang))
+
+
+def _rotate_half(x, xp):
+    half = x.shape[-1] // 2
+    return xp.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+
+
+def apply_rope(x, cos, sin, xp):
+    """x (N, heads, L, dim) rotated per position: x cos + rotate_half(x) sin."""
+    return x * cos + _rotate_half(x, xp) * sin
+
+
+def apply_rope_transposed(g, cos, sin, xp):
+    """The gradient through apply_rope (the rotation transposed): g cos - rotate_half(g sin)."""
+    return g * cos - _rotate_half(g * sin, xp)
+
+
+@register
+class Attention(Layer):
+    """Self-attention: softmax(Q K^T / sqrt(head_dim) + mask) V per head, heads concatenated, then
+    the output projection; Q, K, V and the output are projections of the sequence itself."""
+
+    kind = "attention"
+    receptive = "whole"  # every output position may read every input position
+    prefix = "attn"
+    aliases = ("self_attention", "multihead_attention")
+    summary = ("multi-head self-attention on a sequence: heads, kv_heads (grouped-query), head_dim, "
+               "bias, causal, dropout, rotary, causal_macs (full|triangle)")
+
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        layer.heads = opts.int("heads")
+        layer.kv_heads = opts.int("kv_heads", layer.heads)
+        layer.head_dim = opts.int("head_dim", 0, minimum=0) or None
+        layer.use_bias = opts.flag("bias", True)
+        layer.causal = opts.flag("causal", False)
+        layer.rate = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
+        layer.rotary = opts.flag("rotary", False)
+        layer.rotary_base = opts.number("rotary_base", 10000.0, minimum=1.0)
+        layer.causal_macs = opts.choice("causal_macs", ("full", "triangle"), "full")
+        opts.finish()
+        if layer.heads % layer.kv_heads:
+            opts.fail("kv_heads", f"heads ({layer.heads}) must be a multiple of kv_heads ({layer.kv_heads})")
+        if layer.causal_macs == "triangle" and not layer.causal:
+            opts.fail("causal_macs", "causal_macs: triangle needs causal: true")
+        return layer
+
+    def compute_shape(self, in_shape: Shape) -> Shape:
+        if not is_sequence(in_shape):
+            self.fail(f"needs a sequence (length x features), got {fmt_shape(in_shape)}")
+        self.length, self.d_model = in_shape
+        if self.head_dim is None:
+            if self.d_model % self.heads:
+                self.fail(f"{self.d_model} features do not split into {self.heads} heads; "
+                          "give head_dim")
+            self.head_dim = self.d_model // self.heads
+        if self.rotary and self.head_dim % 2:
+            self.fail(f"rotary needs an even head_dim, got {self.head_dim}")
+        return in_shape
+
+    # -- counting -------------------------------------------------------------------------
+    def widths(self) -> dict[str, tuple[int, int]]:
+        """(out, in) of each projection."""
+        d, q, kv = self.d_model, self.heads * self.head_dim, self.kv_heads * self.head_dim
+        return {"q": (q, d), "k": (kv, d), "v": (kv, d), "o": (d, q)}
+
+    def param_shapes(self) -> dict[str, Shape]:
+        shapes = {}
+        for p, (out, inp) in self.widths().items():
+            shapes[f"{p}_weight"] = (out, inp)
+            if self.use_bias:
+                shapes[f"{p}_bias"] = (out,)
+        return shapes
+
+    def param_symbols(self, pname: str) -> list[str]:
+        return ["out", "in"] if pname.endswith("weight") else ["out"]
+
+    def pairs(self) -> int:
+        """Query-key pairs computed per head: L^2, or L (L + 1) / 2 counting the causal triangle."""
+        n = self.length
+        return n * (n + 1) // 2 if self.causal_macs == "triangle" else n * n
+
+    def projection_macs(self) -> int:
+        return self.length * sum(out * inp for out, inp in self.widths().values())
+
+    def score_macs(self) -> int:
+        """Q K^T and A V: each pair of positions costs head_dim products per head, twice."""
+        return 2 * self.pairs() * self.heads * self.head_dim
+
+    def macs(self) -> int:
+        return self.projection_macs() + self.score_macs()
+
+    def mac_text(self) -> tuple[str, str]:
+        pairs = "L(L+1)/2" if self.causal_macs == "triangle" else "L*L"
+        w = self.widths()
+        return (f"L*(q + k + v + o widths) + 2*{pairs}*heads*head_dim",
+                f"{self.length}*({'+'.join(str(a * b) for a, b in w.values())}) + "
+                f"2*{self.pairs()}*{self.heads}*{self.head_dim}")
+
+    def costs(self) -> dict[str, int]:
+        bias = self.length * sum(out for out, _ in self.widths().values()) if self.use_bias else 0
+        return {"act": self.heads * self.pairs(), "bias": bias}
+
+    def fans(self) -> tuple[int, int]:
+        out, inp = self.widths()["q"]
+        return inp, out
+
+    def describe(self) -> str:
+        text = f"{self.heads} heads x {self.head_dim}"
+        if self.kv_heads != self.heads:
+            text += f", {self.kv_heads} kv"
+        if self.causal:
+            text += ", causal" + (" (triangle)" if self.causal_macs == "triangle" else "")
+        if self.rotary:
+            text += ", rotary"
+        if not self.use_bias:
+            text += ", no bias"
+        return text
+
+    # -- running --------------------------------------------------------------------------
+    def init_params(self, ctx) -> None:
+        """Each projection drawn like a torch.nn.Linear of its own (fan_in = its input width)."""
+        self.params, self.grads, self.buffers = {}, {}, {}
+        for name, shape in self.param_shapes().items():
+            out, inp = self.widths()[name[0]]
+            self.params[name] = linear_param(ctx, self, name, shape, inp, out)
+
+    def _project(self, x, p):
+        y = x @ self.params[f"{p}_weight"].T
+        return y + self.params[f"{p}_bias"] if self.use_bias else y
+
+    def _heads(self, t, n):
+        """(N, L, n * head_dim) -> (N, n, L, head_dim)."""
+        return t.reshape(t.shape[0], t.shape[1], n, self.head_dim).transpose(0, 2, 1, 3)
+
+    def _mask(self, ctx, length):
+        """1 where query i may see key j (j <= i under a causal mask), else 0: (L, L)."""
+        import numpy as np
+
+        keep = np.tril(np.ones((length, length))) if self.causal else np.ones((length, length))
+        return ctx.backend.asarray(keep)
+
+    def forward(self, x, ctx):
+        xp = ctx.xp
+        n, length, _ = x.shape
+        group = self.heads // self.kv_heads
+        self.x = x
+        q = self._heads(self._project(x, "q"), self.heads)
+        k = self._heads(self._project(x, "k"), self.kv_heads)
+        v = self._heads(self._project(x, "v"), self.kv_heads)
+        self.rope = None
+        if self.rotary:
+            self.rope = rope_tables(length, self.head_dim, float(self.rotary_base), xp)
+            q, k = apply_rope(q, *self.rope, xp), apply_rope(k, *self.rope, xp)
+        if group > 1:
+            k, v = xp.repeat(k, group, axis=1), xp.repeat(v, group, axis=1)
+        self.scale = 1 / xp.sqrt(ctx.scalar(self.head_dim))
+        scores = (q @ k.transpose(0, 1, 3, 2)) * self.scale
+        keep = self._mask(ctx, length)
+        # a stable softmax over the keys each query may see (masked scores are left out, not -inf,
+        # so that the exact backend computes it too)
+        big = xp.max(xp.where(keep > 0, scores, xp.min(scores)), axis=-1, keepdims=True)
+        e = xp.exp(xp.where(keep > 0, scores - big, 0 * big)) * keep
+        p = e / e.sum(axis=-1, keepdims=True)
+        self.drop = None
+        if ctx.training and self.rate > 0:
+            self.drop = ctx.backend.asarray((ctx.rng.random(p.shape) >= float(self.rate)).astype(float)) \
+                / (1 - ctx.scalar(self.rate))
+        self.q, self.k, self.v, self.p = q, k, v, p
+        pd = p if self.drop is None else p * self.drop
+        o = (pd @ v).transpose(0, 2, 1, 3).reshape(n, length, self.heads * self.head_dim)
+        self.o = o
+        return self._project(o, "o")
+
+    def _param_grads(self, p, inp, dy):
+        flat_in, flat_dy = inp.reshape(-1, inp.shape[-1]), dy.reshape(-1, dy.shape[-1])
+        self.grads[f"{p}_weight"] = flat_dy.T @ flat_in
+        if self.use_bias:
+            self.grads[f"{p}_bias"] = flat_dy.sum(axis=0)
+
+    def backward(self, dy, ctx):
+        xp = ctx.xp
+        n, length, _ = dy.shape
+        group = self.heads // self.kv_heads
+        self._param_grads("o", self.o, dy)
+        do = self._heads(dy @ self.params["o_weight"], self.heads)
+        pd = self.p if self.drop is None else self.p * self.drop
+        dv = pd.transpose(0, 1, 3, 2) @ do
+        dp = do @ self.v.transpose(0, 1, 3, 2)
+        if self.drop is not None:
+            dp = dp * self.drop
+        ds = self.p * (dp - (dp * self.p).sum(axis=-1, keepdims=True)) * self.scale
+        dq = ds @ self.k
+        dk = ds.transpose(0, 1, 3, 2) @ self.q
+        if group > 1:  # every kv head served `group` query heads: their gradients add
+            dk = dk.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
+            dv = dv.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
+        if self.rope is not None:
+            dq, dk = (apply_rope_transposed(g, *self.rope, xp) for g in (dq, dk))
+        dx = 0
+        for p, g, heads in (("q", dq, self.heads), ("k", dk, self.kv_heads), ("v", dv, self.kv_heads)):
+            flat = g.transpose(0, 2, 1, 3).reshape(n, length, heads * self.head_dim)
+            self._param_grads(p, self.x, flat)
+            dx = dx + flat @ self.params[f"{p}_weight"]
+        return dx
+
+
+class _Linear:
+    """What ctx.init_param asks of a layer, for one projection of a layer that holds several:
+    its fans and the initialiser; the parameter is drawn as a torch.nn.Linear's weight or bias."""
+
+    def __init__(self, layer, fan_in: int, fan_out: int):
+        self.name = layer.name
+        self.init = getattr(layer, "init", None)
+        self._fans = (fan_in, fan_out)
+
+    def fans(self) -> tuple[int, int]:
+        return self._fans
+
+
+def linear_param(ctx, layer, name: str, shape: tuple, fan_in: int, fan_out: int):
+    """Draw ``layer``'s parameter ``name`` like a torch.nn.Linear(fan_in, fan_out) weight or bias."""
+    value = ctx.init_param(_Linear(layer, fan_in, fan_out), "weight" if name.endswith("weight") else "bias", shape)
+    ctx.drawn[-1] = f"{layer.name}.{name}"
+    return value
