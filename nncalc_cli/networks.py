@@ -55,6 +55,9 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
              {"name": "residual", "aliases": [], "summary": "{body: [...], shortcut: [...]} added; empty shortcut = identity"},
              {"name": "repeat", "aliases": [], "summary": "{times: n, layers: [...]}"},
              {"name": "sequential", "aliases": [], "summary": "a named group of layers"}]
+    from calc.layers.transformer import BLOCK_SUMMARIES
+
+    rows += [{"name": k, "aliases": [], "summary": text} for k, text in BLOCK_SUMMARIES.items()]
     emit(rows, Output(as_json), kind="layers")
 
 

@@ -8,6 +8,7 @@ Entry forms in a layer list:
   repeat: {times: 3, layers: [...]}      the same layers several times
   sequential: [...]                      a named group
   myblock: {param: value}                a block from the spec's `blocks:` section
+  transformer_encoder: {heads: 12, ffn: 3072}   a transformer block (calc/layers/transformer.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from calc.errors import SpecError, Where, did_you_mean, short
 from calc.layers import REGISTRY, Layer, lookup
 from calc.layers.containers import Concat, Residual, Sequential
+from calc.layers.transformer import BLOCKS as LAYER_BLOCKS
 from calc.spec.options import Options, is_int
 from calc.spec.params import substitute
 from calc.spec.yamlio import LocList, LocMap
@@ -81,8 +83,10 @@ class Builder:
             layer = getattr(self, f"_{kind}")(value, where)
         elif isinstance(kind, str) and kind in self.blocks:
             layer = self._block(kind, value, where)
+        elif isinstance(kind, str) and kind in LAYER_BLOCKS:  # transformer blocks: containers of leaves
+            layer = LAYER_BLOCKS[kind](Options(value, where, kind))
         else:
-            cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks))
+            cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks) + tuple(LAYER_BLOCKS))
             opts = Options(value, where, cls.kind)
             for key in ("name", "trainable"):  # also accepted inside the options
                 if key in opts.values:
