@@ -135,6 +135,10 @@ class Attention(Layer):
         bias = self.length * sum(out for out, _ in self.widths().values()) if self.use_bias else 0
         return {"act": self.heads * self.pairs(), "bias": bias}
 
+    def kv_values_per_token(self) -> int:
+        """Values a KV cache keeps per token and sequence: K and V of every key/value head."""
+        return 2 * self.kv_heads * self.head_dim
+
     def fans(self) -> tuple[int, int]:
         out, inp = self.widths()["q"]
         return inp, out
