@@ -127,3 +127,21 @@ def test_swiglu_counts_by_hand():
     assert f.param_count() == 3 * 4096 * 11008 == 135_266_304
     assert f.macs() == 16 * 135_266_304
     assert f.costs() == {"act": 2 * 16 * 11008, "bias": 0}
+
+
+def test_summary_states_attention_and_per_token_figures():
+    """16 positions, d 8, 2 heads, no bias: projections 4*8*8 = 256 a token, the dense 64; Q K^T and
+    A V against 16 positions: 2*16*8 = 256 -> 576 a generated token; with the causal triangle the
+    sequence costs 16*320 + 2*(16*17/2)*8 = 7,296, i.e. 456 a token on average."""
+    from calc.counting.stats import summarize
+
+    def notes(causal_macs):
+        net = network((16, 8), {"attention": {"heads": 2, "causal": True, "bias": False, "causal_macs": causal_macs}},
+                      {"dense": {"units": 8, "bias": False}})
+        return [c for c in summarize(net).conventions if c.startswith("per token")]
+
+    assert notes("full") == ["per token (decoder): 576 MACs to generate the token at position 16 with a KV cache: "
+                             "the projections once, Q K^T and A V over the context (= MACs / 16)"]
+    assert notes("triangle")[0].endswith("; 456 on average over the sequence (MACs / 16)")
+    plain = summarize(network((4, 8), {"attention": {"heads": 2}})).conventions
+    assert any(c.startswith("attention: MACs") for c in plain) and not any(c.startswith("per token") for c in plain)

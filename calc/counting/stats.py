@@ -199,7 +199,14 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.warnings = warnings_for(network)
     summary.unused_input = unused_input(network)
     summary.conventions = network_notes(network) + conventions_for(opts)
+    summary.conventions += attention_notes(network.leaves())  # what attention MACs include; per token
     return summary
+
+
+def attention_notes(leaves) -> list[str]:
+    from calc.layers.attention import count_notes
+
+    return count_notes(leaves)
 
 
 def network_notes(network) -> list[str]:

@@ -261,3 +261,29 @@ def linear_param(ctx, layer, name: str, shape: tuple, fan_in: int, fan_out: int)
     value = ctx.init_param(_Linear(layer, fan_in, fan_out), "weight" if name.endswith("weight") else "bias", shape)
     ctx.drawn[-1] = f"{layer.name}.{name}"
     return value
+
+
+def count_notes(leaves) -> list[str]:
+    """Summary conventions of a network with attention: what its MACs include, and for a decoder
+    (causal attention) the MACs per token: one token generated at the end of the context with a KV
+    cache costs the projections once and Q K^T, A V over the whole context, which is MACs / L when
+    the full square is counted (the average is lower when only the causal triangle is)."""
+    attention = [leaf for leaf in leaves if isinstance(leaf, Attention)]
+    if not attention:
+        return []
+    triangle = any(a.causal_macs == "triangle" for a in attention)
+    notes = ["attention: MACs = Q, K, V, output projections + Q K^T + A V (2 x L^2 x heads x head_dim a "
+             "layer), the full L x L square also under a causal mask"
+             + ("; causal_macs: triangle counts the L(L+1)/2 pairs kept" if triangle else "")
+             + "; softmax under --include act"]
+    causal = [a for a in attention if a.causal]
+    if causal:
+        length = causal[0].length
+        total = sum(leaf.macs() for leaf in leaves)
+        scores = sum(a.score_macs() for a in attention)
+        generated = (total - scores) // length + sum(2 * a.length * a.heads * a.head_dim for a in attention)
+        average = f"; {total // length:,} on average over the sequence (MACs / {length:,})" if triangle \
+            else f" (= MACs / {length:,})"
+        notes.append(f"per token (decoder): {generated:,} MACs to generate the token at position {length:,} "
+                     f"with a KV cache: the projections once, Q K^T and A V over the context{average}")
+    return notes
