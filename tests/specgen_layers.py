@@ -313,4 +313,12 @@ def swiglu(gen, shape):
     return Piece({"swiglu": {"hidden": gen.rng.randint(1, 12)}}, shape, [("swiglu", shape)])
 
 
-LEAVES += [attention, swiglu]
+def token_type_embedding(gen, shape):
+    """Adds a learned row to every position: the shape is kept."""
+    if len(shape) != 2:
+        return None
+    gen.features["token_type_embedding"] += 1
+    return Piece({"token_type_embedding": {"types": gen.rng.randint(1, 3)}}, shape, [("token_type_embedding", shape)])
+
+
+LEAVES += [attention, swiglu, token_type_embedding]

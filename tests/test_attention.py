@@ -145,3 +145,12 @@ def test_summary_states_attention_and_per_token_figures():
     assert notes("triangle")[0].endswith("; 456 on average over the sequence (MACs / 16)")
     plain = summarize(network((4, 8), {"attention": {"heads": 2}})).conventions
     assert any(c.startswith("attention: MACs") for c in plain) and not any(c.startswith("per token") for c in plain)
+
+
+def test_token_type_embedding_matches_torch_and_counts():
+    """BERT-base's table: 2 x 768 parameters, no MACs; the torch twin adds row 0 (ids all zero)."""
+    (t,) = network((128, 768), {"token_type_embedding": {"types": 2}}).leaves()
+    assert (t.param_count(), t.macs()) == (1536, 0)
+    rng = np.random.default_rng(3)
+    model = make_model(network((4, 5), {"token_type_embedding": {"types": 3}}))
+    run_pair(model, rng.normal(size=(2, 4, 5)), rng=rng).check()

@@ -118,7 +118,7 @@ def test_llama_style_decoder_block_matches_torch():
     ref = LlamaBlockT(attn, ffn, d, 1e-6).double()
     with torch.no_grad():
         for mine, theirs in ((attn, ref.attn), (ffn, ref.mlp)):
-            for name, t in theirs.nncalc_params().items():
+            for name, t in theirs.nncalc_targets().items():
                 t.copy_(_t(mine.params[name]))
         ref.n1.weight.copy_(_t(_leaf(model, "rmsnorm", 0).params["weight"]))
         ref.n2.weight.copy_(_t(_leaf(model, "rmsnorm", 1).params["weight"]))

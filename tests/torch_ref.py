@@ -228,8 +228,8 @@ def torch_leaves(module: nn.Module):
 def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
-    if hasattr(inner, "nncalc_params"):  # modules with several named tensors (attention)
-        return inner.nncalc_params()
+    if hasattr(inner, "nncalc_targets"):  # modules with several named tensors (attention)
+        return inner.nncalc_targets()
     if isinstance(inner, nn.Sequential):
         inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
     if isinstance(inner, DenseT):

@@ -50,7 +50,7 @@ class AttentionT(nn.Module):
             o = F.scaled_dot_product_attention(q, k, v, is_causal=layer.causal)
         return self.o(o.transpose(1, 2).reshape(n, length, layer.heads * layer.head_dim))
 
-    def nncalc_params(self) -> dict:
+    def nncalc_targets(self) -> dict:
         out = {}
         for p in ("q", "k", "v", "o"):
             lin = getattr(self, p)
@@ -71,7 +71,7 @@ class SwiGLUT(nn.Module):
     def forward(self, x):
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
-    def nncalc_params(self) -> dict:
+    def nncalc_targets(self) -> dict:
         out = {}
         for part, lin in (("gate", self.w1), ("up", self.w3), ("down", self.w2)):
             out[f"{part}_weight"] = lin.weight
@@ -80,4 +80,19 @@ class SwiGLUT(nn.Module):
         return out
 
 
-MODULES = {"attention": AttentionT, "swiglu": SwiGLUT}
+class TokenTypeT(nn.Module):
+    """BertEmbeddings' token-type table with token_type_ids = zeros (BertModel's default)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.table = nn.Embedding(layer.types, layer.dim)
+
+    def forward(self, x):
+        ids = torch.zeros(x.shape[:-1], dtype=torch.long)
+        return x + self.table(ids)
+
+    def nncalc_targets(self) -> dict:
+        return {"weight": self.table.weight}
+
+
+MODULES = {"attention": AttentionT, "swiglu": SwiGLUT, "token_type_embedding": TokenTypeT}

@@ -5,7 +5,7 @@ attention, norms, dense layers and an activation (or SwiGLU).
   norm: post (BERT, torch's default)  x = norm1(x + attention(x)); x = norm2(x + ffn(x))
   norm: pre  (GPT-2, ViT, Llama)      x = x + attention(norm1(x)); x = x + ffn(norm2(x))
 with ffn = dense(ffn) -> activation -> [dropout] -> dense(d) -> [dropout] (or swiglu: {hidden: ffn}
-with ``mlp: swiglu``), attention followed by [dropout]. ``transformer_decoder`` is the decoder-only
+with ``mlp: swiglu``), attention (dropout on its weights too, as torch's) followed by [dropout]. ``transformer_decoder`` is the decoder-only
 block of GPT and Llama: the same with ``causal: true`` and ``norm: pre`` by default; a decoder
 with cross-attention to an encoder's output cannot be written yet (no layer takes two inputs).
 
@@ -50,7 +50,8 @@ class TransformerBlock(Sequential):
         where = opts.where
         self.settings = o
         attn_opts = {"heads": o["heads"], "kv_heads": o["kv_heads"], "bias": o["bias"], "causal": o["causal"],
-                     "rotary": o["rotary"], "rotary_base": o["rotary_base"], "causal_macs": o["causal_macs"]}
+                     "rotary": o["rotary"], "rotary_base": o["rotary_base"], "causal_macs": o["causal_macs"],
+                     "dropout": o["dropout"]}
         if o["head_dim"]:
             attn_opts["head_dim"] = o["head_dim"]
         attention = [_leaf("attention", attn_opts, opts.at("heads")), *self._dropout(o, where)]
