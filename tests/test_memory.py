@@ -83,3 +83,17 @@ def test_command_json_and_errors(tmp_path, cli):
                          (["--optimizer", "lion", "--training"], "--optimizer")):
         code, _, err = cli("memory", str(spec), *args)
         assert code == 2 and option in err, (args, err)
+
+
+def test_llama_2_7b_fits_a_24_gb_card_at_4k_context_in_fp16():
+    """6,738,415,616 params x 2 bytes = 13,476,831,232; KV cache 2 x 32 layers x 32 heads x 128 x
+    2 bytes = 512 KiB a token, 2 GiB for 4,096 tokens; 15,624,314,880 bytes < 24 GiB. Training
+    with Adam in mixed precision: 16 bytes a parameter, 107,814,649,856 bytes: does not fit."""
+    from calc.network import load_network
+
+    sol = memory_solution(load_network("llama-2-7b"),
+                          MemoryQuestion("fp16", 4096, 1, 24 * 2 ** 30, "24GB", training=True))
+    a = sol.answers
+    assert (a["weights_bytes"], a["kv_bytes_per_token"], a["kv_cache_bytes"]) == (13_476_831_232, 524_288, 2 ** 31)
+    assert a["inference_bytes"] == 15_624_314_880 and a["inference_fits"].startswith("fits")
+    assert a["training_bytes"] == 107_814_649_856 and a["training_fits"].startswith("does not fit")

@@ -156,6 +156,8 @@ def leaf_module(layer) -> nn.Module:
         return ElementPReLU(layer)
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
+    if k in SEQUENCE_MODULES:
+        return SEQUENCE_MODULES[k](layer)
     from tests.torch_transformer import MODULES as TRANSFORMER_MODULES
 
     if k in TRANSFORMER_MODULES:
@@ -228,7 +230,7 @@ def torch_leaves(module: nn.Module):
 def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
-    if hasattr(inner, "nncalc_targets"):  # modules with several named tensors (attention)
+    if hasattr(inner, "nncalc_targets"):
         return inner.nncalc_targets()
     if isinstance(inner, nn.Sequential):
         inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
@@ -282,13 +284,107 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
 
     def linear_hook(m, inp, out):
         nonlocal total
-        total += m.in_features * m.out_features
+        total += inp[0][0].numel() // m.in_features * m.in_features * m.out_features  # once per position
+
+    def scores_hook(m, inp, out):  # Q K^T and A V: L x L x head_dim products per head, twice
+        nonlocal total
+        total += 2 * out.shape[1] ** 2 * m.layer.heads * m.layer.head_dim
 
     hooks = [m.register_forward_hook(conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook)
              for m in model_torch.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    hooks += [m.register_forward_hook(scores_hook) for m in model_torch.modules() if hasattr(m, "layer")
+              and hasattr(m.layer, "score_macs")]
     model_torch.eval()
     with torch.no_grad():
         model_torch(x[:1])
     for h in hooks:
         h.remove()
     return total
+
+
+# -- sequences: (N, L, F) in and out; hand-written where torch has no module ------------------
+def sinusoidal_pe(length: int, dim: int, base: float = 10000.0) -> torch.Tensor:
+    """PE(p, 2i) = sin(p / base^(2i/dim)), PE(p, 2i+1) = cos(...), "Attention Is All You Need" 3.5."""
+    p = torch.arange(length, dtype=torch.float64)[:, None]
+    i = torch.arange(dim, dtype=torch.float64)[None, :]
+    angle = p / base ** ((2 * torch.div(i, 2, rounding_mode="floor")) / dim)
+    return torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle))
+
+
+def _inv_freq(dim: int, base: float) -> torch.Tensor:
+    return 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+
+
+def rope_half(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Hugging Face Llama: x cos + rotate_half(x) sin, cos/sin of cat(freqs, freqs); x (..., L, D)."""
+    length, dim = x.shape[-2], x.shape[-1]
+    emb = torch.outer(torch.arange(length, dtype=torch.float64), _inv_freq(dim, base)).repeat(1, 2)
+    rotated = torch.cat((-x[..., dim // 2:], x[..., : dim // 2]), dim=-1)
+    return x * emb.cos() + rotated * emb.sin()
+
+
+def rope_interleaved(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Meta's original Llama code: adjacent feature pairs as complex numbers times e^(i p theta_k)."""
+    length, dim = x.shape[-2], x.shape[-1]
+    angles = torch.outer(torch.arange(length, dtype=torch.float64), _inv_freq(dim, base))
+    cis = torch.polar(torch.ones_like(angles), angles)
+    pairs = torch.view_as_complex(x.reshape(*x.shape[:-1], dim // 2, 2).contiguous())
+    return torch.view_as_real(pairs * cis).flatten(-2)
+
+
+class EmbeddingT(nn.Embedding):
+    """torch.nn.Embedding reading the ids nncalc passes as numbers."""
+
+    def forward(self, x):
+        return super().forward(x.long())
+
+
+class PositionalEmbeddingT(nn.Module):
+    def __init__(self, layer):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(layer.max_len, layer.features, dtype=torch.float64))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[1]]
+
+
+class ClassTokenT(nn.Module):
+    """torchvision VisionTransformer: torch.cat([class_token.expand(n, -1, -1), x], dim=1)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, layer.features, dtype=torch.float64))
+
+    def forward(self, x):
+        return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+
+    def nncalc_targets(self):
+        return {"token": self.class_token}
+
+
+def _rotary_module(layer) -> nn.Module:
+    rope = rope_half if layer.pairing == "half" else rope_interleaved
+
+    def rotate(x):
+        n, length, features = x.shape
+        heads = x.reshape(n, length, features // layer.size, layer.size).transpose(1, 2)
+        return rope(heads, layer.base).transpose(1, 2).reshape(n, length, features)
+
+    return Lambda(rotate)
+
+
+def _pool_sequence(layer) -> nn.Module:
+    return Lambda({"first": lambda x: x[:, 0], "last": lambda x: x[:, -1], "mean": lambda x: x.mean(dim=1)}[layer.mode])
+
+
+SEQUENCE_MODULES = {
+    "embedding": lambda layer: EmbeddingT(layer.vocab, layer.dim, padding_idx=layer.padding_idx),
+    "positional_embedding": PositionalEmbeddingT,
+    "sinusoidal": lambda layer: Lambda(lambda x: x + sinusoidal_pe(x.shape[1], x.shape[2], layer.base).to(x.dtype)),
+    "rotary": _rotary_module,
+    "layernorm": lambda layer: nn.LayerNorm(layer.features, layer.eps, layer.affine, layer.use_bias),
+    "rmsnorm": lambda layer: nn.RMSNorm(layer.features, layer.eps, layer.affine),
+    "sequence_pool": _pool_sequence,
+    "to_sequence": lambda layer: Lambda(lambda x: x.reshape(x.shape[0], -1, x.shape[-1])),
+    "class_token": ClassTokenT,
+}

@@ -1,6 +1,19 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
-from calc.layers import attention, conv, conv_transpose, dense, dropout, norm, pool, swiglu, token_type  # noqa: F401 - register the types
+from calc.layers import (  # noqa: F401 - register the types
+    attention,
+    conv,
+    conv_transpose,
+    dense,
+    dropout,
+    layer_norm,
+    norm,
+    pool,
+    sequence,
+    sequence_position,
+    swiglu,
+    token_type,
+)
 from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,

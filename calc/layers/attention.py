@@ -16,36 +16,11 @@ one operation per score), the bias adds are "bias"; the 1/sqrt(head_dim) scale i
 from __future__ import annotations
 
 from calc.layers.base import Layer, Shape, register
+from calc.layers.sequence_position import apply_rotary
 from calc.shapes import fmt_shape, is_sequence
 from calc.spec.options import Options
 
 PROJECTIONS = ("q", "k", "v", "o")
-
-
-def rope_tables(length: int, dim: int, base: float, xp):
-    """cos and sin (L, dim) of rotary position encoding, rotate_half pairing (feature i with
-    i + dim/2, Hugging Face Llama): angle(pos, i) = pos / base^(2i/dim) for i < dim/2."""
-    import numpy as np
-
-    inv = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float64) / dim))
-    ang = np.outer(np.arange(length, dtype=np.float64), inv)
-    ang = np.concatenate([ang, ang], axis=-1)
-    return xp.asarray(np.cos(ang)), xp.asarray(np.sin(ang))
-
-
-def _rotate_half(x, xp):
-    half = x.shape[-1] // 2
-    return xp.concatenate([-x[..., half:], x[..., :half]], axis=-1)
-
-
-def apply_rope(x, cos, sin, xp):
-    """x (N, heads, L, dim) rotated per position: x cos + rotate_half(x) sin."""
-    return x * cos + _rotate_half(x, xp) * sin
-
-
-def apply_rope_transposed(g, cos, sin, xp):
-    """The gradient through apply_rope (the rotation transposed): g cos - rotate_half(g sin)."""
-    return g * cos - _rotate_half(g * sin, xp)
 
 
 @register
@@ -173,10 +148,8 @@ class Attention(Layer):
 
     def _mask(self, ctx, length):
         """1 where query i may see key j (j <= i under a causal mask), else 0: (L, L)."""
-        import numpy as np
-
-        keep = np.tril(np.ones((length, length))) if self.causal else np.ones((length, length))
-        return ctx.backend.asarray(keep)
+        ones = ctx.xp.ones((length, length))
+        return ctx.backend.asarray(ctx.xp.tril(ones) if self.causal else ones)
 
     def forward(self, x, ctx):
         xp = ctx.xp
@@ -186,10 +159,8 @@ class Attention(Layer):
         q = self._heads(self._project(x, "q"), self.heads)
         k = self._heads(self._project(x, "k"), self.kv_heads)
         v = self._heads(self._project(x, "v"), self.kv_heads)
-        self.rope = None
-        if self.rotary:
-            self.rope = rope_tables(length, self.head_dim, float(self.rotary_base), xp)
-            q, k = apply_rope(q, *self.rope, xp), apply_rope(k, *self.rope, xp)
+        if self.rotary:  # positions rotate Q and K (rotate_half pairing, Llama / Hugging Face)
+            q, k = (apply_rotary(t, ctx.backend, float(self.rotary_base), "half") for t in (q, k))
         if group > 1:
             k, v = xp.repeat(k, group, axis=1), xp.repeat(v, group, axis=1)
         self.scale = 1 / xp.sqrt(ctx.scalar(self.head_dim))
@@ -217,7 +188,6 @@ class Attention(Layer):
             self.grads[f"{p}_bias"] = flat_dy.sum(axis=0)
 
     def backward(self, dy, ctx):
-        xp = ctx.xp
         n, length, _ = dy.shape
         group = self.heads // self.kv_heads
         self._param_grads("o", self.o, dy)
@@ -233,8 +203,8 @@ class Attention(Layer):
         if group > 1:  # every kv head served `group` query heads: their gradients add
             dk = dk.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
             dv = dv.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
-        if self.rope is not None:
-            dq, dk = (apply_rope_transposed(g, *self.rope, xp) for g in (dq, dk))
+        if self.rotary:  # the rotation transposed
+            dq, dk = (apply_rotary(g, ctx.backend, float(self.rotary_base), "half", inverse=True) for g in (dq, dk))
         dx = 0
         for p, g, heads in (("q", dq, self.heads), ("k", dk, self.kv_heads), ("v", dv, self.kv_heads)):
             flat = g.transpose(0, 2, 1, 3).reshape(n, length, heads * self.head_dim)
