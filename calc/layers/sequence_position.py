@@ -159,7 +159,7 @@ class Sinusoidal(Layer):
     receptive = "identity"
     prefix = "sinpos"
     aliases = ("sinusoidal_encoding", "positional_encoding", "sinusoidal_position")
-    summary = "sinusoidal position encoding added (no parameters): base (10000)"
+    summary = "sinusoidal position encoding added (no parameters): base (10,000)"
 
     @classmethod
     def from_options(cls, opts: Options):
@@ -191,7 +191,7 @@ class Rotary(Layer):
     receptive = "identity"
     prefix = "rope"
     aliases = ("rope", "rotary_embedding")
-    summary = "rotary position embedding (RoPE): base (10000), pairing half|interleaved, head_dim"
+    summary = "rotary position embedding (RoPE): base (10,000), pairing half|interleaved, head_dim"
 
     @classmethod
     def from_options(cls, opts: Options):
