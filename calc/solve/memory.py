@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from calc.errors import InputError
+from calc.errors import InputError, SpecError, Where
+from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step
 
 BYTES = {"fp32": Fraction(4), "bf16": Fraction(2), "fp16": Fraction(2), "int8": Fraction(1), "int4": Fraction(1, 2)}
@@ -71,13 +72,14 @@ def _kv_formula(layers) -> tuple[str, str, int]:
 
 
 def _fit(sol: Solution, what: str, need: int, q: MemoryQuestion, name: str) -> None:
+    """Whether ``need`` bytes fit on the card: an answer true/false, the room left (or missing) as its note."""
     if q.gpu is None:
         return
     room = q.gpu - need
-    verdict = (f"fits: {size_text(room)} left" if room >= 0 else f"does not fit: {size_text(-room)} short")
-    sol.add(Step(f"{what} on {q.gpu_text}", f"{q.gpu_text} - {what}", f"{q.gpu:,} - {need:,} bytes",
-                 verdict, name=name))
-    sol.summary += f"; {what} {'fits' if room >= 0 else 'does not fit'} on {q.gpu_text}"
+    note = f"{size_text(room)} left" if room >= 0 else f"{size_text(-room)} short"
+    sol.add(Step(f"{what} fits on {q.gpu_text}", f"{what} <= {q.gpu_text}", f"{need:,} <= {q.gpu:,} bytes",
+                 room >= 0, name=name, note=note))
+    sol.summary += f"; {what} {'fits' if room >= 0 else 'does not fit'} on {q.gpu_text} ({note})"
 
 
 def memory_solution(network, q: MemoryQuestion) -> Solution:
@@ -98,7 +100,7 @@ def memory_solution(network, q: MemoryQuestion) -> Solution:
         "24GB is read as 24 GiB",
         "not counted: activations, framework and CUDA context overhead, fragmentation",
     ])
-    sol.add(Step("parameters", "sum of the layers' parameters", f"{len(leaves)} layers", params, name="params"))
+    sol.add(Step("parameters", "sum of the layers' parameters", f"{len(leaves)} layer{'' if len(leaves) == 1 else 's'}", params, name="params"))
     weights = params * per
     sol.add(Step("weights", "params x bytes", f"{params:,} x {per}", int(weights), name="weights_bytes",
                  note=size_text(weights)))
@@ -145,3 +147,30 @@ def _training(sol: Solution, params: int, q: MemoryQuestion) -> None:
                  name="training_bytes", note=size_text(need)))
     sol.summary += f"; training state {size_text(need)}"
     _fit(sol, "training", need, q, "training_fits")
+
+
+KEYS = ("network", "dtype", "context", "batch", "gpu", "kv_dtype", "training", "optimizer")
+
+
+@problem_type("memory")
+def solve_memory_problem(given, where: Where, options: SolveOptions) -> Solution:
+    """A memory exercise: ``network`` (a bundled name, a spec file or an inline spec), ``dtype``,
+    ``context``, ``batch``, ``gpu`` (e.g. 24GB), ``kv_dtype``, ``training``, ``optimizer``."""
+    from calc.memory import parse_bytes
+    from calc.solve.given import at, check_keys, choice, flag, raw
+    from calc.solve.network.given import read_network
+
+    check_keys(given, where, KEYS)
+    ints = {}
+    for key, default in (("context", None), ("batch", 1)):
+        value = raw(given, where, key, default)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise SpecError(f"expected a positive integer, got {value!r}", at(given, where, key))
+        ints[key] = value
+    gpu = raw(given, where, "gpu", None)
+    question = MemoryQuestion(
+        choice(given, where, "dtype", tuple(BYTES), "fp16"), ints["context"], ints["batch"],
+        parse_bytes(str(gpu), "gpu") if gpu is not None else None, str(gpu or ""),
+        choice(given, where, "kv_dtype", tuple(BYTES), None) if "kv_dtype" in given else None,
+        flag(given, where, "training", False), choice(given, where, "optimizer", tuple(OPTIMIZER_STATE), "adam"))
+    return memory_solution(read_network(given, where, where.file), question)
