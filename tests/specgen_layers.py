@@ -90,6 +90,9 @@ ACTIVATIONS = [
     ("elu", "elu"), ("elu", {"elu": {"alpha": 0.5}}), ("selu", "selu"), ("sigmoid", "sigmoid"),
     ("sigmoid", "logistic"), ("tanh", "tanh"), ("softmax", "softmax"), ("linear", "linear"),
     ("linear", "identity"), ("step", "step"),
+    ("gelu", "gelu"), ("gelu", {"gelu": {"approximate": "tanh"}}), ("silu", "silu"), ("silu", "swish"),
+    ("relu6", "relu6"), ("hardswish", "hardswish"), ("hardsigmoid", "hardsigmoid"), ("softplus", "softplus"),
+    ("softplus", {"softplus": {"beta": 2, "threshold": 10}}), ("mish", "mish"),
 ]
 
 

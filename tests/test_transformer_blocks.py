@@ -60,15 +60,23 @@ def test_pre_norm_decoder_order_and_dropout_rows():
     assert net.leaves()[1].causal
 
 
-@pytest.mark.parametrize("norm_first, causal", [(False, False), (True, False), (True, True), (False, True)])
-def test_encoder_block_matches_torch_transformer_encoder_layer(norm_first, causal):
+ACTIVATIONS = {"relu": ("relu", "relu"), "gelu": ("gelu", "gelu"),  # nncalc entry, torch activation
+               "gelu_tanh": ({"gelu": {"approximate": "tanh"}}, lambda t: torch.nn.functional.gelu(t, approximate="tanh"))}
+
+
+@pytest.mark.parametrize("norm_first, causal, act", [(False, False, "relu"), (True, False, "gelu"), (True, True, "gelu_tanh"),
+                                                     (False, True, "relu"), (False, False, "gelu")])
+def test_encoder_block_matches_torch_transformer_encoder_layer(norm_first, causal, act):
     d, heads, ffn, length = 8, 2, 12, 5
     kind = "transformer_decoder" if causal else "transformer_encoder"
-    net = network((length, d), {kind: {"heads": heads, "ffn": ffn, "norm": "pre" if norm_first else "post"}})
+    entry, torch_act = ACTIVATIONS[act]
+    net = network((length, d), {kind: {"heads": heads, "ffn": ffn, "norm": "pre" if norm_first else "post",
+                                       "activation": entry}})
     rng = np.random.default_rng(5)
     x, dy = rng.normal(size=(3, length, d)), rng.normal(size=(3, length, d))
     model, y, dx = _run(net, x, dy)
-    ref = nn.TransformerEncoderLayer(d, heads, ffn, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ref = nn.TransformerEncoderLayer(d, heads, ffn, dropout=0.0, batch_first=True, norm_first=norm_first,
+                                     activation=torch_act).double()
     attn, fc1, fc2 = _leaf(model, "attention"), _leaf(model, "dense", 0), _leaf(model, "dense", 1)
     ln1, ln2 = _leaf(model, "layernorm", 0), _leaf(model, "layernorm", 1)
     p = attn.params

@@ -158,6 +158,15 @@ def leaf_module(layer) -> nn.Module:
         return Lambda(lambda x: (x > 0).to(x.dtype))
     if k in SEQUENCE_MODULES:
         return SEQUENCE_MODULES[k](layer)
+    if k == "gelu":
+        return nn.GELU(approximate=layer.approximate)
+    if k == "softplus":
+        return nn.Softplus(beta=layer.beta, threshold=layer.threshold)
+    if k == "hardsigmoid":  # nn.Hardsigmoid's float64 backward uses 1/6 rounded to float32 (tests check it apart)
+        return Lambda(lambda x: F.hardtanh(x + 3, 0.0, 6.0) / 6)
+    more = {"silu": nn.SiLU, "relu6": nn.ReLU6, "hardswish": nn.Hardswish, "mish": nn.Mish}
+    if k in more:
+        return more[k]()
     from tests.torch_transformer import MODULES as TRANSFORMER_MODULES
 
     if k in TRANSFORMER_MODULES:

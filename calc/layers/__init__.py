@@ -14,7 +14,7 @@ from calc.layers import (  # noqa: F401 - register the types
     swiglu,
     token_type,
 )
-from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
+from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,
     COST_RULES,
