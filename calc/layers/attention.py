@@ -20,8 +20,6 @@ from calc.layers.sequence_position import apply_rotary
 from calc.shapes import fmt_shape, is_sequence
 from calc.spec.options import Options
 
-PROJECTIONS = ("q", "k", "v", "o")
-
 
 @register
 class Attention(Layer):
