@@ -9,7 +9,7 @@ import pytest
 
 from calc.errors import SpecError
 from tests.engine_check import network
-from tests.engine_util import make_model, run_pair
+from tests.engine_util import assert_close, make_model, run_pair
 
 ATTENTION = [
     {"heads": 2},
@@ -154,3 +154,42 @@ def test_token_type_embedding_matches_torch_and_counts():
     rng = np.random.default_rng(3)
     model = make_model(network((4, 5), {"token_type_embedding": {"types": 3}}))
     run_pair(model, rng.normal(size=(2, 4, 5)), rng=rng).check()
+
+
+def test_attention_dropout_on_the_weights_matches_torch_with_the_same_mask():
+    """In training mode the attention weights are dropped (inverted: kept ones / (1 - rate)) as
+    torch's dropout_p does; the mask nncalc drew is applied in a torch twin written with matmuls,
+    and outputs and every gradient agree."""
+    import torch
+
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+
+    rng = np.random.default_rng(11)
+    model = Model(network((5, 4), {"attention": {"heads": 2, "causal": True, "dropout": 0.5}}),
+                  Ctx(get_backend("cpu", "float64"), seed=3))
+    _randomise(model, rng)
+    (layer,) = model.network.leaves()
+    x, dy = rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 5, 4))
+    y = model.forward(x, training=True)
+    dx = model.backward(dy)
+    keep = layer.drop * 0.5  # 0 or 1: the mask drawn, before the 1 / (1 - rate) scaling
+    assert set(np.unique(keep)) <= {0.0, 1.0} and 0 < keep.mean() < 1
+
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in layer.params.items()}
+    xt = torch.tensor(x, requires_grad=True)
+
+    def heads(t):
+        return t.view(2, 5, 2, 2).transpose(1, 2)
+
+    q, k, v = (heads(xt @ p[f"{n}_weight"].T + p[f"{n}_bias"]) for n in "qkv")
+    scores = q @ k.transpose(-1, -2) / 2 ** 0.5
+    scores = scores.masked_fill(torch.triu(torch.ones(5, 5, dtype=torch.bool), 1), float("-inf"))
+    weights = torch.softmax(scores, dim=-1) * torch.tensor(keep) / 0.5
+    out = (weights @ v).transpose(1, 2).reshape(2, 5, 4) @ p["o_weight"].T + p["o_bias"]
+    out.backward(torch.tensor(dy))
+    assert_close(y, out.detach().numpy(), "output")
+    assert_close(dx, xt.grad.numpy(), "input gradient")
+    for name, t in p.items():
+        assert_close(layer.grads[name], t.grad.numpy(), name)
