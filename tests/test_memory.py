@@ -97,3 +97,13 @@ def test_llama_2_7b_fits_a_24_gb_card_at_4k_context_in_fp16():
     assert (a["weights_bytes"], a["kv_bytes_per_token"], a["kv_cache_bytes"]) == (13_476_831_232, 524_288, 2 ** 31)
     assert a["inference_bytes"] == 15_624_314_880 and a["inference_fits"] is True
     assert a["training_bytes"] == 107_814_649_856 and a["training_fits"] is False
+
+
+def test_a_network_without_attention_has_weights_only():
+    """resnet18: 11,689,512 params + 9,600 batch-norm buffers (running mean/var), 1 byte each in int8."""
+    from calc.network import load_network
+
+    sol = memory_solution(load_network("resnet18"), MemoryQuestion("int8", context=100))
+    assert sol.answers["weights_bytes"] == 11_689_512 + 9_600
+    assert "kv_cache_bytes" not in sol.answers
+    assert "no attention layers: no KV cache (--context is not used)" in sol.conventions

@@ -94,8 +94,8 @@ def memory_solution(network, q: MemoryQuestion) -> Solution:
     params = sum(leaf.param_count() for leaf in leaves) + sum(leaf.buffer_count() for leaf in leaves)
     per = BYTES[q.dtype]
     sol = Solution(f"Memory of {network.name} ({q.dtype})", [
-        f"weights: parameters x {per} bytes ({q.dtype}); scales of quantised formats not counted"
-        if q.dtype not in FLOATS else f"weights: parameters (and buffers) x {per} bytes ({q.dtype})",
+        f"weights: parameters (and buffers) x {per} byte{'' if per == 1 else 's'} ({q.dtype})"
+        + ("; scales of quantised formats not counted" if q.dtype not in FLOATS else ""),
         "bytes in decimal and binary units (1 GB = 10^9 bytes, 1 GiB = 2^30 bytes); a card's size such as "
         "24GB is read as 24 GiB",
         "not counted: activations, framework and CUDA context overhead, fragmentation",
@@ -124,6 +124,8 @@ def memory_solution(network, q: MemoryQuestion) -> Solution:
         sol.add(Step("inference", "weights + KV cache", f"{int(weights):,} + {int(cache):,}", total,
                      name="inference_bytes", note=size_text(total)))
         sol.summary += f", KV cache {size_text(cache)} ({context:,} tokens x {q.batch}), total {size_text(total)}"
+    else:
+        sol.conventions.append("no attention layers: no KV cache" + (" (--context is not used)" if q.context else ""))
     _fit(sol, "inference", total, q, "inference_fits")
     if q.training:
         _training(sol, params, q)
