@@ -6,6 +6,7 @@ from calc.layers import (  # noqa: F401 - register the types
     conv_transpose,
     dense,
     dropout,
+    group_norm,
     layer_norm,
     norm,
     pool,
@@ -13,6 +14,7 @@ from calc.layers import (  # noqa: F401 - register the types
     sequence_position,
     swiglu,
     token_type,
+    upsample,
 )
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types
 from calc.layers.base import (

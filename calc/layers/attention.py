@@ -108,6 +108,12 @@ class Attention(Layer):
         bias = self.length * sum(out for out, _ in self.widths().values()) if self.use_bias else 0
         return {"act": self.heads * self.pairs(), "bias": bias}
 
+    def count_note(self) -> str:
+        return ("attention: MACs = Q, K, V, output projections + Q K^T + A V (2 x L^2 x heads x head_dim a "
+                "layer), the full L x L square also under a causal mask"
+                + ("; causal_macs: triangle counts the L(L+1)/2 pairs kept" if self.causal_macs == "triangle" else "")
+                + "; softmax under --include act")
+
     def kv_values_per_token(self) -> int:
         """Values a KV cache keeps per token and sequence: K and V of every key/value head."""
         return 2 * self.kv_heads * self.head_dim
@@ -231,27 +237,21 @@ def linear_param(ctx, layer, name: str, shape: tuple, fan_in: int, fan_out: int)
     return value
 
 
-def count_notes(leaves) -> list[str]:
-    """Summary conventions of a network with attention: what its MACs include, and for a decoder
-    (causal attention) the MACs per token: one token generated at the end of the context with a KV
-    cache costs the projections once and Q K^T, A V over the whole context, which is MACs / L when
-    the full square is counted (the average is lower when only the causal triangle is)."""
+def per_token_notes(leaves) -> list[str]:
+    """A decoder's (causal attention's) MACs per token, for the summary's conventions: one token
+    generated at the end of the context with a KV cache costs the projections once and Q K^T, A V
+    over the whole context, which is MACs / L when the full square is counted (the average over
+    the sequence is lower when only the causal triangle is)."""
     attention = [leaf for leaf in leaves if isinstance(leaf, Attention)]
-    if not attention:
+    causal = [a for a in attention if a.causal]
+    if not causal:
         return []
     triangle = any(a.causal_macs == "triangle" for a in attention)
-    notes = ["attention: MACs = Q, K, V, output projections + Q K^T + A V (2 x L^2 x heads x head_dim a "
-             "layer), the full L x L square also under a causal mask"
-             + ("; causal_macs: triangle counts the L(L+1)/2 pairs kept" if triangle else "")
-             + "; softmax under --include act"]
-    causal = [a for a in attention if a.causal]
-    if causal:
-        length = causal[0].length
-        total = sum(leaf.macs() for leaf in leaves)
-        scores = sum(a.score_macs() for a in attention)
-        generated = (total - scores) // length + sum(2 * a.length * a.heads * a.head_dim for a in attention)
-        average = f"; {total // length:,} on average over the sequence (MACs / {length:,})" if triangle \
-            else f" (= MACs / {length:,})"
-        notes.append(f"per token (decoder): {generated:,} MACs to generate the token at position {length:,} "
-                     f"with a KV cache: the projections once, Q K^T and A V over the context{average}")
-    return notes
+    length = causal[0].length
+    total = sum(leaf.macs() for leaf in leaves)
+    scores = sum(a.score_macs() for a in attention)
+    generated = (total - scores) // length + sum(2 * a.length * a.heads * a.head_dim for a in attention)
+    average = f"; {total // length:,} on average over the sequence (MACs / {length:,})" if triangle \
+        else f" (= MACs / {length:,})"
+    return [f"per token (decoder): {generated:,} MACs to generate the token at position {length:,} "
+            f"with a KV cache: the projections once, Q K^T and A V over the context{average}"]
