@@ -15,6 +15,7 @@ from calc.errors import InputError, SpecError, Where, short
 from calc.layers import Layer, Sequential
 from calc.shapes import fmt_shape
 from calc.spec.build import Builder, channels_first_hint, check_top, iter_leaves, read_blocks, read_input
+from calc.spec.refs import resolve as resolve_references
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
 
@@ -106,6 +107,7 @@ def build_network(spec, file_name: str | None = None, source: str = "") -> Netwo
     if not root.layers:
         raise SpecError("the network has no layers", layers_where)
     assign_names(root)
+    resolve_references(root, input_shape)
     try:
         root.build(input_shape)
     except SpecError as exc:

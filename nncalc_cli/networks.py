@@ -78,10 +78,9 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
     from calc.layers.listing import layer_rows
 
     rows = layer_rows()  # every option each layer's from_options accepts is shown
-    rows += [{"name": "concat", "aliases": [], "summary": "parallel branches [[...], [...]] concatenated on channels"},
-             {"name": "residual", "aliases": [], "summary": "{body: [...], shortcut: [...]} added; empty shortcut = identity"},
-             {"name": "repeat", "aliases": [], "summary": "{times: n, layers: [...]}"},
-             {"name": "sequential", "aliases": [], "summary": "a named group of layers"}]
+    from calc.spec.build import STRUCTURE_HELP
+
+    rows += [{"name": k, "aliases": [], "summary": text} for k, text in STRUCTURE_HELP.items()]
     from calc.layers.transformer import BLOCK_SUMMARIES
 
     rows += [{"name": k, "aliases": [], "summary": text} for k, text in BLOCK_SUMMARIES.items()]

@@ -333,8 +333,16 @@ def instancenorm(gen, shape):
 
 
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
+def channel_shuffle(gen, shape):
+    """Any divisor of the channels (features) as groups; the shape stays (ShuffleNet)."""
+    groups = gen.rng.choice([g for g in range(1, shape[-1] + 1) if shape[-1] % g == 0])
+    gen.features["channel_shuffle"] += 1
+    return Piece({_alias(gen, "channel_shuffle", "shuffle"): {"groups": groups}}, shape, [("channel_shuffle", shape)])
+
+
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
+LEAVES += [channel_shuffle]
 
 
 # -- sequences (tests/test_sequence_layers.py checks their values): a map becomes a sequence and is

@@ -6,6 +6,7 @@ from calc.layers import (  # noqa: F401 - register the types
     conv_transpose,
     dense,
     dropout,
+    gates,
     group_norm,
     layer_norm,
     norm,

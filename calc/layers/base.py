@@ -22,7 +22,7 @@ COST_RULES = {
     "act": "one operation per output element of an activation, softmax included (identity: none)",
     "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
             "global/adaptive average pooling: one add per input cell of each window",
-    "add": "one add per output element of a residual sum",
+    "add": "one add per output element of a residual sum (a branch product: one multiply)",
     "norm": "layer, group and instance norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
             "affine, as fvcore); RMS norm: 4 (square-mean, 1/sqrt, scaling, weight; 3 without)",
 }
@@ -46,6 +46,11 @@ class Layer:
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
     window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
     batch_statistics: ClassVar[bool] = False  # in training mode an output depends on the whole batch (batch norm)
+    # named references (calc/spec/refs.py): the layers whose outputs this one takes instead of the
+    # previous output (after it when chained); referenced: a later layer takes this one's output
+    sources: list | None = None
+    chained: bool = True
+    referenced: bool = False
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
