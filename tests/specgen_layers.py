@@ -472,3 +472,21 @@ def token_type_embedding(gen, shape):
 
 
 LEAVES += [attention, swiglu, token_type_embedding]
+
+
+def cross_attention(gen, shape):
+    """[to_sequence named xmemN, cross_attention with: xmemN, sequence_pool] on a map: the memory is
+    the sequence itself, so both input paths of the merge are exercised; (H, W, C) -> (C,)."""
+    if len(shape) != 3 or _skipped(gen):
+        return None
+    h, w, c = shape
+    seq = (h * w, c)
+    heads = gen.rng.choice([n for n in (1, 2, 3) if c % n == 0])
+    gen.features["cross_attention"] += 1
+    name = f"xmem{gen.features['cross_attention']}"
+    layers = [{"to_sequence": None, "name": name}, {"cross_attention": {"heads": heads}, "with": name},
+              {"sequence_pool": {"mode": "mean"}}]
+    return Piece({"sequential": layers}, (c,), [("to_sequence", seq), ("cross_attention", seq), ("sequence_pool", (c,))])
+
+
+LEAVES += [cross_attention]

@@ -193,3 +193,42 @@ def test_attention_dropout_on_the_weights_matches_torch_with_the_same_mask():
     assert_close(dx, xt.grad.numpy(), "input gradient")
     for name, t in p.items():
         assert_close(layer.grads[name], t.grad.numpy(), name)
+
+
+CROSS = """input: [5, 8]
+layers:
+  - dense: {units: 6}
+    name: memory
+  - dense: {units: 8}
+    from: input
+  - cross_attention: {heads: 2, kv_heads: %s}
+    with: memory
+"""
+
+
+@pytest.mark.parametrize("kv_heads", [2, 1])
+def test_cross_attention_matches_torch(kv_heads):
+    """Queries from the decoder path (5 x 8), keys and values from the named memory (5 x 6): outputs,
+    both input paths' gradients and every parameter's against the torch twin (sdpa, math kernel)."""
+    from tests.conftest import net_from
+
+    rng = np.random.default_rng(kv_heads)
+    model = make_model(net_from(CROSS % kv_heads))
+    _randomise(model, rng)
+    run_pair(model, rng.normal(size=(3, 5, 8)), rng=rng).check()
+
+
+def test_cross_attention_counts_by_hand():
+    """Lq 5 queries of 8, Lk 5 memory positions of 6, 2 heads of 4: q, o 8*8 (+8), k, v 6*8 (+8);
+    MACs 5*(64 + 64) + 5*(48 + 48) + 2*5*5*8."""
+    from tests.conftest import net_from
+
+    x = net_from(CROSS % 2).leaves()[-1]
+    assert x.param_count() == 2 * (64 + 8) + 2 * (48 + 8)
+    assert x.macs() == 5 * 128 + 5 * 96 + 2 * 5 * 5 * 8
+    assert x.kv_values_per_token is None  # not a self-attention cache
+
+
+def test_cross_attention_without_memory_is_one_line():
+    with pytest.raises(SpecError, match="with: NAME"):
+        network((5, 8), {"cross_attention": {"heads": 2}})

@@ -161,3 +161,65 @@ def test_bad_block_options_name_the_problem(shape, opts, message):
 def test_unused_name_suggests_the_block():
     with pytest.raises(SpecError, match="transformer_encoder"):
         network((4, 8), {"transformer_encodr": {"heads": 2, "ffn": 4}})
+
+
+def test_decoder_with_memory_matches_torch_transformer_decoder_layer():
+    """transformer_decoder {memory: enc, norm: post} = nn.TransformerDecoderLayer (self-attention with a
+    causal mask, cross-attention to the encoder output, feed-forward; norm after each sum), here
+    with the memory an encoder layer's output on the same input."""
+    from tests.conftest import net_from
+
+    d, heads, ffn, length = 8, 2, 12, 5
+    text = f"""input: [{length}, {d}]
+layers:
+  - transformer_encoder: {{heads: {heads}, ffn: {ffn}}}
+    name: enc
+  - transformer_decoder: {{heads: {heads}, ffn: {ffn}, norm: post, memory: enc}}
+    from: input
+"""
+    net = net_from(text)
+    kinds = [leaf.kind for leaf in net.leaves()][8:]
+    assert kinds == ["attention", "add", "layernorm", "cross_attention", "add", "layernorm", "dense", "relu",
+                     "dense", "add", "layernorm"]
+    rng = np.random.default_rng(4)
+    x, dy = rng.normal(size=(2, length, d)), rng.normal(size=(2, length, d))
+    model, y, dx = _run(net, x, dy)
+    enc = nn.TransformerEncoderLayer(d, heads, ffn, dropout=0.0, batch_first=True).double()
+    dec = nn.TransformerDecoderLayer(d, heads, ffn, dropout=0.0, batch_first=True).double()
+
+    def packed(mha, layer):
+        p = layer.params
+        mha.in_proj_weight.copy_(_t(np.concatenate([p["q_weight"], p["k_weight"], p["v_weight"]])))
+        mha.in_proj_bias.copy_(_t(np.concatenate([p["q_bias"], p["k_bias"], p["v_bias"]])))
+        mha.out_proj.weight.copy_(_t(p["o_weight"]))
+        mha.out_proj.bias.copy_(_t(p["o_bias"]))
+
+    with torch.no_grad():
+        packed(enc.self_attn, _leaf(model, "attention", 0))
+        packed(dec.self_attn, _leaf(model, "attention", 1))
+        packed(dec.multihead_attn, _leaf(model, "cross_attention"))
+        pairs = [(_leaf(model, "dense", i), m) for i, m in enumerate((enc.linear1, enc.linear2, dec.linear1, dec.linear2))]
+        pairs += [(_leaf(model, "layernorm", i), m) for i, m in enumerate((enc.norm1, enc.norm2, dec.norm1, dec.norm2,
+                                                                           dec.norm3))]
+        for mine, theirs in pairs:
+            theirs.weight.copy_(_t(mine.params["weight"]))
+            theirs.bias.copy_(_t(mine.params["bias"]))
+    xt = _t(x).requires_grad_(True)
+    mask = nn.Transformer.generate_square_subsequent_mask(length, dtype=torch.float64)
+    yt = dec(xt, enc(xt), tgt_mask=mask, tgt_is_causal=True)
+    yt.backward(_t(dy))
+    assert_close(y, yt.detach().numpy(), "output")
+    assert_close(dx, xt.grad.numpy(), "input gradient (both paths)")
+    cross = _leaf(model, "cross_attention")
+    g = dec.multihead_attn.in_proj_weight.grad.numpy()
+    assert_close(np.concatenate([cross.grads[f"{n}_weight"] for n in "qkv"]), g, "cross in_proj_weight")
+
+
+def test_decoder_memory_must_name_an_earlier_layer():
+    from tests.conftest import net_from
+
+    text = "input: [4, 8]\nlayers:\n  - transformer_decoder: {heads: 2, ffn: 4, memory: encodr}\n"
+    with pytest.raises(SpecError, match="no layer named 'encodr'"):
+        net_from(text)
+    with pytest.raises(SpecError, match="memory: expected the name|expected the name of an earlier layer"):
+        net_from("input: [4, 8]\nlayers:\n  - transformer_decoder: {heads: 2, ffn: 4, memory: [a]}\n")

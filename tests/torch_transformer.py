@@ -60,6 +60,26 @@ class AttentionT(nn.Module):
         return out
 
 
+class CrossAttentionT(AttentionT):
+    """Queries from the first input, keys and values from the second (the named memory)."""
+
+    def forward(self, inputs):
+        x, memory = inputs
+        layer = self.layer
+        n, length, _ = x.shape
+
+        def heads(t, h):
+            return t.view(n, t.shape[1], h, layer.head_dim).transpose(1, 2)
+
+        q = heads(self.q(x), layer.heads)
+        k, v = heads(self.k(memory), layer.kv_heads), heads(self.v(memory), layer.kv_heads)
+        group = layer.heads // layer.kv_heads
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        with sdpa_kernel(SDPBackend.MATH):
+            o = F.scaled_dot_product_attention(q, k, v)
+        return self.o(o.transpose(1, 2).reshape(n, length, layer.heads * layer.head_dim))
+
+
 class SwiGLUT(nn.Module):
     """Llama's MLP: w2(silu(w1 x) * w3 x), no biases."""
 
@@ -95,4 +115,5 @@ class TokenTypeT(nn.Module):
         return {"weight": self.table.weight}
 
 
-MODULES = {"attention": AttentionT, "swiglu": SwiGLUT, "token_type_embedding": TokenTypeT}
+MODULES = {"attention": AttentionT, "swiglu": SwiGLUT, "token_type_embedding": TokenTypeT,
+           "cross_attention": CrossAttentionT}

@@ -156,24 +156,30 @@ class Attention(Layer):
         return ctx.backend.asarray(ctx.xp.tril(ones) if self.causal else ones)
 
     def forward(self, x, ctx):
+        return self._attend(x, x, ctx)
+
+    def _attend(self, xq, xkv, ctx):
+        """Queries from xq (N, Lq, d), keys and values from xkv (N, Lk, d_kv): the same sequence
+        for self-attention, an encoder's output for cross-attention."""
         xp = ctx.xp
-        n, length, _ = x.shape
+        n, length, _ = xq.shape
         group = self.heads // self.kv_heads
-        self.x = x
-        q = self._heads(self._project(x, "q"), self.heads)
-        k = self._heads(self._project(x, "k"), self.kv_heads)
-        v = self._heads(self._project(x, "v"), self.kv_heads)
+        self.xq, self.xkv = xq, xkv
+        q = self._heads(self._project(xq, "q"), self.heads)
+        k = self._heads(self._project(xkv, "k"), self.kv_heads)
+        v = self._heads(self._project(xkv, "v"), self.kv_heads)
         if self.rotary:  # positions rotate Q and K (rotate_half pairing, Llama / Hugging Face)
             q, k = (apply_rotary(t, ctx.backend, float(self.rotary_base), "half") for t in (q, k))
         if group > 1:
             k, v = xp.repeat(k, group, axis=1), xp.repeat(v, group, axis=1)
         self.scale = 1 / xp.sqrt(ctx.scalar(self.head_dim))
         scores = (q @ k.transpose(0, 1, 3, 2)) * self.scale
-        keep = self._mask(ctx, length)
-        # a stable softmax over the keys each query may see (masked scores are left out, not -inf,
-        # so that the exact backend computes it too)
-        big = xp.max(xp.where(keep > 0, scores, xp.min(scores)), axis=-1, keepdims=True)
-        e = xp.exp(xp.where(keep > 0, scores - big, 0 * big)) * keep
+        keep = self._mask(ctx, length) if self.causal else None
+        if keep is None:  # every key: a stable softmax over each row
+            e = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
+        else:  # masked scores are left out (not -inf), so that the exact backend computes it too
+            big = xp.max(xp.where(keep > 0, scores, xp.min(scores)), axis=-1, keepdims=True)
+            e = xp.exp(xp.where(keep > 0, scores - big, 0 * big)) * keep
         p = e / e.sum(axis=-1, keepdims=True)
         self.drop = None
         if ctx.training and self.rate > 0:
@@ -192,7 +198,12 @@ class Attention(Layer):
             self.grads[f"{p}_bias"] = flat_dy.sum(axis=0)
 
     def backward(self, dy, ctx):
-        n, length, _ = dy.shape
+        dq, dkv = self._attend_back(dy, ctx)
+        return dq + dkv
+
+    def _attend_back(self, dy, ctx):
+        """(dL/dxq, dL/dxkv); the parameters' gradients are stored."""
+        n = dy.shape[0]
         group = self.heads // self.kv_heads
         self._param_grads("o", self.o, dy)
         do = self._heads(dy @ self.params["o_weight"], self.heads)
@@ -204,17 +215,98 @@ class Attention(Layer):
         ds = self.p * (dp - (dp * self.p).sum(axis=-1, keepdims=True)) * self.scale
         dq = ds @ self.k
         dk = ds.transpose(0, 1, 3, 2) @ self.q
+        keys = self.xkv.shape[1]
         if group > 1:  # every kv head served `group` query heads: their gradients add
-            dk = dk.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
-            dv = dv.reshape(n, self.kv_heads, group, length, self.head_dim).sum(axis=2)
+            dk = dk.reshape(n, self.kv_heads, group, keys, self.head_dim).sum(axis=2)
+            dv = dv.reshape(n, self.kv_heads, group, keys, self.head_dim).sum(axis=2)
         if self.rotary:  # the rotation transposed
             dq, dk = (apply_rotary(g, ctx.backend, float(self.rotary_base), "half", inverse=True) for g in (dq, dk))
-        dx = 0
-        for p, g, heads in (("q", dq, self.heads), ("k", dk, self.kv_heads), ("v", dv, self.kv_heads)):
-            flat = g.transpose(0, 2, 1, 3).reshape(n, length, heads * self.head_dim)
-            self._param_grads(p, self.x, flat)
-            dx = dx + flat @ self.params[f"{p}_weight"]
-        return dx
+        grads = []
+        for p, g, heads, inp in (("q", dq, self.heads, self.xq), ("k", dk, self.kv_heads, self.xkv),
+                                 ("v", dv, self.kv_heads, self.xkv)):
+            flat = g.transpose(0, 2, 1, 3).reshape(n, inp.shape[1], heads * self.head_dim)
+            self._param_grads(p, inp, flat)
+            grads.append(flat @ self.params[f"{p}_weight"])
+        return grads[0], grads[1] + grads[2]
+
+
+@register
+class CrossAttention(Attention):
+    """Cross-attention of a decoder: queries from the previous output, keys and values from a
+    named earlier output (an encoder's), written `- cross_attention: {heads: 8}` with `with: NAME`
+    beside it. No mask, no rotary; K and V project the memory's own width."""
+
+    kind = "cross_attention"
+    prefix = "xattn"
+    aliases = ()
+    is_merge = True  # takes [previous output, the named memory]
+    summary = ("cross-attention (decoder): heads, kv_heads, head_dim, bias, dropout; keys/values from "
+               "`with: NAME` (an encoder's output)")
+    kv_values_per_token = None  # its cache holds the memory once, not one entry per generated token
+
+    @classmethod
+    def from_options(cls, opts: Options):
+        layer = cls(opts.where)
+        layer.heads = opts.int("heads")
+        layer.kv_heads = opts.int("kv_heads", layer.heads)
+        layer.head_dim = opts.int("head_dim", 0, minimum=0) or None
+        layer.use_bias = opts.flag("bias", True)
+        layer.rate = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
+        layer.causal, layer.rotary, layer.causal_macs = False, False, "full"
+        opts.finish()
+        if layer.heads % layer.kv_heads:
+            opts.fail("kv_heads", f"heads ({layer.heads}) must be a multiple of kv_heads ({layer.kv_heads})")
+        return layer
+
+    def build(self, in_shapes) -> Shape:
+        if not isinstance(in_shapes, list):
+            self.fail("needs the encoder's output as keys and values: add `with: NAME` beside the entry "
+                      "(NAME an earlier layer's name)")
+        if len(in_shapes) != 2:
+            self.fail(f"takes two inputs (the queries and one memory), got {len(in_shapes)}")
+        self.input_shapes = [tuple(s) for s in in_shapes]
+        memory = self.input_shapes[1]
+        if not is_sequence(memory):
+            self.fail(f"keys and values need a sequence (length x features), got {fmt_shape(memory)}")
+        self.keys, self.kv_width = memory
+        return super().build(self.input_shapes[0])
+
+    def widths(self) -> dict[str, tuple[int, int]]:
+        d, q, kv = self.d_model, self.heads * self.head_dim, self.kv_heads * self.head_dim
+        return {"q": (q, d), "k": (kv, self.kv_width), "v": (kv, self.kv_width), "o": (d, q)}
+
+    def pairs(self) -> int:
+        return self.length * self.keys
+
+    def projection_macs(self) -> int:
+        w = self.widths()
+        return (self.length * sum(a * b for a, b in (w["q"], w["o"]))
+                + self.keys * sum(a * b for a, b in (w["k"], w["v"])))
+
+    def mac_text(self) -> tuple[str, str]:
+        w = self.widths()
+        return ("Lq*(q + o widths) + Lk*(k + v widths) + 2*Lq*Lk*heads*head_dim",
+                f"{self.length}*({w['q'][0] * w['q'][1]}+{w['o'][0] * w['o'][1]}) + "
+                f"{self.keys}*({w['k'][0] * w['k'][1]}+{w['v'][0] * w['v'][1]}) + "
+                f"2*{self.length}*{self.keys}*{self.heads}*{self.head_dim}")
+
+    def costs(self) -> dict[str, int]:
+        w = self.widths()
+        bias = (self.length * (w["q"][0] + w["o"][0]) + self.keys * (w["k"][0] + w["v"][0])) if self.use_bias else 0
+        return {"act": self.heads * self.pairs(), "bias": bias}
+
+    def count_note(self) -> str:
+        return ("cross-attention: MACs = Q, O projections of the Lq queries + K, V projections of the Lk "
+                "memory positions + 2 x Lq x Lk x heads x head_dim")
+
+    def describe(self) -> str:
+        return super().describe() + f", memory {self.keys} x {self.kv_width}"
+
+    def forward(self, inputs, ctx):
+        return self._attend(inputs[0], inputs[1], ctx)
+
+    def backward(self, dy, ctx):
+        return list(self._attend_back(dy, ctx))
 
 
 class _Linear:
@@ -244,8 +336,8 @@ def per_token_notes(leaves) -> list[str]:
     the sequence is lower when only the causal triangle is)."""
     attention = [leaf for leaf in leaves if isinstance(leaf, Attention)]
     causal = [a for a in attention if a.causal]
-    if not causal:
-        return []
+    if not causal or any(isinstance(a, CrossAttention) for a in attention):
+        return []  # with cross-attention the memory's projections are not per generated token
     triangle = any(a.causal_macs == "triangle" for a in attention)
     length = causal[0].length
     total = sum(leaf.macs() for leaf in leaves)

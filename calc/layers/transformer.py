@@ -5,9 +5,10 @@ attention, norms, dense layers and an activation (or SwiGLU).
   norm: post (BERT, torch's default)  x = norm1(x + attention(x)); x = norm2(x + ffn(x))
   norm: pre  (GPT-2, ViT, Llama)      x = x + attention(norm1(x)); x = x + ffn(norm2(x))
 with ffn = dense(ffn) -> activation -> [dropout] -> dense(d) -> [dropout] (or swiglu: {hidden: ffn}
-with ``mlp: swiglu``), attention (dropout on its weights too, as torch's) followed by [dropout]. ``transformer_decoder`` is the decoder-only
-block of GPT and Llama: the same with ``causal: true`` and ``norm: pre`` by default; a decoder
-with cross-attention to an encoder's output cannot be written yet (no layer takes two inputs).
+with ``mlp: swiglu``), attention (dropout on its weights too, as torch's) followed by [dropout].
+``transformer_decoder`` is the decoder-only block of GPT and Llama: the same with ``causal: true``
+and ``norm: pre`` by default; ``memory: NAME`` adds cross-attention to that earlier output between
+the two (torch.nn.TransformerDecoderLayer).
 
 Defaults follow torch.nn.TransformerEncoderLayer where it has one (activation relu, layernorm eps
 1e-5, biases), except dropout: 0 (no dropout rows) unless given. The width d of the sequence is
@@ -63,8 +64,14 @@ class TransformerBlock(Sequential):
             ffn = [_leaf("dense", {"units": o["ffn"], "bias": o["ffn_bias"]}, opts.at("ffn")),
                    _activation(o["activation"], opts.at("activation")), *self._dropout(o, where),
                    self.back, *self._dropout(o, where)]
+        blocks = [attention, ffn]
+        if o["memory"] is not None:  # a decoder layer of an encoder-decoder: cross-attention between
+            cross = _leaf("cross_attention", {k: attn_opts[k] for k in ("heads", "kv_heads", "bias", "dropout")}
+                          | ({"head_dim": o["head_dim"]} if o["head_dim"] else {}), opts.at("memory"))
+            cross.source_names, cross.chained = [(o["memory"].strip(), opts.at("memory"))], True  # with: memory
+            blocks.insert(1, [cross, *self._dropout(o, where)])
         layers = []
-        for body in (attention, ffn):
+        for body in blocks:
             norm_layer = _leaf(o["norm_layer"], {"eps": o["eps"]} if o["eps"] is not None else {}, opts.at("norm"))
             if o["norm"] == "pre":
                 layers.append(self._residual([norm_layer, *body], where))
@@ -89,7 +96,10 @@ class TransformerBlock(Sequential):
         o["dropout"] = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
         o["rotary"] = opts.flag("rotary", False)
         o["rotary_base"] = opts.number("rotary_base", 10000.0, minimum=1.0)
+        o["memory"] = opts.raw("memory", None)
         opts.finish()
+        if o["memory"] is not None and (not isinstance(o["memory"], str) or not o["memory"].strip()):
+            opts.fail("memory", "expected the name of an earlier layer (the encoder's output)")
         if o["mlp"] == "swiglu" and opts.has("activation"):
             opts.fail("activation", "mlp: swiglu has its own activation (silu); leave activation out")
         return o
@@ -129,6 +139,6 @@ BLOCKS = {"transformer_encoder": transformer_encoder, "transformer_decoder": tra
 BLOCK_SUMMARIES = {
     "transformer_encoder": "encoder block: heads, ffn, activation (relu), norm post|pre, norm_layer, eps, "
                            "mlp dense|swiglu, causal, dropout, kv_heads, head_dim, bias, rotary",
-    "transformer_decoder": "decoder-only block (GPT, Llama): as transformer_encoder, causal and pre-norm "
-                           "by default",
+    "transformer_decoder": "decoder block (GPT, Llama): as transformer_encoder, causal and pre-norm by "
+                           "default; memory: NAME adds cross-attention to an encoder's output",
 }

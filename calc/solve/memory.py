@@ -58,7 +58,7 @@ def size_text(n) -> str:
 
 def kv_layers(network) -> list:
     """The leaves that keep keys and values per token (attention layers), asked, not named."""
-    return [leaf for leaf in network.leaves() if hasattr(leaf, "kv_values_per_token")]
+    return [leaf for leaf in network.leaves() if callable(getattr(leaf, "kv_values_per_token", None))]
 
 
 def _kv_formula(layers) -> tuple[str, str, int]:
