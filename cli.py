@@ -25,6 +25,7 @@ from nncalc_cli.common import HELP_OPTIONS, NumbersGroup, click_module  # noqa: 
 # tests/test_cli_lazy.py checks this table against the commands the modules define.
 COMMANDS = {
     "summary": ("networks", "Per-layer output shapes, parameters and MACs of a network, with totals."),
+    "memory": ("networks", "Memory of a network: weights per dtype, KV cache, training state, and whether it fits a card."),
     "zoo": ("networks", "List the bundled networks with their totals and whether they match published figures."),
     "layers": ("networks", "List the layer types a spec can use, with their options."),
     "run": ("engine", "Run a network forward on the inputs in a file and print its output."),

@@ -37,6 +37,34 @@ def summary(
 
 
 @app.command()
+def memory(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    dtype: Annotated[str, typer.Option("--dtype", help="Weights' precision: fp32, bf16, fp16, int8, int4.")] = "fp16",
+    context: Annotated[int | None, typer.Option("--context", help="Tokens in the KV cache (default: the spec's sequence length).", min=1)] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Sequences held at once.", min=1)] = 1,
+    gpu: Annotated[str | None, typer.Option("--gpu", help="A card's memory, e.g. 24GB (read as GiB), 80G: says whether it fits.")] = None,
+    kv_dtype: Annotated[str | None, typer.Option("--kv-dtype", help="KV cache precision (default: the weights' float dtype, fp16 for int8/int4).")] = None,
+    training: Annotated[bool, typer.Option("--training", help="Add the training state: weights, gradients, optimizer state.")] = False,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="For --training: adam, momentum or sgd.")] = "adam",
+    as_json: JsonOpt = False,
+    markdown: MarkdownOpt = None,
+) -> None:
+    """Memory of a network: weights per dtype, KV cache, training state, and whether it fits a card."""
+    from calc.memory import parse_bytes
+    from calc.network import load_network
+    from calc.solve.memory import MemoryQuestion, memory_solution
+
+    if optimizer not in ("adam", "momentum", "sgd"):
+        from calc.errors import InputError
+
+        raise InputError(f"--optimizer: expected adam, momentum or sgd, got '{optimizer[:40]}'")
+    card = parse_bytes(gpu, "--gpu") if gpu is not None else None
+    question = MemoryQuestion(dtype.lower(), context, batch, card, gpu or "", kv_dtype and kv_dtype.lower(),
+                              training, optimizer)
+    emit(memory_solution(load_network(spec), question), Output(as_json, markdown))
+
+
+@app.command()
 def zoo(as_json: JsonOpt = False) -> None:
     """List the bundled networks with their totals and whether they match published figures."""
     from calc.counting.stats import zoo_table
@@ -53,6 +81,9 @@ def layers_cmd(as_json: JsonOpt = False) -> None:
     from calc.spec.build import STRUCTURE_HELP
 
     rows += [{"name": k, "aliases": [], "summary": text} for k, text in STRUCTURE_HELP.items()]
+    from calc.layers.transformer import BLOCK_SUMMARIES
+
+    rows += [{"name": k, "aliases": [], "summary": text} for k, text in BLOCK_SUMMARIES.items()]
     emit(rows, Output(as_json), kind="layers")
 
 

@@ -434,3 +434,59 @@ def embedding(gen, shape):
 LEAVES += [to_sequence, class_token, sequence_pool, positional_embedding, sinusoidal, rotary, layernorm, rmsnorm,
            embedding]
 LEAVES += [upsample, groupnorm, instancenorm]  # issue 13
+
+
+# -- attention, swiglu, token types (tests/test_attention.py checks their values), on a map made a
+# sequence by _on_sequence above
+def _attention_entry(gen, seq):
+    """Self-attention keeps (L, d); heads divide d, kv_heads divide heads."""
+    heads = gen.rng.choice([h for h in (1, 2, 3, 4) if seq[1] % h == 0])
+    opts = {"heads": heads}
+    if gen.chance(0.3):
+        opts["kv_heads"] = gen.rng.choice([k for k in range(1, heads + 1) if heads % k == 0])
+    if gen.chance(0.3):
+        opts["causal"] = True
+    if gen.chance(0.2):
+        opts["bias"] = False
+    gen.features["attention"] += 1
+    return {"attention": opts}
+
+
+def attention(gen, shape):
+    return _on_sequence(gen, shape, "attention", lambda seq: _attention_entry(gen, seq))
+
+
+def swiglu(gen, shape):
+    """Gated feed-forward per position (or on a vector): the shape is kept."""
+    if len(shape) == 3:
+        return _on_sequence(gen, shape, "swiglu", lambda seq: {"swiglu": {"hidden": gen.rng.randint(1, 12)}})
+    if len(shape) != 1 or _skipped(gen):
+        return None
+    gen.features["swiglu"] += 1
+    return Piece({"swiglu": {"hidden": gen.rng.randint(1, 12)}}, shape, [("swiglu", shape)])
+
+
+def token_type_embedding(gen, shape):
+    return _on_sequence(gen, shape, "token_type_embedding",
+                        lambda seq: {"token_type_embedding": {"types": gen.rng.randint(1, 3)}})
+
+
+LEAVES += [attention, swiglu, token_type_embedding]
+
+
+def cross_attention(gen, shape):
+    """[to_sequence named xmemN, cross_attention with: xmemN, sequence_pool] on a map: the memory is
+    the sequence itself, so both input paths of the merge are exercised; (H, W, C) -> (C,)."""
+    if len(shape) != 3 or _skipped(gen):
+        return None
+    h, w, c = shape
+    seq = (h * w, c)
+    heads = gen.rng.choice([n for n in (1, 2, 3) if c % n == 0])
+    gen.features["cross_attention"] += 1
+    name = f"xmem{gen.features['cross_attention']}"
+    layers = [{"to_sequence": None, "name": name}, {"cross_attention": {"heads": heads}, "with": name},
+              {"sequence_pool": {"mode": "mean"}}]
+    return Piece({"sequential": layers}, (c,), [("to_sequence", seq), ("cross_attention", seq), ("sequence_pool", (c,))])
+
+
+LEAVES += [cross_attention]

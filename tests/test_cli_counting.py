@@ -161,10 +161,10 @@ def test_size_json_output(cli):
 
 def test_layers_json_lists_every_type_and_alias(cli):
     from calc.layers import REGISTRY, lookup
-    from calc.spec.build import STRUCTURES
+    from calc.spec.build import LAYER_BLOCKS, STRUCTURES
 
     rows = _json(cli, "layers")
-    assert sorted(r["name"] for r in rows) == sorted([*REGISTRY, *STRUCTURES])
+    assert sorted(r["name"] for r in rows) == sorted([*REGISTRY, *STRUCTURES, *LAYER_BLOCKS])
     for r in rows:
         assert r["summary"]
         for alias in r["aliases"]:

@@ -78,6 +78,18 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["act"] += n
         if leaf.kind == "add":
             extra["add"] += n
+        if leaf.kind in ("attention", "swiglu"):  # each biased nn.Linear inside adds once per position
+            extra["bias"] += sum(prod(shapes[id(leaf)][:-1]) * lin.out_features for lin in module.modules()
+                                 if isinstance(lin, nn.Linear) and lin.bias is not None)
+        if leaf.kind == "cross_attention":  # q, o once per query; k, v once per memory position
+            queries, keys = shapes[id(leaf)][0], leaf.input_shapes[1][0]
+            extra["bias"] += sum((queries if lin in (module.q, module.o) else keys) * lin.out_features
+                                 for lin in (module.q, module.k, module.v, module.o) if lin.bias is not None)
+            extra["act"] += leaf.heads * queries * keys  # the softmax: one op per score
+        if leaf.kind == "swiglu":  # silu and the gating product: one op each per hidden value
+            extra["act"] += 2 * leaf.hidden * prod(shapes[id(leaf)][:-1])
+        if leaf.kind == "attention":  # the softmax: one op per score, heads x L x L
+            extra["act"] += leaf.heads * shapes[id(leaf)][0] ** 2
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
         if leaf.kind in NORMS - {"batchnorm"} | {"rmsnorm"}:  # fvcore's 4 per element (rms: 3), +1 with a weight

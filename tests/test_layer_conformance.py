@@ -35,6 +35,7 @@ from calc.errors import SpecError
 
 # kinds whose worked solution shows their values as vectors, without formulas, on purpose
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
+VECTOR_FALLBACK |= {"attention", "cross_attention", "swiglu", "token_type_embedding"}  # worked attention is its own problem type, not a network narration
 VECTOR_FALLBACK |= {"channel_shuffle"}
 VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
                     "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet

@@ -134,9 +134,10 @@ class DenseT(nn.Module):
         shared = getattr(layer, "shared_bias", False)
         self.linear = nn.Linear(layer.inputs, layer.units, bias=layer.use_bias and not shared)
         self.shared = nn.Parameter(torch.zeros(1, dtype=torch.float64)) if shared else None
+        self.per_position = len(layer.in_shape or ()) == 2  # a sequence: Linear on the last axis
 
     def forward(self, x):
-        y = self.linear(x.reshape(x.shape[0], -1))
+        y = self.linear(x if self.per_position else x.reshape(x.shape[0], -1))
         return y + self.shared if self.shared is not None else y
 
 
@@ -232,6 +233,10 @@ def leaf_module(layer) -> nn.Module:
     more = {"silu": nn.SiLU, "relu6": nn.ReLU6, "hardswish": nn.Hardswish, "mish": nn.Mish}
     if k in more:
         return more[k]()
+    from tests.torch_transformer import MODULES as TRANSFORMER_MODULES
+
+    if k in TRANSFORMER_MODULES:
+        return TRANSFORMER_MODULES[k](layer)
     raise NotImplementedError(k)
 
 
@@ -375,10 +380,16 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
 
     def linear_hook(m, inp, out):
         nonlocal total
-        total += m.in_features * m.out_features
+        total += inp[0][0].numel() // m.in_features * m.in_features * m.out_features  # once per position
+
+    def scores_hook(m, inp, out):  # Q K^T and A V: L x L x head_dim products per head, twice
+        nonlocal total
+        total += 2 * out.shape[1] ** 2 * m.layer.heads * m.layer.head_dim
 
     hooks = [m.register_forward_hook(conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook)
              for m in model_torch.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    hooks += [m.register_forward_hook(scores_hook) for m in model_torch.modules() if hasattr(m, "layer")
+              and hasattr(m.layer, "score_macs")]
     model_torch.eval()
     with torch.no_grad():
         model_torch(x[:1])

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DIRECT = [
     ["zoo"], ["layers"], ["problems"], ["conventions"],
+    ["memory", "llama-2-7b", "--dtype", "fp16", "--context", "4096", "--gpu", "24GB", "--training"],
     ["size", "conv", "--input", "227", "--kernel", "11", "--stride", "4"],
     ["size", "conv", "-i", "28x27", "-k", "4x3", "-s", "2", "-p", "same", "-d", "2"],
     ["size", "pool", "--input", "112", "--kernel", "3", "--stride", "2", "--ceil-mode"],

@@ -214,7 +214,14 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.warnings = warnings_for(network)
     summary.unused_input = unused_input(network)
     summary.conventions = network_notes(network) + conventions_for(opts, network) + layer_notes(network)
+    summary.conventions += decoder_notes(network.leaves())  # a decoder's MACs per token
     return summary
+
+
+def decoder_notes(leaves) -> list[str]:
+    from calc.layers.attention import per_token_notes
+
+    return per_token_notes(leaves)
 
 
 def layer_notes(network) -> list[str]:

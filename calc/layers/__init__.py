@@ -1,6 +1,7 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
 from calc.layers import (  # noqa: F401 - register the types
+    attention,
     conv,
     conv_transpose,
     dense,
@@ -12,6 +13,8 @@ from calc.layers import (  # noqa: F401 - register the types
     pool,
     sequence,
     sequence_position,
+    swiglu,
+    token_type,
     upsample,
 )
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types

@@ -15,6 +15,8 @@ GAP = "   "
 
 
 def _output(shape) -> str:
+    if shape and len(shape) == 2 and max(shape) >= 10_000:  # a sequence of a 32,000-token vocabulary
+        return "x".join(grouped(n) for n in shape)
     return grouped(shape[0]) if shape and len(shape) == 1 else compact_shape(shape)
 
 

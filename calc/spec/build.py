@@ -13,6 +13,7 @@ Entry forms in a layer list:
   se: {reduction: 4}                     squeeze-and-excitation: the input times a per-channel gate
   concat: {from: [a, b]}                 a merge of named outputs (also add, multiply; `with: b`
                                          merges the previous output with b)
+  transformer_encoder: {heads: 12, ffn: 3072}   a transformer block (calc/layers/transformer.py)
   if: ${cond}, then: [...], else: [...]  inside blocks: one list or the other
 
 Any entry may also carry `name:`, `trainable:`, `from: name` (its input is that layer's output,
@@ -24,6 +25,7 @@ from __future__ import annotations
 from calc.errors import SpecError, Where, did_you_mean, short
 from calc.layers import REGISTRY, Layer, lookup
 from calc.layers.containers import Add, Concat, ConcatMerge, Multiply, Product, Residual, Sequential, Split, Sum
+from calc.layers.transformer import BLOCKS as LAYER_BLOCKS
 from calc.spec import structures
 from calc.spec.options import Options, is_int
 from calc.spec.params import substitute
@@ -124,8 +126,10 @@ class Builder:
             layer = getattr(self, f"_{kind}")(value, where)
         elif isinstance(kind, str) and kind in self.blocks:
             layer = self._block(kind, value, where)
+        elif isinstance(kind, str) and kind in LAYER_BLOCKS:  # transformer blocks: containers of leaves
+            layer = LAYER_BLOCKS[kind](Options(value, where, kind))
         else:
-            cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks))
+            cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks) + tuple(LAYER_BLOCKS))
             opts = Options(value, where, cls.kind)
             for key in ("name", "trainable", "from"):  # also accepted inside the options
                 if key in opts.values:
