@@ -141,7 +141,8 @@ def zoo_renderable(rows: list[dict], width: int = 80):
     wide = width >= 130
     notes = "\n".join(f"{r['name']}: {r['notes']}" for r in rows if r.get("notes"))
     table = RichTable(title="Bundled networks: nncalc summary NAME", box=box.SIMPLE_HEAD, pad_edge=False,
-                      padding=(0, 1), caption=notes or None, caption_justify="left")
+                      padding=(0, 0, 0, 1), show_edge=False, caption=notes or None,
+                      caption_justify="left")  # 2-space gaps, no edge: 80 columns
     columns = ["name", "input", "params", "MACs"] + (["", "description"] if wide else []) + ["published"]
     for col in columns:
         table.add_column(col, justify="left" if col in ("name", "published", "description") else "right",
