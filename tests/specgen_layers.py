@@ -282,6 +282,41 @@ def dense(gen, shape):
     return Piece({_alias(gen, "dense", "fc", "fully_connected"): opts}, (opts["units"],), leaves)
 
 
+def _recurrent(gen, shape, kind):
+    """Sequences only: (L, H*dirs) or, without return_sequences, (H*dirs,) (Keras / torch h_n)."""
+    if len(shape) != 2:
+        return None
+    opts = {"hidden": gen.rng.randint(1, 6)}
+    if gen.chance(0.3):
+        opts["layers"] = gen.rng.randint(1, 3)
+    dirs = 2 if gen.chance(0.3) else 1
+    if dirs == 2:
+        opts["bidirectional"] = True
+    seqs = gen.chance(0.6)
+    if not seqs:
+        opts["return_sequences"] = False
+    if gen.chance(0.2):
+        opts["bias"] = False
+    if kind == "rnn" and gen.chance(0.3):
+        opts["nonlinearity"] = "relu"
+    gen.features[kind] += 1
+    out = (shape[0], opts["hidden"] * dirs) if seqs else (opts["hidden"] * dirs,)
+    return Piece({kind: opts}, out, [(kind, out)])
+
+
+def rnn(gen, shape):
+    return _recurrent(gen, shape, "rnn")
+
+
+def lstm(gen, shape):
+    return _recurrent(gen, shape, "lstm")
+
+
+def gru(gen, shape):
+    return _recurrent(gen, shape, "gru")
+
+
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
+LEAVES += [rnn, lstm, gru]  # sequences only: None on maps and vectors

@@ -33,7 +33,9 @@ from calc.errors import SpecError
 
 # kinds whose worked solution shows their values as vectors, without formulas, on purpose
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
+VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
+SAMPLE_SHAPES += [(6, 4)]  # a sequence [L, F]
 
 
 def _makers() -> dict:

@@ -155,6 +155,8 @@ def leaf_module(layer) -> nn.Module:
         return ElementPReLU(layer)
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
+    if k in ("rnn", "lstm", "gru"):
+        return RecurrentT(layer)
     raise NotImplementedError(k)
 
 
@@ -195,6 +197,77 @@ class ElementPReLU(nn.Module):
         return torch.where(x > 0, x, self.weight * x)
 
 
+class RecurrentT(nn.Module):
+    """torch.nn.RNN / LSTM / GRU (batch_first) with the layer's output choice: every step, or
+    h_n of the last layer (both directions), as Keras' return_sequences=False. Keras' one-bias
+    convention has no torch module: KerasCell writes its formula with torch operations."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        if layer.convention == "pytorch" or (layer.kind == "gru" and layer.reset_after and layer.use_bias):
+            cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[layer.kind]
+            extra = {"nonlinearity": layer.nonlinearity} if layer.kind == "rnn" else {}
+            self.net = cls(layer.features, layer.hidden, layer.layers, bias=layer.use_bias, batch_first=True,
+                           bidirectional=layer.bidirectional, **extra)
+        else:
+            self.net = KerasRecurrent(layer)
+
+    def targets(self) -> dict:
+        return dict(self.net.named_parameters())
+
+    def forward(self, x):
+        out, state = self.net(x)
+        if self.layer.return_sequences:
+            return out
+        h_n = state[0] if isinstance(state, tuple) else state
+        return torch.cat(list(h_n[-self.layer.dirs:]), dim=1)
+
+
+class KerasRecurrent(nn.Module):
+    """Keras SimpleRNN / LSTM / GRU(reset_after=False) with one bias per gate, from their
+    documented formulas (GRU: n = tanh(W_in x + b_n + W_hn (r * h)), h = (1 - z) n + z h)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        for name, shape in layer.param_shapes().items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(shape, dtype=torch.float64)))
+
+    def step(self, x, h, c, sfx):
+        p, hs, kind = dict(self.named_parameters()), self.layer.hidden, self.layer.kind
+        b = p.get("bias" + sfx, 0)
+        wi, wh = p["weight_ih" + sfx], p["weight_hh" + sfx]
+        if kind == "gru":
+            a = x @ wi.T + b
+            r = torch.sigmoid(a[:, :hs] + h @ wh[:hs].T)
+            z = torch.sigmoid(a[:, hs:2 * hs] + h @ wh[hs:2 * hs].T)
+            n = torch.tanh(a[:, 2 * hs:] + (r * h) @ wh[2 * hs:].T)
+            return (1 - z) * n + z * h, c
+        a = x @ wi.T + h @ wh.T + b
+        if kind == "rnn":
+            return (torch.tanh(a) if self.layer.nonlinearity == "tanh" else torch.relu(a)), c
+        i, f, g, o = a.split(hs, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def forward(self, x):
+        lay, finals = self.layer, []
+        for depth in range(lay.layers):
+            outs = []
+            for d in range(lay.dirs):
+                sfx = f"_l{depth}" + ("_reverse" if d else "")
+                h = c = torch.zeros(x.shape[0], lay.hidden, dtype=x.dtype)
+                hs = [None] * x.shape[1]
+                for t in (range(x.shape[1] - 1, -1, -1) if d else range(x.shape[1])):
+                    h, c = self.step(x[:, t], h, c, sfx)
+                    hs[t] = h
+                outs.append(torch.stack(hs, dim=1))
+                finals.append(h)
+            x = torch.cat(outs, dim=2)
+        return x, torch.stack(finals)
+
+
 def to_torch(node, dtype=torch.float64) -> nn.Module:
     """A torch module for a layer or container (pass network.root for the whole network)."""
     if isinstance(node, (Sequential, Concat, Residual)):
@@ -225,6 +298,8 @@ def _param_targets(module: nn.Module, layer):
     inner = module.inner if isinstance(module, NHWC) else module
     if isinstance(inner, nn.Sequential):
         inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
+    if isinstance(inner, RecurrentT):
+        return inner.targets()
     if isinstance(inner, DenseT):
         out = {"weight": inner.linear.weight}
         if inner.shared is not None:

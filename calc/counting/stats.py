@@ -198,8 +198,14 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.activation_values = sum(prod(r.output_shape) for r in leaves) * opts.batch
     summary.warnings = warnings_for(network)
     summary.unused_input = unused_input(network)
-    summary.conventions = network_notes(network) + conventions_for(opts)
+    summary.conventions = network_notes(network) + conventions_for(opts) + layer_notes(network)
     return summary
+
+
+def layer_notes(network) -> list[str]:
+    """Each distinct counting rule the network's layer kinds state (Layer.count_note), in order."""
+    notes = [leaf.count_note() for leaf in network.leaves()]
+    return list(dict.fromkeys(n for n in notes if n))
 
 
 def network_notes(network) -> list[str]:

@@ -120,6 +120,11 @@ class Layer:
         """Names of a parameter's axes in a worked count, e.g. ['Cout', 'Cin', 'kh', 'kw']."""
         return {1: ["C"], 3: ["H", "W", "C"]}.get(len(self.param_shapes()[pname]), ["n"])
 
+    def count_note(self) -> str | None:
+        """A counting rule this kind adds to a summary's conventions (stated once per text), for
+        kinds the general MAC line (conv and dense) does not cover; None: nothing to add."""
+        return None
+
     def mac_text(self) -> tuple[str, str]:
         """(formula, formula with the numbers) of macs() for a worked count."""
         return "multiply-accumulates of the layer", ""
