@@ -112,7 +112,8 @@ class _Recurrent(Layer):
         return {"bias": self.length * per}
 
     def fans(self) -> tuple[int, int]:
-        return self.features, self.gates * self.hidden  # weight_ih_l0 (G*H, in), as torch reads it
+        """The tensor being drawn (init_params), else weight_ih_l0 (G*H, in) as torch reads it."""
+        return self._fans or (self.features, self.gates * self.hidden)
 
     def describe(self) -> str:
         parts = [f"{self.features} -> {self.hidden}"]
@@ -136,24 +137,20 @@ class _Recurrent(Layer):
     def init_params(self, ctx) -> None:
         """PyTorch's RNN init U(-1/sqrt(H), 1/sqrt(H)) for every tensor (torch_default); another
         initialiser draws each weight with its own fans (torch's rule for 2-D: in, out = dim 1,
-        dim 0) and sets the biases to zero. Spec ``weights:`` (name -> values) win."""
-        from calc.engine import init
-
+        dim 0) and sets the biases to zero (ctx.init_param's rule). Spec ``weights:`` win."""
         self.params, self.grads, self.buffers = {}, {}, {}
         given = self.explicit_values(ctx)
-        dtype = None if ctx.backend.exact or ctx.backend.name != "numpy" else ctx.backend.dtype
         for name, shape in self.param_shapes().items():
             if name in given:
                 self.params[name] = given[name]
                 continue
-            ctx.drawn.append(f"{self.name}.{name}")
-            if ctx.init == "torch_default":
-                arr = init.draw("torch_default", shape, self.hidden, self.hidden, ctx.rng, dtype)
-            elif name.startswith("weight"):
-                arr = init.draw(ctx.init, shape, shape[1], shape[0], ctx.rng, dtype)
-            else:
-                arr = init.draw("zeros", shape, 1, 1, ctx.rng, dtype)
-            self.params[name] = ctx.backend.asarray(arr)
+            weight = name.startswith("weight")
+            self._fans = (shape[1], shape[0]) if weight and ctx.init != "torch_default" else (self.hidden, self.hidden)
+            self.params[name] = ctx.init_param(self, "weight" if weight else "bias", shape)
+            ctx.drawn[-1] = f"{self.name}.{name}"
+        self._fans = None
+
+    _fans: tuple | None = None
 
     def explicit_values(self, ctx) -> dict:
         if self.values is None:
