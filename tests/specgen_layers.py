@@ -316,7 +316,70 @@ def gru(gen, shape):
     return _recurrent(gen, shape, "gru")
 
 
+def _padding_1d(gen, k, pool: bool):
+    """(YAML value or None, (before, after) or a mode string) for a 1-D window."""
+    form = gen.rng.choice(["none", "int", "pair", "same", "valid"])
+    if form in ("same", "valid"):
+        return form, form
+    top = k // 2 if pool else 3
+    if form == "none":
+        return None, (0, 0)
+    if form == "int":
+        p = gen.rng.randint(0, top)
+        return p, (p, p)
+    b, a = gen.rng.randint(0, top), gen.rng.randint(0, top)
+    return [b, a], (b, a)
+
+
+def _window_1d(gen, shape, kind):
+    """conv1d / maxpool1d / avgpool1d on (L, C): PyTorch's Conv1d/MaxPool1d/AvgPool1d length rule."""
+    if len(shape) != 2:
+        return None
+    length, c = shape
+    pool = kind != "conv1d"
+    opts = {"kernel": gen.rng.randint(1, 5)}
+    k = opts["kernel"]
+    s, d = (k if pool else 1), 1
+    if gen.chance(0.5):
+        opts["stride"] = s = gen.rng.randint(1, 3)
+    if kind != "avgpool1d" and gen.chance(0.25):
+        opts["dilation"] = d = gen.rng.randint(1, 3)
+    value, pad = _padding_1d(gen, k, pool)
+    if value is not None:
+        opts["padding"] = value
+    ceil = pool and gen.chance(0.3)
+    if ceil:
+        opts["ceil_mode"] = True
+        if pad == "valid":
+            pad = (0, 0)
+    if kind == "conv1d":
+        groups = gen.rng.choice([g for g in range(1, c + 1) if c % g == 0])
+        opts["filters"] = groups * gen.rng.randint(1, 3)
+        if groups > 1:
+            opts["groups"] = groups
+        if gen.chance(0.3):
+            opts["bias"] = False
+    out = tf_window(pad, length, k, s, d) if isinstance(pad, str) else window(length, k, s, *pad, d, ceil)
+    if out is None:
+        return None
+    gen.features[kind] += 1
+    out_shape = (out, opts.get("filters", c))
+    return Piece({kind: opts}, out_shape, [(kind, out_shape)])
+
+
+def conv1d(gen, shape):
+    return _window_1d(gen, shape, "conv1d")
+
+
+def maxpool1d(gen, shape):
+    return _window_1d(gen, shape, "maxpool1d")
+
+
+def avgpool1d(gen, shape):
+    return _window_1d(gen, shape, "avgpool1d")
+
+
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
-LEAVES += [rnn, lstm, gru]  # sequences only: None on maps and vectors
+LEAVES += [rnn, lstm, gru, conv1d, maxpool1d, avgpool1d]  # sequences only: None on maps and vectors

@@ -34,6 +34,7 @@ from calc.errors import SpecError
 # kinds whose worked solution shows their values as vectors, without formulas, on purpose
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
 VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
+VECTOR_FALLBACK |= {"conv1d", "maxpool1d", "avgpool1d"}  # by hand: the conv1d problem type
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
 SAMPLE_SHAPES += [(6, 4)]  # a sequence [L, F]
 

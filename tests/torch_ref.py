@@ -30,6 +30,41 @@ class NHWC(nn.Module):
         return self.inner(x)
 
 
+class NLC(NHWC):
+    """Run an NCL module (Conv1d, MaxPool1d) on (N, L, C) sequences."""
+
+    def forward(self, x):
+        return self.inner(x.permute(0, 2, 1)).permute(0, 2, 1)
+
+
+class SequenceAsMap(nn.Module):
+    """An (N, L, C) sequence as an (N, L, 1, C) map through an NHWC module, and back."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x[:, :, None, :])[:, :, 0, :]
+
+
+def _pool1d_module(layer) -> nn.Module:
+    """A 1-D pool as the 2-D one on an L x 1 map (its pads, kernel and stride are (k, 1) pairs)."""
+    from types import SimpleNamespace
+
+    (k, _), (st, _), (d, _) = layer.kernel, layer.stride, layer.dilation
+    before, after = layer.pad[:2]
+    if before == after <= k // 2:  # torch's own 1-D pools
+        if layer.pool_reduce == "max":
+            return NLC(nn.MaxPool1d(k, st, before, d, ceil_mode=layer.ceil_mode))
+        return NLC(nn.AvgPool1d(k, st, before, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad))
+    kind = "maxpool" if layer.pool_reduce == "max" else "avgpool"
+    view = SimpleNamespace(kind=kind, pad=layer.pad, kernel=layer.kernel, stride=layer.stride,
+                           dilation=layer.dilation, ceil_mode=layer.ceil_mode,
+                           count_include_pad=getattr(layer, "count_include_pad", True))
+    return SequenceAsMap(_pool_module(view))
+
+
 class FlattenOrder(nn.Module):
     def __init__(self, order: str):
         super().__init__()
@@ -157,6 +192,12 @@ def leaf_module(layer) -> nn.Module:
         return Lambda(lambda x: (x > 0).to(x.dtype))
     if k in ("rnn", "lstm", "gru"):
         return RecurrentT(layer)
+    if k == "conv1d":
+        conv = nn.Conv1d(layer.in_shape[1], layer.filters, layer.kernel[0], layer.stride[0], 0, layer.dilation[0],
+                         layer.groups, bias=layer.use_bias)
+        return NLC(nn.Sequential(nn.ConstantPad1d(layer.pad[:2], 0.0), conv))
+    if k in ("maxpool1d", "avgpool1d"):
+        return _pool1d_module(layer)
     raise NotImplementedError(k)
 
 
@@ -297,7 +338,7 @@ def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
     if isinstance(inner, nn.Sequential):
-        inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
+        inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d))), inner)
     if isinstance(inner, RecurrentT):
         return inner.targets()
     if isinstance(inner, DenseT):

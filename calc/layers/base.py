@@ -86,7 +86,9 @@ class Layer:
 
     def need_map(self, in_shape: Shape) -> tuple[int, int, int]:
         if not is_map(in_shape):
-            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}")
+            one_d = canonical(f"{self.kind}1d") if len(in_shape) == 2 else ""  # a sequence: the 1-D kind
+            hint = f"; for a sequence [length, channels] use {one_d}" if one_d in REGISTRY else ""
+            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}{hint}")
         return in_shape  # type: ignore[return-value]
 
     # -- counting -------------------------------------------------------------------------
