@@ -20,13 +20,14 @@ Initial states are zero.
 from __future__ import annotations
 
 from calc.layers.base import Layer, Shape, fmt_shape, register
-from calc.layers.recurrent_cells import GRUCell, LSTMCell, RNNCell
+from calc.layers.recurrent_cells import GRUCell, LSTMCell, RNNCell, same
 from calc.shapes import is_sequence
 from calc.spec.options import Options
 
 
 class _Recurrent(Layer):
     receptive = "whole"  # the last step depends on every earlier one (and every one, bidirectional)
+    initial = None  # (h_0, c_0) of layer 0, forward direction, (N, H) each: worked solutions set it
     gates = 1
     gate_order = ""
     formula = ""
@@ -201,11 +202,21 @@ class _Recurrent(Layer):
             ax = ax + p[bi]
         h = xp.zeros((n, self.hidden), dtype=ctx.backend.dtype)
         c = h
+        if self.initial is not None and (lay, d) == (0, 0):  # a worked step from a given state
+            h, c = self.initial
         hs, caches = [None] * length, [None] * length
         for t in (range(length - 1, -1, -1) if d else range(length)):
-            h, c, cache = cell.forward(ax[:, t], h, c, p[wh], p.get(bh), ctx.backend)
+            h, c, cache = cell.forward(ax[:, t], h, c, p[wh], p.get(bh), ctx.backend, self._stage(ctx, t, lay, d))
             hs[t], caches[t] = h, cache
         return xp.stack(hs, axis=1), caches
+
+    def _stage(self, ctx, t: int, lay: int, d: int):
+        """The stage hook of step t: names such as 'h@2' (step 2 of layer 0, forward direction),
+        'h@2/l1/reverse' otherwise; the identity when nothing watches the pass."""
+        if ctx.observer is None:
+            return same
+        where = (f"/l{lay}" if lay else "") + ("/reverse" if d else "")
+        return lambda name, value: ctx.stage(self, f"{name}@{t + 1}{where}", value)
 
     def backward(self, dy, ctx):
         """Backpropagation through time, last layer first; dW summed over steps and the batch."""
@@ -234,8 +245,10 @@ class _Recurrent(Layer):
         dh = xp.zeros(dhs[:, 0].shape, dtype=ctx.backend.dtype)
         dc, dw, db, dax = dh, 0, 0, [None] * length
         for t in (range(length) if d else range(length - 1, -1, -1)):  # against the reading order
-            dax[t], dh, dc, dwt, dbt = cell.backward(dhs[:, t] + dh, dc, caches[t], p[wh], bh in p, ctx.backend)
-            dw, db = dw + dwt, (db + dbt if dbt is not None else db)
+            stage = self._stage(ctx, t, lay, d)
+            dh_t = stage("dL/dh", dhs[:, t] + dh)  # from the output at t and from step t+1
+            dax[t], dh, dc, dwt, dbt = cell.backward(dh_t, dc, caches[t], p[wh], bh in p, ctx.backend, stage)
+            dw, db = dw + stage("dL/dW_hh", dwt), (db + dbt if dbt is not None else db)
         dax = xp.stack(dax, axis=1)  # (N, L, G*H)
         flat = dax.reshape(-1, dax.shape[2])
         self.grads[wi] = flat.T @ x.reshape(-1, x.shape[2])

@@ -6,6 +6,9 @@ all steps at once by calc.layers.recurrent) and the previous state; ``w`` is W_h
 gate pre-activations, (N, H) for states. Each forward returns the new state and a cache whose
 names (i, f, g, o, c, h / r, z, n, h) are the ones a worked solution shows; backward turns
 dL/dh_t (and dL/dc_t) into dL/d(ax), dL/dh_{t-1} (dL/dc_{t-1}), dW_hh and db_hh.
+``stage(name, value)`` sees every named value (pre-activations a_i ..., gates, c, h; dL/da) and
+returns the one passed on: the worked solutions' observer (calc.engine.Ctx.stage) records them
+and may carry a learner's own value on.
 Arithmetic uses only the backend's xp, so float, GPU and exact runs share it.
 """
 
@@ -15,6 +18,11 @@ from calc.layers.activation.rectifiers import ReLU
 from calc.layers.activation.saturating import Sigmoid, Tanh
 
 SIGMOID, TANH = Sigmoid(), Tanh()
+
+
+def same(name, value):
+    """The default stage hook: every named value passes on unchanged."""
+    return value
 
 
 def _hidden(a, h_prev, w, b):
@@ -38,13 +46,13 @@ class RNNCell:
     def __init__(self, nonlinearity: str = "tanh"):
         self.act = TANH if nonlinearity == "tanh" else ReLU()
 
-    def forward(self, ax, h_prev, c_prev, w, b, be):
-        a = ax + _hidden(ax, h_prev, w, b)
-        h = self.act.function(a, be)
+    def forward(self, ax, h_prev, c_prev, w, b, be, stage=same):
+        a = stage("a", ax + _hidden(ax, h_prev, w, b))
+        h = stage("h", self.act.function(a, be))
         return h, None, {"a": a, "h": h, "h_prev": h_prev}
 
-    def backward(self, dh, dc, cache, w, with_bias, be):
-        da = dh * self.act.derivative(cache["a"], cache["h"], be)
+    def backward(self, dh, dc, cache, w, with_bias, be, stage=same):
+        da = stage("dL/da", dh * self.act.derivative(cache["a"], cache["h"], be))
         dw, db = _param_grads(da, cache["h_prev"], with_bias)
         return da, da @ w, None, dw, db
 
@@ -57,18 +65,19 @@ class LSTMCell:
     gate_names = ("i", "f", "g", "o")
     has_cell = True
 
-    def forward(self, ax, h_prev, c_prev, w, b, be):
+    def forward(self, ax, h_prev, c_prev, w, b, be, stage=same):
         a = ax + _hidden(ax, h_prev, w, b)
         hs = a.shape[1] // 4
-        i, f, o = (SIGMOID.function(a[:, k * hs:(k + 1) * hs], be) for k in (0, 1, 3))
-        g = TANH.function(a[:, 2 * hs:3 * hs], be)
-        c = f * c_prev + i * g
-        tc = TANH.function(c, be)
-        h = o * tc
+        ai, af, ag, ao = (stage("a_" + n, a[:, k * hs:(k + 1) * hs]) for k, n in enumerate(self.gate_names))
+        i, f, o = (stage(n, SIGMOID.function(z, be)) for n, z in (("i", ai), ("f", af), ("o", ao)))
+        g = stage("g", TANH.function(ag, be))
+        c = stage("c", f * c_prev + i * g)
+        tc = stage("tanh_c", TANH.function(c, be))
+        h = stage("h", o * tc)
         return h, c, {"i": i, "f": f, "g": g, "o": o, "c": c, "tanh_c": tc, "h": h, "h_prev": h_prev,
                       "c_prev": c_prev}
 
-    def backward(self, dh, dc, cache, w, with_bias, be):
+    def backward(self, dh, dc, cache, w, with_bias, be, stage=same):
         i, f, g, o, tc = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
         dc = dc + dh * o * (1 - tc * tc)  # c_t reaches the loss through h_t and through c_{t+1}
         do = dh * tc
@@ -91,23 +100,24 @@ class GRUCell:
     def __init__(self, reset_after: bool = True):
         self.reset_after = reset_after
 
-    def forward(self, ax, h_prev, c_prev, w, b, be):
+    def forward(self, ax, h_prev, c_prev, w, b, be, stage=same):
         hs = ax.shape[1] // 3
         if self.reset_after:
             gh = _hidden(ax, h_prev, w, b)
-            ghn = gh[:, 2 * hs:]
+            ghn = stage("hn", gh[:, 2 * hs:])  # W_hn h_{t-1} + b_hn, scaled by r below
         else:
             gh = h_prev @ w[:2 * hs].T
-        r = SIGMOID.function(ax[:, :hs] + gh[:, :hs], be)
-        z = SIGMOID.function(ax[:, hs:2 * hs] + gh[:, hs:2 * hs], be)
+        r = stage("r", SIGMOID.function(stage("a_r", ax[:, :hs] + gh[:, :hs]), be))
+        z = stage("z", SIGMOID.function(stage("a_z", ax[:, hs:2 * hs] + gh[:, hs:2 * hs]), be))
         rh = None if self.reset_after else r * h_prev
         if not self.reset_after:
-            ghn = rh @ w[2 * hs:].T
-        n = TANH.function(ax[:, 2 * hs:] + r * ghn if self.reset_after else ax[:, 2 * hs:] + ghn, be)
-        h = (1 - z) * n + z * h_prev
+            ghn = stage("hn", rh @ w[2 * hs:].T)  # W_hn (r * h_{t-1})
+        an = stage("a_n", ax[:, 2 * hs:] + r * ghn if self.reset_after else ax[:, 2 * hs:] + ghn)
+        n = stage("n", TANH.function(an, be))
+        h = stage("h", (1 - z) * n + z * h_prev)
         return h, None, {"r": r, "z": z, "n": n, "h": h, "h_prev": h_prev, "ghn": ghn, "rh": rh}
 
-    def backward(self, dh, dc, cache, w, with_bias, be):
+    def backward(self, dh, dc, cache, w, with_bias, be, stage=same):
         xp = be.xp
         r, z, n, h_prev = (cache[k] for k in ("r", "z", "n", "h_prev"))
         hs = r.shape[1]
