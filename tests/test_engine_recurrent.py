@@ -111,3 +111,19 @@ def test_a_map_input_is_refused():
 
     with pytest.raises(SpecError, match=r"needs a sequence \[length, features\], got 4 x 4 x 3"):
         network((4, 4, 3), {"lstm": {"hidden": 2}})
+
+
+@pytest.mark.parametrize("entry,params", [
+    ({"lstm": {"hidden": 256, "layers": 2}}, 921_600),  # PyTorch LSTM(128 -> 256), 2 layers (model-stats reference)
+    ({"gru": {"hidden": 256}}, 296_448),  # PyTorch GRU(128 -> 256)
+])
+def test_reference_figures(entry, params):
+    assert network((10, 128), entry).leaves()[0].param_count() == params
+
+
+def test_zoo_lstm_classifier_matches_keras_summary():
+    """keras.io 'Bidirectional LSTM on IMDB' model.summary: 98,816 + 98,816 + 129 after the embedding."""
+    from calc.network import load_network
+
+    rows = [leaf.param_count() for leaf in load_network("lstm-classifier").leaves()]
+    assert rows == [98_816, 98_816, 129, 0]
