@@ -106,3 +106,29 @@ def test_bad_specs_are_one_line(shape, entry, message):
 
     with pytest.raises(SpecError, match=message):
         network(shape, entry)
+
+
+def test_example_sequence_network_counts_and_runs_as_torch():
+    """examples/sequence-layers.yaml (conv1d, maxpool1d, gru, lstm, dense) as one torch model:
+    sum(p.numel()), FlopCounterMode / 2 and the forward pass agree."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from calc.backend import get_backend
+    from calc.counting.stats import summarize
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from calc.network import load_network
+    from tests.torch_ref import copy_params, to_torch
+
+    net = load_network("examples/sequence-layers.yaml")
+    s = summarize(net)
+    model = to_torch(net.root)
+    assert s.total_params == sum(p.numel() for p in model.parameters())
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 50, 16, dtype=torch.float64))
+    assert s.total_macs == counter.get_total_flops() // 2
+    be = get_backend("cpu")
+    ours = Model(net, Ctx(backend=be, seed=1))
+    copy_params(model)  # every layer's parameters, the recurrent ones by their PyTorch names
+    x = np.random.default_rng(0).normal(size=(2, 50, 16))
+    assert rel_err(ours.forward(be.asarray(x)), model(torch.tensor(x)).detach().numpy()) < 1e-10
