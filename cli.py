@@ -130,8 +130,9 @@ def _root(
     worked solutions."""
 
 
-def main() -> None:
-    """Console entry point: every user error is one line on stderr with exit code 2."""
+def main(fast_exit: bool = False) -> None:
+    """Run one command: every user error is one line on stderr with exit code 2. It ends with
+    SystemExit, as a library call should; the installed script (console) exits faster."""
     errors = click_module("exceptions")  # click's errors as typer raises them (nncalc_cli/common.py)
     NoArgsIsHelpError, UsageError = errors.NoArgsIsHelpError, errors.UsageError  # noqa: N806
 
@@ -156,16 +157,21 @@ def main() -> None:
         sys.exit(0)
     except Exception as exc:  # a bug, not a user error: the safety net, never the fix
         sys.exit(internal_error(exc))
-    finish(code if isinstance(code, int) else 0)
+    finish(code if isinstance(code, int) else 0, fast_exit)
 
 
-def finish(code: int) -> None:
-    """Exit without the interpreter's teardown of a hundred modules (about 15 ms of a 100 ms start-up):
-    the output is flushed first, and nncalc registers no exit handlers. Under pytest (main() called
-    in-process) it is an ordinary sys.exit, so the test process lives on."""
+def console() -> None:
+    """The installed ``nncalc`` script (and ``python cli.py``): main() with the fast exit."""
+    main(fast_exit=True)
+
+
+def finish(code: int, fast_exit: bool) -> None:
+    """Exit; with ``fast_exit``, without the interpreter's teardown of a hundred modules (about
+    15 ms of a 100 ms start-up): the output is flushed first, and nncalc registers no exit
+    handlers. Only the console script asks for it, so a program calling main() lives on."""
     import os
 
-    if "_pytest" in sys.modules:
+    if not fast_exit:
         sys.exit(code)
     try:
         sys.stdout.flush()
@@ -196,4 +202,4 @@ def internal_error(exc: Exception) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    console()

@@ -20,6 +20,14 @@ def short(value, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def clipped(text, limit: int = 60, quote: bool = False) -> str:
+    """A typed value for a message, cut after ``limit`` characters with its full length said, so
+    that a megabyte argument still gives one short line; ``quote`` shows it as a Python string."""
+    text = str(text)
+    shown = repr if quote else str
+    return shown(text) if len(text) <= limit else shown(text[:limit]) + f"... ({len(text)} characters)"
+
+
 def _brief(value, budget: int, depth: int) -> str:
     if isinstance(value, str):
         return repr(value[: budget + 1])

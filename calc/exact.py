@@ -14,7 +14,7 @@ import re
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
-from calc.errors import InputError
+from calc.errors import InputError, clipped
 
 PRECISION = 50
 MAX_DIGITS = 1000  # significant digits of a number written as text (more is a paste accident)
@@ -80,14 +80,11 @@ def _parse_decimal(text: str, original, what: str) -> Fraction | None:
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{what}: {len(digits)} significant digits is more than the {MAX_DIGITS} allowed")
     if len(exp.lstrip("+-").lstrip("0")) > 6 or abs(int(exp)) > MAX_EXPONENT:
-        raise InputError(f"{what}: exponent {_short(exp)} is out of range (|e| <= {MAX_EXPONENT})")
+        raise InputError(f"{what}: exponent {clipped(exp, 20)} is out of range (|e| <= {MAX_EXPONENT})")
     value = Fraction(int(whole + frac or "0"), 10 ** len(frac)) * Fraction(10) ** int(exp)
     return -value if sign == "-" else value
 
 
-def _short(text: str, limit: int = 20) -> str:
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _check_int(n: int, what: str) -> int:
@@ -121,14 +118,14 @@ def to_fraction(value, what: str = "value") -> Fraction:
         if ratio:
             num, den = (_parse_decimal(ratio.group(i), value, what) for i in (1, 2))
             if den == 0:
-                raise InputError(f"{what}: division by zero in '{_short(value)}'")
+                raise InputError(f"{what}: division by zero in '{clipped(value, 20)}'")
             return num / den
         number = _parse_decimal(text, value, what)
         if number is not None:
             return number
         if text.lower().replace(".", "").lstrip("+-") in ("inf", "nan", "infinity"):
             raise InputError(f"{what}: expected a finite number, got '{value}'")
-        value = _short(value, 40)
+        value = clipped(value, 40)
     raise InputError(f"{what}: expected a number such as 0.5 or 1/3, got {value!r}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from calc.errors import InputError
+from calc.errors import InputError, clipped
 
 _NON_FINITE = ("inf", "infinity", "nan")
 _NUMBER_SHAPE = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$|^[-+]?\d+/[-+]?\d+$")
@@ -46,7 +46,7 @@ def number_text(text: str, option: str) -> str:
     except InputError:
         if part.lower().lstrip("+-") in _NON_FINITE:
             raise InputError(f"{option}: expected a finite number, got '{part}'") from None
-        raise InputError(f"{option}: expected a number such as 0.5, -2 or 1/3, got {_short(part)}") from None
+        raise InputError(f"{option}: expected a number such as 0.5, -2 or 1/3, got {clipped(part, quote=True)}") from None
     return part
 
 
@@ -126,14 +126,14 @@ def rows(text: str, option: str) -> list[list[str]]:
 
 def _equal_rows(parts: list, value: str, option: str) -> list[list[str]]:
     if not parts or len({len(r) for r in parts}) != 1:
-        raise InputError(f"{option}: expected rows of equal length separated by ';', got {_short(value)}")
+        raise InputError(f"{option}: expected rows of equal length separated by ';', got {clipped(value, quote=True)}")
     return parts
 
 
 def _text(cell, option: str) -> str:
     """A value read from YAML/JSON as the text written (the loader keeps a float's source text)."""
     if isinstance(cell, (list, dict)):
-        raise InputError(f"{option}: expected a number, got {_short(cell)}")
+        raise InputError(f"{option}: expected a number, got {clipped(cell, quote=True)}")
     return str(getattr(cell, "src", cell))
 
 
@@ -156,7 +156,7 @@ def matrix(text: str, option: str):
     else:
         data = [[cell.strip() for cell in row.split(",") if cell.strip()] for row in value.split(";") if row.strip()]
     if not isinstance(data, list) or not data:
-        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {_short(value)}")
+        raise InputError(f"{option}: expected a matrix such as [[1, 2], [3, 4]] or 1,2;3,4, got {clipped(value, quote=True)}")
     return data
 
 
@@ -169,7 +169,7 @@ def _matrix_file(value: str, option: str):
     except OSError:
         ok = False
     if not ok:
-        raise InputError(f"{option}: no such file {_short(value, 80)} (inline values look like 1,2;3,4)")
+        raise InputError(f"{option}: no such file {clipped(value, 80, quote=True)} (inline values look like 1,2;3,4)")
     if path.suffix.lower() in (".csv", ".txt"):
         from calc.files import read_text
 
@@ -180,7 +180,3 @@ def _matrix_file(value: str, option: str):
     return load_yaml_file(path)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """A value quoted for a message, cut so that the message stays one short line."""
-    text = str(text)
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"

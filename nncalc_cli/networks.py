@@ -17,7 +17,7 @@ def summary(
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
-    include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, or all.")] = None,
+    include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, norm (layer/RMS norm), or all.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size for MACs and activation memory.", min=1)] = 1,
     input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
     config: Annotated[bool | None, typer.Option("--config/--no-config", help="Show the layer config column (default: when the terminal is wide enough).")] = None,
@@ -28,7 +28,7 @@ def summary(
     from calc.numtext import ints
 
     kinds = {k.value for k in include or []}
-    kinds = {"bias", "bn", "act", "pool", "add"} if "all" in kinds else kinds
+    kinds = {"bias", "bn", "act", "pool", "add", "norm"} if "all" in kinds else kinds
     network = load_network(spec)
     if input_shape:
         network = override_input(network, ints(input_shape, "--input"))

@@ -130,6 +130,7 @@ class CostKind(str, Enum):
     act = "act"
     pool = "pool"
     add = "add"
+    norm = "norm"
     all = "all"
 
 

@@ -190,6 +190,7 @@ class SpecGen:
 
     # -- whole spec ----------------------------------------------------------------------
     def spec(self) -> Generated:
+        self.random_inputs = True  # torch.randn inputs: no token ids (specgen_layers.embedding)
         if self.chance(0.8):
             shape = (self.rng.randint(1, MAX_SIDE // 2), self.rng.randint(1, MAX_SIDE // 2), self.rng.randint(1, 6))
             if self.chance(0.5):

@@ -382,4 +382,95 @@ def avgpool1d(gen, shape):
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
+
+
+# -- sequences (tests/test_sequence_layers.py checks their values): a map becomes a sequence and is
+# pooled back to a vector inside one `sequential`, so the other makers never see an (L, F) shape
+def _skipped(gen) -> bool:
+    """In random specs, the sequence makers pass most turns so the older kinds keep their share."""
+    return getattr(gen, "random_inputs", False) and gen.chance(0.7)
+
+
+def _on_sequence(gen, shape, kind, entry):
+    """[to_sequence, (class_token,) entry, sequence_pool] on a map: (H, W, C) -> (C,)."""
+    if len(shape) != 3 or _skipped(gen):
+        return None
+    h, w, c = shape
+    seq = (h * w, c)
+    layers, leaves = [_alias(gen, "to_sequence", "patches_to_sequence")], [("to_sequence", seq)]
+    if kind == "class_token" or gen.chance(0.3):
+        seq = (seq[0] + 1, c)
+        layers.append(_alias(gen, "class_token", "cls_token"))
+        leaves.append(("class_token", seq))
+    if entry is not None:
+        layers.append(entry(seq) if callable(entry) else entry)
+        leaves.append((kind, seq))
+    mode = gen.rng.choice(["first", "mean", "last"])
+    gen.features[f"sequence_pool.{mode}"] += 1
+    layers.append({"sequence_pool": {"mode": mode}})
+    leaves.append(("sequence_pool", (c,)))
+    gen.features[kind] += 1
+    return Piece({"sequential": layers}, (c,), leaves)
+
+
+def to_sequence(gen, shape):
+    return _on_sequence(gen, shape, "to_sequence", None)
+
+
+def class_token(gen, shape):
+    return _on_sequence(gen, shape, "class_token", None)
+
+
+def sequence_pool(gen, shape):
+    return _on_sequence(gen, shape, "sequence_pool", None)
+
+
+def positional_embedding(gen, shape):
+    return _on_sequence(gen, shape, "positional_embedding",
+                        lambda seq: {"positional_embedding": {"max_len": seq[0] + gen.rng.randint(0, 3)}})
+
+
+def sinusoidal(gen, shape):
+    return _on_sequence(gen, shape, "sinusoidal", _alias(gen, "sinusoidal", "positional_encoding"))
+
+
+def rotary(gen, shape):
+    if len(shape) != 3 or shape[2] % 2:
+        return None
+    head = gen.rng.choice([d for d in range(2, shape[2] + 1, 2) if shape[2] % d == 0])
+    opts = {"pairing": gen.rng.choice(["half", "interleaved"]), "head_dim": head}
+    return _on_sequence(gen, shape, "rotary", {_alias(gen, "rotary", "rope"): opts})
+
+
+def _norm(gen, shape, kind):
+    if _skipped(gen):
+        return None
+    opts = gen.rng.choice([{}, {"eps": 0.001}, {"elementwise_affine": False}] + ([{"bias": False}] if kind == "layernorm" else []))
+    gen.features[f"{kind}.{'map' if len(shape) == 3 else 'vector'}"] += 1
+    return Piece({kind: opts} if opts or gen.chance(0.5) else kind, shape, [(kind, shape)])
+
+
+def layernorm(gen, shape):
+    return _norm(gen, shape, "layernorm")
+
+
+def rmsnorm(gen, shape):
+    return _norm(gen, shape, "rmsnorm")
+
+
+def embedding(gen, shape):
+    """Token ids only where the inputs are ids: not in random specs (their inputs are torch.randn)."""
+    if len(shape) != 1 or getattr(gen, "random_inputs", False):
+        return None
+    opts = {"vocab": gen.rng.randint(1, 20), "dim": gen.rng.randint(1, 8)}
+    if gen.chance(0.3):
+        opts["padding_idx"] = gen.rng.randrange(opts["vocab"])
+    gen.features["embedding"] += 1
+    out = (shape[0], opts["dim"])
+    return Piece({"embedding": opts}, out, [("embedding", out)])
+
+
+LEAVES += [to_sequence, class_token, sequence_pool, positional_embedding, sinusoidal, rotary, layernorm, rmsnorm,
+           embedding]
+
 LEAVES += [rnn, lstm, gru, conv1d, maxpool1d, avgpool1d]  # sequences only: None on maps and vectors

@@ -34,6 +34,7 @@ EXTRA = {
     "act": 8 * 8 * 4 + 2,         # relu1, softmax1
     "pool": 4 * 4 * 4 * (2 * 2) + 4 * 4 * 4,  # 64 max windows of 4 cells; global average: 64 input cells
     "add": 4 * 4 * 4,             # the residual sum
+    "norm": 0,                    # no layer or RMS norm
 }
 LAYERS = [  # name, type, output shape, params, MACs
     ("conv1", "conv", [8, 8, 4], 112, 6912), ("bn1", "batchnorm", [8, 8, 4], 8, 0), ("relu1", "relu", [8, 8, 4], 0, 0),

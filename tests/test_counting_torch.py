@@ -69,7 +69,7 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
     for leaf in net.leaves():
         n = prod(shapes[id(leaf)])
         module = modules.get(id(leaf))
-        if module is not None and leaf.kind != "batchnorm" and "bias" in _param_targets(module, leaf):
+        if module is not None and leaf.kind not in ("batchnorm", "layernorm") and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
         if leaf.kind == "batchnorm":
             extra["bn"] += n
@@ -79,6 +79,10 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["add"] += n
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
+        if leaf.kind in ("layernorm", "rmsnorm"):  # fvcore's 4 per element (rms: 3), +1 with a weight
+            extra["norm"] += n * ((4 if leaf.kind == "layernorm" else 3) + (module.weight is not None))
+        if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":
+            extra["pool"] += prod(leaf.in_shape)  # one add per input value
         if leaf.kind == "global_avgpool":
             extra["pool"] += prod(leaf.in_shape)
         if leaf.kind == "adaptive_avgpool":
@@ -103,7 +107,7 @@ def test_random_spec_counts_match_torch(seed):
     shapes = leaf_output_shapes(model, x)
     assert [(leaf.name, shapes.get(id(leaf))) for leaf in leaves] == [(leaf.name, leaf.out_shape) for leaf in leaves]
 
-    summary = summarize(net, CountOptions(include=frozenset({"bias", "bn", "act", "pool", "add"})))
+    summary = summarize(net, CountOptions(include=frozenset({"bias", "bn", "act", "pool", "add", "norm"})))
     modules, flops = _modules(model), flop_counter_macs(model, x)
     paths = _paths(net.root)
     for row in summary.rows:

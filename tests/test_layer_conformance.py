@@ -35,6 +35,8 @@ from calc.errors import SpecError
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
 VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
 VECTOR_FALLBACK |= {"conv1d", "maxpool1d", "avgpool1d"}  # by hand: the conv1d problem type
+VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
+                    "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
 SAMPLE_SHAPES += [(6, 4)]  # a sequence [L, F]
 

@@ -198,6 +198,8 @@ def leaf_module(layer) -> nn.Module:
         return NLC(nn.Sequential(nn.ConstantPad1d(layer.pad[:2], 0.0), conv))
     if k in ("maxpool1d", "avgpool1d"):
         return _pool1d_module(layer)
+    if k in SEQUENCE_MODULES:
+        return SEQUENCE_MODULES[k](layer)
     raise NotImplementedError(k)
 
 
@@ -254,7 +256,7 @@ class RecurrentT(nn.Module):
         else:
             self.net = KerasRecurrent(layer)
 
-    def targets(self) -> dict:
+    def nncalc_targets(self) -> dict:
         return dict(self.net.named_parameters())
 
     def forward(self, x):
@@ -337,10 +339,10 @@ def torch_leaves(module: nn.Module):
 def _param_targets(module: nn.Module, layer):
     """Map nncalc parameter names to the torch tensors holding them (same layouts)."""
     inner = module.inner if isinstance(module, NHWC) else module
+    if hasattr(inner, "nncalc_targets"):
+        return inner.nncalc_targets()
     if isinstance(inner, nn.Sequential):
         inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d))), inner)
-    if isinstance(inner, RecurrentT):
-        return inner.targets()
     if isinstance(inner, DenseT):
         out = {"weight": inner.linear.weight}
         if inner.shared is not None:
@@ -401,3 +403,91 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
     for h in hooks:
         h.remove()
     return total
+
+
+# -- sequences: (N, L, F) in and out; hand-written where torch has no module ------------------
+def sinusoidal_pe(length: int, dim: int, base: float = 10000.0) -> torch.Tensor:
+    """PE(p, 2i) = sin(p / base^(2i/dim)), PE(p, 2i+1) = cos(...), "Attention Is All You Need" 3.5."""
+    p = torch.arange(length, dtype=torch.float64)[:, None]
+    i = torch.arange(dim, dtype=torch.float64)[None, :]
+    angle = p / base ** ((2 * torch.div(i, 2, rounding_mode="floor")) / dim)
+    return torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle))
+
+
+def _inv_freq(dim: int, base: float) -> torch.Tensor:
+    return 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+
+
+def rope_half(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Hugging Face Llama: x cos + rotate_half(x) sin, cos/sin of cat(freqs, freqs); x (..., L, D)."""
+    length, dim = x.shape[-2], x.shape[-1]
+    emb = torch.outer(torch.arange(length, dtype=torch.float64), _inv_freq(dim, base)).repeat(1, 2)
+    rotated = torch.cat((-x[..., dim // 2:], x[..., : dim // 2]), dim=-1)
+    return x * emb.cos() + rotated * emb.sin()
+
+
+def rope_interleaved(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Meta's original Llama code: adjacent feature pairs as complex numbers times e^(i p theta_k)."""
+    length, dim = x.shape[-2], x.shape[-1]
+    angles = torch.outer(torch.arange(length, dtype=torch.float64), _inv_freq(dim, base))
+    cis = torch.polar(torch.ones_like(angles), angles)
+    pairs = torch.view_as_complex(x.reshape(*x.shape[:-1], dim // 2, 2).contiguous())
+    return torch.view_as_real(pairs * cis).flatten(-2)
+
+
+class EmbeddingT(nn.Embedding):
+    """torch.nn.Embedding reading the ids nncalc passes as numbers."""
+
+    def forward(self, x):
+        return super().forward(x.long())
+
+
+class PositionalEmbeddingT(nn.Module):
+    def __init__(self, layer):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(layer.max_len, layer.features, dtype=torch.float64))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[1]]
+
+
+class ClassTokenT(nn.Module):
+    """torchvision VisionTransformer: torch.cat([class_token.expand(n, -1, -1), x], dim=1)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, layer.features, dtype=torch.float64))
+
+    def forward(self, x):
+        return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+
+    def nncalc_targets(self):
+        return {"token": self.class_token}
+
+
+def _rotary_module(layer) -> nn.Module:
+    rope = rope_half if layer.pairing == "half" else rope_interleaved
+
+    def rotate(x):
+        n, length, features = x.shape
+        heads = x.reshape(n, length, features // layer.size, layer.size).transpose(1, 2)
+        return rope(heads, layer.base).transpose(1, 2).reshape(n, length, features)
+
+    return Lambda(rotate)
+
+
+def _pool_sequence(layer) -> nn.Module:
+    return Lambda({"first": lambda x: x[:, 0], "last": lambda x: x[:, -1], "mean": lambda x: x.mean(dim=1)}[layer.mode])
+
+
+SEQUENCE_MODULES = {
+    "embedding": lambda layer: EmbeddingT(layer.vocab, layer.dim, padding_idx=layer.padding_idx),
+    "positional_embedding": PositionalEmbeddingT,
+    "sinusoidal": lambda layer: Lambda(lambda x: x + sinusoidal_pe(x.shape[1], x.shape[2], layer.base).to(x.dtype)),
+    "rotary": _rotary_module,
+    "layernorm": lambda layer: nn.LayerNorm(layer.features, layer.eps, layer.affine, layer.use_bias),
+    "rmsnorm": lambda layer: nn.RMSNorm(layer.features, layer.eps, layer.affine),
+    "sequence_pool": _pool_sequence,
+    "to_sequence": lambda layer: Lambda(lambda x: x.reshape(x.shape[0], -1, x.shape[-1])),
+    "class_token": ClassTokenT,
+}

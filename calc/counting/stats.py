@@ -167,10 +167,23 @@ def unused_input(network: Network) -> list[UnusedInput]:
     return found
 
 
-def conventions_for(opts: CountOptions) -> list[str]:
+def shapes_text(network: Network | None) -> str:
+    """How shapes read: H x W x C, or L x F where a sequence appears (and token ids in, if any)."""
+    leaves = network.leaves() if network is not None else []
+    shapes = ([network.input_shape] if network is not None else []) + [leaf.out_shape for leaf in leaves]
+    if not any(len(s) == 2 for s in shapes):
+        return "H x W x C per sample"
+    text = ("H x W x C per sample; sequences L x F (length x features)" if any(len(s) == 3 for s in shapes)
+            else "L x F per sample (length x features)")
+    if leaves and getattr(leaves[0], "reads_token_ids", False):
+        text += "; input: L token ids"
+    return text
+
+
+def conventions_for(opts: CountOptions, network: Network | None = None) -> list[str]:
     inc = [kind for kind in COST_KINDS if kind in opts.include]
     lines = [
-        "shapes: H x W x C per sample" + (f"; MACs and activations for a batch of {opts.batch}" if opts.batch != 1 else ""),
+        f"shapes: {shapes_text(network)}" + (f"; MACs and activations for a batch of {opts.batch}" if opts.batch != 1 else ""),
         "parameters: learnable tensors as PyTorch sum(p.numel()); "
         + ("batch-norm running mean/var counted as non-trainable parameters (Keras summary)"
            if opts.keras else "batch-norm running mean/var are buffers, shown apart (--keras counts them)"),
@@ -198,7 +211,7 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.activation_values = sum(prod(r.output_shape) for r in leaves) * opts.batch
     summary.warnings = warnings_for(network)
     summary.unused_input = unused_input(network)
-    summary.conventions = network_notes(network) + conventions_for(opts) + layer_notes(network)
+    summary.conventions = network_notes(network) + conventions_for(opts, network) + layer_notes(network)
     return summary
 
 

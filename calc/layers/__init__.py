@@ -1,6 +1,16 @@
 """Layer types, one small class each, found by YAML name in ``REGISTRY``."""
 
-from calc.layers import conv, conv_transpose, dense, dropout, norm, pool  # noqa: F401 - register the types
+from calc.layers import (  # noqa: F401 - register the types
+    conv,
+    conv_transpose,
+    dense,
+    dropout,
+    layer_norm,
+    norm,
+    pool,
+    sequence,
+    sequence_position,
+)
 from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,

@@ -23,6 +23,8 @@ COST_RULES = {
     "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
             "global/adaptive average pooling: one add per input cell of each window",
     "add": "one add per output element of a residual sum",
+    "norm": "layer norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
+            "affine, as fvcore); RMS norm: 4 (square-mean, 1/sqrt, scaling, weight; 3 without)",
 }
 COST_KINDS = tuple(COST_RULES)
 

@@ -121,7 +121,7 @@ def missing_line(report, shown: int = 6) -> str:
     return "missing (not in the answers file): " + ", ".join(names[:shown]) + more
 
 
-def _short(value) -> str:
+def _tolerance(value) -> str:
     """A tolerance such as '1e-06'; past a float's range ('1e+999', '1e-999') through Decimal."""
     from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 
@@ -138,7 +138,7 @@ def _short(value) -> str:
 def tolerance_line(tol) -> str:
     if tol.decimals is not None:
         return f"a number is right when it agrees with ours to {tol.decimals} decimals"
-    text = f"relative tolerance {_short(tol.rel)}" + (f", absolute {_short(tol.abs)}" if tol.abs else "")
+    text = f"relative tolerance {_tolerance(tol.rel)}" + (f", absolute {_tolerance(tol.abs)}" if tol.abs else "")
     return text + "; a rounded number is right when ours rounds to it at the decimals written"
 
 
