@@ -304,16 +304,34 @@ def _recurrent(gen, shape, kind):
     return Piece({kind: opts}, out, [(kind, out)])
 
 
+def _via_sequence(gen, shape, make):
+    """A 1-D maker on an (L, F) shape as written; on a map (random specs), inside one `sequential`:
+    [to_sequence, the layer, sequence_pool when it still returns a sequence] -> a vector."""
+    if len(shape) == 2:
+        return make(gen, shape)
+    if len(shape) != 3 or _skipped(gen) or shape[0] * shape[1] > 64:
+        return None
+    seq = (shape[0] * shape[1], shape[2])
+    piece = make(gen, seq)
+    if piece is None:
+        return None
+    layers, leaves = ["to_sequence", piece.entry], [("to_sequence", seq), *piece.leaves]
+    if len(piece.shape) == 2:
+        layers.append({"sequence_pool": {"mode": "mean"}})
+        leaves.append(("sequence_pool", (piece.shape[1],)))
+    return Piece({"sequential": layers}, leaves[-1][1], leaves)
+
+
 def rnn(gen, shape):
-    return _recurrent(gen, shape, "rnn")
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "rnn"))
 
 
 def lstm(gen, shape):
-    return _recurrent(gen, shape, "lstm")
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "lstm"))
 
 
 def gru(gen, shape):
-    return _recurrent(gen, shape, "gru")
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "gru"))
 
 
 def _padding_1d(gen, k, pool: bool):
@@ -368,15 +386,15 @@ def _window_1d(gen, shape, kind):
 
 
 def conv1d(gen, shape):
-    return _window_1d(gen, shape, "conv1d")
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "conv1d"))
 
 
 def maxpool1d(gen, shape):
-    return _window_1d(gen, shape, "maxpool1d")
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "maxpool1d"))
 
 
 def avgpool1d(gen, shape):
-    return _window_1d(gen, shape, "avgpool1d")
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "avgpool1d"))
 
 
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
@@ -473,4 +491,4 @@ def embedding(gen, shape):
 LEAVES += [to_sequence, class_token, sequence_pool, positional_embedding, sinusoidal, rotary, layernorm, rmsnorm,
            embedding]
 
-LEAVES += [rnn, lstm, gru, conv1d, maxpool1d, avgpool1d]  # sequences only: None on maps and vectors
+LEAVES += [rnn, lstm, gru, conv1d, maxpool1d, avgpool1d]  # on (L, F), or a map made a sequence and pooled back

@@ -69,7 +69,10 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
     for leaf in net.leaves():
         n = prod(shapes[id(leaf)])
         module = modules.get(id(leaf))
-        if module is not None and leaf.kind not in ("batchnorm", "layernorm") and "bias" in _param_targets(module, leaf):
+        if leaf.kind in ("rnn", "lstm", "gru"):  # every bias vector is added once per time step
+            steps = leaf.in_shape[0]
+            extra["bias"] += steps * sum(p.numel() for name, p in module.named_parameters() if "bias" in name)
+        elif module is not None and leaf.kind not in ("batchnorm", "layernorm") and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
         if leaf.kind == "batchnorm":
             extra["bn"] += n
@@ -77,8 +80,8 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["act"] += n
         if leaf.kind == "add":
             extra["add"] += n
-        if leaf.kind in ("maxpool", "avgpool"):
-            extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
+        if leaf.kind in ("maxpool", "avgpool", "maxpool1d", "avgpool1d"):
+            extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell (1-D: k x 1)
         if leaf.kind in ("layernorm", "rmsnorm"):  # fvcore's 4 per element (rms: 3), +1 with a weight
             extra["norm"] += n * ((4 if leaf.kind == "layernorm" else 3) + (module.weight is not None))
         if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":

@@ -395,8 +395,27 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
         nonlocal total
         total += m.in_features * m.out_features
 
-    hooks = [m.register_forward_hook(conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook)
-             for m in model_torch.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    def conv1d_hook(m, inp, out):
+        nonlocal total
+        total += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0]
+
+    def rnn_hook(m, inp, out):
+        """G*H*(in + H) per step, layer and direction (the two matrix products), G from the mode."""
+        nonlocal total
+        gates = {"LSTM": 4, "GRU": 3}.get(m.mode, 1)
+        dirs = 2 if m.bidirectional else 1
+        widths = [m.input_size] + [m.hidden_size * dirs] * (m.num_layers - 1)
+        total += inp[0].shape[1] * dirs * sum(gates * m.hidden_size * (w + m.hidden_size) for w in widths)
+
+    def hook_of(m):
+        if isinstance(m, nn.RNNBase):
+            return rnn_hook
+        if isinstance(m, nn.Conv1d):
+            return conv1d_hook
+        return conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook
+
+    hooks = [m.register_forward_hook(hook_of(m)) for m in model_torch.modules()
+             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Conv1d, nn.RNNBase))]
     model_torch.eval()
     with torch.no_grad():
         model_torch(x[:1])
