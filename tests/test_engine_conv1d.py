@@ -132,3 +132,16 @@ def test_example_sequence_network_counts_and_runs_as_torch():
     copy_params(model)  # every layer's parameters, the recurrent ones by their PyTorch names
     x = np.random.default_rng(0).normal(size=(2, 50, 16))
     assert rel_err(ours.forward(be.asarray(x)), model(torch.tensor(x)).detach().numpy()) < 1e-10
+
+
+def test_worked_count_names_one_length_for_conv1d():
+    """cnn_count on a conv1d: one output-size step, the length floor((50 + 4 - 4 - 1)/1) + 1 = 50."""
+    from calc.errors import Where
+    from calc.solve.cnn.count import solve_cnn_count_problem
+    from calc.solve.registry import SolveOptions
+
+    given = {"network": {"input": [50, 16], "layers": [{"conv1d": {"filters": 32, "kernel": 5, "padding": 2}}]}}
+    sol = solve_cnn_count_problem(given, Where(), SolveOptions())
+    assert sol.answers["conv1.output_size"] == 50
+    assert not any(name.startswith("conv1.output_size_") for name in sol.answers)
+    assert sol.answers["conv1.multiplications"] == 50 * 32 * 16 * 5

@@ -181,6 +181,12 @@ class Layer:
         topic share one line listing their values. None: nothing to state."""
         return None
 
+    def size_axes(self) -> list:
+        """(axis name, calc.counting.size_formulas.AxisSize) of a window layer's output-size steps:
+        one unnamed axis for a square window, else height and width."""
+        rows, cols = self.rows, self.cols
+        return [("", rows)] if rows == cols else [("height", rows), ("width", cols)]
+
     def receptive_window(self) -> tuple[tuple, tuple, tuple]:
         """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""
         return self.kernel, self.stride, getattr(self, "dilation", (1, 1))

@@ -71,6 +71,9 @@ class OneD:
     def window(self) -> Window:
         return Window(self.kernel, self.stride, self.dilation, (self.rows.output, 1))
 
+    def size_axes(self) -> list:
+        return [("", self.rows)]  # the length: the L x 1 view's width of 1 is no axis of the layer
+
     def describe_1d(self, extra=()) -> str:
         before, after, _, _ = self.pad
         parts = [f"k{self.kernel[0]}"]

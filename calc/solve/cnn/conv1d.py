@@ -119,7 +119,8 @@ def _length_steps(sol: Solution, layer, rounding) -> None:
     from calc.solve.size_steps import window_steps, with_rounding
 
     tmp = Solution("")
-    window_steps(tmp, with_rounding(layer.rows, rounding), "", "convolution")
+    ((axis, size),) = layer.size_axes()
+    window_steps(tmp, with_rounding(size, rounding), axis, "convolution")
     for step in tmp.steps:
         if step.name == "output":
             step.name, step.label = "output_size", "output length"
