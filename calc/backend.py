@@ -35,6 +35,8 @@ class ExactNamespace:
         self.log = numpy.frompyfunc(exact_functions.log, 1, 1)
         self.sqrt = numpy.frompyfunc(exact_functions.sqrt, 1, 1)
         self.tanh = numpy.frompyfunc(exact_functions.tanh, 1, 1)
+        self.log1p = numpy.frompyfunc(exact_functions.log1p, 1, 1)
+        self.erf = numpy.frompyfunc(exact_functions.erf, 1, 1)  # NumPy has no erf: see Backend.erf
         self._to_fraction = numpy.frompyfunc(exact.to_fraction, 1, 1)
 
     def __getattr__(self, name: str):
@@ -91,6 +93,23 @@ class Backend:
         if self.exact:
             return numpy.asarray(array, dtype=object).astype(numpy.float64)
         return numpy.asarray(array)
+
+    def erf(self, z):
+        """The error function element-wise (GELU): NumPy has none, so float arrays go through
+        math.erf (correctly rounded to about 1 ulp) and CuPy through cupyx.scipy.special."""
+        if self.exact:
+            return self.xp.asarray(self.xp.erf(z))
+        if self.name == "cupy":
+            import cupyx.scipy.special  # noqa: PLC0415 - cupy is named only here
+
+            return cupyx.scipy.special.erf(z)
+        import math
+
+        import numpy
+
+        z = numpy.asarray(z)
+        flat = numpy.fromiter(map(math.erf, z.ravel().tolist()), numpy.float64, z.size)  # faster than vectorize
+        return flat.reshape(z.shape).astype(z.dtype, copy=False)
 
     def scalar(self, value):
         """A Python/Fraction scalar of this backend's kind (1/2 stays exact in exact mode)."""

@@ -145,3 +145,59 @@ def power(q, p) -> Fraction:
         value = e.exp()
         ctx.prec = PRECISION
         return approx(Fraction(+value))
+
+
+def log1p(q) -> Fraction:
+    """ln(1 + q) to PRECISION digits (an Approx), also for tiny q (1 + e^-1000): the working
+    precision grows by the digits that 1 + q would cancel; log1p(0) = 0 exactly."""
+    q = keep(q)
+    if q == 0:
+        return q
+    if q <= -1:
+        raise InputError(f"log of a non-positive number (1 + {describe(q)})")
+    lost = max(0, -math.floor(log10_abs(q))) if abs(q) < 1 else 0
+    if lost > PRECISION + MAX_SCALE // 10:  # q below 10^-100000: ln(1 + q) = q to far beyond 50 digits
+        return approx(q - q * q / 2)
+    with localcontext() as ctx:
+        _context(ctx, PRECISION + 10 + lost)
+        value = (Decimal(1) + _decimal(q)).ln()
+        ctx.prec = PRECISION
+        return approx(Fraction(+value))
+
+
+# pi to 120 digits: erf's 2/sqrt(pi) at any precision erf uses
+_PI = Decimal("3.14159265358979323846264338327950288419716939937510"
+              "58209749445923078164062862089986280348253421170679"
+              "82148086513282306647")
+
+
+def pi() -> Fraction:
+    """pi as an Approx (GELU's constants sqrt(2/pi) and 1/sqrt(2 pi))."""
+    return approx(Fraction(_PI))
+
+
+_ERF_ONE = 12  # |q| >= 12: erf(q) = +-1 to more than 60 digits (erfc(12) < 1e-63)
+
+
+def erf(q) -> Fraction:
+    """The error function erf(q) = 2/sqrt(pi) * integral_0^q e^(-t^2) dt (GELU's Phi), by its
+    Taylor series sum (-1)^n q^(2n+1) / (n! (2n+1)) in decimal arithmetic with the digits that the
+    alternating terms (up to e^(q^2)) cancel added; erf(0) = 0 exactly, +-1 (an Approx) for |q| >= 12."""
+    q = keep(q)
+    if q == 0:
+        return q
+    if abs(q) >= _ERF_ONE:
+        return approx(1 if q > 0 else -1)
+    guard = int(float(q * q) / _LN10) + 10
+    with localcontext() as ctx:
+        _context(ctx, PRECISION + guard)
+        x = _decimal(q)
+        x2, term, total, n = x * x, x, x, 0
+        limit = Decimal(10) ** -(PRECISION + guard)
+        while abs(term) > limit * abs(total) / (2 * n + 3) or n < 2:
+            n += 1
+            term = -term * x2 / n
+            total += term / (2 * n + 1)
+        value = 2 * total / _PI.sqrt()
+        ctx.prec = PRECISION
+        return approx(Fraction(+value))

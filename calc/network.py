@@ -15,6 +15,7 @@ from calc.errors import InputError, SpecError, Where, short
 from calc.layers import Layer, Sequential
 from calc.shapes import fmt_shape
 from calc.spec.build import Builder, channels_first_hint, check_top, iter_leaves, read_blocks, read_input
+from calc.spec.refs import resolve as resolve_references
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
 
@@ -52,6 +53,13 @@ class Network:
         raise SpecError(f"no layer named '{name}' in {self.name}")
 
 
+def default_name(stem: str, n: int) -> str:
+    """The n-th default name of a stem: conv1, fc2; an underscore where the stem ends in a digit
+    (relu6_1, conv1d_2, a block 'stage2' -> stage2_1), so no default name reads like another
+    (the sixth ReLU, relu6, is never a ReLU6, whose layers are relu6_1, relu6_2, ...)."""
+    return f"{stem}_{n}" if stem[-1:].isdigit() else f"{stem}{n}"
+
+
 def assign_names(root: Sequential) -> None:
     """Default names per kind in order (conv1, conv2, pool1, ...), skipping names given by hand."""
     taken: dict[str, Where] = {}
@@ -77,7 +85,7 @@ def assign_names(root: Sequential) -> None:
         stem = stem if stem not in (None, "sequential") else (layer.prefix or layer.kind)
         while True:
             counters[stem] += 1
-            candidate = f"{stem}{counters[stem]}"
+            candidate = default_name(stem, counters[stem])
             if candidate not in taken:
                 break
         layer.name = candidate
@@ -99,6 +107,7 @@ def build_network(spec, file_name: str | None = None, source: str = "") -> Netwo
     if not root.layers:
         raise SpecError("the network has no layers", layers_where)
     assign_names(root)
+    resolve_references(root, input_shape)
     try:
         root.build(input_shape)
     except SpecError as exc:

@@ -91,10 +91,14 @@ def batchnorm(
 
 @app.command("activation")
 def activation(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="sigmoid, tanh, relu, leaky_relu, prelu, elu, selu or softmax.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="An activation of `nncalc layers`: sigmoid, tanh, relu, "
+                                        "leaky_relu, gelu, silu (swish), softmax, ...")],
     at: Annotated[str, typer.Option("--at", help="Points z, e.g. -2,0,1.5 (softmax: the vector of logits).")],
     alpha: Annotated[str | None, typer.Option("--alpha", help="ELU alpha (1) or PReLU slope (0.25).")] = None,
     slope: Annotated[str | None, typer.Option("--slope", help="Leaky ReLU slope (0.01, PyTorch; Keras 0.3).")] = None,
+    beta: Annotated[str | None, typer.Option("--beta", help="Softplus beta (1).")] = None,
+    approximate: Annotated[str | None, typer.Option("--approximate", help="GELU's form: none (erf, the default) "
+                                                    "or tanh.")] = None,
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
@@ -106,12 +110,14 @@ def activation(
     from calc.errors import InputError
     from calc.solve.activation import solve_activation
 
-    if alpha is not None and slope is not None:
-        raise InputError("give --alpha or --slope, not both")
-    param = _num(alpha, "--alpha") if alpha is not None else _num(slope, "--slope")
-    solution = solve_activation(name, fractions(at, "--at"), _options(decimals), param)
+    given = {key: value for key, value in (("alpha", alpha), ("slope", slope), ("beta", beta)) if value is not None}
+    if len(given) > 1:
+        raise InputError("give one of --alpha, --slope and --beta, not several")
+    param = next((_num(value, f"--{key}") for key, value in given.items()), None)
+    solution = solve_activation(name, fractions(at, "--at"), _options(decimals), param, approximate)
     check_answers(answers, problem_from_given("activation", {"function": name, "at": fractions(at, "--at"),
-                                                             **({"alpha": param} if param is not None else {})}),
+                                                             **({"alpha": param} if param is not None else {}),
+                                                             **({"approximate": approximate} if approximate else {})}),
                   as_json, markdown)
     emit(solution, Output(as_json, markdown, decimals, template))
 

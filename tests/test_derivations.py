@@ -13,6 +13,7 @@ from tests.derivations import load_all
 
 TOPICS = ("networks", "softmax", "losses", "perceptrons", "cnn", "counting")
 TOPICS += ("recurrent",)
+TOPICS += ("upsampling",)  # issue 13
 
 
 def my_problems() -> list[Path]:

@@ -16,8 +16,9 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
   ``batch_statistics`` only on a layer that is ``mode_dependent``;
 - for a pooling window: what reduces it (``pool_reduce``, "max" or "mean") and its words
   (``words``, a calc.layers.pool.PoolWords), which the worked solutions ask instead of the kind;
-- for an activation: its formula, derivative, LaTeX and convention texts, ``worked()`` and
-  ``narrated()`` (the pieces a network narration writes: branch taken, numbers put in); and when
+- for an activation: its formula, derivative, LaTeX and convention texts and its one text method
+  ``pieces()`` (branch taken, numbers put in), from which ``worked()`` (the activation problem)
+  and ``narrated()`` (a network narration) derive; and when
   it pairs with a loss as the last layer, both halves of the pair (``paired_loss`` on its outputs,
   ``logits_loss`` on its input), each a loss of calc.engine.losses; a ``dead_note`` names ``{owner}``.
 """
@@ -25,6 +26,7 @@ a layer type needs beyond its own file (DEVELOPING.md, "Add a layer"):
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 import yaml
@@ -35,8 +37,10 @@ from calc.errors import SpecError
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
 VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
 VECTOR_FALLBACK |= {"conv1d", "maxpool1d", "avgpool1d"}  # by hand: the conv1d problem type
+VECTOR_FALLBACK |= {"channel_shuffle"}
 VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
                     "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet
+VECTOR_FALLBACK |= {"upsample", "groupnorm", "instancenorm"}  # issue 13: worked upsampling is its own problem type
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
 SAMPLE_SHAPES += [(6, 4)]  # a sequence [L, F]
 
@@ -83,33 +87,26 @@ def _torch_reference(kind: str, cls, maker) -> bool:
 def _activation_text(cls) -> list[str]:
     from calc.backend import get_backend
     from calc.layers.activation.base import Activation
-    from calc.numfmt import fmt
+    from calc.solve.text import Writer
 
     missing = [name for name in ("formula", "derivative_formula", "tex_name", "convention") if not getattr(cls, name)]
     if not cls.elementwise and not hasattr(cls, "jacobian"):
         missing.append("jacobian() (a_i depends on every z_j)")
-    if not hasattr(cls, "jacobian"):  # element-wise: f and f' with the numbers put in
-        try:
-            layer = cls()
-            texts = [layer.worked(z, z, 1, lambda v: fmt(v, 4)) for z in (1, -1)]
-            ok = cls.worked is not Activation.worked and all(a and b for a, b in texts)
-        except NotImplementedError:
-            ok = False
-        if not ok:
-            missing.append("worked() (f and f' with the numbers)")
+    if not hasattr(cls, "jacobian"):  # element-wise: its one text method, f and f' with the numbers put in
         try:
             layer = cls()
             if cls.constant:  # as the standalone problem sets it (PReLU: its learned slope)
                 setattr(layer, *cls.constant)
             layer.hold_params(get_backend("exact"))
-            pieces = [layer.narrated(z, z, lambda v: fmt(v, 4)) for z in (1, -1)]
-            ok = cls._narrated is not Activation._narrated and bool(layer.derivative_text) and all(
-                p.f_text and p.d_text and all(b in ("", "z > 0", "z <= 0") for b in (p.f_branch, p.d_branch))
-                for p in pieces)
+            pieces = [layer.pieces(z, z, Writer(4)) for z in (1, -1)]
+            shapes = [layer.worked(z, z, Writer(4)) + (layer.narrated(z, z, Writer(4)),) for z in (1, -1)]
+            ok = cls.pieces is not Activation.pieces and bool(layer.derivative_text) and all(
+                f and d and all(b == "" or b.count("z") == 1 for b in (fb, db)) for (fb, f), (db, d) in pieces) \
+                and all(f and d and n.f_text and n.d_text for f, d, n in shapes)
         except NotImplementedError:
             ok = False
         if not ok:
-            missing.append("narrated() (a network's f and f' pieces: branch taken, numbers put in)")
+            missing.append("pieces() (f and f' with the numbers put in, and the branch taken)")
     return missing
 
 
@@ -224,7 +221,7 @@ def test_the_checker_names_the_kind_and_each_missing_piece(layer_rows):
     for piece in ("random-spec generator", "torch reference", "narration", "receptive-field rule",
                   "row in `nncalc layers`"):
         assert any(p.startswith("dummy: no " + piece) for p in problems), (piece, problems)
-    for text in ("formula", "derivative_formula", "tex_name", "convention", "worked()", "narrated()"):
+    for text in ("formula", "derivative_formula", "tex_name", "convention", "pieces()"):
         assert any(p.startswith(f"dummy_act: no activation text: {text}") for p in problems), (text, problems)
     assert not any(p.startswith("dummy_act: no narration") for p in problems)  # the activation family narrates it
     class HalfPaired(Activation):
@@ -309,23 +306,30 @@ def test_an_element_wise_activation_is_what_the_class_says(name, ok):
 @pytest.mark.parametrize("kind, z, a, f, d", [
     ("leaky_relu", -2, -0.02, ("z <= 0", "0.01*(-2)"), ("z <= 0", "0.01")),
     ("relu", 3, 3, ("", "max(0, 3)"), ("z > 0", "1")),
-    ("elu", -1, -0.6321, ("z <= 0", "1(e^(-1) - 1)"), ("z <= 0", "(-0.6321) + 1")),
+    ("relu", -2, 0, ("", "max(0, -2)"), ("z <= 0", "0")),  # a function's argument: no parentheses
+    ("elu", -1, -0.6321, ("z <= 0", "1(e^(-1) - 1)"), ("z <= 0", "-0.6321 + 1")),
     ("sigmoid", 0, 0.5, ("", "1 / (1 + e^(-0))"), ("", "0.5 (1 - 0.5)")),
-    ("tanh", -1, -0.7616, ("", "tanh((-1))"), ("", "1 - (-0.7616)^2")),
+    ("tanh", -1, -0.7616, ("", "tanh(-1)"), ("", "1 - (-0.7616)^2")),
     ("selu", 2, 2.1014, ("z > 0", "1.0507 * 2"), ("z > 0", "1.0507")),  # lambda z; balanced brackets
     ("selu", -1, -1.1113, ("z <= 0", "1.0507 * 1.6733 * (e^(-1) - 1)"), ("z <= 0", "1.0507 * 1.6733 * e^(-1)")),
     ("step", 1, 1, ("z > 0", "1"), ("", "0 (not differentiable at 0)")),
+    ("relu6", 7, 6, ("", "min(max(0, 7), 6)"), ("z >= 6", "0")),
+    ("hardswish", -1, Fraction(-1, 3), ("-3 < z < 3", "(-1)(-1 + 3)/6"), ("-3 < z < 3", "-1/3 + 1/2")),
+    ("hardsigmoid", 3, 1, ("z >= 3", "1"), ("z >= 3", "0")),
+    ("softplus", 25, 25, ("z > 20", "25"), ("z > 20", "1")),
+    ("silu", -1, -0.2689, ("", "-1 / (1 + e^(-(-1)))"), ("", "0.2689(1 + (-1)(1 - 0.2689))")),
+    ("gelu", 1, 0.8413, ("", "1 Phi(1) = 1(0.8413)"), ("", "Phi(1) + 1 phi(1) = 0.8413 + 1(0.242)")),
 ])
-def test_narrated_pieces_by_hand(kind, z, a, f, d):
-    """A network's activation text comes from the layer: the branch taken and the numbers put in,
-    written out here by hand (negative numbers in parentheses)."""
+def test_activation_pieces_by_hand(kind, z, a, f, d):
+    """An activation's text comes from its one method, pieces(): the branch taken and the numbers
+    put in, written out here by hand (negative numbers in parentheses inside products and powers);
+    the activation problem appends the branch, the network narration keeps it apart."""
     from calc.layers.base import REGISTRY
-    from calc.numfmt import fmt
+    from calc.solve.text import Writer
 
-    def factor(v):
-        text = fmt(v, 4)
-        return f"({text})" if text.startswith("-") else text
-
-    pieces = REGISTRY[kind]().narrated(z, a, factor)
+    layer = REGISTRY[kind]()
+    pieces = layer.narrated(z, a, Writer(4))
     assert (pieces.f_branch, pieces.f_text) == f
     assert (pieces.d_branch, pieces.d_text) == d
+    worked = layer.worked(z, a, Writer(4))
+    assert worked == tuple(f"{text} ({cond})" if cond else text for cond, text in (f, d))

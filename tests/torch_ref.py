@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from calc.layers import Concat, Residual, Sequential
+from calc.layers.containers import Branches, Split
 
 
 class NHWC(nn.Module):
@@ -103,6 +104,63 @@ class ResidualT(nn.Module):
         return self.body(x) + self.shortcut(x)
 
 
+class BranchesT(nn.Module):
+    """Branches joined by cat / sum / product (torch broadcasting); a split hands out channel
+    slices (torch.split on the last axis)."""
+
+    def __init__(self, branches, join: str, sizes=None):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.join, self.sizes = join, sizes
+
+    def forward(self, x):
+        parts = torch.split(x, self.sizes, dim=-1) if self.sizes else [x] * len(self.branches)
+        outs = [b(p) for b, p in zip(self.branches, parts)]
+        return merge_t(self.join, outs)
+
+
+def merge_t(join: str, outs):
+    if join == "concat":
+        return torch.cat(outs, dim=-1)
+    y = outs[0]
+    for o in outs[1:]:
+        y = y + o if join == "add" else y * o
+    return y
+
+
+class GraphT(nn.Module):
+    """A layer list whose entries may take named outputs (``from:`` / ``with:``): every output
+    a later entry names is kept in ``store`` (shared by the whole network), autograd adds the
+    gradients of every use."""
+
+    def __init__(self, node, children, store: dict):
+        super().__init__()
+        self.node, self.store = node, store
+        self.items = nn.ModuleList(children)
+
+    def forward(self, x):
+        if self.node.input_ref is not None:
+            self.store[id(self.node.input_ref)] = x
+        for layer, module in zip(self.node.layers, self.items):
+            if layer.sources is not None:
+                ins = ([x] if layer.chained else []) + [self.store[id(s)] for s in layer.sources]
+                x = module(ins) if getattr(layer, "is_merge", False) else module(ins[0])
+            else:
+                x = module(x)
+            if layer.referenced:
+                self.store[id(layer)] = x
+        return x
+
+
+class MergeT(nn.Module):
+    def __init__(self, join: str):
+        super().__init__()
+        self.join = join
+
+    def forward(self, inputs):
+        return merge_t(self.join, inputs)
+
+
 class DenseT(nn.Module):
     """Linear on vectors, or on 1 x 1 x C maps (nncalc allows that without a flatten)."""
 
@@ -175,6 +233,8 @@ def leaf_module(layer) -> nn.Module:
         return nn.BatchNorm1d(c, eps=layer.eps, momentum=layer.momentum, affine=layer.affine)
     if k == "dropout":
         return nn.Dropout(layer.rate)
+    if k in ("upsample", "groupnorm", "instancenorm"):
+        return _issue13_module(layer)
     simple = {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "selu": nn.SELU(),
               "linear": nn.Identity(), "softmax": nn.Softmax(dim=-1)}
     if k in simple:
@@ -198,9 +258,37 @@ def leaf_module(layer) -> nn.Module:
         return NLC(nn.Sequential(nn.ConstantPad1d(layer.pad[:2], 0.0), conv))
     if k in ("maxpool1d", "avgpool1d"):
         return _pool1d_module(layer)
+    if k == "channel_shuffle":  # torchvision's shufflenetv2.channel_shuffle, on NCHW
+        g = layer.groups
+        return NHWC(Lambda(lambda x: x.view(x.shape[0], g, x.shape[1] // g, *x.shape[2:]).transpose(1, 2)
+                           .reshape(x.shape)))
+    if k in ("concat", "add", "multiply") and getattr(layer, "is_merge", False):
+        return MergeT(k)
     if k in SEQUENCE_MODULES:
         return SEQUENCE_MODULES[k](layer)
+    if k == "gelu":
+        return nn.GELU(approximate=layer.approximate)
+    if k == "softplus":
+        return nn.Softplus(beta=layer.beta, threshold=layer.threshold)
+    if k == "hardsigmoid":  # nn.Hardsigmoid's float64 backward uses 1/6 rounded to float32 (tests check it apart)
+        return Lambda(lambda x: F.hardtanh(x + 3, 0.0, 6.0) / 6)
+    more = {"silu": nn.SiLU, "relu6": nn.ReLU6, "hardswish": nn.Hardswish, "mish": nn.Mish}
+    if k in more:
+        return more[k]()
     raise NotImplementedError(k)
+
+
+def _issue13_module(layer) -> nn.Module:
+    """Upsampling and the per-sample norms (issue 13) as their torch modules."""
+    if layer.kind == "upsample":
+        ac = layer.align_corners if layer.mode == "bilinear" else None
+        if layer.size is not None:
+            return NHWC(nn.Upsample(size=tuple(layer.size), mode=layer.mode, align_corners=ac))
+        return NHWC(nn.Upsample(scale_factor=tuple(float(s) for s in layer.scale), mode=layer.mode, align_corners=ac))
+    if layer.kind == "groupnorm":
+        return NHWC(nn.GroupNorm(layer.groups, layer.channels, eps=layer.eps, affine=layer.affine))
+    return NHWC(nn.InstanceNorm2d(layer.channels, eps=layer.eps, momentum=layer.momentum, affine=layer.affine,
+                                  track_running_stats=layer.track))
 
 
 class AsymmetricPool(nn.Module):
@@ -311,16 +399,24 @@ class KerasRecurrent(nn.Module):
         return x, torch.stack(finals)
 
 
-def to_torch(node, dtype=torch.float64) -> nn.Module:
+def to_torch(node, dtype=torch.float64, store=None) -> nn.Module:
     """A torch module for a layer or container (pass network.root for the whole network)."""
-    if isinstance(node, (Sequential, Concat, Residual)):
-        if isinstance(node, Sequential):
-            module = nn.Sequential(*[to_torch(child, dtype) for child in node.layers]) if node.layers else nn.Identity()
+    store = {} if store is None else store
+    if isinstance(node, (Sequential, Branches, Residual)):
+        if isinstance(node, Sequential) and any(c.sources is not None or c.referenced for c in node.layers):
+            module = GraphT(node, [to_torch(child, dtype, store) for child in node.layers], store)
+        elif isinstance(node, Sequential):
+            module = nn.Sequential(*[to_torch(child, dtype, store) for child in node.layers]) if node.layers \
+                else nn.Identity()
+        elif isinstance(node, Branches) and not isinstance(node, Concat):
+            module = BranchesT([to_torch(b, dtype, store) for b in node.branches], node.merge.kind,
+                               node.parts if isinstance(node, Split) else None)
+            module.nncalc_merge = node.merge
         elif isinstance(node, Concat):
-            module = ConcatT([to_torch(b, dtype) for b in node.branches])
+            module = ConcatT([to_torch(b, dtype, store) for b in node.branches])
             module.nncalc_merge = node.merge  # its output is the concat leaf's output
         else:
-            module = ResidualT(to_torch(node.body, dtype), to_torch(node.shortcut, dtype))
+            module = ResidualT(to_torch(node.body, dtype, store), to_torch(node.shortcut, dtype, store))
             module.nncalc_merge = node.add
         module.nncalc_container = node
         return module

@@ -35,6 +35,7 @@ DIRECT = [
     ["graph", "q = x + y; f = q * z", "-v", "x=-2", "-v", "y=5", "-v", "z=-4"],
     ["batchnorm", "2", "4", "6", "8", "10", "--gamma", "2", "--beta", "1", "--eps", "0"],
     ["activation", "leaky_relu", "--at=-2,0,3"],
+    ["activation", "gelu", "--at=-1,0,1", "--approximate", "tanh"], ["activation", "hardswish", "--at=-3,1,3"],
     ["optimizer", "adam", "--lr", "0.1", "--beta2", "0.99", "--function", "w^2", "--start", "1", "--steps", "2"],
     ["ewma", "25", "13", "17", "--beta", "0.9", "--bias-correction"],
     ["init", "he-normal", "--spec", "alexnet", "--layer", "conv1"],

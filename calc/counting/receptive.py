@@ -9,7 +9,8 @@ Receptive Fields of Convolutional Neural Networks", Distill 2019):
 Padding does not change r (it only shifts where windows start). Layers without a window
 (activations, batch norm, dropout) keep r and j; a transposed conv divides the jump by its
 stride first. Global pooling, flatten and dense layers see the whole input. Parallel branches
-(concat) and residual blocks take the largest field of their paths. Each layer type states which
+(concat) and residual blocks take the largest field of their paths; a layer taking named outputs
+(from:, with:) the largest of those. Each layer type states which
 of these rules it follows (``Layer.receptive``); a type without one is an error, not a pass-through.
 Data only; no formatting.
 """
@@ -69,7 +70,14 @@ def _step(layer: Layer, rule: str, field: Field, input_size: tuple) -> Field:
     return Field(size, tuple(j * st for j, st in zip(jump, s)))
 
 
-def _walk(layer: Layer, field: Field, input_size: tuple, rows: list) -> Field:
+def _widest(fields: list) -> Field:
+    return max(fields, key=lambda f: (f.whole, f.size))
+
+
+def _walk(layer: Layer, field: Field, input_size: tuple, rows: list, kept: dict | None = None) -> Field:
+    kept = {} if kept is None else kept  # fields of named outputs (from:, with:), by layer id
+    if getattr(layer, "input_ref", None) is not None:
+        kept[id(layer.input_ref)] = field
     if not layer.is_container:
         rule = _rule(layer, LEAF_RULES)
         after = _step(layer, rule, field, input_size)
@@ -77,14 +85,17 @@ def _walk(layer: Layer, field: Field, input_size: tuple, rows: list) -> Field:
         rows.append(FieldRow(layer.name, layer.kind, k, s, d, field, after))
         return after
     if _rule(layer, ("sequence", "widest")) == "widest":  # concat / residual: the widest path
-        ends = [_walk(p, field, input_size, rows) for p in layer.paths()]
-        widest = max(ends, key=lambda f: (f.whole, f.size))
+        ends = [_walk(p, field, input_size, rows, kept) for p in layer.paths()]
+        widest = _widest(ends)
         merge = layer.merge_layer()
         if merge is not None:
             rows.append(FieldRow(merge.name, merge.kind, None, None, None, field, widest))
         return widest
     for child in layer.children():
-        field = _walk(child, field, input_size, rows)
+        if child.sources is not None:  # a named input: the widest of the outputs it takes
+            field = _widest(([field] if child.chained else []) + [kept[id(s)] for s in child.sources])
+        field = _walk(child, field, input_size, rows, kept)
+        kept[id(child)] = field
     return field
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from math import prod
 
 from calc.layers import COST_KINDS, COST_RULES, Layer
+from calc.layers.containers import sources_text
 from calc.network import Network
 
 
@@ -97,7 +98,8 @@ def _leaf_row(layer: Layer, depth: int, path: str, opts: CountOptions) -> LayerR
     extra = {k: costs.get(k, 0) * opts.batch for k in COST_KINDS}
     macs = layer.macs() * opts.batch
     counted = macs + sum(extra[k] for k in opts.include)
-    return LayerRow(layer.name, layer.kind, depth, path, layer.out_shape, layer.describe(),
+    config = ", ".join(text for text in (sources_text(layer), layer.describe()) if text)
+    return LayerRow(layer.name, layer.kind, depth, path, layer.out_shape, config,
                     trainable, frozen, buffers, macs, extra, counted)
 
 
@@ -216,9 +218,13 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
 
 
 def layer_notes(network) -> list[str]:
-    """Each distinct counting rule the network's layer kinds state (Layer.count_note), in order."""
-    notes = [leaf.count_note() for leaf in network.leaves()]
-    return list(dict.fromkeys(n for n in notes if n))
+    """What the network's layer types say about their own counts (Layer.count_note), once each."""
+    notes: list[str] = []
+    for leaf in network.leaves():
+        note = leaf.count_note()
+        if note and note not in notes:
+            notes.append(note)
+    return notes
 
 
 def network_notes(network) -> list[str]:

@@ -47,11 +47,7 @@ class Model:
         """Back-propagate dL/d(output); returns dL/d(input), parameter gradients in layer.grads.
         ``skip_last``: dy is the gradient at the input of the last top-level layer (a fused loss
         gives dL/dz at the final softmax's input)."""
-        if not skip_last:
-            return self.network.root.backward(dy, self.ctx)
-        for layer in reversed(self.network.root.layers[:-1]):
-            dy = layer.backward(dy, self.ctx)
-        return dy
+        return self.network.root.backward(dy, self.ctx, skip_last=skip_last)
 
     def parameters(self):
         """(qualified name, layer, param name) for every learnable tensor, in layer order."""

@@ -5,13 +5,16 @@ from calc.layers import (  # noqa: F401 - register the types
     conv_transpose,
     dense,
     dropout,
+    gates,
+    group_norm,
     layer_norm,
     norm,
     pool,
     sequence,
     sequence_position,
+    upsample,
 )
-from calc.layers.activation import linear, rectifiers, saturating, softmax  # noqa: F401 - register the types
+from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types
 from calc.layers.base import (
     COST_KINDS,
     COST_RULES,

@@ -22,8 +22,8 @@ COST_RULES = {
     "act": "one operation per output element of an activation, softmax included (identity: none)",
     "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
             "global/adaptive average pooling: one add per input cell of each window",
-    "add": "one add per output element of a residual sum",
-    "norm": "layer norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
+    "add": "one add per output element of a residual sum (a branch product: one multiply)",
+    "norm": "layer, group and instance norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
             "affine, as fvcore); RMS norm: 4 (square-mean, 1/sqrt, scaling, weight; 3 without)",
 }
 COST_KINDS = tuple(COST_RULES)
@@ -46,6 +46,11 @@ class Layer:
     default_text: ClassVar[str] = ""  # where its parameters start when nothing sets them, e.g. "gamma 1, beta 0"
     window_noun: ClassVar[str] = ""  # "conv" or "pooling": how a worked count names its output-size steps
     batch_statistics: ClassVar[bool] = False  # in training mode an output depends on the whole batch (batch norm)
+    # named references (calc/spec/refs.py): the layers whose outputs this one takes instead of the
+    # previous output (after it when chained); referenced: a later layer takes this one's output
+    sources: list | None = None
+    chained: bool = True
+    referenced: bool = False
 
     def __init__(self, where: Where | None = None):
         self.where = where or Where()
@@ -120,14 +125,13 @@ class Layer:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
         return ""
 
+    def count_note(self) -> str:
+        """A counting convention this layer type adds to a summary's conventions ("" for none)."""
+        return ""
+
     def param_symbols(self, pname: str) -> list[str]:
         """Names of a parameter's axes in a worked count, e.g. ['Cout', 'Cin', 'kh', 'kw']."""
         return {1: ["C"], 3: ["H", "W", "C"]}.get(len(self.param_shapes()[pname]), ["n"])
-
-    def count_note(self) -> str | None:
-        """A counting rule this kind adds to a summary's conventions (stated once per text), for
-        kinds the general MAC line (conv and dense) does not cover; None: nothing to add."""
-        return None
 
     def mac_text(self) -> tuple[str, str]:
         """(formula, formula with the numbers) of macs() for a worked count."""

@@ -1,8 +1,16 @@
-"""Containers: a sequence of layers, parallel branches merged by concatenation (Inception), and
-residual blocks adding a body to an identity or projection shortcut (ResNet).
+"""Containers: a sequence of layers, parallel branches merged by concatenation (Inception), by
+multiplication (gates: squeeze-and-excitation, GLU) or on channel slices (ShuffleNet's split),
+and residual blocks adding a body to an identity or projection shortcut (ResNet).
 
-Containers own no parameters. Their merge step is a leaf of its own (``concat``, ``add``) so that
-tables, counting and the engine all see it as a row with an output shape.
+Containers own no parameters. Their merge step is a leaf of its own (``concat``, ``add``,
+``multiply``) so that tables, counting and the engine all see it as a row with an output shape.
+
+Named references (``from: a``, ``with: b``) let a layer take earlier outputs instead of (or
+besides) the previous one: ``Layer.sources`` lists those layers, ``Layer.chained`` says whether
+the previous output comes first. A referenced layer keeps its output for its consumers
+(``kept``) and collects their gradients (``pending``) until the backward pass reaches it; a
+Sequential does the routing, calc.spec.refs checks the references (earlier, unique, every output
+used) before anything is built.
 """
 
 from __future__ import annotations
@@ -10,6 +18,49 @@ from __future__ import annotations
 from math import prod
 
 from calc.layers.base import Layer, Shape, fmt_shape, is_map
+
+
+def _plus(a, b):
+    """a + b where None means "no gradient yet"."""
+    return b if a is None else a if b is None else a + b
+
+
+def take_pending(layer: Layer):
+    """The gradients a referenced layer's consumers left for it (None when none)."""
+    grad = getattr(layer, "pending", None)
+    layer.pending = None
+    return grad
+
+
+def give(layer: Layer, grad) -> None:
+    layer.pending = _plus(getattr(layer, "pending", None), grad)
+
+
+def inputs_of(layer: Layer, previous, kept=lambda source: source.kept):
+    """What ``layer`` takes: the previous output, or its sources' (after the previous one when
+    chained); a layer that is not a merge takes one array (or shape), a merge a list."""
+    if layer.sources is None:
+        return previous
+    items = ([previous] if layer.chained else []) + [kept(s) for s in layer.sources]
+    return items if getattr(layer, "is_merge", False) else items[0]
+
+
+def sources_text(layer: Layer) -> str:
+    """'from a, b' or 'with a' for a layer taking named outputs (the summary's config column)."""
+    if layer.sources is None:
+        return ""
+    return ("with " if layer.chained else "from ") + ", ".join(s.name for s in layer.sources)
+
+
+class InputRef(Layer):
+    """The network's input under the name ``input`` (``from: input``): not a layer, a source."""
+
+    kind = "input"
+
+    def __init__(self, shape: Shape):
+        super().__init__()
+        self.name = "input"
+        self.in_shape = self.out_shape = tuple(shape)
 
 
 class Sequential(Layer):
@@ -26,12 +77,13 @@ class Sequential(Layer):
         self.layers = layers
         self.label = label
         self.transparent = label in self.TRANSPARENT
+        self.input_ref: InputRef | None = None  # the root's input when a layer takes `from: input`
 
     def build(self, in_shape: Shape) -> Shape:
         self.in_shape = tuple(in_shape)
         shape = self.in_shape
         for layer in self.layers:
-            shape = layer.build(shape)
+            shape = layer.build(inputs_of(layer, shape, lambda source: source.out_shape))
         self.out_shape = shape
         return shape
 
@@ -39,92 +91,200 @@ class Sequential(Layer):
         return list(self.layers)
 
     def forward(self, x, ctx):
+        if self.input_ref is not None:
+            self.input_ref.kept = x
         for layer in self.layers:
-            x = layer.forward(x, ctx)
+            x = layer.forward(inputs_of(layer, x), ctx)
             if not layer.is_container:
                 x = ctx.seen_output(layer, x)  # recording (and hand rounding) of worked solutions
+            if layer.referenced:
+                layer.kept = x
         return x
 
-    def backward(self, dy, ctx):
-        for layer in reversed(self.layers):
+    def backward(self, dy, ctx, skip_last: bool = False):
+        """dL/d(input) from dL/d(output); references add their consumers' gradients. With
+        ``skip_last``, ``dy`` is already the gradient at the last layer's input (a fused loss)."""
+        layers = self.layers
+        if skip_last and layers:
+            dy = self._route(layers[-1], dy)
+            layers = layers[:-1]
+        for layer in reversed(layers):
+            if layer.referenced:
+                dy = _plus(dy, take_pending(layer))
             if not layer.is_container:
                 dy = ctx.seen_grad(layer, dy)
-            dy = layer.backward(dy, ctx)
+            dy = self._route(layer, layer.backward(dy, ctx))
+        if self.input_ref is not None:
+            dy = _plus(dy, take_pending(self.input_ref))
         return dy
+
+    @staticmethod
+    def _route(layer: Layer, dx):
+        """Hand a layer's input gradient to its sources; returns the previous layer's share."""
+        if layer.sources is None:
+            return dx
+        grads = list(dx) if getattr(layer, "is_merge", False) else [dx]
+        previous = grads.pop(0) if layer.chained else None
+        for source, grad in zip(layer.sources, grads):
+            give(source, grad)
+        return previous
 
     @property
     def is_container(self) -> bool:
         return True
 
 
-class Add(Layer):
-    """Element-wise sum of the residual body and the shortcut."""
+# -- merges: leaves that join several inputs --------------------------------------------------
+class Merge(Layer):
+    """A leaf taking a list of inputs (branch outputs or named layers) and giving one output."""
 
-    kind = "add"
     receptive = "identity"
-    prefix = "add"
-
-    def costs(self) -> dict[str, int]:
-        return {"add": prod(self.out_shape)}
-
-    def forward(self, inputs, ctx):
-        return inputs[0] + inputs[1]
-
-    def backward(self, dy, ctx):
-        return [dy, dy]  # an add gate passes the gradient to both inputs
-
-
-class ConcatMerge(Layer):
-    """Concatenation of branch outputs along channels (features for vectors)."""
-
-    kind = "concat"
-    receptive = "identity"
-    prefix = "concat"
+    is_merge = True
+    verb = "merge"
 
     def __init__(self, where=None):
         super().__init__(where)
-        self.branch_shapes: list[Shape] = []
+        self.input_shapes: list[Shape] = []
+        self.labels: list[str] = []  # how errors name the inputs ("branch 2", "'skip3'")
+
+    def build(self, in_shapes) -> Shape:
+        shapes = [tuple(s) for s in in_shapes]
+        self.input_shapes = shapes
+        labels = self.labels if len(self.labels) == len(shapes) else [f"input {j + 1}" for j in range(len(shapes))]
+        self.in_shape = shapes[0]
+        self.out_shape = self.join(shapes, labels)
+        return self.out_shape
+
+    def join(self, shapes: list[Shape], labels: list[str]) -> Shape:
+        raise NotImplementedError
+
+    def listing(self, shapes, labels) -> str:
+        return ", ".join(f"{label}: {fmt_shape(s)}" for label, s in zip(labels, shapes))
+
+
+class Add(Merge):
+    """Element-wise sum of the inputs (a residual's body and shortcut)."""
+
+    kind = "add"
+    prefix = "add"
+    verb = "add"
+
+    def join(self, shapes, labels):
+        if any(s != shapes[0] for s in shapes):
+            self.fail(f"cannot add inputs of different shapes ({self.listing(shapes, labels)})")
+        return shapes[0]
+
+    def costs(self) -> dict[str, int]:
+        return {"add": prod(self.out_shape) * (max(len(self.input_shapes), 2) - 1)}
+
+    def forward(self, inputs, ctx):
+        out = inputs[0]
+        for item in inputs[1:]:
+            out = out + item
+        return out
+
+    def backward(self, dy, ctx):
+        return [dy for _ in self.input_shapes or (0, 0)]  # an add gate passes the gradient to every input
+
+
+class ConcatMerge(Merge):
+    """Concatenation of branch outputs along channels (features for vectors)."""
+
+    kind = "concat"
+    prefix = "concat"
+
+    @property
+    def branch_shapes(self) -> list[Shape]:
+        return self.input_shapes
+
+    def join(self, shapes, labels):
+        first = shapes[0]
+        for shape in shapes:
+            if len(shape) != len(first) or shape[:-1] != first[:-1]:
+                self.fail(f"cannot concatenate inputs with different sizes ({self.listing(shapes, labels)}); "
+                          "all but the channel axis must match")
+        return (*first[:-1], sum(shape[-1] for shape in shapes))
 
     def forward(self, inputs, ctx):
         return ctx.xp.concatenate(inputs, axis=-1)
 
     def backward(self, dy, ctx):
-        """Split the gradient back into each branch's channels."""
+        """Split the gradient back into each input's channels."""
         out, start = [], 0
-        for shape in self.branch_shapes:
+        for shape in self.input_shapes:
             out.append(dy[..., start:start + shape[-1]])
             start += shape[-1]
         return out
 
 
-class Concat(Layer):
-    """Parallel branches on the same input, outputs concatenated along the channel axis."""
+class Multiply(Merge):
+    """Element-wise product of the inputs; an axis of size 1 is broadcast (a 1 x 1 x C gate
+    scales every position of an H x W x C map: squeeze-and-excitation, attention gates)."""
 
-    kind = "concat"
+    kind = "multiply"
+    prefix = "mul"
+
+    def join(self, shapes, labels):
+        first = shapes[0]
+        if any(len(s) != len(first) for s in shapes):
+            self.fail(f"cannot multiply inputs of different ranks ({self.listing(shapes, labels)})")
+        out = []
+        for sizes in zip(*shapes):
+            big = {n for n in sizes if n != 1}
+            if len(big) > 1:
+                self.fail(f"cannot multiply inputs of shapes {self.listing(shapes, labels)}: each axis must "
+                          "match or be 1 (a 1 x 1 x C gate scales every position)")
+            out.append(big.pop() if big else 1)
+        return tuple(out)
+
+    def costs(self) -> dict[str, int]:
+        return {"add": prod(self.out_shape) * (len(self.input_shapes) - 1)}
+
+    def forward(self, inputs, ctx):
+        self.inputs = inputs
+        out = inputs[0]
+        for item in inputs[1:]:
+            out = out * item
+        return out
+
+    def backward(self, dy, ctx):
+        """d/d(input i) = dy times the other inputs, summed over the axes input i broadcast."""
+        grads = []
+        for i, shape in enumerate(self.input_shapes):
+            g = dy
+            for j, other in enumerate(self.inputs):
+                if j != i:
+                    g = g * other
+            axes = tuple(a + 1 for a, (n, m) in enumerate(zip(shape, self.out_shape)) if n != m)
+            grads.append(g.sum(axis=axes, keepdims=True) if axes else g)
+        return grads
+
+
+# -- branching containers ---------------------------------------------------------------------
+class Branches(Layer):
+    """Parallel branches on the same input, their outputs joined by a merge leaf."""
+
+    kind = "branches"
     receptive = "widest"
     prefix = "branches"
+    merge_class: type[Merge] = ConcatMerge
 
     def __init__(self, branches: list[Sequential], where=None, label: str = "branches"):
         super().__init__(where)
         self.branches = branches
         self.label = label
-        self.merge = ConcatMerge(where)
+        self.merge = self.merge_class(where)
+
+    def branch_input(self, index: int, x):
+        """What branch ``index`` receives (the whole input; a split hands out channel slices)."""
+        return x
 
     def build(self, in_shape: Shape) -> Shape:
         self.in_shape = tuple(in_shape)
-        outs = [branch.build(self.in_shape) for branch in self.branches]
-        first = outs[0]
-        for shape in outs:
-            if len(shape) != len(first) or shape[:-1] != first[:-1]:
-                listing = ", ".join(f"branch {j + 1}: {fmt_shape(s)}" for j, s in enumerate(outs))
-                self.fail(f"cannot concatenate branches with different sizes ({listing}); "
-                          "all but the channel axis must match")
-        merged = (*first[:-1], sum(shape[-1] for shape in outs))
-        self.merge.branch_shapes = outs
-        self.merge.in_shape = first
-        self.merge.out_shape = merged
-        self.out_shape = merged
-        return merged
+        outs = [branch.build(self.branch_input(j, self.in_shape)) for j, branch in enumerate(self.branches)]
+        self.merge.labels = [f"branch {j + 1}" for j in range(len(outs))]
+        self.out_shape = self.merge.build(outs)
+        return self.out_shape
 
     def children(self) -> list[Layer]:
         return [*self.branches, self.merge]
@@ -136,7 +296,7 @@ class Concat(Layer):
         return self.merge
 
     def forward(self, x, ctx):
-        y = self.merge.forward([branch.forward(x, ctx) for branch in self.branches], ctx)
+        y = self.merge.forward([b.forward(self.branch_input(j, x), ctx) for j, b in enumerate(self.branches)], ctx)
         if ctx.record is not None:
             ctx.record[self.merge.name] = y
         return y
@@ -144,14 +304,110 @@ class Concat(Layer):
     def backward(self, dy, ctx):
         grads = self.merge.backward(dy, ctx)
         dx = None
-        for branch, g in zip(self.branches, grads):
-            gx = branch.backward(g, ctx)
-            dx = gx if dx is None else dx + gx  # the input fans out: gradients add
+        for branch, g in reversed(list(zip(self.branches, grads))):  # reverse order: a later branch may
+            dx = _plus(dx, branch.backward(g, ctx))  # take an earlier one's named output; gradients add
         return dx
 
     @property
     def is_container(self) -> bool:
         return True
+
+
+class Concat(Branches):
+    """Parallel branches on the same input, outputs concatenated along the channel axis."""
+
+    kind = "concat"
+
+
+class Product(Branches):
+    """Parallel branches multiplied element by element (an empty branch passes the input)."""
+
+    kind = "multiply"
+    merge_class = Multiply
+
+
+class Sum(Branches):
+    """Parallel branches added element by element (a residual with any number of paths)."""
+
+    kind = "add"
+    merge_class = Add
+
+
+class Split(Branches):
+    """The channels cut into consecutive groups (``sizes``), one per branch, outputs concatenated
+    (ShuffleNetV2: two halves, one of them passed through)."""
+
+    kind = "split"
+
+    def __init__(self, branches: list[Sequential], sizes: list[int] | None = None, where=None, label: str = "split"):
+        super().__init__(branches, where, label)
+        self.sizes = sizes
+        self.starts: list[int] = []
+
+    def build(self, in_shape: Shape) -> Shape:
+        channels = in_shape[-1]
+        n = len(self.branches)
+        sizes = self.sizes
+        if sizes is None:
+            if channels % n:
+                self.fail(f"cannot split {channels} channels into {n} equal parts; give sizes: [...]")
+            sizes = [channels // n] * n
+        elif sum(sizes) != channels:
+            self.fail(f"sizes {sizes} add up to {sum(sizes)}, but the input has {channels} channels "
+                      f"({fmt_shape(in_shape)})")
+        self.parts = sizes
+        self.starts = [sum(sizes[:j]) for j in range(n)]
+        return super().build(in_shape)
+
+    def branch_input(self, index: int, x):
+        start, size = self.starts[index], self.parts[index]
+        if isinstance(x, tuple) and all(isinstance(v, int) for v in x):  # a shape while building
+            return (*x[:-1], size)
+        return x[..., start:start + size]
+
+    def describe(self) -> str:
+        return "channels " + " + ".join(str(s) for s in self.parts) if self.starts else ""
+
+    def backward(self, dy, ctx):
+        grads = self.merge.backward(dy, ctx)
+        parts = [branch.backward(g, ctx) for branch, g in reversed(list(zip(self.branches, grads)))]
+        return ctx.xp.concatenate(parts[::-1], axis=-1)
+
+
+class SqueezeExcite(Product):
+    """Squeeze-and-excitation (Hu et al. 2018; torchvision's SqueezeExcitation): the input times a
+    per-channel gate, global average pool -> 1x1 conv (squeeze) -> activation -> 1x1 conv back to
+    C -> gate (sigmoid). The squeeze width is fixed once the input's channels are known."""
+
+    kind = "se"
+
+    def __init__(self, branches, squeeze: int | None, reduction: int | None, divisor: int | None,
+                 where=None, label: str = "se"):
+        super().__init__(branches, where, label)
+        self.squeeze, self.reduction, self.divisor = squeeze, reduction, divisor
+
+    def squeeze_width(self, channels: int) -> int:
+        if self.squeeze is not None:
+            return self.squeeze
+        width = channels // self.reduction
+        if self.divisor:  # torchvision's _make_divisible(C // r, d): nearest multiple, at most 10% below
+            d = self.divisor
+            rounded = max(d, (width + d // 2) // d * d) if d % 2 == 0 else max(d, int(width + d / 2) // d * d)
+            width = rounded + d if 10 * rounded < 9 * width else rounded
+        if width < 1:
+            self.fail(f"{channels} channels // reduction {self.reduction} leaves no squeeze channels")
+        return width
+
+    def build(self, in_shape: Shape) -> Shape:
+        if not is_map(in_shape):
+            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}")
+        gate = self.branches[1].layers
+        gate[1].filters = self.squeeze_width(in_shape[-1])
+        gate[3].filters = in_shape[-1]
+        return super().build(in_shape)
+
+    def describe(self) -> str:
+        return f"squeeze {self.branches[1].layers[1].filters}" if self.out_shape else ""
 
 
 class Residual(Layer):
@@ -181,8 +437,7 @@ class Residual(Layer):
                         + (f", stride: {stride}" if stride > 1 else "") + "}")
             self.fail(f"cannot add: the body gives {fmt_shape(body)} but the {kind} gives "
                       f"{fmt_shape(short)}{hint}")
-        self.add.in_shape = body
-        self.add.out_shape = body
+        self.add.build([body, short])
         self.out_shape = body
         return body
 
@@ -203,7 +458,8 @@ class Residual(Layer):
 
     def backward(self, dy, ctx):
         d_body, d_short = self.add.backward(dy, ctx)
-        return self.body.backward(d_body, ctx) + self.shortcut.backward(d_short, ctx)
+        d_from_short = self.shortcut.backward(d_short, ctx)  # the shortcut ran last: it goes back first
+        return _plus(self.body.backward(d_body, ctx), d_from_short)
 
     @property
     def is_container(self) -> bool:

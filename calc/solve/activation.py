@@ -13,24 +13,46 @@ from calc.errors import InputError
 from calc.solve import given as g
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
+from calc.solve.text import Writer
 
-NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "softmax")
-ALIASES = {"leaky": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu", "logistic": "sigmoid"}
+ALIASES = {"leaky": "leaky_relu"}  # besides the layers' own aliases (lrelu, logistic, swish, ...)
 
 
-def make_activation(name: str, param: Fraction | None = None):
-    """(canonical name, layer instance with its constant set, the constant shown)."""
+def names() -> tuple[str, ...]:
+    """The activations this problem type offers: every activation layer type (calc.layers.REGISTRY)
+    that is element-wise or has a Jacobian (softmax), so a new activation class is offered with no
+    code here."""
+    from calc.layers import REGISTRY
+    from calc.layers.activation.base import Activation
+
+    return tuple(sorted(kind for kind, cls in REGISTRY.items()
+                        if issubclass(cls, Activation) and (cls.elementwise or hasattr(cls, "jacobian"))))
+
+
+def make_activation(name: str, param: Fraction | None = None, approximate: str | None = None):
+    """(canonical name, layer instance with its constant set, the constant shown); ``approximate``
+    picks GELU's form (none: erf, tanh)."""
     from calc.errors import did_you_mean
     from calc.layers import REGISTRY
+    from calc.layers.base import canonical
 
-    key = ALIASES.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
-    if key not in NAMES:
-        raise InputError(f"unknown activation '{name}'{did_you_mean(key, NAMES)}; valid: {', '.join(NAMES)}")
+    offered = names()
+    written = name.lower().replace("-", "_")
+    key = ALIASES.get(written, canonical(written))
+    if key not in offered:
+        spellings = offered + tuple(a for k in offered for a in REGISTRY[k].aliases) + tuple(ALIASES)
+        raise InputError(f"unknown activation '{name}'{did_you_mean(key, spellings)}; valid: {', '.join(offered)}")
     layer = REGISTRY[key]()
+    if approximate is not None:
+        if not hasattr(layer, "set_form"):
+            raise InputError(f"approximate applies to gelu only, not to {key}")
+        if approximate not in ("none", "tanh"):
+            raise InputError(f"approximate must be none (the erf form) or tanh, got '{approximate}'")
+        layer.set_form(approximate)
     if layer.constant is None:
         if param is not None:
-            with_constant = [k for k in NAMES if REGISTRY[k].constant is not None]
-            raise InputError(f"{key} has no parameter to set (--alpha/--slope apply to {', '.join(with_constant[:-1])} "
+            with_constant = [k for k in offered if REGISTRY[k].constant is not None]
+            raise InputError(f"{key} has no parameter to set (--alpha/--slope/--beta apply to {', '.join(with_constant[:-1])} "
                              f"and {with_constant[-1]})")
         return key, layer, None
     attr, default = layer.constant
@@ -40,7 +62,7 @@ def make_activation(name: str, param: Fraction | None = None):
 
 
 def solve_activation(name: str, points: list, options: SolveOptions = SolveOptions(),
-                     param: Fraction | None = None) -> Solution:
+                     param: Fraction | None = None, approximate: str | None = None) -> Solution:
     """f and f' of an activation at each point (softmax: the vector and its Jacobian)."""
     from calc.backend import get_backend
     from calc.numfmt import fmt
@@ -48,7 +70,8 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     def show(v) -> str:
         return fmt(v, options.decimals)
 
-    key, layer, p = make_activation(name, param)
+    key, layer, p = make_activation(name, param, approximate)
+    writer = Writer(options.decimals)
     be = get_backend("exact")
     z = be.asarray(points)
     layer.hold_params(be)
@@ -63,11 +86,12 @@ def solve_activation(name: str, points: list, options: SolveOptions = SolveOptio
     d = layer.derivative(z, z if options.learner.derivative_of == "input" else used, be)
     ds = [Fraction(v) for v in d]
     for zi, ai, di in zip(points, fs, ds):
-        f_text, d_text = layer.worked(zi, ai, p, show)
+        f_text, d_text = layer.worked(zi, ai, writer)
         sol.add(Step(f"f({show(zi)})", layer.formula, f_text, ai, section="Values and derivatives"))
         sol.add(Step(f"f'({show(zi)})", layer.derivative_formula, d_text, di, section="Values and derivatives"))
-        if zi == 0 and layer.kink_at_zero:
-            sol.findings.append(f"{key} is not differentiable at z = 0; f'(0) = {show(di)} is the convention above")
+        if zi in layer.kink_points():
+            sol.findings.append(f"{key} is not differentiable at z = {show(zi)}; f'({show(zi)}) = {show(di)} is the "
+                                "convention above")
     sol.add(Table(f"{key} at the given points", ["z", "f(z)", "f'(z)"],
                   [[zi, ai, di] for zi, ai, di in zip(points, fs, ds)], section="Summary"))
     sol.answers["f"], sol.answers["df/dz"] = fs, ds
@@ -98,17 +122,19 @@ def _softmax(sol: Solution, layer, z: list, p, be, show) -> Solution:
 
 @problem_type("activation")
 def solve_activation_problem(given, where, options: SolveOptions) -> Solution:
-    """given: function (sigmoid, tanh, relu, leaky_relu, prelu, elu, selu, softmax), at [points],
-    and alpha (elu, prelu) or slope (leaky_relu)."""
+    """given: function (one of names()), at [points], alpha (elu, prelu), slope (leaky_relu) or beta
+    (softplus), and approximate (gelu: none or tanh)."""
     from calc.errors import SpecError
 
     name = str(g.raw(given, where, "function"))
     points = g.vector(given, where, "at")
+    g.check_keys(given, where, ("function", "at", "alpha", "slope", "beta", "approximate"))
     param = None
-    for key in ("alpha", "slope"):
+    for key in ("alpha", "slope", "beta"):
         if key in given:
             param = g.number(given, where, key)
+    approximate = str(g.raw(given, where, "approximate")) if "approximate" in given else None
     try:
-        return solve_activation(name, points, options, param)
+        return solve_activation(name, points, options, param, approximate)
     except InputError as exc:
         raise SpecError(exc.message, g.at(given, where, "function")) from None

@@ -35,7 +35,14 @@ GATES = {
             "weights": [[1, -2]], "bias": [0], "activation": "relu", "targets": [0, 1, 1, 0]},
     "custom": {"activation": "step"},
 }
-ELEMENTWISE = ("step", "relu", "sigmoid", "tanh", "linear", "leaky_relu", "elu", "selu")
+def elementwise_activations() -> tuple[str, ...]:
+    """The activation layer types a perceptron may use: element-wise, without parameters of their
+    own (PReLU's slope is learned), read from the layer registry (a new activation needs no code here)."""
+    from calc.layers import REGISTRY, Layer
+    from calc.layers.activation.base import Activation
+
+    return tuple(sorted(kind for kind, cls in REGISTRY.items() if issubclass(cls, Activation) and cls.elementwise
+                        and cls.param_shapes is Layer.param_shapes))
 
 
 def _activation(name, option: str) -> str:
@@ -43,12 +50,13 @@ def _activation(name, option: str) -> str:
     from calc.layers.base import canonical
 
     key = canonical(str(name))
-    if key not in ELEMENTWISE:
+    allowed = elementwise_activations()
+    if key not in allowed:
         try:
             lookup(key, Where(), ())
         except SpecError:
-            raise InputError(f"{option}: unknown activation '{name}'; element-wise ones: {', '.join(ELEMENTWISE)}") from None
-        raise InputError(f"{option}: a perceptron needs an element-wise activation ({', '.join(ELEMENTWISE)}), got '{name}'")
+            raise InputError(f"{option}: unknown activation '{name}'; element-wise ones: {', '.join(allowed)}") from None
+        raise InputError(f"{option}: a perceptron needs an element-wise activation ({', '.join(allowed)}), got '{name}'")
     return key
 
 

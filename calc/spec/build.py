@@ -8,18 +8,40 @@ Entry forms in a layer list:
   repeat: {times: 3, layers: [...]}      the same layers several times
   sequential: [...]                      a named group
   myblock: {param: value}                a block from the spec's `blocks:` section
+  multiply: [[...], [...]]               parallel branches multiplied (a gate; [] passes the input)
+  split: [[...], [...]]                  the channels cut into equal parts, one per branch, concatenated
+  se: {reduction: 4}                     squeeze-and-excitation: the input times a per-channel gate
+  concat: {from: [a, b]}                 a merge of named outputs (also add, multiply; `with: b`
+                                         merges the previous output with b)
+  if: ${cond}, then: [...], else: [...]  inside blocks: one list or the other
+
+Any entry may also carry `name:`, `trainable:`, `from: name` (its input is that layer's output,
+calc/spec/refs.py resolves it) and `if: ${condition}` (left out when false).
 """
 
 from __future__ import annotations
 
 from calc.errors import SpecError, Where, did_you_mean, short
 from calc.layers import REGISTRY, Layer, lookup
-from calc.layers.containers import Concat, Residual, Sequential
+from calc.layers.containers import Add, Concat, ConcatMerge, Multiply, Product, Residual, Sequential, Split, Sum
+from calc.spec import structures
 from calc.spec.options import Options, is_int
 from calc.spec.params import substitute
 from calc.spec.yamlio import LocList, LocMap
 
-STRUCTURES = ("concat", "residual", "repeat", "sequential")
+STRUCTURES = ("concat", "residual", "repeat", "sequential", "multiply", "add", "split", "se")
+STRUCTURE_HELP = {  # rows of `nncalc layers` (docs/blocks.md)
+    "concat": "parallel branches [[...], [...]] concatenated on channels; {from: [a, b]} joins named outputs",
+    "residual": "{body: [...], shortcut: [...]} added; empty shortcut = identity",
+    "repeat": "{times: n, layers: [...]}",
+    "sequential": "a named group of layers",
+    "multiply": "branches multiplied element-wise, 1 x 1 x C broadcast (gates, GLU); [] = identity",
+    "add": "branches added element-wise; {with: a} adds a named output to the previous one",
+    "split": "channels cut into equal parts (or sizes: [...]), one per branch, concatenated",
+    "se": "squeeze-and-excitation {reduction | squeeze, divisor, activation, gate}: x * gate(x)",
+}
+EXTRAS = ("name", "trainable", "from", "with", "if")  # keys an entry may carry besides its layer
+MERGES = {"concat": ConcatMerge, "add": Add, "multiply": Multiply}
 TOP_KEYS = ("name", "description", "input", "layers", "blocks", "reference", "notes", "source")
 MAX_BLOCK_DEPTH = 32
 MAX_NESTING = 64  # lists inside lists: beyond this, building and counting would hit Python's recursion limit
@@ -65,34 +87,57 @@ class Builder:
         if not isinstance(item, dict) or not item:
             raise SpecError("expected a layer name or {layer: {options}}, "
                             f"got {short(item)}", where)
-        extras = {k: item[k] for k in ("name", "trainable") if k in item}
+        if "then" in item or "else" in item:
+            return self.conditional(item, where)
+        extras = {k: item[k] for k in EXTRAS if k in item}
         keys = [k for k in item if k not in extras]
         if len(keys) != 1:
-            raise SpecError("each list entry must be one layer (plus optional name:), "
+            raise SpecError("each list entry must be one layer (plus optional name:, from:, if:), "
                             f"found keys {', '.join(map(str, keys)) or 'none'}", where)
         kind = keys[0]
-        return self.make(kind, item[kind], where.child(str(kind), _line(item, kind)), extras, item)
+        made = self.make(kind, item[kind], where.child(str(kind), _line(item, kind)), extras, item)
+        if "if" in extras and not structures.condition(extras["if"], where.child("if", _line(item, "if"))):
+            return []  # built all the same: a left-out entry is still checked
+        return made
+
+    def conditional(self, item: dict, where: Where) -> list[Layer]:
+        """`if: ${cond}` with `then: [...]` and optionally `else: [...]`: the layers of one list."""
+        extra = [str(k) for k in item if k not in ("if", "then", "else")]
+        if extra or "if" not in item or "then" not in item:
+            raise SpecError("a conditional entry is if: ${condition}, then: [layers] and optionally else: [layers]"
+                            + (f"; found {', '.join(extra)}" if extra else ""), where)
+        chosen = structures.condition(item["if"], where.child("if", _line(item, "if")))
+        taken = []
+        for key in ("then", "else"):
+            seq = self.layer_list(item.get(key), where.child(key, _line(item, key)), label=key)
+            if chosen == (key == "then"):
+                taken = seq.layers
+        return taken
 
     def make(self, kind, value, where: Where, extras: dict, parent=None) -> list[Layer]:
         self.count += 1
         if self.count > MAX_LAYERS:
             raise SpecError(f"more than {MAX_LAYERS:,} layers; check repeat times and block uses", where)
-        if kind in STRUCTURES:
+        if kind in MERGES and structures.is_named_merge(value, extras):
+            layer = structures.named_merge(MERGES[kind], value, where, extras)
+        elif kind in STRUCTURES:
             layer = getattr(self, f"_{kind}")(value, where)
         elif isinstance(kind, str) and kind in self.blocks:
             layer = self._block(kind, value, where)
         else:
             cls = lookup(kind, where, extra=STRUCTURES + tuple(self.blocks))
             opts = Options(value, where, cls.kind)
-            for key in ("name", "trainable"):  # also accepted inside the options
+            for key in ("name", "trainable", "from"):  # also accepted inside the options
                 if key in opts.values:
                     extras.setdefault(key, opts.values[key])
                     opts._used.add(key)
             layer = cls.from_options(opts)
         self._apply_extras(layer, extras, where, parent)
+        structures.read_from(layer, extras, where, parent)
         out = [layer]
         if getattr(layer, "activation", None) is not None:
             out.extend(self.entry(layer.activation, where.child("activation")))
+            layer.fused = out[-1]  # a reference to the layer would miss its activation
         return out
 
     def _apply_extras(self, layer: Layer, extras: dict, where: Where, parent) -> None:
@@ -110,23 +155,41 @@ class Builder:
 
     # -- structures -----------------------------------------------------------------------
     def _concat(self, value, where: Where) -> Concat:
-        branches = value
+        return self._branches(Concat, value, where, "concat")
+
+    def _branches(self, cls, value, where: Where, what: str):
+        """Branch lists for concat, multiply, add and split: [[...], [...]] or {branches: [...]}."""
+        branches, rest = value, {}
+        where_b = where
         if isinstance(value, dict):
-            opts = Options(value, where, "concat")
+            opts = Options(value, where, what)
             branches = opts.raw("branches")
             where_b = opts.at("branches")
+            rest = {k: opts.raw(k) for k in ("sizes",) if k in value and cls is Split}
             opts.finish()
-        else:
-            where_b = where
         if not isinstance(branches, list) or len(branches) < 2:
-            raise SpecError("concat needs a list of at least two branches, each a list of layers "
+            raise SpecError(f"{what} needs a list of at least two branches, each a list of layers "
                             "(an empty list [] passes the input through)", where_b)
         seqs = []
         for i, branch in enumerate(branches):
             seq = self.layer_list(branch, where_b.child(i, _line(branches, i)), label="branch")
             seq.name = f"branch{i + 1}"
             seqs.append(seq)
-        return Concat(seqs, where, label="branches")
+        if cls is Split:
+            return Split(seqs, structures.split_sizes(rest.get("sizes"), len(seqs), where.child("sizes")), where)
+        return cls(seqs, where, label="branches" if cls is Concat else what)
+
+    def _multiply(self, value, where: Where) -> Product:
+        return self._branches(Product, value, where, "multiply")
+
+    def _add(self, value, where: Where):
+        return self._branches(Sum, value, where, "add")
+
+    def _split(self, value, where: Where) -> Split:
+        return self._branches(Split, value, where, "split")
+
+    def _se(self, value, where: Where):
+        return structures.squeeze_excite(self, value, where)
 
     def _residual(self, value, where: Where) -> Residual:
         opts = Options(value, where, "residual")

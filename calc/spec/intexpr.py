@@ -1,5 +1,9 @@
 """Integer arithmetic of block expressions (``${width * 4}``): a small Pratt parser, never eval.
 
+Conditions (``${stride == 1 and cin == cout}``, for ``if:`` in blocks) use the same reader:
+comparisons (== != < <= > >=) bind looser than arithmetic, then ``not``, ``and``, ``or`` as in
+Python; a comparison or a logical operator gives true or false (a bool, which is also 0 or 1).
+
 Python's own ``ast.parse`` fails on a flat sum of a few thousand terms (RecursionError in C) and
 on a 5,000-digit literal, so block expressions get their own reader: a chain of binary operators
 is a loop (any length), nesting (parentheses, signs) recurses up to MAX_DEPTH, and every value
@@ -12,9 +16,13 @@ import re
 
 MAX_DEPTH = 100
 MAX_DIGITS = 1000
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*/%()]))")
-_BINARY = {"+": 10, "-": 10, "*": 20, "/": 20, "//": 20, "%": 20}
-ALLOWED = "only integers, parameters and + - * / // % are allowed"
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
+_COMPARE = ("==", "!=", "<", "<=", ">", ">=")
+_BINARY = {"or": 2, "and": 3, **dict.fromkeys(_COMPARE, 5), "+": 10, "-": 10, "*": 20, "/": 20, "//": 20, "%": 20}
+_NOT = 4  # binds tighter than and/or, looser than comparisons: not a == b is not (a == b)
+WORDS = ("and", "or", "not", "true", "false")
+ALLOWED = ("only integers, parameters and + - * / // % are allowed (in conditions also == != < <= > >=, "
+           "and, or, not, true, false)")
 
 
 class ExprError(ValueError):
@@ -57,9 +65,12 @@ class _Reader:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExprError(f"nested more than {MAX_DEPTH} levels deep")
-        value = self.operand()
+        value, compared = self.operand(), False
         while isinstance(self.peek(), str) and self.peek() in _BINARY and _BINARY[self.peek()] >= min_bp:
             op = self.take()
+            if op in _COMPARE and compared:
+                raise ExprError("a chained comparison such as a < b < c; write a < b and b < c")
+            compared = op in _COMPARE
             value = _apply(op, value, self.expression(_BINARY[op] + 1))
         self.depth -= 1
         return value
@@ -76,12 +87,20 @@ class _Reader:
             if self.take() != ")":
                 raise ExprError("expected ')'")
             return value
-        if item.isidentifier():
+        if item == "not":
+            return not self.expression(_NOT)
+        if item in ("true", "false"):
+            return item == "true"
+        if item.isidentifier() and item not in WORDS:
             return self.lookup(item)
         raise ExprError(ALLOWED)
 
 
 def _apply(op: str, a: int, b: int) -> int:
+    if op in ("and", "or"):
+        return bool(a and b) if op == "and" else bool(a or b)
+    if op in _COMPARE:
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
     if op in ("/", "//", "%") and b == 0:
         raise ExprError("division by zero")
     if op == "/" and a % b:

@@ -1,7 +1,8 @@
 """Block parameters: replace ``$name`` and ``${expression}`` in a block's layer tree.
 
 ``$width`` (the whole value) becomes the argument as given, of any type. ``${width * 4}`` is
-integer arithmetic on arguments (+ - * // % and exact /), parsed with a whitelist, never eval.
+integer arithmetic on arguments (+ - * // % and exact /), parsed with a whitelist, never eval;
+``${stride == 1 and cin == cout}`` is a condition (true or false) for an entry's ``if:``.
 Line information of the block definition is kept, so errors still point into the file.
 """
 
@@ -28,7 +29,7 @@ def evaluate(text: str, args: dict, where: Where) -> int:
             raise SpecError(f"unknown block parameter '{name}' in '{shown}'; parameters: "
                             f"{', '.join(sorted(args)) or 'none'}", where)
         value = args[name]
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not isinstance(value, int):  # true/false count as 1/0 (conditions: ${se and stride == 1})
             raise SpecError(f"'{name}' is {str(value)[:40]!r}, arithmetic needs integers ('{shown}')", where)
         return value
 

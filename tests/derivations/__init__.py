@@ -24,7 +24,7 @@ def derivation(name: str):
 def load_all() -> dict:
     import tests.derivations.conv1d  # noqa: F401
     import tests.derivations.recurrent  # noqa: F401
-    from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax  # noqa: F401
+    from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax, upsampling  # noqa: F401
 
     return DERIVATIONS
 

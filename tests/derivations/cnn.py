@@ -198,3 +198,23 @@ def edge_6x6():
     image = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
              [2, 4, 5, 2, 3, 9]]
     return _edges(image, {"vertical": VERTICAL, "horizontal": HORIZONTAL})
+
+
+@derivation("cnn/squeeze-excitation")
+def squeeze_excitation():
+    """Hu et al.'s SE gate with torch ops: channel means, two 1x1 convs (as matrices), ReLU, sigmoid."""
+    torch = _torch()
+    x = _t([[[1, 2], [3, 6]], [[0, -2], [4, 2]], [[-1, -1], [-3, -3]]])
+    w1, b1 = _t([[0.5, -1, 0.25], [-1, 0.5, 1]]), _t([0.5, 0.1])
+    w2, b2 = _t([[2, 1], [-4, 3], [0, 2]]), _t([-1, 1, 0.5])
+    s = x.mean((1, 2))
+    z = w1 @ s + b1
+    a = torch.relu(z)
+    e = w2 @ a + b2
+    g = torch.sigmoid(e)
+    y = g[:, None, None] * x
+    out = {"params": w1.numel() + b1.numel() + w2.numel() + b2.numel()}
+    for prefix, values in (("s", s), ("z", z), ("a", a), ("e", e), ("g", g)):
+        out.update({f"{prefix}{i + 1}": v for i, v in enumerate(values.tolist())})
+    out.update({f"y{k + 1}": _rows(y[k]) for k in range(3)})
+    return out

@@ -7,10 +7,11 @@ formulas. Counting: no MACs, one op per element under 'act'.
 
 Each class also carries its text, once, for every narrator (calc.solve): ``formula`` and
 ``derivative_formula`` (plain), ``tex_name``/``tex_body``/``tex_derivative`` (LaTeX), the
-``convention`` and ``remark`` a learner needs, ``worked()``, f and f' with the numbers put in (the
-standalone activation problem), and ``narrated()``, the same per neuron of a network (the branch
-taken, the substituted text and LaTeX). tests/test_layer_conformance.py fails for an activation
-without them.
+``convention`` and ``remark`` a learner needs, and ONE method with the numbers put in,
+``pieces(z, a, w)``: the branch taken and f, the branch taken and f'. Both shapes of that text
+derive from it here: ``worked()`` for the standalone activation problem ('0.01*(-2) (z <= 0)')
+and ``narrated()`` for a neuron of a network (the branch and the text apart, with LaTeX).
+tests/test_layer_conformance.py fails for an activation without them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def branch(z, above: str, below: str) -> tuple[str, str]:
     return ("z > 0", above) if z > 0 else ("z <= 0", below)
 
 
+def whole(text: str) -> tuple[str, str]:
+    """(no condition, the text) of a one-piece formula."""
+    return "", text
+
+
 class Activation(Layer):
     """An element-wise function; subclasses add their constants as options."""
 
@@ -50,11 +56,12 @@ class Activation(Layer):
     derivative_formula = ""
     derivative_plain = ""  # derivative_formula without its remark, where it has one: "1 if z > 0 else 0"
     tex_name = ""  # LaTeX of the function's name, e.g. r"\sigma"
-    tex_body = ""  # LaTeX of f with %s for z, e.g. r"\max(0, %s)" ("" : no substituted LaTeX)
+    tex_body = ""  # LaTeX of f with %s for z (each %s the same z), e.g. r"\max(0, %s)" ("": no substituted LaTeX)
     tex_derivative = ""  # LaTeX of f' with %s for a (each %s the same a), e.g. "1 - (%s)^2"
     remark = ""  # what a learner gets wrong about it, appended to its conventions line
     convention = ""  # its convention line in a worked solution; {p} is the constant shown
     kink_at_zero = False  # not differentiable at z = 0: the worked solution says which f'(0) it takes
+    kinks: tuple = ()  # every z where it is not differentiable, when not only 0 (ReLU6: 0 and 6)
     constant: tuple[str, object] | None = None  # (attribute, exact default) a worked solution may set
     elementwise = True  # a_i depends on z_i alone (softmax: on every z_j)
     # As a network's last layer: the loss on its outputs that goes with it ("" none: mse by default),
@@ -67,27 +74,36 @@ class Activation(Layer):
     zero_note = ""  # appended to its formula in a perceptron's conventions, e.g. " (z = 0 gives 0)"
     dead_note = ""  # a worked solution's finding when all its outputs are 0; {owner} names the layer
 
-    def worked(self, z, a, p, show) -> tuple[str, str]:
-        """(f with the numbers, f' with the numbers) at one point z (a = f(z), p = its constant),
-        following the branch the class itself takes; show formats a number."""
-        raise NotImplementedError(f"{self.kind}: no worked text")
+    def pieces(self, z, a, w) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The one text method: ((f's branch, f with the numbers), (f''s branch, f' with the
+        numbers)) at one point z, a = f(z). A branch is the condition on z the class itself takes
+        ("z > 0", "-3 < z < 3"), "" for a one-piece formula. ``w`` writes numbers (a
+        calc.solve.text.Writer): ``w.num(v)`` alone or as a function's argument, ``w.factor(v)``
+        inside a product or under a power (a negative one in parentheses)."""
+        raise NotImplementedError(f"{self.kind}: no pieces() text")
+
+    def worked(self, z, a, w) -> tuple[str, str]:
+        """(f with the numbers, f' with the numbers) as the activation problem shows them: each
+        followed by its branch, '0.01*(-2) (z <= 0)'."""
+        (fb, f), (db, d) = self.pieces(z, a, w)
+        return (f"{f} ({fb})" if fb else f), (f"{d} ({db})" if db else d)
+
+    def kink_points(self) -> tuple:
+        """The z where f' is a convention (the worked solution says which value it takes)."""
+        return self.kinks or ((0,) if self.kink_at_zero else ())
 
     @property
     def derivative_text(self) -> str:
         """f' as a formula alone (no remark): what a network narration and its conventions show."""
         return self.derivative_plain or self.derivative_formula
 
-    def narrated(self, z, a, factor) -> Narrated:
-        """f and f' at one neuron of a network (a = f(z)); factor writes a number put into a formula
-        (negative ones in parentheses). Subclasses give the pieces through ``_narrated``."""
-        f, d = self._narrated(z, a, factor)
+    def narrated(self, z, a, w) -> Narrated:
+        """f and f' at one neuron of a network (a = f(z)): the pieces, with their LaTeX."""
+        f, d = self.pieces(z, a, w)
         tex_d = self.tex_derivative
-        return Narrated(*f, *d, f_tex=self.tex_body % factor(z) if self.tex_body else "",
-                        d_tex=tex_d % ((factor(a),) * tex_d.count("%s")) if tex_d else "")
-
-    def _narrated(self, z, a, factor) -> tuple[tuple[str, str], tuple[str, str]]:
-        """((f's branch, f with the numbers), (f''s branch, f' with the numbers)) at z."""
-        raise NotImplementedError(f"{self.kind}: no narrated text")
+        tex_f = self.tex_body
+        return Narrated(*f, *d, f_tex=tex_f % ((w.factor(z),) * tex_f.count("%s")) if tex_f else "",
+                        d_tex=tex_d % ((w.factor(a),) * tex_d.count("%s")) if tex_d else "")
 
     def hold_params(self, be) -> None:
         """Parameters for a worked solution at given points, from ``constant`` (PReLU: its learned
@@ -129,11 +145,6 @@ class Activation(Layer):
         d = self.derivative(self.z, self.a, ctx.backend)
         observer = getattr(ctx, "observer", None)  # engines may pass a lighter context
         return d if observer is None else observer.stage(self, "derivative", d)
-
-
-def z_text(z, show) -> str:
-    """z as substituted into a formula: negative numbers in parentheses."""
-    return f"({show(z)})" if z < 0 else show(z)
 
 
 def float_options(*names_defaults):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calc.layers.activation.base import Activation
+from calc.layers.activation.base import Activation, whole
 from calc.layers.base import register
 from calc.spec.options import Options
 
@@ -16,11 +16,8 @@ class Identity(Activation):
     tex_name, tex_body = r"\mathrm{id}", "%s"
     convention = "the identity: f(z) = z, f'(z) = 1"
 
-    def worked(self, z, a, p, show):
-        return show(z), "1"
-
-    def _narrated(self, z, a, factor):
-        return ("", factor(z)), ("", "1")
+    def pieces(self, z, a, w):
+        return whole(w.num(z)), whole("1")
 
     @classmethod
     def from_options(cls, opts: Options):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from calc.layers.activation.base import Activation, branch, float_options, z_text
+from calc.layers.activation.base import Activation, branch, float_options, whole
 from calc.layers.base import Shape, register
 from calc.spec.options import Options
 
@@ -25,11 +25,8 @@ class ReLU(Activation):
     dead_note = ("every ReLU of {owner} outputs 0 (all z <= 0): the layers after it see only their biases, and no "
                  "gradient flows back through it (a dead layer)")
 
-    def worked(self, z, a, p, show):
-        return f"max(0, {show(z)})", "1 (z > 0)" if z > 0 else "0 (z <= 0)"
-
-    def _narrated(self, z, a, factor):
-        return ("", f"max(0, {factor(z)})"), branch(z, "1", "0")
+    def pieces(self, z, a, w):
+        return whole(f"max(0, {w.num(z)})"), branch(z, "1", "0")
 
     def function(self, z, be):
         return be.xp.maximum(z, be.scalar(0))  # one pass; NaN stays NaN, as PyTorch
@@ -57,12 +54,8 @@ class LeakyReLU(Activation):
     kink_at_zero = True
     constant = ("slope", Fraction(1, 100))
 
-    def worked(self, z, a, p, show):
-        return (show(z), "1 (z > 0)") if z > 0 else (f"{show(p)} * {z_text(z, show)}", f"{show(p)} (z <= 0)")
-
-    def _narrated(self, z, a, factor):
-        slope = factor(self.slope)
-        return branch(z, factor(z), f"{slope}*{factor(z)}"), branch(z, "1", slope)
+    def pieces(self, z, a, w):
+        return branch(z, w.num(z), f"{w.factor(self.slope)}*{w.factor(z)}"), branch(z, "1", w.num(self.slope))
     option_aliases = {"slope": ("alpha", "negative_slope")}
     from_options = float_options(("slope", 0.01))
     slope = 0.01
@@ -86,14 +79,9 @@ class ELU(Activation):
     convention = "ELU alpha {p} (PyTorch/Keras default 1.0); for z <= 0, ELU'(z) = alpha e^z = ELU(z) + alpha"
     constant = ("alpha", Fraction(1))
 
-    def worked(self, z, a, p, show):
-        if z > 0:
-            return show(z), "1 (z > 0)"
-        return f"{show(p)} * (e^{z_text(z, show)} - 1)", f"{show(a)} + {show(p)}"
-
-    def _narrated(self, z, a, factor):
-        alpha = factor(self.alpha)
-        return branch(z, factor(z), f"{alpha}(e^{factor(z)} - 1)"), branch(z, "1", f"{factor(a)} + {alpha}")
+    def pieces(self, z, a, w):
+        alpha = w.factor(self.alpha)
+        return branch(z, w.num(z), f"{alpha}(e^{w.factor(z)} - 1)"), branch(z, "1", f"{w.num(a)} + {alpha}")
     from_options = float_options(("alpha", 1.0))
     alpha = 1.0
 
@@ -121,15 +109,9 @@ class SELU(Activation):
     convention = ("SELU: lambda = 1.0507009873554805, alpha = 1.6732632423543772 (fixed self-normalising constants); "
                   "SELU'(z) = lambda for z > 0, lambda alpha e^z for z <= 0")
 
-    def worked(self, z, a, p, show):
-        lam, alpha = "1.0507", "1.6733"  # the constants, shown rounded
-        if z > 0:
-            return f"{lam} * {show(z)}", f"lambda = {lam}"
-        return f"{lam} * {alpha} * (e^{z_text(z, show)} - 1)", f"{lam} * {alpha} * e^{z_text(z, show)}"
-
-    def _narrated(self, z, a, factor):
-        lam, alpha, e = factor(self.scale), factor(self.alpha), f"e^{factor(z)}"
-        return (branch(z, f"{lam} * {factor(z)}", f"{lam} * {alpha} * ({e} - 1)"),
+    def pieces(self, z, a, w):
+        lam, alpha, e = w.num(self.scale), w.num(self.alpha), f"e^{w.factor(z)}"  # the constants, shown rounded
+        return (branch(z, f"{lam} * {w.factor(z)}", f"{lam} * {alpha} * ({e} - 1)"),
                 branch(z, lam, f"{lam} * {alpha} * {e}"))
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
@@ -160,12 +142,11 @@ class PReLU(Activation):
     kink_at_zero = True
     constant = ("init_value", Fraction(1, 4))
     per = "single"  # one shared slope, PyTorch's default (from_options reads 'per')
-    worked = LeakyReLU.worked
 
-    def _narrated(self, z, a, factor):
+    def pieces(self, z, a, w):
         alpha = self.constants()["alpha"]  # the symbol 'alpha' when there are several
-        alpha = alpha if isinstance(alpha, str) else factor(alpha)
-        return branch(z, factor(z), f"{alpha}*{factor(z)}"), branch(z, "1", alpha)
+        alpha = alpha if isinstance(alpha, str) else w.factor(alpha)
+        return branch(z, w.num(z), f"{alpha}*{w.factor(z)}"), branch(z, "1", alpha)
 
     def hold_params(self, be) -> None:
         self.params = {"weight": be.asarray([self.init_value])}

@@ -4,8 +4,15 @@ and the perceptron's step (no gradient).
 
 from __future__ import annotations
 
-from calc.layers.activation.base import Activation, branch, z_text
+from calc.layers.activation.base import Activation, branch, whole
 from calc.layers.base import register
+
+
+def sigmoid(z, be):
+    """1 / (1 + e^-z) element-wise, stable for z = +-1000 (e^-|z| <= 1); SiLU and mish use it too."""
+    xp = be.xp
+    e = xp.exp(-abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 @register
@@ -19,16 +26,11 @@ class Sigmoid(Activation):
     paired_loss, logits_loss = "bce", "bce_logits"
     convention = "sigmoid'(z) = a(1 - a) with a = sigmoid(z), the activation's output (never z(1 - z))"
 
-    def worked(self, z, a, p, show):
-        return f"1 / (1 + e^(-{z_text(z, show)}))", f"{show(a)} * (1 - {show(a)})"
-
-    def _narrated(self, z, a, factor):
-        return ("", f"1 / (1 + e^(-{factor(z)}))"), ("", f"{factor(a)} (1 - {factor(a)})")
+    def pieces(self, z, a, w):
+        return whole(f"1 / (1 + e^(-{w.factor(z)}))"), whole(f"{w.factor(a)} (1 - {w.factor(a)})")
 
     def function(self, z, be):
-        xp = be.xp
-        e = xp.exp(-abs(z))  # e^-|z| <= 1: stable for z = +-1000
-        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return sigmoid(z, be)
 
     def derivative(self, z, a, be):
         return a * (1 - a)
@@ -43,11 +45,8 @@ class Tanh(Activation):
     remark = " (of the activation a)"
     convention = "tanh'(z) = 1 - a^2 with a = tanh(z)"
 
-    def worked(self, z, a, p, show):
-        return f"tanh({show(z)})", f"1 - {show(a)}^2"
-
-    def _narrated(self, z, a, factor):
-        return ("", f"tanh({factor(z)})"), ("", f"1 - {factor(a)}^2")
+    def pieces(self, z, a, w):
+        return whole(f"tanh({w.num(z)})"), whole(f"1 - {w.factor(a)}^2")
 
     def function(self, z, be):
         return be.xp.tanh(z)
@@ -68,11 +67,8 @@ class Step(Activation):
     convention = "step'(z) = 0 everywhere it is defined (not differentiable at 0): no gradient flows"
     zero_note = " (z = 0 gives 0)"
 
-    def worked(self, z, a, p, show):
-        return ("1 (z > 0)" if z > 0 else "0 (z <= 0)"), "0"
-
-    def _narrated(self, z, a, factor):
-        return branch(z, "1", "0"), ("", self.derivative_plain)
+    def pieces(self, z, a, w):
+        return branch(z, "1", "0"), whole(self.derivative_plain)
 
     def function(self, z, be):
         return be.xp.where(z > 0, 1 + 0 * z, 0 * z)

@@ -108,7 +108,7 @@ class DenseNarrator(Narrator):
 class ActivationNarrator(Narrator):
     """a_i = f(z_i) per neuron; delta_i = dL/da_i f'(z_i) with the derivative of calc.layers.activation,
     whose class also gives every text (formula, derivative, LaTeX, and ``narrated()``: the branch
-    taken and the numbers put in)."""
+    taken and the numbers put in, from the class's one text method ``pieces()``)."""
 
     def slot(self, layer, previous: Slot, level: int):
         if previous.symbol == "z" and previous.owner:  # the activation of a dense layer: fc1.a1
@@ -119,7 +119,7 @@ class ActivationNarrator(Narrator):
         layer, w = view.layer, nar.writer
         for i in positions(y.shape):
             z = at(x, i)
-            pieces = layer.narrated(z, at(y, i), w.factor)
+            pieces = layer.narrated(z, at(y, i), w)
             formula = f"{view.out.text(i)} = {layer.kind}({view.inp.text(i)}) = {layer.formula}"
             latex = rf"{view.out.tex(i)} = {layer.tex_name}({view.inp.tex(i)})"
             nar.add(view.out.key(i), formula, _taken(pieces.f_branch, pieces.f_text, z, w), at(y, i),
@@ -132,7 +132,7 @@ class ActivationNarrator(Narrator):
         for i in positions(y.shape):
             z, a = at(x, i), at(y, i)
             d = w.round(at(derivative, i))
-            pieces = layer.narrated(z, a, w.factor)
+            pieces = layer.narrated(z, a, w)
             dkey = derivative_key(view, i)
             dtex = rf"\frac{{\partial {view.out.tex(i)}}}{{\partial {view.inp.tex(i)}}}"
             nar.add(dkey, f"d{view.out.text(i)}/d{view.inp.text(i)} = {layer.derivative_text}",

@@ -62,6 +62,9 @@ def check_sequential(network) -> None:
         if layer.is_container and not isinstance(layer, Sequential):
             raise SpecError(f"worked network solutions handle layers in sequence; '{layer.name}' ({layer.kind}) "
                             "has branches", layer.where)
+        if layer.sources is not None:
+            raise SpecError(f"worked network solutions handle layers in sequence; '{layer.name}' takes "
+                            "from: a named layer", layer.where)
 
 
 class NetworkSolver(CarriedValues):
