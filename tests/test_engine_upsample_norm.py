@@ -137,7 +137,7 @@ def test_counts_and_shapes():
 
     notes = summarize(net).conventions
     assert sum(n.startswith("upsample: no parameters and 0 MACs") for n in notes) == 1  # once for two layers
-    assert any(n.startswith("groupnorm/instancenorm: 0 MACs") for n in notes)
+    assert any(n.startswith("groupnorm/instancenorm: 0 MACs; --include norm") for n in notes)
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -175,3 +175,15 @@ def test_one_value_per_group_is_refused_as_torch_does(entry, shape, noun):
 
     with pytest.raises(SpecError, match=f"each {noun} has 1 value"):
         network_from_text(f"input: {shape}\nlayers:\n  - {entry}\n")
+
+
+@pytest.mark.parametrize("mode, fields", [("bilinear", [3, 4, 6, 8]), ("nearest", [3, 4, 4, 6])])
+def test_receptive_field_through_upsampling(mode, fields):
+    """By hand: conv 3 (r 3, j 1), max pool 2 (r 4, j 2), upsample x2 (j 1; bilinear also reads the
+    next input value, r + j_prev = 4 + 2; nearest one value, r stays 4), conv 3 (r + 2 j)."""
+    from calc.counting.receptive import receptive_fields
+    from calc.network import network_from_text
+
+    net = network_from_text(f"input: [16, 16, 1]\nlayers:\n  - conv: {{filters: 1, kernel: 3}}\n  - maxpool: {{kernel: 2}}\n"
+                            f"  - upsample: {{scale: 2, mode: {mode}}}\n  - conv: {{filters: 1, kernel: 3}}\n")
+    assert [row.after.size[0] for row in receptive_fields(net)] == fields

@@ -33,16 +33,38 @@ def rows():
     return {row["name"]: row for row in json.loads(result.stdout)}
 
 
-def _refused_keys(entry, shape) -> set[str] | None:
-    """The valid options the reader names when an unknown key joins ``entry``."""
+def _with_unknown(entry, kind: str):
+    """``entry`` with an unknown key added to the first leaf of ``kind`` (inside a sequential too)."""
+    from calc.layers.base import canonical
+
+    if isinstance(entry, str):
+        return ({entry: {"zz_unknown": 1}}, True) if canonical(entry) == kind else (entry, False)
+    if isinstance(entry, list):
+        out, done = [], False
+        for item in entry:
+            if not done:
+                item, done = _with_unknown(item, kind)
+            out.append(item)
+        return out, done
+    if isinstance(entry, dict) and len(entry) == 1:
+        (name, opts), = entry.items()
+        if isinstance(name, str) and canonical(name) == kind:
+            return {name: dict(opts or {}, zz_unknown=1)}, True
+        if isinstance(opts, list):
+            opts, done = _with_unknown(opts, kind)
+            return {name: opts}, done
+    return entry, False
+
+
+def _refused_keys(entry, shape, kind: str) -> set[str] | None:
+    """The valid options the reader names when an unknown key joins the ``kind`` leaf of ``entry``."""
     from calc.network import network_from_text
 
-    name, opts = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
-    if not isinstance(opts, (dict, type(None))):
-        return None  # a container around the kind (e.g. a `sequential` list): not one layer's options
-    opts = dict(opts or {}, zz_unknown=1)
+    entry, done = _with_unknown(entry, kind)
+    if not done:
+        return None
     try:
-        network_from_text(yaml.safe_dump({"input": list(shape), "layers": [{name: opts}]}))
+        network_from_text(yaml.safe_dump({"input": list(shape), "layers": [entry]}))
     except SpecError as exc:
         found = re.search(r"unknown option 'zz_unknown'.*valid options: (.*)$", exc.message)
         if found is None:
@@ -58,8 +80,8 @@ def _accepted(kind: str, maker) -> set[str]:
     for seed in range(60):
         shape = SAMPLE_SHAPES[seed % len(SAMPLE_SHAPES)]
         piece = maker(SpecGen(seed), shape)
-        if piece is not None and kind in [k for k, _ in piece.leaves][:1]:
-            keys |= _refused_keys(piece.entry, shape) or set()
+        if piece is not None and kind in [k for k, _ in piece.leaves]:
+            keys |= _refused_keys(piece.entry, shape, kind) or set()
     return keys - EVERY_LAYER
 
 

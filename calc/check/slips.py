@@ -267,3 +267,12 @@ def _upsample(problem):
                   given(problem, align_corners=not on))
     nearest = {k: v for k, v in problem.given.items() if k != "align_corners"}
     yield Variant("nearest instead of bilinear", {**nearest, "mode": "nearest"})
+
+
+@slips("layernorm")
+def _layernorm(problem):
+    """eps left out (the D2L printout shows -1.0000 and 1.0000)."""
+    from calc.exact import to_fraction
+
+    if to_fraction(problem.given.get("eps", "0.00001")) != 0:
+        yield Variant("eps left out (sqrt(var) instead of sqrt(var + eps))", given(problem, eps=0))
