@@ -20,6 +20,7 @@ contribution), dL/dW_hh, dL/dW_xh, dL/db.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from calc.errors import SpecError
@@ -61,77 +62,103 @@ def _naming(name: str) -> str:
     return f"dL/dW_hh.t{t}" if base == "dL/dW_hh" else f"{base}{t}"
 
 
-@problem_type("rnn_bptt")
-def solve_rnn_bptt(given, where, options: SolveOptions) -> Solution:
-    """given: x, W_xh, W_hh, b, h0, target, nonlinearity."""
-    from calc.backend import get_backend
-    from calc.engine.context import Ctx
-    from calc.engine.losses import get_loss
+@dataclass
+class Given:
+    xs: list  # one list of inputs per step
+    w_xh: list
+    w_hh: list
+    b: list
+    h0: list
+    target: list
+    act: str
 
+
+def _read(given, where) -> Given:
     g.check_keys(given, where, KEYS)
     xs = _steps(given, where)
     w_xh = _matrix(given, where, "W_xh")
     hidden, features = len(w_xh), len(w_xh[0])
     if len(xs[0]) != features:
         raise SpecError(f"W_xh has {features} columns but each step has {len(xs[0])} inputs", g.at(given, where, "W_xh"))
-    w_hh = _matrix(given, where, "W_hh", (hidden, hidden))
-    b = g.vector(given, where, "b", [Fraction(0)] * hidden, length=hidden)
-    h0 = g.vector(given, where, "h0", [Fraction(0)] * hidden, length=hidden)
-    target = g.vector(given, where, "target", length=hidden)
-    act = g.choice(given, where, "nonlinearity", ("tanh", "relu"), "tanh")
+    zeros = [Fraction(0)] * hidden
+    return Given(xs, w_xh, _matrix(given, where, "W_hh", (hidden, hidden)),
+                 g.vector(given, where, "b", zeros, length=hidden), g.vector(given, where, "h0", zeros, length=hidden),
+                 g.vector(given, where, "target", length=hidden),
+                 g.choice(given, where, "nonlinearity", ("tanh", "relu"), "tanh"))
+
+
+def _run(p: Given, options: SolveOptions):
+    """The RNN layer forward and backward on the exact backend: (stage values, layer, loss)."""
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.losses import get_loss
 
     be = get_backend("exact")
-    writer = Writer(options.decimals, options.hand_rounding)
     carry = options.learner.carry()
-    recorder = StageRecorder(writer, carry, be, _naming)
-    layer = build("rnn", hidden, features, nonlinearity=act)
-    layer.params = {"weight_ih_l0": be.asarray(w_xh), "weight_hh_l0": be.asarray(w_hh), "bias_l0": be.asarray(b)}
+    recorder = StageRecorder(Writer(options.decimals, options.hand_rounding), carry, be, _naming)
+    layer = build("rnn", len(p.w_xh), len(p.w_xh[0]), nonlinearity=p.act)
+    layer.params = {"weight_ih_l0": be.asarray(p.w_xh), "weight_hh_l0": be.asarray(p.w_hh), "bias_l0": be.asarray(p.b)}
     layer.grads, layer.buffers = {}, {}
-    layer.initial = (be.asarray([h0]), be.asarray([h0]))
+    layer.initial = (be.asarray([p.h0]), be.asarray([p.h0]))
     ctx = Ctx(backend=be, observer=recorder)
-    hs = layer.forward(be.asarray([xs]), ctx)
-    loss = get_loss("mse", "half_sum")
-    t_arr = be.asarray([target])
-    value = carry.take("loss", loss.value(hs[:, -1], t_arr, be))
+    hs = layer.forward(be.asarray([p.xs]), ctx)
+    loss, target = get_loss("mse", "half_sum"), be.asarray([p.target])
+    value = carry.take("loss", loss.value(hs[:, -1], target, be))
     dy = be.xp.zeros(hs.shape, dtype=object)
-    dy[:, -1] = loss.grad(hs[:, -1], t_arr, be)
+    dy[:, -1] = loss.grad(hs[:, -1], target, be)  # E = 1/2 sum (h_T - y)^2 on the last step only
     layer.backward(dy, ctx)
-    v = recorder.values
+    return recorder.values, layer, value
 
-    steps = len(xs)
+
+@problem_type("rnn_bptt")
+def solve_rnn_bptt(given, where, options: SolveOptions) -> Solution:
+    """given: x, W_xh, W_hh, b, h0, target, nonlinearity."""
+    p = _read(given, where)
+    v, layer, value = _run(p, options)
+    writer = Writer(options.decimals, options.hand_rounding)
+    steps, act = len(p.xs), p.act
     fp = "1 - h_t^2" if act == "tanh" else "1 if a_t > 0 else 0"
+    h0 = p.h0[0] if len(p.h0) == 1 else p.h0
     sol = Solution(f"Backpropagation through time: a vanilla RNN over {steps} steps", [
-        f"a_t = W_xh x_t + W_hh h_(t-1) + b, h_t = {act}(a_t), h_0 = {show(answer(be.asarray([h0])), writer)}",
+        f"a_t = W_xh x_t + W_hh h_(t-1) + b, h_t = {act}(a_t), h_0 = {show(h0, writer)}",
         f"loss on the last step only: E = 1/2 sum (h_{steps} - y)^2, so dE/dh_{steps} = h_{steps} - y",
         f"backward: dL/dh_t = W_hh^T dL/da_(t+1) (plus dE/dh_t at t = {steps}), dL/da_t = dL/dh_t * ({fp}); "
         "the weights are shared by every step, so their gradients are sums over the steps",
     ])
-    h_prev = h0
-    for t in range(1, steps + 1):
-        sec = "Forward pass"
-        sol.add(Step(f"a{t}", f"W_xh x_{t} + W_hh h_{t - 1} + b", affine_text(w_xh, xs[t - 1], w_hh, h_prev, b, writer),
-                     answer(v[f"a{t}"]), name=f"a{t}", section=sec))
-        sol.add(Step(f"h{t}", f"{act}(a{t})", f"{act}({show(answer(v[f'a{t}']), writer)})", answer(v[f"h{t}"]),
-                     name=f"h{t}", section=sec))
-        h_prev = _list(answer(v[f"h{t}"]))
+    _forward_steps(sol, v, p, writer)
     h_last = _list(answer(v[f"h{steps}"]))
     sol.add(Step("loss", f"1/2 sum (h{steps} - y)^2",
-                 "1/2 * (" + join_sum([f"({writer.num(h)} - {writer.factor(y)})^2" for h, y in zip(h_last, target)])
+                 "1/2 * (" + join_sum([f"({writer.num(h)} - {writer.factor(y)})^2" for h, y in zip(h_last, p.target)])
                  + ")", value, name="loss", section="Loss"))
-    _backward_steps(sol, v, steps, w_hh, h0, act, writer, target)
-    sec = "Gradients of the shared weights"
-    terms = " + ".join(show(matrix_answer(v[f"dL/dW_hh.t{t}"]), writer) for t in range(1, steps + 1))
-    sol.add(Step("dL/dW_hh", "sum over t of dL/da_t h_(t-1)^T", terms, matrix_answer(layer.grads["weight_hh_l0"]),
-                 name="dL/dW_hh", section=sec))
-    xterms = " + ".join(f"{show(answer(v[f'dL/da{t}']), writer)} * {show(answer(be.asarray(xs[t - 1])), writer)}"
-                        for t in range(1, steps + 1))
-    sol.add(Step("dL/dW_xh", "sum over t of dL/da_t x_t^T", xterms, matrix_answer(layer.grads["weight_ih_l0"]),
-                 name="dL/dW_xh", section=sec))
-    sol.add(Step("dL/db", "sum over t of dL/da_t", " + ".join(show(answer(v[f"dL/da{t}"]), writer)
-                                                              for t in range(1, steps + 1)),
-                 answer(layer.grads["bias_l0"]), name="dL/db", section=sec))
+    _backward_steps(sol, v, steps, p.w_hh, p.h0, act, writer, p.target)
+    _gradient_steps(sol, v, layer, p, writer)
     sol.summary = f"dL/dW_hh = {show(sol.answers['dL/dW_hh'], writer)}"
     return sol
+
+
+def _forward_steps(sol: Solution, v: dict, p: Given, writer: Writer) -> None:
+    h_prev, sec = p.h0, "Forward pass"
+    for t in range(1, len(p.xs) + 1):
+        sol.add(Step(f"a{t}", f"W_xh x_{t} + W_hh h_{t - 1} + b",
+                     affine_text(p.w_xh, p.xs[t - 1], p.w_hh, h_prev, p.b, writer),
+                     answer(v[f"a{t}"]), name=f"a{t}", section=sec))
+        sol.add(Step(f"h{t}", f"{p.act}(a{t})", f"{p.act}({show(answer(v[f'a{t}']), writer)})", answer(v[f"h{t}"]),
+                     name=f"h{t}", section=sec))
+        h_prev = _list(answer(v[f"h{t}"]))
+
+
+def _gradient_steps(sol: Solution, v: dict, layer, p: Given, writer: Writer) -> None:
+    """The shared weights' gradients: each a sum of one term per step."""
+    sec, steps = "Gradients of the shared weights", range(1, len(p.xs) + 1)
+    terms = " + ".join(show(matrix_answer(v[f"dL/dW_hh.t{t}"]), writer) for t in steps)
+    sol.add(Step("dL/dW_hh", "sum over t of dL/da_t h_(t-1)^T", terms, matrix_answer(layer.grads["weight_hh_l0"]),
+                 name="dL/dW_hh", section=sec))
+    x_of = [x[0] if len(x) == 1 else x for x in p.xs]
+    xterms = " + ".join(f"{show(answer(v[f'dL/da{t}']), writer)} * {show(x_of[t - 1], writer)}" for t in steps)
+    sol.add(Step("dL/dW_xh", "sum over t of dL/da_t x_t^T", xterms, matrix_answer(layer.grads["weight_ih_l0"]),
+                 name="dL/dW_xh", section=sec))
+    sol.add(Step("dL/db", "sum over t of dL/da_t", " + ".join(show(answer(v[f"dL/da{t}"]), writer) for t in steps),
+                 answer(layer.grads["bias_l0"]), name="dL/db", section=sec))
 
 
 def _list(value) -> list:
