@@ -285,6 +285,119 @@ def dense(gen, shape):
     return Piece({_alias(gen, "dense", "fc", "fully_connected"): opts}, (opts["units"],), leaves)
 
 
+def _recurrent(gen, shape, kind):
+    """Sequences only: (L, H*dirs) or, without return_sequences, (H*dirs,) (Keras / torch h_n)."""
+    if len(shape) != 2:
+        return None
+    opts = {"hidden": gen.rng.randint(1, 6)}
+    if gen.chance(0.3):
+        opts["layers"] = gen.rng.randint(1, 3)
+    dirs = 2 if gen.chance(0.3) else 1
+    if dirs == 2:
+        opts["bidirectional"] = True
+    seqs = gen.chance(0.6)
+    if not seqs:
+        opts["return_sequences"] = False
+    if gen.chance(0.2):
+        opts["bias"] = False
+    if kind == "rnn" and gen.chance(0.3):
+        opts["nonlinearity"] = "relu"
+    gen.features[kind] += 1
+    out = (shape[0], opts["hidden"] * dirs) if seqs else (opts["hidden"] * dirs,)
+    return Piece({kind: opts}, out, [(kind, out)])
+
+
+def _via_sequence(gen, shape, make):
+    """A 1-D maker on an (L, F) shape as written; on a map (random specs), inside one `sequential`:
+    [to_sequence, the layer, sequence_pool when it still returns a sequence] -> a vector."""
+    if len(shape) == 2:
+        return make(gen, shape)
+    if len(shape) != 3 or _skipped(gen) or shape[0] * shape[1] > 64:
+        return None
+    seq = (shape[0] * shape[1], shape[2])
+    piece = make(gen, seq)
+    if piece is None:
+        return None
+    layers, leaves = ["to_sequence", piece.entry], [("to_sequence", seq), *piece.leaves]
+    if len(piece.shape) == 2:
+        layers.append({"sequence_pool": {"mode": "mean"}})
+        leaves.append(("sequence_pool", (piece.shape[1],)))
+    return Piece({"sequential": layers}, leaves[-1][1], leaves)
+
+
+def rnn(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "rnn"))
+
+
+def lstm(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "lstm"))
+
+
+def gru(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _recurrent(g, s, "gru"))
+
+
+def _padding_1d(gen, k, pool: bool):
+    """(YAML value or None, (before, after) or a mode string) for a 1-D window."""
+    form = gen.rng.choice(["none", "int", "pair", "same", "valid"])
+    if form in ("same", "valid"):
+        return form, form
+    top = k // 2 if pool else 3
+    if form == "none":
+        return None, (0, 0)
+    if form == "int":
+        p = gen.rng.randint(0, top)
+        return p, (p, p)
+    b, a = gen.rng.randint(0, top), gen.rng.randint(0, top)
+    return [b, a], (b, a)
+
+
+def _window_1d(gen, shape, kind):
+    """conv1d / maxpool1d / avgpool1d on (L, C): PyTorch's Conv1d/MaxPool1d/AvgPool1d length rule."""
+    if len(shape) != 2:
+        return None
+    length, c = shape
+    pool = kind != "conv1d"
+    opts = {"kernel": gen.rng.randint(1, 5)}
+    k = opts["kernel"]
+    s, d = (k if pool else 1), 1
+    if gen.chance(0.5):
+        opts["stride"] = s = gen.rng.randint(1, 3)
+    if kind != "avgpool1d" and gen.chance(0.25):
+        opts["dilation"] = d = gen.rng.randint(1, 3)
+    value, pad = _padding_1d(gen, k, pool)
+    if value is not None:
+        opts["padding"] = value
+    ceil = pool and gen.chance(0.3)
+    if ceil:
+        opts["ceil_mode"] = True
+        if pad == "valid":
+            pad = (0, 0)
+    if kind == "conv1d":
+        groups = gen.rng.choice([g for g in range(1, c + 1) if c % g == 0])
+        opts["filters"] = groups * gen.rng.randint(1, 3)
+        if groups > 1:
+            opts["groups"] = groups
+        if gen.chance(0.3):
+            opts["bias"] = False
+    out = tf_window(pad, length, k, s, d) if isinstance(pad, str) else window(length, k, s, *pad, d, ceil)
+    if out is None:
+        return None
+    gen.features[kind] += 1
+    out_shape = (out, opts.get("filters", c))
+    return Piece({kind: opts}, out_shape, [(kind, out_shape)])
+
+
+def conv1d(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "conv1d"))
+
+
+def maxpool1d(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "maxpool1d"))
+
+
+def avgpool1d(gen, shape):
+    return _via_sequence(gen, shape, lambda g, s: _window_1d(g, s, "avgpool1d"))
 def upsample(gen, shape):
     """torch.nn.Upsample: out = floor(in * scale) for a scale, the size itself for a size."""
     if len(shape) != 3 or max(shape[:2]) * 3 > MAX_SIDE:
@@ -433,6 +546,8 @@ def embedding(gen, shape):
 
 LEAVES += [to_sequence, class_token, sequence_pool, positional_embedding, sinusoidal, rotary, layernorm, rmsnorm,
            embedding]
+
+LEAVES += [rnn, lstm, gru, conv1d, maxpool1d, avgpool1d]  # on (L, F), or a map made a sequence and pooled back
 LEAVES += [upsample, groupnorm, instancenorm]  # issue 13
 
 

@@ -70,7 +70,10 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
     for leaf in net.leaves():
         n = prod(shapes[id(leaf)])
         module = modules.get(id(leaf))
-        if module is not None and leaf.kind not in NORMS and "bias" in _param_targets(module, leaf):
+        if leaf.kind in ("rnn", "lstm", "gru"):  # every bias vector is added once per time step
+            steps = leaf.in_shape[0]
+            extra["bias"] += steps * sum(p.numel() for name, p in module.named_parameters() if "bias" in name)
+        elif module is not None and leaf.kind not in NORMS and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
         if leaf.kind == "batchnorm":  # eval mode: one multiply-add per element (folded)
             extra["bn"] += n
@@ -90,8 +93,8 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["act"] += 2 * leaf.hidden * prod(shapes[id(leaf)][:-1])
         if leaf.kind == "attention":  # the softmax: one op per score, heads x L x L
             extra["act"] += leaf.heads * shapes[id(leaf)][0] ** 2
-        if leaf.kind in ("maxpool", "avgpool"):
-            extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
+        if leaf.kind in ("maxpool", "avgpool", "maxpool1d", "avgpool1d"):
+            extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell (1-D: k x 1)
         if leaf.kind in NORMS - {"batchnorm"} | {"rmsnorm"}:  # fvcore's 4 per element (rms: 3), +1 with a weight
             extra["norm"] += n * ((3 if leaf.kind == "rmsnorm" else 4) + any(p.dim() for p in module.parameters()))
         if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":

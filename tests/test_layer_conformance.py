@@ -36,11 +36,14 @@ from calc.errors import SpecError
 # kinds whose worked solution shows their values as vectors, without formulas, on purpose
 VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "adaptive_avgpool"}
 VECTOR_FALLBACK |= {"attention", "cross_attention", "swiglu", "token_type_embedding"}  # worked attention is its own problem type, not a network narration
+VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
+VECTOR_FALLBACK |= {"conv1d", "maxpool1d", "avgpool1d"}  # by hand: the conv1d problem type
 VECTOR_FALLBACK |= {"channel_shuffle"}
 VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
                     "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet
 VECTOR_FALLBACK |= {"upsample", "groupnorm", "instancenorm"}  # issue 13: worked upsampling is its own problem type
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
+SAMPLE_SHAPES += [(6, 4)]  # a sequence [L, F]
 
 
 def _makers() -> dict:

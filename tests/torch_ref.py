@@ -31,6 +31,41 @@ class NHWC(nn.Module):
         return self.inner(x)
 
 
+class NLC(NHWC):
+    """Run an NCL module (Conv1d, MaxPool1d) on (N, L, C) sequences."""
+
+    def forward(self, x):
+        return self.inner(x.permute(0, 2, 1)).permute(0, 2, 1)
+
+
+class SequenceAsMap(nn.Module):
+    """An (N, L, C) sequence as an (N, L, 1, C) map through an NHWC module, and back."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x[:, :, None, :])[:, :, 0, :]
+
+
+def _pool1d_module(layer) -> nn.Module:
+    """A 1-D pool as the 2-D one on an L x 1 map (its pads, kernel and stride are (k, 1) pairs)."""
+    from types import SimpleNamespace
+
+    (k, _), (st, _), (d, _) = layer.kernel, layer.stride, layer.dilation
+    before, after = layer.pad[:2]
+    if before == after <= k // 2:  # torch's own 1-D pools
+        if layer.pool_reduce == "max":
+            return NLC(nn.MaxPool1d(k, st, before, d, ceil_mode=layer.ceil_mode))
+        return NLC(nn.AvgPool1d(k, st, before, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad))
+    kind = "maxpool" if layer.pool_reduce == "max" else "avgpool"
+    view = SimpleNamespace(kind=kind, pad=layer.pad, kernel=layer.kernel, stride=layer.stride,
+                           dilation=layer.dilation, ceil_mode=layer.ceil_mode,
+                           count_include_pad=getattr(layer, "count_include_pad", True))
+    return SequenceAsMap(_pool_module(view))
+
+
 class FlattenOrder(nn.Module):
     def __init__(self, order: str):
         super().__init__()
@@ -216,6 +251,14 @@ def leaf_module(layer) -> nn.Module:
         return ElementPReLU(layer)
     if k == "step":
         return Lambda(lambda x: (x > 0).to(x.dtype))
+    if k in ("rnn", "lstm", "gru"):
+        return RecurrentT(layer)
+    if k == "conv1d":
+        conv = nn.Conv1d(layer.in_shape[1], layer.filters, layer.kernel[0], layer.stride[0], 0, layer.dilation[0],
+                         layer.groups, bias=layer.use_bias)
+        return NLC(nn.Sequential(nn.ConstantPad1d(layer.pad[:2], 0.0), conv))
+    if k in ("maxpool1d", "avgpool1d"):
+        return _pool1d_module(layer)
     if k == "channel_shuffle":  # torchvision's shufflenetv2.channel_shuffle, on NCHW
         g = layer.groups
         return NHWC(Lambda(lambda x: x.view(x.shape[0], g, x.shape[1] // g, *x.shape[2:]).transpose(1, 2)
@@ -290,6 +333,77 @@ class ElementPReLU(nn.Module):
         return torch.where(x > 0, x, self.weight * x)
 
 
+class RecurrentT(nn.Module):
+    """torch.nn.RNN / LSTM / GRU (batch_first) with the layer's output choice: every step, or
+    h_n of the last layer (both directions), as Keras' return_sequences=False. Keras' one-bias
+    convention has no torch module: KerasCell writes its formula with torch operations."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        if layer.convention == "pytorch" or (layer.kind == "gru" and layer.reset_after and layer.use_bias):
+            cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[layer.kind]
+            extra = {"nonlinearity": layer.nonlinearity} if layer.kind == "rnn" else {}
+            self.net = cls(layer.features, layer.hidden, layer.layers, bias=layer.use_bias, batch_first=True,
+                           bidirectional=layer.bidirectional, **extra)
+        else:
+            self.net = KerasRecurrent(layer)
+
+    def nncalc_targets(self) -> dict:
+        return dict(self.net.named_parameters())
+
+    def forward(self, x):
+        out, state = self.net(x)
+        if self.layer.return_sequences:
+            return out
+        h_n = state[0] if isinstance(state, tuple) else state
+        return torch.cat(list(h_n[-self.layer.dirs:]), dim=1)
+
+
+class KerasRecurrent(nn.Module):
+    """Keras SimpleRNN / LSTM / GRU(reset_after=False) with one bias per gate, from their
+    documented formulas (GRU: n = tanh(W_in x + b_n + W_hn (r * h)), h = (1 - z) n + z h)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        for name, shape in layer.param_shapes().items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(shape, dtype=torch.float64)))
+
+    def step(self, x, h, c, sfx):
+        p, hs, kind = dict(self.named_parameters()), self.layer.hidden, self.layer.kind
+        b = p.get("bias" + sfx, 0)
+        wi, wh = p["weight_ih" + sfx], p["weight_hh" + sfx]
+        if kind == "gru":
+            a = x @ wi.T + b
+            r = torch.sigmoid(a[:, :hs] + h @ wh[:hs].T)
+            z = torch.sigmoid(a[:, hs:2 * hs] + h @ wh[hs:2 * hs].T)
+            n = torch.tanh(a[:, 2 * hs:] + (r * h) @ wh[2 * hs:].T)
+            return (1 - z) * n + z * h, c
+        a = x @ wi.T + h @ wh.T + b
+        if kind == "rnn":
+            return (torch.tanh(a) if self.layer.nonlinearity == "tanh" else torch.relu(a)), c
+        i, f, g, o = a.split(hs, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def forward(self, x):
+        lay, finals = self.layer, []
+        for depth in range(lay.layers):
+            outs = []
+            for d in range(lay.dirs):
+                sfx = f"_l{depth}" + ("_reverse" if d else "")
+                h = c = torch.zeros(x.shape[0], lay.hidden, dtype=x.dtype)
+                hs = [None] * x.shape[1]
+                for t in (range(x.shape[1] - 1, -1, -1) if d else range(x.shape[1])):
+                    h, c = self.step(x[:, t], h, c, sfx)
+                    hs[t] = h
+                outs.append(torch.stack(hs, dim=1))
+                finals.append(h)
+            x = torch.cat(outs, dim=2)
+        return x, torch.stack(finals)
+
+
 def to_torch(node, dtype=torch.float64, store=None) -> nn.Module:
     """A torch module for a layer or container (pass network.root for the whole network)."""
     store = {} if store is None else store
@@ -329,7 +443,7 @@ def _param_targets(module: nn.Module, layer):
     if hasattr(inner, "nncalc_targets"):
         return inner.nncalc_targets()
     if isinstance(inner, nn.Sequential):
-        inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))), inner)
+        inner = next((m for m in inner if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d))), inner)
     if isinstance(inner, DenseT):
         out = {"weight": inner.linear.weight}
         if inner.shared is not None:
@@ -386,8 +500,27 @@ def torch_macs(model_torch: nn.Module, x: torch.Tensor) -> int:
         nonlocal total
         total += 2 * out.shape[1] ** 2 * m.layer.heads * m.layer.head_dim
 
-    hooks = [m.register_forward_hook(conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook)
-             for m in model_torch.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    def conv1d_hook(m, inp, out):
+        nonlocal total
+        total += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0]
+
+    def rnn_hook(m, inp, out):
+        """G*H*(in + H) per step, layer and direction (the two matrix products), G from the mode."""
+        nonlocal total
+        gates = {"LSTM": 4, "GRU": 3}.get(m.mode, 1)
+        dirs = 2 if m.bidirectional else 1
+        widths = [m.input_size] + [m.hidden_size * dirs] * (m.num_layers - 1)
+        total += inp[0].shape[1] * dirs * sum(gates * m.hidden_size * (w + m.hidden_size) for w in widths)
+
+    def hook_of(m):
+        if isinstance(m, nn.RNNBase):
+            return rnn_hook
+        if isinstance(m, nn.Conv1d):
+            return conv1d_hook
+        return conv_hook if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else linear_hook
+
+    hooks = [m.register_forward_hook(hook_of(m)) for m in model_torch.modules()
+             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Conv1d, nn.RNNBase))]
     hooks += [m.register_forward_hook(scores_hook) for m in model_torch.modules() if hasattr(m, "layer")
               and hasattr(m.layer, "score_macs")]
     model_torch.eval()

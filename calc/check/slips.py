@@ -229,6 +229,18 @@ def _flip(problem):
                   else "kernel not flipped; this problem asks for the true convolution", given(problem, flip=not on))
 
 
+@slips("conv1d")
+def _conv1d(problem):
+    def reverse(kernel):  # the innermost lists (each channel's taps) reversed
+        if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
+            return [reverse(k) for k in kernel]
+        return list(reversed(kernel))
+    yield Variant("ceil instead of floor in the output size", dict(problem.given), Learner(size_rounding="ceil"),
+                  names=_is_size)
+    yield Variant("kernel flipped (true convolution); deep-learning 'convolution' is cross-correlation",
+                  given(problem, kernel=reverse(problem.given["kernel"])))
+
+
 @slips("conv_backward")
 def _rotation(problem):
     kernel = problem.given.get("kernel")

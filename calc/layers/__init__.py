@@ -31,6 +31,8 @@ from calc.layers.base import (
     register,
 )
 from calc.layers.containers import Add, Concat, ConcatMerge, Residual, Sequential
+from calc.layers.conv1d import AvgPool1d, Conv1d, MaxPool1d  # noqa: F401 - register the types
+from calc.layers.recurrent import GRU, LSTM, RNN  # noqa: F401 - register the types
 
 __all__ = ["COST_KINDS", "COST_RULES", "REGISTRY", "Layer", "Shape", "canonical", "fmt_shape", "is_map", "lookup",
            "register", "Add", "Concat", "ConcatMerge", "Residual", "Sequential"]

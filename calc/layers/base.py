@@ -93,7 +93,9 @@ class Layer:
 
     def need_map(self, in_shape: Shape) -> tuple[int, int, int]:
         if not is_map(in_shape):
-            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}")
+            one_d = canonical(f"{self.kind}1d") if len(in_shape) == 2 else ""  # a sequence: the 1-D kind
+            hint = f"; for a sequence [length, channels] use {one_d}" if one_d in REGISTRY else ""
+            self.fail(f"needs a feature map (height x width x channels), got {fmt_shape(in_shape)}{hint}")
         return in_shape  # type: ignore[return-value]
 
     # -- counting -------------------------------------------------------------------------
@@ -182,6 +184,12 @@ class Layer:
         mean), e.g. ("flatten order", "chw", "hwc: row-major over H x W x C"); layers with the same
         topic share one line listing their values. None: nothing to state."""
         return None
+
+    def size_axes(self) -> list:
+        """(axis name, calc.counting.size_formulas.AxisSize) of a window layer's output-size steps:
+        one unnamed axis for a square window, else height and width."""
+        rows, cols = self.rows, self.cols
+        return [("", rows)] if rows == cols else [("height", rows), ("width", cols)]
 
     def receptive_window(self) -> tuple[tuple, tuple, tuple]:
         """(kernel, stride, dilation) per axis of a "window" or "transposed" receptive rule."""

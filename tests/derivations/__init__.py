@@ -22,6 +22,8 @@ def derivation(name: str):
 
 
 def load_all() -> dict:
+    import tests.derivations.conv1d  # noqa: F401
+    import tests.derivations.recurrent  # noqa: F401
     from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax, upsampling  # noqa: F401
 
     return DERIVATIONS

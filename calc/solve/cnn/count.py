@@ -89,7 +89,7 @@ def layer_steps(sol: Solution, layer, row, field, rounding: str | None = None) -
         return
     if windowed:
         tmp = Solution("")
-        axes = [("", layer.rows)] if layer.rows == layer.cols else [("height", layer.rows), ("width", layer.cols)]
+        axes = layer.size_axes()
         for axis, size in axes:
             window_steps(tmp, with_rounding(size, rounding), axis, layer.window_noun)
         for step in tmp.steps:

@@ -82,7 +82,7 @@ def size_steps(sol: Solution, layer, what: str = "convolution", rounding: str | 
     from calc.solve.size_steps import window_steps, with_rounding
 
     tmp = Solution("")
-    axes = [("", layer.rows)] if layer.rows == layer.cols else [("height", layer.rows), ("width", layer.cols)]
+    axes = layer.size_axes()
     for axis, size in axes:
         window_steps(tmp, with_rounding(size, rounding), axis, what)
     for step in tmp.steps:
