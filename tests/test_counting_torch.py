@@ -76,7 +76,9 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
         if leaf.kind in ACTIVATIONS:
             extra["act"] += n
         if leaf.kind == "add":
-            extra["add"] += n
+            extra["add"] += n * (len(leaf.input_shapes) - 1)  # one add per element per extra input
+        if leaf.kind == "multiply":  # a product of branches: one multiply per element (docs/blocks.md)
+            extra["add"] += n * (len(leaf.input_shapes) - 1)
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
         if leaf.kind in ("layernorm", "rmsnorm"):  # fvcore's 4 per element (rms: 3), +1 with a weight
@@ -139,6 +141,7 @@ def test_generator_covers_the_whole_spec_format():
         "concat.empty_branch", "repeat.times0", "repeat.times1", "repeat.times2", "sequential", "block",
         "block.param", "block.expr", "block.defaults", "block.list_param", "entry.name", "entry.trainable",
     ] + [f"act.{a}" for a in ACTIVATIONS | {"linear"}]
+    wanted += ["multiply", "split", "se", "channel_shuffle", "skip.add", "skip.multiply", "skip.concat", "skip.from"]
     assert {f: used[f] for f in wanted if used[f] < 3} == {}
 
 
