@@ -107,7 +107,9 @@ class Backend:
 
         import numpy
 
-        return numpy.vectorize(math.erf, otypes=[numpy.float64])(z).astype(z.dtype, copy=False)
+        z = numpy.asarray(z)
+        flat = numpy.fromiter(map(math.erf, z.ravel().tolist()), numpy.float64, z.size)  # faster than vectorize
+        return flat.reshape(z.shape).astype(z.dtype, copy=False)
 
     def scalar(self, value):
         """A Python/Fraction scalar of this backend's kind (1/2 stays exact in exact mode)."""

@@ -30,33 +30,50 @@ def tolerance(rel: str | None, absolute: str | None, decimals: int | None):
     return Tolerance(**values, decimals=decimals)
 
 
+ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help="What solve takes: a problem file, a bundled problem "
+                                          "such as softmax/softmax-jacobian (see 'nncalc problems'), or a "
+                                          "network spec with weights together with --input (as nncalc backprop).")]
+AnswersFileOpt = Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
+                                             "lines (nncalc solve PROBLEM --template writes them).")]
+RelOpt = Annotated[str | None, typer.Option("--rel", metavar="R", help="Relative tolerance (default 1e-6).")]
+AbsOpt = Annotated[str | None, typer.Option("--abs", metavar="A", help="Absolute tolerance (default 0).")]
+CheckDecimalsOpt = Annotated[int | None, typer.Option("--decimals", min=0, max=30, help="A number is right when it agrees "
+                                                      "with ours to N decimals (instead of the decimals it is written "
+                                                      "with).")]
+AllowBlankCheckOpt = Annotated[bool, typer.Option("--allow-blank", help="Blank (null) and missing answers do not fail "
+                                                  "the check: only the answers written are asked.")]
+ReportMarkdownOpt = Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
+                                                       "table to FILE; '-' prints it.", callback=markdown_name)]
+# With a network spec instead of a problem: the options of nncalc backprop
+SpecInputOpt = Annotated[str | None, typer.Option("--input", "-i", "-x", help="With a network spec: one sample, e.g. "
+                                                  "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")]
+SpecTargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")]
+SpecLossOpt = Annotated[str, typer.Option("--loss", help="With a spec: the loss, as backprop.")]
+SpecLrOpt = Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")]
+SpecStepsOpt = Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)]
+SpecNoBiasOpt = Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")]
+SpecDeltasOpt = Annotated[Deltas, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
+                                               "backprop.")]
+
+
 @app.command()
 def check(
-    problem: Annotated[str, typer.Argument(metavar="PROBLEM", help="What solve takes: a problem file, a bundled problem "
-                                           "such as softmax/softmax-jacobian (see 'nncalc problems'), or a "
-                                           "network spec with weights together with --input (as nncalc backprop).")],
-    answers: Annotated[str, typer.Option("--answers", "-a", metavar="FILE", help="Your answers: YAML 'name: value' "
-                                         "lines (nncalc solve PROBLEM --template writes them).")],
-    rel: Annotated[str | None, typer.Option("--rel", metavar="R", help="Relative tolerance (default 1e-6).")] = None,
-    absolute: Annotated[str | None, typer.Option("--abs", metavar="A", help="Absolute tolerance (default 0).")] = None,
-    decimals: Annotated[int | None, typer.Option("--decimals", min=0, max=30, help="A number is right when it agrees "
-                                                 "with ours to N decimals (instead of the decimals it is written "
-                                                 "with).")] = None,
-    allow_blank: Annotated[bool, typer.Option("--allow-blank", help="Blank (null) and missing answers do not fail "
-                                              "the check: only the answers written are asked.")] = False,
+    problem: ProblemArg,
+    answers: AnswersFileOpt,
+    rel: RelOpt = None,
+    absolute: AbsOpt = None,
+    decimals: CheckDecimalsOpt = None,
+    allow_blank: AllowBlankCheckOpt = False,
     as_json: JsonOpt = False,
-    markdown: Annotated[str | None, typer.Option("--markdown", metavar="FILE", help="Write the report as a Markdown "
-                                                 "table to FILE; '-' prints it.", callback=markdown_name)] = None,
-    input: Annotated[str | None, typer.Option("--input", "-i", "-x", help="With a network spec: one sample, e.g. "
-                                              "0.05,0.1 (a batch: 0.05,0.1;1,0), as nncalc backprop.")] = None,
-    target: Annotated[str | None, typer.Option("--target", "-t", help="With a spec: target(s), as backprop.")] = None,
-    loss_name: Annotated[str, typer.Option("--loss", help="With a spec: the loss, as backprop.")] = "mse",
+    markdown: ReportMarkdownOpt = None,
+    input: SpecInputOpt = None,
+    target: SpecTargetOpt = None,
+    loss_name: SpecLossOpt = "mse",
     reduction: ReductionOpt = None,
-    lr: Annotated[str | None, typer.Option("--lr", help="With a spec: learning rate of the SGD step(s).")] = None,
-    steps: Annotated[int, typer.Option("--steps", help="With a spec: number of SGD steps.", min=1, max=20)] = 1,
-    no_bias_update: Annotated[bool, typer.Option("--no-bias-update", help="With a spec: keep biases fixed.")] = False,
-    hidden_deltas: Annotated[Deltas, typer.Option("--hidden-deltas", help="With a spec: original or updated, as "
-                                                  "backprop.")] = Deltas.original,
+    lr: SpecLrOpt = None,
+    steps: SpecStepsOpt = 1,
+    no_bias_update: SpecNoBiasOpt = False,
+    hidden_deltas: SpecDeltasOpt = Deltas.original,
 ) -> None:
     """Check your answers: right, right to the decimals written, carried from an earlier slip, or wrong
     (and which slip). Every answer of the worked solution is asked: one left null is blank, one the

@@ -47,10 +47,9 @@ def zoo(as_json: JsonOpt = False) -> None:
 @app.command("layers")
 def layers_cmd(as_json: JsonOpt = False) -> None:
     """List the layer types a spec can use, with their options."""
-    from calc.layers import REGISTRY
+    from calc.layers.listing import layer_rows
 
-    rows = [{"name": k, "aliases": list(c.aliases), "summary": c.summary or (c.__doc__ or "").strip()}
-            for k, c in sorted(REGISTRY.items())]
+    rows = layer_rows()  # every option each layer's from_options accepts is shown
     from calc.spec.build import STRUCTURE_HELP
 
     rows += [{"name": k, "aliases": [], "summary": text} for k, text in STRUCTURE_HELP.items()]

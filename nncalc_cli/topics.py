@@ -151,19 +151,29 @@ def optimizer(
     from calc.solve.optimizer import solve_optimizer
 
     grad_values = fractions(grads, "--grads") if grads is not None else None
-    settings = {k: _num(v, f"--{k}") for k, v in (("lr", lr), ("momentum", momentum), ("beta1", beta1),
-                                                   ("beta2", beta2), ("alpha", alpha), ("eps", eps),
-                                                   ("weight_decay", weight_decay)) if v is not None}
-    if no_bias_correction:
-        settings["bias_correction"] = False
+    settings = _hyperparameters(no_bias_correction, lr=lr, momentum=momentum, beta1=beta1, beta2=beta2, alpha=alpha,
+                                eps=eps, weight_decay=weight_decay)
     count = steps or (len(grad_values) if grad_values else 3)
     solution = solve_optimizer(name, count, _num(start, "--start"), grad_values, function, style.value,
                                _options(decimals, hand_rounding), **settings)
-    check_answers(answers, problem_from_given("optimizer", {
-        "optimizer": name, "steps": count, "style": style.value, **settings,
-        **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
-        **({"start": _num(start, "--start")} if start is not None else {})}), as_json, markdown)
+    given = _optimizer_given(name, count, style.value, settings, grad_values, function, start)
+    check_answers(answers, problem_from_given("optimizer", given), as_json, markdown)
     emit(solution, Output(as_json, markdown, decimals, template))
+
+
+def _hyperparameters(no_bias_correction: bool, **texts: str | None) -> dict:
+    """The settings given as options, exact ('0.1' -> 1/10); the others are left to the framework."""
+    settings = {k: _num(v, f"--{k}") for k, v in texts.items() if v is not None}
+    if no_bias_correction:
+        settings["bias_correction"] = False
+    return settings
+
+
+def _optimizer_given(name: str, count: int, style: str, settings: dict, grad_values, function, start) -> dict:
+    """The problem's ``given`` these options describe (what --answers is checked against)."""
+    return {"optimizer": name, "steps": count, "style": style, **settings,
+            **({"grads": grad_values} if grad_values is not None else {}), **({"function": function} if function else {}),
+            **({"start": _num(start, "--start")} if start is not None else {})}
 
 
 @app.command("ewma")

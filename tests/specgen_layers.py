@@ -285,6 +285,53 @@ def dense(gen, shape):
     return Piece({_alias(gen, "dense", "fc", "fully_connected"): opts}, (opts["units"],), leaves)
 
 
+def upsample(gen, shape):
+    """torch.nn.Upsample: out = floor(in * scale) for a scale, the size itself for a size."""
+    if len(shape) != 3 or max(shape[:2]) * 3 > MAX_SIDE:
+        return None
+    h, w, c = shape
+    opts = {"mode": gen.rng.choice(["nearest", "bilinear"])}
+    if gen.chance(0.7):
+        opts["scale"], (sh, sw) = _pair(gen, 1, 3)
+        out = (h * sh, w * sw, c)
+    else:
+        opts["size"], size = _pair(gen, 1, MAX_SIDE)
+        out = (*size, c)
+    if opts["mode"] == "bilinear" and gen.chance(0.4):
+        opts["align_corners"] = gen.chance(0.5)
+    gen.features[f"upsample.{opts['mode']}"] += 1
+    return Piece({_alias(gen, "upsample", "upsampling", "upsampling2d"): opts}, out, [("upsample", out)])
+
+
+def groupnorm(gen, shape):
+    """torch.nn.GroupNorm keeps the shape; groups divide the channels."""
+    if len(shape) == 2:
+        return None
+    c, n = shape[-1], 1
+    for d in shape:
+        n *= d
+    groups = [g for g in range(1, c + 1) if c % g == 0 and n // g > 1]  # torch: more than 1 value per group
+    if not groups:
+        return None
+    opts = {"groups": gen.rng.choice(groups)}
+    if gen.chance(0.3):
+        opts["affine"] = False
+    if gen.chance(0.3):
+        opts["eps"] = 0.001
+    gen.features["groupnorm"] += 1
+    return Piece({_alias(gen, "groupnorm", "group_norm"): opts}, shape, [("groupnorm", shape)])
+
+
+def instancenorm(gen, shape):
+    """torch.nn.InstanceNorm2d keeps the shape (more than 1 value per channel)."""
+    if len(shape) != 3 or shape[0] * shape[1] < 2:
+        return None
+    entry = gen.rng.choice(["instancenorm", {"instance_norm": {"affine": True}}, {"instancenorm2d": {"eps": 0.01}},
+                            {"instancenorm": {"track_running_stats": True, "momentum": 0.2}}])
+    gen.features["instancenorm"] += 1
+    return Piece(entry, shape, [("instancenorm", shape)])
+
+
 # weights: the structure-free makers, the map-only ones twice as often (they need a map)
 def channel_shuffle(gen, shape):
     """Any divisor of the channels (features) as groups; the shape stays (ShuffleNet)."""
@@ -386,3 +433,4 @@ def embedding(gen, shape):
 
 LEAVES += [to_sequence, class_token, sequence_pool, positional_embedding, sinusoidal, rotary, layernorm, rmsnorm,
            embedding]
+LEAVES += [upsample, groupnorm, instancenorm]  # issue 13

@@ -198,3 +198,17 @@ def test_default_names_never_read_like_another_type():
     text = "input: [4]\nlayers:\n" + "".join(f"  - {k}\n" for k in ["relu6"] + ["relu"] * 6 + ["relu6", "gelu"])
     names = [leaf.name for leaf in network_from_text(text).leaves()]
     assert names == ["relu6_1", "relu1", "relu2", "relu3", "relu4", "relu5", "relu6", "relu6_2", "gelu1"]
+
+
+@pytest.mark.parametrize("entry, z, tex", [
+    ("gelu", 1, r"1\,\Phi(1)"),
+    ("gelu: {approximate: tanh}", 2, r"\frac{2}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(2 + 0.044715\,2^3)\right)\right)"),
+    ("silu", -1, r"\frac{(-1)}{1 + e^{-(-1)}}"),
+    ("hardswish", 1, r"1\,\frac{\min(\max(0, 1 + 3), 6)}{6}"),
+    ("mish", 0, r"0\tanh\left(\ln(1 + e^{0})\right)"),
+])
+def test_substituted_latex_puts_z_in_every_place(entry, z, tex):
+    """A network's Markdown shows f with the numbers in LaTeX; every %s of tex_body is z."""
+    from calc.solve.text import Writer
+
+    assert exact_layer(entry).narrated(Fraction(z), Fraction(0), Writer(4)).f_tex == tex

@@ -40,6 +40,7 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 # one op per output element of every activation but the identity (the random-spec catalogue's kinds)
 ACTIVATIONS = {kind for kind, _ in SPEC_ACTIVATIONS} - {"linear"}
+NORMS = {"batchnorm", "groupnorm", "instancenorm", "layernorm"}  # their beta is no conv/dense bias
 
 
 def _paths(node, prefix: str = "", out: dict | None = None) -> dict:
@@ -69,9 +70,9 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
     for leaf in net.leaves():
         n = prod(shapes[id(leaf)])
         module = modules.get(id(leaf))
-        if module is not None and leaf.kind not in ("batchnorm", "layernorm") and "bias" in _param_targets(module, leaf):
+        if module is not None and leaf.kind not in NORMS and "bias" in _param_targets(module, leaf):
             extra["bias"] += n  # one add per output element of a conv/dense with a bias
-        if leaf.kind == "batchnorm":
+        if leaf.kind == "batchnorm":  # eval mode: one multiply-add per element (folded)
             extra["bn"] += n
         if leaf.kind in ACTIVATIONS:
             extra["act"] += n
@@ -81,8 +82,8 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["add"] += n * (len(leaf.input_shapes) - 1)
         if leaf.kind in ("maxpool", "avgpool"):
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell
-        if leaf.kind in ("layernorm", "rmsnorm"):  # fvcore's 4 per element (rms: 3), +1 with a weight
-            extra["norm"] += n * ((4 if leaf.kind == "layernorm" else 3) + (module.weight is not None))
+        if leaf.kind in NORMS - {"batchnorm"} | {"rmsnorm"}:  # fvcore's 4 per element (rms: 3), +1 with a weight
+            extra["norm"] += n * ((3 if leaf.kind == "rmsnorm" else 4) + any(p.dim() for p in module.parameters()))
         if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":
             extra["pool"] += prod(leaf.in_shape)  # one add per input value
         if leaf.kind == "global_avgpool":

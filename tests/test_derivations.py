@@ -12,6 +12,7 @@ import pytest
 from tests.derivations import load_all
 
 TOPICS = ("networks", "softmax", "losses", "perceptrons", "cnn", "counting")
+TOPICS += ("upsampling",)  # issue 13
 
 
 def my_problems() -> list[Path]:

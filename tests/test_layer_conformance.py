@@ -38,6 +38,7 @@ VECTOR_FALLBACK = {"conv_transpose", "dropout", "batchnorm", "global_avgpool", "
 VECTOR_FALLBACK |= {"channel_shuffle"}
 VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
                     "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet
+VECTOR_FALLBACK |= {"upsample", "groupnorm", "instancenorm"}  # issue 13: worked upsampling is its own problem type
 SAMPLE_SHAPES = [(6, 6, 3), (7, 5, 2), (5,), (12,)]
 
 

@@ -299,3 +299,102 @@ def test_run_reads_token_ids_from_the_command_line(cli, tmp_path):
     assert code == 0 and json.loads(out)["outputs"] == [[1 / 3, 2 / 3], [5.0, 6.0]]  # rows 0, 0, 1 and 3, 3, 3
     code, out, err = cli("run", str(spec), "--input", "1,2,4")
     assert code == 2 and err.count("\n") == 1 and "token id 4 is not an integer from 0 to 3" in err
+
+
+def test_float32_follows_float64():
+    net = network((6,), {"embedding": {"vocab": 9, "dim": 8}}, "sinusoidal", {"rotary": {"head_dim": 4}},
+                  "rmsnorm", "layernorm", {"sequence_pool": {"mode": "mean"}})
+    x, dy = np.array([[1, 2, 3, 4, 5, 8]], dtype=float), RNG.normal(size=(1, 8))
+    lo, hi = run(net, x, dy, "cpu", "float32"), run(net, x, dy, "cpu", "float64")
+    assert lo[0].dtype == np.float32 and rel_err(lo[0], hi[0]) < 1e-5
+    assert rel_err(lo[2]["emb1.weight"], hi[2]["emb1.weight"]) < 1e-4
+
+
+def test_receptive_fields_through_a_vit_stem():
+    """A 16 x 16 /16 patch conv sees 16 x 16 pixels; positions keep that field through the sequence
+    layers; first-token pooling keeps one position's field; the dense head sees the whole image."""
+    from calc.counting.receptive import receptive_fields
+
+    net = network((64, 64, 3), {"conv": {"filters": 8, "kernel": 16, "stride": 16}}, "to_sequence", "class_token",
+                  {"positional_embedding": {"max_len": 17}}, "layernorm", {"sequence_pool": {"mode": "first"}},
+                  {"dense": {"units": 2}})
+    rows = {row.name: row.after for row in receptive_fields(net)}
+    assert rows["conv1"].size == rows["toseq1"].size == rows["ln1"].size == rows["seqpool1"].size == (16, 16)
+    assert not rows["seqpool1"].whole and rows["fc1"].whole
+    mean = network((4, 4, 3), "to_sequence", {"sequence_pool": {"mode": "mean"}})
+    assert [row.after.whole for row in receptive_fields(mean)] == [False, True]
+
+
+def test_exact_backward_keeps_fractions():
+    """The exact backend's gradients are Fractions (zeros included), not Python ints or floats."""
+    from fractions import Fraction
+
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+
+    be = get_backend("exact")
+    net = network((3, 2), "class_token", {"positional_embedding": {"max_len": 5}}, {"sequence_pool": {"mode": "last"}})
+    model = Model(net, Ctx(backend=be))
+    model.forward(be.asarray([[[1, 2], [3, 4], [5, 6]]]))
+    dx = model.backward(be.asarray([["1/2", "1/3"]]))
+    assert all(type(v) is Fraction for v in dx.reshape(-1))
+    assert list(dx[0, -1]) == [Fraction(1, 2), Fraction(1, 3)] and dx[0, 0, 0] == 0
+    grads = model.layers[1].grads["weight"]
+    assert all(type(v) is Fraction for v in grads.reshape(-1)) and list(grads[3]) == [Fraction(1, 2), Fraction(1, 3)]
+
+
+def test_summary_says_how_to_read_sequence_shapes(cli):
+    import json
+
+    code, out, _ = cli("summary", "examples/sequences/bert-embeddings.yaml", "--include", "norm", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total_params"] == 30522 * 768 + 512 * 768 + 2 * 768
+    assert data["total_macs"] == 128 * 768 * 5  # the layer norm's operations, nothing else
+    assert "shapes: L x F per sample (length x features); input: L token ids" in data["conventions"]
+    code, out, _ = cli("summary", "examples/sequences/vit-b16-stem.yaml", "--json")
+    assert "shapes: H x W x C per sample; sequences L x F (length x features)" in json.loads(out)["conventions"]
+    code, out, _ = cli("summary", "mnist-cnn", "--json")
+    assert "shapes: H x W x C per sample" in json.loads(out)["conventions"]
+
+
+def test_layernorm_worked_solution_by_hand():
+    """x = [[1, 1, 3, 3], [0, 2, 4, 6]], eps 0, gamma 2, beta [0, 1, 0, 1]: row 1 mean 2, var 1,
+    x-hat [-1, -1, 1, 1]; row 2 mean 3, var (9 + 1 + 1 + 9)/4 = 5; batch norm's first column
+    [1, 0] has mean 1/2 and variance 1/4."""
+    from fractions import Fraction
+
+    from calc.solve.layernorm import solve_layernorm
+
+    f = Fraction
+    sol = solve_layernorm([[f(1), f(1), f(3), f(3)], [f(0), f(2), f(4), f(6)]], f(2), [f(0), f(1), f(0), f(1)],
+                          f(0), compare_batchnorm=True)
+    assert sol.answers["mean"] == [2, 3] and sol.answers["var"] == [1, 5]
+    assert sol.answers["x_hat"][0] == [-1, -1, 1, 1] and sol.answers["y"][0] == [-2, -1, 2, 3]
+    assert abs(float(sol.answers["x_hat"][1][0]) + 3 / math.sqrt(5)) < 1e-15
+    assert sol.answers["bn.mean"][0] == f(1, 2) and sol.answers["bn.var"][0] == f(1, 4)
+    assert sol.answers["bn.x_hat"][0][0] == 1  # (1 - 1/2) / sqrt(1/4)
+
+
+def test_check_names_the_eps_slip(cli, tmp_path):
+    """The D2L printout's -1 and 1 are x-hat without eps: nncalc check says so."""
+    answers = tmp_path / "mine.yaml"
+    answers.write_text("x_hat: [[-1, 1], [-1, 1]]\n")
+    code, out, _ = cli("check", "layernorm/d2l-layernorm-vs-batchnorm", "--answers", str(answers), "--allow-blank")
+    assert code == 1 and "eps left out" in out
+
+
+def test_positional_encoding_worked_solution_against_torch():
+    """The worked table equals the independent torch formula (tests/torch_ref.sinusoidal_pe), odd d too."""
+    from fractions import Fraction
+
+    from calc.solve.positional_encoding import solve_positional_encoding
+    from tests.torch_ref import sinusoidal_pe
+
+    for length, dim in ((5, 6), (3, 5)):
+        sol = solve_positional_encoding(length, dim)
+        got = np.array([[float(v) for v in row] for row in sol.answers["PE"]])
+        assert rel_err(got, sinusoidal_pe(length, dim).numpy()) < 1e-14
+        assert abs(float(sol.answers["freq1"]) / 10000 ** (-2 / dim) - 1) < 1e-15
+    pe1 = solve_positional_encoding(2, 2, Fraction(1)).answers["pe1"]  # base 1: every frequency is 1
+    assert abs(float(pe1[0]) - math.sin(1)) < 1e-16 and abs(float(pe1[1]) - math.cos(1)) < 1e-16

@@ -56,7 +56,7 @@ def test_command_text_and_markdown(cli, args):
     (["graph", "x*2", "-v", "x=abc"], "-v x: expected a number"),
     (["batchnorm", "1", "2", "--grad", "1"], "expected 2 values of dL/dy"),
     (["batchnorm", "1", "a"], "X: expected a number"),
-    (["activation", "swishy", "--at", "1"], "unknown activation 'swishy'"),
+    (["activation", "swishy", "--at", "1"], "unknown activation 'swishy' (did you mean 'swish'?)"),
     (["activation", "elu", "--at", "1", "--alpha", "1", "--slope", "1"], "not several"),
     (["activation", "relu", "--at", "1", "--approximate", "tanh"], "approximate applies to gelu only"),
     (["activation", "gelu", "--at", "1", "--approximate", "erf"], "none (the erf form) or tanh"),

@@ -198,6 +198,8 @@ def leaf_module(layer) -> nn.Module:
         return nn.BatchNorm1d(c, eps=layer.eps, momentum=layer.momentum, affine=layer.affine)
     if k == "dropout":
         return nn.Dropout(layer.rate)
+    if k in ("upsample", "groupnorm", "instancenorm"):
+        return _issue13_module(layer)
     simple = {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "selu": nn.SELU(),
               "linear": nn.Identity(), "softmax": nn.Softmax(dim=-1)}
     if k in simple:
@@ -231,6 +233,19 @@ def leaf_module(layer) -> nn.Module:
     if k in more:
         return more[k]()
     raise NotImplementedError(k)
+
+
+def _issue13_module(layer) -> nn.Module:
+    """Upsampling and the per-sample norms (issue 13) as their torch modules."""
+    if layer.kind == "upsample":
+        ac = layer.align_corners if layer.mode == "bilinear" else None
+        if layer.size is not None:
+            return NHWC(nn.Upsample(size=tuple(layer.size), mode=layer.mode, align_corners=ac))
+        return NHWC(nn.Upsample(scale_factor=tuple(float(s) for s in layer.scale), mode=layer.mode, align_corners=ac))
+    if layer.kind == "groupnorm":
+        return NHWC(nn.GroupNorm(layer.groups, layer.channels, eps=layer.eps, affine=layer.affine))
+    return NHWC(nn.InstanceNorm2d(layer.channels, eps=layer.eps, momentum=layer.momentum, affine=layer.affine,
+                                  track_running_stats=layer.track))
 
 
 class AsymmetricPool(nn.Module):

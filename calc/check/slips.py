@@ -239,3 +239,28 @@ def _rotation(problem):
     rotated = [list(reversed(r)) for r in reversed(kernel)]
     yield Variant("kernel not rotated by 180 degrees in the full convolution for dL/dX", given(problem, kernel=rotated),
                   names=lambda n: n.startswith("dL/dX"))
+
+
+@slips("upsample")
+def _upsample(problem):
+    """Bilinear's corner convention chosen the other way, or the other mode (issue 13)."""
+    mode = problem.given.get("mode", "nearest")
+    if mode != "bilinear":
+        yield Variant("bilinear instead of nearest", given(problem, mode="bilinear"))
+        return
+    on = bool(problem.given.get("align_corners", False))
+    yield Variant("align_corners true (src = i (n - 1)/(o - 1)); this problem uses half-pixel centres "
+                  "(align_corners false)" if not on else
+                  "half-pixel centres (align_corners false); this problem has align_corners true",
+                  given(problem, align_corners=not on))
+    nearest = {k: v for k, v in problem.given.items() if k != "align_corners"}
+    yield Variant("nearest instead of bilinear", {**nearest, "mode": "nearest"})
+
+
+@slips("layernorm")
+def _layernorm(problem):
+    """eps left out (the D2L printout shows -1.0000 and 1.0000)."""
+    from calc.exact import to_fraction
+
+    if to_fraction(problem.given.get("eps", "0.00001")) != 0:
+        yield Variant("eps left out (sqrt(var) instead of sqrt(var + eps))", given(problem, eps=0))

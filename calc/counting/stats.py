@@ -213,8 +213,18 @@ def summarize(network: Network, options: CountOptions | None = None) -> Summary:
     summary.activation_values = sum(prod(r.output_shape) for r in leaves) * opts.batch
     summary.warnings = warnings_for(network)
     summary.unused_input = unused_input(network)
-    summary.conventions = network_notes(network) + conventions_for(opts, network)
+    summary.conventions = network_notes(network) + conventions_for(opts, network) + layer_notes(network)
     return summary
+
+
+def layer_notes(network) -> list[str]:
+    """What the network's layer types say about their own counts (Layer.count_note), once each."""
+    notes: list[str] = []
+    for leaf in network.leaves():
+        note = leaf.count_note()
+        if note and note not in notes:
+            notes.append(note)
+    return notes
 
 
 def network_notes(network) -> list[str]:

@@ -6,11 +6,13 @@ from calc.layers import (  # noqa: F401 - register the types
     dense,
     dropout,
     gates,
+    group_norm,
     layer_norm,
     norm,
     pool,
     sequence,
     sequence_position,
+    upsample,
 )
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax  # noqa: F401 - register the types
 from calc.layers.base import (

@@ -23,7 +23,7 @@ COST_RULES = {
     "pool": "max/avg pooling: one operation per window cell (padding included) for each output; "
             "global/adaptive average pooling: one add per input cell of each window",
     "add": "one add per output element of a residual sum (a branch product: one multiply)",
-    "norm": "layer norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
+    "norm": "layer, group and instance norm: 5 operations per element (mean, centring, variance, scaling, affine; 4 without "
             "affine, as fvcore); RMS norm: 4 (square-mean, 1/sqrt, scaling, weight; 3 without)",
 }
 COST_KINDS = tuple(COST_RULES)
@@ -121,6 +121,10 @@ class Layer:
 
     def describe(self) -> str:
         """Short configuration, e.g. '3x3 /2 pad 1'."""
+        return ""
+
+    def count_note(self) -> str:
+        """A counting convention this layer type adds to a summary's conventions ("" for none)."""
         return ""
 
     def param_symbols(self, pname: str) -> list[str]:

@@ -141,6 +141,7 @@ class LayerNorm(_LastAxisNorm):
         mean = x.mean(axis=-1, keepdims=True)
         centred = x - mean
         var = (centred * centred).mean(axis=-1, keepdims=True)
+        self.mean, self.var = mean, var  # kept for worked solutions (calc.solve.layernorm)
         self.inv_std = _inverse_sqrt(var + s(self.eps), xp, s)
         self.xhat = centred * self.inv_std
         return self._scale_shift(self.xhat)

@@ -163,7 +163,7 @@ class SequencePool(Layer):
 
     def backward(self, dy, ctx):
         xp = ctx.xp
-        dx = xp.zeros((dy.shape[0], self.length, dy.shape[1]), dtype=dy.dtype)
+        dx = xp.zeros((dy.shape[0], self.length, dy.shape[1]), dtype=None if ctx.backend.exact else dy.dtype)
         if self.mode == "mean":
             dx[...] = (dy / ctx.scalar(self.length))[:, None, :]
         else:

@@ -40,7 +40,8 @@ def make_activation(name: str, param: Fraction | None = None, approximate: str |
     written = name.lower().replace("-", "_")
     key = ALIASES.get(written, canonical(written))
     if key not in offered:
-        raise InputError(f"unknown activation '{name}'{did_you_mean(key, offered)}; valid: {', '.join(offered)}")
+        spellings = offered + tuple(a for k in offered for a in REGISTRY[k].aliases) + tuple(ALIASES)
+        raise InputError(f"unknown activation '{name}'{did_you_mean(key, spellings)}; valid: {', '.join(offered)}")
     layer = REGISTRY[key]()
     if approximate is not None:
         if not hasattr(layer, "set_form"):

@@ -35,6 +35,7 @@ def _layer(gamma, beta, eps, variance, n, be):
 
 def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1, 10**5), variance: str = "n",
                     grad: list | None = None, options: SolveOptions = SolveOptions()) -> Solution:
+    """One feature over a batch in training mode: forward steps and table; backward with ``grad``."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
     from calc.numfmt import fmt
@@ -44,35 +45,58 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
         text = fmt(v, options.decimals)
         return f"({text})" if v < 0 else text
 
+    kind = _check(x, eps, variance, grad, options.decimals)
+    n = len(x)
+    be = get_backend("exact")
+    layer = _layer(gamma, beta, eps, kind, n, be)
+    carry = options.learner.carry()
+    ctx = Ctx(backend=be, training=True, observer=SolutionObserver(substitute=_carried(carry, be)) if carry else None)
+    y = _column(layer.forward(be.asarray([[v] for v in x]), ctx))
+    sol = Solution("Batch normalisation (training mode)", _conventions(kind, eps, gamma, beta, show))
+    centred, xhat = _forward_steps(sol, layer, x, y, (gamma, beta, eps), show)
+    sol.findings += _forward_findings(layer, xhat, eps, grad is not None, show)
+    if grad is not None and not layer.degenerate:
+        _backward(sol, layer, ctx, be, grad, centred, xhat, n, kind, show)
+    sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
+    return sol
+
+
+def _check(x: list, eps, variance: str, grad, decimals: int) -> str:
+    """The variance kind (biased | unbiased) once the request is usable."""
+    from calc.numfmt import fmt
+
     if variance not in VARIANCES:
         raise InputError(f"variance: expected n (biased, PyTorch training) or n-1 (unbiased), got '{variance}'")
-    kind = VARIANCES[variance]
-    divisor_text = "n" if kind == "biased" else "n - 1"
     n = len(x)
     if n < 2:
         raise InputError(f"batch norm needs at least 2 values in the batch, got {n}")
     if grad is not None and len(grad) != n:
         raise InputError(f"grad: expected {n} values of dL/dy (one per x), got {len(grad)}")
     if eps < 0:
-        raise InputError(f"eps: expected a number >= 0, got {fmt(eps, options.decimals)}")
-    be = get_backend("exact")
-    layer = _layer(gamma, beta, eps, kind, n, be)
-    carry = options.learner.carry()
-    ctx = Ctx(backend=be, training=True, observer=SolutionObserver(substitute=_carried(carry, be)) if carry else None)
-    y = _column(layer.forward(be.asarray([[v] for v in x]), ctx))
-    st = layer.stages
-    mean, var, std = _scalar(st["mean"]), _scalar(st["var"]), _scalar(st["std"])
-    centred, squares, xhat = _column(st["x_minus_mean"]), _column(st["squares"]), _column(st["x_hat"])
-    ss = sum(squares, Fraction(0))
+        raise InputError(f"eps: expected a number >= 0, got {fmt(eps, decimals)}")
+    return VARIANCES[variance]
 
-    sol = Solution("Batch normalisation (training mode)", [
+
+def _conventions(kind: str, eps, gamma, beta, show) -> list[str]:
+    divisor_text = "n" if kind == "biased" else "n - 1"
+    return [
         f"variance divided by {divisor_text} ({kind}"
         + ("; PyTorch and Keras normalise with this in training" if kind == "biased" else
            "; many hand solutions use this; PyTorch uses it only for the running variance") + ")",
         f"eps = {show(eps)} inside the square root: x-hat = (x - mean) / sqrt(var + eps)"
         + (" (PyTorch's default is 1e-5, Keras' 1e-3)" if eps != Fraction(1, 10**5) else " (PyTorch; Keras uses 1e-3)"),
         f"y = gamma x-hat + beta with gamma = {show(gamma)}, beta = {show(beta)}",
-    ])
+    ]
+
+
+def _forward_steps(sol: Solution, layer, x: list, y: list, settings: tuple, show) -> tuple[list, list]:
+    """mean, sum of squares, both variances (the chosen one marked), std, x-hat, y and the column
+    table, from the layer's named stages (settings: gamma, beta, eps as given); returns (x - mean,
+    x-hat) for the backward pass."""
+    (gamma, beta, eps), st, n, kind = settings, layer.stages, len(x), layer.variance
+    mean, var, std = _scalar(st["mean"]), _scalar(st["var"]), _scalar(st["std"])
+    centred, squares, xhat = _column(st["x_minus_mean"]), _column(st["squares"]), _column(st["x_hat"])
+    ss = sum(squares, Fraction(0))
     sec = "Forward pass"
     sol.add(Step("mean", "sum x_i / n", f"({' + '.join(show(v) for v in x)}) / {n}", mean, name="mean",
                  section=sec))
@@ -89,19 +113,22 @@ def solve_batchnorm(x: list, gamma=Fraction(1), beta=Fraction(0), eps=Fraction(1
     sol.add(Table("Columns", ["i", "x", "x - mean", "(x - mean)^2", "x-hat", "y"],
                   [[i + 1, x[i], centred[i], squares[i], xhat[i], y[i]] for i in range(n)], section=sec))
     sol.answers["x_minus_mean"], sol.answers["squares"] = centred, squares
-    sol.findings.append(f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
-                        f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}")
+    return centred, xhat
+
+
+def _forward_findings(layer, xhat: list, eps, backward: bool, show) -> list[str]:
+    """x-hat's own mean and variance; the 0/0 convention when var + eps = 0 (and no backward then)."""
+    n, var = len(xhat), _scalar(layer.stages["var"])
+    found = [f"check: x-hat has mean {show(sum(xhat, Fraction(0)) / n)} and (biased) variance "
+             f"{show(sum((h * h for h in xhat), Fraction(0)) / n)}"]
     if layer.degenerate:
-        sol.findings.append(f"var + eps = {show(var)} + {show(eps)} = 0 (every x equals the mean and eps = 0): "
-                            "x-hat = 0/0 is undefined; convention used: x-hat = 0, its limit as eps -> 0+, "
-                            "so y = beta (PyTorch computes nan)")
-    if grad is not None and layer.degenerate:
-        sol.findings.append("backward pass not computed: 1/sqrt(var + eps) is infinite, so dL/dx is undefined "
-                            "(give eps > 0, e.g. --eps 1e-5)")
-    elif grad is not None:
-        _backward(sol, layer, ctx, be, grad, centred, xhat, n, kind, show)
-    sol.summary = f"y = [{', '.join(fmt(v, options.decimals) for v in y)}]"
-    return sol
+        found.append(f"var + eps = {show(var)} + {show(eps)} = 0 (every x equals the mean and eps = 0): "
+                     "x-hat = 0/0 is undefined; convention used: x-hat = 0, its limit as eps -> 0+, "
+                     "so y = beta (PyTorch computes nan)")
+    if backward and layer.degenerate:
+        found.append("backward pass not computed: 1/sqrt(var + eps) is infinite, so dL/dx is undefined "
+                     "(give eps > 0, e.g. --eps 1e-5)")
+    return found
 
 
 def _column(array) -> list[Fraction]:

@@ -21,52 +21,85 @@ def _paren(text: str) -> str:
 
 def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOptions()) -> Solution:
     """Forward values and gradients of ``expression`` at ``values`` (name -> Fraction)."""
+    from calc.numfmt import fmt
+
+    def show(v) -> str:
+        return fmt(v, options.decimals)
+
+    graph = _computed_graph(expression, values, options, show)
+    o, out = graph.output.name, graph.output
+    sol = Solution(f"Computational graph of {expression.strip()}", _conventions(graph, options))
+    _forward_steps(sol, graph)
+    _edge_table(sol, graph)
+    _gradient_steps(sol, graph, show)
+    sol.findings.extend(_findings(graph))
+    grads = ", ".join(f"d{o}/d{name} = {show(n.grad)}" for name, n in graph.inputs.items())
+    sol.summary = f"{o} = {show(out.value)}; {grads}"
+    _approximation_finding(sol, [(o, out.value)] + [(f"d{o}/d{n}", node.grad) for n, node in graph.inputs.items()])
+    return sol
+
+
+def _computed_graph(expression: str, values: dict, options: SolveOptions, show):
+    """calc.graph's forward and backward passes, rounded as by hand when asked; under nncalc check
+    each value and gradient is the learner's own where they gave it."""
     from calc import graph as cg
     from calc.exact import round_half_up
     from calc.expr import parse
-    from calc.gates import GATES
-    from calc.numfmt import fmt
 
-    decimals = options.decimals
-    rnd = (lambda v: round_half_up(v, decimals)) if options.hand_rounding else (lambda v: v)
-
-    def show(v) -> str:
-        return fmt(v, decimals)
-
-    def num(v) -> str:
-        return f"({show(v)})" if v < 0 else show(v)
-
+    rnd = (lambda v: round_half_up(v, options.decimals)) if options.hand_rounding else (lambda v: v)
     carry = options.learner.carry()  # nncalc check: the learner's own values and gradients carried on
     read = (lambda node: carry.take(node.name, node.value)) if carry else None
     graph = cg.build_graph(parse(expression), values, show, rnd, read)
     o = graph.output.name
     take = (lambda node: carry.take(f"d{o}/d{node.name}", node.grad)) if carry else None
-    graph = cg.backward(graph, rnd, take)
-    out = graph.output
-    sol = Solution(f"Computational graph of {expression.strip()}", [
+    return cg.backward(graph, rnd, take)
+
+
+def _conventions(graph, options: SolveOptions) -> list[str]:
+    o = graph.output.name
+    return [
         f"{o} is the output; each gate's local gradient is d(gate output)/d(input); the upstream gradient is "
         f"d{o}/d(gate output); downstream = local x upstream (chain rule); the backward pass starts with "
         f"d{o}/d{o} = 1",
         "constants fold into the gate that uses them (1 + e^x is a '+1' gate, -x a '*-1' gate), as in cs231n's figures",
         ("hand rounding: every value and gradient is rounded half-up to "
-         f"{decimals} decimals as it is computed, like a hand solution") if options.hand_rounding else
+         f"{options.decimals} decimals as it is computed, like a hand solution") if options.hand_rounding else
         "exact arithmetic (fractions; exp, log and sqrt to 50 digits), shown rounded",
-    ] + [rule for _, rule in graph.rule_rows()])
+    ] + [rule for _, rule in graph.rule_rows()]
 
+
+def _gate_name(gate: str) -> str:
+    from calc.gates import GATES
+
+    return GATES[gate][0] if gate in GATES else gate
+
+
+def _forward_steps(sol: Solution, graph) -> None:
     for node in graph.nodes:
         sol.add(Step(node.name, node.text, node.numbers, node.value, name=node.name,
-                     note=f"{GATES[node.gate][0] if node.gate in GATES else node.gate} gate",
-                     section="Forward pass"))
+                     note=f"{_gate_name(node.gate)} gate", section="Forward pass"))
 
+
+def _edge_table(sol: Solution, graph) -> None:
+    """d(out)/d(out) = 1, then every edge from the output back: local, upstream, their product."""
+    o = graph.output.name
     sol.add(Step(f"d{o}/d{o}", "", "", Fraction(1), note="the gradient of the output with respect to itself",
                  section="Backward pass"))
     rows = []
     for e in graph.edges:
-        gate = GATES[e.child.gate][0] if e.child.gate in GATES else e.child.gate
-        rows.append([f"{e.parent.name} -> {e.child.name}", gate, e.local_text, e.local, e.upstream, e.downstream])
+        rows.append([f"{e.parent.name} -> {e.child.name}", _gate_name(e.child.gate), e.local_text, e.local,
+                     e.upstream, e.downstream])
     sol.add(Table(f"Edges, from the output back (upstream = d{o}/d(gate output))",
                   ["edge", "gate", "local gradient", "local", "upstream", "local x upstream"], rows,
                   section="Backward pass"))
+
+
+def _gradient_steps(sol: Solution, graph, show) -> None:
+    """Each value's gradient as the sum over the gates that read it (the copy gate's rule)."""
+    o = graph.output.name
+
+    def num(v) -> str:
+        return f"({show(v)})" if v < 0 else show(v)
 
     for node in list(reversed(graph.nodes[:-1])) + list(graph.inputs.values()):
         uses = graph.uses(node)
@@ -80,18 +113,18 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
         note = (f"copy gate: {node.name} is read {len(uses)} times, the gradients add" if len(uses) > 1 else "")
         sol.add(Step(label, formula, numbers, node.grad, name=label, note=note, section="Gradients"))
 
-    for name in graph.unused:
-        sol.findings.append(f"{name} is given but {o} does not depend on it: d{o}/d{name} = 0")
+
+def _findings(graph) -> list[str]:
+    """Unused inputs, ties of max/min, ReLU and abs at 0: the conventions a result depends on."""
+    o = graph.output.name
+    found = [f"{name} is given but {o} does not depend on it: d{o}/d{name} = 0" for name in graph.unused]
     for node in graph.nodes:
         if node.gate in ("max", "min") and sum(1 for v in node.local if v not in (0, 1)):
-            sol.findings.append(f"{node.name} = {node.numbers} is a tie: the derivative is undefined there; "
-                                "the gradient is split evenly as PyTorch does")
+            found.append(f"{node.name} = {node.numbers} is a tie: the derivative is undefined there; "
+                         "the gradient is split evenly as PyTorch does")
         if node.gate in ("relu", "abs") and node.parents[0].value == 0:
-            sol.findings.append(f"{node.text} at 0: not differentiable there; local gradient 0 (PyTorch)")
-    grads = ", ".join(f"d{o}/d{name} = {show(n.grad)}" for name, n in graph.inputs.items())
-    sol.summary = f"{o} = {show(out.value)}; {grads}"
-    _approximation_finding(sol, [(o, out.value)] + [(f"d{o}/d{n}", node.grad) for n, node in graph.inputs.items()])
-    return sol
+            found.append(f"{node.text} at 0: not differentiable there; local gradient 0 (PyTorch)")
+    return found
 
 
 def _approximation_finding(sol: Solution, values: list) -> None:

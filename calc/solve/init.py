@@ -42,12 +42,29 @@ def layer_fans(spec: str, layer_name: str) -> tuple[int, int, tuple, str]:
 
 def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None, spec: str | None = None,
                layer: str | None = None, options: SolveOptions = SolveOptions()) -> Solution:
+    """The std or limit of an initialiser (and std, variance) from the fans or a layer of a spec."""
     from calc import exact_functions
     from calc.engine.init import rule
-    from calc.exact import fraction_text
     from calc.numfmt import fmt
 
     r = rule(name)
+    fan_in, fan_out, shape, how = _fans(r, fan_in, fan_out, spec, layer)
+    what = "std" if r.dist == "normal" else "limit"
+    square = r.square(fan_in, fan_out)
+    scale = exact_functions.sqrt(square)
+    sol = Solution(f"{r.name} initialisation", _conventions(r))
+    if shape is not None:
+        _fan_steps(sol, shape, how, fan_in, fan_out)
+    sol.answers["fan_in"], sol.answers["fan_out"] = fan_in, fan_out
+    _scale_steps(sol, r, (fan_in, fan_out), square, scale, options.decimals)
+    sol.findings.append(_numpy_finding(r, shape, fan_in, fan_out, scale, options.decimals))
+    sol.summary = f"{what} = {fmt(scale, options.decimals)}"
+    return sol
+
+
+def _fans(r, fan_in, fan_out, spec, layer) -> tuple:
+    """(fan_in, fan_out, weight shape or None, where the fans come from): given, or read from a
+    layer of a spec; fan_out is 0 where the rule does not use it."""
     shape, how = None, ""
     if spec is not None or layer is not None:
         if spec is None or layer is None:
@@ -58,47 +75,63 @@ def solve_init(name: str, fan_in: int | None = None, fan_out: int | None = None,
     needs_out = "fan_out" in r.formula
     if needs_out and (fan_out is None or fan_out < 1):
         raise InputError(f"{r.name} needs fan_out too (a positive integer)")
-    fan_out = fan_out if fan_out is not None else 0
-    what = "std" if r.dist == "normal" else "limit"
-    square = r.square(fan_in, fan_out)
-    scale = exact_functions.sqrt(square)
+    return fan_in, fan_out if fan_out is not None else 0, shape, how
+
+
+def _conventions(r) -> list[str]:
     dist = "N(0, std^2)" if r.dist == "normal" else "U(-limit, limit)"
-    sol = Solution(f"{r.name} initialisation", [
+    lines = [
         f"{r.name}: weights drawn from {dist} with {r.formula}",
         "fans as PyTorch computes them: dense fan_in = inputs, fan_out = units; conv fan_in = Cin/groups * kh * kw, "
         "fan_out = Cout * kh * kw",
         FRAMEWORK[r.name],
-    ])
+    ]
     if r.dist == "normal" and r.name != "torch_default":
-        sol.conventions.append("Keras draws its normal initialisers from a normal truncated at 2 std, with the "
-                               "parameter divided by 0.8796 so that the resulting std is this one")
-    if shape is not None:
-        rf = "".join(f" * {d}" for d in shape[2:])
-        transposed = how.startswith("conv_transpose")  # weight (Cin, Cout/g, kh, kw)
-        fin, fout = ("Cout/groups * kh * kw", "Cin * kh * kw") if transposed else ("Cin/groups * kh * kw", "Cout * kh * kw")
-        sol.add(Step("fan_in", fin if rf else "inputs", f"{shape[1]}{rf}" if rf else "",
-                     fan_in, name="fan_in", note=f"{how} (PyTorch layout)"))
-        sol.add(Step("fan_out", fout if rf else "units", f"{shape[0]}{rf}" if rf else "", fan_out,
-                     name="fan_out"))
-    sol.answers["fan_in"], sol.answers["fan_out"] = fan_in, fan_out
+        lines.append("Keras draws its normal initialisers from a normal truncated at 2 std, with the "
+                     "parameter divided by 0.8796 so that the resulting std is this one")
+    return lines
+
+
+def _fan_steps(sol: Solution, shape: tuple, how: str, fan_in: int, fan_out: int) -> None:
+    """fan_in and fan_out from a layer's weight shape (PyTorch layout: outputs first)."""
+    rf = "".join(f" * {d}" for d in shape[2:])
+    transposed = how.startswith("conv_transpose")  # weight (Cin, Cout/g, kh, kw)
+    fin, fout = ("Cout/groups * kh * kw", "Cin * kh * kw") if transposed else ("Cin/groups * kh * kw", "Cout * kh * kw")
+    sol.add(Step("fan_in", fin if rf else "inputs", f"{shape[1]}{rf}" if rf else "",
+                 fan_in, name="fan_in", note=f"{how} (PyTorch layout)"))
+    sol.add(Step("fan_out", fout if rf else "units", f"{shape[0]}{rf}" if rf else "", fan_out,
+                 name="fan_out"))
+
+
+def _scale_steps(sol: Solution, r, fans: tuple, square, scale, decimals: int) -> None:
+    """std or limit with the fans put in, then std and variance (a uniform's std is limit / sqrt(3))."""
+    from calc import exact_functions
+    from calc.exact import fraction_text
+    from calc.numfmt import fmt
+
+    what = "std" if r.dist == "normal" else "limit"
     inside = r.formula.split("=", 1)[1].strip()
-    sub = inside.replace("fan_in", str(fan_in)).replace("fan_out", str(fan_out))
-    reduced = fraction_text(square) or fmt(square, options.decimals)
+    sub = inside.replace("fan_in", str(fans[0])).replace("fan_out", str(fans[1]))
+    reduced = fraction_text(square) or fmt(square, decimals)
     shown = sub if reduced in sub.replace(" ", "") else f"{sub} = sqrt({reduced})"
     sol.add(Step(what, r.formula, shown, scale, name=what))
     if r.dist == "uniform":
         std = scale / exact_functions.sqrt(Fraction(3))
-        sol.add(Step("std", "std of U(-limit, limit) = limit / sqrt(3)", f"{fmt(scale, options.decimals)} / sqrt(3)",
+        sol.add(Step("std", "std of U(-limit, limit) = limit / sqrt(3)", f"{fmt(scale, decimals)} / sqrt(3)",
                      std, name="std"))
-        sol.add(Step("variance", "limit^2 / 3", f"{fmt(square, options.decimals)} / 3", square / 3, name="variance"))
+        sol.add(Step("variance", "limit^2 / 3", f"{fmt(square, decimals)} / 3", square / 3, name="variance"))
     else:
-        sol.add(Step("variance", "std^2", fmt(square, options.decimals), square, name="variance"))
+        sol.add(Step("variance", "std^2", fmt(square, decimals), square, name="variance"))
+
+
+def _numpy_finding(r, shape, fan_in: int, fan_out: int, scale, decimals: int) -> str:
+    """The draw written in NumPy, as course notes do it by hand."""
+    from calc.numfmt import fmt
+
     dims = ", ".join(map(str, shape)) if shape else f"{fan_out or fan_in}, {fan_in}"
-    numpy_line = (f"np.random.randn({dims}) * {fmt(scale, options.decimals)}" if r.dist == "normal"
-                  else f"np.random.uniform(-{fmt(scale, options.decimals)}, {fmt(scale, options.decimals)}, ({dims}))")
-    sol.findings.append(f"by hand in NumPy: {numpy_line} (PyTorch layout: outputs first)")
-    sol.summary = f"{what} = {fmt(scale, options.decimals)}"
-    return sol
+    numpy_line = (f"np.random.randn({dims}) * {fmt(scale, decimals)}" if r.dist == "normal"
+                  else f"np.random.uniform(-{fmt(scale, decimals)}, {fmt(scale, decimals)}, ({dims}))")
+    return f"by hand in NumPy: {numpy_line} (PyTorch layout: outputs first)"
 
 
 @problem_type("init")

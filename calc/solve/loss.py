@@ -86,44 +86,65 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
 
     Returns (value, grad) from calc.engine.losses, rounded like a student in hand-rounding mode.
     """
-    from calc.engine.losses import get_loss
-
-    be, w = nar.backend, nar.writer
     n_samples, base = y.shape[0], nar.prefix
-    key = _key(loss.name, loss.reduction)
-    separable = loss.name != "softmax_ce"
-    term_loss = get_loss(loss.name, "half_sum" if loss.reduction == "half_sum" else "sum") if separable else None
-    sample_values = []
+    terms, sample_values = [], []
     for s in range(n_samples):
         nar.prefix = base + (f"{sample_word}{s + 1}." if n_samples > 1 else "")
-        terms = []
-        for j in range(y.shape[1] if separable else 0):
-            if loss.name == "cross_entropy" and t[s, j] == 0:
-                continue  # 0 ln p = 0: only the true class counts
-            value = w.round(term_loss.value(y[s:s + 1, j:j + 1], t[s:s + 1, j:j + 1], be))
-            text, tex = TERMS[key]
-            nar.add(f"{total_key}.{j + 1}", f"{total_key}.{j + 1} = " + _put(text, slot.text(j + 1), f"t{j + 1}"),
-                    _put(text, w.factor(y[s, j]), w.factor(t[s, j])), value,
-                    latex=rf"L_{{{j + 1}}}" + (f"^{{({s + 1})}}" if n_samples > 1 else "") + " = "
-                    + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
-                    latex_substituted=_put(tex, w.factor(y[s, j]), w.factor(t[s, j])))
-            terms.append((f"{total_key}.{j + 1}", nar.take(f"{total_key}.{j + 1}", value)))
+        terms = _term_steps(nar, loss, y, t, slot, s, total_key)
         if n_samples > 1:
-            value = w.round(loss.per_sample(y, t, be)[s])
-            if terms and _own(nar, [k for k, _ in terms]):  # the learner's terms added up
-                value = w.round(sum(v for _, v in terms))
-            several = len(terms) > 1
-            nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
-                    join_sum([w.num(v) for _, v in terms]) if several else "", value, latex=rf"L^{{({s + 1})}}",
-                    latex_substituted=join_tex([w.num(v) for _, v in terms]) if several else "")
-            sample_values.append(nar.take(total_key, value))
+            sample_values.append(_sample_step(nar, loss, y, t, s, terms, total_key, sample_word))
     nar.prefix = base
-    value = w.round(loss.value(y, t, be))
-    n = divisor(loss.name, loss.reduction, y.shape)
     if n_samples > 1:
         names, values = [f"{sample_word}{s + 1}.{total_key}" for s in range(n_samples)], sample_values
     else:
         names, values = [k for k, _ in terms], [v for _, v in terms]
+    value = _total_step(nar, loss, y, t, names, values, total_key)
+    return value, nar.writer.round_array(loss.grad(y, t, nar.backend))
+
+
+def _term_steps(nar: Narration, loss, y, t, slot: Slot, s: int, total_key: str) -> list[tuple[str, object]]:
+    """Sample s's term per output (1/2 (t - o)^2, -t ln p, ...) as [(answer name, value)], the
+    learner's own values where nncalc check carries them; none for softmax_ce (not separable)."""
+    if loss.name == "softmax_ce":
+        return []
+    from calc.engine.losses import get_loss
+
+    be, w = nar.backend, nar.writer
+    term_loss = get_loss(loss.name, "half_sum" if loss.reduction == "half_sum" else "sum")
+    terms = []
+    for j in range(y.shape[1]):
+        if loss.name == "cross_entropy" and t[s, j] == 0:
+            continue  # 0 ln p = 0: only the true class counts
+        value = w.round(term_loss.value(y[s:s + 1, j:j + 1], t[s:s + 1, j:j + 1], be))
+        text, tex = TERMS[_key(loss.name, loss.reduction)]
+        name = f"{total_key}.{j + 1}"
+        nar.add(name, f"{name} = " + _put(text, slot.text(j + 1), f"t{j + 1}"),
+                _put(text, w.factor(y[s, j]), w.factor(t[s, j])), value,
+                latex=rf"L_{{{j + 1}}}" + (f"^{{({s + 1})}}" if y.shape[0] > 1 else "") + " = "
+                + _put(tex, slot.tex(j + 1), f"t_{{{j + 1}}}"),
+                latex_substituted=_put(tex, w.factor(y[s, j]), w.factor(t[s, j])))
+        terms.append((name, nar.take(name, value)))
+    return terms
+
+
+def _sample_step(nar: Narration, loss, y, t, s: int, terms: list, total_key: str, sample_word: str):
+    """The loss of sample s: its terms added up (the learner's own terms under nncalc check)."""
+    w = nar.writer
+    value = w.round(loss.per_sample(y, t, nar.backend)[s])
+    if terms and _own(nar, [k for k, _ in terms]):  # the learner's terms added up
+        value = w.round(sum(v for _, v in terms))
+    several = len(terms) > 1
+    nar.add(total_key, f"{total_key} of {sample_word} {s + 1} = " + (join_sum([k for k, _ in terms]) or TOTALS[loss.name]),
+            join_sum([w.num(v) for _, v in terms]) if several else "", value, latex=rf"L^{{({s + 1})}}",
+            latex_substituted=join_tex([w.num(v) for _, v in terms]) if several else "")
+    return nar.take(total_key, value)
+
+
+def _total_step(nar: Narration, loss, y, t, names: list, values: list, total_key: str):
+    """The batch loss: the terms (one sample) or the samples' losses added, / n for a mean."""
+    w = nar.writer
+    value = w.round(loss.value(y, t, nar.backend))
+    n = divisor(loss.name, loss.reduction, y.shape)
     if values and _own(nar, names):  # nncalc check: the total from the learner's own terms, as the formula adds them
         value = w.round(sum(values[1:], values[0]) / n)
     formula, sub = join_sum(names) or TOTALS[loss.name], join_sum([w.num(v) for v in values])
@@ -133,7 +154,7 @@ def loss_steps(nar: Narration, loss, y, t, slot: Slot, total_key: str = "loss", 
     if len(values) <= 1 and n == 1:
         sub = tex_sub = ""  # one term: nothing to add up
     nar.add(total_key, f"{total_key} = {formula}", sub, value, latex="L", latex_substituted=tex_sub)
-    return value, w.round_array(loss.grad(y, t, be))
+    return value
 
 
 def _own(nar: Narration, names: list[str]) -> bool:

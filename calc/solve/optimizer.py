@@ -3,62 +3,22 @@ update with the numbers put in.
 
 The updates are calc.engine.optim's (Optimizer.update on one-element exact arrays, the same
 code that trains networks); on a function such as f(w) = w^2 the gradients come from the exact
-graph engine (calc.graph). The formula texts below are for display only.
+graph engine (calc.graph). The formula texts (calc.solve.optimizer_forms) are for display only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from calc.errors import InputError
 from calc.solve import given as g
+from calc.solve.optimizer_forms import rule_conventions, update_rules
 from calc.solve.registry import SolveOptions, problem_type
 from calc.solve.step import Solution, Step, Table
 
 STATE = {"s": "sum", "wd": "w_decayed"}  # column name -> key of Optimizer.update's state
-
-
-def _updates(opt) -> list[tuple[str, str, str]]:
-    """(state key, formula, template with the numbers) of each quantity one step computes."""
-    keras = opt.style == "keras"
-    w = ("w", "w_t = w_(t-1) - lr g_t", "{w_prev} - {lr} * {g}")
-    if opt.name == "sgd" and opt.momentum:
-        if keras:
-            v = ("v", "v_t = mu v_(t-1) - lr g_t", "{mu} * {v_prev} - {lr} * {g}")
-            if opt.nesterov:
-                return [v, ("w", "w_t = w_(t-1) + mu v_t - lr g_t", "{w_prev} + {mu} * {v} - {lr} * {g}")]
-            return [v, ("w", "w_t = w_(t-1) + v_t", "{w_prev} + {v}")]
-        b = ("b", "b_t = mu b_(t-1) + g_t (b_1 = g_1)", "{mu} * {b_prev} + {g}")
-        if opt.nesterov:
-            return [b, ("w", "w_t = w_(t-1) - lr (g_t + mu b_t)", "{w_prev} - {lr} * ({g} + {mu} * {b})")]
-        return [b, ("w", "w_t = w_(t-1) - lr b_t", "{w_prev} - {lr} * {b}")]
-    root = ("sqrt({acc} + {eps})", "sqrt(ACC + eps)") if keras else ("(sqrt({acc}) + {eps})", "(sqrt(ACC) + eps)")
-    if opt.name == "adagrad":
-        return [("s", "s_t = s_(t-1) + g_t^2", "{s_prev} + {g}^2"),
-                ("w", "w_t = w_(t-1) - lr g_t / " + root[1].replace("ACC", "s_t"),
-                 "{w_prev} - {lr} * {g} / " + root[0].replace("{acc}", "{s}"))]
-    if opt.name == "rmsprop":
-        return [("v", "v_t = alpha v_(t-1) + (1 - alpha) g_t^2", "{alpha} * {v_prev} + (1 - {alpha}) * {g}^2"),
-                ("w", "w_t = w_(t-1) - lr g_t / " + root[1].replace("ACC", "v_t"),
-                 "{w_prev} - {lr} * {g} / " + root[0].replace("{acc}", "{v}"))]
-    if opt.name == "adamw":  # PyTorch AdamW: decoupled decay, then Adam's step from the decayed weight
-        decay = ("wd", "w'_t = w_(t-1) - lr lambda w_(t-1)", "{w_prev} - {lr} * {lambda} * {w_prev}")
-        adam = _updates(_as_adam(opt))
-        return [decay] + [(k, f.replace("w_(t-1)", "w'_t"), tpl.replace("{w_prev}", "{wd}"))
-                          if k == "w" else (k, f, tpl) for k, f, tpl in adam]
-    if opt.name == "adam":
-        rows = [("m", "m_t = b1 m_(t-1) + (1 - b1) g_t", "{b1} * {m_prev} + (1 - {b1}) * {g}"),
-                ("v", "v_t = b2 v_(t-1) + (1 - b2) g_t^2", "{b2} * {v_prev} + (1 - {b2}) * {g}^2")]
-        if not opt.bias_correction:
-            return rows + [("w", "w_t = w_(t-1) - lr m_t / (sqrt(v_t) + eps)", "{w_prev} - {lr} * {m} / (sqrt({v}) + {eps})")]
-        if keras:
-            return rows + [("w", "w_t = w_(t-1) - lr sqrt(1 - b2^t) / (1 - b1^t) * m_t / (sqrt(v_t) + eps)",
-                            "{w_prev} - {lr} * sqrt(1 - {b2}^{t}) / (1 - {b1}^{t}) * {m} / (sqrt({v}) + {eps})")]
-        return rows + [("m_hat", "m^_t = m_t / (1 - b1^t)", "{m} / (1 - {b1}^{t})"),
-                       ("v_hat", "v^_t = v_t / (1 - b2^t)", "{v} / (1 - {b2}^{t})"),
-                       ("w", "w_t = w_(t-1) - lr m^_t / (sqrt(v^_t) + eps)",
-                        "{w_prev} - {lr} * {m_hat} / (sqrt({v_hat}) + {eps})")]
-    return [w]
 
 
 def _within_step(updates, values: dict, env: dict, carry, t: int, rnd) -> dict:
@@ -80,34 +40,6 @@ def _within_step(updates, values: dict, env: dict, carry, t: int, rnd) -> dict:
     return out
 
 
-def _as_adam(opt):
-    from dataclasses import replace
-
-    return replace(opt, name="adam")
-
-
-def _conventions(opt, key: str, show) -> list[str]:
-    from calc.exact import to_fraction
-
-    lines = [f"{key}, {opt.style} form: " + "; ".join(f for _, f, _ in _updates(opt)),
-             "t counts steps from 1; every state starts at 0" + (
-                 f" (Keras starts Adagrad's s at {show(to_fraction(opt.initial_accumulator))})"
-                 if opt.name == "adagrad" and opt.style == "keras" else "")]
-    if opt.name == "sgd" and opt.momentum:
-        lines.append("PyTorch (b = mu b + g, w -= lr b), Keras (v = mu v - lr g, w += v) and the lecture form "
-                     "(v = beta v + lr g, w -= v) give the same weights for a constant learning rate")
-    if opt.name == "adamw":
-        lines.append(f"decoupled weight decay lambda = {show(to_fraction(opt.weight_decay))} (PyTorch AdamW; "
-                     "Keras 0.004): w' = w - lr lambda w, then Adam's step from w'")
-    if opt.name in ("adam", "adamw"):
-        lines.append("bias correction " + ("on: m^ = m/(1 - b1^t), v^ = v/(1 - b2^t)" if opt.bias_correction
-                                          else "off: m and v are used as they are"))
-    if opt.name in ("adagrad", "rmsprop", "adam", "adamw"):
-        lines.append("PyTorch adds eps after the square root; Keras puts it inside for Adagrad/RMSprop and "
-                     "uses it as eps-hat in Adam (--style keras)")
-    return lines
-
-
 MAX_STEPS = 1000  # as `nncalc optimizer --steps`: a problem file's steps: is bounded the same way
 
 
@@ -115,104 +47,187 @@ def solve_optimizer(name: str, steps: int, start: Fraction | None = None, grads:
                     function: str | None = None, style: str = "pytorch", options: SolveOptions = SolveOptions(),
                     **settings) -> Solution:
     """k steps of an optimizer on given gradients or on a function of one variable."""
-    from calc import graph as cg
-    from calc.backend import get_backend
     from calc.engine.optim import make_optimizer
-    from calc.exact import round_half_up
-    from calc.expr import parse
-    from calc.expr_tree import variables
-    from calc.numfmt import fmt
     from calc.vocabulary import OPTIMIZERS
 
     key = OPTIMIZERS.resolve(name)
+    _check_request(steps, grads, function)
+    opt = make_optimizer(key, style, **settings)
+    statements, var, start = _objective(function, start, grads, steps)
+    run = _new_run(opt, options, grads, statements, var)
+    sol = Solution(f"{key} for {steps} step{'s' if steps > 1 else ''}", rule_conventions(opt, key, run.show))
+    if function is not None:
+        sol.conventions.append(f"gradients g_t = df/d{var} at w_(t-1), f = {function.strip()} (exact graph engine)")
+    w, table, answers = _run_steps(run, sol, steps, start)
+    _finish(sol, run, key, steps, w, table, answers)
+    return sol
+
+
+@dataclass
+class _Run:
+    """What every step of one solution shares: the optimizer, the exact backend, the rounding and
+    display rules, the hyperparameters as exact scalars, the learner's carry, where g_t comes from."""
+
+    opt: Any
+    be: Any
+    options: SolveOptions
+    updates: list  # update_rules(opt)
+    numbers: dict  # template name -> exact hyperparameter
+    carry: Any  # nncalc check: the learner's w, g and states carried into the next step
+    grads: list | None = None  # the given gradients, or None with a function
+    statements: Any = None  # the parsed function, or None with given gradients
+    var: str = "w"
+
+    def rnd(self, v):
+        """Half up to --decimals under hand rounding (as a student carries values), else exact."""
+        if not self.options.hand_rounding:
+            return v
+        from calc.exact import round_half_up
+
+        return round_half_up(v, self.options.decimals)
+
+    def show(self, v) -> str:
+        """A number as the steps write it: negative exact values in parentheses."""
+        from calc.numfmt import fmt
+
+        text = fmt(v, self.options.decimals)
+        return f"({text})" if isinstance(v, (int, Fraction)) and v < 0 else text
+
+
+def _check_request(steps: int, grads: list | None, function: str | None) -> None:
     if (grads is None) == (function is None):
         raise InputError("give either the gradients (--grads) or a function (--function)"
                          + (", not both" if grads is not None else ""))
     if not 1 <= steps <= MAX_STEPS:
         shown = steps if abs(steps) < 10**9 else "far more"  # never a thousand digits in a message
         raise InputError(f"steps: expected 1 to {MAX_STEPS}, got {shown}")
-    opt = make_optimizer(key, style, **settings)
-    be = get_backend("exact")
-    rnd = (lambda v: round_half_up(v, options.decimals)) if options.hand_rounding else (lambda v: v)
 
-    def show(v) -> str:
-        text = fmt(v, options.decimals)
-        return f"({text})" if isinstance(v, (int, Fraction)) and v < 0 else text
 
-    statements, var = None, "w"
-    if function is not None:
-        statements = parse(function)
-        names = variables(statements)
-        if len(names) != 1:
-            raise InputError(f"--function: expected a function of one variable, got {', '.join(names) or 'none'}")
-        var = names[0]
-        if start is None:
-            raise InputError("--start: a function needs the starting value of its variable")
-    else:
+def _objective(function: str | None, start, grads: list | None, steps: int):
+    """(parsed function or None, its variable, w_0): a function needs one variable and a start;
+    given gradients need one per step and start at 0 unless told."""
+    if function is None:
         if len(grads) < steps:
             raise InputError(f"--grads: {steps} steps need {steps} gradients, got {len(grads)}")
-        start = Fraction(0) if start is None else start
-    updates = _updates(opt)
-    sol = Solution(f"{key} for {steps} step{'s' if steps > 1 else ''}", _conventions(opt, key, show))
-    if function is not None:
-        sol.conventions.append(f"gradients g_t = df/d{var} at w_(t-1), f = {function.strip()} (exact graph engine)")
+        return None, "w", Fraction(0) if start is None else start
+    from calc.expr import parse
+    from calc.expr_tree import variables
 
+    statements = parse(function)
+    names = variables(statements)
+    if len(names) != 1:
+        raise InputError(f"--function: expected a function of one variable, got {', '.join(names) or 'none'}")
+    if start is None:
+        raise InputError("--start: a function needs the starting value of its variable")
+    return statements, names[0], start
+
+
+def _new_run(opt, options: SolveOptions, grads, statements, var: str) -> _Run:
+    from calc.backend import get_backend
+
+    be = get_backend("exact")
     numbers = {"lr": opt.lr, "mu": opt.momentum, "alpha": opt.alpha, "b1": opt.beta1, "b2": opt.beta2, "eps": opt.eps,
                "lambda": opt.weight_decay}
-    numbers = {k: be.scalar(v) for k, v in numbers.items()}
-    carry = options.learner.carry()  # nncalc check: the learner's w, g and states carried into the next step
-    state: dict = {}
-    w = rnd(start)
+    return _Run(opt, be, options, update_rules(opt), {k: be.scalar(v) for k, v in numbers.items()},
+                options.learner.carry(), grads, statements, var)
+
+
+def _run_steps(run: _Run, sol: Solution, steps: int, start) -> tuple:
+    """Every step in turn, each adding its own steps to ``sol``; returns the final w, the summary
+    table's rows and the answers (a list per quantity)."""
+    state: dict = {}  # Optimizer.update's state, carried from step to step
+    w = run.rnd(start)
     table, answers = [], {"w": [], "g": []}
     for t in range(1, steps + 1):
-        prev = {f"{k}_prev": Fraction(state[STATE.get(k, k)][0]) if STATE.get(k, k) in state else Fraction(0)
-                for k, _, _ in updates}
-        if opt.name == "adagrad" and "sum" not in state:
-            prev["s_prev"] = be.scalar(opt.initial_accumulator)
-        f_value = None
-        if function is not None:
-            f_value, grad = cg.gradient(statements, {var: w})
-            gt = rnd(grad[var])
-            sol.add(Step(f"g{t}", f"df/d{var} at {var} = w{t - 1}", f"f'({fmt(w, options.decimals)})", gt,
-                         name=f"g{t}", section=f"Step {t}"))
-        else:
-            gt = grads[t - 1]
+        prev = _previous(run, state)
+        f_value, gt = _gradient(run, sol, t, w)
         answers["g"].append(gt)
-        gt = carry.element("g", t - 1, gt, f"g{t}")
-        new = opt.update(be.asarray([w]), be.asarray([gt]), state, be)
-        if state.pop("undefined", False):
-            sol.findings.append(f"step {t}: the update is 0/0 (every gradient so far is 0 and eps = 0); convention "
-                                "used: no step, the limit as eps -> 0+ (PyTorch computes nan)")
-        for k in list(state):
-            if k != "t":
-                state[k] = be.asarray([rnd(Fraction(state[k][0]))])
-        w_new = rnd(Fraction(new[0]))
-        values = {k: Fraction(state[STATE.get(k, k)][0]) if k != "w" else w_new for k, _, _ in updates}
-        if carry:
-            values = _within_step(updates, values, {**numbers, **prev, "w_prev": w, "g": gt, "t": Fraction(t)},
-                                  carry, t, rnd)
-        shown = {**{k: show(v) for k, v in {**numbers, **prev, **values}.items()},
-                 "w_prev": show(w), "g": show(gt), "t": str(t)}
-        for k, formula, template in updates:
-            text = template.format(**shown) if not (k == "b" and t == 1) else f"{show(gt)} (b_1 = g_1)"
-            sol.add(Step(f"{k}{t}", formula, text, values[k], name=f"{k}{t}", section=f"Step {t}"))
-            answers.setdefault(k, []).append(values[k])
-        state_cols = [values[k] for k, _, _ in updates if k != "w"]
-        table.append([t, w] + ([f_value] if function is not None else []) + [gt] + state_cols + [w_new])
-        for k, _, _ in updates:
-            if k in ("m", "v", "b", "s") and carry.any((k, f"{k}{t}")):
-                state[STATE.get(k, k)] = be.asarray([carry.element(k, t - 1, values[k], f"{k}{t}")])
-        w = carry.element("w", t - 1, w_new, f"w{t}")
-    columns = (["t", "w_(t-1)"] + (["f(w_(t-1))"] if function is not None else []) + ["g_t"]
-               + [{"wd": "w'"}.get(k, k.replace("_hat", "^")) + "_t" for k, _, _ in updates if k != "w"] + ["w_t"])
+        gt = run.carry.element("g", t - 1, gt, f"g{t}")
+        values, w_new = _update(run, sol, t, w, gt, state, prev)
+        _add_update_steps(run, sol, t, w, gt, prev, values, answers)
+        state_cols = [values[k] for k, _, _ in run.updates if k != "w"]
+        table.append([t, w] + ([f_value] if run.statements is not None else []) + [gt] + state_cols + [w_new])
+        _carry_states(run, state, values, t)
+        w = run.carry.element("w", t - 1, w_new, f"w{t}")
+    return w, table, answers
+
+
+def _previous(run: _Run, state: dict) -> dict:
+    """Each quantity's value from the step before ({k}_prev): 0 at the start (Keras' Adagrad s_0)."""
+    prev = {f"{k}_prev": Fraction(state[STATE.get(k, k)][0]) if STATE.get(k, k) in state else Fraction(0)
+            for k, _, _ in run.updates}
+    if run.opt.name == "adagrad" and "sum" not in state:
+        prev["s_prev"] = run.be.scalar(run.opt.initial_accumulator)
+    return prev
+
+
+def _gradient(run: _Run, sol: Solution, t: int, w) -> tuple:
+    """(f(w_(t-1)) or None, g_t): the given gradient, or df/dw from the exact graph engine (a step)."""
+    if run.statements is None:
+        return None, run.grads[t - 1]
+    from calc import graph as cg
+    from calc.numfmt import fmt
+
+    f_value, grad = cg.gradient(run.statements, {run.var: w})
+    gt = run.rnd(grad[run.var])
+    sol.add(Step(f"g{t}", f"df/d{run.var} at {run.var} = w{t - 1}", f"f'({fmt(w, run.options.decimals)})", gt,
+                 name=f"g{t}", section=f"Step {t}"))
+    return f_value, gt
+
+
+def _update(run: _Run, sol: Solution, t: int, w, gt, state: dict, prev: dict) -> tuple[dict, Fraction]:
+    """One Optimizer.update (the engine's code) with its states rounded as by hand; returns each
+    quantity's value (recomputed from the learner's own under nncalc check) and the new w."""
+    be = run.be
+    new = run.opt.update(be.asarray([w]), be.asarray([gt]), state, be)
+    if state.pop("undefined", False):
+        sol.findings.append(f"step {t}: the update is 0/0 (every gradient so far is 0 and eps = 0); convention "
+                            "used: no step, the limit as eps -> 0+ (PyTorch computes nan)")
+    for k in list(state):
+        if k != "t":
+            state[k] = be.asarray([run.rnd(Fraction(state[k][0]))])
+    w_new = run.rnd(Fraction(new[0]))
+    values = {k: Fraction(state[STATE.get(k, k)][0]) if k != "w" else w_new for k, _, _ in run.updates}
+    if run.carry:
+        env = {**run.numbers, **prev, "w_prev": w, "g": gt, "t": Fraction(t)}
+        values = _within_step(run.updates, values, env, run.carry, t, run.rnd)
+    return values, w_new
+
+
+def _add_update_steps(run: _Run, sol: Solution, t: int, w, gt, prev: dict, values: dict, answers: dict) -> None:
+    """One step per quantity of step t, its template filled with the numbers."""
+    show = run.show
+    shown = {**{k: show(v) for k, v in {**run.numbers, **prev, **values}.items()},
+             "w_prev": show(w), "g": show(gt), "t": str(t)}
+    for k, formula, template in run.updates:
+        text = template.format(**shown) if not (k == "b" and t == 1) else f"{show(gt)} (b_1 = g_1)"
+        sol.add(Step(f"{k}{t}", formula, text, values[k], name=f"{k}{t}", section=f"Step {t}"))
+        answers.setdefault(k, []).append(values[k])
+
+
+def _carry_states(run: _Run, state: dict, values: dict, t: int) -> None:
+    """nncalc check: the learner's own m, v, b or s of step t go into step t + 1."""
+    for k, _, _ in run.updates:
+        if k in ("m", "v", "b", "s") and run.carry.any((k, f"{k}{t}")):
+            state[STATE.get(k, k)] = run.be.asarray([run.carry.element(k, t - 1, values[k], f"{k}{t}")])
+
+
+def _finish(sol: Solution, run: _Run, key: str, steps: int, w, table: list, answers: dict) -> None:
+    """The summary table, the answers (w_final answers to w{steps} too) and the one-line summary."""
+    from calc.numfmt import fmt
+
+    function = run.statements is not None
+    columns = (["t", "w_(t-1)"] + (["f(w_(t-1))"] if function else []) + ["g_t"]
+               + [{"wd": "w'"}.get(k, k.replace("_hat", "^")) + "_t" for k, _, _ in run.updates if k != "w"] + ["w_t"])
     sol.add(Table(f"{key}: every state per step", columns, table, section="Summary"))
     sol.answers.update({k: v for k, v in answers.items()})
     sol.answers["w_final"] = w
     sol.aliases["w_final"] = f"w{steps}"  # the last step's w: either name answers it
-    if function is not None:
-        sol.answers["f_final"] = cg.gradient(statements, {var: w})[0]
-    sol.summary = f"w after {steps} step{'s' if steps > 1 else ''}: {fmt(w, options.decimals)}"
-    return sol
+    if function:
+        from calc import graph as cg
+
+        sol.answers["f_final"] = cg.gradient(run.statements, {run.var: w})[0]
+    sol.summary = f"w after {steps} step{'s' if steps > 1 else ''}: {fmt(w, run.options.decimals)}"
 
 
 @problem_type("optimizer")

@@ -83,13 +83,34 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     """Truth table of a gate with the given (or the course's preset) weights. ``learner``: the
     learner's z and a per row (row2.fc1.z1) carried into what follows (nncalc check)."""
     from calc.backend import get_backend
-    from calc.engine.context import Ctx
-    from calc.engine.model import Model
+    from calc.exact import to_fraction
     from calc.network import build_network
-    from calc.solve.network.solver import views_of
-    from calc.solve.observer import SolutionObserver
 
     preset = GATES[gate]
+    weights, bias = _output_weights(preset, weights, bias)
+    inputs = [[to_fraction(v) for v in row] for row in (inputs or BINARY)]
+    n_in = len(inputs[0])
+    hidden = _hidden(gate, preset, hidden_weights, hidden_bias, hidden_activation, n_in)
+    _check(weights, bias, len(hidden[0]) if hidden else n_in, "")
+    act = _activation(activation or preset["activation"], "activation")
+    targets = [to_fraction(v) for v in targets] if targets is not None else preset.get("targets")
+    if targets is not None and len(targets) != len(inputs):
+        raise InputError(f"targets: expected one per row ({len(inputs)}), got {len(targets)}")
+    network = build_network(_spec(n_in, hidden or (None, None, None), (weights, bias, act)), None)
+    network.name = f"{gate.upper()} perceptron" if gate != "custom" else "perceptron"
+    carry, be = learner.carry(), get_backend("exact")
+    views, x, y, record = _run(network, be.asarray(inputs), be, carry)
+    sol = Solution(f"{network.name}: truth table", _conventions(views))
+    nar = Narration(sol, Writer(decimals), be, carry=carry if carry else None)
+    _narrate_rows(nar, views, x, record)
+    _table(sol, views, x, record, y, targets, nar)
+    if loss is not None and targets is not None:
+        _loss(sol, nar, loss, y, targets, views[-1].out)
+    return sol
+
+
+def _output_weights(preset: dict, weights, bias) -> tuple[list, list]:
+    """The output layer's weights (one row per neuron) and biases: given, or the gate's preset."""
     weights = weights if weights is not None else preset.get("weights")
     if weights is None:
         raise InputError("custom perceptron: give --weights (and --bias)")
@@ -97,26 +118,27 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
         raise InputError("weights: expected numbers, one per input (a list of rows for several neurons)")
     weights = [list(r) for r in weights] if isinstance(weights[0], (list, tuple)) else [list(weights)]
     bias = list(bias) if bias is not None else preset.get("bias", [0] * len(weights))
-    hidden_weights = hidden_weights if hidden_weights is not None else (preset.get("hidden_weights") if gate != "custom" else None)
-    from calc.exact import to_fraction
+    return weights, bias
 
-    inputs = [[to_fraction(v) for v in row] for row in (inputs or BINARY)]
-    n_in = len(inputs[0])
-    hidden = None
-    if hidden_weights is not None:
-        hidden_bias = list(hidden_bias) if hidden_bias is not None else preset.get("hidden_bias", [0] * len(hidden_weights))
-        _check(hidden_weights, hidden_bias, n_in, "hidden ")
-        hidden = (hidden_weights, hidden_bias, _activation(hidden_activation or preset.get("hidden_activation", "relu"),
-                                                         "hidden activation"))
-    _check(weights, bias, len(hidden_weights) if hidden else n_in, "")
-    act = _activation(activation or preset["activation"], "activation")
-    targets = [to_fraction(v) for v in targets] if targets is not None else preset.get("targets")
-    if targets is not None and len(targets) != len(inputs):
-        raise InputError(f"targets: expected one per row ({len(inputs)}), got {len(targets)}")
-    be = get_backend("exact")
-    network = build_network(_spec(n_in, hidden or (None, None, None), (weights, bias, act)), None)
-    network.name = f"{gate.upper()} perceptron" if gate != "custom" else "perceptron"
-    carry = learner.carry()
+
+def _hidden(gate: str, preset: dict, weights, bias, activation, n_in: int):
+    """(weights, bias, activation) of the hidden layer (given, or XOR's preset), or None."""
+    weights = weights if weights is not None else (preset.get("hidden_weights") if gate != "custom" else None)
+    if weights is None:
+        return None
+    bias = list(bias) if bias is not None else preset.get("hidden_bias", [0] * len(weights))
+    _check(weights, bias, n_in, "hidden ")
+    return weights, bias, _activation(activation or preset.get("hidden_activation", "relu"), "hidden activation")
+
+
+def _run(network, x, be, carry) -> tuple:
+    """(views, x, y, each layer's outputs): the network on the exact backend, every layer's output
+    recorded; under nncalc check a layer's outputs are the learner's own where given."""
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from calc.solve.network.solver import views_of
+    from calc.solve.observer import SolutionObserver
+
     view_of: dict = {}
 
     def substitute(layer, value, kind: str):
@@ -129,22 +151,19 @@ def solve_perceptron(gate: str = "custom", weights=None, bias=None, hidden_weigh
     model = Model(network, Ctx(backend=be, observer=observer))
     views = views_of(model.layers)
     view_of.update({v.layer.name: v for v in views})
-    x = be.asarray(inputs)
     y = model.forward(x)
-    record = observer.outputs
-    sol = Solution(f"{network.name}: truth table", _conventions(views))
-    nar = Narration(sol, Writer(decimals), be, carry=carry if carry else None)
-    for r in range(len(inputs)):
+    return views, x, y, observer.outputs
+
+
+def _narrate_rows(nar: Narration, views, x, record: dict) -> None:
+    """Each row of the truth table through every layer, by the network narrators (row2.fc1.z1 ...)."""
+    for r in range(x.shape[0]):
         nar.prefix, nar.section = f"row{r + 1}.", "Forward pass, row by row"
         inp = x
         for view in views:
             narrator_for(view.layer).forward(nar, view, inp[r], record[view.layer.name][r])
             inp = record[view.layer.name]
     nar.prefix = ""
-    _table(sol, views, x, record, y, targets, nar)
-    if loss is not None and targets is not None:
-        _loss(sol, nar, loss, y, targets, views[-1].out)
-    return sol
 
 
 def _conventions(views) -> list[str]:

@@ -159,7 +159,6 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     ``learner``: the learner's values carried on instead of the computed ones (nncalc check)."""
     from calc.backend import get_backend
     from calc.engine.context import Ctx
-    from calc.engine.losses import get_loss
     from calc.layers.activation.softmax import Softmax
 
     be = get_backend("exact")
@@ -168,59 +167,94 @@ def solve_softmax(z, target=None, jacobian: bool = True, stable: bool = True, de
     layer = Softmax()
     ctx = Ctx(backend=be)
     p = w.round_array(layer.forward(zs, ctx))
-    sol = Solution("Softmax", [
-        "softmax p_i = e^(z_i) / sum_j e^(z_j), computed " + ("stably: every z_i - max z first (same result, "
-                                                            "no overflow)" if stable else "without the max shift, as written by hand"),
-        "Jacobian J_ij = dp_i/dz_j = p_i(delta_ij - p_j): p_i(1 - p_i) on the diagonal, -p_i p_j elsewhere"])
-    from calc.solve.loss import _number_convention
-
-    sol.conventions.append(_number_convention(decimals, hand_rounding))
+    sol = Solution("Softmax", _conventions(stable, decimals, hand_rounding))
     nar = Narration(sol, w, be, section="Softmax", carry=learner.carry())
     inp, out = Slot("", "z"), Slot("", "p")
     p = be.asarray([softmax_forward_steps(nar, zs[0], p[0], inp, out, stable)])
     if not stable:
         sol.findings.extend(float_overflow_findings(list(zs[0]), w))
-    n = zs.shape[1]
-    if jacobian and n > JACOBIAN_MAX:
-        sol.findings.append(f"the Jacobian of {n:,} scores has {n * n:,} entries: it is worked out for up to "
-                            f"{JACOBIAN_MAX} scores (J_ij = p_i(delta_ij - p_j) gives any entry)")
-    elif jacobian:
-        nar.section = "Jacobian"
-        jacobian_steps(nar, p[0], out, inp)
+    if jacobian:
+        _jacobian_part(nar, p, out, inp)
     sol.summary = "p = " + w.vec(p[0])
     if target is None:
         return sol
-    t = be.asarray([list(target)])
-    if t.shape != zs.shape:
-        raise InputError(f"{zs.shape[1]} scores but {t.shape[1]} target values")
-    sol.conventions.append("cross-entropy L = -sum_i t_i ln p_i (natural log); for softmax outputs dL/dz = p - t")
-    nar.section = "Cross-entropy"
+    t, value, g = _cross_entropy(nar, zs, p, target, out)
+    dz = _chain_rule_steps(nar, layer, ctx, p, g)
+    shortcut = _shortcut_steps(nar, zs, p, t, dz)
+    sol.summary += f"; loss = {w.num(value)}; dL/dz = p - t = {w.vec(shortcut[0])}"
+    return sol
+
+
+def _conventions(stable: bool, decimals: int, hand_rounding: bool) -> list[str]:
+    from calc.solve.loss import _number_convention
+
+    return ["softmax p_i = e^(z_i) / sum_j e^(z_j), computed " + ("stably: every z_i - max z first (same result, "
+                                                                "no overflow)" if stable else "without the max shift, as written by hand"),
+            "Jacobian J_ij = dp_i/dz_j = p_i(delta_ij - p_j): p_i(1 - p_i) on the diagonal, -p_i p_j elsewhere",
+            _number_convention(decimals, hand_rounding)]
+
+
+def _jacobian_part(nar: Narration, p, out: Slot, inp: Slot) -> None:
+    """The Jacobian entry by entry, up to JACOBIAN_MAX scores (a finding says why not beyond)."""
+    n = p.shape[1]
+    if n > JACOBIAN_MAX:
+        nar.solution.findings.append(f"the Jacobian of {n:,} scores has {n * n:,} entries: it is worked out for up "
+                                     f"to {JACOBIAN_MAX} scores (J_ij = p_i(delta_ij - p_j) gives any entry)")
+        return
+    nar.section = "Jacobian"
+    jacobian_steps(nar, p[0], out, inp)
+
+
+def _cross_entropy(nar: Narration, zs, p, target, out: Slot) -> tuple:
+    """(t, loss, dL/dp): cross-entropy against the target with its steps, dL/dp the learner's own
+    where nncalc check carries it."""
+    from calc.engine.losses import get_loss
     from calc.solve.loss import check_distributions, check_values, grad_steps, loss_steps
 
+    t = nar.backend.asarray([list(target)])
+    if t.shape != zs.shape:
+        raise InputError(f"{zs.shape[1]} scores but {t.shape[1]} target values")
+    nar.solution.conventions.append("cross-entropy L = -sum_i t_i ln p_i (natural log); for softmax outputs "
+                                    "dL/dz = p - t")
+    nar.section = "Cross-entropy"
     ce = get_loss("cross_entropy", "sum")
     check_distributions("cross_entropy", t)
     check_values("cross_entropy", p, t)
     value, g = loss_steps(nar, ce, p, t, out)
     grad_steps(nar, ce, p, t, g, out)
-    g = nar.carry.array(g, lambda idx: out.grad_key(idx[1] + 1))
-    layer.a = p  # backward of the very layer that computed p: J^T g without forming J
+    return t, value, nar.carry.array(g, lambda idx: out.grad_key(idx[1] + 1))
+
+
+def _chain_rule_steps(nar: Narration, layer, ctx, p, g):
+    """dL/dz_j = (J^T dL/dp)_j by the backward of the very layer that computed p (J^T g without
+    forming J), each written as its sum over the Jacobian's shown rows."""
+    w = nar.writer
+    n = p.shape[1]
+    layer.a = p
     dz = w.round_array(layer.backward(g, ctx))
-    jac = layer.jacobian(p[0], be, shown_terms(zs.shape[1]))  # once (it was rebuilt per term), rows shown
-    for j in range(1, zs.shape[1] + 1):
+    jac = layer.jacobian(p[0], nar.backend, shown_terms(n))  # once (it was rebuilt per term), rows shown
+    for j in range(1, n + 1):
         terms = sum_terms(g[0], jac, j - 1, w)
         nar.add(f"dL/dz{j}", f"dL/dz{j} = (J^T dL/dp)_{j} = sum_i dL/dp_i J_i{j}", join_sum(terms), dz[0, j - 1],
                 latex=rf"\frac{{\partial L}}{{\partial z_{{{j}}}}} = \sum_i \frac{{\partial L}}{{\partial p_i}} J_{{i{j}}}",
                 latex_substituted=join_tex(terms))
-    shortcut = w.round_array(get_loss("softmax_ce", "sum").grad(zs, t, be))
-    for j in range(1, zs.shape[1] + 1):
+    return dz
+
+
+def _shortcut_steps(nar: Narration, zs, p, t, dz):
+    """p - t (the softmax + cross-entropy shortcut) per score, and whether the chain rule met it."""
+    from calc.engine.losses import get_loss
+
+    sol, w, n = nar.solution, nar.writer, zs.shape[1]
+    shortcut = w.round_array(get_loss("softmax_ce", "sum").grad(zs, t, nar.backend))
+    for j in range(1, n + 1):
         sol.add(Step(f"p{j} - t{j}", "p - t (the softmax + cross-entropy shortcut)",
                      f"{w.num(p[0, j - 1])} - {w.num(t[0, j - 1])}", shortcut[0, j - 1], section=nar.section,
                      latex=f"p_{{{j}}} - t_{{{j}}}"))
-    same = all(dz[0, j] == shortcut[0, j] for j in range(zs.shape[1]))
+    same = all(dz[0, j] == shortcut[0, j] for j in range(n))
     sol.findings.append("J^T(-t/p) equals p - t " + ("exactly" if same else "up to rounding")
                         + ": the Jacobian's -p_i p_j terms add up to p_j sum_i t_i = p_j (targets sum to 1)")
-    sol.summary += f"; loss = {w.num(value)}; dL/dz = p - t = {w.vec(shortcut[0])}"
-    return sol
+    return shortcut
 
 
 @problem_type("softmax")

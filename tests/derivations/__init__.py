@@ -22,7 +22,7 @@ def derivation(name: str):
 
 
 def load_all() -> dict:
-    from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax  # noqa: F401
+    from tests.derivations import cnn, cnn_networks, counting, losses, networks, perceptrons, softmax, upsampling  # noqa: F401
 
     return DERIVATIONS
 

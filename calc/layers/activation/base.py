@@ -56,7 +56,7 @@ class Activation(Layer):
     derivative_formula = ""
     derivative_plain = ""  # derivative_formula without its remark, where it has one: "1 if z > 0 else 0"
     tex_name = ""  # LaTeX of the function's name, e.g. r"\sigma"
-    tex_body = ""  # LaTeX of f with %s for z, e.g. r"\max(0, %s)" ("" : no substituted LaTeX)
+    tex_body = ""  # LaTeX of f with %s for z (each %s the same z), e.g. r"\max(0, %s)" ("": no substituted LaTeX)
     tex_derivative = ""  # LaTeX of f' with %s for a (each %s the same a), e.g. "1 - (%s)^2"
     remark = ""  # what a learner gets wrong about it, appended to its conventions line
     convention = ""  # its convention line in a worked solution; {p} is the constant shown
@@ -101,7 +101,8 @@ class Activation(Layer):
         """f and f' at one neuron of a network (a = f(z)): the pieces, with their LaTeX."""
         f, d = self.pieces(z, a, w)
         tex_d = self.tex_derivative
-        return Narrated(*f, *d, f_tex=self.tex_body % w.factor(z) if self.tex_body else "",
+        tex_f = self.tex_body
+        return Narrated(*f, *d, f_tex=tex_f % ((w.factor(z),) * tex_f.count("%s")) if tex_f else "",
                         d_tex=tex_d % ((w.factor(a),) * tex_d.count("%s")) if tex_d else "")
 
     def hold_params(self, be) -> None:

@@ -60,7 +60,7 @@ class Hardswish(Activation):
     derivative_formula = ("0 if z <= -3, z/3 + 1/2 if -3 < z < 3, 1 if z >= 3 (at the kinks -3 and 3 the "
                           "outer pieces, as PyTorch)")
     derivative_plain = "0 if z <= -3, z/3 + 1/2 if -3 < z < 3, 1 if z >= 3"
-    tex_name = r"\mathrm{hardswish}"
+    tex_name, tex_body = r"\mathrm{hardswish}", r"%s\,\frac{\min(\max(0, %s + 3), 6)}{6}"
     remark = " (hardswish'(-3) = 0, hardswish'(3) = 1, PyTorch)"
     convention = ("hardswish(z) = z * ReLU6(z + 3) / 6 (PyTorch, Keras 3); hardswish'(z) = 0 for z <= -3, "
                   "z/3 + 1/2 for -3 < z < 3, 1 for z >= 3: at the kinks PyTorch takes the outer pieces, "
@@ -91,7 +91,7 @@ class Hardsigmoid(Activation):
     formula = "min(max(0, z + 3), 6) / 6"
     derivative_formula = "1/6 if -3 < z < 3 else 0 (0 at z = -3 and z = 3, as PyTorch)"
     derivative_plain = "1/6 if -3 < z < 3 else 0"
-    tex_name = r"\mathrm{hardsigmoid}"
+    tex_name, tex_body = r"\mathrm{hardsigmoid}", r"\frac{\min(\max(0, %s + 3), 6)}{6}"
     remark = " (z/6 + 1/2 clipped to [0, 1]; Keras 2 used 0.2 z + 0.5)"
     convention = ("hardsigmoid(z) = ReLU6(z + 3) / 6 = z/6 + 1/2 clipped to [0, 1] (PyTorch, Keras 3; Keras 2 used "
                   "0.2 z + 0.5 clipped at +-2.5); hardsigmoid'(z) = 1/6 for -3 < z < 3, else 0 (0 at the "

@@ -46,7 +46,7 @@ class GELU(Activation):
     approximate = "none"
     formula = "z Phi(z) = z/2 (1 + erf(z/sqrt(2)))"
     derivative_formula = "Phi(z) + z phi(z) = (1 + erf(z/sqrt(2)))/2 + z e^(-z^2/2)/sqrt(2 pi)"
-    tex_name = r"\mathrm{GELU}"
+    tex_name, tex_body = r"\mathrm{GELU}", r"%s\,\Phi(%s)"
     remark = " (the erf form; approximate: tanh gives the tanh form)"
     convention = ("GELU(z) = z Phi(z), Phi the standard normal CDF (the erf form, PyTorch's default "
                   "approximate='none'); GELU'(z) = Phi(z) + z phi(z), phi the normal density")
@@ -55,6 +55,7 @@ class GELU(Activation):
         "derivative_formula": ("(1 + t)/2 + z/2 (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2), "
                                "t = tanh(sqrt(2/pi) (z + 0.044715 z^3))"),
         "remark": " (the tanh form, approximate: tanh; the default is the erf form)",
+        "tex_body": r"\frac{%s}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(%s + 0.044715\,%s^3)\right)\right)",
         "convention": ("GELU, tanh form (approximate: tanh, as GPT-2): z/2 (1 + t), t = tanh(sqrt(2/pi) "
                        "(z + 0.044715 z^3)); GELU'(z) = (1 + t)/2 + z/2 (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2)"),
     }
@@ -123,7 +124,7 @@ class SiLU(Activation):
     summary = "z sigmoid(z) (EfficientNet, SwiGLU); derivative s(1 + z(1 - s))"
     formula = "z sigmoid(z) = z / (1 + e^(-z))"
     derivative_formula = "s (1 + z (1 - s)), s = sigmoid(z)"
-    tex_name = r"\mathrm{SiLU}"
+    tex_name, tex_body = r"\mathrm{SiLU}", r"\frac{%s}{1 + e^{-%s}}"
     remark = " (swish with beta = 1)"
     convention = ("SiLU (swish) f(z) = z sigmoid(z), swish with beta = 1 (PyTorch nn.SiLU, Keras silu); "
                   "f'(z) = s (1 + z (1 - s)) with s = sigmoid(z), not the activation a")
@@ -201,7 +202,7 @@ class Mish(Activation):
     summary = "z tanh(softplus(z)); derivative t + z s (1 - t^2)"
     formula = "z tanh(ln(1 + e^z))"
     derivative_formula = "t + z s (1 - t^2), t = tanh(ln(1 + e^z)), s = sigmoid(z)"
-    tex_name = r"\mathrm{Mish}"
+    tex_name, tex_body = r"\mathrm{Mish}", r"%s\tanh\left(\ln(1 + e^{%s})\right)"
     convention = ("mish(z) = z tanh(softplus(z)) = z tanh(ln(1 + e^z)); mish'(z) = t + z s (1 - t^2) with "
                   "t = tanh(softplus(z)) and s = sigmoid(z)")
 

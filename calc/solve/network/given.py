@@ -173,6 +173,7 @@ def read_aliases(given, where: Where, setup: NetworkSetup) -> None:
 
 
 def read_network_given(given, where: Where) -> NetworkSetup:
+    """The whole ``given``, read in order: network, input, loss, targets, optimizer, switches."""
     from calc.backend import get_backend
 
     check_keys(given, where, KEYS)
@@ -184,29 +185,42 @@ def read_network_given(given, where: Where) -> NetworkSetup:
     if setup.loss in NO_LOSS and ("target" in given or "target_class" in given):
         raise SpecError("a target is given but no loss: add e.g. loss: {name: mse, reduction: half_sum}", where)
     if setup.loss not in NO_LOSS:
-        out = tuple(network.output_shape)
-        if "target_class" in given:
-            if "target" in given:
-                raise SpecError("give either 'target' or 'target_class', not both", at(given, where, "target_class"))
-            setup.targets = read_target_class(given, where, inputs.shape[0], out[-1], be)
-        elif "target" not in given:
-            raise SpecError(f"missing 'target': the loss needs one target per output ({out[-1]} per sample)", where)
-        else:
-            setup.targets = read_samples(given, where, "target", out, "a target", be)
-        from calc.engine.losses import check_targets, get_loss
-        from calc.solve.loss import check_distributions
-
-        try:
-            check_targets(get_loss(setup.loss, setup.reduction), setup.targets, be)  # [0, 1] for the cross-entropies
-            check_distributions(setup.loss, setup.targets.reshape(setup.targets.shape[0], -1))
-        except InputError as exc:
-            raise SpecError(exc.message, at(given, where, "target" if "target" in given else "target_class")) from None
-        if setup.targets.shape[0] != inputs.shape[0]:
-            raise SpecError(f"{inputs.shape[0]} input sample(s) but {setup.targets.shape[0]} target(s)",
-                            at(given, where, "target" if "target" in given else "target_class"))
+        setup.targets = read_targets(given, where, setup, be)
     read_optimizer(given, where, setup)
     if setup.optimizer and setup.loss == "none":
         raise SpecError("an optimizer needs a loss (or loss: output)", at(given, where, "optimizer"))
+    read_switches(given, where, setup)
+    return setup
+
+
+def read_targets(given, where: Where, setup: NetworkSetup, be):
+    """One target per sample (or one-hot rows from target_class), fit for the loss: [0, 1] for
+    the cross-entropies, distributions for the categorical ones."""
+    from calc.engine.losses import check_targets, get_loss
+    from calc.solve.loss import check_distributions
+
+    out, n_samples = tuple(setup.network.output_shape), setup.inputs.shape[0]
+    if "target_class" in given:
+        if "target" in given:
+            raise SpecError("give either 'target' or 'target_class', not both", at(given, where, "target_class"))
+        targets = read_target_class(given, where, n_samples, out[-1], be)
+    elif "target" not in given:
+        raise SpecError(f"missing 'target': the loss needs one target per output ({out[-1]} per sample)", where)
+    else:
+        targets = read_samples(given, where, "target", out, "a target", be)
+    place = at(given, where, "target" if "target" in given else "target_class")
+    try:
+        check_targets(get_loss(setup.loss, setup.reduction), targets, be)  # [0, 1] for the cross-entropies
+        check_distributions(setup.loss, targets.reshape(targets.shape[0], -1))
+    except InputError as exc:
+        raise SpecError(exc.message, place) from None
+    if targets.shape[0] != n_samples:
+        raise SpecError(f"{n_samples} input sample(s) but {targets.shape[0]} target(s)", place)
+    return targets
+
+
+def read_switches(given, where: Where, setup: NetworkSetup) -> None:
+    """hidden_deltas, loss_after_update, input_gradient and aliases, and what each one needs."""
     deltas = raw(given, where, "hidden_deltas", "original")
     if deltas not in ("original", "updated"):
         raise SpecError(f"expected original or updated, got {short(deltas)}", at(given, where, "hidden_deltas"))
@@ -219,8 +233,6 @@ def read_network_given(given, where: Where) -> NetworkSetup:
     for key in ("loss_after_update", "hidden_deltas"):
         if key in given and setup.optimizer is None and given[key] not in (False, "original"):
             raise SpecError(f"{key} needs an optimizer (the weights are never updated)", at(given, where, key))
-    return setup
-
 
 
 def setup_from_options(spec: str, inputs, targets, loss: str, reduction: str | None, lr, steps: int = 1,

@@ -15,52 +15,71 @@ def _activation_line(layer) -> str:
 
 
 def conventions(setup, views, options) -> list[str]:
+    """Number handling, weights and biases, activations, then (with a loss) the loss, the hidden
+    deltas and the update."""
     lines = [_number_convention(options.decimals, options.hand_rounding)]
-    from calc.layers.dense import Dense
-
-    dense = [v.layer for v in views if isinstance(v.layer, Dense)]  # the weights and biases lines are theirs
-    if dense:
-        lines.append("weights: one row per neuron, w_ij connects input j to neuron i: z = W a + b "
-                     "(a 'weight_layout: in_out' spec gives Keras' layout, transposed on reading)")
-        shared = [d.name for d in dense if d.use_bias and d.shared_bias]
-        none = [d.name for d in dense if not d.use_bias]
-        text = "biases: one per neuron"
-        if shared:
-            text += f"; {', '.join(shared)}: one bias shared by all neurons of the layer (dL/db = sum of its deltas)"
-        if none:
-            text += f"; {', '.join(none)}: no bias"
-        lines.append(text)
+    lines += _dense_lines(views)
     seen = set()
     for v in views:
         if hasattr(v.layer, "derivative_formula") and v.layer.kind not in seen:
             seen.add(v.layer.kind)
             lines.append(_activation_line(v.layer))
-    n = setup.inputs.shape[0]
     if setup.loss == "none":
         lines.append("forward pass only (no loss given)")
         return lines
-    if setup.loss == "output":
-        lines.append("no loss: the derivatives are of the network output y itself (dy/dy = 1)")
-    else:
-        lines.append("loss: " + convention(setup.loss, setup.reduction, n))
-        last = views[-1].layer
-        if setup.loss == getattr(last, "paired_loss", None) and last.paired_note:
-            lines.append(last.paired_note)
+    lines += _loss_lines(setup, views)
     if sum(1 for v in views if v.layer.params) > 1:
-        lines.append("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
-                     + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
-                        else " using the layer above's weights AFTER its update: Mazur's published error after the "
-                             "update is computed this way; textbook backpropagation uses the weights before the update"))
+        lines.append(_deltas_line(setup))
     if setup.optimizer:
-        opt = setup.optimizer
-        name, lr = opt["name"], opt["lr"]
-        rule = "w+ = w - lr dL/dw" if name == "sgd" and not opt.get("momentum") else f"{name} (calc.engine.optim)"
-        text = f"update: {rule}, lr = {_num(lr)}, {setup.steps} step" + ("s" if setup.steps > 1 else "")
-        text += "; biases updated too" if setup.update_bias else "; biases NOT updated (as in the exercise)"
-        if n > 1:
-            text += "; one step per batch (the batch gradient)"
-        lines.append(text)
+        lines.append(_update_line(setup))
     return lines
+
+
+def _dense_lines(views) -> list[str]:
+    """The weight layout and the biases (shared, absent), when the network has dense layers."""
+    from calc.layers.dense import Dense
+
+    dense = [v.layer for v in views if isinstance(v.layer, Dense)]  # the weights and biases lines are theirs
+    if not dense:
+        return []
+    shared = [d.name for d in dense if d.use_bias and d.shared_bias]
+    none = [d.name for d in dense if not d.use_bias]
+    text = "biases: one per neuron"
+    if shared:
+        text += f"; {', '.join(shared)}: one bias shared by all neurons of the layer (dL/db = sum of its deltas)"
+    if none:
+        text += f"; {', '.join(none)}: no bias"
+    return ["weights: one row per neuron, w_ij connects input j to neuron i: z = W a + b "
+            "(a 'weight_layout: in_out' spec gives Keras' layout, transposed on reading)", text]
+
+
+def _loss_lines(setup, views) -> list[str]:
+    if setup.loss == "output":
+        return ["no loss: the derivatives are of the network output y itself (dy/dy = 1)"]
+    lines = ["loss: " + convention(setup.loss, setup.reduction, setup.inputs.shape[0])]
+    last = views[-1].layer
+    if setup.loss == getattr(last, "paired_loss", None) and last.paired_note:
+        lines.append(last.paired_note)
+    return lines
+
+
+def _deltas_line(setup) -> str:
+    """Which weights a hidden delta uses: before the update (textbook) or after (Mazur's error)."""
+    return ("delta = dL/dz; a hidden neuron's delta_i = (sum_j delta_j w_ji) f'(z_i)"
+            + (" using the weights BEFORE the update (textbook backpropagation)" if setup.hidden_deltas == "original"
+               else " using the layer above's weights AFTER its update: Mazur's published error after the "
+                    "update is computed this way; textbook backpropagation uses the weights before the update"))
+
+
+def _update_line(setup) -> str:
+    opt = setup.optimizer
+    name, lr = opt["name"], opt["lr"]
+    rule = "w+ = w - lr dL/dw" if name == "sgd" and not opt.get("momentum") else f"{name} (calc.engine.optim)"
+    text = f"update: {rule}, lr = {_num(lr)}, {setup.steps} step" + ("s" if setup.steps > 1 else "")
+    text += "; biases updated too" if setup.update_bias else "; biases NOT updated (as in the exercise)"
+    if setup.inputs.shape[0] > 1:
+        text += "; one step per batch (the batch gradient)"
+    return text
 
 
 def loss_findings(setup, views) -> list[str]:
