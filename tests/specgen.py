@@ -59,7 +59,7 @@ class SpecGen:
 
     def one(self, shape, depth: int, named: bool) -> Piece:
         structures = [self.residual, self.concat, self.repeat, self.block, self.sequential] if depth < 2 else []
-        structures += structures + ([self.gate, self.split, self.se, self.skip] if depth < 2 else [])  # docs/blocks.md
+        structures += structures + structures + ([self.gate, self.split, self.se, self.skip] if depth < 2 else [])  # docs/blocks.md
         for _ in range(50):
             if structures and self.chance(0.25):
                 piece = self.rng.choice(structures)(shape, depth + 1, named)
