@@ -59,6 +59,7 @@ class SpecGen:
 
     def one(self, shape, depth: int, named: bool) -> Piece:
         structures = [self.residual, self.concat, self.repeat, self.block, self.sequential] if depth < 2 else []
+        structures += structures + structures + ([self.gate, self.split, self.se, self.skip] if depth < 2 else [])  # docs/blocks.md
         for _ in range(50):
             if structures and self.chance(0.25):
                 piece = self.rng.choice(structures)(shape, depth + 1, named)
@@ -127,6 +128,72 @@ class SpecGen:
         value = {"branches": entries} if self.chance(0.3) else entries
         leaves = [leaf for b in branches for leaf in b.leaves] + [("concat", out)]
         return Piece({"concat": value}, out, leaves)
+
+    def gate(self, shape, depth, named):
+        """multiply: the input (or a branch keeping its shape) times a gate; on maps the gate may be
+        1 x 1 x C (global pool, 1x1 conv back to C channels, sigmoid), broadcast over H x W."""
+        if len(shape) == 3 and self.chance(0.6):
+            gate = Piece(["global_avgpool", {"conv": {"filters": shape[2], "kernel": 1}}, "sigmoid"], (1, 1, shape[2]),
+                         [("global_avgpool", (1, 1, shape[2])), ("conv", (1, 1, shape[2])), ("sigmoid", (1, 1, shape[2]))])
+        else:
+            gate = self.seq(shape, self.rng.randint(1, 2), depth, named)
+            if gate.shape != shape:
+                return None
+        other = Piece([], shape, []) if self.chance(0.6) else self.seq(shape, 1, depth, named)
+        if other.shape != shape:
+            return None
+        self.features["multiply"] += 1
+        return Piece({"multiply": [other.entry, gate.entry]}, shape, other.leaves + gate.leaves + [("multiply", shape)])
+
+    def split(self, shape, depth, named):
+        """split: halves of the channels (features), the first passed on or transformed, concatenated."""
+        if shape[-1] % 2:
+            return None
+        half = (*shape[:-1], shape[-1] // 2)
+        branches = [Piece([], half, []) if self.chance(0.5) else self.seq(half, 1, depth, named),
+                    self.seq(half, self.rng.randint(1, 2), depth, named)]
+        if any(len(b.shape) != len(shape) or b.shape[:-1] != branches[0].shape[:-1] for b in branches):
+            return None
+        out = (*branches[0].shape[:-1], sum(b.shape[-1] for b in branches))
+        self.features["split"] += 1
+        return Piece({"split": [b.entry for b in branches]}, out,
+                     [leaf for b in branches for leaf in b.leaves] + [("concat", out)])
+
+    def se(self, shape, depth, named):
+        if len(shape) != 3:
+            return None
+        c = shape[2]
+        squeeze = self.rng.randint(1, c)
+        act = self.rng.choice(["relu", "tanh", "sigmoid"])
+        self.features["se"] += 1
+        leaves = [("global_avgpool", (1, 1, c)), ("conv", (1, 1, squeeze)), (act, (1, 1, squeeze)), ("conv", (1, 1, c)),
+                  ("sigmoid", (1, 1, c)), ("multiply", shape)]
+        return Piece({"se": {"squeeze": squeeze, "activation": act}}, shape, leaves)
+
+    def skip(self, shape, depth, named):
+        """A named output merged back after a few layers that keep its shape (add, multiply or concat
+        with: name), or taken again by from: name. Not inside repeats and blocks: a name is used once."""
+        if not named:
+            return None
+        self.names += 1
+        name = f"skip_{self.names}"
+        body = self.seq(shape, self.rng.randint(1, 2), depth, named=False)
+        if body.shape != shape:
+            return None
+        head = {"linear": {"name": name}}
+        merge = self.rng.choice(["add", "multiply", "concat"])
+        out = (*shape[:-1], 2 * shape[-1]) if merge == "concat" else shape
+        self.features[f"skip.{merge}"] += 1
+        entries = [head, *body.entry, {merge: {"with": name}}]
+        leaves = [("linear", shape), *body.leaves, (merge, out)]
+        if self.chance(0.3):  # the named output taken a second time, by from:
+            entries.append({"dense" if len(shape) == 1 else "conv": {"from": name, **(
+                {"units": out[-1]} if len(shape) == 1 else {"filters": out[-1], "kernel": 1})}})
+            entries.append({"add": {"with": f"skip_{self.names}_m"}})
+            entries[-3] = {merge: {"with": name, "name": f"skip_{self.names}_m"}}
+            leaves += [("dense" if len(shape) == 1 else "conv", out), ("add", out)]
+            self.features["skip.from"] += 1
+        return Piece({"sequential": entries}, out, leaves)
 
     def repeat(self, shape, depth, named):
         body = self.seq(shape, self.rng.randint(1, 2), depth, named=False)

@@ -80,7 +80,9 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
         if leaf.kind in ACTIVATIONS:
             extra["act"] += n
         if leaf.kind == "add":
-            extra["add"] += n
+            extra["add"] += n * (len(leaf.input_shapes) - 1)  # one add per element per extra input
+        if leaf.kind == "multiply":  # a product of branches: one multiply per element (docs/blocks.md)
+            extra["add"] += n * (len(leaf.input_shapes) - 1)
         if leaf.kind in ("attention", "swiglu"):  # each biased nn.Linear inside adds once per position
             extra["bias"] += sum(prod(shapes[id(leaf)][:-1]) * lin.out_features for lin in module.modules()
                                  if isinstance(lin, nn.Linear) and lin.bias is not None)
@@ -155,6 +157,7 @@ def test_generator_covers_the_whole_spec_format():
         "concat.empty_branch", "repeat.times0", "repeat.times1", "repeat.times2", "sequential", "block",
         "block.param", "block.expr", "block.defaults", "block.list_param", "entry.name", "entry.trainable",
     ] + [f"act.{a}" for a in ACTIVATIONS | {"linear"}]
+    wanted += ["multiply", "split", "se", "channel_shuffle", "skip.add", "skip.multiply", "skip.concat", "skip.from"]
     assert {f: used[f] for f in wanted if used[f] < 3} == {}
 
 

@@ -103,3 +103,30 @@ def test_se_is_torchvisions_squeeze_excitation(gate):
     assert_close(y, yt.detach().numpy().transpose(0, 2, 3, 1), "output")
     assert_close(dx, xt.grad.numpy().transpose(0, 2, 3, 1), "input gradient")
     assert_close(convs[0].grads["weight"], ref.fc1.weight.grad.numpy(), "fc1 weight gradient")
+
+
+def test_fused_loss_backward_routes_references():
+    """Training's fused softmax + cross-entropy starts below the last layer (Model.backward with
+    skip_last): the named skip must still get its gradient. Torch: autograd of the mean
+    cross-entropy through the twin's softmax."""
+    import torch
+
+    from tests.engine_util import assert_close
+    from tests.torch_ref import copy_params, to_torch, torch_grads
+
+    rng = np.random.default_rng(8)
+    model = make_model("input: [4]\nlayers:\n  - dense: {units: 5, name: h}\n  - tanh\n  - dense: {units: 5}\n"
+                       "  - add: {with: h}\n  - dense: {units: 3}\n  - softmax\n")
+    randomise(model, rng)
+    x, target = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    p = model.forward(x)
+    onehot = np.eye(3)[target]
+    model.backward((p - onehot) / 6, skip_last=True)
+    twin = to_torch(model.network.root)
+    copy_params(twin, model.backend)
+    out = twin(torch.tensor(x))
+    loss = -torch.log(out[torch.arange(6), torch.tensor(target)]).mean()
+    loss.backward()
+    theirs = torch_grads(twin)
+    for qname, layer, pname in model.parameters():
+        assert_close(layer.grads[pname], theirs[qname], qname)

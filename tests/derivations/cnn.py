@@ -218,3 +218,17 @@ def squeeze_excitation():
         out.update({f"{prefix}{i + 1}": v for i, v in enumerate(values.tolist())})
     out.update({f"y{k + 1}": _rows(y[k]) for k in range(3)})
     return out
+
+
+@derivation("cnn/squeeze-excitation-hard")
+def squeeze_excitation_hard():
+    """The same block with torch's hardsigmoid gate (MobileNetV3): e = 0, -1, 1/2 -> 1/2, 1/3, 7/12."""
+    import torch.nn.functional as F
+
+    out = squeeze_excitation()
+    e = _t([out["e1"], out["e2"], out["e3"]])
+    g = F.hardsigmoid(e)
+    x = _t([[[1, 2], [3, 6]], [[0, -2], [4, 2]], [[-1, -1], [-3, -3]]])
+    out.update({f"g{k + 1}": v for k, v in enumerate(g.tolist())})
+    out.update({f"y{k + 1}": _rows(g[k] * x[k]) for k in range(3)})
+    return out
