@@ -226,3 +226,23 @@ def test_cli_writes_the_book_and_the_report(cli, tmp_path):
     assert code == 2 and "no such file or folder" in err and err.count("\n") == 1
     code, _, err = cli("grade", "no/such-problem", str(folder))
     assert code == 2 and err.count("\n") == 1
+
+
+def test_slips_differing_only_in_numbers_are_one_slip(tmp_path):
+    # p1 = 0.6590 and p3 = 0.0986 truncated to 2 decimals: 0.65 and 0.09 (rounded: 0.66 and 0.10)
+    folder = write(tmp_path / "t", {"a.yaml": "p1: 0.65\n", "b.yaml": "p3: 0.09\n", "c.yaml": "p1: 0.65\n"})
+    book = grade_class("softmax/softmax-jacobian", str(folder), jobs=1)
+    assert book.slips() == [{"slip": "truncated, not rounded", "students": 3, "items": {"p1": 2, "p3": 1}}]
+    one = grade_class("softmax/softmax-jacobian", str(write(tmp_path / "u", {"a.yaml": "p1: 0.65\n"})), jobs=1)
+    assert one.slips()[0]["slip"] == "truncated, not rounded: ours rounds to 0.66 at 2 decimals"
+
+
+def test_a_fifo_or_a_device_is_an_error_row_not_a_hang(tmp_path):
+    import os
+
+    folder = write(tmp_path / "f", {"ok.yaml": "p1: 0.66\n"})
+    os.mkfifo(folder / "pipe.yaml")
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    book = grade_class("softmax/softmax-jacobian", str(folder), jobs=1)
+    errors = {s.student: s.error for s in book.errors}
+    assert set(errors) == {"pipe", "zero"} and all("not a regular file" in e for e in errors.values())

@@ -5,12 +5,14 @@ Plain values only (str, int, Fraction): results travel back from the worker proc
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from calc.teach.grade.credit import VERDICTS, Credit
 
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")  # 0.66, -1e-3, not a1 or w5+
 SUCCESS = ("right", "rounded")  # an item's success rate counts these (carried is its own column)
 
 
@@ -79,17 +81,31 @@ class Gradebook:
 
     def slips(self) -> list[dict]:
         """The slips the checker named, most common first: how many students made each (a
-        student counts once per slip however many items it spoiled) and on which items."""
+        student counts once per slip however many items it spoiled) and on which items. Slips
+        that differ only in their numbers ('truncated, not rounded: ours rounds to 0.66' and
+        '... to 0.1') are one slip, named by their common words."""
         students: dict[str, set] = {}
         items: dict[str, Counter] = {}
+        texts: dict[str, set] = {}
         for k, s in enumerate(self.graded):
             for r in s.rows:
                 if r.verdict == "slip" and r.slip:
-                    students.setdefault(r.slip, set()).add(k)
-                    items.setdefault(r.slip, Counter())[r.item] += 1
-        ranked = sorted(students, key=lambda slip: (-len(students[slip]), slip))
-        return [{"slip": slip, "students": len(students[slip]), "items": dict(items[slip].most_common())}
-                for slip in ranked]
+                    key = _NUMBER.sub("#", r.slip)
+                    students.setdefault(key, set()).add(k)
+                    items.setdefault(key, Counter())[r.item] += 1
+                    texts.setdefault(key, set()).add(r.slip)
+        ranked = sorted(students, key=lambda key: (-len(students[key]), key))
+        return [{"slip": _named(key, texts[key]), "students": len(students[key]), "items": dict(items[key].most_common())}
+                for key in ranked]
 
     def scores(self) -> list[float]:
         return [float(s.score / s.max) if s.max else 0.0 for s in self.graded]
+
+
+def _named(key: str, texts: set) -> str:
+    """One slip's text; several that differ in their numbers: their words before the numbers."""
+    if len(texts) == 1:
+        return next(iter(texts))
+    if ":" in key and "#" not in key.split(":")[0]:
+        return key.split(":")[0]  # 'truncated, not rounded'
+    return key.replace("#", "n")  # 'your value is nx ours'
