@@ -246,3 +246,12 @@ def test_a_fifo_or_a_device_is_an_error_row_not_a_hang(tmp_path):
     book = grade_class("softmax/softmax-jacobian", str(folder), jobs=1)
     errors = {s.student: s.error for s in book.errors}
     assert set(errors) == {"pipe", "zero"} and all("not a regular file" in e for e in errors.values())
+
+
+def test_one_variant_for_the_class_refuses_an_answers_file_of_another(tmp_path):
+    variants = write(tmp_path / "variants", VARIANTS)
+    subs = write(tmp_path / "subs", {"a.yaml": "id: v1\np1: 0.5\n", "b.yaml": "id: v2\np1: 0.5\n",
+                                     "c.yaml": "p1: 0.5\n"})
+    book = grade_class(str(variants / "v1.yaml"), str(subs), jobs=1)
+    assert rows(book, "a")["p1"].verdict == "right" and rows(book, "c")["p1"].verdict == "right"
+    assert [s.student for s in book.errors] == ["b"] and "variant 'v1'" in book.errors[0].error

@@ -41,10 +41,14 @@ class Variants:
 
     problem: str = ""  # the one problem (a path or a bundled name) when there are no variants
     by_id: dict[str, str] = field(default_factory=dict)
+    problem_id: str = ""  # the one problem's own 'id:' (a single variant), if it has one
 
     def problem_for(self, variant: str, file: str) -> str:
         """The problem a submission answers; InputError (its error row) when its id is unknown."""
         if not self.by_id:
+            if self.problem_id and variant and variant != self.problem_id:
+                raise InputError(f"id '{variant[:60]}', but the problem graded is variant '{self.problem_id[:60]}'",
+                                 Where(file))
             return self.problem
         if not variant:
             raise InputError("no 'id:' saying which variant was answered", Where(file))
@@ -128,9 +132,11 @@ def read_variants(problem: str) -> Variants:
     p = Path(problem)
     if not p.is_dir():
         from calc.problems_io import find_problem
+        from calc.spec.yamlio import load_yaml_file
 
-        find_problem(problem)  # an unknown problem stops the class here, once, not once per student
-        return Variants(problem)
+        data = load_yaml_file(find_problem(problem))  # an unknown problem stops the class here, once
+        own = data.get("id") if isinstance(data, dict) else None
+        return Variants(problem, problem_id="" if own is None else str(own).strip())
     from calc.spec.yamlio import load_yaml_file
 
     by_id: dict[str, str] = {}
