@@ -255,3 +255,9 @@ def test_one_variant_for_the_class_refuses_an_answers_file_of_another(tmp_path):
     book = grade_class(str(variants / "v1.yaml"), str(subs), jobs=1)
     assert rows(book, "a")["p1"].verdict == "right" and rows(book, "c")["p1"].verdict == "right"
     assert [s.student for s in book.errors] == ["b"] and "variant 'v1'" in book.errors[0].error
+
+
+def test_student_names_are_never_markup(cli, tmp_path):
+    folder = write(tmp_path / "m", {"[bold]x.yaml": "p1: 0.66\n", "y.yaml": "student: '[/]'\np1: 0.66\n"})
+    code, out, err = cli("grade", "softmax/softmax-jacobian", str(folder))
+    assert code == 0 and "[bold]x" in out and "[/]" in out, err

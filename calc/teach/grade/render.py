@@ -130,10 +130,10 @@ def terminal_table(book: Gradebook):
         table.add_column(name, justify=justify, overflow="fold")
     for s in book.students:
         if s.error:
-            table.add_row(s.student, "error", "", "", "", "")
+            table.add_row(Text(s.student), "error", "", "", "", "")  # Text: a name is never markup
             continue
         c = s.counts()
-        table.add_row(s.student, f"{points(s.score)}/{s.max}", str(c["right"] + c["rounded"]), str(c["carried"]),
+        table.add_row(Text(s.student), f"{points(s.score)}/{s.max}", str(c["right"] + c["rounded"]), str(c["carried"]),
                       str(c["slip"] + c["wrong"] + c["invalid"]), str(c["blank"]))
     parts = [fit(table), Text(""), Text(f"{len(book.graded)} of {len(book.students)} graded: {_stats(book)}")]
     hardest = sorted(book.items(), key=lambda r: r["success"])[:3]
