@@ -193,11 +193,12 @@ def test_a_csv_without_a_student_column_stops_before_grading(tmp_path):
 def test_hostile_sizes_are_error_rows(tmp_path):
     folder = write(tmp_path / "h", {"ok.yaml": "p1: 0.66\n", "huge.yaml": "p1: " + "9" * 5000 + "\n",
                                     "deep.yaml": "p1: " + "[" * 5000 + "\n"})
+    (folder / "many.yaml").write_text("".join(f"x{k}: {k}\n" for k in range(100_000)), encoding="utf-8")
     (folder / "big.yaml").write_text("p1: 0.66\n" + "#" * (5 << 20), encoding="utf-8")
     book = grade_class("softmax/softmax-jacobian", str(folder), jobs=1)
     assert rows(book, "ok")["p1"].verdict == "rounded"
     errors = {s.student: s.error for s in book.errors}
-    assert set(errors) == {"big", "deep", "huge"}
+    assert set(errors) == {"big", "deep", "huge", "many"} and "100,000 answers" in errors["many"]
     assert "5000 digits" in errors["huge"] and "up to 4.0 MiB" in errors["big"]
 
 

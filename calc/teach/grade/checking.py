@@ -61,6 +61,11 @@ class ClassChecker(Checker):
 
 def grade(prepared: Prepared, answers, tolerance, credit: Credit, result: StudentResult) -> StudentResult:
     """The student's rows: one per item of the problem, then any name the problem does not have."""
+    limit = 4 * len(prepared.ours.answers) + 100  # every name and alias, several times over
+    if len(answers) > limit:
+        from calc.errors import InputError, Where
+
+        raise InputError(f"{len(answers):,} answers, but this problem has {len(prepared.items)} items", Where(result.file))
     report = ClassChecker(prepared, answers, tolerance).run(result.problem, result.file)
     by_name = {}
     for v in report.verdicts:
