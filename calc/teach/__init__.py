@@ -1,1 +1,1 @@
-"""For instructors (issue 15): exercise variants and grading a whole class."""
+"""Teaching tools built on the solvers: exercise variants (generate) and gradebooks (grade)."""
