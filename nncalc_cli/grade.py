@@ -54,13 +54,11 @@ def grade(
     from calc.teach.grade.render import book_csv, report_markdown
 
     for option, value in (("--csv", csv), ("--report", report)):
-        if value is not None and not value.strip():
-            from calc.errors import InputError
-
-            raise InputError(f"{option}: expected a file name, got ''")
+        if value is not None and value != "-":
+            _refuse_input(option, value, [problem, submissions])
     book = grade_class(problem, submissions, Credit.parse(credit), Tolerance(decimals=decimals), jobs)
     if csv is not None:
-        _write_csv(csv, book_csv(book), [problem, submissions])
+        _write_csv(csv, book_csv(book))
     if report is not None:
         write_text(report, report_markdown(book), as_json)
     if report == "-" and not as_json:
@@ -68,14 +66,29 @@ def grade(
     emit(book, Output(as_json), kind="gradebook")
 
 
-def _write_csv(target: str, text: str, inputs: list[str]) -> None:
-    import os
+def _refuse_input(option: str, target: str, inputs: list[str]) -> None:
+    """InputError when writing ``target`` would destroy an input: PROBLEM, SUBMISSIONS, or an
+    answers or problem file (*.yaml) inside either folder."""
+    from pathlib import Path
+
+    from calc.errors import InputError
+
+    if not target.strip():
+        raise InputError(f"{option}: expected a file name, got ''")
+    out = Path(target).resolve()
+    for given in inputs:
+        path = Path(given).resolve()
+        inside = path.is_dir() and path in out.parents and out.suffix.lower() in (".yaml", ".yml")
+        if out == path or inside:
+            raise InputError(f"{option}: '{target}' is an input of this command ({given}); writing it would "
+                             "destroy it")
+
+
+def _write_csv(target: str, text: str) -> None:
     import sys
 
     from calc.errors import InputError
 
-    if any(os.path.exists(p) and os.path.samefile(p, target) for p in inputs if os.path.exists(target)):
-        raise InputError(f"--csv: '{target}' is an input of this command; writing it would destroy it")
     try:
         with open(target, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)

@@ -262,3 +262,14 @@ def test_student_names_are_never_markup(cli, tmp_path):
     folder = write(tmp_path / "m", {"[bold]x.yaml": "p1: 0.66\n", "y.yaml": "student: '[/]'\np1: 0.66\n"})
     code, out, err = cli("grade", "softmax/softmax-jacobian", str(folder))
     assert code == 0 and "[bold]x" in out and "[/]" in out, err
+
+
+def test_the_book_and_the_report_never_overwrite_an_input(cli, tmp_path):
+    folder = write(tmp_path / "w", {"ann.yaml": "p1: 0.66\n"})
+    for option in ("--csv", "--report"):
+        for target in (folder / "ann.yaml", folder / "new.yaml", folder):
+            code, out, err = cli("grade", "softmax/softmax-jacobian", str(folder), option, str(target))
+            assert code == 2 and "an input of this command" in err, (option, target, err)
+    assert (folder / "ann.yaml").read_text(encoding="utf-8") == "p1: 0.66\n" and not (folder / "new.yaml").exists()
+    code, _, err = cli("grade", "softmax/softmax-jacobian", str(folder), "--csv", str(folder / "book.csv"))
+    assert code == 0 and (folder / "book.csv").exists()
