@@ -273,3 +273,12 @@ def test_the_book_and_the_report_never_overwrite_an_input(cli, tmp_path):
     assert (folder / "ann.yaml").read_text(encoding="utf-8") == "p1: 0.66\n" and not (folder / "new.yaml").exists()
     code, _, err = cli("grade", "softmax/softmax-jacobian", str(folder), "--csv", str(folder / "book.csv"))
     assert code == 0 and (folder / "book.csv").exists()
+
+
+def test_decimals_asked_make_a_coarse_answer_wrong(tmp_path):
+    # p1 = 0.65900: 0.66 is right to the 2 decimals written, not to the 4 asked; 0.6590 is
+    folder = write(tmp_path / "d", {"a.yaml": "p1: 0.66\n", "b.yaml": "p1: 0.6590\n"})
+    book = grade_class("softmax/softmax-jacobian", str(folder), tolerance=Tolerance(decimals=4), jobs=1)
+    a, b = rows(book, "a")["p1"], rows(book, "b")["p1"]
+    assert a.verdict == "slip" and "4 are asked" in a.slip and a.points == 0
+    assert b.verdict == "rounded" and b.points == 1
