@@ -51,6 +51,8 @@ COMMANDS = {
     "conv-backward": ("cnn", "Conv backward from dL/dO: dL/dF, dL/db, dL/dX (full convolution) and an SGD step."),
     "check": ("check", "Check your answers: right, right to the decimals written, carried from an earlier slip, "
                            "or wrong"),
+    "grade": ("grade", "Grade a class: every answers file (or CSV row) checked as nncalc check does, in a "
+                           "gradebook"),
     "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
