@@ -53,6 +53,8 @@ COMMANDS = {
                            "or wrong"),
     "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
+    "generate": ("generate", "Generate seeded exercise variants: problem files with their keys, a student sheet and "
+                             "a key."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group

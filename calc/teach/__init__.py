@@ -1,0 +1,1 @@
+"""Teaching tools built on the solvers: exercise variants (generate) and gradebooks (grade)."""
