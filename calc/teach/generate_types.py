@@ -177,7 +177,11 @@ def pool(rng: Random, knobs: Knobs):
     k, s = (2, 2) if knobs.difficulty < 3 else rng.choice([(2, 2), (3, 3), (3, 2)])
     o = 2 if knobs.difficulty == 1 else 3
     n = (o - 1) * s + k + (1 if knobs.uneven else 0)
-    image = _matrix(rng, n, n, 0, 9)
+    if knobs.ties or kind == "avg":
+        image = _matrix(rng, n, n, 0, 9)  # small digits: ties come by themselves
+    else:  # distinct values: no window has two maxima, so no draw is refused for a tie
+        cells = rng.sample(range(max(20, 2 * n * n)), n * n)
+        image = [cells[r * n:(r + 1) * n] for r in range(n)]
     given = {"input": image, "type": kind, "kernel": k, "stride": s}
     question = f"{'Max' if kind == 'max' else 'Average'}-pool the {n}x{n} input with {k}x{k} windows and stride {s}."
     if knobs.difficulty >= 2 and kind == "max":
