@@ -150,7 +150,8 @@ def write_set(variants: list[Variant], out_dir: str, gift: bool = False, decimal
     except OSError as exc:
         raise InputError(f"--out: cannot write {out_dir}: {exc.strerror or exc}") from None
     shown = f"{variants[0].id}.yaml" + (f" .. {variants[-1].id}.yaml" if len(variants) > 1 else "")
-    lines = [f"wrote {len(variants)} problem{'s' if len(variants) > 1 else ''} to {out_dir}: {shown}",
+    lines = [f"wrote {len(variants)} problem{'s' if len(variants) > 1 else ''} to {out_dir}",
+             f"  {shown}: problems with keys",
              "  sheet.md, sheet.tex: the student sheet (questions and givens only)",
              "  key.md: the instructor key (worked solutions)"]
     if gift:
