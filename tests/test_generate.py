@@ -227,7 +227,7 @@ def test_sheet_has_questions_only_and_key_has_worked_solutions(cli, tmp_path):
         mean = sum(v.given["x"]) / len(v.given["x"])
         assert "x-hat" in sheet and "expected" not in sheet and f"{mean:g}" in key
     assert r"\begin{document}" in tex and tex.rstrip().endswith(r"\end{document}")
-    assert "## batchnorm-s3-001" in key and "### " in key  # each solution's headings one level down
+    assert "## batchnorm-s3-001: Batch norm of" in key and "### " in key  # headings one level down
 
 
 def test_gift_tolerances(cli, tmp_path):

@@ -50,15 +50,15 @@ def _key_value(value):
 
 
 def dump_yaml(data) -> str:
-    """Block mappings, lists of numbers (and of such lists) in flow style: a matrix is one line a row
-    of YAML at most, and layers stay one per line."""
+    """Block mappings, lists of numbers in flow style: a vector on one line, a matrix one row a line,
+    layers one per line."""
     import yaml
 
     class Dumper(yaml.SafeDumper):
         pass
 
     def sequence(dumper, value):
-        flow = not any(isinstance(v, dict) for v in value)
+        flow = not any(isinstance(v, (dict, list)) for v in value)  # a matrix: one flow row a line
         return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 
     Dumper.add_representer(list, sequence)

@@ -45,9 +45,9 @@ def key_markdown(variants, heading: str, decimals: int = 4) -> str:
 
     lines = [f"# {heading}: key", ""]
     for v in variants:
-        lines += [f"## {v.id}", ""]
-        text = solution_markdown(v.solution, decimals)
-        lines += [("#" + line if line.startswith("#") else line) for line in text.splitlines()]
+        title, *rest = solution_markdown(v.solution, decimals).splitlines()
+        lines.append(f"## {v.id}: {title.removeprefix('# ')}")
+        lines += [("#" + line if line.startswith("#") else line) for line in rest]
         lines.append("")
     return "\n".join(lines)
 
