@@ -258,3 +258,29 @@ def test_out_that_is_a_file_is_refused(cli, tmp_path):
     target.write_text("x")
     code, _, err = cli("generate", "softmax", "--out", str(target))
     assert code == 2 and "is a file, not a folder" in err
+
+
+def test_the_committed_example_is_what_generate_writes_today():
+    """examples/teaching/ is shown in docs/teaching.md: a change of the generator shows here."""
+    from tests.width_cases import ROOT
+
+    variant = generate("size", 3, 42, Knobs(difficulty=2, uneven=True))[1]
+    assert (ROOT / "examples/teaching/size-s42-002.yaml").read_text(encoding="utf-8") == variant.text
+    assert variant.expected == {"output": 17}  # floor((36 - 3)/2) + 1, by hand
+
+
+def test_every_name_a_generator_can_draw_is_solvable():
+    from calc.problems_io import parse_problem, solve_problem
+    from calc.teach.generate_types import ACTIVATIONS, INITS, OPTIMIZERS
+
+    def solve(kind, given):
+        return solve_problem(parse_problem({"type": kind, "given": given}, "x.yaml"))
+
+    for name in {a for names in ACTIVATIONS.values() for a in names}:
+        solve("activation", {"function": name, "at": [-1, 1]})
+    for name in {a for names in INITS.values() for a in names}:
+        solve("init", {"initializer": name, "fan_in": 4, "fan_out": 2})
+    for name in {a for names in OPTIMIZERS.values() for a in names}:
+        solve("optimizer", {"optimizer": name, "lr": 0.1, "function": "2*w^2", "start": 1, "steps": 2})
+    he = solve("init", {"initializer": "he_normal", "fan_in": 8}).answers
+    assert float(he["std"]) == pytest.approx(math.sqrt(2 / 8))  # He et al. 2015, by hand
