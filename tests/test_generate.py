@@ -284,3 +284,19 @@ def test_every_name_a_generator_can_draw_is_solvable():
         solve("optimizer", {"optimizer": name, "lr": 0.1, "function": "2*w^2", "start": 1, "steps": 2})
     he = solve("init", {"initializer": "he_normal", "fan_in": 8}).answers
     assert float(he["std"]) == pytest.approx(math.sqrt(2 / 8))  # He et al. 2015, by hand
+
+
+def test_gift_questions_are_well_formed(tmp_path):
+    """Every question: '::title::text {#value:tolerance}', the GIFT specials of the text escaped."""
+    import re
+
+    from calc.teach.generate_sheets import gift
+
+    text, count = gift(generate("attention", 2, 4, Knobs(difficulty=3)))
+    questions = [line for line in text.splitlines() if line and not line.startswith("//")]
+    assert len(questions) == count > 10
+    shape = re.compile(r"^::(?:[^:\\]|\\.)*::(?:[^{}=~#:\\]|\\.)*\{#(-?[0-9.e+-]+):([0-9.e+-]+)\}$")
+    for line in questions:
+        match = shape.match(line)
+        assert match, line
+        float(match.group(1)), float(match.group(2))
