@@ -300,3 +300,16 @@ def test_gift_questions_are_well_formed(tmp_path):
         match = shape.match(line)
         assert match, line
         float(match.group(1)), float(match.group(2))
+
+
+@pytest.mark.parametrize("kind", ["network", "lstm_step", "batchnorm"])
+def test_a_student_rounding_the_key_to_4_decimals_passes_check(cli, tmp_path, kind):
+    def rounded(x):
+        return round(x, 4) if isinstance(x, float) else [rounded(y) for y in x] if isinstance(x, list) else x
+
+    variant = generate(kind, 1, 12, Knobs(difficulty=2))[0]
+    problem, answers = tmp_path / f"{variant.id}.yaml", tmp_path / "answers.yaml"
+    problem.write_text(variant.text, encoding="utf-8")
+    answers.write_text(yaml.safe_dump({k: rounded(v) for k, v in variant.expected.items()}), encoding="utf-8")
+    code, out, _ = cli("check", str(problem), "--answers", str(answers))
+    assert code == 0 and "rounded" in out, out[-500:]
