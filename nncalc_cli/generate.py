@@ -17,7 +17,7 @@ app = typer.Typer()
 def generate(
     kind: Annotated[str, typer.Argument(metavar="TYPE", help="A problem type: size, cnn_count, network, softmax, "
                                         "batchnorm, conv, pool, optimizer, ewma, init, dropout, activation, "
-                                        "attention, lstm_step.")],
+                                        "attention, lstm_step, gru_step, conv_backward, loss, layernorm.")],
     out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Folder for the problem files and "
                                      "handouts (created if missing; files of the same names are replaced).")],
     count: Annotated[int, typer.Option("--count", "-n", help="How many variants.")] = 5,

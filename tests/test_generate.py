@@ -14,11 +14,12 @@ from calc.teach.generate import generate
 from calc.teach.generate_types import GENERATORS, Knobs
 
 TYPES = ["size", "cnn_count", "network", "softmax", "batchnorm", "conv", "pool", "optimizer", "ewma", "init",
-         "dropout", "activation", "attention", "lstm_step"]
+         "dropout", "activation", "attention", "lstm_step"]  # what issue 15 asks for
+MORE = ["conv_backward", "loss", "layernorm", "gru_step"]
 
 
 def test_every_type_the_issue_names_has_a_generator():
-    assert set(TYPES) <= set(GENERATORS)
+    assert set(TYPES + MORE) == set(GENERATORS)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -48,7 +49,7 @@ def test_a_variant_does_not_depend_on_the_count():
     assert generate("softmax", 5, 3)[2].text == generate("softmax", 3, 3)[2].text
 
 
-@pytest.mark.parametrize("kind", TYPES)
+@pytest.mark.parametrize("kind", TYPES + MORE)
 def test_every_file_solves_and_passes_check_with_its_own_key(cli, tmp_path, kind):
     from calc.problems_io import load_problem
 
@@ -313,3 +314,56 @@ def test_a_student_rounding_the_key_to_4_decimals_passes_check(cli, tmp_path, ki
     answers.write_text(yaml.safe_dump({k: rounded(v) for k, v in variant.expected.items()}), encoding="utf-8")
     code, out, _ = cli("check", str(problem), "--answers", str(answers))
     assert code == 0 and "rounded" in out, out[-500:]
+
+
+def test_conv_backward_and_loss_keys_match_pytorch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for v in generate("conv_backward", 3, 2, Knobs(difficulty=3)):
+        g = v.given
+        x = torch.tensor(g["input"], dtype=torch.float64)[None, None].requires_grad_()
+        w = torch.tensor(g["kernel"], dtype=torch.float64)[None, None].requires_grad_()
+        F.conv2d(x, w).backward(torch.tensor(g["grad_output"], dtype=torch.float64)[None, None])
+        k = len(g["kernel"])
+        assert v.expected["dL/dF11"] == pytest.approx(w.grad[0, 0, 0, 0].item(), rel=1e-10)
+        assert v.expected[f"dL/dF{k}{k}"] == pytest.approx(w.grad[0, 0, -1, -1].item(), rel=1e-10)
+        assert v.expected["dL/dX11"] == pytest.approx(x.grad[0, 0, 0, 0].item(), abs=1e-12)
+    seen = set()
+    for v in generate("loss", 8, 2, Knobs(difficulty=2)):
+        g = v.given
+        y, t = torch.tensor(g["output"], dtype=torch.float64), torch.tensor(g["target"], dtype=torch.float64)
+        if g["loss"] == "mse":
+            want = F.mse_loss(y, t, reduction=g["reduction"])
+        elif g["loss"] == "bce":
+            want = F.binary_cross_entropy(y, t, reduction=g["reduction"])
+        else:
+            want = F.nll_loss(torch.log(y), t.argmax(1), reduction=g["reduction"])
+        seen.add(g["loss"])
+        assert v.expected["loss"] == pytest.approx(want.item(), rel=1e-10), g
+    assert seen == {"mse", "bce", "cross_entropy"}
+
+
+def test_recurrent_steps_match_pytorch_cells():
+    torch = pytest.importorskip("torch")
+    for v in generate("lstm_step", 3, 2):
+        g = v.given
+        cell = torch.nn.LSTMCell(2, 1).double()
+        with torch.no_grad():
+            cell.weight_ih.copy_(torch.tensor([g["W"][k][0] for k in "ifgo"], dtype=torch.float64))
+            cell.weight_hh.copy_(torch.tensor([g["U"][k][0] for k in "ifgo"], dtype=torch.float64))
+            cell.bias_ih.copy_(torch.tensor([g["b"][k][0] for k in "ifgo"], dtype=torch.float64))
+            cell.bias_hh.zero_()
+            h, c = cell(torch.tensor([g["x"]], dtype=torch.float64),
+                        (torch.tensor([g["h_prev"]], dtype=torch.float64), torch.tensor([g["c_prev"]], dtype=torch.float64)))
+        assert v.expected["h"] == pytest.approx(h.item(), rel=1e-10)
+        assert v.expected["c"] == pytest.approx(c.item(), rel=1e-10)
+    for v in generate("gru_step", 3, 2):
+        g = v.given
+        cell = torch.nn.GRUCell(2, 1).double()
+        with torch.no_grad():
+            cell.weight_ih.copy_(torch.tensor([g["W"][k][0] for k in "rzn"], dtype=torch.float64))
+            cell.weight_hh.copy_(torch.tensor([g["U"][k][0] for k in "rzn"], dtype=torch.float64))
+            cell.bias_ih.copy_(torch.tensor([g["b"][k][0] for k in "rzn"], dtype=torch.float64))
+            cell.bias_hh.zero_()
+            h = cell(torch.tensor([g["x"]], dtype=torch.float64), torch.tensor([g["h_prev"]], dtype=torch.float64))
+        assert v.expected["h"] == pytest.approx(h.item(), rel=1e-10)

@@ -58,7 +58,8 @@ def dump_yaml(data) -> str:
         pass
 
     def sequence(dumper, value):
-        flow = not any(isinstance(v, (dict, list)) for v in value)  # a matrix: one flow row a line
+        flow = not any(isinstance(v, dict) for v in value) and (len(value) == 1 or not any(
+            isinstance(v, list) for v in value))  # a matrix: one flow row a line; [[0.5]] stays one line
         return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 
     Dumper.add_representer(list, sequence)

@@ -119,3 +119,27 @@ def _size(given, answers, knobs) -> str:
 def _optimizer(given, answers, knobs) -> str:
     gs = [v for k, v in answers.items() if k[:1] == "g" and k[1:].isdigit()]
     return "a zero gradient" if any(v == 0 for v in gs) else ""
+
+
+@check("conv_backward")
+def _conv_backward(given, answers, knobs) -> str:
+    if all(v == 0 for v in _flat(given["kernel"])) or all(v == 0 for v in _flat(given["input"])):
+        return "a zero kernel or input"
+    grads = [v for k, v in answers.items() if k.startswith("dL/dF")]
+    return "zero gradients" if any(v == 0 for v in _flat(grads)) else ""
+
+
+@check("loss")
+def _loss(given, answers, knobs) -> str:
+    rows = given["output"]
+    if given["loss"] != "cross_entropy" and all(t[0] == 1 for t in given["target"]):
+        return "every target the same class"
+    return "" if len({tuple(r) for r in rows}) == len(rows) else "two equal output rows"
+
+
+@check("layernorm")
+def _layernorm(given, answers, knobs) -> str:
+    x = given["x"]
+    if any(len(set(row)) < 2 for row in x) or any(len({row[c] for row in x}) < 2 for c in range(len(x[0]))):
+        return "a constant row or column (variance 0)"
+    return ""

@@ -34,7 +34,7 @@ def _tenths(rng: Random, low: int, high: int, nonzero: bool = True) -> float:
     while True:
         k = rng.randint(low, high)
         if k or not nonzero:
-            return round(k / 10, 1)
+            return k // 10 if k % 10 == 0 else round(k / 10, 1)  # 1, not 1.0
 
 
 def _ints(rng: Random, n: int, low: int, high: int) -> list[int]:
@@ -295,3 +295,69 @@ def lstm_step(rng: Random, knobs: Knobs):
                 "With the gate weights below (W input, U recurrent, b bias; PyTorch's gate order i, f, g, o) "
                 "compute the pre-activations, the gates, the new cell state c_t and hidden state h_t.")
     return "One LSTM cell step", question, given
+
+
+@generator("conv_backward")
+def conv_backward(rng: Random, knobs: Knobs):
+    n = 3 if knobs.difficulty == 1 else 4
+    k = 2 if knobs.difficulty < 3 else 3
+    o = n - k + 1
+    image, kernel = _matrix(rng, n, n, -2, 3), _matrix(rng, k, k, -2, 3)
+    grad = [[_tenths(rng, -5, 5) for _ in range(o)] for _ in range(o)]
+    given = {"input": image, "kernel": kernel, "grad_output": grad}
+    question = (f"A {n}x{n} input is convolved with a {k}x{k} kernel (cross-correlation, stride 1, no padding). "
+                "With the upstream gradient dL/dO below, compute dL/dF, dL/db and dL/dX.")
+    if knobs.difficulty >= 2:
+        given["lr"] = rng.choice([0.1, 0.5, 1])
+        question += f" Then take one SGD step on the kernel with learning rate {given['lr']}."
+    return f"Backward pass of a {k}x{k} convolution on {n}x{n}", question, given
+
+
+@generator("loss")
+def loss(rng: Random, knobs: Knobs):
+    name = rng.choice(["mse", "bce"] if knobs.difficulty == 1 else ["mse", "bce", "cross_entropy"])
+    rows = 2 + knobs.difficulty
+    if name == "cross_entropy":
+        classes = 3
+        output = []
+        for _ in range(rows):  # probabilities in tenths that sum to 1, none 0
+            a = rng.randint(1, 8)
+            b = rng.randint(1, 9 - a)
+            output.append([a / 10, b / 10, round((10 - a - b) / 10, 1)])
+        target = [[int(c == true) for c in range(classes)] for true in (rng.randrange(classes) for _ in range(rows))]
+    else:
+        output = [[_tenths(rng, 1, 9)] for _ in range(rows)]
+        target = [[rng.choice([0, 1])] for _ in range(rows)]
+    reduction = rng.choice(["mean", "sum"])
+    given = {"loss": name, "reduction": reduction, "output": output, "target": target, "gradient": True}
+    question = (f"The {name} loss of the batch below ({rows} samples, one row each; reduction: {reduction}), "
+                "per sample and for the batch, and its gradient with respect to the outputs.")
+    return f"{name} loss of a batch of {rows}", question, given
+
+
+@generator("layernorm")
+def layernorm(rng: Random, knobs: Knobs):
+    rows, cols = 2, 2 + knobs.difficulty
+    x = _matrix(rng, rows, cols, 0, 9)
+    given = {"x": x}
+    question = (f"Layer-normalise each row of the {rows}x{cols} matrix below (biased variance, eps = 1e-5): "
+                "the mean and variance of each row and the normalised values")
+    if knobs.difficulty >= 2:
+        given["compare_batchnorm"] = True
+        question += ", then batch-normalise each column of the same matrix for comparison"
+    return f"Layer norm of a {rows}x{cols} matrix", question + ".", given
+
+
+@generator("gru_step")
+def gru_step(rng: Random, knobs: Knobs):
+    gates = ("r", "z", "n")
+    x = [_tenths(rng, -10, 20) for _ in range(2)]
+    h = [_tenths(rng, -5, 5)]
+    given = {"x": x, "h_prev": h,
+             "W": {g: [[_tenths(rng, -5, 5) for _ in range(2)]] for g in gates},
+             "U": {g: [[_tenths(rng, -5, 5)]] for g in gates},
+             "b": {g: [_tenths(rng, -3, 5, nonzero=False)] for g in gates}}
+    question = (f"A GRU with one hidden unit reads x_t = ({_fmt(x)}) with h_(t-1) = {h[0]}. With the weights "
+                "below (W input, U recurrent, b bias; PyTorch's gates r, z, n) compute the reset and update "
+                "gates, the candidate n and the new hidden state h_t.")
+    return "One GRU cell step", question, given
