@@ -367,3 +367,13 @@ def test_recurrent_steps_match_pytorch_cells():
             cell.bias_hh.zero_()
             h = cell(torch.tensor([g["x"]], dtype=torch.float64), torch.tensor([g["h_prev"]], dtype=torch.float64))
         assert v.expected["h"] == pytest.approx(h.item(), rel=1e-10)
+
+
+@pytest.mark.parametrize("kind, size_key", [("conv", "kernel"), ("pool", "kernel")])
+def test_uneven_conv_and_pool_leave_a_row_out(kind, size_key):
+    for difficulty in (1, 2, 3):
+        for uneven in (False, True):
+            for v in generate(kind, 3, 1, Knobs(difficulty=difficulty, uneven=uneven)):
+                g = v.given
+                n, k = len(g["input"]), g[size_key] if isinstance(g[size_key], int) else len(g[size_key])
+                assert ((n - k) % g.get("stride", 1) != 0) == uneven, (difficulty, g)

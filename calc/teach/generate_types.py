@@ -157,7 +157,7 @@ def batchnorm(rng: Random, knobs: Knobs):
 @generator("conv")
 def conv(rng: Random, knobs: Knobs):
     k = 2 if knobs.difficulty == 1 else 3
-    s = 2 if knobs.difficulty == 3 else 1
+    s = 2 if knobs.difficulty == 3 or knobs.uneven else 1
     o = rng.randint(2, 3)
     n = (o - 1) * s + k + (1 if knobs.uneven and s > 1 else 0)
     image = _matrix(rng, n, n, 0, 9)
