@@ -63,14 +63,14 @@ def dump_yaml(data) -> str:
         return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 
     Dumper.add_representer(list, sequence)
-    return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=100,
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=76,
                      allow_unicode=True)
 
 
 def problem_text(head: dict, given: dict, expected: dict | None) -> str:
     """The problem file: the envelope in a fixed order, the question as a block, the key last."""
     lines = [dump_yaml({k: v for k, v in head.items() if k != "question"}).rstrip("\n"), "question: |"]
-    lines += ["  " + line for line in textwrap.wrap(head["question"], 96)]
+    lines += ["  " + line for line in textwrap.wrap(head["question"], 76)]
     lines.append(dump_yaml({"given": given}).rstrip("\n"))
     if expected is not None:
         lines.append("expected:  # the key: nncalc's worked solution (nncalc solve), for nncalc check")
