@@ -18,11 +18,11 @@ def generate(
     kind: Annotated[str, typer.Argument(metavar="TYPE", help="A problem type: size, cnn_count, network, softmax, "
                                         "batchnorm, conv, pool, optimizer, ewma, init, dropout, activation, "
                                         "attention, lstm_step, gru_step, conv_backward, loss, layernorm.")],
-    out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Folder for the problem files and "
+    out: Annotated[str, typer.Option("--out", metavar="DIR", help="Folder for the problem files and "
                                      "handouts (created if missing; files of the same names are replaced).")],
-    count: Annotated[int, typer.Option("--count", "-n", help="How many variants.")] = 5,
+    count: Annotated[int, typer.Option("--count", help="How many variants.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
-    difficulty: Annotated[int, typer.Option("--difficulty", "-d", help="1 easy, 2 medium, 3 hard: more numbers, "
+    difficulty: Annotated[int, typer.Option("--difficulty", help="1 easy, 2 medium, 3 hard: more numbers, "
                                             "harder forms (padding, stride, bias, gamma/beta, causal mask).")] = 1,
     uneven: Annotated[bool, typer.Option("--uneven", help="Sizes that do not divide (size, conv, pool): the "
                                          "floor drops rows.")] = False,

@@ -217,7 +217,7 @@ def test_softmax_ewma_and_dropout_keys_by_hand():
 
 
 def test_sheet_has_questions_only_and_key_has_worked_solutions(cli, tmp_path):
-    code, out, _ = cli("generate", "batchnorm", "-n", "2", "--seed", "3", "-d", "2", "--out", str(tmp_path))
+    code, out, _ = cli("generate", "batchnorm", "--count", "2", "--seed", "3", "--difficulty", "2", "--out", str(tmp_path))
     assert code == 0 and out.startswith("wrote 2 problems to ")
     variants = generate("batchnorm", 2, 3, Knobs(difficulty=2))
     sheet = (tmp_path / "sheet.md").read_text(encoding="utf-8")
@@ -236,7 +236,7 @@ def test_gift_tolerances(cli, tmp_path):
 
     assert gift_tolerance(7) == 0 and gift_tolerance(2.0) == pytest.approx(0.02)
     assert gift_tolerance(0.01) == pytest.approx(0.0005)
-    code, out, _ = cli("generate", "size", "-n", "2", "--seed", "1", "--gift", "--out", str(tmp_path))
+    code, out, _ = cli("generate", "size", "--count", "2", "--seed", "1", "--gift", "--out", str(tmp_path))
     assert code == 0 and "quiz.gift: Moodle GIFT, 2 numeric questions" in out
     quiz = (tmp_path / "quiz.gift").read_text(encoding="utf-8")
     for v in generate("size", 2, 1):
