@@ -377,3 +377,8 @@ def test_uneven_conv_and_pool_leave_a_row_out(kind, size_key):
                 g = v.given
                 n, k = len(g["input"]), g[size_key] if isinstance(g[size_key], int) else len(g[size_key])
                 assert ((n - k) % g.get("stride", 1) != 0) == uneven, (difficulty, g)
+
+
+def test_no_two_variants_of_a_set_have_the_same_numbers():
+    variants = generate("init", 30, 1)  # few choices: repeats would come soon without the check
+    assert len({repr(v.given) for v in variants}) == 30

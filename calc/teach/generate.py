@@ -86,14 +86,15 @@ def _draw(kind: str, rng: Random, knobs: Knobs, head: dict, seen: set):
     why = ""
     for _ in range(DRAWS):
         title, question, given = GENERATORS[kind](rng, knobs)
-        text = problem_text({**head, "title": title, "question": question}, given, None)
-        if text in seen:
+        numbers = dump_yaml(given)
+        if numbers in seen:
             why = "the same numbers as another variant"
             continue
+        text = problem_text({**head, "title": title, "question": question}, given, None)
         solution = solve_problem(problem_from_text(text, head["id"] + ".yaml"))
         why = reason(kind, given, solution.answers, knobs)
         if not why:
-            seen.add(text)
+            seen.add(numbers)
             return title, question, given, solution
     raise InputError(f"TYPE: no fair {kind} variant in {DRAWS} draws (the last: {why}); try other options")
 
