@@ -55,6 +55,8 @@ COMMANDS = {
                            "gradebook"),
     "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
+    "generate": ("generate", "Generate seeded exercise variants: problem files with their keys, a student sheet and "
+                             "a key."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group

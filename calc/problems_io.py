@@ -13,7 +13,8 @@ from pathlib import Path
 from calc.errors import SpecError, Where, did_you_mean, short
 from calc.spec.yamlio import LocMap, load_yaml_file, load_yaml_text
 
-KEYS = ("type", "title", "source", "question", "given", "expected", "tolerance", "notes", "topic")
+KEYS = ("type", "title", "source", "question", "given", "expected", "tolerance", "notes", "topic",
+        "id")  # id: a generated variant's name (nncalc generate), for matching a student's variant
 
 
 @dataclass

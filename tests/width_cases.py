@@ -48,6 +48,8 @@ DIRECT = [
      "--windows", "none"],
     ["conv-backward", "--input", "1,0,-1;1,0,1;0,1,1", "--kernel", "-1,2;3,1", "--grad", "-0.2,0.2;0.1,-0.1"],
     ["grade", "softmax/softmax-worksheet", "examples/class", "--credit", "carried=0.5"],
+    ["generate", "attention", "--count", "2", "--seed", "1", "--gift", "--out",
+     str(Path(__import__("tempfile").gettempdir()) / "nncalc-width-generate")],
 ]
 
 
