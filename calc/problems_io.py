@@ -31,6 +31,7 @@ class Problem:
     expected: dict = field(default_factory=dict)
     tolerance: dict = field(default_factory=dict)
     type_where: Where | None = None  # where 'type:' is written, for "unknown problem type"
+    id: str = ""  # a generated variant's name: its answers template carries it (nncalc grade matches it)
 
 
 def bundled_problems() -> dict[str, Path]:
@@ -87,7 +88,7 @@ def parse_problem(data, file_name: str) -> Problem:
                    where.child("given", line), str(data.get("question") or ""), str(data.get("source") or ""),
                    str(data.get("notes") or ""), str(data.get("topic") or ""),
                    dict(data.get("expected") or {}), read_tolerance(data, where),
-                   Where(file_name, type_line, "type"))
+                   Where(file_name, type_line, "type"), "" if data.get("id") is None else str(data["id"])[:200])
 
 
 def read_tolerance(data, where: Where) -> dict:
@@ -132,6 +133,7 @@ def solve_problem(problem: Problem, options=None):
     solution.question = problem.question.strip()
     solution.source = problem.source
     solution.notes = problem.notes.strip()
+    solution.problem_id = problem.id
     return solution
 
 

@@ -158,6 +158,9 @@ def answers_from_text(text: str, file_name: str = "<answers>") -> list[Answer]:
     return answers_from(data, file_name, data.line_of if isinstance(data, LocMap) else None)
 
 
+META = ("id", "student")  # keys of an answers file that are not answers: the variant, who wrote it
+
+
 def answers_from(data, file_name: str = "<answers>", line_of=None) -> list[Answer]:
     if data is None:
         raise InputError("the answers file is empty; write 'name: value' lines (nncalc solve PROBLEM --template)",
@@ -167,6 +170,8 @@ def answers_from(data, file_name: str = "<answers>", line_of=None) -> list[Answe
                          "--template writes one)", Where(file_name, getattr(data, "line", None)))
     out = []
     for key, raw in data.items():
+        if key in META:
+            continue
         answer = Answer(str(key), line_of(key) if line_of else None)
         try:
             answer.value = parse_value(raw)

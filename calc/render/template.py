@@ -39,6 +39,8 @@ def answer_template(solution) -> str:
     from calc.solve.step import Table
 
     lines = [*_comment(f"Answers: {solution.title}"), *_comment(_HOW), ""]
+    if solution.problem_id:  # the variant answered: nncalc grade matches it with the problem's id
+        lines += [f"id: {_key(solution.problem_id)}", ""]
     header = len(lines)
     seen, section = set(), None
     for step in solution.steps:

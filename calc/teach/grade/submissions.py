@@ -18,7 +18,6 @@ from calc.errors import InputError, SpecError, Where
 
 MAX_SUBMISSIONS = 100_000  # a class, not a crawl of the disk
 CSV_LIMIT = 64 << 20  # a CSV of 100,000 rows of 40 answers is far below this
-META = ("id", "student")  # keys of an answers file that are not answers
 ANSWER_SUFFIXES = (".yaml", ".yml")
 
 
