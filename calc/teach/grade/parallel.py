@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 
+from calc.check.answers import META
 from calc.errors import InputError, NNCalcError, SpecError, Where
 from calc.teach.grade.book import Gradebook, StudentResult
 from calc.teach.grade.checking import Prepared, grade
 from calc.teach.grade.credit import Credit
-from calc.teach.grade.submissions import META, Submission, Variants, list_submissions, load_variant, read_variants
+from calc.teach.grade.submissions import Submission, Variants, list_submissions, load_variant, read_variants
 
 SERIAL_BELOW = 16  # fewer submissions than this: a pool costs more than it saves
 _PREPARED: dict = {}  # in each process: problem name -> Prepared, or the error it raised
