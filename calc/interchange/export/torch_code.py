@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 
+from calc.interchange.export.pyfmt import wrap_all
 from calc.interchange.export.torch_helpers import HELPERS
 from calc.interchange.export.torch_kinds import emitter_for
 from calc.layers import Residual, Sequential
@@ -112,10 +113,10 @@ def input_text(shape) -> tuple[str, str, str]:
     """(layout comment, example input expression, nncalc's shape) for a batch of 2."""
     if len(shape) == 3:
         h, w, c = shape
-        return ("(N, C, H, W): NCHW, PyTorch's layout; nncalc writes this map H x W x C",
-                f"torch.randn(2, {c}, {h}, {w})", f"{h} x {w} x {c}")
+        return ("(N, C, H, W), NCHW",
+                f"torch.randn(2, {c}, {h}, {w})", f"{h} x {w} x {c} (H x W x C)")
     if len(shape) == 2:
-        return "(N, L, F): batch, positions, features", f"torch.randn(2, {shape[0]}, {shape[1]})", \
+        return "(N, L, F), batch x positions x features", f"torch.randn(2, {shape[0]}, {shape[1]})", \
             f"{shape[0]} x {shape[1]}"
     return "(N, F)", f"torch.randn(2, {shape[0]})", str(shape[0])
 
@@ -127,14 +128,15 @@ def torch_source(network) -> str:
     layout, example, nn_shape = input_text(network.input_shape)
     first = network.leaves()[0] if network.leaves() else None
     if first is not None and first.kind == "embedding":
-        layout = "(N, L): token ids (integers)"
+        layout = "(N, L), token ids (integers)"
         example = f"torch.randint({first.vocab}, (2, {network.input_shape[0]}))"
     params = sum(leaf.param_count() for leaf in network.leaves())
     cls = class_name(network.name)
-    parts = [f'"""{network.name}: a PyTorch module written by `nncalc export --to pytorch`.\n\n'
-             f"Input {layout}\n(nncalc's input: {nn_shape}).\n"
-             f"Parameters: {params:,} (nncalc's count). Maps are NCHW inside; flatten and dense layers\n"
-             "read them in the order nncalc uses (H, W, C unless a flatten says order: chw).\n"
+    parts = [f'"""{network.name}: PyTorch code written by `nncalc export`.\n\n'
+             f"Input: {layout}.\nnncalc's input per sample: {nn_shape}.\n"
+             f"Parameters: {params:,}, nncalc's count.\n"
+             "Maps are NCHW here (nncalc writes them H x W x C); a flatten or dense layer\n"
+             "reads them in nncalc's order (H, W, C, or C, H, W with flatten order: chw).\n"
              '"""\n',
              "import torch\nimport torch.nn.functional as F  # noqa: F401\nfrom torch import nn\n"]
     parts += [HELPERS[h].strip("\n") + "\n" for h in w.helpers]
@@ -146,25 +148,28 @@ def torch_source(network) -> str:
     body += ["    # nncalc layer -> {nncalc parameter name: its tensor in this module}",
              "    NNCALC_WEIGHTS = {"]
     body += [f"        {name!r}: {names!r}," for name, names in w.weights.items()]
-    body += ["    }", "", *LOADER.splitlines()]
+    body = [*wrap_all(body), "    }", "", *LOADER.splitlines()]
     parts.append("\n".join(body) + "\n")
     parts.append(MAIN.format(cls=cls, example=example))
     return "\n\n".join(parts)
 
 
 LOADER = '''    def load_nncalc_weights(self, weights):
-        """Copy weights as nncalc's engine holds them ({layer: {name: array}}, PyTorch layouts)."""
-        tensors = {**dict(self.named_parameters()), **dict(self.named_buffers())}
+        """Copy nncalc's weights, {layer: {name: array}}, PyTorch layouts."""
+        tensors = dict(self.named_parameters())
+        tensors.update(self.named_buffers())
         with torch.no_grad():
             for layer, names in self.NNCALC_WEIGHTS.items():
                 for name, path in names.items():
                     if name in weights.get(layer, {}):
                         target = tensors[path]
-                        value = torch.as_tensor(weights[layer][name], dtype=target.dtype)
+                        value = torch.as_tensor(weights[layer][name],
+                                                dtype=target.dtype)
                         target.copy_(value.reshape(target.shape))'''
 
 MAIN = '''if __name__ == "__main__":
     model = {cls}().eval()
     y = model({example})
-    print("output", tuple(y.shape), "parameters", sum(p.numel() for p in model.parameters()))
+    count = sum(p.numel() for p in model.parameters())
+    print("output", tuple(y.shape), "parameters", count)
 '''

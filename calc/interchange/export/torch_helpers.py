@@ -7,18 +7,18 @@ exports as torch.nn modules alone. The formulas follow nncalc's engine (docs/seq
 HELPERS = {
     "to_sequence": '''
 def to_sequence(x):
-    """(N, C, H, W) map -> (N, H*W, C) sequence, positions row by row as nncalc's to_sequence."""
+    """(N, C, H, W) map -> (N, H*W, C) sequence, positions row by row."""
     return x.flatten(2).transpose(1, 2)
 ''',
     "last_state": '''
 def last_state(out, state, dirs):
-    """h_n of the last layer, both directions concatenated (Keras return_sequences=False)."""
+    """h_n of the last layer, directions concatenated (return_sequences=False)."""
     h_n = state[0] if isinstance(state, tuple) else state
     return torch.cat(list(h_n[-dirs:]), dim=1)
 ''',
     "sinusoidal": '''
 def sinusoidal(x, base):
-    """x + PE, PE(p, 2i) = sin(p / base^(2i/F)), PE(p, 2i+1) = cos(...) (Vaswani et al. 3.5)."""
+    """x + PE, PE(p, 2i) = sin(p / base^(2i/F)), PE(p, 2i+1) = cos(...)."""
     length, dim = x.shape[1], x.shape[2]
     p = torch.arange(length, dtype=x.dtype)[:, None]
     i = torch.arange(dim, dtype=x.dtype)[None, :]
@@ -73,7 +73,7 @@ class SwiGLU(nn.Module):
 ''',
     "Attention": '''
 def rotate_half(x, base):
-    """Rotary encoding, Llama's rotate_half pairing: feature i with i + dim/2."""
+    """Rotary encoding, Llama's rotate_half pairing: i with i + dim/2."""
     length, dim = x.shape[-2], x.shape[-1]
     inv = 1.0 / base ** (torch.arange(0, dim, 2, dtype=x.dtype) / dim)
     emb = torch.outer(torch.arange(length, dtype=x.dtype), inv).repeat(1, 2)
@@ -82,11 +82,12 @@ def rotate_half(x, base):
 
 
 class Attention(nn.Module):
-    """Multi-head (grouped-query when kv_heads < heads) attention on (N, L, F) sequences:
-    softmax(q k^T / sqrt(head_dim)) v through q, k, v, o projections; ``memory`` gives the keys
-    and values of cross-attention."""
+    """Multi-head attention on (N, L, F) sequences (grouped-query when
+    kv_heads < heads): softmax(q k^T / sqrt(head_dim)) v through q, k, v, o
+    projections; ``memory`` gives the keys and values of cross-attention."""
 
-    def __init__(self, widths, heads, kv_heads, head_dim, bias, causal=False, rotary=None):
+    def __init__(self, widths, heads, kv_heads, head_dim, bias, causal=False,
+                 rotary=None):
         super().__init__()
         for p in ("q", "k", "v", "o"):
             out, inp = widths[p]
@@ -102,16 +103,19 @@ class Attention(nn.Module):
             return t.view(n, t.shape[1], h, self.head_dim).transpose(1, 2)
 
         q = split(self.q(x), self.heads)
-        k, v = split(self.k(memory), self.kv_heads), split(self.v(memory), self.kv_heads)
+        k = split(self.k(memory), self.kv_heads)
+        v = split(self.v(memory), self.kv_heads)
         if self.rotary is not None:
             q, k = rotate_half(q, self.rotary), rotate_half(k, self.rotary)
         group = self.heads // self.kv_heads
-        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        k = k.repeat_interleave(group, dim=1)
+        v = v.repeat_interleave(group, dim=1)
         scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5
         if self.causal:
             mask = torch.ones(length, k.shape[2], dtype=torch.bool).triu(1)
             scores = scores.masked_fill(mask, float("-inf"))
         o = torch.softmax(scores, dim=-1) @ v
-        return self.o(o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim))
+        o = o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
+        return self.o(o)
 ''',
 }
