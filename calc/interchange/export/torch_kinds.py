@@ -175,8 +175,8 @@ def _flatten(layer, a, x):
     if not is_map(layer.in_shape):
         return Piece(f"{x}.flatten(1)")
     if layer.order == "chw":
-        return Piece(f"{x}.flatten(1)  # order chw: channel by channel, as NCHW")
-    return Piece(f"{x}.permute(0, 2, 3, 1).flatten(1)  # order hwc: nncalc's H, W, C order")
+        return Piece(f"{x}.flatten(1)  # order chw (NCHW)")
+    return Piece(f"{x}.permute(0, 2, 3, 1).flatten(1)  # order hwc")
 
 
 @emits(norm.BatchNorm)
