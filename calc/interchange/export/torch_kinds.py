@@ -86,13 +86,24 @@ def tup(values) -> str:
 
 
 # -- convolution and pooling ----------------------------------------------------------------
+def pair(values) -> str:
+    """3 for (3, 3), else (3, 1): what nn.Conv2d and the pools take."""
+    return str(int(values[0])) if values[0] == values[1] else tup(values)
+
+
+def options(**given) -> str:
+    """Keyword arguments without torch's defaults (stride 1, padding 0, dilation 1, groups 1, bias)."""
+    defaults = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1", "bias": "True"}
+    return "".join(f", {k}={v}" for k, v in given.items() if defaults.get(k) != str(v))
+
+
 @emits(conv.Conv)
 def _conv(layer, a, x):
     top, bottom, left, right = layer.pad
     even = top == bottom and left == right
-    ctor = (f"nn.Conv2d({layer.in_shape[2]}, {layer.filters}, kernel_size={tup(layer.kernel)}, "
-            f"stride={tup(layer.stride)}, padding={tup((top, left)) if even else '0'}, "
-            f"dilation={tup(layer.dilation)}, groups={layer.groups}, bias={layer.use_bias})")
+    ctor = (f"nn.Conv2d({layer.in_shape[2]}, {layer.filters}, {pair(layer.kernel)}"
+            + options(stride=pair(layer.stride), padding=pair((top, left)) if even else "0",
+                      dilation=pair(layer.dilation), groups=layer.groups, bias=layer.use_bias) + ")")
     arg = x if even else f"F.pad({x}, {tup((left, right, top, bottom))})"
     return Piece(f"self.{a}({arg})", [(a, ctor)], own(a, layer))
 
@@ -113,13 +124,15 @@ def _pool(layer, a, x):
     (kh, kw) = layer.kernel
     if not (top == bottom <= kh // 2 and left == right <= kw // 2):
         refuse(layer, f"uneven or wide padding {tup(layer.pad)}")
-    common = f"kernel_size={tup(layer.kernel)}, stride={tup(layer.stride)}, padding={tup((top, left))}"
+    common = f"{pair(layer.kernel)}" + options(stride=pair(layer.stride), padding=pair((top, left)))
     if layer.kind == "maxpool":
-        ctor = f"nn.MaxPool2d({common}, dilation={tup(layer.dilation)}, ceil_mode={layer.ceil_mode})"
+        ctor = f"nn.MaxPool2d({common}{options(dilation=pair(layer.dilation))}" + \
+            (", ceil_mode=True)" if layer.ceil_mode else ")")
     else:
         if tuple(layer.dilation) != (1, 1):
             refuse(layer, "a dilated average pool")
-        ctor = f"nn.AvgPool2d({common}, ceil_mode={layer.ceil_mode}, count_include_pad={layer.count_include_pad})"
+        ctor = f"nn.AvgPool2d({common}" + (", ceil_mode=True" if layer.ceil_mode else "") + \
+            ("" if layer.count_include_pad else ", count_include_pad=False") + ")"
     return Piece(f"self.{a}({x})", [(a, ctor)])
 
 
