@@ -124,7 +124,8 @@ def _pool(layer, a, x):
     (kh, kw) = layer.kernel
     if not (top == bottom <= kh // 2 and left == right <= kw // 2):
         refuse(layer, f"uneven or wide padding {tup(layer.pad)}")
-    common = f"{pair(layer.kernel)}" + options(stride=pair(layer.stride), padding=pair((top, left)))
+    # stride written always: a pool's default stride is its kernel size
+    common = f"{pair(layer.kernel)}, stride={pair(layer.stride)}" + options(padding=pair((top, left)))
     if layer.kind == "maxpool":
         ctor = f"nn.MaxPool2d({common}{options(dilation=pair(layer.dilation))}" + \
             (", ceil_mode=True)" if layer.ceil_mode else ")")
