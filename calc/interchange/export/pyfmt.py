@@ -62,12 +62,16 @@ def wrap(line: str, width: int = WIDTH) -> list[str]:
     start = _matching_open(code)
     if start <= 0:
         return [*head, code + suffix]
+    if code[start - 1] == ")":  # f(...)(x): break inside f's call, leaving room for (x)
+        lines = wrap(code[:start], width - len(code) + start - len(suffix))
+        lines[-1] += code[start:] + suffix
+        return [*head, *lines]
     inner = indent + "    "
     out, cur = [code[: start + 1]], inner
     args = top_level_split(code[start + 1: -1])
     for j, arg in enumerate(args):
         piece = arg + ("," if j < len(args) - 1 else "")
-        if cur.strip() and len(cur) + 1 + len(piece) > width:
+        if cur.strip() and len(cur) + 1 + len(piece) > width - 1 - len(suffix):  # room for ")," at the end
             out.append(cur.rstrip())
             cur = inner
         if len(inner) + len(piece) > width and piece[-1:] in ")]},":  # one argument wider than the line

@@ -13,7 +13,7 @@ import re
 
 from calc.interchange.export.pyfmt import wrap_all
 from calc.interchange.export.torch_helpers import HELPERS
-from calc.interchange.export.torch_kinds import emitter_for
+from calc.interchange.export.torch_kinds import IN, emitter_for
 from calc.layers import Residual, Sequential
 from calc.layers.containers import Branches, Split
 
@@ -24,7 +24,11 @@ RESERVED = {"add", "apply", "buffers", "children", "cpu", "cuda", "double", "eva
 
 
 class TorchWriter:
-    def __init__(self):
+    """The forward code of a network, leaf by leaf; ``lookup`` gives a layer's emitter (the Keras
+    writer reuses the walk with its own emitters, channels last)."""
+
+    def __init__(self, lookup=emitter_for, channels_last: bool = False):
+        self.lookup, self.channels_last = lookup, channels_last
         self.modules: list[tuple[str, str]] = []
         self.lines: list[str] = []
         self.weights: dict[str, dict[str, str]] = {}
@@ -81,17 +85,16 @@ class TorchWriter:
             return self.leaf(layer.merge, outs, dst)
         return self.leaf(layer, ins, dst)
 
-    @staticmethod
-    def branch_input(layer, j: int, src: str) -> str:
+    def branch_input(self, layer, j: int, src: str) -> str:
         if not isinstance(layer, Split):
             return src
         start, stop = layer.starts[j], layer.starts[j] + layer.parts[j]
-        dim = "[:, " if len(layer.in_shape) == 3 else "[..., "
+        dim = "[:, " if len(layer.in_shape) == 3 and not self.channels_last else "[..., "
         return f"{src}{dim}{start}:{stop}]"
 
     def leaf(self, layer, ins, dst: str) -> str:
         a = self.attr(layer)
-        piece = emitter_for(layer)(layer, a, ins)
+        piece = self.lookup(layer)(layer, a, ins)
         for attr, ctor in piece.modules:
             self.modules.append((attr, ctor))
         if piece.params:
@@ -99,7 +102,11 @@ class TorchWriter:
         for h in piece.helpers:
             if h not in self.helpers:
                 self.helpers.append(h)
-        self.lines.append(f"{dst} = {piece.expr}")
+        expr, cur = piece.expr, ins
+        for statement in piece.pre:
+            self.lines.append(f"{dst} = {statement.replace(IN, cur)}")
+            cur = dst
+        self.lines.append(f"{dst} = {expr.replace(IN, cur) if piece.pre else expr}")
         return dst
 
 

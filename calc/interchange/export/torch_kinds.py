@@ -49,6 +49,12 @@ class Piece:
     modules: list[tuple[str, str]] = field(default_factory=list)  # (attribute, constructor)
     params: dict[str, str] = field(default_factory=dict)  # nncalc name -> path under self
     helpers: tuple[str, ...] = ()
+    # statements before the main one, each reading IN (the input, then the previous statement's result);
+    # the main expression reads IN as their result
+    pre: tuple[str, ...] = ()
+
+
+IN = "__in__"
 
 
 Emitter = Callable[[object, str, object], Piece]
