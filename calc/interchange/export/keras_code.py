@@ -17,7 +17,8 @@ def keras_source(network) -> str:
     dtype = ', dtype="int32"' if first is not None and first.kind == "embedding" else ""
     shape_text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
     fn = "build_" + class_name(network.name).lower()
-    head = (f'"""{network.name}: a Keras functional model written by `nncalc export`.\n\n'
+    head = ('"""A Keras functional model written by `nncalc export`.\n\n'
+            f"Network: {network.name}.\n"
             f"Input per sample: {shape_text}, channels last as nncalc.\n"
             f"Parameters: {params:,}, nncalc's count (batch-norm moving statistics are\n"
             "non-trainable weights in Keras).\n"

@@ -139,7 +139,8 @@ def torch_source(network) -> str:
         example = f"torch.randint({first.vocab}, (2, {network.input_shape[0]}))"
     params = sum(leaf.param_count() for leaf in network.leaves())
     cls = class_name(network.name)
-    parts = [f'"""{network.name}: PyTorch code written by `nncalc export`.\n\n'
+    parts = ['"""A PyTorch module written by `nncalc export`.\n\n'
+             f"Network: {network.name}.\n"
              f"Input: {layout}.\nnncalc's input per sample: {nn_shape}.\n"
              f"Parameters: {params:,}, nncalc's count.\n"
              "Maps are NCHW here (nncalc writes them H x W x C); a flatten or dense layer\n"
