@@ -101,6 +101,14 @@ def _global(layer, x):
     return call(layer, f"layers.GlobalAveragePooling2D(keepdims={len(layer.out_shape) == 3}", x)
 
 
+@emits(pool.AdaptiveAvgPool)
+def _adaptive(layer, x):  # Keras has no adaptive pool: exact as a plain one when the sizes divide
+    (h, w, _), (oh, ow) = layer.in_shape, layer.out_shape[:2]
+    if h % oh or w % ow:
+        refuse(layer, f"adaptive pooling from {h} x {w} to {oh} x {ow} (sizes that do not divide)")
+    return call(layer, f"layers.AveragePooling2D({tup((h // oh, w // ow))}", x)
+
+
 @emits(conv1d.Conv1d)
 def _conv1d(layer, x):
     before, after = layer.pad[:2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from calc.interchange.export.pyfmt import wrap_all
+from calc.interchange.export.pyfmt import group_digits, wrap_all
 from calc.interchange.export.torch_helpers import HELPERS
 from calc.interchange.export.torch_kinds import IN, emitter_for
 from calc.layers import Residual, Sequential
@@ -158,7 +158,7 @@ def torch_source(network) -> str:
     body += [f"        {name!r}: {names!r}," for name, names in w.weights.items()]
     body = [*wrap_all(body), "    }", "", *LOADER.splitlines()]
     parts.append("\n".join(body) + "\n")
-    parts.append(MAIN.format(cls=cls, example=example))
+    parts.append(MAIN.format(cls=cls, example=group_digits(example)))
     return "\n\n".join(parts)
 
 
