@@ -212,3 +212,28 @@ def test_refused_kind_is_one_line():
     with pytest.raises(SpecError) as info:
         export_code(network, "pytorch")
     assert "\n" not in str(info.value) and "rotary" in str(info.value)
+
+
+def test_weights_from_an_npz_saved_by_nncalc(tmp_path):
+    """`nncalc train --save` writes 'layer.param' keys; the generated loader reads the file itself."""
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from calc.engine.weights import save_weights
+
+    network = net(SPECS["multiply-gate-and-named"])
+    model = Model(network, Ctx(get_backend("cpu", "float64"), seed=3))
+    x = np.random.default_rng(2).normal(size=(2, *network.input_shape))
+    want = np.asarray(model.forward(model.backend.asarray(x), training=False))
+    path = save_weights(model, str(tmp_path / "w.npz"))
+    module = module_from(export_code(network, "pytorch"))().double().eval()
+    module.load_nncalc_weights(str(path))
+    with torch.no_grad():
+        got = module(torch.tensor(x).permute(0, 3, 1, 2)).numpy()
+    assert np.max(np.abs(got - want)) <= 1e-9 * max(1.0, np.max(np.abs(want)))
+
+
+def test_missing_weights_are_named():
+    module = module_from(export_code(net(SPECS["cnn-residual-projection"]), "pytorch"))()
+    with pytest.raises(KeyError, match="conv1.weight"):
+        module.load_nncalc_weights({})

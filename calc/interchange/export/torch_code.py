@@ -163,17 +163,30 @@ def torch_source(network) -> str:
 
 
 LOADER = '''    def load_nncalc_weights(self, weights):
-        """Copy nncalc's weights, {layer: {name: array}}, PyTorch layouts."""
+        """Copy nncalc's weights (PyTorch layouts): an .npz path from `nncalc
+        train --save` (keys 'layer.param') or a dict {layer: {param: array}}."""
+        if isinstance(weights, str):
+            import numpy as np
+            weights = dict(np.load(weights))
+        flat = {}
+        for key, value in weights.items():
+            if isinstance(value, dict):
+                flat.update({f"{key}.{name}": v for name, v in value.items()})
+            else:
+                flat[key] = value
         tensors = dict(self.named_parameters())
         tensors.update(self.named_buffers())
+        wanted = {f"{layer}.{name}": path
+                  for layer, names in self.NNCALC_WEIGHTS.items()
+                  for name, path in names.items()}
+        missing = sorted(set(wanted) - set(flat))
+        if missing:
+            raise KeyError(f"no nncalc weights for {', '.join(missing)}")
         with torch.no_grad():
-            for layer, names in self.NNCALC_WEIGHTS.items():
-                for name, path in names.items():
-                    if name in weights.get(layer, {}):
-                        target = tensors[path]
-                        value = torch.as_tensor(weights[layer][name],
-                                                dtype=target.dtype)
-                        target.copy_(value.reshape(target.shape))'''
+            for key, path in wanted.items():
+                target = tensors[path]
+                value = torch.as_tensor(flat[key], dtype=target.dtype)
+                target.copy_(value.reshape(target.shape))'''
 
 MAIN = '''if __name__ == "__main__":
     model = {cls}().eval()
