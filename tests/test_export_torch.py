@@ -35,10 +35,6 @@ def test_zoo_parameter_count(name):
     from calc.network import load_network
 
     network = load_network(name)
-    if name == "lstm-classifier":  # Keras' one-bias LSTM: refused in one line
-        with pytest.raises(SpecError, match="Keras one-bias convention"):
-            export_code(network, "pytorch")
-        return
     cls = module_from(export_code(network, "pytorch"), name)
     with torch.device("meta"):
         module = cls()
@@ -167,6 +163,14 @@ SPECS = {
           - gru: {hidden: 5, bidirectional: true}
           - lstm: {hidden: 4, layers: 2}
           - rnn: {hidden: 3, return_sequences: false}
+          - dense: {units: 2}
+    """,
+    "keras-recurrent": """
+        input: [6, 3]
+        layers:
+          - lstm: {hidden: 4, bidirectional: true, convention: keras}
+          - gru: {hidden: 3, reset_after: false, convention: keras, layers: 2}
+          - rnn: {hidden: 3, convention: keras, nonlinearity: relu, return_sequences: false}
           - dense: {units: 2}
     """,
 }

@@ -139,6 +139,7 @@ def torch_source(network) -> str:
         example = f"torch.randint({first.vocab}, (2, {network.input_shape[0]}))"
     params = sum(leaf.param_count() for leaf in network.leaves())
     cls = class_name(network.name)
+    cls = f"{cls}Net" if cls in HELPERS or cls == "F" else cls  # never shadow a helper or torch's F
     parts = ['"""A PyTorch module written by `nncalc export`.\n\n'
              f"Network: {network.name}.\n"
              f"Input: {layout}.\nnncalc's input per sample: {nn_shape}.\n"

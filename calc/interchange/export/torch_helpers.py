@@ -118,4 +118,60 @@ class Attention(nn.Module):
         o = o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
         return self.o(o)
 ''',
+    "KerasRecurrent": '''
+class KerasRecurrent(nn.Module):
+    """Keras' SimpleRNN, LSTM and GRU(reset_after=False): one bias per gate;
+    gates in PyTorch's order (LSTM i, f, g, o; GRU r, z, n), batch first.
+    Returns (every step's h, h_n) as torch.nn.LSTM does."""
+
+    def __init__(self, kind, features, hidden, layers=1, dirs=1, bias=True,
+                 nonlinearity="tanh"):
+        super().__init__()
+        self.kind, self.hidden, self.layers, self.dirs = kind, hidden, layers, dirs
+        self.nonlinearity = nonlinearity
+        g = {"rnn": 1, "lstm": 4, "gru": 3}[kind] * hidden
+        for lay in range(layers):
+            width = features if lay == 0 else hidden * dirs
+            for d in range(dirs):
+                sfx = f"_l{lay}" + ("_reverse" if d else "")
+                shapes = {"weight_ih": (g, width), "weight_hh": (g, hidden)}
+                if bias:
+                    shapes["bias"] = (g,)
+                for name, shape in shapes.items():
+                    setattr(self, name + sfx, nn.Parameter(torch.zeros(shape)))
+
+    def step(self, x, h, c, sfx):
+        wi, wh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
+        b, hs = getattr(self, "bias" + sfx, 0), self.hidden
+        if self.kind == "gru":
+            a = x @ wi.T + b
+            r = torch.sigmoid(a[:, :hs] + h @ wh[:hs].T)
+            z = torch.sigmoid(a[:, hs:2 * hs] + h @ wh[hs:2 * hs].T)
+            n = torch.tanh(a[:, 2 * hs:] + (r * h) @ wh[2 * hs:].T)
+            return (1 - z) * n + z * h, c
+        a = x @ wi.T + h @ wh.T + b
+        if self.kind == "rnn":
+            return (torch.tanh(a) if self.nonlinearity == "tanh"
+                    else torch.relu(a)), c
+        i, f, g, o = a.split(hs, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def forward(self, x):
+        finals = []
+        for lay in range(self.layers):
+            outs = []
+            for d in range(self.dirs):
+                sfx = f"_l{lay}" + ("_reverse" if d else "")
+                h = c = x.new_zeros(x.shape[0], self.hidden)
+                steps = range(x.shape[1] - 1, -1, -1) if d else range(x.shape[1])
+                hs = [None] * x.shape[1]
+                for t in steps:
+                    h, c = self.step(x[:, t], h, c, sfx)
+                    hs[t] = h
+                outs.append(torch.stack(hs, dim=1))
+                finals.append(h)
+            x = torch.cat(outs, dim=2)
+        return x, torch.stack(finals)
+''',
 }

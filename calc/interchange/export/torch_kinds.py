@@ -368,17 +368,19 @@ def _swiglu(layer, a, x):
 
 @emits(recurrent.RNN, recurrent.LSTM, recurrent.GRU)
 def _recurrent(layer, a, x):
-    if not layer.two_biases and layer.use_bias:
-        refuse(layer, "the Keras one-bias convention")
-    if layer.kind == "gru" and not getattr(layer, "reset_after", True):
-        refuse(layer, "reset_after: false")
-    cls = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[layer.kind]
-    extra = f", nonlinearity={layer.nonlinearity!r}" if layer.kind == "rnn" else ""
-    ctor = (f"{cls}({layer.features}, {layer.hidden}, num_layers={layer.layers}, bias={layer.use_bias}, "
-            f"batch_first=True, bidirectional={layer.bidirectional}{extra})")
+    helpers: tuple[str, ...] = ()
+    if (layer.use_bias and not layer.two_biases) or (layer.kind == "gru" and not layer.reset_after):
+        ctor = (f"KerasRecurrent({layer.kind!r}, {layer.features}, {layer.hidden}, layers={layer.layers}, "
+                f"dirs={layer.dirs}, bias={layer.use_bias}, nonlinearity={getattr(layer, 'nonlinearity', 'tanh')!r})")
+        helpers = ("KerasRecurrent",)
+    else:
+        cls = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[layer.kind]
+        extra = f", nonlinearity={layer.nonlinearity!r}" if layer.kind == "rnn" else ""
+        ctor = (f"{cls}({layer.features}, {layer.hidden}, num_layers={layer.layers}, bias={layer.use_bias}, "
+                f"batch_first=True, bidirectional={layer.bidirectional}{extra})")
     if layer.return_sequences:
-        return Piece(f"self.{a}({x})[0]", [(a, ctor)], own(a, layer))
-    return Piece(f"last_state(*self.{a}({x}), {layer.dirs})", [(a, ctor)], own(a, layer), ("last_state",))
+        return Piece(f"self.{a}({x})[0]", [(a, ctor)], own(a, layer), helpers)
+    return Piece(f"last_state(*self.{a}({x}), {layer.dirs})", [(a, ctor)], own(a, layer), (*helpers, "last_state"))
 
 
 # -- merges: x is the list of input variables -------------------------------------------------
