@@ -146,7 +146,7 @@ SPECS = {
         input: [8, 8, 3]
         layers:
           - conv: {filters: 8, kernel: 4, stride: 4}
-          - to_sequence
+          - to_sequence: {}
           - class_token
           - positional_embedding: {max_len: 5}
           - sinusoidal
@@ -164,6 +164,32 @@ SPECS = {
           - lstm: {hidden: 4, layers: 2}
           - rnn: {hidden: 3, return_sequences: false}
           - dense: {units: 2}
+    """,
+    "activations-and-norms": """
+        input: [6, 6, 4]
+        layers:
+          - instancenorm: {affine: true}
+          - prelu: {per: channel}
+          - selu
+          - conv: {filters: 4, kernel: 1}
+          - mish
+          - softplus: {beta: 2}
+          - hardsigmoid
+          - upsample: {scale: 2}
+          - prelu
+          - softmax
+          - to_sequence: {}
+            name: memory
+          - conv1d: {filters: 4, kernel: 3, stride: 2}
+          - avgpool1d: {kernel: 2, stride: 2}
+          - cross_attention: {heads: 2}
+            with: memory
+          - rmsnorm
+          - sequence_pool: {mode: last}
+          - dense: {units: 3}
+            name: scores
+          - step
+          - add: {with: scores}
     """,
     "keras-recurrent": """
         input: [6, 3]
