@@ -87,13 +87,13 @@ class Attention(nn.Module):
     projections; ``memory`` gives the keys and values of cross-attention."""
 
     def __init__(self, widths, heads, kv_heads, head_dim, bias, causal=False,
-                 rotary=None):
+                 rotary=None, dropout=0.0):
         super().__init__()
         for p in ("q", "k", "v", "o"):
             out, inp = widths[p]
             setattr(self, p, nn.Linear(inp, out, bias=bias))
         self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
-        self.causal, self.rotary = causal, rotary
+        self.causal, self.rotary, self.dropout = causal, rotary, dropout
 
     def forward(self, x, memory=None):
         memory = x if memory is None else memory
@@ -114,7 +114,8 @@ class Attention(nn.Module):
         if self.causal:
             mask = torch.ones(length, k.shape[2], dtype=torch.bool).triu(1)
             scores = scores.masked_fill(mask, float("-inf"))
-        o = torch.softmax(scores, dim=-1) @ v
+        p = F.dropout(torch.softmax(scores, dim=-1), self.dropout, self.training)
+        o = p @ v
         o = o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
         return self.o(o)
 ''',

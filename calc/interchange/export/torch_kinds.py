@@ -351,7 +351,8 @@ def _attention(layer, a, x):
     widths = {p: tuple(int(v) for v in w) for p, w in layer.widths().items()}
     rotary = float(layer.rotary_base) if layer.rotary else None
     ctor = (f"Attention({widths}, heads={layer.heads}, kv_heads={layer.kv_heads}, head_dim={layer.head_dim}, "
-            f"bias={layer.use_bias}, causal={bool(getattr(layer, 'causal', False))}, rotary={rotary})")
+            f"bias={layer.use_bias}, causal={bool(getattr(layer, 'causal', False))}, rotary={rotary}"
+            + (f", dropout={float(layer.rate)}" if float(layer.rate) else "") + ")")
     call = f"self.{a}({x[0]}, {x[1]})" if isinstance(x, list) else f"self.{a}({x})"
     params = {f"{p}_{t}": f"{a}.{p}.{t}" for p in "qkvo" for t in ("weight", "bias") if f"{p}_{t}" in
               layer.param_shapes()}
