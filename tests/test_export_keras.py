@@ -17,7 +17,7 @@ from tests.keras_fake import make_keras
 from tests.test_export_torch import SPECS
 
 KERAS_ZOO = ["mnist-mlp", "mnist-cnn", "lenet5", "alexnet", "resnet18", "resnet50", "mobilenet-v2",
-             "mobilenet-v3-large", "efficientnet-b0", "densenet121", "shufflenet-v2-x1.0", "inception-naive", "vgg16",
+             "mobilenet-v3-large", "efficientnet-b0", "densenet121", "shufflenet-v2-x1.0", "inception-naive", "vgg16", "googlenet", "squeezenet1.1",
              "lstm-classifier"]
 KERAS_SPECS = ["cnn-residual-projection", "flatten-chw-and-asymmetric-same", "concat-split-shuffle-se"]
 

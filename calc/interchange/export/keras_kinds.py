@@ -86,14 +86,25 @@ def _conv(layer, x):
 
 @emits(pool.MaxPool, pool.AvgPool)
 def _pool(layer, x):
-    if tuple(layer.dilation) != (1, 1) or layer.ceil_mode:
-        refuse(layer, "a dilated or ceil-mode pool")
+    if tuple(layer.dilation) != (1, 1) or (layer.ceil_mode and layer.kind == "avgpool"):
+        refuse(layer, "a dilated pool or a ceil-mode average pool")
     if layer.kind == "avgpool" and any(layer.pad) and not layer.count_include_pad:
         refuse(layer, "count_include_pad: false with padding")
+    pad = ceil_pads(layer) if layer.ceil_mode else tuple(layer.pad)
     cls = "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
-    value = 'float("-inf")' if layer.kind == "maxpool" else None
-    pre = padding(layer.pad, value)
+    pre = padding(pad, 'float("-inf")' if layer.kind == "maxpool" else None)
     return with_pre(call(layer, f"layers.{cls}({tup(layer.kernel)}, strides={tup(layer.stride)}", IN if pre else x), pre)
+
+
+def ceil_pads(layer) -> tuple[int, int, int, int]:
+    """A ceil-mode max pool as a floor-mode one: -inf cells added at the bottom and right until the
+    last window nncalc keeps fits ((out - 1) * stride + kernel cells)."""
+    top, bottom, left, right = layer.pad
+    (h, w), (oh, ow) = layer.in_shape[:2], layer.out_shape[:2]
+    (kh, kw), (sh, sw) = layer.kernel, layer.stride
+    bottom += max(0, (oh - 1) * sh + kh - (h + top + bottom))
+    right += max(0, (ow - 1) * sw + kw - (w + left + right))
+    return top, bottom, left, right
 
 
 @emits(pool.GlobalAvgPool)
