@@ -15,7 +15,7 @@ TARGET_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}
 @app.command()
 def export(
     spec: SpecArg,
-    to: Annotated[ExportTarget, typer.Option("--to", "-t", help="pytorch: a torch.nn.Module taking NCHW maps; keras: a Keras functional model (channels last).")] = ExportTarget.pytorch,
+    to: Annotated[ExportTarget, typer.Option("--to", help="pytorch: a torch.nn.Module taking NCHW maps; keras: a Keras functional model (channels last).")] = ExportTarget.pytorch,
     input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write the code to FILE (one line on stderr) instead of printing it.")] = None,
 ) -> None:
