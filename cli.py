@@ -54,7 +54,7 @@ COMMANDS = {
     "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
-    "export": ("export", "Write a network as PyTorch or Keras code: layers, forward with branches, weights."),
+    "export": ("export", "Write a network as PyTorch or Keras code (layers, forward, weight loading)."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group
 

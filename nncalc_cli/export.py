@@ -19,7 +19,7 @@ def export(
     input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write the code to FILE (one line on stderr) instead of printing it.")] = None,
 ) -> None:
-    """Write a network as PyTorch or Keras code: layers, forward with branches, weights."""
+    """Write a network as PyTorch or Keras code (layers, forward, weight loading)."""
     from calc.errors import InputError
     from calc.interchange.export import export_code
     from calc.network import load_network, override_input
