@@ -58,6 +58,7 @@ COMMANDS = {
     "generate": ("generate", "Generate seeded exercise variants: problem files with their keys, a student sheet and "
                              "a key."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
+    "export": ("export", "Write a network as PyTorch or Keras code (layers, forward, weight loading)."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group
 

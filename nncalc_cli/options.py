@@ -158,3 +158,10 @@ class Variance(str, Enum):
 class Scaling(str, Enum):
     inverted = "inverted"
     test = "test"
+
+
+class ExportTarget(str, Enum):
+    """What `nncalc export` writes (calc.interchange.export.TARGETS)."""
+
+    pytorch = "pytorch"
+    keras = "keras"

@@ -18,6 +18,7 @@ AREAS = ["nncalc_cli.networks", "nncalc_cli.engine", "nncalc_cli.solve", "nncalc
          "nncalc_cli.check", "nncalc_cli.docs"]
 AREAS += ["nncalc_cli.grade"]
 AREAS += ["nncalc_cli.generate"]
+AREAS += ["nncalc_cli.export"]
 COMMAND_MODULES = set(AREAS) | {"nncalc_cli.sizes"}
 
 

@@ -50,6 +50,7 @@ DIRECT = [
     ["grade", "softmax/softmax-worksheet", "examples/class", "--credit", "carried=0.5"],
     ["generate", "attention", "--count", "2", "--seed", "1", "--gift", "--out",
      str(Path(__import__("tempfile").gettempdir()) / "nncalc-width-generate")],
+    ["export", "examples/blocks/gates.yaml"], ["export", "examples/blocks/heads.yaml", "--to", "keras"],
 ]
 
 

@@ -1,0 +1,31 @@
+"""A network written as a Keras functional model (``keras_source``): the walk of torch_code.py
+with the Keras emitters of keras_kinds.py. Keras is channels-last like nncalc: no layout change."""
+
+from __future__ import annotations
+
+from calc.interchange.export.keras_kinds import keras_emitter_for
+from calc.interchange.export.pyfmt import wrap_all
+from calc.interchange.export.torch_code import TorchWriter, class_name
+
+
+def keras_source(network) -> str:
+    w = TorchWriter(keras_emitter_for, channels_last=True)
+    out = w.sequence(network.root, "inputs", "x")
+    params = sum(leaf.param_count() for leaf in network.leaves())
+    shape = tuple(int(v) for v in network.input_shape)
+    first = network.leaves()[0] if network.leaves() else None
+    dtype = ', dtype="int32"' if first is not None and first.kind == "embedding" else ""
+    shape_text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    fn = "build_" + class_name(network.name).lower()
+    head = ('"""A Keras functional model written by `nncalc export`.\n\n'
+            f"Network: {network.name}.\n"
+            f"Input per sample: {shape_text}, channels last as nncalc.\n"
+            f"Parameters: {params:,}, nncalc's count (batch-norm moving statistics are\n"
+            "non-trainable weights in Keras).\n"
+            '"""\n\n'
+            "import keras\nfrom keras import layers\n")
+    body = [f"def {fn}():", f"    inputs = keras.Input(shape={shape_text}{dtype})"]
+    body += [f"    {line}" for line in w.lines]
+    body += [f"    return keras.Model(inputs, {out}, name={network.name!r})"]
+    main = (f'if __name__ == "__main__":\n    {fn}().summary()\n')
+    return "\n\n".join([head, "\n".join(wrap_all(body)) + "\n", main])

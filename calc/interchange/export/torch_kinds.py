@@ -1,0 +1,419 @@
+"""One PyTorch emitter per layer class: the registry ``EMITTERS`` (class -> function).
+
+An emitter gets the built layer, the attribute name its module takes on the generated class, and
+the forward variable(s) holding its input, and returns a ``Piece``: the torch.nn modules to create
+in ``__init__``, the forward expression, and where each of nncalc's parameters lands (so the
+generated ``load_nncalc_weights`` copies the engine's weights). Layouts: a map is NCHW in the
+generated module (nncalc's is H x W x C), a sequence (N, L, F), a vector (N, F); ``map_in(layer)``
+tells an emitter which it gets. A kind that cannot be written gives one line (``Unsupported``).
+Why a registry here and not a method on each layer class: DEVELOPING.md, "Code out".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from calc.errors import SpecError
+from calc.layers import (
+    REGISTRY,
+    attention,
+    conv,
+    conv1d,
+    conv_transpose,
+    dense,
+    dropout,
+    gates,
+    group_norm,
+    layer_norm,
+    norm,
+    pool,
+    recurrent,
+    sequence,
+    sequence_position,
+    swiglu,
+    token_type,
+    upsample,
+)
+from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax
+from calc.layers.containers import Add, ConcatMerge, Multiply
+
+
+class Unsupported(SpecError):
+    """A layer (or one of its options) that the export cannot write: one line naming it."""
+
+
+@dataclass
+class Piece:
+    expr: str  # the forward expression
+    modules: list[tuple[str, str]] = field(default_factory=list)  # (attribute, constructor)
+    params: dict[str, str] = field(default_factory=dict)  # nncalc name -> path under self
+    helpers: tuple[str, ...] = ()
+    # statements before the main one, each reading IN (the input, then the previous statement's result);
+    # the main expression reads IN as their result
+    pre: tuple[str, ...] = ()
+
+
+IN = "__in__"
+
+
+Emitter = Callable[[object, str, object], Piece]
+EMITTERS: dict[type, Emitter] = {}
+# kinds with no PyTorch form yet, and why (tests/test_export_torch.py: every kind is in one of the two)
+REFUSED = {
+    "rotary": "a stand-alone rotary layer (attention's own 'rotary: true' is exported)",
+}
+
+
+def emits(*classes: type):
+    def wrap(fn: Emitter) -> Emitter:
+        for cls in classes:
+            EMITTERS[cls] = fn
+        return fn
+    return wrap
+
+
+def refuse(layer, what: str):
+    raise Unsupported(f"{layer.kind} '{layer.name}': {what} has no PyTorch export yet", layer.where)
+
+
+def is_map(shape) -> bool:
+    return shape is not None and len(shape) == 3
+
+
+def own(attr: str, layer, names=None) -> dict[str, str]:
+    """nncalc parameter and buffer names held under the same names by self.<attr>."""
+    names = names or [*layer.param_shapes(), *layer.buffer_shapes()]
+    return {n: f"{attr}.{n}" for n in names}
+
+
+def tup(values) -> str:
+    return "(" + ", ".join(str(int(v)) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+# -- convolution and pooling ----------------------------------------------------------------
+def pair(values) -> str:
+    """3 for (3, 3), else (3, 1): what nn.Conv2d and the pools take."""
+    return str(int(values[0])) if values[0] == values[1] else tup(values)
+
+
+def options(**given) -> str:
+    """Keyword arguments without torch's defaults (stride 1, padding 0, dilation 1, groups 1, bias)."""
+    defaults = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1", "bias": "True"}
+    return "".join(f", {k}={v}" for k, v in given.items() if defaults.get(k) != str(v))
+
+
+@emits(conv.Conv)
+def _conv(layer, a, x):
+    top, bottom, left, right = layer.pad
+    even = top == bottom and left == right
+    ctor = (f"nn.Conv2d({layer.in_shape[2]}, {layer.filters}, {pair(layer.kernel)}"
+            + options(stride=pair(layer.stride), padding=pair((top, left)) if even else "0",
+                      dilation=pair(layer.dilation), groups=layer.groups, bias=layer.use_bias) + ")")
+    arg = x if even else f"F.pad({x}, {tup((left, right, top, bottom))})"
+    return Piece(f"self.{a}({arg})", [(a, ctor)], own(a, layer))
+
+
+@emits(conv_transpose.ConvTranspose)
+def _conv_transpose(layer, a, x):
+    top, bottom, left, right = layer.pad
+    ctor = (f"nn.ConvTranspose2d({layer.in_shape[2]}, {layer.filters}, kernel_size={tup(layer.kernel)}, "
+            f"stride={tup(layer.stride)}, output_padding={tup(layer.output_padding)}, groups={layer.groups}, "
+            f"bias={layer.use_bias}, dilation={tup(layer.dilation)})")
+    ho, wo = layer.out_shape[:2]
+    return Piece(f"self.{a}({x})[:, :, {top}:{top + ho}, {left}:{left + wo}]", [(a, ctor)], own(a, layer))
+
+
+@emits(pool.MaxPool, pool.AvgPool)
+def _pool(layer, a, x):
+    top, bottom, left, right = layer.pad
+    (kh, kw) = layer.kernel
+    if not (top == bottom <= kh // 2 and left == right <= kw // 2):
+        refuse(layer, f"uneven or wide padding {tup(layer.pad)}")
+    # stride written always: a pool's default stride is its kernel size
+    common = f"{pair(layer.kernel)}, stride={pair(layer.stride)}" + options(padding=pair((top, left)))
+    if layer.kind == "maxpool":
+        ctor = f"nn.MaxPool2d({common}{options(dilation=pair(layer.dilation))}" + \
+            (", ceil_mode=True)" if layer.ceil_mode else ")")
+    else:
+        if tuple(layer.dilation) != (1, 1):
+            refuse(layer, "a dilated average pool")
+        ctor = f"nn.AvgPool2d({common}" + (", ceil_mode=True" if layer.ceil_mode else "") + \
+            ("" if layer.count_include_pad else ", count_include_pad=False") + ")"
+    return Piece(f"self.{a}({x})", [(a, ctor)])
+
+
+@emits(pool.GlobalAvgPool)
+def _global(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, "nn.AdaptiveAvgPool2d(1)")])
+
+
+@emits(pool.AdaptiveAvgPool)
+def _adaptive(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.AdaptiveAvgPool2d({tup(layer.output)})")])
+
+
+@emits(conv1d.Conv1d)
+def _conv1d(layer, a, x):
+    before, after = layer.pad[:2]
+    ctor = (f"nn.Conv1d({layer.in_shape[1]}, {layer.filters}, kernel_size={layer.kernel[0]}, "
+            f"stride={layer.stride[0]}, dilation={layer.dilation[0]}, groups={layer.groups}, bias={layer.use_bias})")
+    arg = f"{x}.transpose(1, 2)" + (f", ({before}, {after})" if before or after else "")
+    arg = f"F.pad({arg})" if before or after else arg
+    return Piece(f"self.{a}({arg}).transpose(1, 2)", [(a, ctor)], own(a, layer))
+
+
+@emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
+def _pool1d(layer, a, x):
+    (k, _), (st, _), (d, _) = layer.kernel, layer.stride, layer.dilation
+    before, after = layer.pad[:2]
+    if not before == after <= k // 2:
+        refuse(layer, f"uneven or wide padding ({before}, {after})")
+    if layer.kind == "maxpool1d":
+        ctor = f"nn.MaxPool1d({k}, stride={st}, padding={before}, dilation={d}, ceil_mode={layer.ceil_mode})"
+    else:
+        if d != 1:
+            refuse(layer, "a dilated average pool")
+        ctor = (f"nn.AvgPool1d({k}, stride={st}, padding={before}, ceil_mode={layer.ceil_mode}, "
+                f"count_include_pad={layer.count_include_pad})")
+    return Piece(f"self.{a}({x}.transpose(1, 2)).transpose(1, 2)", [(a, ctor)])
+
+
+# -- dense, flatten, normalisation, dropout ---------------------------------------------------
+@emits(dense.Dense)
+def _dense(layer, a, x):
+    if getattr(layer, "shared_bias", False):
+        refuse(layer, "a shared bias")
+    if is_map(layer.in_shape):  # nncalc reads a map's values in H, W, C order
+        x = f"{x}.permute(0, 2, 3, 1).flatten(1)"
+    ctor = f"nn.Linear({layer.inputs}, {layer.units}, bias={layer.use_bias})"
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(dense.Flatten)
+def _flatten(layer, a, x):
+    if not is_map(layer.in_shape):
+        return Piece(f"{x}.flatten(1)")
+    if layer.order == "chw":
+        return Piece(f"{x}.flatten(1)  # order chw (NCHW)")
+    return Piece(f"{x}.permute(0, 2, 3, 1).flatten(1)  # order hwc")
+
+
+@emits(norm.BatchNorm)
+def _batchnorm(layer, a, x):
+    dim = {3: "2d", 1: "1d"}.get(len(layer.in_shape))
+    if dim is None:
+        refuse(layer, "batch norm on a sequence")
+    ctor = f"nn.BatchNorm{dim}({layer.channels}, eps={layer.eps}, momentum={layer.momentum}, affine={layer.affine})"
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(group_norm.GroupNorm)
+def _groupnorm(layer, a, x):
+    ctor = f"nn.GroupNorm({layer.groups}, {layer.channels}, eps={layer.eps}, affine={layer.affine})"
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(group_norm.InstanceNorm)
+def _instancenorm(layer, a, x):
+    ctor = (f"nn.InstanceNorm2d({layer.channels}, eps={layer.eps}, momentum={layer.momentum}, "
+            f"affine={layer.affine}, track_running_stats={layer.track})")
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(layer_norm.LayerNorm)
+def _layernorm(layer, a, x):
+    if is_map(layer.in_shape):
+        refuse(layer, "layer norm on a map")
+    ctor = f"nn.LayerNorm({layer.features}, eps={layer.eps}, elementwise_affine={layer.affine}, bias={layer.use_bias})"
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(layer_norm.RMSNorm)
+def _rmsnorm(layer, a, x):
+    if is_map(layer.in_shape):
+        refuse(layer, "RMS norm on a map")
+    ctor = f"nn.RMSNorm({layer.features}, eps={layer.eps}, elementwise_affine={layer.affine})"
+    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+
+
+@emits(dropout.Dropout)
+def _dropout(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.Dropout({layer.rate})")])
+
+
+@emits(upsample.Upsample)
+def _upsample(layer, a, x):
+    ac = f", align_corners={layer.align_corners}" if layer.mode == "bilinear" else ""
+    size = (f"size={tup(layer.size)}" if layer.size is not None
+            else "scale_factor=(" + ", ".join(str(float(s)) for s in layer.scale) + ")")
+    return Piece(f"self.{a}({x})", [(a, f"nn.Upsample({size}, mode={layer.mode!r}{ac})")])
+
+
+@emits(gates.ChannelShuffle)
+def _shuffle(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.ChannelShuffle({layer.groups})")])
+
+
+# -- activations ----------------------------------------------------------------------------
+SIMPLE = {rectifiers.ReLU: "nn.ReLU()", saturating.Sigmoid: "nn.Sigmoid()", saturating.Tanh: "nn.Tanh()",
+          rectifiers.SELU: "nn.SELU()", linear.Identity: "nn.Identity()", smooth.SiLU: "nn.SiLU()",
+          hard.ReLU6: "nn.ReLU6()", hard.Hardswish: "nn.Hardswish()", hard.Hardsigmoid: "nn.Hardsigmoid()",
+          smooth.Mish: "nn.Mish()"}
+
+
+@emits(*SIMPLE)
+def _simple(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, SIMPLE[type(layer)])])
+
+
+@emits(rectifiers.LeakyReLU)
+def _leaky(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.LeakyReLU({layer.slope})")])
+
+
+@emits(rectifiers.ELU)
+def _elu(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.ELU({layer.alpha})")])
+
+
+@emits(smooth.GELU)
+def _gelu(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.GELU(approximate={layer.approximate!r})")])
+
+
+@emits(smooth.Softplus)
+def _softplus(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"nn.Softplus(beta={layer.beta}, threshold={layer.threshold})")])
+
+
+@emits(softmax.Softmax)
+def _softmax(layer, a, x):  # nncalc: the last axis, the channels of a map (dim 1 in NCHW)
+    return Piece(f"self.{a}({x})", [(a, f"nn.Softmax(dim={1 if is_map(layer.in_shape) else -1})")])
+
+
+@emits(saturating.Step)
+def _step(layer, a, x):
+    return Piece(f"({x} > 0).to({x}.dtype)  # step: 1 where x > 0, else 0")
+
+
+@emits(rectifiers.PReLU)
+def _prelu(layer, a, x):
+    if layer.per == "single":
+        n = 1
+    elif layer.per == "channel" and len(layer.in_shape) != 2:
+        n = layer.in_shape[-1]
+    else:
+        refuse(layer, f"per: {layer.per} on {len(layer.in_shape)}-axis inputs")
+    return Piece(f"self.{a}({x})", [(a, f"nn.PReLU({n}, init={layer.init_value})")], own(a, layer))
+
+
+# -- sequences ------------------------------------------------------------------------------
+@emits(sequence.Embedding)
+def _embedding(layer, a, x):
+    pad = f", padding_idx={layer.padding_idx}" if layer.padding_idx is not None else ""
+    return Piece(f"self.{a}({x}.long())", [(a, f"nn.Embedding({layer.vocab}, {layer.dim}{pad})")], own(a, layer))
+
+
+@emits(sequence_position.PositionalEmbedding)
+def _positional(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"PositionalEmbedding({layer.max_len}, {layer.features})")],
+                 own(a, layer), ("PositionalEmbedding",))
+
+
+@emits(sequence_position.Sinusoidal)
+def _sinusoidal(layer, a, x):
+    return Piece(f"sinusoidal({x}, {float(layer.base)})", helpers=("sinusoidal",))
+
+
+@emits(token_type.TokenTypeEmbedding)
+def _token_type(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"TokenType({layer.types}, {layer.dim})")], own(a, layer), ("TokenType",))
+
+
+@emits(sequence.ClassToken)
+def _class_token(layer, a, x):
+    return Piece(f"self.{a}({x})", [(a, f"ClassToken({layer.features})")], own(a, layer), ("ClassToken",))
+
+
+@emits(sequence.ToSequence)
+def _to_sequence(layer, a, x):
+    return Piece(f"to_sequence({x})", helpers=("to_sequence",))
+
+
+@emits(sequence.SequencePool)
+def _sequence_pool(layer, a, x):
+    return Piece({"first": f"{x}[:, 0]", "last": f"{x}[:, -1]", "mean": f"{x}.mean(dim=1)"}[layer.mode])
+
+
+@emits(attention.Attention, attention.CrossAttention)
+def _attention(layer, a, x):
+    widths = {p: tuple(int(v) for v in w) for p, w in layer.widths().items()}
+    rotary = float(layer.rotary_base) if layer.rotary else None
+    ctor = (f"Attention({widths}, heads={layer.heads}, kv_heads={layer.kv_heads}, head_dim={layer.head_dim}, "
+            f"bias={layer.use_bias}, causal={bool(getattr(layer, 'causal', False))}, rotary={rotary}"
+            + (f", dropout={float(layer.rate)}" if float(layer.rate) else "") + ")")
+    call = f"self.{a}({x[0]}, {x[1]})" if isinstance(x, list) else f"self.{a}({x})"
+    params = {f"{p}_{t}": f"{a}.{p}.{t}" for p in "qkvo" for t in ("weight", "bias") if f"{p}_{t}" in
+              layer.param_shapes()}
+    return Piece(call, [(a, ctor)], params, ("Attention",))
+
+
+@emits(swiglu.SwiGLU)
+def _swiglu(layer, a, x):
+    params = {f"{p}_{t}": f"{a}.{p}.{t}" for p in ("gate", "up", "down") for t in ("weight", "bias")
+              if f"{p}_{t}" in layer.param_shapes()}
+    return Piece(f"self.{a}({x})", [(a, f"SwiGLU({layer.d_model}, {layer.hidden}, {layer.use_bias})")], params,
+                 ("SwiGLU",))
+
+
+@emits(recurrent.RNN, recurrent.LSTM, recurrent.GRU)
+def _recurrent(layer, a, x):
+    helpers: tuple[str, ...] = ()
+    if (layer.use_bias and not layer.two_biases) or (layer.kind == "gru" and not layer.reset_after):
+        ctor = (f"KerasRecurrent({layer.kind!r}, {layer.features}, {layer.hidden}, layers={layer.layers}, "
+                f"dirs={layer.dirs}, bias={layer.use_bias}, nonlinearity={getattr(layer, 'nonlinearity', 'tanh')!r})")
+        helpers = ("KerasRecurrent",)
+    else:
+        cls = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[layer.kind]
+        extra = f", nonlinearity={layer.nonlinearity!r}" if layer.kind == "rnn" else ""
+        ctor = (f"{cls}({layer.features}, {layer.hidden}, num_layers={layer.layers}, bias={layer.use_bias}, "
+                f"batch_first=True, bidirectional={layer.bidirectional}{extra})")
+    if layer.return_sequences:
+        return Piece(f"self.{a}({x})[0]", [(a, ctor)], own(a, layer), helpers)
+    return Piece(f"last_state(*self.{a}({x}), {layer.dirs})", [(a, ctor)], own(a, layer), (*helpers, "last_state"))
+
+
+# -- merges: x is the list of input variables -------------------------------------------------
+def channel_dim(layer) -> int:
+    return 1 if is_map(layer.out_shape) else -1
+
+
+@emits(Add)
+def _add(layer, a, xs):
+    return Piece(" + ".join(xs))
+
+
+@emits(Multiply)
+def _multiply(layer, a, xs):  # an (N, C, 1, 1) gate broadcasts over H and W as nncalc's 1 x 1 x C
+    return Piece(" * ".join(xs))
+
+
+@emits(ConcatMerge)
+def _concat(layer, a, xs):
+    return Piece(f"torch.cat([{', '.join(xs)}], dim={channel_dim(layer)})")
+
+
+def emitter_for(layer) -> Emitter:
+    fn = EMITTERS.get(type(layer))
+    if fn is None:
+        reason = REFUSED.get(layer.kind, "this kind")
+        refuse(layer, reason)
+    return fn
+
+
+def unexported_kinds() -> list[str]:
+    """Registered kinds with neither an emitter nor a stated reason (the conformance test wants none)."""
+    return sorted(k for k, cls in REGISTRY.items() if cls not in EMITTERS and k not in REFUSED)
+
+
