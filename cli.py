@@ -53,6 +53,7 @@ COMMANDS = {
                            "or wrong"),
     "conventions": ("docs", "The conventions nncalc follows (sizes, counting, layers, losses, optimizers, ...) "
                                 "and their sources."),
+    "convert": ("models_in", "Write an ONNX model as a spec (and its weights as .npz) that summary and run accept."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
 }
 GROUPS = {"size"}  # a module whose whole app is one command group

@@ -13,7 +13,7 @@ app = typer.Typer()
 
 @app.command()
 def summary(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file, a bundled network name (see 'nncalc zoo') or an .onnx model.")],
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
@@ -24,16 +24,27 @@ def summary(
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
     from calc.counting.stats import CountOptions, summarize
-    from calc.network import load_network, override_input
+    from calc.network import override_input
     from calc.numtext import ints
 
     kinds = {k.value for k in include or []}
     kinds = {"bias", "bn", "act", "pool", "add", "norm"} if "all" in kinds else kinds
-    network = load_network(spec)
+    network = _load(spec)
     if input_shape:
         network = override_input(network, ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
     emit(result, Output(as_json, markdown), show_config=config)
+
+
+def _load(spec: str):
+    """A spec, a bundled name, or a model from another tool (.onnx; calc/interchange)."""
+    from calc.network import load_network
+
+    if spec.lower().endswith(".onnx"):
+        from calc.interchange.onnx_map import network_from_onnx
+
+        return network_from_onnx(spec)
+    return load_network(spec)
 
 
 @app.command()
