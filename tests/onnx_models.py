@@ -111,3 +111,30 @@ def export(model: nn.Module, shape: tuple, path) -> str:
         torch.onnx.export(model.eval(), torch.zeros(shape), str(path), dynamo=False, do_constant_folding=False,
                           input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     return str(path)
+
+
+class Unsupported(nn.Module):
+    """Two operators nncalc has no layer for (Sin, Abs) between linear layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc2(torch.sin(self.fc1(x)).abs())
+
+
+def write_examples(folder="examples/onnx") -> None:
+    """The docs' example models (python -m tests.onnx_models): small, seeded, a few kB each."""
+    from pathlib import Path
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    export(randomize_norms(SmallCNN()), (1, 3, 16, 16), Path(folder) / "small-cnn.onnx")
+    torch.manual_seed(0)
+    export(Unsupported(), (1, 4), Path(folder) / "unsupported.onnx")
+
+
+if __name__ == "__main__":
+    write_examples()

@@ -116,3 +116,60 @@ def test_summary_of_onnx_is_the_summary_of_the_converted_spec(exported, tmp_path
     direct = json.loads(cli("summary", path, "--json")[1])
     again = json.loads(cli("summary", str(spec), "--json")[1])
     assert direct["totals"] == again["totals"] if "totals" in direct else direct == again
+
+
+def test_the_flatten_order_is_checked_by_the_outputs(exported, tmp_path, cli):
+    """The output check can fail: the same weights behind a Keras-order (hwc) flatten differ."""
+    _, path = exported("cnn")
+    spec, weights = tmp_path / "cnn.yaml", tmp_path / "cnn.npz"
+    assert cli("convert", path, "-o", str(spec))[0] == 0
+    text = spec.read_text()
+    assert text.count("flatten: {order: chw}") == 1
+    wrong = tmp_path / "hwc.yaml"
+    wrong.write_text(text.replace("flatten: {order: chw}", "flatten: {order: hwc}"))
+    x = np.random.default_rng(2).standard_normal((3, 3, 16, 16)).astype(np.float32)
+    expected = ort_forward(path, x)
+    assert np.abs(nncalc_forward(str(spec), str(weights), x) - expected).max() <= TOL
+    assert np.abs(nncalc_forward(str(wrong), str(weights), x) - expected).max() > 1e-3
+
+
+def test_operators_that_do_not_map_get_one_line_each(cli):
+    code, out, err = cli("summary", "examples/onnx/unsupported.onnx")
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert "2 operators do not map to nncalc layers" in lines[0]
+    assert lines[1:] == ["  node '/Sin' (Sin): nncalc has no layer for this operator",
+                         "  node '/Abs' (Abs): nncalc has no layer for this operator"]
+
+
+def test_a_missing_onnx_package_says_how_to_install_it(cli, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    code, _, err = cli("summary", "examples/onnx/small-cnn.onnx")
+    assert code == 2 and 'pip install "nncalc[onnx]"' in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, message", [(b"not a protobuf at all \xff\xfe", "not an ONNX model"),
+                                               (b"", "not an ONNX model")])
+def test_a_file_that_is_not_a_model_is_one_line(cli, tmp_path, content, message):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(content)
+    code, _, err = cli("summary", str(bad))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_convert_refuses_to_overwrite_the_model_and_odd_names(cli, tmp_path):
+    model = tmp_path / "m.onnx"
+    model.write_bytes(open("examples/onnx/small-cnn.onnx", "rb").read())
+    code, _, err = cli("convert", str(model), "-o", str(tmp_path / "s.yaml"), "--weights", str(model))
+    assert code == 2 and "--weights" in err and "expected a .npz" in err
+    code, _, err = cli("convert", str(model), "-o", str(tmp_path / "s.txt"))
+    assert code == 2 and "-o: expected a .yaml" in err
+    assert model.read_bytes() == open("examples/onnx/small-cnn.onnx", "rb").read()
+
+
+def test_a_model_read_past_the_size_limit_is_refused(cli, tmp_path, monkeypatch):
+    import calc.interchange.onnx_read as reader
+
+    monkeypatch.setattr(reader, "DATA_LIMIT", 1000)
+    code, _, err = cli("summary", "examples/onnx/small-cnn.onnx")
+    assert code == 2 and "files up to" in err

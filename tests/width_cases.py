@@ -25,6 +25,7 @@ DIRECT = [
     ["size", "padding", "--input", "28", "--kernel", "3", "--output", "14", "--stride", "2"],
     ["run", "examples/mazur.yaml", "--input", "examples/mazur-input.yaml", "--activations"],
     ["summary", "examples/sequence-layers.yaml", "--config", "--include", "all"],
+    ["summary", "examples/onnx/small-cnn.onnx", "--config"],
     ["train", "examples/xor.yaml", "--data", "examples/xor.csv", "--epochs", "200", "--lr", "1", "--seed", "1"],
     ["softmax", "2.0", "1.0", "0.1", "--jacobian"],
     ["softmax", "3.2", "5.1", "0.7", "1.2", "4.4", "2.5", "0.1", "--jacobian", "--target", "0,1,0,0,0,0,0"],

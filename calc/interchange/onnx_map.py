@@ -64,7 +64,7 @@ def map_model(path: str) -> Mapped:
         try:
             rule = RULES.get(node.op_type)
             if rule is None:
-                raise Unmappable("no nncalc layer does this")
+                raise Unmappable("nncalc has no layer for this operator")
             rule(g, node)
         except Unmappable as exc:
             g.result.unmapped.append(f"node '{(node.name or node.output[0])[:60]}' ({node.op_type}): {exc}")
