@@ -106,7 +106,7 @@ def spec_text(mapped: Mapped, source: str) -> str:
     """The spec as YAML, one layer entry per line (with its name and, when it is not the previous
     output, where it takes its input from)."""
     lines = [f"name: {_flow(mapped.name)}",
-             f"description: {_flow(f'converted from {source} by nncalc convert')}",
+             f"description: {_flow(f'converted from {source} by nncalc')}",
              f"input: {_flow([int(d) for d in mapped.input_shape])}",
              "layers:"]
     for entry in mapped.entries:
