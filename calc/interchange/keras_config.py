@@ -13,7 +13,6 @@ import json
 
 from calc.errors import InputError, Where
 from calc.files import DATA_LIMIT, TEXT_LIMIT, check_file, read_text
-from calc.interchange.onnx_graph import Mapped
 
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax", "elu": "elu",
                "selu": "selu", "gelu": "gelu", "swish": "silu", "silu": "silu", "softplus": "softplus",
