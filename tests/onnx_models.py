@@ -133,6 +133,8 @@ def write_examples(folder="examples/onnx") -> None:
     torch.manual_seed(0)
     export(randomize_norms(SmallCNN()), (1, 3, 16, 16), Path(folder) / "small-cnn.onnx")
     torch.manual_seed(0)
+    export(mlp(), (1, 4), Path(folder) / "mlp.onnx")
+    torch.manual_seed(0)
     export(Unsupported(), (1, 4), Path(folder) / "unsupported.onnx")
 
 

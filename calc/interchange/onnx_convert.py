@@ -26,7 +26,7 @@ class Converted:
     def lines(self) -> list[str]:
         out = [f"wrote {self.spec_path} ({self.layers} layers, {self.params:,} params, {self.macs:,} MACs)"]
         if self.weights_path:
-            out.append(f"wrote {self.weights_path} ({self.arrays} arrays: weights and batch-norm statistics)")
+            out.append(f"wrote {self.weights_path} ({self.arrays} arrays, keyed layer.param as --weights reads them)")
             out.append(f"run it: nncalc run {self.spec_path} --weights {self.weights_path} -i INPUTS")
         return out
 

@@ -61,10 +61,7 @@ def layer_name(node_name: str, op_type: str) -> str:
     if parts and (parts[-1] == op_type or parts[-1].startswith(op_type + "_")):
         parts = parts[:-1]
     kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
-    text = re.sub(r"\W+", "_", "_".join(kept)).strip("_")[:NAME_LIMIT]
-    if text and not text[0].isalpha():
-        text = "n_" + text
-    return text
+    return re.sub(r"\W+", "_", "_".join(kept)).strip("_")[:NAME_LIMIT]
 
 
 class Graph:
@@ -128,6 +125,8 @@ class Graph:
     # --- entries -------------------------------------------------------------------------------
     def unique_name(self, node, kind: str) -> str:
         base = layer_name(node.name, node.op_type)
+        if base and not base[0].isalpha():  # nn.Sequential's '/0/Gemm': dense_0
+            base = f"{kind}_{base}"
         if not base:  # an unnamed node: relu1, relu2, ... as nncalc names layers (relu6_1 after a digit)
             self.kind_counts[kind] = self.kind_counts.get(kind, 0) + 1
             base = f"{kind}{'_' if kind[-1].isdigit() else ''}{self.kind_counts[kind]}"
