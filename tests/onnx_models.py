@@ -102,13 +102,13 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
-def export(model: nn.Module, shape: tuple, path) -> str:
+def export(model: nn.Module, shape: tuple, path, dtype=torch.float32) -> str:
     """torch.onnx.export (the TorchScript exporter), batch norms kept (no constant folding), any batch."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model.eval(), torch.zeros(shape), str(path), dynamo=False, do_constant_folding=False,
+        torch.onnx.export(model.eval(), torch.zeros(shape, dtype=dtype), str(path), dynamo=False, do_constant_folding=False,
                           input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     return str(path)
 
@@ -140,3 +140,16 @@ def write_examples(folder="examples/onnx") -> None:
 
 if __name__ == "__main__":
     write_examples()
+
+
+class TokenNet(nn.Module):
+    """Token ids -> nn.Embedding (exported as Gather) -> layer norm -> linear on every position."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, ids):
+        return self.head(self.norm(self.embed(ids)))

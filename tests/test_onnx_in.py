@@ -26,13 +26,13 @@ def torch_counts(model, shape):
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model.eval()(torch.zeros(shape))
+        model.eval()(torch.zeros(shape, dtype=torch.long if isinstance(model, onnx_models.TokenNet) else None))
     return params, buffers, counter.get_total_flops() // 2
 
 
 def ort_forward(path, x):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
 def nncalc_forward(spec, weights, x):
@@ -51,9 +51,13 @@ MODELS = {  # name -> (builder, input shape of one sample, batch for the output 
     "mlp": (onnx_models.mlp, (4,), 5),
     "cnn": (onnx_models.SmallCNN, (3, 16, 16), 4),
     "sequence": (onnx_models.SequenceNet, (7, 6), 3),
+    "tokens": (onnx_models.TokenNet, (6,), 3),
     "resnet18": (onnx_models.ResNet18, (3, 224, 224), 1),
     "mobilenet-v2": (mobilenet_v2, (3, 224, 224), 1),
 }
+
+
+IDS = {"tokens"}  # models whose input is token ids
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +71,8 @@ def exported(tmp_path_factory):
             builder, shape, _ = MODELS[name]
             torch.manual_seed(0)
             model = onnx_models.randomize_norms(builder())
-            cache[name] = model, onnx_models.export(model, (1, *shape), folder / f"{name}.onnx")
+            dtype = torch.long if name in IDS else torch.float32
+            cache[name] = model, onnx_models.export(model, (1, *shape), folder / f"{name}.onnx", dtype)
         return cache[name]
     return get
 
@@ -100,7 +105,8 @@ def test_converted_spec_and_weights_give_onnxruntime_outputs(exported, name, tmp
     assert code == 0, err
     assert f"wrote {spec}" in out and f"wrote {weights}" in out
     _, shape, batch = MODELS[name]
-    x = np.random.default_rng(1).standard_normal((batch, *shape)).astype(np.float32)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 50, (batch, *shape)) if name in IDS else rng.standard_normal((batch, *shape)).astype(np.float32)
     expected = ort_forward(path, x)
     got = nncalc_forward(str(spec), str(weights), x)
     assert got.shape == expected.shape

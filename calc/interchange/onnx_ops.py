@@ -220,6 +220,15 @@ def reshape(g: Graph, node) -> None:
         raise Unmappable(f"only a reshape that flattens (N, C, H, W) to (N, C*H*W) maps ({src} -> {dst})")
 
 
+def gather(g: Graph, node) -> None:
+    """Rows of a stored table picked by token ids: an embedding (torch's nn.Embedding)."""
+    table = g.consts.get(node.input[0])
+    if table is None or table.ndim != 2 or int(attrs(node).get("axis", 0)) != 0 or not g.is_data(node.input[1]):
+        raise Unmappable("only a Gather of rows of a stored table by the input ids maps (an embedding)")
+    g.emit(node, "embedding", {"vocab": int(table.shape[0]), "dim": int(table.shape[1])}, [node.input[1]],
+           {"weight": table})
+
+
 def passthrough(g: Graph, node) -> None:
     g.alias(node, _data(g, node)[0])
 
@@ -234,5 +243,5 @@ RULES = {
     "Softmax": softmax,
     "MaxPool": pool("maxpool"), "AveragePool": pool("avgpool"), "GlobalAveragePool": global_avgpool,
     "BatchNormalization": batchnorm, "LayerNormalization": layernorm,
-    "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
+    "Gather": gather, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
 }
