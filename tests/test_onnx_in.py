@@ -179,3 +179,19 @@ def test_a_model_read_past_the_size_limit_is_refused(cli, tmp_path, monkeypatch)
     monkeypatch.setattr(reader, "DATA_LIMIT", 1000)
     code, _, err = cli("summary", "examples/onnx/small-cnn.onnx")
     assert code == 2 and "files up to" in err
+
+
+def test_weights_stored_outside_the_file_are_not_opened(cli, tmp_path):
+    """An initialiser may name an external file (any path); it is refused, never opened."""
+    from onnx import TensorProto
+
+    model = onnx.load("examples/onnx/mlp.onnx")
+    weight = model.graph.initializer[0]
+    weight.ClearField("raw_data")
+    weight.data_location = TensorProto.EXTERNAL
+    entry = weight.external_data.add()
+    entry.key, entry.value = "location", "/dev/zero"
+    path = tmp_path / "external.onnx"
+    onnx.save(model, str(path))
+    code, _, err = cli("summary", str(path))
+    assert code == 2 and "external data" in err and len(err.strip().splitlines()) == 1

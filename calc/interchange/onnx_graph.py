@@ -68,10 +68,14 @@ class Graph:
     """The state of the walk: constants, where each data tensor comes from, the entries so far."""
 
     def __init__(self, model, where: Where, name: str):
-        from onnx import numpy_helper
+        from onnx import TensorProto, numpy_helper
 
         self.where = where
         graph = model.graph
+        outside = [t.name for t in graph.initializer if t.data_location == TensorProto.EXTERNAL]
+        if outside:  # never open the paths a model names (they could be anything: /dev/zero)
+            raise InputError(f"weights stored outside the file (external data, e.g. '{outside[0][:40]}') are "
+                             "not read; save the model as one file", where)
         self.consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         self.shapes = _tensor_ranks(model)
         self.consumers: dict[str, list] = {}
