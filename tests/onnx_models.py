@@ -108,7 +108,7 @@ def export(model: nn.Module, shape: tuple, path, dtype=torch.float32) -> str:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model.eval(), torch.zeros(shape, dtype=dtype), str(path), dynamo=False, do_constant_folding=False,
+        torch.onnx.export(model.float().eval(), torch.zeros(shape, dtype=dtype), str(path), dynamo=False, do_constant_folding=False,
                           input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     return str(path)
 

@@ -26,7 +26,7 @@ def torch_counts(model, shape):
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model.eval()(torch.zeros(shape, dtype=torch.long if isinstance(model, onnx_models.TokenNet) else None))
+        model.eval()(torch.zeros(shape, dtype=torch.long if isinstance(model, onnx_models.TokenNet) else torch.float32))
     return params, buffers, counter.get_total_flops() // 2
 
 
@@ -70,7 +70,7 @@ def exported(tmp_path_factory):
         if name not in cache:
             builder, shape, _ = MODELS[name]
             torch.manual_seed(0)
-            model = onnx_models.randomize_norms(builder())
+            model = onnx_models.randomize_norms(builder().float())  # float32 whatever the default dtype
             dtype = torch.long if name in IDS else torch.float32
             cache[name] = model, onnx_models.export(model, (1, *shape), folder / f"{name}.onnx", dtype)
         return cache[name]
