@@ -81,6 +81,11 @@ def engine_cases(folder: Path) -> list[list[str]]:
             ["run", "lenet5", "--input", str(images), "--seed", "1", "--activations"]]
 
 
+def convert_cases(folder: Path) -> list[list[str]]:
+    """`convert` of the example ONNX model, writing into `folder`."""
+    return [["convert", "examples/onnx/mlp.onnx", "-o", str(folder / "mlp-from-onnx.yaml")]]
+
+
 def check_cases() -> list[list[str]]:
     """`check` of every handwritten answers file whose name matches a bundled problem's."""
     names = {pid.rsplit("/", 1)[-1]: pid for pid in problem_ids()}
@@ -89,7 +94,7 @@ def check_cases() -> list[list[str]]:
 
 
 def all_cases(folder: Path) -> list[list[str]]:
-    return (DIRECT + engine_cases(folder) + check_cases() + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
+    return (DIRECT + engine_cases(folder) + convert_cases(folder) + check_cases() + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
             + [["summary", "googlenet", "--config"], ["summary", "mnist-cnn", "--keras", "--include", "all"]])
 
 
