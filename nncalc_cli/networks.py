@@ -13,10 +13,10 @@ app = typer.Typer()
 
 @app.command()
 def summary(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file, a bundled network name (see 'nncalc zoo') an .onnx model or a Keras config (.json, .keras).")],
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
-    keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does.")] = False,
+    keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does (always for a Keras config).")] = False,
     include: Annotated[list[CostKind] | None, typer.Option("--include", help="Add these operations to the MAC count (repeatable): bias adds, bn, act(ivations), pool, (residual) add, norm (layer/RMS norm), or all.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size for MACs and activation memory.", min=1)] = 1,
     input_shape: Annotated[str | None, typer.Option("--input-shape", "--input", "-i", help="Override the spec's input shape: 224x224x3, or 224 / 224x224 keeping the channels.")] = None,
@@ -24,16 +24,34 @@ def summary(
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
     from calc.counting.stats import CountOptions, summarize
-    from calc.network import load_network, override_input
+    from calc.network import override_input
     from calc.numtext import ints
 
     kinds = {k.value for k in include or []}
     kinds = {"bias", "bn", "act", "pool", "add", "norm"} if "all" in kinds else kinds
-    network = load_network(spec)
+    network, from_keras = _load(spec)
+    keras = keras or from_keras
     if input_shape:
         network = override_input(network, ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
     emit(result, Output(as_json, markdown), show_config=config)
+
+
+def _load(spec: str):
+    """(network, whether it is a Keras model): a spec, a bundled name, or a model from another
+    tool (.onnx, a Keras config .json / .keras; calc/interchange)."""
+    from calc.interchange.keras_config import looks_like_keras
+    from calc.network import load_network
+
+    if spec.lower().endswith(".onnx"):
+        from calc.interchange.onnx_map import network_from_onnx
+
+        return network_from_onnx(spec), False
+    if looks_like_keras(spec):
+        from calc.interchange.keras_map import network_from_keras
+
+        return network_from_keras(spec), True
+    return load_network(spec), False
 
 
 @app.command()

@@ -277,3 +277,15 @@ def _problems_terminal(rows, output, out):
     from calc.render.terminal import problems_renderable
 
     return problems_renderable(rows)
+
+
+@renders("calc.interchange.onnx_convert.Converted", "terminal")
+def _converted_terminal(result, output, out):
+    return "\n".join(result.lines())
+
+
+@renders("calc.interchange.onnx_convert.Converted", "json")
+def _converted_json(result, output):
+    from dataclasses import asdict
+
+    return asdict(result)

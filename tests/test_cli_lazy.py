@@ -19,6 +19,7 @@ AREAS = ["nncalc_cli.networks", "nncalc_cli.engine", "nncalc_cli.solve", "nncalc
 AREAS += ["nncalc_cli.grade"]
 AREAS += ["nncalc_cli.generate"]
 AREAS += ["nncalc_cli.export"]
+AREAS += ["nncalc_cli.models_in"]
 COMMAND_MODULES = set(AREAS) | {"nncalc_cli.sizes"}
 
 

@@ -25,6 +25,7 @@ DIRECT = [
     ["size", "padding", "--input", "28", "--kernel", "3", "--output", "14", "--stride", "2"],
     ["run", "examples/mazur.yaml", "--input", "examples/mazur-input.yaml", "--activations"],
     ["summary", "examples/sequence-layers.yaml", "--config", "--include", "all"],
+    ["summary", "examples/onnx/small-cnn.onnx", "--config"],
     ["train", "examples/xor.yaml", "--data", "examples/xor.csv", "--epochs", "200", "--lr", "1", "--seed", "1"],
     ["softmax", "2.0", "1.0", "0.1", "--jacobian"],
     ["softmax", "3.2", "5.1", "0.7", "1.2", "4.4", "2.5", "0.1", "--jacobian", "--target", "0,1,0,0,0,0,0"],
@@ -84,6 +85,11 @@ def engine_cases(folder: Path) -> list[list[str]]:
             ["run", "lenet5", "--input", str(images), "--seed", "1", "--activations"]]
 
 
+def convert_cases(folder: Path) -> list[list[str]]:
+    """`convert` of the example ONNX model, writing into `folder`."""
+    return [["convert", "examples/onnx/mlp.onnx", "-o", str(folder / "mlp-from-onnx.yaml")]]
+
+
 def check_cases() -> list[list[str]]:
     """`check` of every handwritten answers file whose name matches a bundled problem's."""
     names = {pid.rsplit("/", 1)[-1]: pid for pid in problem_ids()}
@@ -92,7 +98,7 @@ def check_cases() -> list[list[str]]:
 
 
 def all_cases(folder: Path) -> list[list[str]]:
-    return (DIRECT + engine_cases(folder) + check_cases() + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
+    return (DIRECT + engine_cases(folder) + convert_cases(folder) + check_cases() + [["solve", pid] for pid in problem_ids()] + [["summary", n] for n in zoo_names()]
             + [["summary", "googlenet", "--config"], ["summary", "mnist-cnn", "--keras", "--include", "all"]])
 
 

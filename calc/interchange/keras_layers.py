@@ -1,0 +1,152 @@
+"""One rule per Keras layer class: the nncalc entries (kind, options) it becomes, in order.
+
+Keras defaults are spelled out where nncalc's differ (batch norm eps 1e-3, recurrent layers
+returning the last step only, one bias per gate)."""
+
+from __future__ import annotations
+
+from calc.interchange.keras_config import ACTIVATIONS, Unmappable
+
+
+def _pair(value):
+    if isinstance(value, (list, tuple)):
+        a, b = (int(v) for v in value)
+        return a if a == b else [a, b]
+    return int(value)
+
+
+def activation_entries(value, where: str = "activation") -> list:
+    """A Keras activation (a name, or Keras 3's serialized function) as 0 or 1 entries."""
+    if isinstance(value, dict):
+        value = value.get("config", value.get("class_name"))
+    if value is None:
+        return []
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise Unmappable(f"{where} {str(value)[:30]!r} has no nncalc layer")
+    kind = ACTIVATIONS[value]
+    if kind == "leaky_relu":
+        return [(kind, {"slope": 0.2})]  # keras.activations.leaky_relu's default negative_slope
+    return [(kind, {})] if kind else []
+
+
+def _channels_last(c: dict) -> None:
+    if c.get("data_format") not in (None, "channels_last"):
+        raise Unmappable("only channels_last maps (nncalc's maps are H x W x C)")
+
+
+def _padding(c: dict):
+    padding = c.get("padding", "valid")
+    if padding not in ("valid", "same"):
+        raise Unmappable(f"padding {padding!r} is not mapped")
+    return padding
+
+
+def dense(c: dict) -> list:
+    opts = {"units": int(c["units"])} if c.get("use_bias", True) else {"units": int(c["units"]), "bias": False}
+    return [("dense", opts), *activation_entries(c.get("activation"))]
+
+
+def conv2d(c: dict) -> list:
+    _channels_last(c)
+    opts = {"filters": int(c["filters"]), "kernel": _pair(c["kernel_size"])}
+    if _pair(c.get("strides", 1)) != 1:
+        opts["stride"] = _pair(c["strides"])
+    if _padding(c) == "same":
+        opts["padding"] = "same"
+    if _pair(c.get("dilation_rate", 1)) != 1:
+        opts["dilation"] = _pair(c["dilation_rate"])
+    if int(c.get("groups", 1)) != 1:
+        opts["groups"] = int(c["groups"])
+    if not c.get("use_bias", True):
+        opts["bias"] = False
+    return [("conv", opts), *activation_entries(c.get("activation"))]
+
+
+def pooling(kind: str):
+    def rule(c: dict) -> list:
+        _channels_last(c)
+        size = c.get("pool_size", 2)
+        opts = {"kernel": _pair(size), "stride": _pair(c.get("strides") or size)}
+        if _padding(c) == "same":
+            opts["padding"] = "same"
+        return [(kind, opts)]
+    return rule
+
+
+def global_avgpool(c: dict) -> list:
+    _channels_last(c)
+    return [("global_avgpool", {})] + ([] if c.get("keepdims") else [("flatten", {})])
+
+
+def batchnorm(c: dict) -> list:
+    axis = c.get("axis", -1)
+    if axis not in (-1, 3, [3], [-1]) and not isinstance(axis, list):
+        raise Unmappable(f"only a batch norm over the last axis maps (axis {axis})")
+    center, scale = c.get("center", True), c.get("scale", True)
+    if center != scale:
+        raise Unmappable("center and scale must both be true or both false")
+    opts = {"eps": float(c.get("epsilon", 1e-3))}
+    if not center:
+        opts["affine"] = False
+    return [("batchnorm", opts)]
+
+
+def recurrent(kind: str):
+    def rule(c: dict) -> list:
+        if c.get("activation", "tanh") != "tanh" or c.get("recurrent_activation", "sigmoid") not in ("sigmoid",):
+            raise Unmappable("only the default activations (tanh, sigmoid) map")
+        if c.get("go_backwards") or c.get("stateful"):
+            raise Unmappable("go_backwards and stateful are not mapped")
+        opts = {"hidden": int(c["units"]), "return_sequences": bool(c.get("return_sequences", False)),
+                "convention": "keras"}
+        if not c.get("use_bias", True):
+            opts["bias"] = False
+        if kind == "gru":
+            opts["reset_after"] = bool(c.get("reset_after", True))
+        return [(kind, opts)]
+    return rule
+
+
+def simple(kind: str, **opts):
+    return lambda c: [(kind, dict(opts))]
+
+
+def leaky_relu(c: dict) -> list:
+    return [("leaky_relu", {"slope": float(c.get("negative_slope", c.get("alpha", 0.3)))})]
+
+
+def relu_layer(c: dict) -> list:
+    if c.get("max_value") == 6 and not c.get("negative_slope") and not c.get("threshold"):
+        return [("relu6", {})]
+    if c.get("max_value") is not None or c.get("negative_slope") or c.get("threshold"):
+        raise Unmappable("only ReLU() or ReLU(max_value=6) maps")
+    return [("relu", {})]
+
+
+def softmax_layer(c: dict) -> list:
+    if c.get("axis", -1) != -1:
+        raise Unmappable("only a softmax over the last axis maps")
+    return [("softmax", {})]
+
+
+def embedding(c: dict) -> list:
+    return [("embedding", {"vocab": int(c["input_dim"]), "dim": int(c["output_dim"])})]
+
+
+def concatenate(c: dict) -> list:
+    if c.get("axis", -1) != -1:
+        raise Unmappable("only a concatenation on the last axis (channels) maps")
+    return [("concat", {})]
+
+
+RULES = {
+    "Dense": dense, "Conv2D": conv2d, "MaxPooling2D": pooling("maxpool"), "AveragePooling2D": pooling("avgpool"),
+    "GlobalAveragePooling2D": global_avgpool, "Flatten": simple("flatten"), "BatchNormalization": batchnorm,
+    "Dropout": lambda c: [("dropout", {"rate": float(c.get("rate", 0.5))})],
+    "Activation": lambda c: activation_entries(c.get("activation")) or [("linear", {})],
+    "ReLU": relu_layer, "LeakyReLU": leaky_relu, "Softmax": softmax_layer,
+    "Add": simple("add"), "Concatenate": concatenate, "Multiply": simple("multiply"),
+    "Embedding": embedding, "LSTM": recurrent("lstm"), "GRU": recurrent("gru"), "SimpleRNN": recurrent("rnn"),
+    "LayerNormalization": lambda c: [("layernorm", {"eps": float(c.get("epsilon", 1e-3))})],
+}
+MERGES = {"Add", "Concatenate", "Multiply"}

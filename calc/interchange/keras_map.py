@@ -1,0 +1,137 @@
+"""The walk over a Keras config: Sequential layers in order, Functional layers by their inbound
+nodes (tf.keras 2's [[name, node, tensor, kwargs]] lists and Keras 3's keras_history tensors),
+each through calc.interchange.keras_layers into named spec entries."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from calc.errors import InputError, Where
+from calc.interchange.keras_config import Unmappable, read_config
+from calc.interchange.keras_layers import MERGES, RULES
+from calc.interchange.onnx_graph import Mapped
+
+SKIPPED = {"InputLayer"}
+
+
+def _name(text, taken: set) -> str:
+    base = re.sub(r"\W+", "_", str(text)).strip("_")[:60] or "layer"
+    base = base if base[0].isalpha() else "k_" + base
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _input_shape(layers: list, where: Where) -> list:
+    """The per-sample input shape: the InputLayer's, else the first layer's batch shape."""
+    for layer in layers[:1] + [x for x in layers if x.get("class_name") == "InputLayer"][:1]:
+        c = layer.get("config", {})
+        shape = c.get("batch_shape") or c.get("batch_input_shape")
+        if shape is None and isinstance(layer.get("build_config"), dict):
+            shape = layer["build_config"].get("input_shape")
+        if shape:
+            dims = list(shape[1:])
+            if not dims or any(not isinstance(d, int) or d < 1 for d in dims):
+                raise InputError(f"the input shape {shape} has unknown sizes; nncalc needs them all", where)
+            return dims
+    raise InputError("no input shape: give the model an Input(shape=...) before saving its config", where)
+
+
+def _sources(layer: dict) -> list:
+    """The names of the layers a Functional layer's (single) call takes."""
+    nodes = layer.get("inbound_nodes") or []
+    if len(nodes) > 1:
+        raise Unmappable("a layer called more than once (shared weights) is not mapped")
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, list):  # tf.keras 2: [[name, node_index, tensor_index, kwargs], ...]
+        return [item[0] for item in node]
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            history = value.get("config", {}).get("keras_history") if value.get("class_name") == "__keras_tensor__" \
+                else None
+            if history:
+                found.append(history[0])
+                return
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+    walk(node.get("args", []))
+    return found
+
+
+def map_keras(path: str) -> Mapped:
+    where = Where(str(path))
+    config = read_config(path)
+    body = config["config"]
+    layers = [x for x in body["layers"] if isinstance(x, dict)]
+    functional = config["class_name"] != "Sequential"
+    result = Mapped(_name(body.get("name") or Path(path).stem, set()), _input_shape(layers, where))
+    taken = {"input"}
+    made: dict[str, str] = {}  # Keras layer name -> the entry holding its output
+    previous = "input"
+    for layer in layers:
+        kind, c = layer.get("class_name"), layer.get("config", {})
+        keras_name = c.get("name") or layer.get("name") or kind
+        if kind in SKIPPED:
+            made[keras_name] = "input"
+            continue
+        try:
+            rule = RULES.get(kind)
+            if rule is None:
+                raise Unmappable("nncalc has no layer for this class")
+            pieces = rule(c)
+            sources = [made.get(s, s) for s in _sources(layer)] if functional else [previous]
+            if functional and (not sources or any(s not in made.values() for s in sources)):
+                raise Unmappable("its inputs are not earlier layers of this model")
+        except (Unmappable, KeyError, TypeError, ValueError) as exc:
+            reason = exc if isinstance(exc, Unmappable) else f"unexpected config ({type(exc).__name__}: {exc})"
+            result.unmapped.append(f"layer '{str(keras_name)[:60]}' ({kind}): {str(reason)[:160]}")
+            made[keras_name] = previous
+            continue
+        for i, (nn_kind, opts) in enumerate(pieces):
+            name = _name(keras_name if i == 0 else f"{keras_name}_{nn_kind}", taken)
+            entry = {nn_kind: dict(opts), "name": name}
+            if i == 0 and kind in MERGES:
+                entry[nn_kind]["from"] = sources
+            elif i == 0 and sources[0] != previous:
+                entry["from"] = sources[0]
+            result.entries.append(entry)
+            previous = name
+        made[keras_name] = previous
+    _check(result, body, made, functional, where)
+    return result
+
+
+def _check(result: Mapped, body: dict, made: dict, functional: bool, where: Where) -> None:
+    if result.unmapped:
+        noun = "layer does" if len(result.unmapped) == 1 else "layers do"
+        lines = "\n".join(f"  {line}" for line in result.unmapped[:40])
+        raise InputError(f"{len(result.unmapped)} {noun} not map to nncalc layers:\n{lines}", where)
+    if not result.entries:
+        raise InputError("the model has no layers", where)
+    if functional:
+        outputs = body.get("output_layers") or []
+        names = [o[0] for o in outputs if isinstance(o, list) and o] if outputs and isinstance(outputs[0], list) \
+            else outputs[:1]
+        if len(names) != 1:
+            raise InputError(f"the model has {len(names)} outputs; nncalc reads models with one", where)
+        if made.get(names[0]) != result.entries[-1]["name"]:
+            raise InputError(f"the model's output '{names[0]}' is not its last layer", where)
+
+
+def network_from_keras(path: str):
+    """The Network of a Keras config, built from the spec text convert would write."""
+    from calc.interchange.onnx_map import spec_text
+    from calc.network import network_from_text
+
+    return network_from_text(spec_text(map_keras(path), Path(path).name), str(path))

@@ -1,0 +1,24 @@
+"""`nncalc convert`: a model from another tool (an .onnx file) written as a spec and weights."""
+
+from typing import Annotated
+
+import typer
+
+from nncalc_cli.options import JsonOpt
+from nncalc_cli.output import Output, emit
+
+app = typer.Typer()
+
+
+@app.command()
+def convert(
+    model: Annotated[str, typer.Argument(metavar="MODEL.onnx", help="An ONNX model (needs pip install \"nncalc[onnx]\").")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="SPEC.yaml", help="The spec to write.")],
+    weights: Annotated[str | None, typer.Option("--weights", metavar="FILE.npz", help="Where the weights go (default: the spec's name with .npz).")] = None,
+    no_weights: Annotated[bool, typer.Option("--no-weights", help="Write the spec only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write an ONNX model as a spec (and its weights as .npz) that summary and run accept."""
+    from calc.interchange.onnx_convert import convert_onnx
+
+    emit(convert_onnx(model, output, weights, not no_weights), Output(as_json))
