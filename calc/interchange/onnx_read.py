@@ -6,7 +6,7 @@ from __future__ import annotations
 from calc.errors import InputError, Where
 from calc.files import DATA_LIMIT, read_bytes
 
-EXTRA_HINT = 'reading .onnx files needs the onnx package: pip install "nncalc[onnx]"'
+EXTRA_HINT = '.onnx files need the onnx package: pip install "nncalc[onnx]"'
 
 
 def onnx_module():
