@@ -16,6 +16,7 @@ import cli
 ROOT = Path(__file__).resolve().parents[1]
 AREAS = ["nncalc_cli.networks", "nncalc_cli.engine", "nncalc_cli.solve", "nncalc_cli.topics", "nncalc_cli.cnn",
          "nncalc_cli.check", "nncalc_cli.docs"]
+AREAS += ["nncalc_cli.pictures"]  # issue 14: draw
 COMMAND_MODULES = set(AREAS) | {"nncalc_cli.sizes"}
 
 

@@ -47,6 +47,7 @@ DIRECT = [
     ["pool", "--input", "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4", "--kernel", "2", "--grad", "0.5,-1;2,0.25",
      "--windows", "none"],
     ["conv-backward", "--input", "1,0,-1;1,0,1;0,1,1", "--kernel", "-1,2;3,1", "--grad", "-0.2,0.2;0.1,-0.1"],
+    ["draw", "examples/blocks/skips.yaml"], ["draw", "shufflenet-v2-x1.0"],
 ]
 
 

@@ -49,6 +49,7 @@ class Solution:
     source: str = ""  # where the exercise comes from
     notes: str = ""  # remarks on the exercise, e.g. mistakes in the course's printed answers
     aliases: dict[str, str] = field(default_factory=dict)  # the source's name -> the answer name it copies
+    diagram: str = ""  # a Mermaid flowchart of what is solved (graphs): Markdown shows it, GitHub draws it
 
     def add(self, step: Step | Table) -> Step | Table:
         self.steps.append(step)
