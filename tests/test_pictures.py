@@ -279,3 +279,11 @@ def _mermaid(text: str) -> dict:
     assert depth == 0
     assert all(s in nodes and t in nodes for s, t, _ in edges)
     return {"direction": head.group(1), "nodes": nodes, "edges": edges}
+
+
+def test_the_charts_in_the_docs_are_what_nncalc_prints(cli):
+    """docs/pictures.md shows two Mermaid charts for GitHub to draw; they must not go stale."""
+    charts = re.findall(r"```mermaid\n(.*?)```", (ROOT / "docs" / "pictures.md").read_text(), re.S)
+    _, graph_md, _ = cli("graph", "q = x + y; f = q * z", "-v", "x=-2", "-v", "y=5", "-v", "z=-4", "--markdown", "-")
+    _, skips, _ = cli("draw", str(ROOT / "examples/blocks/skips.yaml"), "--mermaid")
+    assert charts == [re.search(r"```mermaid\n(.*?)```", graph_md, re.S).group(1), skips]
