@@ -56,3 +56,19 @@ def test_check_report_names_the_wrong_answer(shown):
     rows = {line.split("|")[1].strip(): line for line in shown[5].splitlines() if line.startswith("| `")}
     assert "wrong" in rows["`p3`"].lower()  # 1.11 / 11.22 = 0.099, not 0.91
     assert "wrong" not in rows["`p2`"].lower()
+
+
+def test_svg_comes_from_graphviz_when_installed(tmp_path, monkeypatch):
+    """The SVG formatter pipes the DOT to `dot -Tsvg` and shows nothing without it."""
+    from calc import notebook
+    from calc.network import load_network
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    network = load_network("lenet5")
+    assert notebook.SVG[("calc.network", "Network")](network) is None
+    fake = tmp_path / "dot"
+    fake.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/args"\n/bin/cat\n')  # echoes the DOT back as "SVG"
+    fake.chmod(0o755)
+    shown = notebook.SVG[("calc.network", "Network")](network)
+    assert (tmp_path / "args").read_text().split() == ["-Tsvg"]
+    assert shown.startswith('digraph "lenet5"') and "conv1: conv" in shown
