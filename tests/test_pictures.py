@@ -206,11 +206,13 @@ def test_every_zoo_network_parses_and_fits_80_columns(cli, name):
 
 def test_quotes_and_backslashes_survive(cli, tmp_path):
     spec = tmp_path / "odd.yaml"
-    spec.write_text('name: \'say "hi" \\ bye <b>|x|</b>\'\ninput: [4]\nlayers:\n  - dense: {units: 2}\n')
+    spec.write_text('name: \'say "hi" \\ bye <b>|x|</b> #1\'\ninput: [4]\nlayers:\n  - dense: {units: 2}\n')
     code, out, _ = cli("draw", str(spec))
-    assert code == 0 and _parse(out).get_name() == '"say \\"hi\\" \\\\ bye <b>|x|</b>"'
+    assert code == 0 and _parse(out).get_name() == '"say \\"hi\\" \\\\ bye <b>|x|</b> #1"'
     code, text, _ = cli("draw", str(spec), "--mermaid")
     assert code == 0 and _mermaid(text)["nodes"]
+    code, out, _ = cli("graph", 'q = x + y; f = q * z', "-v", "x=1", "-v", "y=2", "-v", "z=3", "--markdown", "-")
+    assert code == 0 and _mermaid(re.search(r"```mermaid\n(.*?)```", out, re.S).group(1))["edges"]
 
 
 # -- -o FILE -------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ WIDTH = 80  # DOT is printed to terminals too: long labels are cut into "a" + "b
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
 def _dot_text(lines: list[str]) -> list[str]:
@@ -112,7 +112,8 @@ def dot(diagram: Diagram) -> str:
 def _mermaid_text(lines: list[str]) -> str:
     """A Mermaid quoted label: quotes and markup characters as entities, lines joined with <br/>."""
     def one(s: str) -> str:
-        return (s.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+        s = s.replace("#", "#35;").replace("\n", " ").replace("&", "#amp;").replace('"', "#quot;")
+        return (s.replace("<", "#lt;").replace(">", "#gt;")
                 .replace("|", "#124;"))
     return '"' + "<br/>".join(one(s) for s in lines) + '"'
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from calc.pictures.diagram import Diagram
+from calc.pictures.diagram import Diagram, Edge
 
 
 def graph_diagram(graph, show: Callable, title: str = "") -> Diagram:
@@ -34,8 +34,6 @@ def graph_diagram(graph, show: Callable, title: str = "") -> Diagram:
 
 
 def _edge(edge, ids: dict, show: Callable):
-    from calc.pictures.diagram import Edge
-
     local = show(edge.local)
     formula = edge.local_text if edge.local_text and edge.local_text != local else ""
     return Edge(ids[id(edge.parent)], ids[id(edge.child)],
