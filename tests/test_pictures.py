@@ -289,3 +289,12 @@ def test_the_charts_in_the_docs_are_what_nncalc_prints(cli):
     _, graph_md, _ = cli("graph", "q = x + y; f = q * z", "-v", "x=-2", "-v", "y=5", "-v", "z=-4", "--markdown", "-")
     _, skips, _ = cli("draw", str(ROOT / "examples/blocks/skips.yaml"), "--mermaid")
     assert charts == [re.search(r"```mermaid\n(.*?)```", graph_md, re.S).group(1), skips]
+
+
+def test_hand_rounding_reaches_the_dot(cli):
+    """By hand at 2 decimals: e^-1 = 0.37, 1/1.37 = 0.73, -1/1.37^2 = -0.53, -0.53 x 0.37 = -0.20;
+    so df/dx0 = w0 x 0.2 = 0.4 and df/dx1 = w1 x 0.2 = -0.6 (exactly: 0.3932 and -0.5898)."""
+    code, out, _ = cli("graph", SIGMOID, *SIGMOID_VALUES, "--dot", "--decimals", "2", "--hand-rounding")
+    nodes = _all_nodes(_parse(out))
+    grads = {lines[0].split(" = ")[0]: lines[1].split(" = ")[1] for lines in nodes.values() if ":" not in lines[0]}
+    assert grads == {"w0": "-0.2", "x0": "0.4", "w1": "-0.4", "x1": "-0.6", "w2": "0.2"}
