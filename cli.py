@@ -37,6 +37,7 @@ COMMANDS = {
     "perceptron": ("solve", "Truth table of a perceptron (or a two-layer XOR net): z and the output per row."),
     "backprop": ("solve", "Forward pass, loss, deltas, gradients and SGD updates of any spec with weights."),
     "graph": ("topics", "Computational graph: forward values, and local x upstream gradient on every edge."),
+    "draw": ("pictures", "Draw a network: layers with type, output shape and params; branches, adds and references."),
     "batchnorm": ("topics", "Batch normalisation: table of x, x - mean, squares, variance, x-hat, y; backward "
                                 "with --grad."),
     "activation": ("topics", "An activation and its derivative at given points (softmax: probabilities and "

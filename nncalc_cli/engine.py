@@ -18,6 +18,7 @@ from nncalc_cli.options import (
     InitOpt,
     JsonOpt,
     MemoryOpt,
+    PlotOpt,
     SeedOpt,
     SpecArg,
     Style,
@@ -78,11 +79,17 @@ def train(
     max_memory: MemoryOpt = None,
     decimals: DecimalsOpt = 4,
     as_json: JsonOpt = False,
+    plot: PlotOpt = None,
 ) -> None:
     """Train a network on a data file and print the loss per epoch."""
     from calc import memory
     from calc.engine.api import TrainSettings, train_network
     from calc.render.engine import epoch_progress
+
+    if plot is not None:  # the file name and matplotlib checked before the training, not after
+        from calc.pictures.plotting import target
+
+        plot = target(plot)
 
 
     settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
@@ -90,3 +97,7 @@ def train(
     with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
         result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
     emit(result, Output(as_json, decimals=decimals), every=every)
+    if plot is not None:
+        from calc.pictures.curve_picture import draw_curves
+
+        draw_curves(result, plot)

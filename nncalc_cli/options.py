@@ -165,3 +165,10 @@ class ExportTarget(str, Enum):
 
     pytorch = "pytorch"
     keras = "keras"
+
+
+# --- pictures (issue 14): matplotlib files, the optional extra nncalc[plot] ----------------------
+PlotOpt = Annotated[str | None, typer.Option(
+    "--plot", metavar="FILE", help="Also draw it to FILE (.png, .svg, .pdf; needs nncalc[plot]).")]
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", metavar="R,C", help="With --plot: the output cell drawn, 0-based (default 1,1: one stride in).")]

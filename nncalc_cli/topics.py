@@ -46,13 +46,31 @@ def graph(
     answers: AnswersOpt = None,
     allow_blank: AllowBlankOpt = False,
     template: TemplateOpt = False,
+    dot: Annotated[bool, typer.Option("--dot", help="Print the graph as Graphviz DOT: gates with values, edges "
+                                      "with upstream x local gradient.")] = False,
 ) -> None:
     """Computational graph: forward values, and local x upstream gradient on every edge."""
     from calc.solve.graph import solve_graph
 
+    if dot:
+        _graph_dot(expression, value, decimals, hand_rounding, as_json or markdown or answers or template)
+        return
     check_answers(answers, lambda o: solve_graph(expression, assignments(value, "-v"), o), as_json, markdown)
     solution = solve_graph(expression, assignments(value, "-v"), _options(decimals, hand_rounding))
     emit(solution, Output(as_json, markdown, decimals, template))
+
+
+def _graph_dot(expression: str, value: list[str] | None, decimals: int, hand_rounding: bool, other) -> None:
+    """DOT is a document of its own, like --json: printed as it is, alone."""
+    import sys
+
+    from calc.errors import InputError
+    from calc.pictures.diagram import dot
+    from calc.pictures.graph_picture import expression_diagram
+
+    if other:
+        raise InputError("--dot prints DOT alone: leave out --json, --markdown, --answers and --template")
+    sys.stdout.write(dot(expression_diagram(expression, assignments(value, "-v"), decimals, hand_rounding)))
 
 
 def _num(text: str | None, option: str):

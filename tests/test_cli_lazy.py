@@ -20,6 +20,7 @@ AREAS += ["nncalc_cli.grade"]
 AREAS += ["nncalc_cli.generate"]
 AREAS += ["nncalc_cli.export"]
 AREAS += ["nncalc_cli.models_in"]
+AREAS += ["nncalc_cli.pictures"]  # issue 14: draw
 COMMAND_MODULES = set(AREAS) | {"nncalc_cli.sizes"}
 
 

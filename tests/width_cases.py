@@ -52,6 +52,7 @@ DIRECT = [
     ["generate", "attention", "--count", "2", "--seed", "1", "--gift", "--out",
      str(Path(__import__("tempfile").gettempdir()) / "nncalc-width-generate")],
     ["export", "examples/blocks/gates.yaml"], ["export", "examples/blocks/heads.yaml", "--to", "keras"],
+    ["draw", "examples/blocks/skips.yaml"], ["draw", "shufflenet-v2-x1.0"],
 ]
 
 

@@ -75,6 +75,8 @@ def solution_markdown(solution, decimals: int = DEFAULT_DECIMALS) -> str:
         lines += [f"Source: {solution.source}", ""]
     if solution.conventions:
         lines += ["**Conventions used**", ""] + [f"- {c}" for c in solution.conventions] + [""]
+    if solution.diagram:
+        lines += ["```mermaid", solution.diagram.rstrip("\n"), "```", ""]
     section = None
     for step in solution.steps:
         if step.section and step.section != section:

@@ -29,6 +29,7 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     graph = _computed_graph(expression, values, options, show)
     o, out = graph.output.name, graph.output
     sol = Solution(f"Computational graph of {expression.strip()}", _conventions(graph, options))
+    sol.diagram = _diagram(graph, show)
     _forward_steps(sol, graph)
     _edge_table(sol, graph)
     _gradient_steps(sol, graph, show)
@@ -37,6 +38,18 @@ def solve_graph(expression: str, values: dict, options: SolveOptions = SolveOpti
     sol.summary = f"{o} = {show(out.value)}; {grads}"
     _approximation_finding(sol, [(o, out.value)] + [(f"d{o}/d{n}", node.grad) for n, node in graph.inputs.items()])
     return sol
+
+
+MAX_DRAWN = 100
+
+
+def _diagram(graph, show) -> str:
+    """The graph as Mermaid (values on the gates, gradients on the edges) for Markdown output; none
+    past MAX_DRAWN gates (Mermaid refuses large charts, and nobody reads them)."""
+    from calc.pictures.diagram import mermaid
+    from calc.pictures.graph_picture import graph_diagram
+
+    return mermaid(graph_diagram(graph, show)) if len(graph.nodes) <= MAX_DRAWN else ""
 
 
 def _computed_graph(expression: str, values: dict, options: SolveOptions, show):

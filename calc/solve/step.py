@@ -50,6 +50,7 @@ class Solution:
     notes: str = ""  # remarks on the exercise, e.g. mistakes in the course's printed answers
     aliases: dict[str, str] = field(default_factory=dict)  # the source's name -> the answer name it copies
     problem_id: str = ""  # the problem file's 'id:' (a generated variant), for the answers template
+    diagram: str = ""  # a Mermaid flowchart of what is solved (graphs): Markdown shows it, GitHub draws it
 
     def add(self, step: Step | Table) -> Step | Table:
         self.steps.append(step)
