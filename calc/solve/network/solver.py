@@ -287,8 +287,19 @@ class NetworkSolver(CarriedValues):
 
 @problem_type("network")
 def solve_network_problem(given, where: Where, options: SolveOptions) -> Solution:
-    return NetworkSolver(read_network_given(given, where), options).solve()
+    return solve_network(read_network_given(given, where), options)
 
 
 def solve_network(setup: NetworkSetup, options: SolveOptions | None = None) -> Solution:
-    return NetworkSolver(setup, options or SolveOptions()).solve()
+    solution = NetworkSolver(setup, options or SolveOptions()).solve()
+    solution.diagram = network_chart(setup.network)
+    return solution
+
+
+def network_chart(network) -> str:
+    """The network as a Mermaid flowchart (layers, shapes, parameters): Markdown shows it, GitHub
+    and Jupyter draw it without any tool."""
+    from calc.pictures.diagram import mermaid
+    from calc.pictures.network_picture import network_diagram
+
+    return mermaid(network_diagram(network))
