@@ -143,3 +143,30 @@ def _layernorm(given, answers, knobs) -> str:
     if any(len(set(row)) < 2 for row in x) or any(len({row[c] for row in x}) < 2 for c in range(len(x[0]))):
         return "a constant row or column (variance 0)"
     return ""
+
+
+@check("conv1d")
+def _conv1d(given, answers, knobs) -> str:
+    if sum(v != 0 for v in given["kernel"]) < 2:
+        return "a kernel with fewer than two non-zero weights"
+    return "a constant output" if len(set(_flat(answers.get("output", [])))) < 2 else ""
+
+
+@check("upsample")
+def _upsample(given, answers, knobs) -> str:
+    if len(set(_flat(given["input"]))) < 3:
+        return "an input with fewer than three distinct values"
+    if "grad_output" in given and sum(v != 0 for v in _flat(given["grad_output"])) < 3:
+        return "an upstream gradient with fewer than three non-zero values"
+    return ""
+
+
+@check("rnn_bptt")
+def _rnn_bptt(given, answers, knobs) -> str:
+    steps = len(given["x"])
+    pre = [answers[f"a{t}"] for t in range(1, steps + 1)]
+    if given.get("nonlinearity") == "relu" and any(v <= 0 for v in pre):
+        return "a ReLU step with a_t <= 0 (a dead step: no gradient through it)"
+    if any(abs(float(answers[f"dL/da{t}"])) < 1e-3 for t in range(1, steps + 1)):
+        return "a vanishing dL/da_t (too small to show at 4 decimals)"
+    return "" if answers[f"h{steps}"] != given["target"] else "h_T equal to the target (zero loss)"
