@@ -86,8 +86,8 @@ def perceptron(rng: Random, knobs: Knobs):
 @generator("positional_encoding")
 def positional_encoding(rng: Random, knobs: Knobs):
     length = rng.randint(2, 3) + knobs.difficulty
-    dim = rng.choice({1: [2, 4], 2: [4, 6], 3: [6, 8]}[knobs.difficulty])
-    base = rng.choice([100, 10000] if knobs.difficulty == 1 else [10, 100, 1000, 10000])
+    dim = rng.choice({1: [4], 2: [4, 6], 3: [6, 8]}[knobs.difficulty])
+    base = rng.choice([10, 100, 10000] if knobs.difficulty == 1 else [10, 100, 1000, 10000])
     given = {"length": length, "dim": dim, "base": base}
     question = (f"The sinusoidal positional encoding PE(p, 2i) = sin(p / {base}^(2i/{dim})), "
                 f"PE(p, 2i+1) = cos(p / {base}^(2i/{dim})) for positions p = 0 .. {length - 1} and "
