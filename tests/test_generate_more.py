@@ -14,8 +14,8 @@ import yaml
 from calc.teach.generate import generate
 from calc.teach.generate_types import GENERATORS, Knobs
 
-NEW = ["conv1d", "upsample", "rnn_bptt", "perceptron", "positional_encoding"]
-NOT_YET = {"edge", "graph", "squeeze_excitation", "memory"}  # solver types without a generator (yet)
+NEW = ["conv1d", "upsample", "rnn_bptt", "perceptron", "positional_encoding", "edge", "squeeze_excitation"]
+NOT_YET = {"graph", "memory"}  # solver types without a generator (yet)
 
 
 def test_every_solver_type_has_a_generator_or_is_named_as_missing():
@@ -186,3 +186,30 @@ def test_residual_receptive_field_is_the_body_path():
                 assert v.expected["receptive_field"] == expected
             else:
                 assert v.expected["receptive_field"] == 5  # the 5x5 branch after a 1x1
+
+
+def test_edge_keys_match_torch_conv2d_and_the_display_clips():
+    kernels = {"vertical": [[1, 0, -1]] * 3, "horizontal": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]}  # the course's
+    for difficulty in (1, 2, 3):
+        for v in generate("edge", 4, 5, Knobs(difficulty=difficulty)):
+            image = _t(v.given["image"]).view(1, 1, *(len(v.given["image"]),) * 2)
+            for name in v.given["kernels"]:
+                raw = F.conv2d(image, _t(kernels[name]).view(1, 1, 3, 3))[0, 0]
+                assert _flat(v.expected[f"output_{name}"]) == pytest.approx(raw.flatten().tolist())
+                assert _flat(v.expected[f"display_{name}"]) == pytest.approx(raw.clamp(0, 255).flatten().tolist())
+
+
+def test_squeeze_excitation_keys_match_torch():
+    for difficulty in (1, 2, 3):
+        for v in generate("squeeze_excitation", 4, 5, Knobs(difficulty=difficulty)):
+            g = v.given
+            x = _t(g["x"])  # C x H x W
+            s = x.mean(dim=(1, 2))
+            z = _t(g["w1"]) @ s + _t(g["b1"])
+            gate = torch.sigmoid(_t(g["w2"]) @ torch.relu(z) + _t(g["b2"]))
+            y = x * gate.view(-1, 1, 1)
+            assert [v.expected[f"g{c + 1}"] for c in range(len(s))] == pytest.approx(gate.tolist())
+            for c in range(len(s)):
+                assert _flat(v.expected[f"y{c + 1}"]) == pytest.approx(y[c].flatten().tolist())
+            squeeze, channels = len(g["w1"]), len(s)
+            assert v.expected["params"] == 2 * squeeze * channels + squeeze + channels  # two 1x1 convs with bias

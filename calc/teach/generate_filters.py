@@ -170,3 +170,15 @@ def _rnn_bptt(given, answers, knobs) -> str:
     if any(abs(float(answers[f"dL/da{t}"])) < 1e-3 for t in range(1, steps + 1)):
         return "a vanishing dL/da_t (too small to show at 4 decimals)"
     return "" if answers[f"h{steps}"] != given["target"] else "h_T equal to the target (zero loss)"
+
+
+@check("squeeze_excitation")
+def _squeeze_excitation(given, answers, knobs) -> str:
+    z = [v for k, v in answers.items() if k[:1] == "z" and k[1:].isdigit()]
+    if any(v <= 0 for v in z):
+        return "a squeeze unit with z <= 0 (ReLU passes nothing: a dead path)"
+    if any(abs(v) > 5 for k, v in answers.items() if k[:1] == "e" and k[1:].isdigit()):
+        return "a saturated gate (|e| > 5: sigmoid within 0.007 of 0 or 1)"
+    if len({v for k, v in answers.items() if k[:1] == "g" and k[1:].isdigit()}) < 2:
+        return "equal gates on every channel"
+    return ""

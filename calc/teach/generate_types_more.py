@@ -95,6 +95,50 @@ def positional_encoding(rng: Random, knobs: Knobs):
     return f"Positional encoding, {length} positions, d = {dim}, base {base}", question, given
 
 
+
+@generator("edge")
+def edge(rng: Random, knobs: Knobs):
+    """A step edge (difficulty 1: vertical), a horizontal one too (2), or a bright square whose four
+    sides answer both kernels with both signs, at 0..255 so the display clips (3)."""
+    n = 6 if knobs.difficulty < 3 else 5
+    high, low = (rng.choice([10, 20, 50, 90]), 0) if knobs.difficulty < 3 else (rng.choice([100, 150, 200, 250]), 0)
+    if rng.random() < 0.5:
+        high, low = low, high
+    cut = rng.randint(2, n - 2)
+    if knobs.difficulty == 3:
+        top, left = rng.randint(1, 2), rng.randint(1, 2)
+        image = [[high if top <= r < top + 2 and left <= c < left + 2 else low for c in range(n)] for r in range(n)]
+        image = [[max(high, low) if v == high else min(high, low) for v in row] for row in image]
+        shape = "a bright 2x2 square"
+    elif knobs.difficulty == 2 and rng.random() < 0.5:
+        image = [[high if r < cut else low for _ in range(n)] for r in range(n)]
+        shape = "a horizontal step"
+    else:
+        image = [[high if c < cut else low for c in range(n)] for _ in range(n)]
+        shape = "a vertical step"
+    kernels = {"vertical": "standard"} if knobs.difficulty == 1 else {"vertical": "standard", "horizontal": "standard"}
+    given = {"image": image, "kernels": kernels}
+    names = " and ".join(f"the {k} edge kernel" for k in kernels)
+    question = (f"Convolve the {n}x{n} grey-scale image below ({shape}) with {names} of the course "
+                "(vertical: columns 1, 0, -1; horizontal: rows 1, 0, -1; no padding, stride 1). What are the "
+                "raw outputs, and what would a 0..255 display show?")
+    return f"Edge detection on a {n}x{n} image ({shape})", question, given
+
+
+@generator("squeeze_excitation")
+def squeeze_excitation(rng: Random, knobs: Knobs):
+    channels, squeeze = (2, 1) if knobs.difficulty == 1 else ((3, 2) if knobs.difficulty == 2 else (4, 2))
+    x = [_matrix(rng, 2, 2, -4, 8) for _ in range(channels)]
+    w1 = [[rng.choice([-1, -0.5, 0.5, 1, 2]) for _ in range(channels)] for _ in range(squeeze)]
+    w2 = [[rng.choice([-2, -1, 1, 2, 0.5]) for _ in range(squeeze)] for _ in range(channels)]
+    given = {"x": x, "w1": w1, "b1": _ints(rng, squeeze, -1, 1), "w2": w2, "b2": _ints(rng, channels, -1, 1),
+             "activation": "relu", "gate": "sigmoid"}
+    question = (f"A squeeze-and-excitation block on {channels} channels of 2x2 (below, one matrix per channel) "
+                f"with a squeeze to {squeeze}: average each channel (s), z = W1 s + b1, a = ReLU(z), "
+                "e = W2 a + b2, the gates g = sigmoid(e), and every channel scaled by its gate. Give every "
+                "intermediate value, the outputs and the number of parameters.")
+    return f"Squeeze-and-excitation: {channels} channels, squeeze {squeeze}", question, given
+
 _plain_cnn_count = GENERATORS["cnn_count"]
 
 
