@@ -14,8 +14,9 @@ import yaml
 from calc.teach.generate import generate
 from calc.teach.generate_types import GENERATORS, Knobs
 
-NEW = ["conv1d", "upsample", "rnn_bptt", "perceptron", "positional_encoding", "edge", "squeeze_excitation"]
-NOT_YET = {"graph", "memory"}  # solver types without a generator (yet)
+NEW = ["conv1d", "upsample", "rnn_bptt", "perceptron", "positional_encoding", "edge", "squeeze_excitation",
+       "graph", "memory"]
+NOT_YET: set = set()  # solver types without a generator (yet)
 
 
 def test_every_solver_type_has_a_generator_or_is_named_as_missing():
@@ -213,3 +214,39 @@ def test_squeeze_excitation_keys_match_torch():
                 assert _flat(v.expected[f"y{c + 1}"]) == pytest.approx(y[c].flatten().tolist())
             squeeze, channels = len(g["w1"]), len(s)
             assert v.expected["params"] == 2 * squeeze * channels + squeeze + channels  # two 1x1 convs with bias
+
+
+def test_graph_keys_match_autograd():
+    for difficulty in (1, 2, 3):
+        for v in generate("graph", 4, 5, Knobs(difficulty=difficulty)):
+            leaves = {k: _t(x).requires_grad_() for k, x in v.given["values"].items()}
+            scope = dict(leaves, max=torch.maximum, exp=torch.exp, sigmoid=torch.sigmoid)
+            for stage in v.given["expression"].split(";"):
+                name, formula = (part.strip() for part in stage.split("="))
+                scope[name] = eval(formula, {}, scope)  # the course's staged expression, torch ops
+                last = name
+            scope[last].backward()
+            assert v.expected[last] == pytest.approx(scope[last].item())
+            for k, leaf in leaves.items():
+                assert v.expected[f"d{last}/d{k}"] == pytest.approx(leaf.grad.item())
+
+
+PARAMS = {"gpt2": 124439808, "llama-2-7b": 6738415616}  # Hugging Face GPT-2 small; Llama 2 paper, 7B
+KV_VALUES_PER_TOKEN = {"gpt2": 2 * 12 * 768, "llama-2-7b": 2 * 32 * 4096}  # K and V x layers x width
+BYTES = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1, "int4": 0.5}
+
+
+def test_memory_keys_by_hand():
+    for difficulty in (1, 2, 3):
+        for v in generate("memory", 4, 5, Knobs(difficulty=difficulty)):
+            g, e = v.given, v.expected
+            size = PARAMS[g["network"]]
+            kv_bytes = 2 if g["dtype"] in ("int8", "int4") else BYTES[g["dtype"]]  # a quantised model's cache: fp16
+            assert e["params"] == size and e["weights_bytes"] == size * BYTES[g["dtype"]]
+            assert e["kv_cache_bytes"] == KV_VALUES_PER_TOKEN[g["network"]] * kv_bytes * g["context"] * g["batch"]
+            card = int(g["gpu"][:-2]) * 2 ** 30
+            assert e["inference_fits"] == (e["weights_bytes"] + e["kv_cache_bytes"] <= card)
+            if g.get("training"):
+                state = {"adam": 8, "momentum": 4, "sgd": 0}[g["optimizer"]]
+                per = 8 + state  # weights + gradients: fp32 4 + 4, mixed 2 + 2 + a 4-byte master copy
+                assert e["training_bytes_per_param"] == per and e["training_bytes"] == per * size

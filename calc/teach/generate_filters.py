@@ -182,3 +182,21 @@ def _squeeze_excitation(given, answers, knobs) -> str:
     if len({v for k, v in answers.items() if k[:1] == "g" and k[1:].isdigit()}) < 2:
         return "equal gates on every channel"
     return ""
+
+
+@check("graph")
+def _graph(given, answers, knobs) -> str:
+    inputs = [answers[f"{_output(answers)}/d{name}"] for name in given["values"]]
+    zeros = sum(v == 0 for v in inputs)
+    if zeros > ("max(" in given["expression"]):  # a max gate's loser gets 0 on purpose, nothing else should
+        return "a zero gradient"
+    if "max(" in given["expression"] and given["values"]["z"] == given["values"]["w"]:
+        return "a tie in the max gate"
+    if any(0 < abs(float(v)) < 0.01 for v in inputs):
+        return "a vanishing gradient (a saturated sigmoid)"
+    return ""
+
+
+def _output(answers) -> str:
+    """'df' or 'dY': the gradient names start with d<output>/d."""
+    return next(k for k in answers if "/d" in k).split("/")[0]

@@ -139,6 +139,49 @@ def squeeze_excitation(rng: Random, knobs: Knobs):
                 "intermediate value, the outputs and the number of parameters.")
     return f"Squeeze-and-excitation: {channels} channels, squeeze {squeeze}", question, given
 
+
+GRAPHS = {  # (expression, its inputs): the course's staged graphs (cs231n's add-multiply, a max gate, a neuron)
+    1: [("q = x + y; f = q * z", "xyz"), ("q = x * y; f = q + z", "xyz")],
+    2: [("f1 = x*y; f2 = max(z, w); f3 = f1 + f2; f = f3 * 2", "xyzw"), ("q = x + y; r = y * z; f = q * r", "xyz")],
+    3: [("Y = sigmoid(x1*w1 + x2*w2 + b)", ("x1", "w1", "x2", "w2", "b")),
+        ("f0 = w0*x0; f1 = w1*x1; f2 = f0 + f1; f3 = f2 + w2; f4 = -f3; f5 = exp(f4); f6 = 1 + f5; f = 1/f6",
+         ("w0", "x0", "w1", "x1", "w2"))],
+}
+
+
+@generator("graph")
+def graph(rng: Random, knobs: Knobs):
+    expression, names = rng.choice(GRAPHS[knobs.difficulty])
+    low, high = (-5, 5) if knobs.difficulty < 3 else (-3, 3)
+    values = {}
+    for name in names:
+        values[name] = rng.choice([v for v in range(low, high + 1) if v])
+    given = {"expression": expression, "values": values}
+    shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+    question = (f"Draw the computational graph of {expression} and run it at {shown}: the value of every "
+                "node forward, then every gradient of the output backward (local gradient times upstream).")
+    return f"Computational graph of {expression.split(';')[-1].strip()}", question, given
+
+
+MODELS = {1: ["gpt2"], 2: ["gpt2", "llama-2-7b"], 3: ["llama-2-7b"]}
+
+
+@generator("memory")
+def memory(rng: Random, knobs: Knobs):
+    model = rng.choice(MODELS[knobs.difficulty])
+    dtype = rng.choice(["fp32", "fp16"] if knobs.difficulty == 1 else ["fp32", "bf16", "fp16", "int8", "int4"])
+    given = {"network": model, "dtype": dtype, "context": rng.choice([512, 1024, 2048, 4096]),
+             "batch": rng.choice([1, 2, 4, 8] if knobs.difficulty > 1 else [1]),
+             "gpu": rng.choice(["8GB", "16GB", "24GB", "40GB", "80GB"])}
+    question = (f"The bundled model {model} in {dtype}, a batch of {given['batch']} sequences of "
+                f"{given['context']} tokens, on a {given['gpu']} card: the memory of the weights, the key/value "
+                "cache, and whether inference fits")
+    if knobs.difficulty == 3 and dtype in ("fp32", "bf16", "fp16"):
+        given["training"] = True
+        given["optimizer"] = rng.choice(["adam", "momentum", "sgd"])
+        question += f"; then training with {given['optimizer']}: bytes per parameter and whether it fits"
+    return f"Memory of {model} in {dtype}", question + ".", given
+
 _plain_cnn_count = GENERATORS["cnn_count"]
 
 
