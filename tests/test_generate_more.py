@@ -250,3 +250,24 @@ def test_memory_keys_by_hand():
                 state = {"adam": 8, "momentum": 4, "sgd": 0}[g["optimizer"]]
                 per = 8 + state  # weights + gradients: fp32 4 + 4, mixed 2 + 2 + a 4-byte master copy
                 assert e["training_bytes_per_param"] == per and e["training_bytes"] == per * size
+
+
+def test_the_help_names_every_type(cli):
+    code, out, _ = cli("generate", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and all(kind in text for kind in GENERATORS)
+
+
+def test_the_new_filters_refuse_what_they_name():
+    from calc.teach.generate_filters import reason
+
+    knobs = Knobs()
+    dead = {"x": [1, 2], "nonlinearity": "relu", "target": 1}
+    assert "ReLU" in reason("rnn_bptt", dead, {"a1": -0.5, "a2": 1, "dL/da1": 0, "dL/da2": 1, "h2": 1}, knobs)
+    assert reason("conv1d", {"kernel": [0, 0, 1]}, {"output": [1, 2]}, knobs)
+    assert reason("conv1d", {"kernel": [1, -1]}, {"output": [3, 3, 3]}, knobs) == "a constant output"
+    assert reason("conv1d", {"kernel": [1, -1]}, {"output": [3, 1, 3]}, knobs) == ""
+    se = {"z1": 1, "e1": 6, "e2": 0, "g1": 0.9, "g2": 0.5}
+    assert "saturated" in reason("squeeze_excitation", {}, se, knobs)
+    graph = {"expression": "q = x + y; f = q * z", "values": {"x": 2, "y": -2, "z": 3}}
+    assert reason("graph", graph, {"df/dx": 3, "df/dy": 3, "df/dz": 0}, knobs) == "a zero gradient"
