@@ -92,7 +92,7 @@ def positional_encoding(rng: Random, knobs: Knobs):
     question = (f"The sinusoidal positional encoding PE(p, 2i) = sin(p / {base}^(2i/{dim})), "
                 f"PE(p, 2i+1) = cos(p / {base}^(2i/{dim})) for positions p = 0 .. {length - 1} and "
                 f"d_model = {dim}: the frequencies and the table.")
-    return f"Positional encoding, {length} positions, d = {dim}, base {base}", question, given
+    return f"Sinusoidal PE: {length} positions, d = {dim}, base {base}", question, given
 
 
 
@@ -211,7 +211,7 @@ def _residual_identity(rng: Random):
                 f"{units} units. How many parameters does each layer have, how many in all, and how many "
                 "multiplications (MACs)? What does the shortcut cost, and what is the receptive field of the body's "
                 "last conv (conv3)?")
-    return "Parameters and MACs of a residual block (identity shortcut)", question, given
+    return "Params and MACs: residual block, identity shortcut", question, given
 
 
 def _residual_projection(rng: Random):
@@ -228,7 +228,7 @@ def _residual_projection(rng: Random):
                 f"stride 2 (a projection, so the two paths can be added). Then global average pooling and a "
                 f"dense layer of {units} units. How many parameters does each layer have, how many in all, and "
                 "how many multiplications (MACs)? What is the receptive field of the body's last conv (conv3)?")
-    return "Parameters and MACs of a residual block (projection shortcut)", question, given
+    return "Params and MACs: residual block, projection shortcut", question, given
 
 
 def _inception(rng: Random):
@@ -246,4 +246,4 @@ def _inception(rng: Random):
                 f"padding 1). Then global average pooling and a dense layer of {units} units. What is the output "
                 "shape of the module, how many parameters does each layer have, how many in all, and how many "
                 "multiplications (MACs)? What is the receptive field of the 5x5 conv (conv5)?")
-    return "Parameters and MACs of an Inception-style module", question, given
+    return "Params and MACs: an Inception-style module", question, given
