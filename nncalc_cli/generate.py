@@ -17,7 +17,9 @@ app = typer.Typer()
 def generate(
     kind: Annotated[str, typer.Argument(metavar="TYPE", help="A problem type: size, cnn_count, network, softmax, "
                                         "batchnorm, conv, pool, optimizer, ewma, init, dropout, activation, "
-                                        "attention, lstm_step, gru_step, conv_backward, loss, layernorm.")],
+                                        "attention, lstm_step, gru_step, conv_backward, loss, layernorm, "
+                                        "conv1d, upsample, rnn_bptt, perceptron, positional_encoding, edge, "
+                                        "squeeze_excitation, graph, memory.")],
     out: Annotated[str, typer.Option("--out", metavar="DIR", help="Folder for the problem files and "
                                      "handouts (created if missing; files of the same names are replaced).")],
     count: Annotated[int, typer.Option("--count", help="How many variants.")] = 5,

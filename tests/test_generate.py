@@ -19,7 +19,7 @@ MORE = ["conv_backward", "loss", "layernorm", "gru_step"]
 
 
 def test_every_type_the_issue_names_has_a_generator():
-    assert set(TYPES + MORE) == set(GENERATORS)
+    assert set(TYPES + MORE) <= set(GENERATORS)  # the other solver types: tests/test_generate_more.py
 
 
 def _files(folder: Path) -> dict[str, bytes]:

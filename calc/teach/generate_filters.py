@@ -143,3 +143,60 @@ def _layernorm(given, answers, knobs) -> str:
     if any(len(set(row)) < 2 for row in x) or any(len({row[c] for row in x}) < 2 for c in range(len(x[0]))):
         return "a constant row or column (variance 0)"
     return ""
+
+
+@check("conv1d")
+def _conv1d(given, answers, knobs) -> str:
+    if sum(v != 0 for v in given["kernel"]) < 2:
+        return "a kernel with fewer than two non-zero weights"
+    return "a constant output" if len(set(_flat(answers.get("output", [])))) < 2 else ""
+
+
+@check("upsample")
+def _upsample(given, answers, knobs) -> str:
+    if len(set(_flat(given["input"]))) < 3:
+        return "an input with fewer than three distinct values"
+    if "grad_output" in given and sum(v != 0 for v in _flat(given["grad_output"])) < 3:
+        return "an upstream gradient with fewer than three non-zero values"
+    return ""
+
+
+@check("rnn_bptt")
+def _rnn_bptt(given, answers, knobs) -> str:
+    steps = len(given["x"])
+    pre = [answers[f"a{t}"] for t in range(1, steps + 1)]
+    if given.get("nonlinearity") == "relu" and any(v <= 0 for v in pre):
+        return "a ReLU step with a_t <= 0 (a dead step: no gradient through it)"
+    if any(abs(float(answers[f"dL/da{t}"])) < 1e-3 for t in range(1, steps + 1)):
+        return "a vanishing dL/da_t (too small to show at 4 decimals)"
+    return "" if answers[f"h{steps}"] != given["target"] else "h_T equal to the target (zero loss)"
+
+
+@check("squeeze_excitation")
+def _squeeze_excitation(given, answers, knobs) -> str:
+    z = [v for k, v in answers.items() if k[:1] == "z" and k[1:].isdigit()]
+    if any(v <= 0 for v in z):
+        return "a squeeze unit with z <= 0 (ReLU passes nothing: a dead path)"
+    if any(abs(v) > 5 for k, v in answers.items() if k[:1] == "e" and k[1:].isdigit()):
+        return "a saturated gate (|e| > 5: sigmoid within 0.007 of 0 or 1)"
+    if len({v for k, v in answers.items() if k[:1] == "g" and k[1:].isdigit()}) < 2:
+        return "equal gates on every channel"
+    return ""
+
+
+@check("graph")
+def _graph(given, answers, knobs) -> str:
+    inputs = [answers[f"{_output(answers)}/d{name}"] for name in given["values"]]
+    zeros = sum(v == 0 for v in inputs)
+    if zeros > ("max(" in given["expression"]):  # a max gate's loser gets 0 on purpose, nothing else should
+        return "a zero gradient"
+    if "max(" in given["expression"] and given["values"]["z"] == given["values"]["w"]:
+        return "a tie in the max gate"
+    if any(0 < abs(float(v)) < 0.01 for v in inputs):
+        return "a vanishing gradient (a saturated sigmoid)"
+    return ""
+
+
+def _output(answers) -> str:
+    """'df' or 'dY': the gradient names start with d<output>/d."""
+    return next(k for k in answers if "/d" in k).split("/")[0]

@@ -361,3 +361,4 @@ def gru_step(rng: Random, knobs: Knobs):
                 "below (W input, U recurrent, b bias; PyTorch's gates r, z, n) compute the reset and update "
                 "gates, the candidate n and the new hidden state h_t.")
     return "One GRU cell step", question, given
+from calc.teach import generate_types_more  # noqa: E402,F401  (registers the generators of the other solver types)
