@@ -355,3 +355,24 @@ def test_hwio_weights_in_a_spec_equal_the_oihw_ones_and_wrong_shapes_name_the_la
     assert as_float(model.layers[0].params["weight"]).tolist() == hwio.transpose(3, 2, 0, 1).tolist()
     with pytest.raises(NNCalcError, match="weight_layout hwio: \\[kh\\]\\[kw\\]"):
         Model(net_from(spec % hwio[:, :, :2].tolist()), Ctx(backend=get_backend("exact")))
+
+
+def test_count_receptive_field_defaults_to_the_widest_path():
+    """A residual block's field is its body's (3x3 /2 then 3x3: r = 3 + 2*2 = 7 by hand), not the
+    1x1 shortcut's, although the shortcut is the last windowed layer in order."""
+    from calc.problems_io import problem_from_text, solve_problem
+
+    text = """type: cnn_count
+given:
+  network:
+    input: [16, 16, 3]
+    layers:
+      - residual:
+          body:
+            - conv: {filters: 8, kernel: 3, padding: 1, stride: 2}
+            - relu
+            - conv: {filters: 8, kernel: 3, padding: 1}
+          shortcut:
+            - conv: {filters: 8, kernel: 1, stride: 2}
+"""
+    assert solve_problem(problem_from_text(text)).answers["receptive_field"] == 7

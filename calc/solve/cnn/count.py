@@ -145,8 +145,8 @@ def totals(sol: Solution, summary, network, fields: dict, given, where: Where, c
             raise SpecError(f"no layer named '{target}'{did_you_mean(target, fields)}; layers: {', '.join(fields)}",
                             at(given, where, "layer"))
         chosen = fields[target]
-    elif windows:
-        chosen = windows[-1]
+    elif windows:  # the widest field (a residual's body, not its 1x1 shortcut); the last among equals
+        chosen = max(reversed(windows), key=lambda f: (f.after.whole, _extent(f.after.size)))
     else:
         chosen = None
     if chosen is not None:
@@ -171,3 +171,10 @@ def aliases(sol: Solution, given, where: Where) -> None:
                             names.alias_where[alias])
         sol.answers[alias] = sol.answers[canonical]
         sol.aliases[alias] = canonical
+
+
+def _extent(size) -> int:
+    """A receptive field's cells (one size, or one per axis) to compare fields by."""
+    from math import prod
+
+    return prod(size) if isinstance(size, (tuple, list)) else size
