@@ -55,3 +55,20 @@ def __getattr__(name: str):
 
 def __dir__():
     return __all__
+
+
+def _display_in_ipython() -> None:
+    """In Jupyter (an IPython shell is running), results display themselves with no extra step:
+    the formatters of calc.notebook are registered by class name, loading nothing until a result
+    is shown. Outside IPython (the command line) this costs one dictionary lookup."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        from calc.notebook import load_ipython_extension
+
+        load_ipython_extension(shell)
+
+
+_display_in_ipython()

@@ -1,4 +1,5 @@
-"""nncalc's results in Jupyter: ``%load_ext calc.notebook`` and they display themselves.
+"""nncalc's results in Jupyter display themselves: ``import calc`` (any calc module) registers these
+formatters when an IPython shell is running; ``%load_ext calc.notebook`` does the same by hand.
 
 A worked solution, a network summary and a check report show as Markdown with LaTeX (the same
 Markdown as ``--markdown``); a computational graph (calc.graph.Graph) and a network

@@ -1,5 +1,5 @@
 """examples/notebook.ipynb runs (nbclient, a real kernel) and its results display themselves as
-Markdown through `%load_ext calc.notebook` (issue 14, "In notebooks"). The numbers checked are
+Markdown with no extra step: importing calc registers the display (issue 14, "In notebooks"). The numbers checked are
 published or derived by hand, not taken from nncalc."""
 
 from __future__ import annotations
@@ -29,18 +29,18 @@ def shown() -> list[str]:
 
 
 def test_summary_shows_lenet5_published_count(shown):
-    assert "61,706" in shown[1] and shown[1].lstrip().startswith("#")  # LeCun et al. 1998
+    assert "61,706" in shown[0] and shown[0].lstrip().startswith("#")  # LeCun et al. 1998
 
 
 def test_worked_solution_is_markdown_with_latex_and_a_chart(shown):
-    text = shown[2]
+    text = shown[1]
     assert text.startswith("# Computational graph of q = x + y; f = q * z")
     assert "```mermaid" in text
     assert "df/dx = -4" in text and "df/dz = 3" in text  # by hand: df/dx = z, df/dz = x + y
 
 
 def test_graph_is_a_mermaid_chart_with_cs231n_gradients(shown):
-    text = shown[3]
+    text = shown[2]
     assert "```mermaid\nflowchart LR" in text
     # cs231n: sigma(1)(1 - sigma(1)) = 0.19661..., times x0 = -1, w0 = 2, x1 = -2, w1 = -3
     for line in ("df/dw0 = -0.1966", "df/dx0 = 0.3932", "df/dw1 = -0.3932", "df/dx1 = -0.5898", "df/dw2 = 0.1966"):
@@ -48,12 +48,12 @@ def test_graph_is_a_mermaid_chart_with_cs231n_gradients(shown):
 
 
 def test_network_is_a_chart_with_its_skips(shown):
-    text = shown[4]
+    text = shown[3]
     assert "flowchart TB" in text and text.count("-.->") == 2 and '"with enc1"' in text
 
 
 def test_check_report_names_the_wrong_answer(shown):
-    rows = {line.split("|")[1].strip(): line for line in shown[5].splitlines() if line.startswith("| `")}
+    rows = {line.split("|")[1].strip(): line for line in shown[4].splitlines() if line.startswith("| `")}
     assert "wrong" in rows["`p3`"].lower()  # 1.11 / 11.22 = 0.099, not 0.91
     assert "wrong" not in rows["`p2`"].lower()
 
