@@ -88,6 +88,18 @@ def recurrent_weights(layer, p):
     return out
 
 
+def attention_weights(layer, p) -> list:
+    """MultiHeadAttention: query/key/value kernels (d, heads, head_dim) and biases (heads,
+    head_dim), then the output kernel (heads, head_dim, d) and bias (d,); nncalc's are Linear's."""
+    heads, dim = layer.heads, layer.head_dim
+    out = []
+    for name in "qkv":
+        w = p[f"{name}_weight"]
+        out += [w.T.reshape(w.shape[1], heads, dim), *([p[f"{name}_bias"].reshape(heads, dim)] if layer.use_bias else [])]
+    w = p["o_weight"]
+    return [*out, w.T.reshape(heads, dim, w.shape[0]), *([p["o_bias"]] if layer.use_bias else [])]
+
+
 def keras_weights(layer, p) -> list:
     """nncalc's (PyTorch-layout) weights of one layer as the list Keras' set_weights takes."""
     bias = [p["bias"]] if "bias" in p else []
@@ -98,11 +110,16 @@ def keras_weights(layer, p) -> list:
     if layer.kind == "dense":
         return [p["weight"].T, *bias]
     if layer.kind == "batchnorm":
-        return [p["weight"], p["bias"], p["running_mean"], p["running_var"]]
+        names = ("weight", "bias", "running_mean", "running_var")  # gamma, beta (when affine), moving mean, var
+        return [p[k] for k in names if k in p]
     if layer.kind in ("groupnorm", "layernorm"):
         return [p["weight"], *bias]
     if layer.kind in ("lstm", "gru", "rnn"):
         return recurrent_weights(layer, p)
+    if layer.kind == "embedding":
+        return [p["weight"]]
+    if layer.kind == "attention":
+        return attention_weights(layer, p)
     raise AssertionError(f"no Keras weight layout for {layer.kind} in this test")
 
 
@@ -158,6 +175,34 @@ OWN = {
           - flatten
           - dense: {units: 3}
     """,
+    "more-maps": """
+        input: [7, 7, 3]
+        layers:
+          - conv: {filters: 4, kernel: 3, padding: same, bias: false}
+          - batchnorm: {affine: false}
+          - relu6
+          - maxpool: {kernel: 2, stride: 2, ceil_mode: true}
+          - residual:
+              body: [conv: {filters: 4, kernel: 3, padding: 1}, hardswish]
+          - multiply:
+              - [hardsigmoid]
+              - [global_avgpool, conv: {filters: 4, kernel: 1}, sigmoid]
+          - upsample: {scale: 2}
+          - adaptive_avgpool: {output: 2}
+          - dropout: {rate: 0.3}
+          - flatten
+          - dense: {units: 5, activation: {gelu: {approximate: tanh}}}
+          - layernorm
+    """,
+    "sequence": """
+        input: [5]
+        layers:
+          - embedding: {vocab: 11, dim: 8}
+          - transformer_encoder: {heads: 2, ffn: 16, activation: gelu, norm: pre}
+          - gru: {hidden: 3, bidirectional: true}
+          - sequence_pool: {mode: last}
+          - dense: {units: 2}
+    """,
     "recurrent": """
         input: [9, 3]
         layers:
@@ -177,7 +222,12 @@ ALL = {**{k: SPECS[k] for k in ("cnn-residual-projection", "flatten-chw-and-asym
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_same_outputs_as_the_engine(name):
     network = network_from_text(textwrap.dedent(ALL[name]), f"{name}.yaml")
-    x = np.random.default_rng(1).normal(size=(3, *network.input_shape))
+    rng = np.random.default_rng(1)
+    first = network.leaves()[0]
+    if first.kind == "embedding":
+        x = rng.integers(0, first.vocab, size=(3, *network.input_shape)).astype(np.float64)
+    else:
+        x = rng.normal(size=(3, *network.input_shape))
     want, got = keras_outputs(network, x)
     assert got.shape == want.shape
     assert np.max(np.abs(got - want)) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
