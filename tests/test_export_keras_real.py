@@ -231,3 +231,41 @@ def test_same_outputs_as_the_engine(name):
     want, got = keras_outputs(network, x)
     assert got.shape == want.shape
     assert np.max(np.abs(got - want)) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
+
+
+def engine_and_npz(network, path):
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from calc.engine.weights import save_weights
+
+    engine = Model(network, Ctx(get_backend("cpu", "float64"), seed=3))
+    perturb(engine, np.random.default_rng(3))
+    return engine, str(save_weights(engine, str(path)))
+
+
+@pytest.mark.parametrize("name", ["more-maps", "sequence", "recurrent", "dilated-and-strided"])
+def test_generated_loader_reads_an_npz_saved_by_nncalc(name, tmp_path):
+    """The file's own load_nncalc_weights (not this test's keras_weights) gives the engine's outputs."""
+    network = network_from_text(textwrap.dedent(ALL[name]), f"{name}.yaml")
+    engine, path = engine_and_npz(network, tmp_path / "w.npz")
+    rng = np.random.default_rng(2)
+    first = network.leaves()[0]
+    x = (rng.integers(0, first.vocab, size=(2, *network.input_shape)).astype(np.float64)
+         if first.kind == "embedding" else rng.normal(size=(2, *network.input_shape)))
+    want = np.asarray(engine.forward(engine.backend.asarray(x), training=False), dtype=np.float64)
+    namespace = {"__name__": "exported"}
+    exec(compile(export_code(network, "keras"), "<keras>", "exec"), namespace)  # noqa: S102
+    model = next(v for k, v in namespace.items() if k.startswith("build_"))()
+    namespace["load_nncalc_weights"](model, path)
+    got = keras.ops.convert_to_numpy(model(x.astype(np.float32), training=False)).astype(np.float64)
+    assert np.max(np.abs(got - want)) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
+
+
+def test_generated_loader_names_missing_weights():
+    network = network_from_text(textwrap.dedent(ALL["cnn-residual-projection"]), "s.yaml")
+    namespace = {"__name__": "exported"}
+    exec(compile(export_code(network, "keras"), "<keras>", "exec"), namespace)  # noqa: S102
+    model = next(v for k, v in namespace.items() if k.startswith("build_"))()
+    with pytest.raises(KeyError, match="conv1.weight"):
+        namespace["load_nncalc_weights"](model, {})
