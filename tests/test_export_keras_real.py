@@ -269,3 +269,21 @@ def test_generated_loader_names_missing_weights():
     model = next(v for k, v in namespace.items() if k.startswith("build_"))()
     with pytest.raises(KeyError, match="conv1.weight"):
         namespace["load_nncalc_weights"](model, {})
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet-v2"])
+def test_zoo_outputs_at_a_small_input(name, tmp_path):
+    """A whole bundled network (at 32 x 32 so the float64 engine is quick): the generated loader
+    and model give the engine's outputs."""
+    from calc.network import override_input
+
+    network = override_input(load_network(name), (32, 32, 3))
+    engine, path = engine_and_npz(network, tmp_path / "w.npz")
+    x = np.random.default_rng(4).normal(size=(2, 32, 32, 3))
+    want = np.asarray(engine.forward(engine.backend.asarray(x), training=False), dtype=np.float64)
+    namespace = {"__name__": "exported"}
+    exec(compile(export_code(network, "keras"), "<keras>", "exec"), namespace)  # noqa: S102
+    model = next(v for k, v in namespace.items() if k.startswith("build_"))()
+    namespace["load_nncalc_weights"](model, path)
+    got = keras.ops.convert_to_numpy(model(x.astype(np.float32), training=False)).astype(np.float64)
+    assert np.max(np.abs(got - want)) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
