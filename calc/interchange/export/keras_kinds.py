@@ -5,7 +5,7 @@ in nncalc's default order. An emitter returns the functional call, e.g.
 ``layers.Conv2D(8, (3, 3), name='conv1')(x)``. Padding is written as its own layer
 (ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Kinds without a Keras
 form give one line (``Unsupported``). The code is checked against a small fake of the Keras API
-in tests (Keras itself is not installed there).
+(tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py).
 """
 
 from __future__ import annotations
