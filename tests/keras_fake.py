@@ -51,6 +51,7 @@ class Conv2D(Layer):
         (sh, sw), (dh, dw) = pair(self.kwargs.get("strides", 1)), pair(self.kwargs.get("dilation_rate", 1))
         groups, h, w, c = self.kwargs.get("groups", 1), *x.shape
         assert c % groups == 0 and f % groups == 0
+        assert max(sh, sw) == 1 or max(dh, dw) == 1, "Keras refuses strides > 1 with dilation_rate > 1"
         self.trainable = kh * kw * (c // groups) * f + (f if self.kwargs.get("use_bias", True) else 0)
         return Tensor((window(h, kh, sh, dh), window(w, kw, sw, dw), f))
 
@@ -60,6 +61,7 @@ class Conv1D(Layer):
         f, k = self.arg(0, "filters"), self.arg(1, "kernel_size")
         s, d, groups = self.kwargs.get("strides", 1), self.kwargs.get("dilation_rate", 1), self.kwargs.get("groups", 1)
         n, c = x.shape
+        assert s == 1 or d == 1, "Keras refuses strides > 1 with dilation_rate > 1"
         self.trainable = k * (c // groups) * f + (f if self.kwargs.get("use_bias", True) else 0)
         return Tensor((window(n, k, s, d), f))
 

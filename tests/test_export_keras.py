@@ -1,6 +1,6 @@
 """`nncalc export --to keras`: well-formed Python, run against a small fake of the Keras API
-(tests/keras_fake.py; Keras is not installed): the model's output shape and trainable weight count
-are nncalc's, layer by layer named as nncalc names them."""
+(tests/keras_fake.py, no Keras needed; real Keras: tests/test_export_keras_real.py): the model's
+output shape and trainable weight count are nncalc's, layer by layer named as nncalc names them."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ with the Keras emitters of keras_kinds.py. Keras is channels-last like nncalc: n
 
 from __future__ import annotations
 
+from calc.interchange.export.keras_helpers import LOADER, weight_table
 from calc.interchange.export.keras_kinds import keras_emitter_for
 from calc.interchange.export.pyfmt import wrap_all
 from calc.interchange.export.torch_code import TorchWriter, class_name
@@ -23,9 +24,10 @@ def keras_source(network) -> str:
             f"Parameters: {params:,}, nncalc's count (batch-norm moving statistics are\n"
             "non-trainable weights in Keras).\n"
             '"""\n\n'
-            "import keras\nfrom keras import layers\n")
+            "import keras\nimport numpy as np\nfrom keras import layers\n")
     body = [f"def {fn}():", f"    inputs = keras.Input(shape={shape_text}{dtype})"]
     body += [f"    {line}" for line in w.lines]
     body += [f"    return keras.Model(inputs, {out}, name={network.name!r})"]
     main = (f'if __name__ == "__main__":\n    {fn}().summary()\n')
-    return "\n\n".join([head, "\n".join(wrap_all(body)) + "\n", main])
+    table = "\n".join(wrap_all(weight_table(network))) + "\n"
+    return "\n\n".join([head, "\n".join(wrap_all(body)) + "\n", table + LOADER, main])

@@ -5,7 +5,7 @@ in nncalc's default order. An emitter returns the functional call, e.g.
 ``layers.Conv2D(8, (3, 3), name='conv1')(x)``. Padding is written as its own layer
 (ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Kinds without a Keras
 form give one line (``Unsupported``). The code is checked against a small fake of the Keras API
-in tests (Keras itself is not installed there).
+(tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py).
 """
 
 from __future__ import annotations
@@ -76,12 +76,27 @@ def with_pre(piece: Piece, pre: tuple[str, ...]) -> Piece:
     return piece
 
 
+def subsampled(piece: Piece, strides, dilation) -> Piece:
+    """Keras refuses strides > 1 together with dilation > 1: the layer then runs with stride 1 and
+    every stride-th output is kept, which is the strided convolution (same weights, same sizes)."""
+    if max(strides) > 1 and max(dilation) > 1:
+        index = ", ".join(f"::{int(s)}" for s in strides)
+        piece.pre = (*piece.pre, piece.expr)
+        piece.expr = f"layers.Lambda(lambda t: t[:, {index}])({IN})"
+    return piece
+
+
+def strides_for(stride, dilation) -> tuple:
+    return stride if max(dilation) == 1 else (1,) * len(stride)
+
+
 @emits(conv.Conv)
 def _conv(layer, x):
     ctor = f"layers.Conv2D({layer.filters}, {tup(layer.kernel)}" + keyword_args(
-        strides=tup(layer.stride), dilation_rate=tup(layer.dilation), groups=layer.groups, use_bias=layer.use_bias)
+        strides=tup(strides_for(layer.stride, layer.dilation)), dilation_rate=tup(layer.dilation),
+        groups=layer.groups, use_bias=layer.use_bias)
     pre = padding(layer.pad)
-    return with_pre(call(layer, ctor, IN if pre else x), pre)
+    return subsampled(with_pre(call(layer, ctor, IN if pre else x), pre), layer.stride, layer.dilation)
 
 
 @emits(pool.MaxPool, pool.AvgPool)
@@ -124,9 +139,10 @@ def _adaptive(layer, x):  # Keras has no adaptive pool: exact as a plain one whe
 def _conv1d(layer, x):
     before, after = layer.pad[:2]
     pre = (f"layers.ZeroPadding1D(({before}, {after}))({IN})",) if before or after else ()
-    ctor = (f"layers.Conv1D({layer.filters}, {layer.kernel[0]}, strides={layer.stride[0]}, "
+    stride = strides_for(layer.stride[:1], layer.dilation[:1])[0]
+    ctor = (f"layers.Conv1D({layer.filters}, {layer.kernel[0]}, strides={stride}, "
             f"dilation_rate={layer.dilation[0]}, groups={layer.groups}, use_bias={layer.use_bias}")
-    return with_pre(call(layer, ctor, IN if pre else x), pre)
+    return subsampled(with_pre(call(layer, ctor, IN if pre else x), pre), layer.stride[:1], layer.dilation[:1])
 
 
 @emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
