@@ -44,14 +44,35 @@ def _fold(g, node) -> bool:
     return True
 
 
+def _attention(g: Graph, nodes, where: Where) -> None:
+    """Constants folded ahead of the walk (the projections' weights pass through Transpose),
+    then every attention matched; one that does not fit is refused here, in one line each."""
+    from calc.interchange.onnx_attention import find_sites
+
+    if not any(node.op_type == "Softmax" for node in nodes):
+        return
+    for node in nodes:
+        if node.op_type == "Constant":
+            g.consts[node.output[0]] = _constant(node)
+        else:
+            _fold(g, node)
+    refused = find_sites(g, nodes)
+    if refused:
+        raise InputError("\n".join(refused), where)
+
+
 def map_model(path: str) -> Mapped:
     """Every node of the model at ``path`` mapped to a layer entry; InputError listing each node
     that does not map (one line each)."""
     where = Where(str(path))
     model = read_model(path)
     g = Graph(model, where, Path(path).stem)
+    _attention(g, model.graph.node, where)
     for node in model.graph.node:
         if id(node) in g.skipped:
+            continue
+        if id(node) in g.sites:
+            g.sites[id(node)].emit(g)
             continue
         if node.op_type == "Constant":
             g.consts[node.output[0]] = _constant(node)

@@ -220,8 +220,35 @@ def reshape(g: Graph, node) -> None:
         raise Unmappable(f"only a reshape that flattens (N, C, H, W) to (N, C*H*W) maps ({src} -> {dst})")
 
 
+def reduce_mean(g: Graph, node) -> None:
+    """x.mean(dim=1) of a sequence (N, L, F): the mean over positions (axes an attribute up to
+    opset 17, an input from opset 18)."""
+    import numpy as np
+
+    a = attrs(node)
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1:
+        axes = g.const(node, 1, "axes")
+    axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
+    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)):
+        raise Unmappable("only a mean over the positions of a sequence (axis 1, keepdims 0) maps")
+    g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
+
+
+def _position(g: Graph, node) -> None:
+    """x[:, 0] or x[:, -1] of a sequence (N, L, F): its first or last position."""
+    index = g.consts.get(node.input[1])
+    if g.rank(node.input[0]) != 3 or int(attrs(node).get("axis", 0)) != 1 or index is None or index.size != 1 \
+            or int(index.reshape(-1)[0]) not in (0, -1):
+        raise Unmappable("only x[:, 0] or x[:, -1] of a sequence maps (the first or last position)")
+    mode = "first" if int(index.reshape(-1)[0]) == 0 else "last"
+    g.emit(node, "sequence_pool", {"mode": mode}, _data(g, node))
+
+
 def gather(g: Graph, node) -> None:
     """Rows of a stored table picked by token ids: an embedding (torch's nn.Embedding)."""
+    if g.is_data(node.input[0]):
+        return _position(g, node)
     table = g.consts.get(node.input[0])
     if table is None or table.ndim != 2 or int(attrs(node).get("axis", 0)) != 0 or not g.is_data(node.input[1]):
         raise Unmappable("only a Gather of rows of a stored table by the input ids maps (an embedding)")
@@ -243,5 +270,5 @@ RULES = {
     "Softmax": softmax,
     "MaxPool": pool("maxpool"), "AveragePool": pool("avgpool"), "GlobalAveragePool": global_avgpool,
     "BatchNormalization": batchnorm, "LayerNormalization": layernorm,
-    "Gather": gather, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
+    "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
 }
