@@ -204,3 +204,19 @@ class TinyTransformer(nn.Module):
 def tiny_transformer_cls():
     """ReLU, a Mul by 1/sqrt(head_dim), the first position (BERT's [CLS]), 3 heads of 4."""
     return TinyTransformer(d=12, heads=3, act="relu", scale="mul", pool="first")
+
+
+class MaskedAttention(SelfAttention):
+    """A causal mask added to the scaled scores: not the pattern nncalc reads (refused)."""
+
+    def forward(self, x):
+        n, length, d = x.shape
+
+        def split(t):
+            return t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        mask = torch.triu(torch.full((length, length), float("-inf")), 1)
+        scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5 + mask
+        out = torch.softmax(scores, dim=-1) @ v
+        return self.o(out.transpose(1, 2).reshape(n, length, d))

@@ -228,12 +228,17 @@ def test_the_attention_outputs_are_checked(exported, tmp_path, cli):
     assert np.abs(nncalc_forward(str(wrong), str(weights), x) - ort_forward(path, x)).max() > 1e-3
 
 
-def test_an_attention_that_does_not_fit_is_refused_in_one_line(tmp_path, cli):
-    """Unscaled scores are no `attention` layer's: refused, not mapped to something else."""
+@pytest.mark.parametrize("change, message", [("unscaled", "not scaled by 1/sqrt(head_dim)"),
+                                             ("masked", "pass through Div, Add before the softmax")])
+def test_an_attention_that_does_not_fit_is_refused_in_one_line(tmp_path, cli, change, message):
+    """Unscaled or masked scores are no plain `attention` layer's: refused in one line, not
+    mapped to something else."""
     torch.manual_seed(0)
-    model = onnx_models.TinyTransformer(scale="none")
-    path = onnx_models.export(model, (1, 5), tmp_path / "unscaled.onnx", torch.long)
+    model = onnx_models.TinyTransformer(scale="none" if change == "unscaled" else "div")
+    if change == "masked":
+        model.attn = onnx_models.MaskedAttention(16, 4)
+    path = onnx_models.export(model, (1, 5), tmp_path / f"{change}.onnx", torch.long)
     code, out, err = cli("summary", path)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "/attn/Softmax" in err and "not scaled by 1/sqrt(head_dim)" in err
+    assert "/attn/Softmax" in err and message in err

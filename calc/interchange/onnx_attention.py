@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from calc.interchange.onnx_graph import Graph, Unmappable, attrs
 
 HEADS_PERM, KEYS_PERM = [0, 2, 1, 3], [0, 2, 3, 1]
+STEPS = ("Add", "Sub", "Mul", "Div", "Where", "Cast")  # element-wise steps between scores and softmax
 
 
 @dataclass
@@ -112,16 +113,25 @@ class _Match:
 
 
 def _scores(g: Graph, m: _Match, softmax):
-    """(scores MatMul, scale node) feeding ``softmax``, or None when it is no attention's."""
-    scale = m.producer.get(softmax.input[0])
-    if scale is not None and scale.op_type in ("Div", "Mul"):
-        data = [t for t in scale.input if t not in g.consts]
-        product = m.producer.get(data[0]) if len(data) == 1 else None
-    else:
-        product, scale = scale, None
+    """(scores MatMul, scale node) feeding ``softmax``; None when no product of two computed
+    tensors is within a few element-wise steps of it (no attention's softmax); Unmappable when
+    something besides one scale (a mask, a bias) lies between them."""
+    chain, tensor = [], softmax.input[0]
+    while (node := m.producer.get(tensor)) is not None and node.op_type in STEPS and len(chain) < 4:
+        chain.append(node)
+        data = [t for t in node.input if t and t not in g.consts]
+        if not data:
+            return None
+        tensor = data[0]
+    product = m.producer.get(tensor)
     if product is None or product.op_type != "MatMul" or any(t in g.consts for t in product.input):
         return None
-    return product, scale
+    if len(chain) > 1 or (chain and (chain[0].op_type not in ("Div", "Mul")
+                                     or sum(t in g.consts for t in chain[0].input) != 1)):
+        ops = ", ".join(n.op_type for n in reversed(chain))
+        raise Unmappable(f"the scores pass through {ops} before the softmax (a mask?); only one scale "
+                         "by 1/sqrt(head_dim) maps")
+    return product, (chain[0] if chain else None)
 
 
 def _check_scale(g: Graph, scale, head_dim: int) -> None:
