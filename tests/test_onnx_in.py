@@ -202,16 +202,17 @@ def test_weights_stored_outside_the_file_are_not_opened(cli, tmp_path):
 
 def test_attention_becomes_one_layer_also_at_opset_17(tmp_path, cli):
     """The plain-torch attention (Reshape, Transpose, MatMul, Div, Softmax, ...) is one
-    `attention` entry; at opset 17 ReduceMean takes its axes as an attribute, not an input
-    (and GELU has no operator yet: ReLU here)."""
+    `attention` entry; at opset 17 ReduceMean takes its axes as an attribute, not an input,
+    and GELU, with no operator yet, is exported as Div, Erf, Add, Mul, Mul."""
     torch.manual_seed(0)
-    model = onnx_models.randomize_norms(onnx_models.TinyTransformer(act="relu"))
+    model = onnx_models.randomize_norms(onnx_models.TinyTransformer())
     path = onnx_models.export(model, (1, 7), tmp_path / "t17.onnx", torch.long, opset=17)
     spec = tmp_path / "t17.yaml"
     code, _, err = cli("convert", path, "-o", str(spec))
     assert code == 0, err
     text = spec.read_text()
     assert "- attention: {heads: 4}" in text and "- sequence_pool: {mode: mean}" in text
+    assert text.count("- gelu: {}") == 1
     assert "softmax" not in text and "reshape" not in text
     x = np.random.default_rng(3).integers(0, 50, (2, 7))
     assert np.abs(nncalc_forward(str(spec), str(tmp_path / "t17.npz"), x) - ort_forward(path, x)).max() <= TOL
