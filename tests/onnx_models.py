@@ -220,3 +220,19 @@ class MaskedAttention(SelfAttention):
         scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5 + mask
         out = torch.softmax(scores, dim=-1) @ v
         return self.o(out.transpose(1, 2).reshape(n, length, d))
+
+
+class ShapeReadingAttention(SelfAttention):
+    """The same attention written another common way: sizes read from the projection (q.shape,
+    which exports a Shape of it), view, scores times 1/sqrt(head_dim), Tensor.softmax."""
+
+    def forward(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        n, length, d = q.shape
+
+        def split(t):
+            return t.view(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(q), split(k), split(v)
+        scores = (q @ k.transpose(-2, -1)) * (1 / self.head_dim ** 0.5)
+        return self.o((scores.softmax(-1) @ v).transpose(1, 2).reshape(n, length, d))

@@ -243,3 +243,24 @@ def test_an_attention_that_does_not_fit_is_refused_in_one_line(tmp_path, cli, ch
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert "/attn/Softmax" in err and message in err
+
+
+def test_attention_written_with_q_shape_and_view_converts(tmp_path, cli):
+    """A Shape read of the Q projection is no use of Q outside the attention: still one layer,
+    with 2 heads of 4 on 8 features, counted as torch counts and giving onnxruntime's outputs."""
+    from calc.counting.stats import summarize
+    from calc.interchange.onnx_map import network_from_onnx
+
+    torch.manual_seed(1)
+    model = onnx_models.TinyTransformer(d=8, heads=2)
+    model.attn = onnx_models.ShapeReadingAttention(8, 2)
+    model = onnx_models.randomize_norms(model)
+    path = onnx_models.export(model, (1, 4), tmp_path / "qshape.onnx", torch.long)
+    summary = summarize(network_from_onnx(path))
+    params, _, macs = torch_counts(model, (1, 4))
+    assert (summary.total_params, summary.total_macs) == (params, macs)
+    spec = tmp_path / "qshape.yaml"
+    assert cli("convert", path, "-o", str(spec))[0] == 0
+    assert "- attention: {heads: 2}" in spec.read_text()
+    x = np.random.default_rng(5).integers(0, 50, (3, 4))
+    assert np.abs(nncalc_forward(str(spec), str(tmp_path / "qshape.npz"), x) - ort_forward(path, x)).max() <= TOL

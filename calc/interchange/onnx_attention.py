@@ -31,6 +31,8 @@ class Site:
     nodes: list = field(default_factory=list)
 
     def emit(self, g: Graph) -> None:
+        if not g.is_data(self.source):
+            raise Unmappable("the attention's input is not computed from the model's input")
         naming = SimpleNamespace(name=self.softmax.name, op_type="Softmax", output=[self.last.output[0]])
         g.emit(naming, "attention", self.opts, [self.source], self.params)
 
@@ -202,7 +204,8 @@ def _site(g, m, softmax, last, heads, head_dim, tensors) -> Site:
         opts["bias"] = False
     inside = {id(n) for n in m.taken}
     for node in m.taken:
-        if node is not last and any(id(u) not in inside for t in node.output for u in g.consumers.get(t, [])):
+        outside = [u for t in node.output for u in g.consumers.get(t, []) if id(u) not in inside]
+        if node is not last and any(u.op_type != "Shape" for u in outside):  # q.shape is no use of q
             raise Unmappable(f"'{node.name[:40]}' inside the attention is also used outside it")
     return Site(softmax, last, sources[0], opts, params, m.taken)
 

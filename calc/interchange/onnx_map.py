@@ -71,25 +71,23 @@ def map_model(path: str) -> Mapped:
     for node in model.graph.node:
         if id(node) in g.skipped:
             continue
-        if id(node) in g.sites:
-            g.sites[id(node)].emit(g)
-            continue
         if node.op_type == "Constant":
             g.consts[node.output[0]] = _constant(node)
             continue
         if _fold(g, node):
             continue
+        site = g.sites.get(id(node))  # the node that ends an attention (onnx_attention)
         data_in = [t for t in node.input if t and g.is_data(t)]
-        if node.op_type == "Shape" or not data_in:
+        if site is None and (node.op_type == "Shape" or not data_in):
             continue  # shape arithmetic or a folded constant: not a layer
         try:
-            rule = RULES.get(node.op_type)
+            rule = site.emit if site else RULES.get(node.op_type)
             if rule is None:
                 raise Unmappable("nncalc has no layer for this operator")
-            rule(g, node)
+            rule(g) if site else rule(g, node)
         except Unmappable as exc:
             g.result.unmapped.append(f"node '{(node.name or node.output[0])[:60]}' ({node.op_type}): {exc}")
-            g.source.setdefault(node.output[0], g.source[data_in[0]])  # go on, to list every such node
+            g.source.setdefault(node.output[0], g.source[data_in[0]] if data_in else "input")  # go on
     _check_end(g, model, where)
     return g.result
 
