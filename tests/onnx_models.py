@@ -216,7 +216,7 @@ class MaskedAttention(SelfAttention):
             return t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
 
         q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-        mask = torch.triu(torch.full((length, length), float("-inf")), 1)
+        mask = torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1)
         scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5 + mask
         out = torch.softmax(scores, dim=-1) @ v
         return self.o(out.transpose(1, 2).reshape(n, length, d))
