@@ -102,13 +102,14 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
-def export(model: nn.Module, shape: tuple, path, dtype=torch.float32) -> str:
+def export(model: nn.Module, shape: tuple, path, dtype=torch.float32, opset=None) -> str:
     """torch.onnx.export (the TorchScript exporter), batch norms kept (no constant folding), any batch."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model.float().eval(), torch.zeros(shape, dtype=dtype), str(path), dynamo=False, do_constant_folding=False,
+                          **({"opset_version": opset} if opset else {}),
                           input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     return str(path)
 
@@ -153,3 +154,85 @@ class TokenNet(nn.Module):
 
     def forward(self, ids):
         return self.head(self.norm(self.embed(ids)))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention in plain torch (q, k, v, o Linear layers; heads by reshape and
+    transpose; scores divided by sqrt(head_dim)), as a small transformer is often written."""
+
+    def __init__(self, d, heads, scale="div"):
+        super().__init__()
+        self.heads, self.head_dim, self.scale = heads, d // heads, scale
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+    def forward(self, x):
+        n, length, d = x.shape
+
+        def split(t):
+            return t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        scores = q @ k.transpose(-2, -1)
+        if self.scale != "none":  # "none": unscaled scores, which nncalc's attention does not hold
+            scores = scores / self.head_dim ** 0.5 if self.scale == "div" else scores * self.head_dim ** -0.5
+        out = torch.softmax(scores, dim=-1) @ v
+        return self.o(out.transpose(1, 2).reshape(n, length, d))
+
+
+class TinyTransformer(nn.Module):
+    """Token ids -> embedding -> one post-norm encoder layer (self-attention, residual, layer
+    norm, Linear-GELU-Linear, residual, layer norm) -> mean over positions -> Linear; the
+    activation (gelu | relu), the scale (div | mul | none) and the pooling (mean | first) vary."""
+
+    def __init__(self, vocab=50, d=16, heads=4, ffn=32, classes=3, act="gelu", scale="div", pool="mean"):
+        super().__init__()
+        self.act, self.pool = act, pool
+        self.embed = nn.Embedding(vocab, d)
+        self.attn = SelfAttention(d, heads, scale)
+        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.ff1, self.ff2 = nn.Linear(d, ffn), nn.Linear(ffn, d)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        x = self.norm1(x + self.attn(x))
+        act = nn.functional.relu if self.act == "relu" else nn.functional.gelu
+        x = self.norm2(x + self.ff2(act(self.ff1(x))))
+        return self.head(x[:, 0] if self.pool == "first" else x.mean(dim=1))
+
+
+def tiny_transformer_cls():
+    """ReLU, a Mul by 1/sqrt(head_dim), the first position (BERT's [CLS]), 3 heads of 4."""
+    return TinyTransformer(d=12, heads=3, act="relu", scale="mul", pool="first")
+
+
+class MaskedAttention(SelfAttention):
+    """A causal mask added to the scaled scores: not the pattern nncalc reads (refused)."""
+
+    def forward(self, x):
+        n, length, d = x.shape
+
+        def split(t):
+            return t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        mask = torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1)
+        scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5 + mask
+        out = torch.softmax(scores, dim=-1) @ v
+        return self.o(out.transpose(1, 2).reshape(n, length, d))
+
+
+class ShapeReadingAttention(SelfAttention):
+    """The same attention written another common way: sizes read from the projection (q.shape,
+    which exports a Shape of it), view, scores times 1/sqrt(head_dim), Tensor.softmax."""
+
+    def forward(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        n, length, d = q.shape
+
+        def split(t):
+            return t.view(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(q), split(k), split(v)
+        scores = (q @ k.transpose(-2, -1)) * (1 / self.head_dim ** 0.5)
+        return self.o((scores.softmax(-1) @ v).transpose(1, 2).reshape(n, length, d))

@@ -19,6 +19,9 @@ from tests.zoo_torch import mobilenet_v2  # noqa: E402
 TOL = 1e-5  # onnxruntime computes in float32; nncalc in float64
 
 
+IDS = {"tokens", "transformer", "transformer-cls"}  # models whose input is token ids
+
+
 def torch_counts(model, shape):
     """(parameters, batch-norm running statistics, FlopCounterMode MACs) of one sample."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -26,7 +29,8 @@ def torch_counts(model, shape):
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model.eval()(torch.zeros(shape, dtype=torch.long if isinstance(model, onnx_models.TokenNet) else torch.float32))
+        ids = isinstance(model, (onnx_models.TokenNet, onnx_models.TinyTransformer))
+        model.eval()(torch.zeros(shape, dtype=torch.long if ids else torch.float32))
     return params, buffers, counter.get_total_flops() // 2
 
 
@@ -52,12 +56,11 @@ MODELS = {  # name -> (builder, input shape of one sample, batch for the output 
     "cnn": (onnx_models.SmallCNN, (3, 16, 16), 4),
     "sequence": (onnx_models.SequenceNet, (7, 6), 3),
     "tokens": (onnx_models.TokenNet, (6,), 3),
+    "transformer": (onnx_models.TinyTransformer, (7,), 3),
+    "transformer-cls": (onnx_models.tiny_transformer_cls, (5,), 4),
     "resnet18": (onnx_models.ResNet18, (3, 224, 224), 1),
     "mobilenet-v2": (mobilenet_v2, (3, 224, 224), 1),
 }
-
-
-IDS = {"tokens"}  # models whose input is token ids
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +198,69 @@ def test_weights_stored_outside_the_file_are_not_opened(cli, tmp_path):
     onnx.save(model, str(path))
     code, _, err = cli("summary", str(path))
     assert code == 2 and "external data" in err and len(err.strip().splitlines()) == 1
+
+
+def test_attention_becomes_one_layer_also_at_opset_17(tmp_path, cli):
+    """The plain-torch attention (Reshape, Transpose, MatMul, Div, Softmax, ...) is one
+    `attention` entry; at opset 17 ReduceMean takes its axes as an attribute, not an input,
+    and GELU, with no operator yet, is exported as Div, Erf, Add, Mul, Mul."""
+    torch.manual_seed(0)
+    model = onnx_models.randomize_norms(onnx_models.TinyTransformer())
+    path = onnx_models.export(model, (1, 7), tmp_path / "t17.onnx", torch.long, opset=17)
+    spec = tmp_path / "t17.yaml"
+    code, _, err = cli("convert", path, "-o", str(spec))
+    assert code == 0, err
+    text = spec.read_text()
+    assert "- attention: {heads: 4}" in text and "- sequence_pool: {mode: mean}" in text
+    assert text.count("- gelu: {}") == 1
+    assert "softmax" not in text and "reshape" not in text
+    x = np.random.default_rng(3).integers(0, 50, (2, 7))
+    assert np.abs(nncalc_forward(str(spec), str(tmp_path / "t17.npz"), x) - ort_forward(path, x)).max() <= TOL
+
+
+def test_the_attention_outputs_are_checked(exported, tmp_path, cli):
+    """The output check can fail: the same weights split into other heads differ."""
+    _, path = exported("transformer")
+    spec, weights = tmp_path / "t.yaml", tmp_path / "t.npz"
+    assert cli("convert", path, "-o", str(spec))[0] == 0
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(spec.read_text().replace("attention: {heads: 4}", "attention: {heads: 2}"))
+    x = np.random.default_rng(4).integers(0, 50, (2, 7))
+    assert np.abs(nncalc_forward(str(wrong), str(weights), x) - ort_forward(path, x)).max() > 1e-3
+
+
+@pytest.mark.parametrize("change, message", [("unscaled", "not scaled by 1/sqrt(head_dim)"),
+                                             ("masked", "pass through Div, Add before the softmax")])
+def test_an_attention_that_does_not_fit_is_refused_in_one_line(tmp_path, cli, change, message):
+    """Unscaled or masked scores are no plain `attention` layer's: refused in one line, not
+    mapped to something else."""
+    torch.manual_seed(0)
+    model = onnx_models.TinyTransformer(scale="none" if change == "unscaled" else "div")
+    if change == "masked":
+        model.attn = onnx_models.MaskedAttention(16, 4)
+    path = onnx_models.export(model, (1, 5), tmp_path / f"{change}.onnx", torch.long)
+    code, out, err = cli("summary", path)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "/attn/Softmax" in err and message in err
+
+
+def test_attention_written_with_q_shape_and_view_converts(tmp_path, cli):
+    """A Shape read of the Q projection is no use of Q outside the attention: still one layer,
+    with 2 heads of 4 on 8 features, counted as torch counts and giving onnxruntime's outputs."""
+    from calc.counting.stats import summarize
+    from calc.interchange.onnx_map import network_from_onnx
+
+    torch.manual_seed(1)
+    model = onnx_models.TinyTransformer(d=8, heads=2)
+    model.attn = onnx_models.ShapeReadingAttention(8, 2)
+    model = onnx_models.randomize_norms(model)
+    path = onnx_models.export(model, (1, 4), tmp_path / "qshape.onnx", torch.long)
+    summary = summarize(network_from_onnx(path))
+    params, _, macs = torch_counts(model, (1, 4))
+    assert (summary.total_params, summary.total_macs) == (params, macs)
+    spec = tmp_path / "qshape.yaml"
+    assert cli("convert", path, "-o", str(spec))[0] == 0
+    assert "- attention: {heads: 2}" in spec.read_text()
+    x = np.random.default_rng(5).integers(0, 50, (3, 4))
+    assert np.abs(nncalc_forward(str(spec), str(tmp_path / "qshape.npz"), x) - ort_forward(path, x)).max() <= TOL

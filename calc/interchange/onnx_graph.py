@@ -95,6 +95,7 @@ class Graph:
         self.skipped: set[int] = set()  # nodes folded into an earlier entry (MatMul's Add)
         self.names: set[str] = {"input"}
         self.kind_counts: dict[str, int] = {}
+        self.sites: dict = {}  # id of the node that ends an attention -> its Site (onnx_attention)
 
     def input_shape(self, info) -> list:
         dims = self.shapes.get(info.name)

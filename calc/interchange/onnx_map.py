@@ -44,12 +44,30 @@ def _fold(g, node) -> bool:
     return True
 
 
+def _attention(g: Graph, nodes, where: Where) -> None:
+    """Constants folded ahead of the walk (the projections' weights pass through Transpose),
+    then every attention matched; one that does not fit is refused here, in one line each."""
+    from calc.interchange.onnx_attention import find_sites
+
+    if not any(node.op_type == "Softmax" for node in nodes):
+        return
+    for node in nodes:
+        if node.op_type == "Constant":
+            g.consts[node.output[0]] = _constant(node)
+        else:
+            _fold(g, node)
+    refused = find_sites(g, nodes)
+    if refused:
+        raise InputError("\n".join(refused), where)
+
+
 def map_model(path: str) -> Mapped:
     """Every node of the model at ``path`` mapped to a layer entry; InputError listing each node
     that does not map (one line each)."""
     where = Where(str(path))
     model = read_model(path)
     g = Graph(model, where, Path(path).stem)
+    _attention(g, model.graph.node, where)
     for node in model.graph.node:
         if id(node) in g.skipped:
             continue
@@ -58,17 +76,18 @@ def map_model(path: str) -> Mapped:
             continue
         if _fold(g, node):
             continue
+        site = g.sites.get(id(node))  # the node that ends an attention (onnx_attention)
         data_in = [t for t in node.input if t and g.is_data(t)]
-        if node.op_type == "Shape" or not data_in:
+        if site is None and (node.op_type == "Shape" or not data_in):
             continue  # shape arithmetic or a folded constant: not a layer
         try:
-            rule = RULES.get(node.op_type)
+            rule = site.emit if site else RULES.get(node.op_type)
             if rule is None:
                 raise Unmappable("nncalc has no layer for this operator")
-            rule(g, node)
+            rule(g) if site else rule(g, node)
         except Unmappable as exc:
             g.result.unmapped.append(f"node '{(node.name or node.output[0])[:60]}' ({node.op_type}): {exc}")
-            g.source.setdefault(node.output[0], g.source[data_in[0]])  # go on, to list every such node
+            g.source.setdefault(node.output[0], g.source[data_in[0]] if data_in else "input")  # go on
     _check_end(g, model, where)
     return g.result
 

@@ -126,6 +126,34 @@ def gelu(g: Graph, node) -> None:
     g.emit(node, "gelu", {"approximate": approximate} if approximate != "none" else {}, _data(g, node))
 
 
+def _scalar(g: Graph, node, value: float) -> bool:
+    """Whether one input of ``node`` is the stored number ``value`` (float32 precision)."""
+    return any(t in g.consts and g.consts[t].size == 1 and abs(float(g.consts[t].reshape(-1)[0]) - value) < 1e-6
+               for t in node.input)
+
+
+def _only_user(g: Graph, tensor: str, op: str):
+    users = g.consumers.get(tensor, [])
+    return users[0] if len(users) == 1 and users[0].op_type == op else None
+
+
+def erf_gelu(g: Graph, node) -> None:
+    """x * (1 + erf(x / sqrt 2)) * 0.5: the exact GELU as torch exports it before opset 20's Gelu
+    (Div, Erf, Add, Mul, Mul), read from its Div as one `gelu`."""
+    from types import SimpleNamespace
+
+    x = node.input[0]
+    erf = _only_user(g, node.output[0], "Erf") if _scalar(g, node, 2 ** 0.5) and g.is_data(x) else None
+    one = erf and _only_user(g, erf.output[0], "Add")
+    times = one and _scalar(g, one, 1.0) and _only_user(g, one.output[0], "Mul")
+    half = times and x in times.input and _only_user(g, times.output[0], "Mul")
+    if not (half and _scalar(g, half, 0.5)):
+        raise Unmappable("only a Div by sqrt(2) that starts an exact GELU (x * (1 + erf(x / sqrt 2)) * 0.5) maps")
+    g.skipped.update(id(n) for n in (erf, one, times, half))
+    g.emit(SimpleNamespace(name=node.name.replace("Div", "Gelu"), op_type="Gelu", output=[half.output[0]]),
+           "gelu", {}, [x])
+
+
 def hardsigmoid(g: Graph, node) -> None:
     a = attrs(node)
     if abs(float(a.get("alpha", 0.2)) - 1 / 6) > 1e-6 or abs(float(a.get("beta", 0.5)) - 0.5) > 1e-6:
@@ -220,8 +248,35 @@ def reshape(g: Graph, node) -> None:
         raise Unmappable(f"only a reshape that flattens (N, C, H, W) to (N, C*H*W) maps ({src} -> {dst})")
 
 
+def reduce_mean(g: Graph, node) -> None:
+    """x.mean(dim=1) of a sequence (N, L, F): the mean over positions (axes an attribute up to
+    opset 17, an input from opset 18)."""
+    import numpy as np
+
+    a = attrs(node)
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1:
+        axes = g.const(node, 1, "axes")
+    axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
+    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)):
+        raise Unmappable("only a mean over the positions of a sequence (axis 1, keepdims 0) maps")
+    g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
+
+
+def _position(g: Graph, node) -> None:
+    """x[:, 0] or x[:, -1] of a sequence (N, L, F): its first or last position."""
+    index = g.consts.get(node.input[1])
+    if g.rank(node.input[0]) != 3 or int(attrs(node).get("axis", 0)) != 1 or index is None or index.size != 1 \
+            or int(index.reshape(-1)[0]) not in (0, -1):
+        raise Unmappable("only x[:, 0] or x[:, -1] of a sequence maps (the first or last position)")
+    mode = "first" if int(index.reshape(-1)[0]) == 0 else "last"
+    g.emit(node, "sequence_pool", {"mode": mode}, _data(g, node))
+
+
 def gather(g: Graph, node) -> None:
     """Rows of a stored table picked by token ids: an embedding (torch's nn.Embedding)."""
+    if g.is_data(node.input[0]):
+        return _position(g, node)
     table = g.consts.get(node.input[0])
     if table is None or table.ndim != 2 or int(attrs(node).get("axis", 0)) != 0 or not g.is_data(node.input[1]):
         raise Unmappable("only a Gather of rows of a stored table by the input ids maps (an embedding)")
@@ -239,9 +294,9 @@ RULES = {
     "Relu": activation("relu"), "Sigmoid": activation("sigmoid"), "Tanh": activation("tanh"),
     "LeakyRelu": activation("leaky_relu", {"alpha": "slope"}), "Elu": activation("elu", {"alpha": "alpha"}),
     "Selu": activation("selu"), "Softplus": activation("softplus"), "Mish": activation("mish"),
-    "HardSwish": activation("hardswish"), "HardSigmoid": hardsigmoid, "Gelu": gelu, "Clip": clip,
+    "HardSwish": activation("hardswish"), "HardSigmoid": hardsigmoid, "Gelu": gelu, "Div": erf_gelu, "Clip": clip,
     "Softmax": softmax,
     "MaxPool": pool("maxpool"), "AveragePool": pool("avgpool"), "GlobalAveragePool": global_avgpool,
     "BatchNormalization": batchnorm, "LayerNormalization": layernorm,
-    "Gather": gather, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
+    "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
 }
