@@ -10,7 +10,7 @@ form give one line (``Unsupported``). The code is checked against a small fake o
 
 from __future__ import annotations
 
-from calc.interchange.export.torch_kinds import IN, Piece, Unsupported
+from calc.interchange.export.torch_kinds import IN, Piece, emitter_registry, tup
 from calc.layers import (
     attention,
     conv,
@@ -29,23 +29,7 @@ from calc.layers import (
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax
 from calc.layers.containers import Add, ConcatMerge, Multiply
 
-EMITTERS: dict = {}
-
-
-def emits(*classes):
-    def wrap(fn):
-        for cls in classes:
-            EMITTERS[cls] = fn
-        return fn
-    return wrap
-
-
-def refuse(layer, what: str):
-    raise Unsupported(f"{layer.kind} '{layer.name}': {what} has no Keras export yet", layer.where)
-
-
-def tup(values) -> str:
-    return "(" + ", ".join(str(int(v)) for v in values) + ("," if len(values) == 1 else "") + ")"
+EMITTERS, emits, refuse = emitter_registry("Keras")
 
 
 def keyword_args(**given) -> str:

@@ -37,6 +37,7 @@ from calc.layers import (
 )
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax
 from calc.layers.containers import Add, ConcatMerge, Multiply
+from calc.shapes import is_map
 
 
 class Unsupported(SpecError):
@@ -58,27 +59,31 @@ IN = "__in__"
 
 
 Emitter = Callable[[object, str, object], Piece]
-EMITTERS: dict[type, Emitter] = {}
+
+
+def emitter_registry(target: str):
+    """(EMITTERS, emits, refuse) of one export target: the class -> emitter table, the decorator that
+    fills it, and the one-line refusal naming the layer and the target (PyTorch, Keras)."""
+    table: dict[type, Emitter] = {}
+
+    def emits(*classes: type):
+        def wrap(fn: Emitter) -> Emitter:
+            for cls in classes:
+                table[cls] = fn
+            return fn
+        return wrap
+
+    def refuse(layer, what: str):
+        raise Unsupported(f"{layer.kind} '{layer.name}': {what} has no {target} export yet", layer.where)
+
+    return table, emits, refuse
+
+
+EMITTERS, emits, refuse = emitter_registry("PyTorch")
 # kinds with no PyTorch form yet, and why (tests/test_export_torch.py: every kind is in one of the two)
 REFUSED = {
     "rotary": "a stand-alone rotary layer (attention's own 'rotary: true' is exported)",
 }
-
-
-def emits(*classes: type):
-    def wrap(fn: Emitter) -> Emitter:
-        for cls in classes:
-            EMITTERS[cls] = fn
-        return fn
-    return wrap
-
-
-def refuse(layer, what: str):
-    raise Unsupported(f"{layer.kind} '{layer.name}': {what} has no PyTorch export yet", layer.where)
-
-
-def is_map(shape) -> bool:
-    return shape is not None and len(shape) == 3
 
 
 def own(attr: str, layer, names=None) -> dict[str, str]:
