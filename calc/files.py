@@ -70,3 +70,21 @@ def read_text(path, limit: int = TEXT_LIMIT, error: type[NNCalcError] = InputErr
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise error("not a UTF-8 text file", Where(str(path))) from None
+
+
+def read_head(path, size: int = 64, error: type[NNCalcError] = InputError) -> bytes:
+    """The first ``size`` bytes of a regular file (any size): enough to tell what kind of file it is
+    before the whole of it is read under the limit that kind has."""
+    name = str(path)
+    check_file(path, 1 << 62, error)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", Where(name)) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise error("not a regular file", Where(name))
+        try:
+            return handle.read(size)
+        except OSError as exc:
+            raise error(f"cannot read: {exc.strerror}", Where(name)) from None

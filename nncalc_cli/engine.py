@@ -49,9 +49,11 @@ def run(
     """Run a network forward on the inputs in a file and print its output."""
     from calc import memory
     from calc.engine.api import run_network
+    from calc.interchange.load import load_model
 
     with memory.option(max_memory):
-        result = run_network(spec, inputs, device.value, dtype.value, weights, seed, init, activations, training,
+        loaded = load_model(spec)  # an ONNX model runs with its own weights unless --weights is given
+        result = run_network(loaded.network, inputs, device.value, dtype.value, weights or loaded.weights, seed, init, activations, training,
                              batch_size)
     emit(result, Output(as_json, decimals=decimals), full=full)
 
@@ -84,6 +86,7 @@ def train(
     """Train a network on a data file and print the loss per epoch."""
     from calc import memory
     from calc.engine.api import TrainSettings, train_network
+    from calc.interchange.load import load_model
     from calc.render.engine import epoch_progress
 
     if plot is not None:  # the file name and matplotlib checked before the training, not after
@@ -95,7 +98,9 @@ def train(
     settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
     out = console()
     with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
-        result = train_network(spec, data, settings, device.value, dtype.value, init, weights, save, on_epoch)
+        loaded = load_model(spec)  # an ONNX model starts from its own weights unless --weights is given
+        result = train_network(loaded.network, data, settings, device.value, dtype.value, init,
+                               weights or loaded.weights, save, on_epoch)
     emit(result, Output(as_json, decimals=decimals), every=every)
     if plot is not None:
         from calc.pictures.curve_picture import draw_curves

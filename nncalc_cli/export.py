@@ -22,7 +22,8 @@ def export(
     """Write a network as PyTorch or Keras code (layers, forward, weight loading)."""
     from calc.errors import InputError
     from calc.interchange.export import export_code
-    from calc.network import load_network, override_input
+    from calc.interchange.load import load_network
+    from calc.network import override_input
     from calc.numtext import ints
 
     network = load_network(spec)

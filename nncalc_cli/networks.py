@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from nncalc_cli.options import CostKind, JsonOpt, MarkdownOpt
+from nncalc_cli.options import CostKind, JsonOpt, MarkdownOpt, SpecArg
 from nncalc_cli.output import Output, emit
 
 app = typer.Typer()
@@ -13,7 +13,7 @@ app = typer.Typer()
 
 @app.command()
 def summary(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file, a bundled network name (see 'nncalc zoo') an .onnx model or a Keras config (.json, .keras).")],
+    spec: SpecArg,
     as_json: JsonOpt = False,
     markdown: MarkdownOpt = None,
     keras: Annotated[bool, typer.Option("--keras", help="Count batch-norm running mean/var as non-trainable params, as Keras' summary does (always for a Keras config).")] = False,
@@ -24,39 +24,23 @@ def summary(
 ) -> None:
     """Per-layer output shapes, parameters and MACs of a network, with totals."""
     from calc.counting.stats import CountOptions, summarize
+    from calc.interchange.load import load_model
     from calc.network import override_input
     from calc.numtext import ints
 
     kinds = {k.value for k in include or []}
     kinds = {"bias", "bn", "act", "pool", "add", "norm"} if "all" in kinds else kinds
-    network, from_keras = _load(spec)
-    keras = keras or from_keras
+    loaded = load_model(spec)
+    network, keras = loaded.network, keras or loaded.keras
     if input_shape:
         network = override_input(network, ints(input_shape, "--input"))
     result = summarize(network, CountOptions(include=frozenset(kinds), keras=keras, batch=batch))
     emit(result, Output(as_json, markdown), show_config=config)
 
 
-def _load(spec: str):
-    """(network, whether it is a Keras model): a spec, a bundled name, or a model from another
-    tool (.onnx, a Keras config .json / .keras; calc/interchange)."""
-    from calc.interchange.keras_config import looks_like_keras
-    from calc.network import load_network
-
-    if spec.lower().endswith(".onnx"):
-        from calc.interchange.onnx_map import network_from_onnx
-
-        return network_from_onnx(spec), False
-    if looks_like_keras(spec):
-        from calc.interchange.keras_map import network_from_keras
-
-        return network_from_keras(spec), True
-    return load_network(spec), False
-
-
 @app.command()
 def memory(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    spec: SpecArg,
     dtype: Annotated[str, typer.Option("--dtype", help="Weights' precision: fp32, bf16, fp16, int8, int4.")] = "fp16",
     context: Annotated[int | None, typer.Option("--context", help="Tokens in the KV cache (default: the spec's sequence length).", min=1)] = None,
     batch: Annotated[int, typer.Option("--batch", help="Sequences held at once.", min=1)] = 1,
@@ -68,8 +52,8 @@ def memory(
     markdown: MarkdownOpt = None,
 ) -> None:
     """Memory of a network: weights per dtype, KV cache, training state, and whether it fits a card."""
+    from calc.interchange.load import load_network
     from calc.memory import parse_bytes
-    from calc.network import load_network
     from calc.solve.memory import MemoryQuestion, memory_solution
 
     if optimizer not in ("adam", "momentum", "sgd"):

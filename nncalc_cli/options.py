@@ -97,8 +97,9 @@ class DType(str, Enum):
     float32 = "float32"
 
 
-SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name "
-                                        "(see 'nncalc zoo').")]
+SPEC_HELP = ("A YAML spec file, a bundled network name (see 'nncalc zoo'), an ONNX model (.onnx) or a Keras "
+             "config (.json, .keras); the kind is read from the file.")
+SpecArg = Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="cpu (NumPy) or gpu (CuPy, optional extra: pip install "
                                            "'nncalc[gpu]').")]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="float64 (default: answers match hand solutions) or float32.")]

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from nncalc_cli.options import SpecArg
+
 app = typer.Typer()
 
 RENDERED = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -20,12 +22,12 @@ GRAPHVIZ = ("needs Graphviz's 'dot' program (apt install graphviz, brew install 
 
 @app.command("draw")
 def draw(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML spec file or a bundled network name (see 'nncalc zoo').")],
+    spec: SpecArg,
     mermaid: Annotated[bool, typer.Option("--mermaid", help="Mermaid instead of DOT (GitHub and Jupyter draw it without tools).")] = False,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write FILE: .dot/.gv (DOT), .mmd (Mermaid), .svg/.png/.pdf (rendered by Graphviz's dot).")] = None,
 ) -> None:
     """Draw a network: layers with type, output shape and params; branches, adds and references."""
-    from calc.network import load_network
+    from calc.interchange.load import load_network
     from calc.pictures.diagram import dot
     from calc.pictures.diagram import mermaid as to_mermaid
     from calc.pictures.network_picture import network_diagram

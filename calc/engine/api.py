@@ -51,7 +51,7 @@ def build_model(spec, device: str = "cpu", dtype: str = "float64", seed: int = 0
     backend = get_backend(device, dtype)
     budget.check(network, backend, batch, training, hint)
     model = Model(network, Ctx(backend, seed=seed, init=init))
-    model.weights_file = weights
+    model.weights_file = getattr(weights, "file", weights)  # a .npz, or the model file its weights came with
     if weights:
         load_weights(model, weights)
     return model
@@ -131,7 +131,7 @@ def run_network(spec, inputs: str, device: str = "cpu", dtype: str = "float64", 
     size = DEFAULT_BATCH if batch_size is None else batch_size
     if size < 1:
         raise InputError(f"--batch-size must be at least 1, got {batch_size}")
-    network = load_network(spec)
+    network = load_network(spec) if isinstance(spec, (str, Path)) else spec  # or a model file's network
     budget.check(network, get_backend(device, dtype), 1)  # weights first: before reading the inputs
     x = read_inputs(inputs, network.input_shape, get_backend(device, dtype))
     n = len(x)
@@ -210,7 +210,7 @@ def train_network(spec, data: str, settings: TrainSettings, device: str = "cpu",
     from calc.network import load_network
 
     optimizer = make_optimizer(settings.optimizer, style=settings.style, lr=settings.lr)  # bad names fail early
-    net = load_network(spec)
+    net = load_network(spec) if isinstance(spec, (str, Path)) else spec  # or a model file's network
     shell = SimpleNamespace(network=net)  # what the loss checks read: the network, not its weights
     loss = get_loss(settings.loss, settings.reduction) if settings.loss else default_loss(shell)
     if settings.reduction and not settings.loss:

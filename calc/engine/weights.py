@@ -4,6 +4,8 @@ the PyTorch layouts of the layers' param_shapes; every array is checked before i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from calc.engine.npy import check_arrays, npz_headers
 from calc.engine.tables import checked_suffix
 from calc.errors import MESSAGE_LIMIT, InputError, Where
@@ -23,11 +25,24 @@ def save_weights(model, path: str) -> str:
     return target
 
 
-def load_weights(model, path: str) -> None:
+@dataclass(frozen=True)
+class GivenWeights:
+    """Arrays already read, keyed ``layer.param`` as in an .npz: a model file's own weights (an
+    ONNX model's initialisers, calc/interchange/load.py), set as a --weights file's are."""
+
+    file: str  # the model file, named where the run says where its weights came from
+    arrays: dict
+
+
+def load_weights(model, path) -> None:
     """Set every parameter and buffer from an .npz written by save_weights (or by hand, with the
-    same names and PyTorch layouts); missing, extra, misshaped or non-finite arrays are errors."""
+    same names and PyTorch layouts), or from GivenWeights; missing, extra, misshaped or non-finite
+    arrays are errors."""
     import numpy as np
 
+    if isinstance(path, GivenWeights):
+        _set_weights(model, path.arrays, Where(path.file))
+        return
     checked_suffix(path, (".npz",), "--weights")
     where = Where(str(path))
     state = model.state()
@@ -42,6 +57,14 @@ def load_weights(model, path: str) -> None:
             given = {name: archive[name] for name in archive.files}
     except Exception as exc:  # noqa: BLE001 - zipfile/numpy errors of many kinds
         raise InputError(f"cannot read .npz: {str(exc)[:MESSAGE_LIMIT]}", where) from None
+    _set_weights(model, given, where)
+
+
+def _set_weights(model, given: dict, where: Where) -> None:
+    """Every array of ``given`` checked against the model's state (names, shapes, finite), then set."""
+    import numpy as np
+
+    state = model.state()
     missing = [k for k in state if k not in given]
     extra = [k for k in given if k not in state]
     if missing or extra:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from calc.errors import InputError, Where
-from calc.files import DATA_LIMIT, TEXT_LIMIT, check_file, read_text
+from calc.files import DATA_LIMIT, TEXT_LIMIT, check_file, read_head, read_text
 
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax", "elu": "elu",
                "selu": "selu", "gelu": "gelu", "swish": "silu", "silu": "silu", "softplus": "softplus",
@@ -27,7 +27,7 @@ class Unmappable(Exception):
 def read_config(path: str) -> dict:
     """The parsed config of a .json file or of config.json inside a .keras zip, both bounded."""
     where = Where(str(path))
-    if str(path).lower().endswith(".keras"):
+    if is_archive(path):
         text = _zip_member(path, where)
     else:
         text = read_text(path, TEXT_LIMIT)
@@ -39,6 +39,11 @@ def read_config(path: str) -> dict:
         raise InputError("not a Keras model config: expected class_name Sequential or Functional "
                          "with a config holding its layers", where)
     return config
+
+
+def is_archive(path) -> bool:
+    """A .keras file, or a zip under another name (a .keras saved as model.zip): read as an archive."""
+    return str(path).lower().endswith(".keras") or read_head(path, 4) == b"PK\x03\x04"
 
 
 def is_model_config(config) -> bool:
