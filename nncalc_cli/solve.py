@@ -20,6 +20,7 @@ from nncalc_cli.options import (
     JsonOpt,
     MarkdownOpt,
     ReductionOpt,
+    SpecArg,
     TemplateOpt,
 )
 from nncalc_cli.output import Output, emit
@@ -162,7 +163,7 @@ def perceptron(
 
 @app.command()
 def backprop(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A network spec file whose layers have weights: and bias:.")],
+    spec: SpecArg,
     input: Annotated[str, typer.Option("--input", "-i", "-x", help="One sample, e.g. 0.05,0.1 (a batch: 0.05,0.1;1,0).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target(s), shaped like the output.")] = None,
     loss_name: Annotated[str, typer.Option("--loss", help=f"{LOSS_HELP}; or output (derivatives of the output "

@@ -30,7 +30,7 @@ FRAMEWORK = {  # how PyTorch / Keras spell each rule
 
 def layer_fans(spec: str, layer_name: str) -> tuple[int, int, tuple, str]:
     """(fan_in, fan_out, weight shape, where the fans come from) for a layer of a spec."""
-    from calc.network import load_network
+    from calc.interchange.load import load_network  # a spec, bundled name, ONNX model or Keras config
 
     layer = load_network(spec).layer(layer_name)
     shape = layer.param_shapes().get("weight")

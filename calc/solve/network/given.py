@@ -50,7 +50,8 @@ class NetworkSetup:
 
 
 def read_network(given, where: Where, problem_file: str | None = None):
-    from calc.network import build_network, load_network
+    from calc.interchange.load import load_network  # a spec, bundled name, ONNX model or Keras config
+    from calc.network import build_network
 
     value = raw(given, where, "network")
     place = at(given, where, "network")
