@@ -5,6 +5,7 @@ each through calc.interchange.keras_layers into named spec entries."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from calc.errors import InputError, Where
@@ -13,6 +14,14 @@ from calc.interchange.keras_layers import MERGES, RULES
 from calc.interchange.onnx_graph import Mapped
 
 SKIPPED = {"InputLayer"}
+
+
+@dataclass
+class KerasMapped(Mapped):
+    """Mapped, and every Keras layer in order as (class, config, the entry that holds its weights
+    or None): where calc.interchange.keras_weights puts a .keras file's variables."""
+
+    layers: list = field(default_factory=list)
 
 
 def _name(text, taken: set) -> str:
@@ -69,19 +78,20 @@ def _sources(layer: dict) -> list:
     return found
 
 
-def map_keras(path: str) -> Mapped:
+def map_keras(path: str) -> KerasMapped:
     where = Where(str(path))
     config = read_config(path)
     body = config["config"]
     layers = [x for x in body["layers"] if isinstance(x, dict)]
     functional = config["class_name"] != "Sequential"
-    result = Mapped(_name(body.get("name") or Path(path).stem, set()), _input_shape(layers, where))
+    result = KerasMapped(_name(body.get("name") or Path(path).stem, set()), _input_shape(layers, where))
     taken = {"input"}
     made: dict[str, str] = {}  # Keras layer name -> the entry holding its output
     previous = "input"
     for layer in layers:
         kind, c = layer.get("class_name"), layer.get("config", {})
         keras_name = c.get("name") or layer.get("name") or kind
+        result.layers.append((str(kind), c, None))
         if kind in SKIPPED:
             made[keras_name] = "input"
             continue
@@ -107,6 +117,8 @@ def map_keras(path: str) -> Mapped:
                 entry["from"] = sources[0]
             result.entries.append(entry)
             previous = name
+            if i == 0:
+                result.layers[-1] = (str(kind), c, name)
         made[keras_name] = previous
     _check(result, body, made, functional, where)
     return result

@@ -28,8 +28,9 @@ NONE_OF_THEM = "expected a YAML spec, an ONNX model or a Keras config (.json, .k
 
 @dataclass
 class LoadedModel:
-    """A network and where it came from; ``weights`` holds an ONNX model's own weights
-    (calc.engine.weights.GivenWeights), which `run` and `train` use unless --weights is given."""
+    """A network and where it came from; ``weights`` holds the model file's own weights (an ONNX
+    model's initialisers, a .keras archive's variables: calc.engine.weights.GivenWeights), which
+    `run` and `train` use unless --weights is given."""
 
     network: object
     kind: str
@@ -108,15 +109,22 @@ def _onnx_model(path: str) -> LoadedModel:
     return LoadedModel(network, ONNX, GivenWeights(path, weights_arrays(mapped)))
 
 
+def _keras_model(path: str) -> LoadedModel:
+    """A Keras config's network; a .keras archive's weights too where h5py reads them."""
+    from calc.engine.weights import GivenWeights
+    from calc.interchange.keras_convert import keras_model
+
+    read = keras_model(path)
+    return LoadedModel(read.network, KERAS, GivenWeights(path, read.arrays) if read.arrays else None)
+
+
 def load_model(spec) -> LoadedModel:
     """A spec file, a bundled name, an ONNX model or a Keras config, whichever ``spec`` is."""
     kind = file_kind(spec)
     if kind == ONNX:
         return _onnx_model(str(spec))
     if kind == KERAS:
-        from calc.interchange.keras_map import network_from_keras
-
-        return LoadedModel(network_from_keras(str(spec)), KERAS)
+        return _keras_model(str(spec))
     from calc.network import load_network as load_spec
 
     return LoadedModel(load_spec(spec), SPEC)
@@ -125,3 +133,20 @@ def load_model(spec) -> LoadedModel:
 def load_network(spec):
     """The Network of a spec, bundled name, ONNX model or Keras config (see load_model)."""
     return load_model(spec).network
+
+
+def convert_model(source: str, spec_path: str, weights_path: str | None, with_weights: bool = True):
+    """`nncalc convert MODEL`: Converted (ONNX) or KerasConverted, by the model's kind; anything
+    else (a spec, a bundled name) is one line."""
+    kind = file_kind(source)
+    if kind == ONNX:
+        from calc.interchange.onnx_convert import convert_onnx
+
+        return convert_onnx(source, spec_path, weights_path, with_weights)
+    if kind == KERAS:
+        from calc.interchange.keras_convert import convert_keras
+
+        return convert_keras(source, spec_path, weights_path, with_weights)
+    check_file(source)  # "no such file" for a bundled name or a missing file
+    raise InputError("not an ONNX model or a Keras config; convert reads .onnx, .json (Keras) and .keras files",
+                     Where(str(source)))

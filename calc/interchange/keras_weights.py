@@ -1,0 +1,106 @@
+"""The weights inside a .keras file (its model.weights.h5), read with h5py when it is installed
+(optional: without it the spec is written all the same and one line says why the weights were not).
+
+Keras 3 stores each layer's variables under ``layers/<name>/vars/<i>``, where the name is the
+layer's class in snake case made unique in the order of the model's layers (``dense``,
+``dense_1``), not the layer's own name; the variables keep their creation order (kernel, bias).
+Keras' layouts become the PyTorch layouts nncalc's layers hold (calc/engine/weights.py): a dense
+kernel (in, out) is transposed, a conv kernel (kh, kw, in, out) becomes (out, in, kh, kw).
+"""
+
+from __future__ import annotations
+
+import re
+
+from calc.errors import InputError, Where
+from calc.files import DATA_LIMIT
+from calc.interchange.keras_config import is_archive
+
+MEMBER = "model.weights.h5"
+
+
+def snake_case(name: str) -> str:
+    """keras.src.utils.naming.to_snake_case: the key a layer's variables are saved under."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _dense(v: list, c: dict) -> dict:
+    return {"weight": v[0].T, **({"bias": v[1]} if len(v) > 1 else {})}
+
+
+def _conv(v: list, c: dict) -> dict:
+    return {"weight": v[0].transpose(3, 2, 0, 1), **({"bias": v[1]} if len(v) > 1 else {})}
+
+
+def _batchnorm(v: list, c: dict) -> dict:
+    stats = {"running_mean": v[-2], "running_var": v[-1]}
+    return {"weight": v[0], "bias": v[1], **stats} if len(v) == 4 else stats
+
+
+def _layernorm(v: list, c: dict) -> dict:
+    return {"weight": v[0], "bias": v[1]}
+
+
+RULES = {"Dense": _dense, "Conv2D": _conv, "BatchNormalization": _batchnorm,
+         "LayerNormalization": _layernorm, "Embedding": lambda v, c: {"weight": v[0]}}
+
+
+def read_variables(path: str) -> tuple[dict | None, str]:
+    """({layer key: [arrays]}, "") from a .keras archive, or (None, why the weights were not read)."""
+    import zipfile
+
+    if not is_archive(path):
+        return None, "weights: none read (a Keras config .json holds no weights)"
+    try:
+        import h5py
+    except ImportError:
+        return None, "weights: not read (reading model.weights.h5 needs h5py: pip install h5py)"
+    with zipfile.ZipFile(path) as archive:
+        if MEMBER not in archive.namelist():
+            return None, f"weights: none read (the archive has no {MEMBER})"
+        info = archive.getinfo(MEMBER)
+        if info.file_size > DATA_LIMIT:
+            raise InputError(f"{MEMBER} in the archive is over the size limit for weights", Where(path))
+        data = archive.read(info)
+    return _groups(h5py, data, path), ""
+
+
+def _groups(h5py, data: bytes, path: str) -> dict:
+    import io
+
+    import numpy as np
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as f:
+            layers = f.get("layers", {})
+            return {key: [np.asarray(vs[str(i)][()], dtype=np.float64) for i in range(len(vs))]
+                    for key in layers for vs in [layers[key].get("vars", {})]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{MEMBER} cannot be read: {str(exc)[:80]}", Where(path)) from None
+
+
+def keras_arrays(layers: list, variables: dict) -> tuple[dict, str]:
+    """The arrays keyed 'entry.param' of every mapped layer with variables, from ``layers`` (Keras
+    class, config, the entry holding its weights; every layer of the model in order); or ({}, why
+    not) when a layer's variables have no mapping here."""
+    used: dict[str, int] = {}
+    out = {}
+    for kind, config, entry in layers:
+        key = snake_case(kind)
+        used[key] = used.get(key, -1) + 1
+        key = f"{key}_{used[key]}" if used[key] else key
+        found = variables.get(key) or []
+        if not found:
+            continue
+        rule = RULES.get(kind)
+        if rule is None or entry is None:
+            name = str(config.get("name", kind))[:40]
+            return {}, f"weights: not read (the variables of '{name}' ({kind}) are not mapped to nncalc's)"
+        try:
+            out.update({f"{entry}.{param}": array for param, array in rule(found, config).items()})
+        except (IndexError, ValueError):  # fewer variables than the layer's options imply
+            name = str(config.get("name", kind))[:40]
+            return {}, f"weights: not read (the variables of '{name}' ({kind}) do not fit its config)"
+    return out, ""
