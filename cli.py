@@ -58,7 +58,7 @@ COMMANDS = {
                                 "and their sources."),
     "generate": ("generate", "Generate seeded exercise variants: problem files with their keys, a student sheet and "
                              "a key."),
-    "convert": ("models_in", "Write an ONNX model as a spec (and its weights as .npz) that summary and run accept."),
+    "convert": ("models_in", "Write an ONNX model or a Keras config as a spec (and its weights as .npz) that every command accepts."),
     "size": ("sizes", "Output sizes of conv / pool / transposed conv layers, and padding."),
     "export": ("export", "Write a network as PyTorch or Keras code (layers, forward, weight loading)."),
 }
