@@ -248,3 +248,62 @@ def test_convert_json_of_onnx_keeps_its_fields(cli, tmp_path):
     data = json.loads(ok(cli, "convert", ONNX, "-o", str(tmp_path / "s.yaml"), "--json"))
     assert list(data) == ["source", "spec_path", "weights_path", "layers", "arrays", "params", "macs"]
     assert data["params"] == PARAMS[ONNX]
+
+
+# --- a .keras archive's weights (model.weights.h5, read with h5py) ----------------------------------
+
+def _saved_keras(path, which: str):
+    """A Keras model with every weight random (batch-norm variances positive), saved as .keras."""
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    if which == "cnn":
+        inp = keras.Input((10, 10, 2))
+        x = layers.Conv2D(4, 3, activation="relu", name="stem")(inp)
+        x = layers.BatchNormalization(name="bn")(x)
+        x = layers.Conv2D(3, 3, padding="same", use_bias=False)(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(6, activation="tanh")(x)
+        x = layers.LayerNormalization()(x)
+        model = keras.Model(inp, layers.Dense(3, activation="softmax", name="out")(x))
+    elif which == "tokens":
+        model = keras.Sequential([keras.Input((5,)), layers.Embedding(20, 4), layers.Flatten(), layers.Dense(2)])
+    else:
+        model = keras.Sequential([keras.Input((5, 3)), layers.LSTM(4), layers.Dense(2)])
+    rng = np.random.default_rng(3)
+    for w in model.weights:
+        positive = "variance" in w.path
+        w.assign((rng.uniform(0.5, 1.5, w.shape) if positive else rng.normal(0, 0.5, w.shape)).astype("float32"))
+    model.save(str(path))
+    return model
+
+
+@pytest.mark.parametrize("which", ["cnn", "tokens"])
+def test_a_keras_archive_runs_with_its_own_weights(cli, tmp_path, which):
+    pytest.importorskip("h5py")
+    path = tmp_path / "model.keras"
+    model = _saved_keras(path, which)
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 20, (3, 5)) if which == "tokens" else rng.standard_normal((3, 10, 10, 2))
+    np.save(tmp_path / "x.npy", x.astype(np.float64))
+    want = np.asarray(model.predict(x.astype("float32") if which == "cnn" else x, verbose=0), dtype=np.float64)
+    data = json.loads(ok(cli, "run", str(path), "-i", str(tmp_path / "x.npy"), "--json"))
+    assert np.abs(np.asarray(data["outputs"]) - want).max() <= 1e-5 * max(1.0, np.abs(want).max())
+    out = ok(cli, "convert", str(path), "-o", str(tmp_path / "s.yaml"))
+    assert "wrote" in out and (tmp_path / "s.npz").exists()
+    again = json.loads(ok(cli, "run", str(tmp_path / "s.yaml"), "--weights", str(tmp_path / "s.npz"), "-i",
+                          str(tmp_path / "x.npy"), "--json"))
+    assert again["outputs"] == data["outputs"]
+    assert json.loads(ok(cli, "summary", str(path), "--json"))["total_params"] == model.count_params()
+
+
+def test_keras_weights_that_cannot_be_read_are_one_line(cli, tmp_path, monkeypatch):
+    path = tmp_path / "rnn.keras"
+    _saved_keras(path, "rnn")
+    out = " ".join(ok(cli, "convert", str(path), "-o", str(tmp_path / "r.yaml")).split())
+    assert "weights: not read" in out and "'lstm' (LSTM)" in out and not (tmp_path / "r.npz").exists()
+    _saved_keras(tmp_path / "cnn.keras", "cnn")
+    monkeypatch.setitem(__import__("sys").modules, "h5py", None)
+    out = " ".join(ok(cli, "convert", str(tmp_path / "cnn.keras"), "-o", str(tmp_path / "c.yaml")).split())
+    assert "needs h5py" in out and (tmp_path / "c.yaml").exists() and not (tmp_path / "c.npz").exists()

@@ -72,11 +72,21 @@ def _groups(h5py, data: bytes, path: str) -> dict:
 
     import numpy as np
 
+    def arrays(group) -> list:
+        """The layer's own vars in order; else any held deeper (an LSTM's cell/vars), so that a
+        layer whose variables are not mapped here is never passed over as having none."""
+        own = group.get("vars", {})
+        if len(own):
+            return [np.asarray(own[str(i)][()], dtype=np.float64) for i in range(len(own))]
+        deeper = []
+        group.visititems(lambda name, item: deeper.append(np.asarray(item[()])) if isinstance(item, h5py.Dataset)
+                         else None)
+        return deeper
+
     try:
         with h5py.File(io.BytesIO(data), "r") as f:
             layers = f.get("layers", {})
-            return {key: [np.asarray(vs[str(i)][()], dtype=np.float64) for i in range(len(vs))]
-                    for key in layers for vs in [layers[key].get("vars", {})]}
+            return {key: arrays(layers[key]) for key in layers}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{MEMBER} cannot be read: {str(exc)[:80]}", Where(path)) from None
 
