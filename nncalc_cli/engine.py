@@ -52,7 +52,7 @@ def run(
     from calc.interchange.load import load_model
 
     with memory.option(max_memory):
-        loaded = load_model(spec)  # an ONNX model runs with its own weights unless --weights is given
+        loaded = load_model(spec, with_weights=weights is None)  # a model file: its own weights, unless --weights
         result = run_network(loaded.network, inputs, device.value, dtype.value, weights or loaded.weights, seed, init, activations, training,
                              batch_size)
     emit(result, Output(as_json, decimals=decimals), full=full)
@@ -98,7 +98,7 @@ def train(
     settings = TrainSettings(epochs, lr, optimizer, style.value, loss, reduction, batch_size, shuffle, seed, label_column)
     out = console()
     with memory.option(max_memory), epoch_progress(epochs, out.is_terminal and not as_json) as on_epoch:
-        loaded = load_model(spec)  # an ONNX model starts from its own weights unless --weights is given
+        loaded = load_model(spec, with_weights=weights is None)  # a model file: its own weights, unless --weights
         result = train_network(loaded.network, data, settings, device.value, dtype.value, init,
                                weights or loaded.weights, save, on_epoch)
     emit(result, Output(as_json, decimals=decimals), every=every)

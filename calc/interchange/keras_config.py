@@ -67,15 +67,3 @@ def _zip_member(path: str, where: Where) -> str:
     except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"not a .keras archive: {str(exc)[:80]}", where) from None
 
-
-def looks_like_keras(path: str) -> bool:
-    """A .keras file, or a .json file whose top level is a Keras model (a .json spec is not)."""
-    name = str(path).lower()
-    if name.endswith(".keras"):
-        return True
-    if not name.endswith(".json"):
-        return False
-    try:
-        return is_model_config(json.loads(read_text(path, TEXT_LIMIT)))
-    except (InputError, ValueError):
-        return False  # the spec reader says what is wrong with it

@@ -59,11 +59,14 @@ def keras_model(path: str, with_weights: bool = True) -> KerasModel:
 
 
 def _check_fit(network, arrays: dict, path: str) -> None:
-    """Every parameter and buffer has its array in its shape (calc.engine.weights' own checks)."""
-    from calc.engine.model import Model
-    from calc.engine.weights import GivenWeights, load_weights
-
-    load_weights(Model(network), GivenWeights(str(path), arrays))
+    """Every parameter and buffer has its array, in its shape, and nothing else is there: checked on
+    the shapes alone (nothing allocated), so a mapping slip is one line here, not a wrong number."""
+    expected = {f"{layer.name}.{key}": tuple(shape) for layer in network.leaves()
+                for key, shape in {**layer.param_shapes(), **layer.buffer_shapes()}.items()}
+    got = {name: tuple(array.shape) for name, array in arrays.items()}
+    if expected != got:
+        wrong = sorted(set(expected.items()) ^ set(got.items()))[:4]
+        raise InputError(f"the model's weights do not fit the converted layers: {wrong}", Where(str(path)))
 
 
 def convert_keras(source: str, spec_path: str, weights_path: str | None, with_weights: bool = True):

@@ -57,13 +57,11 @@ def _is_text(head: bytes) -> bool:
     return b"\0" not in head
 
 
-def _keras_json(path, size: int) -> bool:
+def _keras_json(path) -> bool:
     """A JSON object with a class_name at the top: a Keras config (the Keras reader says what is
     wrong with it if it is not a model); a spec has no class_name key."""
     import json
 
-    if size > TEXT_LIMIT:
-        return False  # the spec reader refuses it by its size
     try:
         config = json.loads(read_text(path, TEXT_LIMIT))
     except (InputError, ValueError):
@@ -79,7 +77,7 @@ def file_kind(spec) -> str:
         if name.lower().endswith(MODEL_SUFFIXES):
             check_file(path)  # "no such file"
         return SPEC  # a bundled name, or a missing spec the spec reader names
-    size = check_file(path, DATA_LIMIT)  # a directory, device or FIFO; a model past the largest limit
+    check_file(path, DATA_LIMIT)  # a directory, device or FIFO; a model past the largest limit
     head = read_head(path)
     where = Where(name)
     if name.lower().endswith(".keras") or head.startswith(ZIP_MAGIC):
@@ -89,16 +87,17 @@ def file_kind(spec) -> str:
     if name.lower().endswith(".onnx"):
         reason = "the file is empty" if not head else "it does not begin as an ONNX model does"
         raise InputError(f"not an ONNX model: {reason}", where)
+    check_file(path, TEXT_LIMIT)  # a spec or a Keras config is text: refused by its size, unread
     if not head.strip():
         raise InputError(f"the file is empty; {NONE_OF_THEM}", where)
     if not _is_text(head):
         raise InputError("neither a spec, an ONNX model nor a Keras config (a binary file)", where)
-    if head.lstrip()[:1] == b"{" and _keras_json(path, size):
+    if head.lstrip()[:1] == b"{" and _keras_json(path):
         return KERAS
     return SPEC
 
 
-def _onnx_model(path: str) -> LoadedModel:
+def _onnx_model(path: str, with_weights: bool) -> LoadedModel:
     """The network from the spec text convert would write, and the initialisers as its weights."""
     from calc.engine.weights import GivenWeights
     from calc.interchange.onnx_map import map_model, spec_text, weights_arrays
@@ -106,25 +105,26 @@ def _onnx_model(path: str) -> LoadedModel:
 
     mapped = map_model(path)
     network = network_from_text(spec_text(mapped, Path(path).name), path)
-    return LoadedModel(network, ONNX, GivenWeights(path, weights_arrays(mapped)))
+    return LoadedModel(network, ONNX, GivenWeights(path, weights_arrays(mapped)) if with_weights else None)
 
 
-def _keras_model(path: str) -> LoadedModel:
+def _keras_model(path: str, with_weights: bool) -> LoadedModel:
     """A Keras config's network; a .keras archive's weights too where h5py reads them."""
     from calc.engine.weights import GivenWeights
     from calc.interchange.keras_convert import keras_model
 
-    read = keras_model(path)
+    read = keras_model(path, with_weights)
     return LoadedModel(read.network, KERAS, GivenWeights(path, read.arrays) if read.arrays else None)
 
 
-def load_model(spec) -> LoadedModel:
-    """A spec file, a bundled name, an ONNX model or a Keras config, whichever ``spec`` is."""
+def load_model(spec, with_weights: bool = False) -> LoadedModel:
+    """A spec file, a bundled name, an ONNX model or a Keras config, whichever ``spec`` is; with
+    the model file's own weights on request (`run`, `train`), else none are held."""
     kind = file_kind(spec)
     if kind == ONNX:
-        return _onnx_model(str(spec))
+        return _onnx_model(str(spec), with_weights)
     if kind == KERAS:
-        return _keras_model(str(spec))
+        return _keras_model(str(spec), with_weights)
     from calc.network import load_network as load_spec
 
     return LoadedModel(load_spec(spec), SPEC)
