@@ -44,6 +44,39 @@ def _fold(g, node) -> bool:
     return True
 
 
+FOLDED = {"Reshape", "Slice", "Concat", "Cast", "Unsqueeze", "Squeeze", "Gather", "ConstantOfShape", "Expand",
+          "Mul", "Sub", "Add", "Div", "Neg", "Sqrt", "Range", "Transpose", "Identity", "Shape"}
+
+
+def _evaluate(g, node) -> bool:
+    """A node of the listed kinds whose inputs are all stored constants (or the Shape of a tensor
+    whose size is known) computed here with onnx's reference evaluator: without constant folding,
+    torch computes a Pad's pads, GroupNorm's gamma and the like from constants in the graph."""
+    import numpy as np
+
+    if node.op_type not in FOLDED or node.domain not in ("", "ai.onnx"):
+        return False
+    inputs = [t for t in node.input if t]
+    if node.op_type == "Shape" and inputs and inputs[0] not in g.consts:
+        dims = g.shapes.get(inputs[0])
+        if not dims or None in dims or attrs(node):
+            return False
+        g.consts[node.output[0]] = np.asarray(dims, dtype=np.int64)
+        return True
+    if not inputs or not all(t in g.consts for t in inputs):
+        return False
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    one = helper.make_node(node.op_type, list(node.input), [node.output[0]], domain=node.domain)
+    one.attribute.extend(node.attribute)
+    try:
+        (g.consts[node.output[0]],) = ReferenceEvaluator(one).run(None, {t: g.consts[t] for t in inputs})
+    except Exception:  # noqa: BLE001 - then it is not folded, and its user says what it misses
+        return False
+    return True
+
+
 def _attention(g: Graph, nodes, where: Where) -> None:
     """Constants folded ahead of the walk (the projections' weights pass through Transpose),
     then every attention matched; one that does not fit is refused here, in one line each."""
@@ -74,7 +107,7 @@ def map_model(path: str) -> Mapped:
         if node.op_type == "Constant":
             g.consts[node.output[0]] = _constant(node)
             continue
-        if _fold(g, node):
+        if _fold(g, node) or _evaluate(g, node):
             continue
         site = g.sites.get(id(node))  # the node that ends an attention (onnx_attention)
         data_in = [t for t in node.input if t and g.is_data(t)]
