@@ -102,6 +102,7 @@ class Graph:
         self.sites: dict = {}  # id of the node that ends an attention -> its Site (onnx_attention)
         self.pads: dict[str, list] = {}  # a folded Pad's output -> its (begin, end) per spatial axis
         self.flat: set[str] = set()  # pooled to a vector in nncalc, (N, C, 1...) in ONNX
+        self.lifted: set[str] = set()  # (N, C, L) unsqueezed to (N, C, 1, L): still (L, C) in nncalc
         if self.channels_first_input():  # (N, C, L) read as nncalc's (L, C)
             self.channels_first.add(self.input_name)
             self.result.input_shape = self.result.input_shape[::-1]

@@ -77,6 +77,16 @@ def _evaluate(g, node) -> bool:
     return True
 
 
+def _constants(g, nodes) -> None:
+    """Every constant the graph computes, ahead of the walk: a rule may look at a node further on
+    (torch's GroupNorm reads its scale from Constant nodes written after its first Reshape)."""
+    for node in nodes:
+        if node.op_type == "Constant":
+            g.consts[node.output[0]] = _constant(node)
+        elif id(node) not in g.skipped and not (node.output and node.output[0] in g.consts):
+            _fold(g, node) or _evaluate(g, node)
+
+
 def _attention(g: Graph, nodes, where: Where) -> None:
     """Constants folded ahead of the walk (the projections' weights pass through Transpose),
     then every attention matched; one that does not fit is refused here, in one line each."""
@@ -101,14 +111,13 @@ def map_model(path: str) -> Mapped:
     model = read_model(path)
     g = Graph(model, where, Path(path).stem)
     _attention(g, model.graph.node, where)
+    _constants(g, model.graph.node)
+    refused: dict[tuple[str, str], list[str]] = {}  # (operator, reason) -> the nodes
     for node in model.graph.node:
         if id(node) in g.skipped:
             continue
-        if node.op_type == "Constant":
-            g.consts[node.output[0]] = _constant(node)
-            continue
-        if _fold(g, node) or _evaluate(g, node):
-            continue
+        if node.output and node.output[0] in g.consts:
+            continue  # a constant, computed by _constants
         site = g.sites.get(id(node))  # the node that ends an attention (onnx_attention)
         data_in = [t for t in node.input if t and g.is_data(t)]
         if site is None and (node.op_type == "Shape" or not data_in):
@@ -119,10 +128,18 @@ def map_model(path: str) -> Mapped:
                 raise Unmappable("nncalc has no layer for this operator")
             rule(g) if site else rule(g, node)
         except Unmappable as exc:
-            g.result.unmapped.append(f"node '{(node.name or node.output[0])[:60]}' ({node.op_type}): {exc}")
+            refused.setdefault((node.op_type, str(exc)), []).append(node.name or node.output[0])
             g.source.setdefault(node.output[0], g.source[data_in[0]] if data_in else "input")  # go on
+    g.result.unmapped = [_refusal_line(op, reason, names) for (op, reason), names in refused.items()]
     _check_end(g, model, where)
     return g.result
+
+
+def _refusal_line(op: str, reason: str, names: list[str]) -> str:
+    """One line per operator kind and reason: how many nodes, the first one's name."""
+    first = names[0][:60]
+    where = f"node '{first}'" if len(names) == 1 else f"{len(names)} nodes, first '{first}'"
+    return f"{op} ({where}): {reason}"
 
 
 def _check_end(g: Graph, model, where: Where) -> None:

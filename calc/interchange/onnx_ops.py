@@ -114,10 +114,23 @@ def reshape(g: Graph, node) -> None:
 
 
 def squeeze(g: Graph, node) -> None:
-    """x.squeeze() / x.flatten(1) of a pooled (N, C, 1, 1) or (N, C, 1): to (N, C)."""
-    if g.rank(node.output[0]) != 2:
-        raise Unmappable(f"only a {node.op_type} to (N, features) maps")
-    _to_vector(g, node)
+    """Squeeze / Unsqueeze that only add or drop size-1 axes nncalc does not hold: of a pooled
+    tensor, to (N, features), or (N, C, L) to (N, C, 1, L) and back (the dynamo exporter's
+    adaptive_avg_pool1d)."""
+    tensor, out = node.input[0], node.output[0]
+    src, dst = g.shapes.get(tensor), g.shapes.get(out)
+    if tensor in g.flat:
+        g.alias(node, tensor)
+    elif g.rank(out) == 2:
+        _to_vector(g, node)
+    elif tensor in g.channels_first and src and dst and dst == [*src[:2], 1, src[2]]:
+        g.alias(node, tensor)
+        g.lifted.add(out)
+    elif tensor in g.lifted and src and dst and src == [*dst[:2], 1, dst[2]]:
+        g.alias(node, tensor)
+        g.channels_first.add(out)
+    else:
+        raise Unmappable(f"only a {node.op_type} of size-1 axes around a pool maps ({src} -> {dst})")
 
 
 def reduce_mean(g: Graph, node) -> None:

@@ -93,22 +93,37 @@ def prelu(g: Graph, node) -> None:
     import numpy as np
 
     slope = g.const(node, 1, "slope")
-    channels = (g.shapes.get(node.input[0]) or [None, None])[1]
+    rank, channels = g.rank(node.input[0]) or 0, (g.shapes.get(node.input[0]) or [None, None])[1]
+    shape = [1] * (rank - slope.ndim) + list(slope.shape)  # broadcast against (N, C, ...)
     squeezed = np.asarray(slope).reshape(-1)
     if squeezed.size == 1:
         per = "single"
-    elif squeezed.size == channels and (slope.ndim == 1 and g.rank(node.input[0]) == 2
-                                        or slope.shape[0] == channels and slope.size == channels):
+    elif len(shape) == rank >= 2 and shape[1] == channels and squeezed.size == channels:
         per = "channel"
     else:
         raise Unmappable(f"only one slope or one per channel maps (slope shape {list(slope.shape)})")
     g.emit(node, "prelu", {"per": per}, _data(g, node), {"weight": squeezed})
 
 
+def softplus(g: Graph, node) -> None:
+    """Softplus; the dynamo exporter writes torch's threshold as Where(x > 20, x, softplus(x)),
+    read with it as one softplus (the two differ by less than e^-20 above the threshold)."""
+    x, out = node.input[0], node.output[0]
+    where = _only_user(g, out, "Where")
+    greater = where and next((u for u in g.consumers.get(x, []) if u.op_type == "Greater"
+                              and u.output[0] == where.input[0] and u.input[0] == x), None)
+    if greater and list(where.input[1:]) == [x, out] and _scalar(g, greater, 20.0):
+        g.skipped.update((id(greater), id(where)))
+        name = g.emit(node, "softplus", {}, _data(g, node))
+        g.source[where.output[0]] = name
+        return
+    g.emit(node, "softplus", {}, _data(g, node))
+
+
 RULES = {
     "Relu": activation("relu"), "Sigmoid": activation("sigmoid"), "Tanh": activation("tanh"),
     "LeakyRelu": activation("leaky_relu", {"alpha": "slope"}), "Elu": activation("elu", {"alpha": "alpha"}),
-    "Selu": selu, "Softplus": activation("softplus"), "Mish": activation("mish"), "PRelu": prelu,
+    "Selu": selu, "Softplus": softplus, "Mish": activation("mish"), "PRelu": prelu,
     "HardSwish": activation("hardswish"), "HardSigmoid": hardsigmoid, "Gelu": gelu, "Div": erf_gelu, "Clip": clip,
     "Softmax": softmax,
 }

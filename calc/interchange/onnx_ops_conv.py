@@ -186,16 +186,16 @@ def mean_pool(g: Graph, node, axes: list[int], keepdims: bool) -> bool:
     (N, C, L): a global average pool; False when the axes are others."""
     rank = g.rank(node.input[0])
     spatial = sorted(a % rank for a in axes) if rank else []
-    if rank == 4 and spatial == [2, 3]:
+    if rank == 4 and spatial == [2, 3] and node.input[0] not in g.lifted:
         g.emit(node, "global_avgpool", {}, _data(g, node))
         if not keepdims:
             g.emit(node, "flatten", {"order": "chw"}, [node.output[0]])
         return True
-    if rank == 3 and spatial == [2] and node.input[0] in g.channels_first:
+    lifted = rank == 4 and spatial in ([3], [2, 3]) and node.input[0] in g.lifted  # (N, C, 1, L)
+    if lifted or rank == 3 and spatial == [2] and node.input[0] in g.channels_first:
         g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
         g.channels_first.discard(node.output[0])
-        if keepdims:
-            g.flat.add(node.output[0])
+        g.flat.add(node.output[0])
         return True
     return False
 
