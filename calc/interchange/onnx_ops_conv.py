@@ -99,7 +99,8 @@ def conv(g: Graph, node) -> None:
 
 def _transposed_pads(g: Graph, node, a: dict, kernel: list) -> list[tuple[int, int]]:
     """ConvTranspose's pads: explicit, or from output_shape / auto_pad SAME (ONNX's formula:
-    total = s(i-1) + output_padding + d(k-1) + 1 - out, the odd one at the end for SAME_UPPER)."""
+    total = s(i-1) + output_padding + d(k-1) + 1 - out; the odd one at the end for SAME_UPPER, at
+    the start otherwise, as the spec and onnxruntime place it)."""
     n = len(kernel)
     mode, out = a.get("auto_pad", "NOTSET"), a.get("output_shape")
     if out is None and mode not in ("SAME_UPPER", "SAME_LOWER"):
@@ -115,7 +116,7 @@ def _transposed_pads(g: Graph, node, a: dict, kernel: list) -> list[tuple[int, i
         if total < 0:
             raise Unmappable(f"output_shape {out} is larger than the transposed convolution makes")
         small, big = total // 2, total - total // 2
-        pads.append((small, big) if mode != "SAME_LOWER" else (big, small))
+        pads.append((small, big) if mode == "SAME_UPPER" else (big, small))
     return pads
 
 
