@@ -76,6 +76,20 @@ class Activations(nn.Module):
         return self.body(x)
 
 
+class Tagger(nn.Module):
+    """A recurrent layer on (N, L, 4) and a linear layer on every step (a sequence tagger)."""
+
+    def __init__(self, kind="lstm"):
+        super().__init__()
+        self.rnn = {"lstm": lambda: nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True),
+                    "gru": lambda: nn.GRU(4, 5, batch_first=True),
+                    "rnn": lambda: nn.RNN(4, 5, nonlinearity="relu", batch_first=True, bidirectional=True)}[kind]()
+        self.fc = nn.Linear(self.rnn.hidden_size * (2 if self.rnn.bidirectional else 1), 3)
+
+    def forward(self, x):
+        return self.fc(self.rnn(x)[0])
+
+
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
     """Norms with non-trivial statistics and affine values, PReLU slopes of both signs."""
     gen = torch.Generator().manual_seed(seed)

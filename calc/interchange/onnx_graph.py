@@ -102,6 +102,9 @@ class Graph:
         self.sites: dict = {}  # id of the node that ends an attention -> its Site (onnx_attention)
         self.pads: dict[str, list] = {}  # a folded Pad's output -> its (begin, end) per spatial axis
         self.flat: set[str] = set()  # pooled to a vector in nncalc, (N, C, 1...) in ONNX
+        self.time_major: set[str] = set()  # (L, N, F) around a recurrent node: (L, F) in nncalc
+        self.recurrent_y: set[str] = set()  # a recurrent node's Y (L, dirs, N, H): (L, dirs*H) in nncalc
+        self.recurrent_yt: set[str] = set()  # that Y transposed to (L, N, dirs, H)
         self.lifted: set[str] = set()  # (N, C, L) unsqueezed to (N, C, 1, L): still (L, C) in nncalc
         if self.channels_first_input():  # (N, C, L) read as nncalc's (L, C)
             self.channels_first.add(self.input_name)
@@ -149,9 +152,11 @@ class Graph:
         self.follow_layout(tensor, node.output[0])
 
     def follow_layout(self, tensor: str, out: str) -> None:
-        """An output keeps its input's (N, C, L) layout and its flattened state."""
+        """An output keeps its input's (N, C, L) or (L, N, F) layout and its flattened state."""
         if tensor in self.channels_first and self.rank(out) in (3, None):
             self.channels_first.add(out)
+        if tensor in self.time_major and self.rank(out) in (3, None):
+            self.time_major.add(out)
         if tensor in self.flat:
             self.flat.add(out)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from calc.errors import InputError, Where
 from calc.interchange.onnx_graph import Graph, Mapped, Unmappable, attrs
-from calc.interchange.onnx_ops import RULES
+from calc.interchange.onnx_ops import LAYOUT_FREE, RULES
 from calc.interchange.onnx_read import read_model
 
 UNMAPPED_SHOWN = 40
@@ -126,6 +126,8 @@ def map_model(path: str) -> Mapped:
             rule = site.emit if site else RULES.get(node.op_type)
             if rule is None:
                 raise Unmappable("nncalc has no layer for this operator")
+            if not site and node.op_type not in LAYOUT_FREE and _laid_out(g, data_in):
+                raise Unmappable("it reads (N, C, L) or (L, N, F) data, which nncalc holds as (L, C)")
             rule(g) if site else rule(g, node)
         except Unmappable as exc:
             refused.setdefault((node.op_type, str(exc)), []).append(node.name or node.output[0])
@@ -133,6 +135,10 @@ def map_model(path: str) -> Mapped:
     g.result.unmapped = [_refusal_line(op, reason, names) for (op, reason), names in refused.items()]
     _check_end(g, model, where)
     return g.result
+
+
+def _laid_out(g, tensors) -> bool:
+    return any(t in g.channels_first or t in g.time_major for t in tensors)
 
 
 def _refusal_line(op: str, reason: str, names: list[str]) -> str:

@@ -6,7 +6,7 @@ equivalent (a 3-D conv, Gemm with alpha != 1, ...); the walk then reports that n
 
 from __future__ import annotations
 
-from calc.interchange import onnx_ops_act, onnx_ops_conv, onnx_ops_norm
+from calc.interchange import onnx_ops_act, onnx_ops_conv, onnx_ops_norm, onnx_ops_recurrent
 from calc.interchange.onnx_graph import Graph, Unmappable, attrs
 
 
@@ -60,6 +60,9 @@ def matmul(g: Graph, node) -> None:
 def merge(kind: str):
     def rule(g: Graph, node) -> None:
         inputs = list(node.input)
+        layouts = {(t in g.channels_first, t in g.time_major, t in g.flat) for t in inputs}
+        if len(layouts) > 1:
+            raise Unmappable(f"a {node.op_type} of tensors laid out differently is not mapped")
         if not all(g.is_data(t) for t in inputs):
             raise Unmappable(f"only a {node.op_type} of computed tensors maps ({kind}); "
                              "one of its inputs is a stored constant")
@@ -103,7 +106,7 @@ def reshape(g: Graph, node) -> None:
     """A reshape that flattens a map (x.view(N, -1)), changes nothing, or starts torch's GroupNorm
     (onnx_ops_norm); others do not map."""
     src, dst = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
-    if onnx_ops_norm.decomposed_groupnorm(g, node):
+    if onnx_ops_norm.decomposed_groupnorm(g, node) or onnx_ops_recurrent.merge_directions(g, node):
         return
     if src and dst and len(dst) == 2 and len(src) in (3, 4):
         _to_vector(g, node)
@@ -119,6 +122,8 @@ def squeeze(g: Graph, node) -> None:
     adaptive_avg_pool1d)."""
     tensor, out = node.input[0], node.output[0]
     src, dst = g.shapes.get(tensor), g.shapes.get(out)
+    if onnx_ops_recurrent.merge_directions(g, node):
+        return
     if tensor in g.flat:
         g.alias(node, tensor)
     elif g.rank(out) == 2:
@@ -145,7 +150,8 @@ def reduce_mean(g: Graph, node) -> None:
     axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
     if onnx_ops_conv.mean_pool(g, node, axes, bool(int(a.get("keepdims", 1)))):
         return
-    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)):
+    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)) \
+            or node.input[0] in g.channels_first:
         raise Unmappable("only a mean over the positions of a sequence (axis 1, keepdims 0) maps")
     g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
 
@@ -176,9 +182,16 @@ def passthrough(g: Graph, node) -> None:
 
 
 RULES = {
-    **onnx_ops_conv.RULES, **onnx_ops_act.RULES, **onnx_ops_norm.RULES,
+    **onnx_ops_conv.RULES, **onnx_ops_act.RULES, **onnx_ops_norm.RULES, **onnx_ops_recurrent.RULES,
     "Gemm": gemm, "MatMul": matmul,
     "Add": merge("add"), "Sum": merge("add"), "Mul": merge("multiply"), "Concat": concat,
     "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape,
     "Squeeze": squeeze, "Unsqueeze": squeeze, "Identity": passthrough, "Dropout": passthrough,
 }
+
+
+LAYOUT_FREE = {*onnx_ops_conv.RULES, *onnx_ops_recurrent.RULES, *(set(onnx_ops_act.RULES) - {"Softmax"}),
+               "BatchNormalization", "InstanceNormalization", "Add", "Sum", "Mul", "Concat", "Flatten", "Reshape",
+               "Squeeze", "Unsqueeze", "ReduceMean", "Identity", "Dropout"}
+"""Operators whose rule knows (N, C, L) and (L, N, F) data; any other on such data is refused
+(a MatMul or Softmax on the last axis of (N, C, L) would act on L in ONNX and on C in nncalc)."""
