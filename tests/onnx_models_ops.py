@@ -59,6 +59,20 @@ class UNet(nn.Module):
         return self.head(y)
 
 
+class Shuffle(nn.Module):
+    """A grouped conv, ShuffleNet's channel shuffle written as torch code, a grouped conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.g1, self.g2 = nn.Conv2d(6, 12, 1, groups=3), nn.Conv2d(12, 6, 3, padding=1, groups=3)
+
+    def forward(self, x):
+        x = self.g1(x)
+        n, c, h, w = x.shape
+        x = x.view(n, 3, c // 3, h, w).transpose(1, 2).reshape(n, c, h, w)
+        return self.g2(torch.relu(x))
+
+
 class Activations(nn.Module):
     """Linear layers between every activation the reader maps, on a vector."""
 

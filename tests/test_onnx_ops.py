@@ -24,6 +24,7 @@ MODELS = {  # name -> (class, input shape of one sample, batch-norm parameters f
     "audio1d": (models.AudioNet, (2, 32), 16),
     "unet": (models.UNet, (3, 16, 16), 0),
     "activations": (models.Activations, (5,), 0),
+    "shuffle": (models.Shuffle, (6, 5, 5), 0),
     "lstm-tagger": (lambda: models.Tagger("lstm"), (7, 4), 0),
     "gru-tagger": (lambda: models.Tagger("gru"), (7, 4), 0),
     "rnn-tagger": (lambda: models.Tagger("rnn"), (7, 4), 0),

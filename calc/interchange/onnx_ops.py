@@ -102,11 +102,30 @@ def flatten(g: Graph, node) -> None:
     _to_vector(g, node)
 
 
+def channel_shuffle(g: Graph, node) -> bool:
+    """ShuffleNet's x.view(N, g, C/g, H, W).transpose(1, 2).reshape(N, C, H, W): a Reshape to
+    5-D, a Transpose [0, 2, 1, 3, 4] and a Reshape back, read from the first as one
+    channel_shuffle (C/g may be unknown to shape inference: the sizes around it fix it). False
+    when ``node`` does not start it."""
+    src, dst = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
+    swap = onnx_ops_act._only_user(g, node.output[0], "Transpose")
+    back = swap and onnx_ops_act._only_user(g, swap.output[0], "Reshape")
+    if not (back and src and dst and len(src) == 4 and len(dst) == 5 and dst[1] and src[1]
+            and [int(p) for p in attrs(swap).get("perm", [])] == [0, 2, 1, 3, 4]
+            and g.shapes.get(back.output[0]) == src and dst[3:] == src[2:] and src[1] % dst[1] == 0 and dst[2] in (None, src[1] // dst[1])):
+        return False
+    g.skipped.update((id(swap), id(back)))
+    name = g.emit(node, "channel_shuffle", {"groups": int(dst[1])}, _data(g, node))
+    g.source[back.output[0]] = name
+    return True
+
+
 def reshape(g: Graph, node) -> None:
     """A reshape that flattens a map (x.view(N, -1)), changes nothing, or starts torch's GroupNorm
     (onnx_ops_norm); others do not map."""
     src, dst = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
-    if onnx_ops_norm.decomposed_groupnorm(g, node) or onnx_ops_recurrent.merge_directions(g, node):
+    if onnx_ops_norm.decomposed_groupnorm(g, node) or onnx_ops_recurrent.merge_directions(g, node) \
+            or channel_shuffle(g, node):
         return
     if src and dst and len(dst) == 2 and len(src) in (3, 4):
         _to_vector(g, node)

@@ -34,10 +34,17 @@ def read_model(path: str):
     _check_opset(onnx, model, where)
     _load_external(model, path, where)
     _check_quantized(model, where)
-    try:
-        model = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # noqa: BLE001, S110 - shapes are a help; the mapping says what it misses
-        pass
+    return _inferred(onnx, model)
+
+
+def _inferred(onnx, model):
+    """Shapes inferred, with the values of shape arithmetic followed (data_prop: a Reshape to
+    (N, g, C/g, H, W) built from x.shape gets its sizes); plain inference if that fails."""
+    for options in ({"data_prop": True}, {}):
+        try:
+            return onnx.shape_inference.infer_shapes(model, **options)
+        except Exception:  # noqa: BLE001, S112 - shapes are a help; the mapping says what it misses
+            continue
     return model
 
 
