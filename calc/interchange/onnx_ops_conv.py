@@ -236,7 +236,8 @@ def _resize_scale(g: Graph, node) -> list:
         scales = g.const(node, 2, "scales") if len(node.input) > 2 and node.input[2] else None
         sizes = g.const(node, 3, "sizes") if len(node.input) > 3 and node.input[3] else None
         if (scales is None or np.asarray(scales).size == 0) and sizes is not None and dims and None not in dims[2:]:
-            scales = [o / i for o, i in zip(_ints(np.asarray(sizes).reshape(-1)), [1, 1, *dims[2:]])]
+            sizes = _ints(np.asarray(sizes).reshape(-1))
+            scales = [1.0, 1.0, *(o / i for o, i in zip(sizes[2:], dims[2:]))] if len(sizes) == 4 else []
     scales = [float(v) for v in np.asarray(scales if scales is not None else []).reshape(-1)]
     if len(scales) != 4 or scales[:2] != [1.0, 1.0] or any(s != int(s) or s < 1 for s in scales[2:]):
         raise Unmappable(f"only a resize of H and W by whole factors maps (scales {scales})")
