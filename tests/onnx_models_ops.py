@@ -128,20 +128,21 @@ def export(model: nn.Module, shape: tuple, path, exporter: str) -> str:
     import logging
     import warnings
 
-    x = torch.zeros(shape)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if exporter == "dynamo":
-            logging.disable(logging.WARNING)  # torchvision-missing notices
-            try:
-                torch.onnx.export(model.float().eval(), (x,), str(path), input_names=["x"], output_names=["y"],
-                                  verbose=False)
-            finally:
-                logging.disable(logging.NOTSET)
-        else:
-            torch.onnx.export(model.float().eval(), x, str(path), dynamo=False,
-                              do_constant_folding=exporter == "folded", input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    x, default = torch.zeros(shape, dtype=torch.float32), torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)  # another test sets float64: traced constants would be doubles
+    logging.disable(logging.WARNING)  # the dynamo exporter's torchvision-missing notices
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if exporter == "dynamo":
+                torch.onnx.export(model.float().eval(), (x,), str(path), input_names=["x"], output_names=["y"])
+            else:
+                torch.onnx.export(model.float().eval(), x, str(path), dynamo=False,
+                                  do_constant_folding=exporter == "folded", input_names=["x"], output_names=["y"],
+                                  dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    finally:
+        torch.set_default_dtype(default)
+        logging.disable(logging.NOTSET)
     return str(path)
 
 

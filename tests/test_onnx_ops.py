@@ -69,7 +69,7 @@ def torch_counts(model, shape):
     from torch.utils.flop_counter import FlopCounterMode
 
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(shape))
+        model.float()(torch.zeros(shape, dtype=torch.float32))
     seen = sum(sum(d.values()) for name, d in counter.get_flop_counts().items() if name.endswith(".rnn")) // 2
     hand = recurrent_macs(model, shape[1]) if len(shape) == 3 else 0
     assert seen in (0, hand)
@@ -325,3 +325,23 @@ def test_external_data_beside_the_model_is_read_and_elsewhere_refused(exported, 
     onnx.save(model, str(moved))
     code, _, err = cli("summary", str(moved))
     assert code == 2 and "only a file beside the model is read" in err and err.strip().count("\n") == 0
+
+
+def test_resize_by_sizes_and_a_pad_before_an_average_pool_equal_onnxruntime(cli, tmp_path):
+    """Resize given output sizes (not scales), and a zero Pad folded into the average pool after
+    it (the padded zeros count as values, as count_include_pad), against onnxruntime."""
+    sizes = numpy_helper.from_array(np.array([1, 3, 8, 15], np.int64), "sizes")
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 0, 1, 1], np.int64), "pads")
+    nodes = [helper.make_node("Resize", ["x", "", "", "sizes"], ["r"], name="/up", mode="linear",
+                              coordinate_transformation_mode="align_corners"),
+             helper.make_node("Pad", ["r", "pads"], ["p"], name="/pad"),
+             helper.make_node("AveragePool", ["p"], ["y"], name="/pool", kernel_shape=[3, 2], strides=[2, 2])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [sizes, pads])
+    path = tmp_path / "resize.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    x = RNG.standard_normal((1, 3, 4, 5)).astype(np.float32)
+    assert_close(nncalc_forward(cli, path, x, tmp_path), ort_forward(path, x))
+    spec = (tmp_path / "spec.yaml").read_text()
+    assert "upsample: {scale: [2, 3], mode: bilinear, align_corners: true}" in spec
+    assert "padding: [1, 1, 0, 1], count_include_pad: true" in spec
