@@ -87,7 +87,7 @@ def _to_vector(g: Graph, node) -> None:
     dims, rank = g.shapes.get(tensor), g.rank(tensor)
     if tensor in g.flat or rank == 2:
         g.alias(node, tensor)
-    elif rank == 4:
+    elif rank in (4, None):  # unknown rank: a map's flatten, a no-op on a vector
         g.emit(node, "flatten", {"order": "chw"}, _data(g, node))
     elif tensor in g.channels_first and dims and dims[2] == 1:
         g.emit(node, "flatten", {}, _data(g, node))
