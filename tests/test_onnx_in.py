@@ -147,8 +147,8 @@ def test_operators_that_do_not_map_get_one_line_each(cli):
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert "2 operators do not map to nncalc layers" in lines[0]
-    assert lines[1:] == ["  node '/Sin' (Sin): nncalc has no layer for this operator",
-                         "  node '/Abs' (Abs): nncalc has no layer for this operator"]
+    assert lines[1:] == ["  Sin (node '/Sin'): nncalc has no layer for this operator",
+                         "  Abs (node '/Abs'): nncalc has no layer for this operator"]
 
 
 def test_a_missing_onnx_package_says_how_to_install_it(cli, monkeypatch):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from calc.errors import InputError, Where
 
 NAME_LIMIT = 60
+CHANNELS_FIRST_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad",
+                      "InstanceNormalization", "BatchNormalization")
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Graph:
                              "not read; save the model as one file", where)
         self.consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         self.shapes = _tensor_ranks(model)
+        self.opset = max([o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] or [1])
         self.consumers: dict[str, list] = {}
         for node in graph.node:
             for t in node.input:
@@ -92,19 +95,39 @@ class Graph:
         self.source = {self.input_name: "input"}  # data tensor -> the entry that makes it
         self.previous = "input"
         self.shape_tensors: set[str] = set()
+        self.channels_first: set[str] = set()  # rank-3 tensors laid out (N, C, L), not (N, L, F)
         self.skipped: set[int] = set()  # nodes folded into an earlier entry (MatMul's Add)
         self.names: set[str] = {"input"}
         self.kind_counts: dict[str, int] = {}
         self.sites: dict = {}  # id of the node that ends an attention -> its Site (onnx_attention)
+        self.pads: dict[str, list] = {}  # a folded Pad's output -> its (begin, end) per spatial axis
+        self.flat: set[str] = set()  # pooled to a vector in nncalc, (N, C, 1...) in ONNX
+        self.time_major: set[str] = set()  # (L, N, F) around a recurrent node: (L, F) in nncalc
+        self.recurrent_y: set[str] = set()  # a recurrent node's Y (L, dirs, N, H): (L, dirs*H) in nncalc
+        self.recurrent_yt: set[str] = set()  # that Y transposed to (L, N, dirs, H)
+        self.lifted: set[str] = set()  # (N, C, L) unsqueezed to (N, C, 1, L): still (L, C) in nncalc
+        if self.channels_first_input():  # (N, C, L) read as nncalc's (L, C)
+            self.channels_first.add(self.input_name)
+            self.result.input_shape = self.result.input_shape[::-1]
 
     def input_shape(self, info) -> list:
         dims = self.shapes.get(info.name)
+        if dims and len(dims) == 5:
+            raise InputError(f"input '{info.name[:40]}' is 5-D (N, C, D, H, W): nncalc has no 3-D layers", self.where)
         if not dims or len(dims) not in (2, 3, 4) or any(d is None or d < 1 for d in dims[1:]):
             raise InputError(f"input '{info.name[:40]}': expected a fixed shape (N, C, H, W), (N, L, F) or (N, F), "
                              f"got {dims}", self.where)
         if len(dims) == 4:
             return [dims[2], dims[3], dims[1]]  # NCHW -> H x W x C
         return list(dims[1:])
+
+    def channels_first_input(self) -> bool:
+        """A rank-3 input read first by a convolution or a pool is (N, C, L) (PyTorch's Conv1d),
+        not the (N, L, F) sequence of a dense or recurrent layer."""
+        if len(self.result.input_shape) != 2:
+            return False
+        users = self.consumers.get(self.input_name, [])
+        return any(u.op_type in CHANNELS_FIRST_OPS for u in users)
 
     # --- tensors -------------------------------------------------------------------------------
     def rank(self, tensor: str) -> int | None:
@@ -126,6 +149,16 @@ class Graph:
     def alias(self, node, tensor: str) -> None:
         """The node passes its input through (Identity, Dropout in inference, a no-op flatten)."""
         self.source[node.output[0]] = self.source[tensor]
+        self.follow_layout(tensor, node.output[0])
+
+    def follow_layout(self, tensor: str, out: str) -> None:
+        """An output keeps its input's (N, C, L) or (L, N, F) layout and its flattened state."""
+        if tensor in self.channels_first and self.rank(out) in (3, None):
+            self.channels_first.add(out)
+        if tensor in self.time_major and self.rank(out) in (3, None):
+            self.time_major.add(out)
+        if tensor in self.flat:
+            self.flat.add(out)
 
     # --- entries -------------------------------------------------------------------------------
     def unique_name(self, node, kind: str) -> str:
@@ -158,5 +191,7 @@ class Graph:
             if value is not None:
                 self.result.weights[f"{name}.{key}"] = value
         self.source[node.output[0]] = name
+        if inputs:
+            self.follow_layout(inputs[0], node.output[0])
         self.previous = name
         return name

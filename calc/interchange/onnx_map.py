@@ -12,7 +12,7 @@ from pathlib import Path
 
 from calc.errors import InputError, Where
 from calc.interchange.onnx_graph import Graph, Mapped, Unmappable, attrs
-from calc.interchange.onnx_ops import RULES
+from calc.interchange.onnx_ops import LAYOUT_FREE, RULES
 from calc.interchange.onnx_read import read_model
 
 UNMAPPED_SHOWN = 40
@@ -44,6 +44,49 @@ def _fold(g, node) -> bool:
     return True
 
 
+FOLDED = {"Reshape", "Slice", "Concat", "Cast", "Unsqueeze", "Squeeze", "Gather", "ConstantOfShape", "Expand",
+          "Mul", "Sub", "Add", "Div", "Neg", "Sqrt", "Range", "Transpose", "Identity", "Shape"}
+
+
+def _evaluate(g, node) -> bool:
+    """A node of the listed kinds whose inputs are all stored constants (or the Shape of a tensor
+    whose size is known) computed here with onnx's reference evaluator: without constant folding,
+    torch computes a Pad's pads, GroupNorm's gamma and the like from constants in the graph."""
+    import numpy as np
+
+    if node.op_type not in FOLDED or node.domain not in ("", "ai.onnx"):
+        return False
+    inputs = [t for t in node.input if t]
+    if node.op_type == "Shape" and inputs and inputs[0] not in g.consts:
+        dims = g.shapes.get(inputs[0])
+        if not dims or None in dims or attrs(node):
+            return False
+        g.consts[node.output[0]] = np.asarray(dims, dtype=np.int64)
+        return True
+    if not inputs or not all(t in g.consts for t in inputs):
+        return False
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    one = helper.make_node(node.op_type, list(node.input), [node.output[0]], domain=node.domain)
+    one.attribute.extend(node.attribute)
+    try:
+        (g.consts[node.output[0]],) = ReferenceEvaluator(one).run(None, {t: g.consts[t] for t in inputs})
+    except Exception:  # noqa: BLE001 - then it is not folded, and its user says what it misses
+        return False
+    return True
+
+
+def _constants(g, nodes) -> None:
+    """Every constant the graph computes, ahead of the walk: a rule may look at a node further on
+    (torch's GroupNorm reads its scale from Constant nodes written after its first Reshape)."""
+    for node in nodes:
+        if node.op_type == "Constant":
+            g.consts[node.output[0]] = _constant(node)
+        elif id(node) not in g.skipped and not (node.output and node.output[0] in g.consts):
+            _fold(g, node) or _evaluate(g, node)
+
+
 def _attention(g: Graph, nodes, where: Where) -> None:
     """Constants folded ahead of the walk (the projections' weights pass through Transpose),
     then every attention matched; one that does not fit is refused here, in one line each."""
@@ -68,14 +111,13 @@ def map_model(path: str) -> Mapped:
     model = read_model(path)
     g = Graph(model, where, Path(path).stem)
     _attention(g, model.graph.node, where)
+    _constants(g, model.graph.node)
+    refused: dict[tuple[str, str], list[str]] = {}  # (operator, reason) -> the nodes
     for node in model.graph.node:
         if id(node) in g.skipped:
             continue
-        if node.op_type == "Constant":
-            g.consts[node.output[0]] = _constant(node)
-            continue
-        if _fold(g, node):
-            continue
+        if node.output and node.output[0] in g.consts:
+            continue  # a constant, computed by _constants
         site = g.sites.get(id(node))  # the node that ends an attention (onnx_attention)
         data_in = [t for t in node.input if t and g.is_data(t)]
         if site is None and (node.op_type == "Shape" or not data_in):
@@ -84,12 +126,26 @@ def map_model(path: str) -> Mapped:
             rule = site.emit if site else RULES.get(node.op_type)
             if rule is None:
                 raise Unmappable("nncalc has no layer for this operator")
+            if not site and node.op_type not in LAYOUT_FREE and _laid_out(g, data_in):
+                raise Unmappable("it reads (N, C, L) or (L, N, F) data, which nncalc holds as (L, C)")
             rule(g) if site else rule(g, node)
         except Unmappable as exc:
-            g.result.unmapped.append(f"node '{(node.name or node.output[0])[:60]}' ({node.op_type}): {exc}")
+            refused.setdefault((node.op_type, str(exc)), []).append(node.name or node.output[0])
             g.source.setdefault(node.output[0], g.source[data_in[0]] if data_in else "input")  # go on
+    g.result.unmapped = [_refusal_line(op, reason, names) for (op, reason), names in refused.items()]
     _check_end(g, model, where)
     return g.result
+
+
+def _laid_out(g, tensors) -> bool:
+    return any(t in g.channels_first or t in g.time_major for t in tensors)
+
+
+def _refusal_line(op: str, reason: str, names: list[str]) -> str:
+    """One line per operator kind and reason: how many nodes, the first one's name."""
+    first = names[0][:60]
+    where = f"node '{first}'" if len(names) == 1 else f"{len(names)} nodes, first '{first}'"
+    return f"{op} ({where}): {reason}"
 
 
 def _check_end(g: Graph, model, where: Where) -> None:

@@ -6,28 +6,8 @@ equivalent (a 3-D conv, Gemm with alpha != 1, ...); the walk then reports that n
 
 from __future__ import annotations
 
+from calc.interchange import onnx_ops_act, onnx_ops_conv, onnx_ops_norm, onnx_ops_recurrent
 from calc.interchange.onnx_graph import Graph, Unmappable, attrs
-
-
-def _pair(values):
-    """A window attribute as the spec writes it: one int when both axes agree."""
-    a, b = (int(v) for v in values)
-    return a if a == b else [a, b]
-
-
-def _window(node, a: dict) -> dict:
-    """kernel, stride, padding (ONNX pads: top, left, bottom, right) of a 2-D window."""
-    kernel = a.get("kernel_shape")
-    if kernel is None or len(kernel) != 2:
-        raise Unmappable("only 2-D windows map (NCHW)")
-    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        raise Unmappable(f"auto_pad {a['auto_pad']} is not mapped; export with explicit pads")
-    top, left, bottom, right = (int(p) for p in a.get("pads", [0, 0, 0, 0]))
-    padding = top if top == bottom == left == right else [top, bottom, left, right]
-    opts = {"kernel": _pair(kernel), "stride": _pair(a.get("strides", [1, 1]))}
-    if padding:
-        opts["padding"] = padding
-    return opts
 
 
 def _data(g: Graph, node, count: int = 1) -> list:
@@ -36,23 +16,6 @@ def _data(g: Graph, node, count: int = 1) -> list:
     if len(inputs) < count or not all(g.is_data(t) for t in inputs):
         raise Unmappable("an input is a constant where nncalc expects data")
     return inputs
-
-
-def conv(g: Graph, node) -> None:
-    a = attrs(node)
-    weight = g.const(node, 1, "weight")
-    if weight is None or weight.ndim != 4:
-        raise Unmappable("only 2-D convolutions map")
-    bias = g.const(node, 2, "bias")
-    opts = {"filters": int(weight.shape[0]), **_window(node, {**a, "kernel_shape": weight.shape[2:]})}
-    if any(int(d) != 1 for d in a.get("dilations", [1, 1])):
-        opts["dilation"] = _pair(a["dilations"])
-    if int(a.get("group", 1)) != 1:
-        opts["groups"] = int(a["group"])
-    opts.pop("stride") if opts["stride"] == 1 else None
-    if bias is None:
-        opts["bias"] = False
-    g.emit(node, "conv", opts, _data(g, node), {"weight": weight, "bias": bias})
 
 
 def _dense_opts(units, bias) -> dict:
@@ -97,6 +60,9 @@ def matmul(g: Graph, node) -> None:
 def merge(kind: str):
     def rule(g: Graph, node) -> None:
         inputs = list(node.input)
+        layouts = {(t in g.channels_first, t in g.time_major, t in g.flat) for t in inputs}
+        if len(layouts) > 1:
+            raise Unmappable(f"a {node.op_type} of tensors laid out differently is not mapped")
         if not all(g.is_data(t) for t in inputs):
             raise Unmappable(f"only a {node.op_type} of computed tensors maps ({kind}); "
                              "one of its inputs is a stored constant")
@@ -107,145 +73,88 @@ def merge(kind: str):
 def concat(g: Graph, node) -> None:
     axis = int(attrs(node).get("axis", 1))
     rank = g.rank(node.input[0])
+    if node.input[0] in g.channels_first and axis in (1, -2):  # (N, C, L): channels are axis 1
+        return merge("concat")(g, node)
     if not ((rank == 4 and axis in (1, -3)) or (rank in (2, 3) and axis in (rank - 1, -1))):
         raise Unmappable(f"only a concat on the channels maps (axis {axis} of rank {rank})")
     merge("concat")(g, node)
 
 
-def activation(kind: str, keys: dict | None = None):
-    """An element-wise activation; ``keys`` renames ONNX attributes to nncalc options."""
-    def rule(g: Graph, node) -> None:
-        a = attrs(node)
-        opts = {new: round(float(a[old]), 7) for old, new in (keys or {}).items() if old in a}
-        g.emit(node, kind, opts, _data(g, node))
-    return rule
-
-
-def gelu(g: Graph, node) -> None:
-    approximate = attrs(node).get("approximate", "none")
-    g.emit(node, "gelu", {"approximate": approximate} if approximate != "none" else {}, _data(g, node))
-
-
-def _scalar(g: Graph, node, value: float) -> bool:
-    """Whether one input of ``node`` is the stored number ``value`` (float32 precision)."""
-    return any(t in g.consts and g.consts[t].size == 1 and abs(float(g.consts[t].reshape(-1)[0]) - value) < 1e-6
-               for t in node.input)
-
-
-def _only_user(g: Graph, tensor: str, op: str):
-    users = g.consumers.get(tensor, [])
-    return users[0] if len(users) == 1 and users[0].op_type == op else None
-
-
-def erf_gelu(g: Graph, node) -> None:
-    """x * (1 + erf(x / sqrt 2)) * 0.5: the exact GELU as torch exports it before opset 20's Gelu
-    (Div, Erf, Add, Mul, Mul), read from its Div as one `gelu`."""
-    from types import SimpleNamespace
-
-    x = node.input[0]
-    erf = _only_user(g, node.output[0], "Erf") if _scalar(g, node, 2 ** 0.5) and g.is_data(x) else None
-    one = erf and _only_user(g, erf.output[0], "Add")
-    times = one and _scalar(g, one, 1.0) and _only_user(g, one.output[0], "Mul")
-    half = times and x in times.input and _only_user(g, times.output[0], "Mul")
-    if not (half and _scalar(g, half, 0.5)):
-        raise Unmappable("only a Div by sqrt(2) that starts an exact GELU (x * (1 + erf(x / sqrt 2)) * 0.5) maps")
-    g.skipped.update(id(n) for n in (erf, one, times, half))
-    g.emit(SimpleNamespace(name=node.name.replace("Div", "Gelu"), op_type="Gelu", output=[half.output[0]]),
-           "gelu", {}, [x])
-
-
-def hardsigmoid(g: Graph, node) -> None:
-    a = attrs(node)
-    if abs(float(a.get("alpha", 0.2)) - 1 / 6) > 1e-6 or abs(float(a.get("beta", 0.5)) - 0.5) > 1e-6:
-        raise Unmappable("only alpha = 1/6, beta = 1/2 maps (PyTorch's hardsigmoid)")
-    g.emit(node, "hardsigmoid", {}, _data(g, node))
-
-
-def clip(g: Graph, node) -> None:
-    a = attrs(node)
-    low = g.const(node, 1, "min") if len(node.input) > 1 else a.get("min")
-    high = g.const(node, 2, "max") if len(node.input) > 2 else a.get("max")
-    low = None if low is None else float(low)
-    high = None if high is None else float(high)
-    if low == 0.0 and high == 6.0:
-        g.emit(node, "relu6", {}, _data(g, node))
-    elif low == 0.0 and high is None:
-        g.emit(node, "relu", {}, _data(g, node))
+def _to_vector(g: Graph, node) -> None:
+    """(N, C, H, W), (N, C, L) or an already pooled tensor made (N, features): nncalc's flatten
+    in ONNX's channel-by-channel order, or nothing when nncalc already holds a vector."""
+    tensor = node.input[0]
+    dims, rank = g.shapes.get(tensor), g.rank(tensor)
+    if tensor in g.flat or rank == 2:
+        g.alias(node, tensor)
+    elif rank in (4, None):  # unknown rank: a map's flatten, a no-op on a vector
+        g.emit(node, "flatten", {"order": "chw"}, _data(g, node))
+    elif tensor in g.channels_first and dims and dims[2] == 1:
+        g.emit(node, "flatten", {}, _data(g, node))
     else:
-        raise Unmappable(f"only Clip to [0, 6] (relu6) or [0, inf) (relu) maps, got [{low}, {high}]")
-
-
-def softmax(g: Graph, node) -> None:
-    axis = int(attrs(node).get("axis", -1))
-    rank = g.rank(node.input[0])
-    if axis != -1 and (rank is None or axis != rank - 1):
-        raise Unmappable(f"only a softmax over the last axis maps (axis {axis})")
-    g.emit(node, "softmax", {}, _data(g, node))
-
-
-def pool(kind: str):
-    def rule(g: Graph, node) -> None:
-        a = attrs(node)
-        opts = _window(node, a)
-        if any(int(d) != 1 for d in a.get("dilations", [1, 1])):
-            raise Unmappable("dilated pooling is not mapped")
-        if int(a.get("ceil_mode", 0)):
-            opts["ceil_mode"] = True
-        if kind == "avgpool":  # ONNX's default is 0; PyTorch exports its True explicitly
-            opts["count_include_pad"] = bool(int(a.get("count_include_pad", 0)))
-        g.emit(node, kind, opts, _data(g, node))
-    return rule
-
-
-def global_avgpool(g: Graph, node) -> None:
-    g.emit(node, "global_avgpool", {}, _data(g, node))
-
-
-def batchnorm(g: Graph, node) -> None:
-    a = attrs(node)
-    if int(a.get("training_mode", 0)):
-        raise Unmappable("training-mode batch norm is not mapped (export in eval mode)")
-    scale, bias, mean, var = (g.const(node, i, w) for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")))
-    eps = float(f"{float(a.get('epsilon', 1e-5)):.6g}")  # stored as float32: 9.99999975e-06 is 1e-5
-    g.emit(node, "batchnorm", {"eps": eps}, _data(g, node),
-           {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var})
-
-
-def layernorm(g: Graph, node) -> None:
-    a = attrs(node)
-    rank = g.rank(node.input[0])
-    axis = int(a.get("axis", -1))
-    if axis != -1 and (rank is None or axis != rank - 1):
-        raise Unmappable(f"only a layer norm over the last axis maps (axis {axis})")
-    scale, bias = g.const(node, 1, "scale"), g.const(node, 2, "bias")
-    opts = {"eps": float(f"{float(a.get('epsilon', 1e-5)):.6g}")}
-    if bias is None:
-        opts["bias"] = False
-    g.emit(node, "layernorm", opts, _data(g, node), {"weight": scale, "bias": bias})
+        raise Unmappable(f"only a flatten of (N, C, H, W), of (N, C, 1) or of a pooled tensor maps ({dims})")
 
 
 def flatten(g: Graph, node) -> None:
     axis = int(attrs(node).get("axis", 1))
-    rank = g.rank(node.input[0])
     if axis != 1:
         raise Unmappable(f"only a flatten from axis 1 maps (axis {axis})")
-    if rank == 2:
-        g.alias(node, node.input[0])
-    elif rank in (4, None):
-        g.emit(node, "flatten", {"order": "chw"}, _data(g, node))
-    else:
-        raise Unmappable(f"a flatten of rank {rank} is not mapped")
+    _to_vector(g, node)
+
+
+def channel_shuffle(g: Graph, node) -> bool:
+    """ShuffleNet's x.view(N, g, C/g, H, W).transpose(1, 2).reshape(N, C, H, W): a Reshape to
+    5-D, a Transpose [0, 2, 1, 3, 4] and a Reshape back, read from the first as one
+    channel_shuffle (C/g may be unknown to shape inference: the sizes around it fix it). False
+    when ``node`` does not start it."""
+    src, dst = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
+    swap = onnx_ops_act._only_user(g, node.output[0], "Transpose")
+    back = swap and onnx_ops_act._only_user(g, swap.output[0], "Reshape")
+    if not (back and src and dst and len(src) == 4 and len(dst) == 5 and dst[1] and src[1]
+            and [int(p) for p in attrs(swap).get("perm", [])] == [0, 2, 1, 3, 4]
+            and g.shapes.get(back.output[0]) == src and dst[3:] == src[2:] and src[1] % dst[1] == 0 and dst[2] in (None, src[1] // dst[1])):
+        return False
+    g.skipped.update((id(swap), id(back)))
+    name = g.emit(node, "channel_shuffle", {"groups": int(dst[1])}, _data(g, node))
+    g.source[back.output[0]] = name
+    return True
 
 
 def reshape(g: Graph, node) -> None:
-    """A reshape that flattens a map (x.view(N, -1)) or changes nothing; others do not map."""
+    """A reshape that flattens a map (x.view(N, -1)), changes nothing, or starts torch's GroupNorm
+    (onnx_ops_norm); others do not map."""
     src, dst = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
-    if src and dst and len(src) == 4 and len(dst) == 2:
-        g.emit(node, "flatten", {"order": "chw"}, _data(g, node))
+    if onnx_ops_norm.decomposed_groupnorm(g, node) or onnx_ops_recurrent.merge_directions(g, node) \
+            or channel_shuffle(g, node):
+        return
+    if src and dst and len(dst) == 2 and len(src) in (3, 4):
+        _to_vector(g, node)
     elif src and dst and src == dst and None not in src:
         g.alias(node, node.input[0])
     else:
         raise Unmappable(f"only a reshape that flattens (N, C, H, W) to (N, C*H*W) maps ({src} -> {dst})")
+
+
+def squeeze(g: Graph, node) -> None:
+    """Squeeze / Unsqueeze that only add or drop size-1 axes nncalc does not hold: of a pooled
+    tensor, to (N, features), or (N, C, L) to (N, C, 1, L) and back (the dynamo exporter's
+    adaptive_avg_pool1d)."""
+    tensor, out = node.input[0], node.output[0]
+    src, dst = g.shapes.get(tensor), g.shapes.get(out)
+    if onnx_ops_recurrent.merge_directions(g, node):
+        return
+    if tensor in g.flat:
+        g.alias(node, tensor)
+    elif g.rank(out) == 2:
+        _to_vector(g, node)
+    elif tensor in g.channels_first and src and dst and dst == [*src[:2], 1, src[2]]:
+        g.alias(node, tensor)
+        g.lifted.add(out)
+    elif tensor in g.lifted and src and dst and src == [*dst[:2], 1, dst[2]]:
+        g.alias(node, tensor)
+        g.channels_first.add(out)
+    else:
+        raise Unmappable(f"only a {node.op_type} of size-1 axes around a pool maps ({src} -> {dst})")
 
 
 def reduce_mean(g: Graph, node) -> None:
@@ -258,7 +167,10 @@ def reduce_mean(g: Graph, node) -> None:
     if axes is None and len(node.input) > 1:
         axes = g.const(node, 1, "axes")
     axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
-    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)):
+    if onnx_ops_conv.mean_pool(g, node, axes, bool(int(a.get("keepdims", 1)))):
+        return
+    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)) \
+            or node.input[0] in g.channels_first:
         raise Unmappable("only a mean over the positions of a sequence (axis 1, keepdims 0) maps")
     g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
 
@@ -289,14 +201,16 @@ def passthrough(g: Graph, node) -> None:
 
 
 RULES = {
-    "Conv": conv, "Gemm": gemm, "MatMul": matmul,
+    **onnx_ops_conv.RULES, **onnx_ops_act.RULES, **onnx_ops_norm.RULES, **onnx_ops_recurrent.RULES,
+    "Gemm": gemm, "MatMul": matmul,
     "Add": merge("add"), "Sum": merge("add"), "Mul": merge("multiply"), "Concat": concat,
-    "Relu": activation("relu"), "Sigmoid": activation("sigmoid"), "Tanh": activation("tanh"),
-    "LeakyRelu": activation("leaky_relu", {"alpha": "slope"}), "Elu": activation("elu", {"alpha": "alpha"}),
-    "Selu": activation("selu"), "Softplus": activation("softplus"), "Mish": activation("mish"),
-    "HardSwish": activation("hardswish"), "HardSigmoid": hardsigmoid, "Gelu": gelu, "Div": erf_gelu, "Clip": clip,
-    "Softmax": softmax,
-    "MaxPool": pool("maxpool"), "AveragePool": pool("avgpool"), "GlobalAveragePool": global_avgpool,
-    "BatchNormalization": batchnorm, "LayerNormalization": layernorm,
-    "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape, "Identity": passthrough, "Dropout": passthrough,
+    "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape,
+    "Squeeze": squeeze, "Unsqueeze": squeeze, "Identity": passthrough, "Dropout": passthrough,
 }
+
+
+LAYOUT_FREE = {*onnx_ops_conv.RULES, *onnx_ops_recurrent.RULES, *(set(onnx_ops_act.RULES) - {"Softmax"}),
+               "BatchNormalization", "InstanceNormalization", "Add", "Sum", "Mul", "Concat", "Flatten", "Reshape",
+               "Squeeze", "Unsqueeze", "ReduceMean", "Identity", "Dropout"}
+"""Operators whose rule knows (N, C, L) and (L, N, F) data; any other on such data is refused
+(a MatMul or Softmax on the last axis of (N, C, L) would act on L in ONNX and on C in nncalc)."""
