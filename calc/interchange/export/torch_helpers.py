@@ -5,6 +5,40 @@ exports as torch.nn modules alone. The formulas follow nncalc's engine (docs/seq
 """
 
 HELPERS = {
+    "avg_pool": '''
+def avg_pool(x, kernel, stride, pad, full, count_pad):
+    """Average pooling with any padding, dividing as nncalc (and torch) do.
+
+    x is (N, C, H, W) or (N, C, L); pad and full are F.pad's sizes (last axis
+    first): pad the zeros on each side, full those plus the cells a ceil_mode
+    window reaches past them. A window's divisor counts the input cells, the
+    pad cells too when count_pad, the reach cells never: each pool divides by
+    the whole window, and the ratio of the two is sum / counted cells."""
+    pool = F.avg_pool2d if x.dim() == 4 else F.avg_pool1d
+    ones = torch.ones_like(x[:1, :1])
+    counted = F.pad(ones, pad, value=float(count_pad))
+    counted = F.pad(counted, [f - p for f, p in zip(full, pad)])
+    return pool(F.pad(x, full), kernel, stride) / pool(counted, kernel, stride)
+''',
+    "rotary": '''
+def rotary(x, base, head_dim, interleaved=False):
+    """RoPE on (N, L, F), each head of head_dim features rotated alike:
+    features k and k + head_dim/2 pair up (Hugging Face Llama's rotate_half),
+    or 2k and 2k + 1 when interleaved (RoFormer, Meta's Llama); position p
+    turns pair k by the angle p / base^(2k/head_dim)."""
+    n, length, features = x.shape
+    h = x.reshape(n, length, features // head_dim, head_dim)
+    inv = base ** (-torch.arange(0, head_dim, 2, dtype=x.dtype) / head_dim)
+    angle = torch.outer(torch.arange(length, dtype=x.dtype), inv)[:, None]
+    cos, sin = angle.cos(), angle.sin()
+    if interleaved:
+        a, b = h[..., 0::2], h[..., 1::2]
+        out = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
+    else:
+        a, b = h[..., : head_dim // 2], h[..., head_dim // 2:]
+        out = torch.cat((a * cos - b * sin, b * cos + a * sin), dim=-1)
+    return out.reshape(n, length, features)
+''',
     "to_sequence": '''
 def to_sequence(x):
     """(N, C, H, W) map -> (N, H*W, C) sequence, positions row by row."""
