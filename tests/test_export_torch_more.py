@@ -227,3 +227,78 @@ def test_generated_file_runs_as_a_script(tmp_path):
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "output (2, 24) parameters 101"  # 24 + 2 + 24 + 2 + 1 + 24 + 24 slopes
+
+
+def compare_training(network, x, seed: int = 0) -> float:
+    """One training-mode step of the module (nn.Module.train()) against the engine's training forward:
+    the largest relative difference of the outputs and of the running statistics updated by it."""
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+    from tests.export_util import engine_weights, perturb
+
+    model = Model(network, Ctx(get_backend("cpu", "float64"), seed=seed))
+    perturb(model, np.random.default_rng(seed))
+    module = module_from(export_code(network, "pytorch"))().double().train()
+    module.load_nncalc_weights(engine_weights(model))
+    want = np.asarray(model.forward(model.backend.asarray(x), training=True), dtype=np.float64)
+    xt = torch.tensor(x).permute(0, 3, 1, 2) if x.ndim == 4 else torch.tensor(x)
+    got = module(xt)
+    got = (got.permute(0, 2, 3, 1) if got.dim() == 4 else got).detach().numpy()
+    errors = [np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-3)]
+    tensors = dict(module.named_buffers())
+    for layer, values in engine_weights(model).items():
+        for name, value in values.items():
+            path = module.NNCALC_WEIGHTS[layer][name]
+            if "running" in name:
+                errors.append(np.max(np.abs(tensors[path].numpy().reshape(value.shape) - value)))
+    return float(max(errors))
+
+
+TRAINING = {
+    "batchnorm-map-vector-sequence": """
+        input: [4, 3, 2]
+        layers:
+          - batchnorm: {momentum: 0.3}
+          - batchnorm: {variance: unbiased, eps: 0.001}
+          - to_sequence
+          - batchnorm: {variance: unbiased, affine: false}
+          - batchnorm
+          - flatten
+          - batchnorm: {variance: unbiased}
+          - batchnorm
+    """,
+    "instancenorm-tracking": """
+        input: [3, 3, 2]
+        layers:
+          - instancenorm: {track_running_stats: true, momentum: 0.2, affine: true}
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAINING))
+def test_training_mode_and_running_statistics(name):
+    """nn.BatchNorm normalises a training batch by the biased variance; nncalc's `variance: unbiased`
+    by n - 1 (the batch_norm_unbiased helper): outputs and running statistics as the engine's."""
+    network = net(TRAINING[name])
+    x = np.random.default_rng(4).normal(size=(3, *network.input_shape))
+    assert compare_training(network, x) <= 1e-9
+    if "unbiased" in TRAINING[name]:
+        assert "batch_norm_unbiased(self.bn2, x)" in export_code(network, "pytorch")
+
+
+def test_random_specs_in_training_mode():
+    """The same random specs in training mode (batch statistics, running statistics updated), those
+    without dropout, whose masks are drawn differently by torch and by the engine."""
+    from tests.specgen import random_spec
+
+    checked = 0
+    for seed in range(150):
+        text = random_spec(seed).text
+        network = network_from_text(text, f"random{seed}.yaml")
+        if any(getattr(leaf, "rate", 0) for leaf in network.leaves()):
+            continue
+        x = np.random.default_rng(seed).normal(size=(3, *network.input_shape))
+        assert compare_training(network, x, seed) <= 1e-9, f"seed {seed}:\n{text}"
+        checked += 1
+    assert checked > 50

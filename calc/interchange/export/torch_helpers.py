@@ -5,6 +5,22 @@ exports as torch.nn modules alone. The formulas follow nncalc's engine (docs/seq
 """
 
 HELPERS = {
+    "batch_norm_unbiased": '''
+def batch_norm_unbiased(bn, x):
+    """bn (an nn.BatchNorm1d or 2d) on x, but a training batch is normalised
+    by its unbiased (n - 1) variance, as the spec's variance: unbiased (hand
+    solutions); the running statistics and eval mode are bn's own."""
+    y = bn(x)
+    if not bn.training:
+        return y
+    dims = [d for d in range(x.dim()) if d != 1]
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    mean = x.mean(dims, keepdim=True)
+    y = (x - mean) / torch.sqrt(x.var(dims, keepdim=True) + bn.eps)
+    if bn.affine:
+        y = y * bn.weight.view(shape) + bn.bias.view(shape)
+    return y
+''',
     "avg_pool": '''
 def avg_pool(x, kernel, stride, pad, full, count_pad):
     """Average pooling with any padding, dividing as nncalc (and torch) do.

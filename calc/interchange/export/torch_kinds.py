@@ -95,11 +95,12 @@ def tup(values) -> str:
 
 
 def per_channel(layer, call: str, x: str) -> str:
-    """``call`` (a torch module taking channels on dim 1) on x: a map (NCHW) or a vector (N, F) as it
-    is; a sequence (N, L, F), whose channels are nncalc's last axis, turned to (N, F, L) and back."""
+    """``call`` (a torch module taking channels on dim 1; its input written ``{}``) on x: a map (NCHW)
+    or a vector (N, F) as it is; a sequence (N, L, F), whose channels are nncalc's last axis, turned
+    to (N, F, L) and back."""
     if len(layer.in_shape) == 2:
-        return f"{call}({x}.transpose(1, 2)).transpose(1, 2)"
-    return f"{call}({x})"
+        return call.format(f"{x}.transpose(1, 2)") + ".transpose(1, 2)"
+    return call.format(x)
 
 
 def channels_last(layer, call: str, x: str) -> str:
@@ -190,7 +191,10 @@ def _flatten(layer, a, x):
 def _batchnorm(layer, a, x):
     dim = "2d" if is_map(layer.in_shape) else "1d"  # a sequence: nncalc's statistics over N and L
     ctor = f"nn.BatchNorm{dim}({layer.channels}, eps={layer.eps}, momentum={layer.momentum}, affine={layer.affine})"
-    return Piece(per_channel(layer, f"self.{a}", x), [(a, ctor)], own(a, layer))
+    if layer.variance == "unbiased":  # a training batch divided by n - 1 (hand solutions)
+        return Piece(per_channel(layer, f"batch_norm_unbiased(self.{a}, {{}})", x), [(a, ctor)], own(a, layer),
+                     ("batch_norm_unbiased",))
+    return Piece(per_channel(layer, f"self.{a}({{}})", x), [(a, ctor)], own(a, layer))
 
 
 @emits(group_norm.GroupNorm)
@@ -236,8 +240,7 @@ def _upsample(layer, a, x):
 
 @emits(gates.ChannelShuffle)
 def _shuffle(layer, a, x):
-    call = f"self.{a}"
-    expr = f"{call}({x}[:, :, None])[:, :, 0]" if len(layer.in_shape) == 1 else per_channel(layer, call, x)
+    expr = f"self.{a}({x}[:, :, None])[:, :, 0]" if len(layer.in_shape) == 1 else per_channel(layer, f"self.{a}({{}})", x)
     return Piece(expr, [(a, f"nn.ChannelShuffle({layer.groups})")])  # torch shuffles dim 1 of 3 or more
 
 
@@ -293,7 +296,7 @@ def _prelu(layer, a, x):
         return Piece(f"torch.where({x} > 0, {x}, {slope} * {x})",
                      [(a, f"nn.Parameter(torch.full({tup(shape)}, {float(layer.init_value)}))")], {"weight": a})
     ctor = f"nn.PReLU({shape[0]}, init={layer.init_value})"
-    return Piece(per_channel(layer, f"self.{a}", x), [(a, ctor)], own(a, layer))
+    return Piece(per_channel(layer, f"self.{a}({{}})", x), [(a, ctor)], own(a, layer))
 
 
 # -- sequences ------------------------------------------------------------------------------
