@@ -302,3 +302,30 @@ def test_random_specs_in_training_mode():
         assert compare_training(network, x, seed) <= 1e-9, f"seed {seed}:\n{text}"
         checked += 1
     assert checked > 50
+
+
+def test_frozen_layers_do_not_train():
+    """`trainable: false` freezes the layer's parameters (requires_grad False), not its buffers:
+    frozen 4*3 + 1 (shared bias) + 3 (slopes) + 3 + 3 (gamma, beta) = 22, trainable 3*2 + 2 = 8."""
+    network = net("""
+        input: [4]
+        layers:
+          - dense: {units: 3, shared_bias: true}
+            trainable: false
+          - prelu: {per: element}
+            trainable: false
+          - batchnorm: {}
+            trainable: false
+          - dense: {units: 2}
+    """)
+    module = module_from(export_code(network, "pytorch"))()
+    assert sum(p.numel() for p in module.parameters() if not p.requires_grad) == 22
+    assert sum(p.numel() for p in module.parameters() if p.requires_grad) == 8
+    check(network)
+
+
+def test_dropout_with_a_given_mask_says_so():
+    network = net("input: [3]\nlayers:\n  - dropout: {rate: 0.5, mask: [1, 0, 1], scaling: test}\n")
+    source = export_code(network, "pytorch")
+    assert "# scaling: test (the paper's); torch draws the masks\n        x = self.dropout1(x) * (1 - 0.5)\n" in source
+    check(network)

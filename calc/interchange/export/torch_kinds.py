@@ -224,10 +224,13 @@ def _rmsnorm(layer, a, x):
 
 @emits(dropout.Dropout)
 def _dropout(layer, a, x):
-    if layer.scaling == "test":  # the paper's dropout: unscaled in training, times 1 - rate at test time
-        return Piece(f"self.{a}({x}) * (1 - {layer.rate})  # scaling: test (the paper's)",
-                     [(a, f"nn.Dropout({layer.rate})")])
-    return Piece(f"self.{a}({x})", [(a, f"nn.Dropout({layer.rate})")])
+    """nn.Dropout scales survivors in training; ``scaling: test`` (the paper's) is its output times
+    1 - rate: survivors unscaled in training, every value times 1 - rate at test time. A spec's fixed
+    mask (an exercise's) is not carried: a module being trained draws its masks."""
+    test = layer.scaling == "test"
+    notes = ["scaling: test (the paper's)"] * test + ["torch draws the masks"] * (layer.given_mask is not None)
+    expr = f"self.{a}({x})" + (f" * (1 - {layer.rate})" if test else "") + (f"  # {'; '.join(notes)}" if notes else "")
+    return Piece(expr, [(a, f"nn.Dropout({layer.rate})")])
 
 
 @emits(upsample.Upsample)
