@@ -55,7 +55,11 @@ POOLS1D += [pool_spec("maxpool1d", f"kernel: 3, dilation: 2, {p}{c}", (9, 3)) fo
 
 def check(network, seed: int = 1) -> None:
     """The engine's outputs within 1e-9 (relative to the largest) and nncalc's parameter count."""
-    x = np.random.default_rng(seed).normal(size=(3, *network.input_shape))
+    rng, first = np.random.default_rng(seed), network.leaves()[0]
+    if first.kind == "embedding":  # token ids
+        x = rng.integers(0, first.vocab, size=(3, *network.input_shape)).astype(np.float64)
+    else:
+        x = rng.normal(size=(3, *network.input_shape))
     assert compare(network, x, seed) <= 1e-9
     module = module_from(export_code(network, "pytorch"))()
     assert sum(p.numel() for p in module.parameters()) == sum(leaf.param_count() for leaf in network.leaves())
@@ -164,6 +168,17 @@ OTHERS = {
           - channel_shuffle: {groups: 3}
           - sequence_pool: {mode: mean}
           - channel_shuffle: {groups: 2}
+    """,
+    "attention-options": """
+        input: [5]
+        layers:
+          - embedding: {vocab: 9, dim: 8, padding_idx: -1}
+            name: tokens
+          - attention: {heads: 4, kv_heads: 2, head_dim: 4, rotary: true, rotary_base: 50, causal: true}
+          - cross_attention: {heads: 2, kv_heads: 1, head_dim: 5, bias: false}
+            with: tokens
+          - swiglu: {hidden: 6, bias: true}
+          - transformer_decoder: {heads: 2, ffn: 6, head_dim: 2, norm: post, norm_layer: rmsnorm, ffn_bias: false}
     """,
 }
 
