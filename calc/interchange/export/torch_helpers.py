@@ -5,6 +5,17 @@ exports as torch.nn modules alone. The formulas follow nncalc's engine (docs/seq
 """
 
 HELPERS = {
+    "SharedBiasLinear": '''
+class SharedBiasLinear(nn.Linear):
+    """nn.Linear with one bias shared by all its units (Mazur's example)."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__(in_features, out_features, bias=False)
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return F.linear(x, self.weight) + self.bias
+''',
     "batch_norm_unbiased": '''
 def batch_norm_unbiased(bn, x):
     """bn (an nn.BatchNorm1d or 2d) on x, but a training batch is normalised

@@ -170,10 +170,8 @@ def _dense(layer, a, x):
     if is_map(layer.in_shape):  # nncalc reads a map's values in H, W, C order
         x = f"{x}.permute(0, 2, 3, 1).flatten(1)"
     if layer.use_bias and layer.shared_bias:  # one bias for every unit (Mazur's example network)
-        ctor = f"nn.Linear({layer.inputs}, {layer.units}, bias=False)"
-        return Piece(f"self.{a}({x}) + self.{a}_bias  # one bias shared by the units",
-                     [(a, ctor), (f"{a}_bias", "nn.Parameter(torch.zeros(1))")],
-                     {"weight": f"{a}.weight", "bias": f"{a}_bias"})
+        ctor = f"SharedBiasLinear({layer.inputs}, {layer.units})"
+        return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer), ("SharedBiasLinear",))
     ctor = f"nn.Linear({layer.inputs}, {layer.units}, bias={layer.use_bias})"
     return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
 
