@@ -6,7 +6,8 @@ in ``__init__``, the forward expression, and where each of nncalc's parameters l
 generated ``load_nncalc_weights`` copies the engine's weights). Layouts: a map is NCHW in the
 generated module (nncalc's is H x W x C), a sequence (N, L, F), a vector (N, F); ``map_in(layer)``
 tells an emitter which it gets. A kind that cannot be written gives one line (``Unsupported``).
-Why a registry here and not a method on each layer class: DEVELOPING.md, "Code out".
+Why a registry here and not a method on each layer class: DEVELOPING.md, "Code out". The window
+pools' emitters are in torch_pools.py, imported at the end of this file so the registry is whole.
 """
 
 from __future__ import annotations
