@@ -223,12 +223,14 @@ def test_no_refusals_left():
 @pytest.mark.parametrize("block", range(6))
 def test_random_specs_export_and_agree(block):
     """Seeded random specs (every layer kind and option tests/specgen.py draws) export, run and equal
-    the engine: an option that an emitter ignores fails here."""
+    the engine: an option that an emitter ignores fails here. The code stays within 79 columns."""
     from tests.specgen import random_spec
 
     for seed in range(block * 60, block * 60 + 60):
         text = random_spec(seed).text
         network = network_from_text(text, f"random{seed}.yaml")
+        width = max(len(line) for line in export_code(network, "pytorch").splitlines())
+        assert width <= 79, f"seed {seed}: a line of {width} characters"
         try:
             check(network, seed)
         except (AssertionError, SpecError, RuntimeError) as err:

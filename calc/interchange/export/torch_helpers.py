@@ -73,7 +73,7 @@ def to_sequence(x):
 ''',
     "last_state": '''
 def last_state(out, state, dirs):
-    """h_n of the last layer, directions concatenated (return_sequences=False)."""
+    """The last layer's h_n, directions side by side (return_sequences off)."""
     h_n = state[0] if isinstance(state, tuple) else state
     return torch.cat(list(h_n[-dirs:]), dim=1)
 ''',

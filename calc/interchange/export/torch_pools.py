@@ -12,7 +12,7 @@ divides the padded input's pooled sum by the pooled count of the cells that nnca
 
 from __future__ import annotations
 
-from calc.interchange.export.torch_kinds import Piece, emits, options, pair, tup
+from calc.interchange.export.torch_kinds import IN, Piece, emits, options, pair, tup
 from calc.layers import conv1d, pool
 
 
@@ -47,10 +47,9 @@ def _pool(layer, a, x):
 
 @emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
 def _pool1d(layer, a, x):
-    seq = f"{x}.transpose(1, 2)"
     if native(layer):
-        return Piece(f"self.{a}({seq}).transpose(1, 2)", [(a, native_ctor(layer, 1))])
-    piece = padded(layer, a, seq, 1)
+        return Piece(f"self.{a}({x}.transpose(1, 2)).transpose(1, 2)", [(a, native_ctor(layer, 1))])
+    piece = padded(layer, a, f"{x}.transpose(1, 2)", 1)
     piece.expr += ".transpose(1, 2)"
     return piece
 
@@ -74,14 +73,16 @@ def native_ctor(layer, dims: int) -> str:
 
 
 def padded(layer, a, x, dims: int) -> Piece:
-    """The input padded explicitly (with the ceil_mode overhang), then a pool without padding."""
+    """The input ``x`` padded explicitly (with the ceil_mode overhang), then a pool without padding:
+    two statements, the pool reading the padded input (IN), so that each line stays short."""
     full = pad_order(layer, True)
     if layer.pool_reduce == "max":
         dilation = layer.dilation[0] if dims == 1 else pair(layer.dilation)
         ctor = f"nn.MaxPool{dims}d({window_args(layer, dims)}{options(dilation=dilation)})"
-        return Piece(f'self.{a}(F.pad({x}, {tup(full)}, value=float("-inf")))', [(a, ctor)])
+        return Piece(f"self.{a}({IN})", [(a, ctor)], pre=(f'F.pad({x}, {tup(full)}, value=float("-inf"))',))
     if layer.count_include_pad and not any(reach(layer)):  # every window's divisor is its size
-        return Piece(f"self.{a}(F.pad({x}, {tup(full)}))", [(a, f"nn.AvgPool{dims}d({window_args(layer, dims)})")])
+        return Piece(f"self.{a}({IN})", [(a, f"nn.AvgPool{dims}d({window_args(layer, dims)})")],
+                     pre=(f"F.pad({x}, {tup(full)})",))
     kernel = layer.kernel[0] if dims == 1 else tup(layer.kernel)
     stride = layer.stride[0] if dims == 1 else tup(layer.stride)
     call = (f"avg_pool({x}, {kernel}, {stride}, pad={tup(pad_order(layer, False))}, full={tup(full)}, "
