@@ -168,8 +168,9 @@ def torch_source(network) -> str:
 
 
 LOADER = '''    def load_nncalc_weights(self, weights):
-        """Copy nncalc's weights (PyTorch layouts): an .npz path from `nncalc
-        train --save` (keys 'layer.param') or a dict {layer: {param: array}}."""
+        """Copy nncalc's weights (PyTorch layouts): an .npz path from
+        `nncalc train --save` (keys 'layer.param') or a dict
+        {layer: {param: array}}."""
         if isinstance(weights, str):
             import numpy as np
             weights = dict(np.load(weights))

@@ -175,7 +175,8 @@ class Attention(nn.Module):
         if self.causal:
             mask = torch.ones(length, k.shape[2], dtype=torch.bool).triu(1)
             scores = scores.masked_fill(mask, float("-inf"))
-        p = F.dropout(torch.softmax(scores, dim=-1), self.dropout, self.training)
+        p = torch.softmax(scores, dim=-1)
+        p = F.dropout(p, self.dropout, self.training)
         o = p @ v
         o = o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
         return self.o(o)
