@@ -33,6 +33,7 @@ class TorchWriter:
         self.lines: list[str] = []
         self.weights: dict[str, dict[str, str]] = {}
         self.helpers: list[str] = []
+        self.frozen: list[str] = []  # parameters of `trainable: false` layers, paths under self
         self.kept: dict[int, str] = {}
         self.attrs: set[str] = set()
         self.count = 0
@@ -99,6 +100,8 @@ class TorchWriter:
             self.modules.append((attr, ctor))
         if piece.params:
             self.weights[layer.name] = piece.params
+            if not getattr(layer, "trainable", True):
+                self.frozen += [path for name, path in piece.params.items() if name in layer.param_shapes()]
         for h in piece.helpers:
             if h not in self.helpers:
                 self.helpers.append(h)
@@ -151,6 +154,7 @@ def torch_source(network) -> str:
     parts += [HELPERS[h].strip("\n") + "\n" for h in w.helpers]
     body = [f"class {cls}(nn.Module):", "    def __init__(self):", "        super().__init__()"]
     body += [f"        self.{attr} = {ctor}" for attr, ctor in w.modules]
+    body += [f"        self.{path}.requires_grad_(False)  # trainable: false" for path in w.frozen]
     body += ["", "    def forward(self, x):", f"        # x: {layout}"]
     body += [f"        {line}" for line in w.lines]
     body += [f"        return {out}", ""]
@@ -164,8 +168,9 @@ def torch_source(network) -> str:
 
 
 LOADER = '''    def load_nncalc_weights(self, weights):
-        """Copy nncalc's weights (PyTorch layouts): an .npz path from `nncalc
-        train --save` (keys 'layer.param') or a dict {layer: {param: array}}."""
+        """Copy nncalc's weights (PyTorch layouts): an .npz path from
+        `nncalc train --save` (keys 'layer.param') or a dict
+        {layer: {param: array}}."""
         if isinstance(weights, str):
             import numpy as np
             weights = dict(np.load(weights))

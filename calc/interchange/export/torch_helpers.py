@@ -5,6 +5,67 @@ exports as torch.nn modules alone. The formulas follow nncalc's engine (docs/seq
 """
 
 HELPERS = {
+    "SharedBiasLinear": '''
+class SharedBiasLinear(nn.Linear):
+    """nn.Linear with one bias shared by all its units (Mazur's example)."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__(in_features, out_features, bias=False)
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return F.linear(x, self.weight) + self.bias
+''',
+    "batch_norm_unbiased": '''
+def batch_norm_unbiased(bn, x):
+    """bn (an nn.BatchNorm1d or 2d) on x, but a training batch is normalised
+    by its unbiased (n - 1) variance, as the spec's variance: unbiased (hand
+    solutions); the running statistics and eval mode are bn's own."""
+    y = bn(x)
+    if not bn.training:
+        return y
+    dims = [d for d in range(x.dim()) if d != 1]
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    mean = x.mean(dims, keepdim=True)
+    y = (x - mean) / torch.sqrt(x.var(dims, keepdim=True) + bn.eps)
+    if bn.affine:
+        y = y * bn.weight.view(shape) + bn.bias.view(shape)
+    return y
+''',
+    "avg_pool": '''
+def avg_pool(x, kernel, stride, pad, full, count_pad):
+    """Average pooling with any padding, dividing as nncalc (and torch) do.
+
+    x is (N, C, H, W) or (N, C, L); pad and full are F.pad's sizes (last axis
+    first): pad the zeros on each side, full those plus the cells a ceil_mode
+    window reaches past them. A window's divisor counts the input cells, the
+    pad cells too when count_pad, the reach cells never: each pool divides by
+    the whole window, and the ratio of the two is sum / counted cells."""
+    pool = F.avg_pool2d if x.dim() == 4 else F.avg_pool1d
+    ones = torch.ones_like(x[:1, :1])
+    counted = F.pad(ones, pad, value=float(count_pad))
+    counted = F.pad(counted, [f - p for f, p in zip(full, pad)])
+    return pool(F.pad(x, full), kernel, stride) / pool(counted, kernel, stride)
+''',
+    "rotary": '''
+def rotary(x, base, head_dim, interleaved=False):
+    """RoPE on (N, L, F), each head of head_dim features rotated alike:
+    features k and k + head_dim/2 pair up (Hugging Face Llama's rotate_half),
+    or 2k and 2k + 1 when interleaved (RoFormer, Meta's Llama); position p
+    turns pair k by the angle p / base^(2k/head_dim)."""
+    n, length, features = x.shape
+    h = x.reshape(n, length, features // head_dim, head_dim)
+    inv = base ** (-torch.arange(0, head_dim, 2, dtype=x.dtype) / head_dim)
+    angle = torch.outer(torch.arange(length, dtype=x.dtype), inv)[:, None]
+    cos, sin = angle.cos(), angle.sin()
+    if interleaved:
+        a, b = h[..., 0::2], h[..., 1::2]
+        out = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
+    else:
+        a, b = h[..., : head_dim // 2], h[..., head_dim // 2:]
+        out = torch.cat((a * cos - b * sin, b * cos + a * sin), dim=-1)
+    return out.reshape(n, length, features)
+''',
     "to_sequence": '''
 def to_sequence(x):
     """(N, C, H, W) map -> (N, H*W, C) sequence, positions row by row."""
@@ -12,7 +73,7 @@ def to_sequence(x):
 ''',
     "last_state": '''
 def last_state(out, state, dirs):
-    """h_n of the last layer, directions concatenated (return_sequences=False)."""
+    """The last layer's h_n, directions side by side (return_sequences off)."""
     h_n = state[0] if isinstance(state, tuple) else state
     return torch.cat(list(h_n[-dirs:]), dim=1)
 ''',
@@ -114,7 +175,8 @@ class Attention(nn.Module):
         if self.causal:
             mask = torch.ones(length, k.shape[2], dtype=torch.bool).triu(1)
             scores = scores.masked_fill(mask, float("-inf"))
-        p = F.dropout(torch.softmax(scores, dim=-1), self.dropout, self.training)
+        p = torch.softmax(scores, dim=-1)
+        p = F.dropout(p, self.dropout, self.training)
         o = p @ v
         o = o.transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
         return self.o(o)

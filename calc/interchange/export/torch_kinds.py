@@ -6,7 +6,8 @@ in ``__init__``, the forward expression, and where each of nncalc's parameters l
 generated ``load_nncalc_weights`` copies the engine's weights). Layouts: a map is NCHW in the
 generated module (nncalc's is H x W x C), a sequence (N, L, F), a vector (N, F); ``map_in(layer)``
 tells an emitter which it gets. A kind that cannot be written gives one line (``Unsupported``).
-Why a registry here and not a method on each layer class: DEVELOPING.md, "Code out".
+Why a registry here and not a method on each layer class: DEVELOPING.md, "Code out". The window
+pools' emitters are in torch_pools.py, imported at the end of this file so the registry is whole.
 """
 
 from __future__ import annotations
@@ -81,9 +82,7 @@ def emitter_registry(target: str):
 
 EMITTERS, emits, refuse = emitter_registry("PyTorch")
 # kinds with no PyTorch form yet, and why (tests/test_export_torch.py: every kind is in one of the two)
-REFUSED = {
-    "rotary": "a stand-alone rotary layer (attention's own 'rotary: true' is exported)",
-}
+REFUSED: dict[str, str] = {}
 
 
 def own(attr: str, layer, names=None) -> dict[str, str]:
@@ -94,6 +93,23 @@ def own(attr: str, layer, names=None) -> dict[str, str]:
 
 def tup(values) -> str:
     return "(" + ", ".join(str(int(v)) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+def per_channel(layer, call: str, x: str) -> str:
+    """``call`` (a torch module taking channels on dim 1; its input written ``{}``) on x: a map (NCHW)
+    or a vector (N, F) as it is; a sequence (N, L, F), whose channels are nncalc's last axis, turned
+    to (N, F, L) and back."""
+    if len(layer.in_shape) == 2:
+        return call.format(f"{x}.transpose(1, 2)") + ".transpose(1, 2)"
+    return call.format(x)
+
+
+def channels_last(layer, call: str, x: str) -> str:
+    """``call`` (a torch module normalising the last axis, as nncalc's norms do) on x: a map's
+    channels are dim 1 in NCHW, so it runs on x made NHWC and back (as ConvNeXt does)."""
+    if is_map(layer.in_shape):
+        return f"{call}({x}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+    return f"{call}({x})"
 
 
 # -- convolution and pooling ----------------------------------------------------------------
@@ -129,25 +145,6 @@ def _conv_transpose(layer, a, x):
     return Piece(f"self.{a}({x})[:, :, {top}:{top + ho}, {left}:{left + wo}]", [(a, ctor)], own(a, layer))
 
 
-@emits(pool.MaxPool, pool.AvgPool)
-def _pool(layer, a, x):
-    top, bottom, left, right = layer.pad
-    (kh, kw) = layer.kernel
-    if not (top == bottom <= kh // 2 and left == right <= kw // 2):
-        refuse(layer, f"uneven or wide padding {tup(layer.pad)}")
-    # stride written always: a pool's default stride is its kernel size
-    common = f"{pair(layer.kernel)}, stride={pair(layer.stride)}" + options(padding=pair((top, left)))
-    if layer.kind == "maxpool":
-        ctor = f"nn.MaxPool2d({common}{options(dilation=pair(layer.dilation))}" + \
-            (", ceil_mode=True)" if layer.ceil_mode else ")")
-    else:
-        if tuple(layer.dilation) != (1, 1):
-            refuse(layer, "a dilated average pool")
-        ctor = f"nn.AvgPool2d({common}" + (", ceil_mode=True" if layer.ceil_mode else "") + \
-            ("" if layer.count_include_pad else ", count_include_pad=False") + ")"
-    return Piece(f"self.{a}({x})", [(a, ctor)])
-
-
 @emits(pool.GlobalAvgPool)
 def _global(layer, a, x):
     return Piece(f"self.{a}({x})", [(a, "nn.AdaptiveAvgPool2d(1)")])
@@ -168,29 +165,14 @@ def _conv1d(layer, a, x):
     return Piece(f"self.{a}({arg}).transpose(1, 2)", [(a, ctor)], own(a, layer))
 
 
-@emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
-def _pool1d(layer, a, x):
-    (k, _), (st, _), (d, _) = layer.kernel, layer.stride, layer.dilation
-    before, after = layer.pad[:2]
-    if not before == after <= k // 2:
-        refuse(layer, f"uneven or wide padding ({before}, {after})")
-    if layer.kind == "maxpool1d":
-        ctor = f"nn.MaxPool1d({k}, stride={st}, padding={before}, dilation={d}, ceil_mode={layer.ceil_mode})"
-    else:
-        if d != 1:
-            refuse(layer, "a dilated average pool")
-        ctor = (f"nn.AvgPool1d({k}, stride={st}, padding={before}, ceil_mode={layer.ceil_mode}, "
-                f"count_include_pad={layer.count_include_pad})")
-    return Piece(f"self.{a}({x}.transpose(1, 2)).transpose(1, 2)", [(a, ctor)])
-
-
 # -- dense, flatten, normalisation, dropout ---------------------------------------------------
 @emits(dense.Dense)
 def _dense(layer, a, x):
-    if getattr(layer, "shared_bias", False):
-        refuse(layer, "a shared bias")
     if is_map(layer.in_shape):  # nncalc reads a map's values in H, W, C order
         x = f"{x}.permute(0, 2, 3, 1).flatten(1)"
+    if layer.use_bias and layer.shared_bias:  # one bias for every unit (Mazur's example network)
+        ctor = f"SharedBiasLinear({layer.inputs}, {layer.units})"
+        return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer), ("SharedBiasLinear",))
     ctor = f"nn.Linear({layer.inputs}, {layer.units}, bias={layer.use_bias})"
     return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
 
@@ -206,11 +188,12 @@ def _flatten(layer, a, x):
 
 @emits(norm.BatchNorm)
 def _batchnorm(layer, a, x):
-    dim = {3: "2d", 1: "1d"}.get(len(layer.in_shape))
-    if dim is None:
-        refuse(layer, "batch norm on a sequence")
+    dim = "2d" if is_map(layer.in_shape) else "1d"  # a sequence: nncalc's statistics over N and L
     ctor = f"nn.BatchNorm{dim}({layer.channels}, eps={layer.eps}, momentum={layer.momentum}, affine={layer.affine})"
-    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+    if layer.variance == "unbiased":  # a training batch divided by n - 1 (hand solutions)
+        return Piece(per_channel(layer, f"batch_norm_unbiased(self.{a}, {{}})", x), [(a, ctor)], own(a, layer),
+                     ("batch_norm_unbiased",))
+    return Piece(per_channel(layer, f"self.{a}({{}})", x), [(a, ctor)], own(a, layer))
 
 
 @emits(group_norm.GroupNorm)
@@ -228,23 +211,25 @@ def _instancenorm(layer, a, x):
 
 @emits(layer_norm.LayerNorm)
 def _layernorm(layer, a, x):
-    if is_map(layer.in_shape):
-        refuse(layer, "layer norm on a map")
     ctor = f"nn.LayerNorm({layer.features}, eps={layer.eps}, elementwise_affine={layer.affine}, bias={layer.use_bias})"
-    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+    return Piece(channels_last(layer, f"self.{a}", x), [(a, ctor)], own(a, layer))
 
 
 @emits(layer_norm.RMSNorm)
 def _rmsnorm(layer, a, x):
-    if is_map(layer.in_shape):
-        refuse(layer, "RMS norm on a map")
     ctor = f"nn.RMSNorm({layer.features}, eps={layer.eps}, elementwise_affine={layer.affine})"
-    return Piece(f"self.{a}({x})", [(a, ctor)], own(a, layer))
+    return Piece(channels_last(layer, f"self.{a}", x), [(a, ctor)], own(a, layer))
 
 
 @emits(dropout.Dropout)
 def _dropout(layer, a, x):
-    return Piece(f"self.{a}({x})", [(a, f"nn.Dropout({layer.rate})")])
+    """nn.Dropout scales survivors in training; ``scaling: test`` (the paper's) is its output times
+    1 - rate: survivors unscaled in training, every value times 1 - rate at test time. A spec's fixed
+    mask (an exercise's) is not carried: a module being trained draws its masks."""
+    test = layer.scaling == "test"
+    notes = ["scaling: test (the paper's)"] * test + ["torch draws the masks"] * (layer.given_mask is not None)
+    expr = f"self.{a}({x})" + (f" * (1 - {layer.rate})" if test else "") + (f"  # {'; '.join(notes)}" if notes else "")
+    return Piece(expr, [(a, f"nn.Dropout({layer.rate})")])
 
 
 @emits(upsample.Upsample)
@@ -257,7 +242,8 @@ def _upsample(layer, a, x):
 
 @emits(gates.ChannelShuffle)
 def _shuffle(layer, a, x):
-    return Piece(f"self.{a}({x})", [(a, f"nn.ChannelShuffle({layer.groups})")])
+    expr = f"self.{a}({x}[:, :, None])[:, :, 0]" if len(layer.in_shape) == 1 else per_channel(layer, f"self.{a}({{}})", x)
+    return Piece(expr, [(a, f"nn.ChannelShuffle({layer.groups})")])  # torch shuffles dim 1 of 3 or more
 
 
 # -- activations ----------------------------------------------------------------------------
@@ -304,13 +290,15 @@ def _step(layer, a, x):
 
 @emits(rectifiers.PReLU)
 def _prelu(layer, a, x):
-    if layer.per == "single":
-        n = 1
-    elif layer.per == "channel" and len(layer.in_shape) != 2:
-        n = layer.in_shape[-1]
-    else:
-        refuse(layer, f"per: {layer.per} on {len(layer.in_shape)}-axis inputs")
-    return Piece(f"self.{a}({x})", [(a, f"nn.PReLU({n}, init={layer.init_value})")], own(a, layer))
+    """nn.PReLU holds one slope or one per channel (dim 1); nncalc's per element slopes on a map or
+    a sequence are a parameter of nncalc's shape (H x W x C: permuted to NCHW where it is used)."""
+    shape = tuple(layer.param_shapes()["weight"])
+    if layer.per == "element" and len(shape) > 1:
+        slope = f"self.{a}.permute(2, 0, 1)" if is_map(shape) else f"self.{a}"
+        return Piece(f"torch.where({x} > 0, {x}, {slope} * {x})",
+                     [(a, f"nn.Parameter(torch.full({tup(shape)}, {float(layer.init_value)}))")], {"weight": a})
+    ctor = f"nn.PReLU({shape[0]}, init={layer.init_value})"
+    return Piece(per_channel(layer, f"self.{a}({{}})", x), [(a, ctor)], own(a, layer))
 
 
 # -- sequences ------------------------------------------------------------------------------
@@ -324,6 +312,12 @@ def _embedding(layer, a, x):
 def _positional(layer, a, x):
     return Piece(f"self.{a}({x})", [(a, f"PositionalEmbedding({layer.max_len}, {layer.features})")],
                  own(a, layer), ("PositionalEmbedding",))
+
+
+@emits(sequence_position.Rotary)
+def _rotary(layer, a, x):
+    interleaved = ", interleaved=True" if layer.pairing == "interleaved" else ""
+    return Piece(f"rotary({x}, {float(layer.base)}, {layer.size}{interleaved})", helpers=("rotary",))
 
 
 @emits(sequence_position.Sinusoidal)
@@ -422,3 +416,4 @@ def unexported_kinds() -> list[str]:
     return sorted(k for k, cls in REGISTRY.items() if cls not in EMITTERS and k not in REFUSED)
 
 
+from calc.interchange.export import torch_pools  # noqa: E402, F401 - registers the pool emitters
