@@ -71,6 +71,7 @@ class Graph:
         from onnx import TensorProto, numpy_helper
 
         self.where = where
+        self.model = model  # onnx_attention runs it once on a probe input
         graph = model.graph
         outside = [t.name for t in graph.initializer if t.data_location == TensorProto.EXTERNAL]
         if outside:  # never open the paths a model names (they could be anything: /dev/zero)

@@ -1,0 +1,100 @@
+"""What an attention's nodes compute, read from their values on the probe input: which rows of a
+projection make each head of Q, K and V (a packed in_proj_weight, grouped-query K/V heads repeated
+for several Q heads), the scale of the scores, and a causal mask; then the attention rebuilt from
+what was read, checked against the model's own output.
+
+The values are float32 (the model's); the readings allow 1e-4 of the largest value.
+"""
+
+from __future__ import annotations
+
+from calc.interchange.onnx_graph import Unmappable
+
+TOL = 1e-4
+MASKED = -1e4  # an added or filled-in score this low (or -inf) is a masked one: exp() makes it 0
+
+
+def _close(a, b, scale) -> bool:
+    import numpy as np
+
+    return bool(np.all(np.abs(a - b) <= TOL * max(1.0, scale)))
+
+
+def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: str) -> tuple:
+    """(first row in the projection, its number of heads, the factor) such that ``value``
+    (N, heads, L, head_dim) is that factor times the projection's rows split into heads, each of
+    them repeated heads / count times (Hugging Face's repeat_kv, torch's repeat_interleave)."""
+    import numpy as np
+
+    n, length, width = projected.shape
+    value = np.asarray(value, dtype=np.float64)
+    if value.shape != (n, heads, length, head_dim):
+        raise Unmappable(f"{what} is not split into (N, {heads}, L, {head_dim}) heads (got {tuple(value.shape)})")
+    peak = float(np.abs(value).max())
+    for count in counts:
+        for first in range(0, width - count * head_dim + 1, head_dim):
+            cut = projected[..., first:first + count * head_dim].reshape(n, length, count, head_dim)
+            cand = np.repeat(cut.transpose(0, 2, 1, 3), heads // count, axis=1)
+            norm = float((cand * cand).sum())
+            factor = float((value * cand).sum()) / norm if norm else 0.0
+            if factor and _close(value, factor * cand, peak):
+                return first, count, factor, cand
+    raise Unmappable(f"{what} is not read as rows of its projection split into heads")
+
+
+def scale_and_mask(scores, q, k, head_dim: int) -> bool:
+    """Whether the softmax's input ``scores`` is Q K^T / sqrt(head_dim) under a causal mask (True)
+    or with none (False); Unmappable for any other scale or mask."""
+    import numpy as np
+
+    raw = q @ k.transpose(0, 1, 3, 2)
+    z = np.broadcast_to(np.asarray(scores, dtype=np.float64), raw.shape)
+    below = np.tril(np.ones(raw.shape[-2:], dtype=bool))
+    kept, rk = z[..., below], raw[..., below]
+    factor = float((kept * rk).sum() / (rk * rk).sum())
+    if not _close(kept, factor * rk, float(np.abs(kept).max())):
+        raise Unmappable("the scores are not a scaled Q K^T on and below the diagonal (a bias or another mask?)")
+    above = z[..., ~below] - factor * raw[..., ~below]
+    if _close(above, 0.0, float(np.abs(kept).max())):
+        causal = False
+    elif np.all(above <= MASKED):
+        causal = True
+    else:
+        raise Unmappable("the scores get a mask that is not causal (nncalc's attention has causal: true only)")
+    if abs(factor * head_dim ** 0.5 - 1) > TOL:
+        raise Unmappable(f"the scores are scaled by {factor:.6g}, not by 1/sqrt({head_dim}) = "
+                         f"{head_dim ** -0.5:.6g}; nncalc's attention has no other scale")
+    return causal
+
+
+def rebuilt(x, params: dict, heads: int, kv_heads: int, head_dim: int, causal: bool):
+    """The attention of ``x`` (N, L, d) from the weights read, in float64: what nncalc will compute."""
+    import numpy as np
+
+    def project(t, p):
+        y = t @ params[f"{p}_weight"].T
+        return y if params.get(f"{p}_bias") is None else y + params[f"{p}_bias"]
+
+    def split(t, count):
+        return t.reshape(n, length, count, head_dim).transpose(0, 2, 1, 3)
+
+    n, length, _ = x.shape
+    group = heads // kv_heads
+    q = split(project(x, "q"), heads)
+    k, v = (np.repeat(split(project(x, p), kv_heads), group, axis=1) for p in "kv")
+    s = q @ k.transpose(0, 1, 3, 2) / head_dim ** 0.5
+    if causal:
+        s = np.where(np.tril(np.ones((length, length), dtype=bool)), s, -np.inf)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    o = (e / e.sum(axis=-1, keepdims=True)) @ v
+    return project(o.transpose(0, 2, 1, 3).reshape(n, length, heads * head_dim), "o")
+
+
+def check_rebuilt(got, expected) -> None:
+    import numpy as np
+
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape or not _close(got, expected, float(np.abs(expected).max())):
+        worst = float(np.abs(got - expected).max()) if got.shape == expected.shape else float("nan")
+        raise Unmappable(f"the attention rebuilt from the weights read differs from the model's output "
+                         f"(by {worst:.3g}); its layout is not one nncalc reads")
