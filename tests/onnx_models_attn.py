@@ -37,6 +37,9 @@ class CausalSelfAttention(nn.Module):
         att = q @ k.transpose(-2, -1) / (d // self.heads) ** 0.5
         if self.mask == "fill":
             att = att.masked_fill(self.tril[:length, :length] == 0, float("-inf"))
+        elif self.mask == "window":  # a sliding window of 3 keys: no causal mask (refused)
+            keep = self.tril[:length, :length] - torch.tril(self.tril[:length, :length], -3)
+            att = att.masked_fill(keep == 0, float("-inf"))
         else:
             att = att + torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1)
         out = att.softmax(-1) @ v
@@ -120,17 +123,19 @@ class RepeatKvAttention(nn.Module):
 
 
 class Mha(nn.Module):
-    """torch.nn.MultiheadAttention (batch_first) on x, need_weights=False, optionally causal."""
+    """torch.nn.MultiheadAttention (batch_first) on x, need_weights=False; attn_mask none, a
+    causal -inf triangle, or all zeros (which masks nothing)."""
 
-    def __init__(self, d=16, heads=4, causal=False):
+    def __init__(self, d=16, heads=4, mask="none"):
         super().__init__()
-        self.causal = causal
+        self.mask = mask
         self.mha = nn.MultiheadAttention(d, heads, batch_first=True)
 
     def forward(self, x):
         length = x.shape[1]
-        mask = torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1) if self.causal else None
-        return self.mha(x, x, x, attn_mask=mask, need_weights=False)[0]
+        masks = {"none": None, "zeros": torch.zeros(length, length, dtype=x.dtype),
+                 "causal": torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1)}
+        return self.mha(x, x, x, attn_mask=masks[self.mask], need_weights=False)[0]
 
 
 class Encoder(nn.Module):
@@ -156,6 +161,25 @@ class PaddingMasked(nn.Module):
 
     def forward(self, x, pad):
         return self.mha(x, x, x, key_padding_mask=pad, need_weights=False)[0]
+
+
+class PadFromIds(nn.Module):
+    """Token ids -> embedding -> attention whose scores are masked where the key's id is 0 (a
+    padding mask computed inside the model from its input: refused)."""
+
+    def __init__(self, vocab=40, d=16, heads=4):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.attn = CausalSelfAttention(d, heads)
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        n, length, d = x.shape
+        a = self.attn
+        q, k, v = (_heads(f(x), a.heads) for f in (a.q, a.k, a.v))
+        att = q @ k.transpose(-2, -1) / (d // a.heads) ** 0.5
+        att = att.masked_fill((ids == 0)[:, None, None, :], float("-inf"))
+        return a.o((att.softmax(-1) @ v).transpose(1, 2).reshape(n, length, d))
 
 
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:

@@ -40,8 +40,23 @@ class Site:
     def emit(self, g: Graph) -> None:
         if not g.is_data(self.source):
             raise Unmappable("the attention's input is not computed from the model's input")
-        naming = SimpleNamespace(name=self.softmax.name, op_type="Softmax", output=[self.last.output[0]])
+        naming = SimpleNamespace(name=_module_path(self.softmax), op_type="Softmax", output=[self.last.output[0]])
         g.emit(naming, "attention", self.opts, [self.source], self.params)
+
+
+def _module_path(softmax) -> str:
+    """The legacy exporter names a node by its module path ('/blocks.0/attn/Softmax'); dynamo's
+    names it 'node_softmax_1' and keeps the path in its metadata: the layer is named after it."""
+    import ast
+
+    scopes = next((p.value for p in softmax.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
+    if scopes is None:
+        return softmax.name
+    try:
+        parts = [str(p) for p in ast.literal_eval(scopes)][1:-1]
+    except (ValueError, SyntaxError):
+        return softmax.name
+    return "/" + "/".join(parts) + "/Softmax" if parts else ""
 
 
 def _core(w: Wiring, values: dict, softmax, product, mix) -> dict:

@@ -44,27 +44,26 @@ def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: st
 
 def scale_and_mask(scores, q, k, head_dim: int) -> bool:
     """Whether the softmax's input ``scores`` is Q K^T / sqrt(head_dim) under a causal mask (True)
-    or with none (False); Unmappable for any other scale or mask."""
+    or with none (False); Unmappable for any other scale or mask. Each score is either the scaled
+    product or masked (-inf, or so low that exp() makes it 0); which ones are masked is the mask."""
     import numpy as np
 
     raw = q @ k.transpose(0, 1, 3, 2)
     z = np.broadcast_to(np.asarray(scores, dtype=np.float64), raw.shape)
-    below = np.tril(np.ones(raw.shape[-2:], dtype=bool))
-    kept, rk = z[..., below], raw[..., below]
+    low = z <= MASKED
+    kept, rk = z[~low], raw[~low]
+    if not (rk * rk).sum():
+        raise Unmappable("Q K^T is zero on the probe input; the scale cannot be read")
     factor = float((kept * rk).sum() / (rk * rk).sum())
     if not _close(kept, factor * rk, float(np.abs(kept).max())):
-        raise Unmappable("the scores are not a scaled Q K^T on and below the diagonal (a bias or another mask?)")
-    above = z[..., ~below] - factor * raw[..., ~below]
-    if _close(above, 0.0, float(np.abs(kept).max())):
-        causal = False
-    elif np.all(above <= MASKED):
-        causal = True
-    else:
+        raise Unmappable("the scores are not a scaled Q K^T (a bias added to them?)")
+    above = ~np.tril(np.ones(raw.shape[-2:], dtype=bool))
+    if low.any() and not np.array_equal(low, np.broadcast_to(above, low.shape)):
         raise Unmappable("the scores get a mask that is not causal (nncalc's attention has causal: true only)")
     if abs(factor * head_dim ** 0.5 - 1) > TOL:
         raise Unmappable(f"the scores are scaled by {factor:.6g}, not by 1/sqrt({head_dim}) = "
                          f"{head_dim ** -0.5:.6g}; nncalc's attention has no other scale")
-    return causal
+    return bool(low.any())
 
 
 def rebuilt(x, params: dict, heads: int, kv_heads: int, head_dim: int, causal: bool):
