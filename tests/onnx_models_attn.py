@@ -78,10 +78,12 @@ class TinyGPT(nn.Module):
 
 class SdpaAttention(nn.Module):
     """One packed qkv Linear cut by split, F.scaled_dot_product_attention (is_causal, scale),
-    grouped-query heads (kv_heads < heads) by repeat_interleave, an output Linear."""
+    grouped-query heads (kv_heads < heads) by repeat_interleave or by Tensor.repeat (tile), an
+    output Linear."""
 
-    def __init__(self, d=16, heads=4, kv_heads=None, causal=False, scale=None):
+    def __init__(self, d=16, heads=4, kv_heads=None, causal=False, scale=None, tile=False):
         super().__init__()
+        self.tile = tile
         self.heads, self.kv_heads, self.causal, self.scale = heads, kv_heads or heads, causal, scale
         self.hd = d // heads
         self.qkv = nn.Linear(d, (heads + 2 * self.kv_heads) * self.hd)
@@ -91,7 +93,9 @@ class SdpaAttention(nn.Module):
         n, length, d = x.shape
         q, k, v = self.qkv(x).split([self.heads * self.hd, self.kv_heads * self.hd, self.kv_heads * self.hd], -1)
         q, k, v = _heads(q, self.heads), _heads(k, self.kv_heads), _heads(v, self.kv_heads)
-        if self.kv_heads != self.heads:
+        if self.kv_heads != self.heads and self.tile:  # query head h reads K/V head h % kv_heads
+            k, v = (t.repeat(1, self.heads // self.kv_heads, 1, 1) for t in (k, v))
+        elif self.kv_heads != self.heads:  # query head h reads K/V head h // (heads / kv_heads)
             k, v = (t.repeat_interleave(self.heads // self.kv_heads, dim=1) for t in (k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, scale=self.scale)
         return self.o(y.transpose(1, 2).reshape(n, length, d))

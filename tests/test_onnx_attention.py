@@ -27,6 +27,8 @@ CASES = {  # name -> (builder, one sample's shape, the attention entries expecte
     "sdpa-causal": (lambda: models.SdpaAttention(causal=True), (7, 16), ["{heads: 4, causal: true}"]),
     "sdpa-gqa": (lambda: models.SdpaAttention(kv_heads=2, causal=True), (7, 16),
                  ["{heads: 4, kv_heads: 2, causal: true}"]),
+    "sdpa-gqa-tile": (lambda: models.SdpaAttention(d=24, heads=6, kv_heads=2, tile=True), (5, 24),
+                      ["{heads: 6, kv_heads: 2}"]),
     "repeat-kv": (models.RepeatKvAttention, (7, 16), ["{heads: 4, kv_heads: 2, causal: true, bias: false}"]),
     "mha": (models.Mha, (7, 16), ["{heads: 4}"]),
     "mha-causal": (lambda: models.Mha(mask="causal"), (7, 16), ["{heads: 4, causal: true}"]),

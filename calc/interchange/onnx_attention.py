@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from calc.interchange.onnx_attention_fit import TOL, check_rebuilt, heads_of, rebuilt, scale_and_mask
+from calc.interchange.onnx_attention_fit import TOL, check_rebuilt, heads_of, query_order, rebuilt, scale_and_mask
 from calc.interchange.onnx_attention_probe import data_tensors, probe_values
 from calc.interchange.onnx_attention_walk import Wiring, mixing, output_forward, projection_back, scores, source_back
 from calc.interchange.onnx_graph import Graph, Unmappable, attrs
@@ -88,18 +88,19 @@ def _read_heads(core: dict, values: dict, x) -> tuple:
     projected = {p: x @ projs[p].weight.T.astype(np.float64) + (0 if projs[p].bias is None else projs[p].bias)
                  for p in "qkv"}
     counts = [c for c in range(heads, 0, -1) if heads % c == 0]
-    first_q, _, _, q = heads_of(values[t["q"]], projected["q"], heads, hd, [heads], "Q")
+    first_q, _, _, q, _ = heads_of(values[t["q"]], projected["q"], heads, hd, [heads], "Q")
     k_value = np.swapaxes(values[t["k"]], -1, -2)
-    first_k, kv, _, k = heads_of(k_value, projected["k"], heads, hd, counts, "K")
-    first_v, _, factor, _ = heads_of(values[t["v"]], projected["v"], heads, hd, [kv], "V")
-    if abs(factor - 1) > TOL:
-        raise Unmappable(f"V is scaled by {factor:.6g} before the weights apply")
+    first_k, kv, _, k, repeat = heads_of(k_value, projected["k"], heads, hd, counts, "K")
+    first_v, _, factor, _, v_repeat = heads_of(values[t["v"]], projected["v"], heads, hd, [kv], "V")
+    if abs(factor - 1) > TOL or v_repeat != repeat:
+        raise Unmappable("V is scaled, or its heads repeat otherwise than K's")
+    order = query_order(heads, kv) if repeat == "whole" else list(range(heads))
     params = {}
-    for p, first, count in (("q", first_q, heads), ("k", first_k, kv), ("v", first_v, kv)):
-        rows = slice(first, first + count * hd)
+    for p, first, picked in (("q", first_q, order), ("k", first_k, range(kv)), ("v", first_v, range(kv))):
+        rows = np.concatenate([np.arange(first + h * hd, first + (h + 1) * hd) for h in picked])
         params[f"{p}_weight"] = projs[p].weight[rows]
         params[f"{p}_bias"] = None if projs[p].bias is None else projs[p].bias[rows]
-    return params, kv, q, k
+    return params, kv, q, k, order
 
 
 def _options(params: dict, heads: int, kv: int, hd: int, d: int, causal: bool) -> dict:
@@ -130,13 +131,14 @@ def match(w: Wiring, values: dict, softmax, product) -> Site:
     mix, _ = mixing(w, softmax)
     core = _core(w, values, softmax, product, mix)
     x = np.asarray(values[core["source"]], dtype=np.float64)
-    params, kv, q, k = _read_heads(core, values, x)
+    params, kv, q, k, order = _read_heads(core, values, x)
     heads, hd = core["heads"], core["head_dim"]
     causal = scale_and_mask(values[softmax.input[0]], q, k, hd)
     out, _, end = output_forward(w, mix.output[0], x.shape, values)
     if out.weight.shape != (x.shape[-1], heads * hd):
         raise Unmappable(f"the output projection is {out.weight.shape}, not ({x.shape[-1]}, {heads * hd})")
-    params["o_weight"], params["o_bias"] = out.weight, out.bias
+    columns = np.concatenate([np.arange(h * hd, (h + 1) * hd) for h in order])  # the Q heads' order
+    params["o_weight"], params["o_bias"] = out.weight[:, columns], out.bias
     opts = _options(params, heads, kv, hd, x.shape[-1], causal)
     check_rebuilt(rebuilt(x, params, heads, kv, hd, causal), values[end])
     nodes = _region(w, core["source"], end)

@@ -21,9 +21,11 @@ def _close(a, b, scale) -> bool:
 
 
 def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: str) -> tuple:
-    """(first row in the projection, its number of heads, the factor) such that ``value``
-    (N, heads, L, head_dim) is that factor times the projection's rows split into heads, each of
-    them repeated heads / count times (Hugging Face's repeat_kv, torch's repeat_interleave)."""
+    """(first row in the projection, its number of heads, the factor, the heads, how they repeat)
+    such that ``value`` (N, heads, L, head_dim) is that factor times the projection's rows split
+    into heads, each of them repeated heads / count times: "each" head in turn (Hugging Face's
+    repeat_kv, torch's repeat_interleave) or the "whole" set (Tensor.repeat, tile)."""
+
     import numpy as np
 
     n, length, width = projected.shape
@@ -34,12 +36,22 @@ def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: st
     for count in counts:
         for first in range(0, width - count * head_dim + 1, head_dim):
             cut = projected[..., first:first + count * head_dim].reshape(n, length, count, head_dim)
-            cand = np.repeat(cut.transpose(0, 2, 1, 3), heads // count, axis=1)
-            norm = float((cand * cand).sum())
-            factor = float((value * cand).sum()) / norm if norm else 0.0
-            if factor and _close(value, factor * cand, peak):
-                return first, count, factor, cand
+            cut = cut.transpose(0, 2, 1, 3)
+            for repeat in ("each", "whole")[:2 if count < heads else 1]:
+                cand = np.repeat(cut, heads // count, axis=1) if repeat == "each" \
+                    else np.tile(cut, (1, heads // count, 1, 1))
+                norm = float((cand * cand).sum())
+                factor = float((value * cand).sum()) / norm if norm else 0.0
+                if factor and _close(value, factor * cand, peak):
+                    return first, count, factor, cand, repeat
     raise Unmappable(f"{what} is not read as rows of its projection split into heads")
+
+
+def query_order(heads: int, kv_heads: int) -> list:
+    """The model's query head that nncalc's head j must be when K/V heads repeat "whole": there
+    query head h reads key/value head h % kv_heads, in nncalc head j reads j // (heads / kv_heads)."""
+    group = heads // kv_heads
+    return [j // group + kv_heads * (j % group) for j in range(heads)]
 
 
 def scale_and_mask(scores, q, k, head_dim: int) -> bool:
