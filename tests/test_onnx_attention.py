@@ -142,3 +142,25 @@ def test_attention_nncalc_cannot_hold_is_one_line(name, exporter, tmp_path, cli)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert message in err
+
+
+@pytest.mark.parametrize("file, builder, shape", [
+    ("tiny-gpt.onnx", models.TinyGPT, (8,)),
+    ("encoder.onnx", lambda: models.Encoder(norm_first=True, activation="gelu"), (6, 16))])
+def test_the_docs_example_models_count_as_torch(file, builder, shape, tmp_path, cli):
+    """examples/onnx (python -m tests.onnx_models_attn): small, counted as torch counts the model
+    they were exported from, converted to onnxruntime's outputs."""
+    from pathlib import Path
+
+    from calc.counting.stats import summarize
+    from calc.interchange.onnx_map import network_from_onnx
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "onnx" / file
+    assert path.stat().st_size < 200_000
+    name = "gpt" if file.startswith("tiny") else "encoder"
+    summary = summarize(network_from_onnx(str(path)))
+    assert (summary.total_params, summary.total_macs) == torch_counts(builder(), _input(name, shape))
+    spec = tmp_path / "e.yaml"
+    assert cli("convert", str(path), "-o", str(spec))[0] == 0
+    x = _input(name, shape, batch=2, seed=3).numpy()
+    assert np.abs(nncalc_forward(str(spec), str(tmp_path / "e.npz"), x) - ort_forward(str(path), x)).max() <= TOL
