@@ -127,19 +127,20 @@ class RepeatKvAttention(nn.Module):
 
 
 class Mha(nn.Module):
-    """torch.nn.MultiheadAttention (batch_first) on x, need_weights=False; attn_mask none, a
-    causal -inf triangle, or all zeros (which masks nothing)."""
+    """torch.nn.MultiheadAttention (batch_first) on x; attn_mask none, a causal -inf triangle, or
+    all zeros (which masks nothing); need_weights=False (scaled_dot_product_attention inside) or
+    True, torch's default (batch and heads merged into one axis, the averaged weights unused)."""
 
-    def __init__(self, d=16, heads=4, mask="none"):
+    def __init__(self, d=16, heads=4, mask="none", need_weights=False):
         super().__init__()
-        self.mask = mask
+        self.mask, self.need_weights = mask, need_weights
         self.mha = nn.MultiheadAttention(d, heads, batch_first=True)
 
     def forward(self, x):
         length = x.shape[1]
         masks = {"none": None, "zeros": torch.zeros(length, length, dtype=x.dtype),
                  "causal": torch.triu(torch.full((length, length), float("-inf"), dtype=x.dtype), 1)}
-        return self.mha(x, x, x, attn_mask=masks[self.mask], need_weights=False)[0]
+        return self.mha(x, x, x, attn_mask=masks[self.mask], need_weights=self.need_weights)[0]
 
 
 class Encoder(nn.Module):

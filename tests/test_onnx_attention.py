@@ -32,6 +32,8 @@ CASES = {  # name -> (builder, one sample's shape, the attention entries expecte
     "repeat-kv": (models.RepeatKvAttention, (7, 16), ["{heads: 4, kv_heads: 2, causal: true, bias: false}"]),
     "mha": (models.Mha, (7, 16), ["{heads: 4}"]),
     "mha-causal": (lambda: models.Mha(mask="causal"), (7, 16), ["{heads: 4, causal: true}"]),
+    "mha-need-weights": (lambda: models.Mha(need_weights=True), (7, 16), ["{heads: 4}"]),
+    "mha-causal-weights": (lambda: models.Mha(mask="causal", need_weights=True), (7, 16), ["{heads: 4, causal: true}"]),
     "mha-zeros-mask": (lambda: models.Mha(mask="zeros"), (5, 16), ["{heads: 4}"]),
     "encoder-post-relu": (models.Encoder, (6, 16), ["{heads: 4}"] * 2),
     "encoder-pre-gelu": (lambda: models.Encoder(norm_first=True, activation="gelu"), (6, 16), ["{heads: 4}"] * 2),

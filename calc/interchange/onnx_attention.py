@@ -61,17 +61,18 @@ def _module_path(softmax) -> str:
 
 def _core(w: Wiring, values: dict, softmax, product, mix) -> dict:
     """Heads, head_dim, the projections and the one sequence they read."""
-    s = values[product.output[0]]
-    if s.ndim != 4:
-        raise Unmappable(f"the scores are {s.ndim}-D, not (N, heads, L, L)")
-    if int(attrs(softmax).get("axis", -1)) not in (-1, 3):
+    s, batch = values[product.output[0]], len(values[w.g.input_name])
+    if s.ndim not in (3, 4) or (s.ndim == 3 and s.shape[0] % batch):
+        raise Unmappable(f"the scores are {tuple(s.shape)}, not (N, heads, L, L) or (N * heads, L, L)")
+    if int(attrs(softmax).get("axis", -1)) not in (-1, s.ndim - 1):
         raise Unmappable("the softmax is not over the keys (last axis)")
-    heads, head_dim = s.shape[1], values[product.input[0]].shape[-1]
+    heads = s.shape[1] if s.ndim == 4 else s.shape[0] // batch
+    head_dim = values[product.input[0]].shape[-1]
     tensors = {"q": product.input[0], "k": product.input[1], "v": mix.input[1]}
     projs, sources, taken = {}, set(), []
     for p, tensor in tensors.items():
         proj, between = projection_back(w, tensor, p.upper())
-        shape = (values[product.output[0]].shape[0], s.shape[-2], proj.weight.shape[1])
+        shape = (batch, s.shape[-2], proj.weight.shape[1])
         src, before = source_back(w, proj.source, shape, values)
         projs[p], taken = proj, taken + between + before + proj.nodes
         sources.add(src)
@@ -88,10 +89,10 @@ def _read_heads(core: dict, values: dict, x) -> tuple:
     projected = {p: x @ projs[p].weight.T.astype(np.float64) + (0 if projs[p].bias is None else projs[p].bias)
                  for p in "qkv"}
     counts = [c for c in range(heads, 0, -1) if heads % c == 0]
-    first_q, _, _, q, _ = heads_of(values[t["q"]], projected["q"], heads, hd, [heads], "Q")
-    k_value = np.swapaxes(values[t["k"]], -1, -2)
+    first_q, _, _, q, _ = heads_of(by_head(values[t["q"]], x), projected["q"], heads, hd, [heads], "Q")
+    k_value = np.swapaxes(by_head(values[t["k"]], x), -1, -2)
     first_k, kv, _, k, repeat = heads_of(k_value, projected["k"], heads, hd, counts, "K")
-    first_v, _, factor, _, v_repeat = heads_of(values[t["v"]], projected["v"], heads, hd, [kv], "V")
+    first_v, _, factor, _, v_repeat = heads_of(by_head(values[t["v"]], x), projected["v"], heads, hd, [kv], "V")
     if abs(factor - 1) > TOL or v_repeat != repeat:
         raise Unmappable("V is scaled, or its heads repeat otherwise than K's")
     order = query_order(heads, kv) if repeat == "whole" else list(range(heads))
@@ -101,6 +102,12 @@ def _read_heads(core: dict, values: dict, x) -> tuple:
         params[f"{p}_weight"] = projs[p].weight[rows]
         params[f"{p}_bias"] = None if projs[p].bias is None else projs[p].bias[rows]
     return params, kv, q, k, order
+
+
+def by_head(value, x):
+    """(N, heads, ...) of a value whose batch and heads are one axis (N * heads, ...), sample by
+    sample as torch's nn.MultiheadAttention merges them with need_weights (its default)."""
+    return value.reshape(len(x), -1, *value.shape[1:]) if value.ndim == 3 else value
 
 
 def _options(params: dict, heads: int, kv: int, hd: int, d: int, causal: bool) -> dict:
@@ -133,7 +140,7 @@ def match(w: Wiring, values: dict, softmax, product) -> Site:
     x = np.asarray(values[core["source"]], dtype=np.float64)
     params, kv, q, k, order = _read_heads(core, values, x)
     heads, hd = core["heads"], core["head_dim"]
-    causal = scale_and_mask(values[softmax.input[0]], q, k, hd)
+    causal = scale_and_mask(by_head(values[softmax.input[0]], x), q, k, hd)
     out, _, end = output_forward(w, mix.output[0], x.shape, values)
     if out.weight.shape != (x.shape[-1], heads * hd):
         raise Unmappable(f"the output projection is {out.weight.shape}, not ({x.shape[-1]}, {heads * hd})")

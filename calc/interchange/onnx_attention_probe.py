@@ -41,12 +41,15 @@ def _probe_input(model, info, consts: dict, batch: int):
 
 
 def probe_values(g, batch: int) -> dict:
-    """Every tensor's value on one random input of ``batch`` samples (dynamic dims become batch);
-    Unmappable when onnx's reference evaluator cannot run the model."""
+    """Every tensor's value on one random input of ``batch`` samples (dynamic dims become batch,
+    a batch no fixed dim equals, so that (N, L) and (L, N) differ); Unmappable when onnx's
+    reference evaluator cannot run the model."""
     from onnx.reference import ReferenceEvaluator
 
     model = g.model
     info = next(i for i in model.graph.input if i.name == g.input_name)
+    fixed = {d.dim_value for d in info.type.tensor_type.shape.dim}
+    batch = next(b for b in (batch, 3, 5, 7, 11, 13) if b not in fixed or b == 13)  # no (L, N) mix-up
     try:
         feed = {g.input_name: _probe_input(model, info, g.consts, batch)}
         return ReferenceEvaluator(model).run(None, feed, intermediate=True)
