@@ -46,6 +46,41 @@ class CausalSelfAttention(nn.Module):
         return self.o(out.transpose(1, 2).reshape(n, length, d))
 
 
+class Conv1D(nn.Module):
+    """Hugging Face GPT-2's linear layer: weight (in, out), torch.addmm on the flattened positions
+    (exported as Gemm on (N * L, in), then a view back)."""
+
+    def __init__(self, nx, nf):
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.randn(nx, nf)), nn.Parameter(torch.randn(nf))
+
+    def forward(self, x):
+        out = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return out.view(x.size()[:-1] + (self.weight.size(1),))
+
+
+class Gpt2Attention(nn.Module):
+    """Hugging Face GPT-2's eager attention: c_attn (Conv1D to 3d) split, permute into heads,
+    scores / a full tensor of sqrt(head_dim), torch.where of a bool tril buffer with
+    finfo(dtype).min, softmax, A V, c_proj."""
+
+    def __init__(self, d=16, heads=4, max_len=32):
+        super().__init__()
+        self.heads = heads
+        self.c_attn, self.c_proj = Conv1D(d, 3 * d), Conv1D(d, d)
+        self.register_buffer("bias", torch.tril(torch.ones(max_len, max_len, dtype=torch.bool)).view(1, 1, max_len, max_len))
+
+    def forward(self, x):
+        d = x.shape[-1]
+        q, k, v = (t.view(t.size()[:-1] + (self.heads, d // self.heads)).permute(0, 2, 1, 3)
+                   for t in self.c_attn(x).split(d, dim=2))
+        w = torch.matmul(q, k.transpose(-1, -2)) / torch.full([], v.size(-1) ** 0.5, dtype=x.dtype)
+        length = q.size(-2)
+        w = torch.where(self.bias[:, :, :length, :length], w, torch.full([], torch.finfo(w.dtype).min, dtype=w.dtype))
+        o = torch.matmul(w.softmax(-1), v).permute(0, 2, 1, 3).contiguous()
+        return self.c_proj(o.view(o.size()[:-2] + (d,)))
+
+
 class Block(nn.Module):
     """A pre-norm decoder block: x + attn(ln(x)), x + mlp(ln(x)) (GPT-2's order)."""
 

@@ -23,6 +23,7 @@ CASES = {  # name -> (builder, one sample's shape, the attention entries expecte
     "causal-fill": (models.CausalSelfAttention, (7, 16), ["{heads: 4, causal: true}"]),
     "causal-add": (lambda: models.CausalSelfAttention(mask="add"), (7, 16), ["{heads: 4, causal: true}"]),
     "gpt": (models.TinyGPT, (8,), ["{heads: 4, causal: true}"] * 2),
+    "gpt2-attention": (models.Gpt2Attention, (7, 16), ["{heads: 4, causal: true}"]),
     "sdpa": (models.SdpaAttention, (7, 16), ["{heads: 4}"]),
     "sdpa-causal": (lambda: models.SdpaAttention(causal=True), (7, 16), ["{heads: 4, causal: true}"]),
     "sdpa-gqa": (lambda: models.SdpaAttention(kv_heads=2, causal=True), (7, 16),
