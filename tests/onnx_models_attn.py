@@ -137,12 +137,13 @@ class SdpaAttention(nn.Module):
 
 
 class RepeatKvAttention(nn.Module):
-    """Llama's grouped-query attention without rotary: q, k, v, o Linear (no bias), K/V heads
-    repeated by Hugging Face's repeat_kv (expand + reshape), causal, scores * head_dim^-0.5."""
+    """Llama's grouped-query attention: q, k, v, o Linear (no bias), optionally Q and K rotated
+    (rotary: the base), K/V heads repeated by Hugging Face's repeat_kv (expand + reshape), causal,
+    scores * head_dim^-0.5."""
 
-    def __init__(self, d=16, heads=4, kv_heads=2):
+    def __init__(self, d=16, heads=4, kv_heads=2, rotary=None):
         super().__init__()
-        self.heads, self.kv_heads, self.hd = heads, kv_heads, d // heads
+        self.heads, self.kv_heads, self.hd, self.rotary = heads, kv_heads, d // heads, rotary
         self.q, self.o = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
         self.k, self.v = (nn.Linear(d, kv_heads * self.hd, bias=False) for _ in range(2))
 
@@ -151,10 +152,21 @@ class RepeatKvAttention(nn.Module):
         group = self.heads // kv
         return t[:, :, None].expand(n, kv, group, length, hd).reshape(n, kv * group, length, hd)
 
+    def _rotate(self, t):
+        """Hugging Face Llama's rotary embedding: t * cos + rotate_half(t) * sin."""
+        length = t.shape[2]
+        inv_freq = 1.0 / (self.rotary ** (torch.arange(0, self.hd, 2, dtype=torch.float32) / self.hd))
+        freqs = torch.outer(torch.arange(length, dtype=torch.float32), inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        half = torch.cat((-t[..., self.hd // 2:], t[..., :self.hd // 2]), dim=-1)
+        return t * emb.cos() + half * emb.sin()
+
     def forward(self, x):
         n, length, d = x.shape
-        q = _heads(self.q(x), self.heads)
-        k, v = (self._repeat(_heads(f(x), self.kv_heads)) for f in (self.k, self.v))
+        q, k = _heads(self.q(x), self.heads), _heads(self.k(x), self.kv_heads)
+        if self.rotary:
+            q, k = self._rotate(q), self._rotate(k)
+        k, v = self._repeat(k), self._repeat(_heads(self.v(x), self.kv_heads))
         att = (q @ k.transpose(2, 3)) * self.hd ** -0.5
         att = att + torch.full((length, length), float("-inf"), dtype=x.dtype).triu(1)
         out = att.softmax(-1) @ v
@@ -234,7 +246,18 @@ def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
 
 def export(model: nn.Module, inputs: tuple, path, exporter: str = "legacy") -> str:
     """torch.onnx.export by one of EXPORTERS; the legacy ones with a dynamic batch, dynamo's as
-    it comes by default (a fixed batch)."""
+    it comes by default (a fixed batch), in float32 whatever torch's default dtype (another test
+    sets float64, and the masks a model builds inside follow it)."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        _export(model, inputs, path, exporter)
+    finally:
+        torch.set_default_dtype(default)
+    return str(path)
+
+
+def _export(model, inputs, path, exporter):
     import warnings
 
     names = ["x", "pad"][:len(inputs)]
@@ -247,7 +270,6 @@ def export(model: nn.Module, inputs: tuple, path, exporter: str = "legacy") -> s
             torch.onnx.export(model.eval(), inputs, str(path), dynamo=False,
                               do_constant_folding=exporter == "folded", input_names=names, output_names=["y"],
                               dynamic_axes={**{n: {0: "N"} for n in names}, "y": {0: "N"}})
-    return str(path)
 
 
 def write_examples(folder="examples/onnx") -> None:

@@ -24,6 +24,7 @@ from calc.interchange.onnx_attention_walk import Wiring, mixing, output_forward,
 from calc.interchange.onnx_graph import Graph, Unmappable, attrs
 
 PROBE_BATCH = 2
+ROTARY_BASES = (10000.0, 500000.0, 1000000.0)  # RoPE's, Llama 3's, Qwen 2's; nncalc's default first
 
 
 @dataclass
@@ -69,39 +70,41 @@ def _core(w: Wiring, values: dict, softmax, product, mix) -> dict:
     heads = s.shape[1] if s.ndim == 4 else s.shape[0] // batch
     head_dim = values[product.input[0]].shape[-1]
     tensors = {"q": product.input[0], "k": product.input[1], "v": mix.input[1]}
-    projs, sources, taken = {}, set(), []
+    projs, sources, turned = {}, set(), False
     for p, tensor in tensors.items():
-        proj, between = projection_back(w, tensor, p.upper())
+        proj, mixed = projection_back(w, tensor, p.upper())
         shape = (batch, s.shape[-2], proj.weight.shape[1])
-        src, before = source_back(w, proj.source, shape, values)
-        projs[p], taken = proj, taken + between + before + proj.nodes
-        sources.add(src)
+        sources.add(source_back(w, proj.source, shape, values)[0])
+        projs[p], turned = proj, turned or mixed
     if len(sources) != 1:
         raise Unmappable("K and V are not projections of the queries' own sequence (cross-attention is not read)")
-    return {"heads": heads, "head_dim": head_dim, "tensors": tensors, "projs": projs, "source": sources.pop()}
+    return {"heads": heads, "head_dim": head_dim, "tensors": tensors, "projs": projs, "source": sources.pop(),
+            "bases": ROTARY_BASES if turned else (None,)}
 
 
 def _read_heads(core: dict, values: dict, x) -> tuple:
-    """(params of q, k, v, kv_heads, causal) read from the values."""
+    """(params of q, k, v; kv_heads; Q and K heads as the scores see them; the order of the query
+    heads; the rotary base or None) read from the values."""
     import numpy as np
 
     heads, hd, t, projs = core["heads"], core["head_dim"], core["tensors"], core["projs"]
     projected = {p: x @ projs[p].weight.T.astype(np.float64) + (0 if projs[p].bias is None else projs[p].bias)
                  for p in "qkv"}
     counts = [c for c in range(heads, 0, -1) if heads % c == 0]
-    first_q, _, _, q, _ = heads_of(by_head(values[t["q"]], x), projected["q"], heads, hd, [heads], "Q")
+    bases = core["bases"]
+    first_q, _, _, q, _, base = heads_of(by_head(values[t["q"]], x), projected["q"], heads, hd, [heads], "Q", bases)
     k_value = np.swapaxes(by_head(values[t["k"]], x), -1, -2)
-    first_k, kv, _, k, repeat = heads_of(k_value, projected["k"], heads, hd, counts, "K")
-    first_v, _, factor, _, v_repeat = heads_of(by_head(values[t["v"]], x), projected["v"], heads, hd, [kv], "V")
-    if abs(factor - 1) > TOL or v_repeat != repeat:
-        raise Unmappable("V is scaled, or its heads repeat otherwise than K's")
+    first_k, kv, _, k, repeat, k_base = heads_of(k_value, projected["k"], heads, hd, counts, "K", bases)
+    first_v, _, factor, _, v_repeat, _ = heads_of(by_head(values[t["v"]], x), projected["v"], heads, hd, [kv], "V")
+    if abs(factor - 1) > TOL or v_repeat != repeat or k_base != base:
+        raise Unmappable("V is scaled, its heads repeat otherwise than K's, or Q and K are rotated differently")
     order = query_order(heads, kv) if repeat == "whole" else list(range(heads))
     params = {}
     for p, first, picked in (("q", first_q, order), ("k", first_k, range(kv)), ("v", first_v, range(kv))):
         rows = np.concatenate([np.arange(first + h * hd, first + (h + 1) * hd) for h in picked])
         params[f"{p}_weight"] = projs[p].weight[rows]
         params[f"{p}_bias"] = None if projs[p].bias is None else projs[p].bias[rows]
-    return params, kv, q, k, order
+    return params, kv, q, k, order, base
 
 
 def by_head(value, x):
@@ -110,7 +113,7 @@ def by_head(value, x):
     return value.reshape(len(x), -1, *value.shape[1:]) if value.ndim == 3 else value
 
 
-def _options(params: dict, heads: int, kv: int, hd: int, d: int, causal: bool) -> dict:
+def _options(params: dict, heads: int, kv: int, hd: int, d: int, causal: bool, base) -> dict:
     """The layer's options; a projection exported without its bias (an optimiser drops an all-zero
     bias) gets zeros when the others have one, which computes the same."""
     import numpy as np
@@ -128,6 +131,10 @@ def _options(params: dict, heads: int, kv: int, hd: int, d: int, causal: bool) -
         opts["causal"] = True
     if len(missing) == 4:
         opts["bias"] = False
+    if base is not None:
+        opts["rotary"] = True
+        if base != ROTARY_BASES[0]:
+            opts["rotary_base"] = int(base)
     return opts
 
 
@@ -138,7 +145,7 @@ def match(w: Wiring, values: dict, softmax, product) -> Site:
     mix, _ = mixing(w, softmax)
     core = _core(w, values, softmax, product, mix)
     x = np.asarray(values[core["source"]], dtype=np.float64)
-    params, kv, q, k, order = _read_heads(core, values, x)
+    params, kv, q, k, order, base = _read_heads(core, values, x)
     heads, hd = core["heads"], core["head_dim"]
     causal = scale_and_mask(by_head(values[softmax.input[0]], x), q, k, hd)
     out, _, end = output_forward(w, mix.output[0], x.shape, values)
@@ -146,8 +153,8 @@ def match(w: Wiring, values: dict, softmax, product) -> Site:
         raise Unmappable(f"the output projection is {out.weight.shape}, not ({x.shape[-1]}, {heads * hd})")
     columns = np.concatenate([np.arange(h * hd, (h + 1) * hd) for h in order])  # the Q heads' order
     params["o_weight"], params["o_bias"] = out.weight[:, columns], out.bias
-    opts = _options(params, heads, kv, hd, x.shape[-1], causal)
-    check_rebuilt(rebuilt(x, params, heads, kv, hd, causal), values[end])
+    opts = _options(params, heads, kv, hd, x.shape[-1], causal, base)
+    check_rebuilt(rebuilt(x, params, heads, kv, hd, causal, base), values[end])
     nodes = _region(w, core["source"], end)
     last = w.producer[end]
     _check_inside(w, nodes, last)

@@ -20,31 +20,54 @@ def _close(a, b, scale) -> bool:
     return bool(np.all(np.abs(a - b) <= TOL * max(1.0, scale)))
 
 
-def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: str) -> tuple:
-    """(first row in the projection, its number of heads, the factor, the heads, how they repeat)
-    such that ``value`` (N, heads, L, head_dim) is that factor times the projection's rows split
-    into heads, each of them repeated heads / count times: "each" head in turn (Hugging Face's
-    repeat_kv, torch's repeat_interleave) or the "whole" set (Tensor.repeat, tile)."""
+def rotated(t, base: float):
+    """Rotary embedding of t (N, heads, L, head_dim), Hugging Face Llama's rotate_half pairing:
+    features k and k + head_dim/2 of position p turned by p * base^(-2k/head_dim)."""
+    import numpy as np
 
+    length, dim = t.shape[-2], t.shape[-1]
+    angle = np.arange(length)[:, None] * base ** (-2 * np.arange(dim // 2) / dim)
+    cos, sin = np.cos(angle), np.sin(angle)
+    a, b = t[..., :dim // 2], t[..., dim // 2:]
+    return np.concatenate([a * cos - b * sin, b * cos + a * sin], axis=-1)
+
+
+def _candidates(projected, heads: int, head_dim: int, counts: list):
+    """(first row, heads read, how they repeat, the heads) for every way of cutting the projection."""
     import numpy as np
 
     n, length, width = projected.shape
-    value = np.asarray(value, dtype=np.float64)
-    if value.shape != (n, heads, length, head_dim):
-        raise Unmappable(f"{what} is not split into (N, {heads}, L, {head_dim}) heads (got {tuple(value.shape)})")
-    peak = float(np.abs(value).max())
     for count in counts:
         for first in range(0, width - count * head_dim + 1, head_dim):
             cut = projected[..., first:first + count * head_dim].reshape(n, length, count, head_dim)
             cut = cut.transpose(0, 2, 1, 3)
             for repeat in ("each", "whole")[:2 if count < heads else 1]:
-                cand = np.repeat(cut, heads // count, axis=1) if repeat == "each" \
-                    else np.tile(cut, (1, heads // count, 1, 1))
-                norm = float((cand * cand).sum())
-                factor = float((value * cand).sum()) / norm if norm else 0.0
-                if factor and _close(value, factor * cand, peak):
-                    return first, count, factor, cand, repeat
-    raise Unmappable(f"{what} is not read as rows of its projection split into heads")
+                yield first, count, repeat, (np.repeat(cut, heads // count, axis=1) if repeat == "each"
+                                             else np.tile(cut, (1, heads // count, 1, 1)))
+
+
+def heads_of(value, projected, heads: int, head_dim: int, counts: list, what: str, bases=(None,)) -> tuple:
+    """(first row in the projection, its number of heads, the factor, the heads, how they repeat,
+    the rotary base or None) such that ``value`` (N, heads, L, head_dim) is that factor times the
+    projection's rows split into heads (rotated when a base is tried), each of them repeated
+    heads / count times: "each" head in turn (Hugging Face's repeat_kv, torch's
+    repeat_interleave) or the "whole" set (Tensor.repeat, tile)."""
+    import numpy as np
+
+    value = np.asarray(value, dtype=np.float64)
+    n, length, _ = projected.shape
+    if value.shape != (n, heads, length, head_dim):
+        raise Unmappable(f"{what} is not split into (N, {heads}, L, {head_dim}) heads (got {tuple(value.shape)})")
+    peak = float(np.abs(value).max())
+    for first, count, repeat, cand in _candidates(projected, heads, head_dim, counts):
+        for base in bases:
+            turned = cand if base is None else rotated(cand, base)
+            norm = float((turned * turned).sum())
+            factor = float((value * turned).sum()) / norm if norm else 0.0
+            if factor and _close(value, factor * turned, peak):
+                return first, count, factor, turned, repeat, base
+    raise Unmappable(f"{what} is not read as rows of its projection split into heads"
+                     + (" and rotated (rotary base 10000, 500000 or 1000000)" if bases[-1] else ""))
 
 
 def query_order(heads: int, kv_heads: int) -> list:
@@ -78,7 +101,7 @@ def scale_and_mask(scores, q, k, head_dim: int) -> bool:
     return bool(low.any())
 
 
-def rebuilt(x, params: dict, heads: int, kv_heads: int, head_dim: int, causal: bool):
+def rebuilt(x, params: dict, heads: int, kv_heads: int, head_dim: int, causal: bool, base=None):
     """The attention of ``x`` (N, L, d) from the weights read, in float64: what nncalc will compute."""
     import numpy as np
 
@@ -91,8 +114,10 @@ def rebuilt(x, params: dict, heads: int, kv_heads: int, head_dim: int, causal: b
 
     n, length, _ = x.shape
     group = heads // kv_heads
-    q = split(project(x, "q"), heads)
-    k, v = (np.repeat(split(project(x, p), kv_heads), group, axis=1) for p in "kv")
+    q, k = split(project(x, "q"), heads), split(project(x, "k"), kv_heads)
+    if base is not None:
+        q, k = rotated(q, base), rotated(k, base)
+    k, v = np.repeat(k, group, axis=1), np.repeat(split(project(x, "v"), kv_heads), group, axis=1)
     s = q @ k.transpose(0, 1, 3, 2) / head_dim ** 0.5
     if causal:
         s = np.where(np.tril(np.ones((length, length), dtype=bool)), s, -np.inf)

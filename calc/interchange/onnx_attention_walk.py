@@ -108,20 +108,39 @@ def _bias(w: Wiring, node, width: int):
 
 
 def projection_back(w: Wiring, tensor: str, what: str) -> tuple:
-    """(the projection making ``tensor``, the layout nodes between); Unmappable when none does."""
-    taken = []
+    """(the projection making ``tensor``, whether an Add of two terms computed from one tensor lies
+    between: q * cos + rotate_half(q) * sin, a rotary embedding, which the values then check)."""
+    mixed = False
     for _ in range(HOPS):
         node = w.producer.get(tensor)
         if node is None:
             break
         found = _projection_at(w, node)
         if found is not None:
-            return found, taken
-        if node.op_type not in LAYOUT or len(w.data_inputs(node)) != 1:
+            return found, mixed
+        inputs = w.data_inputs(node)
+        if node.op_type == "Add" and len(inputs) == 2 and not mixed and (common := _common(w, inputs)):
+            mixed, tensor = True, common
+            continue
+        if node.op_type not in LAYOUT or len(inputs) != 1:
             raise Unmappable(f"{what} is not a projection of the input (found {node.op_type})")
-        taken.append(node)
-        tensor = w.data_inputs(node)[0]
+        tensor = inputs[0]
     raise Unmappable(f"{what} is not a projection (x @ W + b with a stored W) of the input")
+
+
+def _common(w: Wiring, tensors: list):
+    """The nearest tensor both ``tensors`` are computed from, within a few nodes, or None."""
+    def above(tensor):
+        order, todo = [], [tensor]
+        while todo and len(order) < HOPS:
+            t = todo.pop(0)
+            order.append(t)
+            node = w.producer.get(t)
+            todo += w.data_inputs(node) if node is not None and node.op_type not in ("MatMul", "Gemm") else []
+        return order
+
+    second = set(above(tensors[1]))
+    return next((t for t in above(tensors[0]) if t in second), None)
 
 
 def _projection_at(w: Wiring, node):
