@@ -173,3 +173,26 @@ def test_the_docs_example_models_count_as_torch(file, builder, shape, tmp_path, 
     assert cli("convert", str(path), "-o", str(spec))[0] == 0
     x = _input(name, shape, batch=2, seed=3).numpy()
     assert np.abs(nncalc_forward(str(spec), str(tmp_path / "e.npz"), x) - ort_forward(str(path), x)).max() <= TOL
+
+
+class TwoHeads(torch.nn.Module):
+    """A classifier whose logits are the sum of two heads (an Add of two computed tensors before
+    its softmax): no attention, so the softmax keeps its own rule."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
+
+    def forward(self, x):
+        return torch.softmax(self.a(x) + self.b(x), dim=-1)
+
+
+def test_a_softmax_after_an_add_of_two_layers_is_no_attention(tmp_path, cli):
+    torch.manual_seed(0)
+    path = models.export(models.randomize(TwoHeads()), (torch.zeros(1, 6, dtype=torch.float32),), tmp_path / "two.onnx")
+    spec = tmp_path / "two.yaml"
+    code, _, err = cli("convert", path, "-o", str(spec))
+    assert code == 0, err
+    assert "- softmax: {}" in spec.read_text() and "attention" not in spec.read_text()
+    x = np.random.default_rng(6).standard_normal((4, 6)).astype(np.float32)
+    assert np.abs(nncalc_forward(str(spec), str(tmp_path / "two.npz"), x) - ort_forward(path, x)).max() <= TOL

@@ -10,6 +10,7 @@ of moving them is accepted alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from calc.interchange.onnx_graph import Unmappable, attrs
 
@@ -47,7 +48,7 @@ class Wiring:
     def only_user(self, tensor: str, what: str):
         users = self.users(tensor)
         if len(users) != 1:
-            raise Unmappable(f"{what} is read by {len(users)} nodes, not by one")
+            raise Unmappable(f"{what}: read by {len(users)} nodes, not by one")
         return users[0]
 
 
@@ -58,18 +59,16 @@ def scores(w: Wiring, softmax):
     while (node := w.producer.get(tensor)) is not None and node.op_type in STEPS and len(chain) < 8:
         inputs = w.data_inputs(node)
         if len(inputs) != 1:
-            return None if not inputs else _two_data(node)
+            if any(scores(w, SimpleNamespace(input=[t])) for t in inputs):  # Q K^T meets other data
+                raise Unmappable(f"the scores meet another tensor computed from the input at {node.op_type} "
+                                 "before the softmax (a padding mask?): nncalc's attention has no such mask")
+            return None
         chain.append(node)
         tensor = inputs[0]
     product = w.producer.get(tensor)
     if product is None or product.op_type != "MatMul" or len(w.data_inputs(product)) != 2:
         return None
     return product, chain
-
-
-def _two_data(node):
-    raise Unmappable(f"the scores meet another tensor computed from the input at {node.op_type} before the "
-                     "softmax (a padding mask?): nncalc's attention has no such mask")
 
 
 def mixing(w: Wiring, softmax) -> tuple:
