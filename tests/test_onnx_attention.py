@@ -196,19 +196,3 @@ def test_a_softmax_after_an_add_of_two_layers_is_no_attention(tmp_path, cli):
     assert "- softmax: {}" in spec.read_text() and "attention" not in spec.read_text()
     x = np.random.default_rng(6).standard_normal((4, 6)).astype(np.float32)
     assert np.abs(nncalc_forward(str(spec), str(tmp_path / "two.npz"), x) - ort_forward(path, x)).max() <= TOL
-
-
-def test_dynamo_s_default_external_weights_say_how_to_export_one_file(tmp_path, cli):
-    """torch.onnx.export(dynamo=True) writes the weights beside the file by default; nncalc opens
-    no path a model names, and says which argument keeps them inside."""
-    import warnings
-
-    pytest.importorskip("onnxscript")
-    path = tmp_path / "ext.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(models.randomize(models.SdpaAttention()), (torch.zeros(1, 5, 16, dtype=torch.float32),),
-                          str(path), dynamo=True, verbose=False)
-    code, out, err = cli("summary", str(path))
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "external data" in err and "external_data=False" in err

@@ -76,7 +76,7 @@ class Graph:
         outside = [t.name for t in graph.initializer if t.data_location == TensorProto.EXTERNAL]
         if outside:  # never open the paths a model names (they could be anything: /dev/zero)
             raise InputError(f"weights stored outside the file (external data, e.g. '{outside[0][:40]}') are "
-                             "not read; save the model as one file (torch.onnx.export(..., external_data=False))", where)
+                             "not read; save the model as one file", where)
         self.consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         self.shapes = _tensor_ranks(model)
         self.consumers: dict[str, list] = {}
