@@ -229,11 +229,10 @@ def test_the_attention_outputs_are_checked(exported, tmp_path, cli):
     assert np.abs(nncalc_forward(str(wrong), str(weights), x) - ort_forward(path, x)).max() > 1e-3
 
 
-@pytest.mark.parametrize("change, message", [("unscaled", "not scaled by 1/sqrt(head_dim)"),
-                                             ("masked", "pass through Div, Add before the softmax")])
+@pytest.mark.parametrize("change, message", [("unscaled", "scaled by 1, not by 1/sqrt(4)")])
 def test_an_attention_that_does_not_fit_is_refused_in_one_line(tmp_path, cli, change, message):
-    """Unscaled or masked scores are no plain `attention` layer's: refused in one line, not
-    mapped to something else."""
+    """Unscaled scores are no `attention` layer's: refused in one line, not mapped to something
+    else (a causal mask is read: tests/test_onnx_attention.py)."""
     torch.manual_seed(0)
     model = onnx_models.TinyTransformer(scale="none" if change == "unscaled" else "div")
     if change == "masked":

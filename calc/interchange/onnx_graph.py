@@ -73,6 +73,7 @@ class Graph:
         from onnx import TensorProto, numpy_helper
 
         self.where = where
+        self.model = model  # onnx_attention runs it once on a probe input
         graph = model.graph
         outside = [t.name for t in graph.initializer if t.data_location == TensorProto.EXTERNAL]
         if outside:  # never open the paths a model names (they could be anything: /dev/zero)
@@ -88,8 +89,10 @@ class Graph:
         data_inputs = [i for i in graph.input if i.name not in self.consts]
         if len(data_inputs) != 1:
             names = ", ".join(i.name for i in data_inputs)[:120]
-            raise InputError(f"the model has {len(data_inputs)} inputs ({names}); nncalc reads models with one",
-                             where)
+            masks = any(i.type.tensor_type.elem_type == TensorProto.BOOL for i in data_inputs)
+            hint = " (a mask fed as an input is not read: nncalc's attention has no padding mask)" if masks else ""
+            raise InputError(f"the model has {len(data_inputs)} inputs ({names}); nncalc reads models with one"
+                             + hint, where)
         self.input_name = data_inputs[0].name
         self.result = Mapped(name, self.input_shape(data_inputs[0]))
         self.source = {self.input_name: "input"}  # data tensor -> the entry that makes it
