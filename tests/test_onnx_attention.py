@@ -196,3 +196,24 @@ def test_a_softmax_after_an_add_of_two_layers_is_no_attention(tmp_path, cli):
     assert "- softmax: {}" in spec.read_text() and "attention" not in spec.read_text()
     x = np.random.default_rng(6).standard_normal((4, 6)).astype(np.float32)
     assert np.abs(nncalc_forward(str(spec), str(tmp_path / "two.npz"), x) - ort_forward(path, x)).max() <= TOL
+
+
+def test_the_probe_run_is_bounded_before_it_runs(cli, monkeypatch):
+    """The probe keeps every tensor of one run: its estimate is within a few percent of what the run
+    really keeps (the evaluator's own arrays), and past the memory limit the model is refused with the figure,
+    one line naming the file, before anything runs."""
+    from pathlib import Path
+
+    from calc.interchange import onnx_attention_probe as probe
+    from calc.interchange.onnx_graph import Graph
+    from calc.interchange.onnx_read import read_model
+
+    path = str(Path(__file__).resolve().parents[1] / "examples" / "onnx" / "tiny-gpt.onnx")
+    g = Graph(read_model(path), None, "tiny-gpt")
+    values = probe.probe_values(g, 2)
+    kept = sum(np.asarray(v).nbytes for v in values.values() if v is not None)
+    assert 0.9 * kept <= probe.probe_bytes(g, 2) <= 1.5 * kept
+    monkeypatch.setenv("NNCALC_MAX_MEMORY", "64K")
+    code, out, err = cli("summary", path)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "tiny-gpt.onnx: needs" in err and "KiB for running the model once" in err and "limit 64 KiB" in err

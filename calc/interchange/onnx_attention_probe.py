@@ -10,6 +10,10 @@ attention rebuilt from what was read is compared with the model's own output bef
 
 from __future__ import annotations
 
+from math import prod
+
+from calc import memory
+from calc.errors import InputError
 from calc.interchange.onnx_graph import Unmappable
 
 SHAPE_OPS = ("Shape", "Size")  # their outputs are sizes, not data
@@ -40,6 +44,41 @@ def _probe_input(model, info, consts: dict, batch: int):
     return rng.standard_normal(dims).astype(dtype)
 
 
+def probe_bytes(g, batch: int) -> int:
+    """What the probe run keeps: every tensor (its own element size) with shapes inferred again for
+    the probe's input, and the weights once more. A dim still unknown (a slice of a buffer) counts
+    as the input's longest. Checked before running, so that a large model is refused with the
+    figure instead of filling the memory."""
+    from onnx import helper
+
+    graph = _concrete(g.model, g.input_name, batch).graph
+    dims = [d.dim_value for i in graph.input for d in i.type.tensor_type.shape.dim]
+    unknown, total = max([batch, *dims]), 0
+    for info in [*graph.value_info, *graph.input, *graph.output]:
+        t = info.type.tensor_type
+        size = helper.tensor_dtype_to_np_dtype(t.elem_type).itemsize if t.elem_type else 8
+        total += size * prod(d.dim_value if d.HasField("dim_value") else unknown for d in t.shape.dim)
+    return total + sum(int(v.nbytes) for v in g.consts.values())
+
+
+def _concrete(model, input_name: str, batch: int):
+    """The model's shapes inferred for an input of ``batch`` samples (the sizes computed from
+    x.shape then resolve: data_prop); the model as read where inference fails."""
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for info in copy.graph.input:
+        for d in info.type.tensor_type.shape.dim if info.name == input_name else ():
+            if not d.HasField("dim_value"):
+                d.dim_value = batch
+    del copy.graph.value_info[:]
+    try:
+        return onnx.shape_inference.infer_shapes(copy, data_prop=True)
+    except Exception:  # noqa: BLE001 - the first inference's shapes are the estimate's fallback
+        return model
+
+
 def probe_values(g, batch: int) -> dict:
     """Every tensor's value on one random input of ``batch`` samples (dynamic dims become batch,
     a batch no fixed dim equals, so that (N, L) and (L, N) differ); Unmappable when onnx's
@@ -50,6 +89,10 @@ def probe_values(g, batch: int) -> dict:
     info = next(i for i in model.graph.input if i.name == g.input_name)
     fixed = {d.dim_value for d in info.type.tensor_type.shape.dim}
     batch = next(b for b in (batch, 3, 5, 7, 11, 13) if b not in fixed or b == 13)  # no (L, N) mix-up
+    try:
+        memory.check(probe_bytes(g, batch), "running the model once to read its attention")
+    except InputError as exc:
+        raise InputError(exc.message, g.where) from None
     try:
         feed = {g.input_name: _probe_input(model, info, g.consts, batch)}
         return ReferenceEvaluator(model).run(None, feed, intermediate=True)
