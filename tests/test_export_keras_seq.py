@@ -5,6 +5,7 @@ engine's outputs to 1e-5 relative; parameter counts are nncalc's Keras-conventio
 
 from __future__ import annotations
 
+import glob
 import os
 import textwrap
 
@@ -14,7 +15,9 @@ import pytest
 os.environ["KERAS_BACKEND"] = "torch"
 keras = pytest.importorskip("keras")
 
-from calc.interchange.export import export_code  # noqa: E402 - after the backend is chosen
+from calc import zoo  # noqa: E402 - after the backend is chosen
+from calc.errors import SpecError  # noqa: E402
+from calc.interchange.export import export_code  # noqa: E402
 from calc.network import load_network, network_from_text  # noqa: E402
 from tests.export_util import perturb  # noqa: E402
 
@@ -47,11 +50,22 @@ def same_outputs(network, tmp_path, seed: int = 3):
     x = inputs(network, np.random.default_rng(seed + 1))
     want = np.asarray(engine.forward(engine.backend.asarray(x), training=False), dtype=np.float64)
     model, namespace = exported(network)
+    counts_match(network, model)
     namespace["load_nncalc_weights"](model, path)
     got = keras.ops.convert_to_numpy(model(x.astype(np.float32), training=False)).astype(np.float64)
     assert got.shape == want.shape
     err = np.max(np.abs(got - want)) / max(1.0, float(np.max(np.abs(want))))
     assert err <= 1e-5, err
+
+
+def counts_match(network, model):
+    """Trainable and non-trainable weights as nncalc counts them in Keras' convention."""
+    from calc.counting.stats import CountOptions, summarize
+
+    want = summarize(network, CountOptions(keras=True))
+    size = lambda weights: sum(int(np.prod(w.shape)) for w in weights)  # noqa: E731
+    assert (size(model.trainable_weights), size(model.non_trainable_weights)) == \
+        (want.trainable_params, want.non_trainable_params)
 
 
 def spec(text: str, name: str = "t.yaml"):
@@ -158,3 +172,113 @@ def test_network_gives_the_engine_outputs(name, tmp_path):
                                   "examples/blocks/skips.yaml"])
 def test_example_gives_the_engine_outputs(path, tmp_path):
     same_outputs(load_network(path), tmp_path)
+
+
+OPTIONS = {
+    "pools": """
+        input: [11, 10, 3]
+        layers:
+          - maxpool: {kernel: 3, stride: 2, dilation: 2, padding: 1}
+          - avgpool: {kernel: 3, stride: 1, padding: 1, count_include_pad: false}
+          - avgpool: {kernel: 2, stride: 2, ceil_mode: true}
+          - avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false}
+          - maxpool: {kernel: 2, stride: 2, ceil_mode: true, dilation: [1, 2]}
+    """,
+    "adaptive-and-upsample": """
+        input: [7, 9, 2]
+        layers:
+          - adaptive_avgpool: {output: [3, 4]}
+          - upsample: {size: [5, 7]}
+          - upsample: {size: [9, 8], mode: bilinear}
+          - upsample: {scale: 2, mode: bilinear, align_corners: true}
+          - upsample: {size: [7, 5], mode: bilinear, align_corners: true}
+          - upsample: {scale: [2, 3]}
+          - adaptive_avgpool: {output: 5}
+    """,
+    "pools-1d": """
+        input: [13, 3]
+        layers:
+          - maxpool1d: {kernel: 3, stride: 2, padding: 1, dilation: 2}
+          - avgpool1d: {kernel: 2, stride: 2, ceil_mode: true}
+          - avgpool1d: {kernel: 3, stride: 1, padding: 1, count_include_pad: false}
+    """,
+    "activations-and-dense": """
+        input: [5, 4, 3]
+        layers:
+          - prelu: {per: channel, init: 0.1}
+          - conv: {filters: 4, kernel: 1}
+          - prelu
+          - step
+          - prelu: {per: element}
+          - softplus: {beta: 2, threshold: 1}
+          - flatten
+          - dropout: {rate: 0.25, scaling: test}
+          - dense: {units: 3, shared_bias: true}
+          - softplus: {beta: 0.5}
+          - dense: {units: 4, trainable: false}
+    """,
+    "recurrent": """
+        input: [6, 3]
+        layers:
+          - rnn: {hidden: 4, nonlinearity: relu}
+          - lstm: {hidden: 3, bidirectional: true, layers: 2}
+          - rnn: {hidden: 3, bidirectional: true, layers: 3, convention: keras}
+          - gru: {hidden: 3, layers: 2, bidirectional: true, return_sequences: false}
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_option_gives_the_engine_outputs(name, tmp_path):
+    same_outputs(spec(OPTIONS[name], f"{name}.yaml"), tmp_path)
+
+
+def specs_on_disk() -> list[str]:
+    """Every bundled network and every example file that is a network spec."""
+    names = list(zoo.bundled_names())
+    for path in sorted(glob.glob("examples/**/*.yaml", recursive=True)):
+        try:
+            load_network(path)
+        except SpecError:
+            continue  # an answers file, a class roster, a deliberately broken spec
+        names.append(path)
+    return names
+
+
+def test_no_network_or_example_is_refused():
+    """The whole zoo and every example spec export, within 79 columns."""
+    names = specs_on_disk()
+    assert {"bert-base", "gpt2", "llama-2-7b", "vit-b-16", "unet", "examples/mazur.yaml"} <= set(names)
+    for name in names:
+        source = export_code(load_network(name), "keras")
+        assert max(len(line) for line in source.splitlines()) <= 79, name
+
+
+def test_llama_2_7b_layers_at_two_blocks_and_narrow():
+    """Llama 2 7B is 27 GB of float32 in Keras: its spec at 2 of 32 blocks, width 256 (head_dim
+    128 as the real one), vocabulary 500, 64 tokens builds instead; every nncalc layer's weight count and the
+    output shape are checked layer by layer, and the whole model's count."""
+    text, _ = zoo.read_bundled("llama-2-7b")
+    for old, new in (("times: 32", "times: 2"), ("dim: 4096", "dim: 256"), ("heads: 32", "heads: 2"),
+                     ("ffn: 11008", "ffn: 688"), ("vocab: 32000", "vocab: 500"), ("units: 32000", "units: 500"),
+                     ("input: [4096]", "input: [64]")):
+        assert old in text
+        text = text.replace(old, new)
+    network = network_from_text(text, "llama-narrow.yaml")
+    model, _ = exported(network)
+    assert tuple(model.output_shape[1:]) == tuple(network.output_shape) == (64, 500)
+    for leaf in network.leaves():
+        if leaf.param_count():
+            assert model.get_layer(leaf.name).count_params() == leaf.param_count(), leaf.name
+    counts_match(network, model)
+
+
+def test_what_keras_cannot_write_is_one_line():
+    """Keras' Conv2DTranspose has no groups; output_padding past the padding by a stride or more
+    (a dilation larger than the stride allows it) is past Keras' output_padding < stride."""
+    for entry, word in (("{filters: 4, kernel: 2, groups: 2}", "groups"),
+                        ("{filters: 2, kernel: 2, stride: 2, dilation: 3, output_padding: 2}", "output_padding")):
+        text = f"input: [4, 4, 4]\nlayers:\n  - conv_transpose: {entry}\n"
+        with pytest.raises(SpecError) as info:
+            export_code(network_from_text(text, "t.yaml"), "keras")
+        assert "\n" not in str(info.value) and word in str(info.value) and "Keras" in str(info.value)

@@ -9,7 +9,7 @@ A stacked recurrent layer becomes one Keras layer per stacked layer, named NAME_
 
 from __future__ import annotations
 
-from calc.interchange.export.keras_kinds import call, emits, refuse, with_pre
+from calc.interchange.export.keras_kinds import call, emits, with_pre
 from calc.interchange.export.torch_kinds import IN, Piece
 from calc.layers import (
     attention,
@@ -124,8 +124,6 @@ def recurrent_ctor(layer, name: str, sequences: bool) -> str:
 
 @emits(recurrent.RNN, recurrent.LSTM, recurrent.GRU)
 def _recurrent(layer, x):
-    if layer.kind == "gru" and layer.convention == "pytorch" and not layer.reset_after:
-        refuse(layer, "reset_after: false with PyTorch's two biases (Keras' GRU then holds one)")
     helpers = ("TorchCell",) if layer.kind != "gru" and layer.two_biases else ()
     if layer.layers == 1:
         return Piece(f"{recurrent_ctor(layer, layer.name, layer.return_sequences)}({x})", helpers=helpers)
