@@ -282,3 +282,11 @@ def test_what_keras_cannot_write_is_one_line():
         with pytest.raises(SpecError) as info:
             export_code(network_from_text(text, "t.yaml"), "keras")
         assert "\n" not in str(info.value) and word in str(info.value) and "Keras" in str(info.value)
+
+
+def test_every_registered_kind_has_a_keras_emitter():
+    from calc.interchange.export import keras_code  # noqa: F401 - registers every Keras emitter
+    from calc.interchange.export.keras_kinds import EMITTERS
+    from calc.layers import REGISTRY
+
+    assert sorted(kind for kind, cls in REGISTRY.items() if cls not in EMITTERS) == []
