@@ -157,6 +157,9 @@ NETS = {
           - conv_transpose: {filters: 3, kernel: 3, stride: 1, dilation: 2, padding: [1, 2]}
           - conv_transpose: {filters: 3, kernel: 2, stride: 3, output_padding: 2, bias: false}
           - instancenorm
+          - conv: {filters: 4, kernel: 1}
+          - conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 1, groups: 2, output_padding: 1}
+          - conv_transpose: {filters: 6, kernel: 2, groups: 2, bias: false}
           - conv: {filters: 2, kernel: 1}
     """,
 }
@@ -217,6 +220,20 @@ OPTIONS = {
           - softplus: {beta: 0.5}
           - dense: {units: 4, trainable: false}
     """,
+    "norms-and-keras-recurrent": """
+        input: [5, 4, 3]
+        layers:
+          - layernorm
+          - rmsnorm
+          - conv: {filters: 4, kernel: 2}
+          - to_sequence
+          - batchnorm
+          - conv1d: {filters: 3, kernel: 2}
+          - gru: {hidden: 3, convention: keras, reset_after: false, bidirectional: true, layers: 2}
+          - lstm: {hidden: 2, convention: keras, layers: 2}
+          - rnn: {hidden: 2, bias: false, layers: 2}
+          - sequence_pool: {mode: mean}
+    """,
     "recurrent": """
         input: [6, 3]
         layers:
@@ -274,10 +291,9 @@ def test_llama_2_7b_layers_at_two_blocks_and_narrow():
 
 
 def test_what_keras_cannot_write_is_one_line():
-    """Keras' Conv2DTranspose has no groups; output_padding past the padding by a stride or more
-    (a dilation larger than the stride allows it) is past Keras' output_padding < stride."""
-    for entry, word in (("{filters: 4, kernel: 2, groups: 2}", "groups"),
-                        ("{filters: 2, kernel: 2, stride: 2, dilation: 3, output_padding: 2}", "output_padding")):
+    """output_padding past the padding by a stride or more (a dilation larger than the stride
+    allows it) is past Keras' output_padding < stride."""
+    for entry, word in (("{filters: 2, kernel: 2, stride: 2, dilation: 3, output_padding: 2}", "output_padding"),):
         text = f"input: [4, 4, 4]\nlayers:\n  - conv_transpose: {entry}\n"
         with pytest.raises(SpecError) as info:
             export_code(network_from_text(text, "t.yaml"), "keras")

@@ -152,6 +152,24 @@ class SwiGLU(layers.Layer):
     def call(self, x):
         return self.down(keras.ops.silu(self.gate(x)) * self.up(x))
 ''',
+    "GroupedConvTranspose": '''
+class GroupedConvTranspose(layers.Layer):
+    """A transposed convolution in groups (Keras' Conv2DTranspose has none):
+    group j's input channels through its own Conv2DTranspose, the groups'
+    outputs concatenated on channels."""
+
+    def __init__(self, filters, kernel_size, groups, options, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = groups
+        self.convs = [layers.Conv2DTranspose(filters // groups, kernel_size,
+                                             name=f"group{j}", **options)
+                      for j in range(groups)]
+
+    def call(self, x):
+        parts = keras.ops.split(x, self.groups, axis=-1)
+        outs = [conv(part) for conv, part in zip(self.convs, parts)]
+        return keras.ops.concatenate(outs, axis=-1)
+''',
     "SharedBiasDense": '''
 class SharedBiasDense(layers.Layer):
     """A Dense layer whose neurons share one bias (x @ W + b, b a scalar)."""

@@ -6,7 +6,7 @@ it reads: nncalc layer -> (how to convert, nncalc parameter names)."""
 
 from __future__ import annotations
 
-RECIPES = {"conv": "conv", "conv1d": "conv1d", "conv_transpose": "conv", "dense": "dense", "batchnorm": "plain",
+RECIPES = {"conv": "conv", "conv1d": "conv1d", "conv_transpose": "deconv", "dense": "dense", "batchnorm": "plain",
            "groupnorm": "plain", "instancenorm": "plain", "layernorm": "plain", "rmsnorm": "plain", "prelu": "plain",
            "embedding": "plain", "positional_embedding": "plain", "token_type_embedding": "plain",
            "class_token": "plain", "lstm": "recurrent", "rnn": "recurrent", "gru": "gru", "attention": "linears",
@@ -50,11 +50,21 @@ def _recurrent(p, gru, k):
     return out
 
 
-def _keras_arrays(recipe, p):
+def _deconv(p, groups):
+    """(I, O/g, kh, kw) -> (kh, kw, O/g, I); a GroupedConvTranspose holds
+    each group's kernel (kh, kw, O/g, I/g), then its bias."""
+    kernels = np.split(p["weight"].transpose(2, 3, 1, 0), groups, axis=3)
+    biases = np.split(p["bias"], groups) if "bias" in p else [None] * groups
+    return [a for k, b in zip(kernels, biases) for a in (k, b) if a is not None]
+
+
+def _keras_arrays(recipe, p, layer):
     """nncalc's arrays of one layer in the Keras layer's order of weights."""
     bias = [p["bias"]] if "bias" in p else []
-    if recipe == "conv":  # conv (O, I/g, kh, kw), transposed (I, O, kh, kw)
+    if recipe == "conv":  # (O, I/g, kh, kw) -> (kh, kw, I/g, O)
         return [p["weight"].transpose(2, 3, 1, 0), *bias]
+    if recipe == "deconv":
+        return _deconv(p, getattr(layer, "groups", 1))
     if recipe == "conv1d":
         return [p["weight"].transpose(2, 1, 0), *bias]
     if recipe == "dense":
@@ -95,7 +105,8 @@ def load_nncalc_weights(model, weights):
     for name, (recipe, names) in NNCALC_WEIGHTS.items():
         p = {k: np.asarray(flat[f"{name}.{k}"]) for k in names}
         if recipe not in ("recurrent", "gru"):
-            _set(model.get_layer(name), _keras_arrays(recipe, p))
+            layer = model.get_layer(name)
+            _set(layer, _keras_arrays(recipe, p, layer))
             continue
         count = sum(k.startswith("weight_ih_l") and "_reverse" not in k
                     for k in p)  # stacked layers: NAME_l0, NAME_l1, ...

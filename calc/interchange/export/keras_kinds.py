@@ -3,9 +3,13 @@
 Keras is channels-last like nncalc, so maps keep their H x W x C layout and a Flatten reads them
 in nncalc's default order. An emitter returns the functional call, e.g.
 ``layers.Conv2D(8, (3, 3), name='conv1')(x)``. Padding is written as its own layer
-(ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Kinds without a Keras
-form give one line (``Unsupported``). The code is checked against a small fake of the Keras API
-(tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py).
+(ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Where Keras has no
+layer for an option (dilated or count_include_pad: false pools, resizing to a size, adaptive
+pools, a shared bias) the emitter names a class of keras_custom.py that the file then defines
+(``call(..., helpers)``). Sequence and transformer emitters: keras_seq_kinds.py. What Keras
+cannot express gives one line (``Unsupported``). The code is checked against a small fake of the
+Keras API (tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py,
+tests/test_export_keras_seq.py: every registered kind has an emitter).
 """
 
 from __future__ import annotations
@@ -189,9 +193,8 @@ def _instancenorm(layer, x):
 @emits(conv_transpose.ConvTranspose)
 def _conv_transpose(layer, x):
     """Conv2DTranspose with 'valid' padding computes nncalc's full map (rows (H-1)s + d(k-1) + 1,
-    plus output_padding rows of bias alone); Cropping2D then keeps nncalc's window of it."""
-    if layer.groups != 1:
-        refuse(layer, "groups > 1 (Keras' Conv2DTranspose has no groups)")
+    plus output_padding rows of bias alone); Cropping2D then keeps nncalc's window of it. Groups:
+    the file's GroupedConvTranspose, one Conv2DTranspose a group."""
     top, bottom, left, right = layer.pad
     extra = [max(0, op - after) for op, after in zip(layer.output_padding, (bottom, right))]
     if any(e >= s for e, s in zip(extra, layer.stride)):
@@ -199,13 +202,17 @@ def _conv_transpose(layer, x):
     reach = [(n - 1) * s + d * (k - 1) + 1 + e for n, s, d, k, e in
              zip(layer.in_shape[:2], layer.stride, layer.dilation, layer.kernel, extra)]
     (ho, wo), (hk, wk) = layer.out_shape[:2], reach
-    ctor = (f"layers.Conv2DTranspose({layer.filters}, {tup(layer.kernel)}, strides={tup(layer.stride)}"
-            + keyword_args(dilation_rate=tup(layer.dilation), use_bias=layer.use_bias)
-            + (f", output_padding={tup(extra)}" if any(extra) else ""))
+    options = (f"strides={tup(layer.stride)}" + keyword_args(dilation_rate=tup(layer.dilation), use_bias=layer.use_bias)
+               + (f", output_padding={tup(extra)}" if any(extra) else ""))
+    if layer.groups == 1:
+        piece = call(layer, f"layers.Conv2DTranspose({layer.filters}, {tup(layer.kernel)}, {options}", IN)
+    else:
+        piece = call(layer, f"GroupedConvTranspose({layer.filters}, {tup(layer.kernel)}, {layer.groups}, "
+                            f"dict({options})", IN, ("GroupedConvTranspose",))
     crop = ((top, hk - top - ho), (left, wk - left - wo))
     if not any(v for pair in crop for v in pair):
-        return call(layer, ctor, x)
-    return with_pre(Piece(f"layers.Cropping2D({crop})({IN})"), (call(layer, ctor, IN).expr,))
+        return Piece(piece.expr.replace(IN, x), helpers=piece.helpers)
+    return Piece(f"layers.Cropping2D({crop})({IN})", pre=(piece.expr,), helpers=piece.helpers)
 
 
 @emits(layer_norm.LayerNorm)
