@@ -300,6 +300,14 @@ def test_what_keras_cannot_write_is_one_line():
         assert "\n" not in str(info.value) and word in str(info.value) and "Keras" in str(info.value)
 
 
+def test_custom_layers_and_loader_fit_79_columns():
+    from calc.interchange.export.keras_custom import CUSTOM
+    from calc.interchange.export.keras_helpers import LOADER
+
+    for name, text in {**CUSTOM, "LOADER": LOADER}.items():
+        assert max(len(line) for line in text.splitlines()) <= 79, name
+
+
 def test_every_registered_kind_has_a_keras_emitter():
     from calc.interchange.export import keras_code  # noqa: F401 - registers every Keras emitter
     from calc.interchange.export.keras_kinds import EMITTERS

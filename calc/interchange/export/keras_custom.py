@@ -276,8 +276,10 @@ class WindowPool(layers.Layer):
                          j * dw: j * dw + (ow - 1) * sw + 1: sw]
                 if y is None:
                     y = cell
+                elif self.mode == "max":
+                    y = keras.ops.maximum(y, cell)
                 else:
-                    y = keras.ops.maximum(y, cell) if self.mode == "max" else y + cell
+                    y = y + cell
         if self.mode != "max":
             y = y / keras.ops.convert_to_tensor(self.divisor(h, w), y.dtype)
         return y[:, :, 0] if flat else y

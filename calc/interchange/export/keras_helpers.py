@@ -55,7 +55,8 @@ def _deconv(p, groups):
     each group's kernel (kh, kw, O/g, I/g), then its bias."""
     kernels = np.split(p["weight"].transpose(2, 3, 1, 0), groups, axis=3)
     biases = np.split(p["bias"], groups) if "bias" in p else [None] * groups
-    return [a for k, b in zip(kernels, biases) for a in (k, b) if a is not None]
+    pairs = zip(kernels, biases)
+    return [a for k, b in pairs for a in (k, b) if a is not None]
 
 
 def _keras_arrays(recipe, p, layer):
