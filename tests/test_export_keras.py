@@ -70,7 +70,10 @@ def test_sequence_spec_in_keras(monkeypatch):
     """), "seq.yaml"), monkeypatch)
 
 
-def test_kind_without_keras_form_is_one_line():
+def test_option_without_keras_form_is_one_line():
+    network = network_from_text("input: [4, 4, 4]\nlayers:\n  - conv_transpose: {filters: 2, kernel: 2, stride: 2, dilation: 3, output_padding: 2}\n",
+                                "t.yaml")
     with pytest.raises(SpecError) as info:
-        export_code(load_network("vit-b-16"), "keras")
-    assert "\n" not in str(info.value) and "Keras" in str(info.value)
+        export_code(network, "keras")
+    text = str(info.value)
+    assert "\n" not in text and "Keras" in text and "output_padding" in text and "t.yaml" in text

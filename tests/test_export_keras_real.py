@@ -50,13 +50,14 @@ def size(weights) -> int:
 
 
 EXPORTABLE = exportable()
+TOO_BIG = {"llama-2-7b"}  # 6.7e9 float32 weights: tests/test_export_keras_seq.py builds a narrow variant
 
 
 def test_the_zoo_and_the_examples_are_covered():
     assert {"resnet50", "mobilenet-v2", "lstm-classifier", "examples/export/small-resnet.yaml"} <= set(EXPORTABLE)
 
 
-@pytest.mark.parametrize("name", EXPORTABLE)
+@pytest.mark.parametrize("name", [n for n in EXPORTABLE if n not in TOO_BIG])
 def test_counts_and_shape_in_real_keras(name):
     network = load_network(name)
     model = build(network)

@@ -3,6 +3,8 @@ with the Keras emitters of keras_kinds.py. Keras is channels-last like nncalc: n
 
 from __future__ import annotations
 
+from calc.interchange.export import keras_seq_kinds  # noqa: F401 - registers the sequence emitters
+from calc.interchange.export.keras_custom import CUSTOM
 from calc.interchange.export.keras_helpers import LOADER, weight_table
 from calc.interchange.export.keras_kinds import keras_emitter_for
 from calc.interchange.export.pyfmt import wrap_all
@@ -24,10 +26,12 @@ def keras_source(network) -> str:
             f"Parameters: {params:,}, nncalc's count (batch-norm moving statistics are\n"
             "non-trainable weights in Keras).\n"
             '"""\n\n'
-            "import keras\nimport numpy as np\nfrom keras import layers\n")
+            + ("import math\nfrom fractions import Fraction\n\n" if "Resize" in w.helpers else "")
+            + "import keras\nimport numpy as np\nfrom keras import layers\n")
     body = [f"def {fn}():", f"    inputs = keras.Input(shape={shape_text}{dtype})"]
     body += [f"    {line}" for line in w.lines]
     body += [f"    return keras.Model(inputs, {out}, name={network.name!r})"]
     main = (f'if __name__ == "__main__":\n    {fn}().summary()\n')
     table = "\n".join(wrap_all(weight_table(network))) + "\n"
-    return "\n\n".join([head, "\n".join(wrap_all(body)) + "\n", table + LOADER, main])
+    custom = [CUSTOM[h].strip("\n") + "\n" for h in w.helpers]
+    return "\n\n".join([head, *custom, "\n".join(wrap_all(body)) + "\n", table + LOADER, main])

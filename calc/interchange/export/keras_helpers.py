@@ -1,14 +1,16 @@
 """The weight loader written into a Keras export: ``load_nncalc_weights(model, weights)`` copies
 nncalc's weights (PyTorch layouts: an .npz from `nncalc train --save` or {layer: {param: array}})
 into the model with ``set_weights``, converting each layout to Keras' (kernels transposed, GRU
-gates reordered, attention projections split by head). ``weight_table`` is the per-layer table
+gates reordered, then reshaped to the Keras weight: attention projections split by head). ``weight_table`` is the per-layer table
 it reads: nncalc layer -> (how to convert, nncalc parameter names)."""
 
 from __future__ import annotations
 
-RECIPES = {"conv": "conv", "conv1d": "conv1d", "dense": "dense", "batchnorm": "norm", "groupnorm": "norm",
-           "layernorm": "norm", "embedding": "embedding", "lstm": "recurrent", "rnn": "recurrent",
-           "gru": "gru", "attention": "attention"}
+RECIPES = {"conv": "conv", "conv1d": "conv1d", "conv_transpose": "deconv", "dense": "dense", "batchnorm": "plain",
+           "groupnorm": "plain", "instancenorm": "plain", "layernorm": "plain", "rmsnorm": "plain", "prelu": "plain",
+           "embedding": "plain", "positional_embedding": "plain", "token_type_embedding": "plain",
+           "class_token": "plain", "lstm": "recurrent", "rnn": "recurrent", "gru": "gru", "attention": "linears",
+           "cross_attention": "linears", "swiglu": "linears"}
 
 
 def weight_table(network) -> list[str]:
@@ -29,55 +31,59 @@ def _gru_gates(a):
     return np.concatenate([z, r, n], axis=0)
 
 
-def _recurrent(p, gru):
-    """kernel (in, gates*H), recurrent kernel (H, gates*H), bias; a
-    Bidirectional layer holds the forward weights, then the backward ones."""
+def _recurrent(p, gru, k):
+    """Stacked layer k: kernel (in, gates*H), recurrent kernel (H, gates*H),
+    bias; a Bidirectional layer holds the forward weights, then the backward
+    ones. PyTorch's two biases: stacked (2, gates*H) for a Keras GRU
+    (reset_after), one after the other for the file's TorchCell."""
     fix = _gru_gates if gru else (lambda a: a)
     out = []
-    reverse = any(k.endswith("_reverse") for k in p)
-    for sfx in ("_l0", "_l0_reverse") if reverse else ("_l0",):
+    for sfx in (f"_l{k}", f"_l{k}_reverse"):
+        if "weight_ih" + sfx not in p:
+            continue
         out += [fix(p["weight_ih" + sfx]).T, fix(p["weight_hh" + sfx]).T]
         if "bias" + sfx in p:
             out.append(fix(p["bias" + sfx]))
-        elif "bias_ih" + sfx in p:  # GRU reset_after: input, recurrent
-            out.append(np.stack([fix(p["bias_ih" + sfx]),
-                                 fix(p["bias_hh" + sfx])]))
+        elif "bias_ih" + sfx in p:
+            biases = [fix(p["bias_ih" + sfx]), fix(p["bias_hh" + sfx])]
+            out += [np.stack(biases)] if gru else biases
     return out
 
 
-def _attention(p, layer):
-    """MultiHeadAttention: q/k/v kernels (d, heads, head_dim), biases
-    (heads, head_dim), output kernel (heads, head_dim, d), bias (d,)."""
-    heads, dim = layer.num_heads, layer.key_dim
-    out = []
-    for name in ("q", "k", "v", "o"):
-        w = p[name + "_weight"]
-        if name == "o":
-            out.append(w.T.reshape(heads, dim, w.shape[0]))
-        else:
-            out.append(w.T.reshape(w.shape[1], heads, dim))
-        if name + "_bias" in p:
-            b = p[name + "_bias"]
-            out.append(b if name == "o" else b.reshape(heads, dim))
-    return out
+def _deconv(p, groups):
+    """(I, O/g, kh, kw) -> (kh, kw, O/g, I); a GroupedConvTranspose holds
+    each group's kernel (kh, kw, O/g, I/g), then its bias."""
+    kernels = np.split(p["weight"].transpose(2, 3, 1, 0), groups, axis=3)
+    biases = np.split(p["bias"], groups) if "bias" in p else [None] * groups
+    pairs = zip(kernels, biases)
+    return [a for k, b in pairs for a in (k, b) if a is not None]
 
 
 def _keras_arrays(recipe, p, layer):
+    """nncalc's arrays of one layer in the Keras layer's order of weights."""
     bias = [p["bias"]] if "bias" in p else []
-    if recipe == "conv":  # O, I/groups, kh, kw -> kh, kw, I/groups, O
+    if recipe == "conv":  # (O, I/g, kh, kw) -> (kh, kw, I/g, O)
         return [p["weight"].transpose(2, 3, 1, 0), *bias]
+    if recipe == "deconv":
+        return _deconv(p, getattr(layer, "groups", 1))
     if recipe == "conv1d":
         return [p["weight"].transpose(2, 1, 0), *bias]
     if recipe == "dense":
         return [p["weight"].T, *bias]
-    if recipe == "norm":  # gamma, beta, then moving mean and variance
-        names = ("weight", "bias", "running_mean", "running_var")
-        return [p[k] for k in names if k in p]
-    if recipe == "embedding":
-        return [p["weight"]]
-    if recipe == "attention":
-        return _attention(p, layer)
-    return _recurrent(p, recipe == "gru")
+    if recipe == "linears":  # q, k, v, o (gate, up, down): Linear weights
+        return [a.T if key.endswith("weight") else a for key, a in p.items()]
+    return list(p.values())  # norms (gamma, beta, moving mean, var), tables
+
+
+def _set(layer, arrays):
+    """Each array reshaped to the Keras weight it fills (attention's q
+    kernel (d, heads * head_dim) -> (d, heads, head_dim), PReLU's slopes)."""
+    have = layer.get_weights()
+    if len(have) != len(arrays):
+        raise ValueError(f"{layer.name}: {len(arrays)} arrays for "
+                         f"{len(have)} Keras weights")
+    layer.set_weights([np.asarray(a, dtype="float32").reshape(w.shape)
+                       for a, w in zip(arrays, have)])
 
 
 def load_nncalc_weights(model, weights):
@@ -98,8 +104,14 @@ def load_nncalc_weights(model, weights):
     if missing:
         raise KeyError(f"no nncalc weights for {', '.join(missing)}")
     for name, (recipe, names) in NNCALC_WEIGHTS.items():
-        layer = model.get_layer(name)
         p = {k: np.asarray(flat[f"{name}.{k}"]) for k in names}
-        arrays = _keras_arrays(recipe, p, layer)
-        layer.set_weights([np.asarray(a, dtype="float32") for a in arrays])
+        if recipe not in ("recurrent", "gru"):
+            layer = model.get_layer(name)
+            _set(layer, _keras_arrays(recipe, p, layer))
+            continue
+        count = sum(k.startswith("weight_ih_l") and "_reverse" not in k
+                    for k in p)  # stacked layers: NAME_l0, NAME_l1, ...
+        for k in range(count):
+            target = name if count == 1 else f"{name}_l{k}"
+            _set(model.get_layer(target), _recurrent(p, recipe == "gru", k))
 '''

@@ -3,18 +3,22 @@
 Keras is channels-last like nncalc, so maps keep their H x W x C layout and a Flatten reads them
 in nncalc's default order. An emitter returns the functional call, e.g.
 ``layers.Conv2D(8, (3, 3), name='conv1')(x)``. Padding is written as its own layer
-(ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Kinds without a Keras
-form give one line (``Unsupported``). The code is checked against a small fake of the Keras API
-(tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py).
+(ZeroPadding2D; -inf for max pooling) so uneven 'same' pads match nncalc's. Where Keras has no
+layer for an option (dilated or count_include_pad: false pools, resizing to a size, adaptive
+pools, a shared bias) the emitter names a class of keras_custom.py that the file then defines
+(``call(..., helpers)``). Sequence and transformer emitters: keras_seq_kinds.py. What Keras
+cannot express gives one line (``Unsupported``). The code is checked against a small fake of the
+Keras API (tests/test_export_keras.py) and run in real Keras 3 (tests/test_export_keras_real.py,
+tests/test_export_keras_seq.py: every registered kind has an emitter).
 """
 
 from __future__ import annotations
 
 from calc.interchange.export.torch_kinds import IN, Piece, emitter_registry, tup
 from calc.layers import (
-    attention,
     conv,
     conv1d,
+    conv_transpose,
     dense,
     dropout,
     gates,
@@ -22,8 +26,6 @@ from calc.layers import (
     layer_norm,
     norm,
     pool,
-    recurrent,
-    sequence,
     upsample,
 )
 from calc.layers.activation import hard, linear, rectifiers, saturating, smooth, softmax
@@ -38,10 +40,12 @@ def keyword_args(**given) -> str:
     return "".join(f", {k}={v}" for k, v in given.items() if defaults.get(k) != str(v))
 
 
-def call(layer, ctor: str, x: str) -> Piece:
-    """``ctor`` with the layer's name, applied to ``x``."""
+def call(layer, ctor: str, x: str, helpers: tuple[str, ...] = ()) -> Piece:
+    """``ctor`` with the layer's name (and trainable=False for a frozen layer), applied to ``x``;
+    ``helpers`` names the custom classes of keras_custom.py it uses."""
     sep = "" if ctor.endswith("(") else ", "
-    return Piece(f"{ctor}{sep}name={layer.name!r})({x})")
+    frozen = ", trainable=False" if getattr(layer, "trainable", True) is False else ""
+    return Piece(f"{ctor}{sep}name={layer.name!r}{frozen})({x})", helpers=helpers)
 
 
 def padding(pad, value: str | None = None) -> tuple[str, ...]:
@@ -85,14 +89,23 @@ def _conv(layer, x):
 
 @emits(pool.MaxPool, pool.AvgPool)
 def _pool(layer, x):
-    if tuple(layer.dilation) != (1, 1) or (layer.ceil_mode and layer.kind == "avgpool"):
-        refuse(layer, "a dilated pool or a ceil-mode average pool")
-    if layer.kind == "avgpool" and any(layer.pad) and not layer.count_include_pad:
-        refuse(layer, "count_include_pad: false with padding")
+    plain = tuple(layer.dilation) == (1, 1) and (layer.kind == "maxpool" or (
+        not layer.ceil_mode and (layer.count_include_pad or not any(layer.pad))))
+    if not plain:  # dilation, a ceil-mode average or count_include_pad false: nncalc's windows
+        return window_pool(layer, x, tuple(layer.pad), layer.out_shape[:2])
     pad = ceil_pads(layer) if layer.ceil_mode else tuple(layer.pad)
     cls = "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
     pre = padding(pad, 'float("-inf")' if layer.kind == "maxpool" else None)
     return with_pre(call(layer, f"layers.{cls}({tup(layer.kernel)}, strides={tup(layer.stride)}", IN if pre else x), pre)
+
+
+def window_pool(layer, x, pad, out) -> Piece:
+    """The WindowPool layer of the file: PyTorch's pooling windows whatever the options."""
+    mode = "max" if layer.kind.startswith("max") else "avg"
+    extra = "" if mode == "max" or layer.count_include_pad else ", count_include_pad=False"
+    ctor = (f"WindowPool({mode!r}, {tup(layer.kernel)}, {tup(layer.stride)}, {tup(layer.dilation)}, "
+            f"{tup(pad)}, {tup(out)}{extra}")
+    return call(layer, ctor, x, ("WindowPool",))
 
 
 def ceil_pads(layer) -> tuple[int, int, int, int]:
@@ -112,10 +125,10 @@ def _global(layer, x):
 
 
 @emits(pool.AdaptiveAvgPool)
-def _adaptive(layer, x):  # Keras has no adaptive pool: exact as a plain one when the sizes divide
+def _adaptive(layer, x):  # a plain average pool when the sizes divide, else the file's AdaptiveAvgPool
     (h, w, _), (oh, ow) = layer.in_shape, layer.out_shape[:2]
     if h % oh or w % ow:
-        refuse(layer, f"adaptive pooling from {h} x {w} to {oh} x {ow} (sizes that do not divide)")
+        return call(layer, f"AdaptiveAvgPool({tup((oh, ow))}", x, ("AxisMix", "AdaptiveAvgPool"))
     return call(layer, f"layers.AveragePooling2D({tup((h // oh, w // ow))}", x)
 
 
@@ -132,16 +145,17 @@ def _conv1d(layer, x):
 @emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
 def _pool1d(layer, x):
     if any(layer.pad) or layer.dilation[0] != 1 or layer.ceil_mode:
-        refuse(layer, "a padded, dilated or ceil-mode pool")
+        (before, after), out = layer.pad[:2], (layer.out_shape[0], 1)
+        return window_pool(layer, x, (before, after, 0, 0), out)
     cls = "MaxPooling1D" if layer.kind == "maxpool1d" else "AveragePooling1D"
     return call(layer, f"layers.{cls}({layer.kernel[0]}, strides={layer.stride[0]}", x)
 
 
 @emits(dense.Dense)
 def _dense(layer, x):
-    if getattr(layer, "shared_bias", False):
-        refuse(layer, "a shared bias")
     pre = (f"layers.Flatten()({IN})",) if len(layer.in_shape) == 3 else ()
+    if getattr(layer, "shared_bias", False):  # one bias for every neuron (Mazur's example)
+        return with_pre(call(layer, f"SharedBiasDense({layer.units}", IN if pre else x, ("SharedBiasDense",)), pre)
     return with_pre(call(layer, f"layers.Dense({layer.units}{keyword_args(use_bias=layer.use_bias)}", IN if pre else x),
                     pre)
 
@@ -166,6 +180,41 @@ def _groupnorm(layer, x):
                        f"scale={layer.affine}", x)
 
 
+@emits(group_norm.InstanceNorm)
+def _instancenorm(layer, x):
+    """Instance norm is a group norm with one channel a group; with running statistics it
+    normalises with them at inference, as a batch norm does."""
+    if layer.track:
+        return _batchnorm(layer, x)
+    return call(layer, f"layers.GroupNormalization({layer.channels}, epsilon={layer.eps}, center={layer.affine}, "
+                       f"scale={layer.affine}", x)
+
+
+@emits(conv_transpose.ConvTranspose)
+def _conv_transpose(layer, x):
+    """Conv2DTranspose with 'valid' padding computes nncalc's full map (rows (H-1)s + d(k-1) + 1,
+    plus output_padding rows of bias alone); Cropping2D then keeps nncalc's window of it. Groups:
+    the file's GroupedConvTranspose, one Conv2DTranspose a group."""
+    top, bottom, left, right = layer.pad
+    extra = [max(0, op - after) for op, after in zip(layer.output_padding, (bottom, right))]
+    if any(e >= s for e, s in zip(extra, layer.stride)):
+        refuse(layer, "output_padding beyond the padding by the stride or more (Keras' limit)")
+    reach = [(n - 1) * s + d * (k - 1) + 1 + e for n, s, d, k, e in
+             zip(layer.in_shape[:2], layer.stride, layer.dilation, layer.kernel, extra)]
+    (ho, wo), (hk, wk) = layer.out_shape[:2], reach
+    options = (f"strides={tup(layer.stride)}" + keyword_args(dilation_rate=tup(layer.dilation), use_bias=layer.use_bias)
+               + (f", output_padding={tup(extra)}" if any(extra) else ""))
+    if layer.groups == 1:
+        piece = call(layer, f"layers.Conv2DTranspose({layer.filters}, {tup(layer.kernel)}, {options}", IN)
+    else:
+        piece = call(layer, f"GroupedConvTranspose({layer.filters}, {tup(layer.kernel)}, {layer.groups}, "
+                            f"dict({options})", IN, ("GroupedConvTranspose",))
+    crop = ((top, hk - top - ho), (left, wk - left - wo))
+    if not any(v for pair in crop for v in pair):
+        return Piece(piece.expr.replace(IN, x), helpers=piece.helpers)
+    return Piece(f"layers.Cropping2D({crop})({IN})", pre=(piece.expr,), helpers=piece.helpers)
+
+
 @emits(layer_norm.LayerNorm)
 def _layernorm(layer, x):
     return call(layer, f"layers.LayerNormalization(epsilon={layer.eps}, center={layer.use_bias}, "
@@ -174,15 +223,19 @@ def _layernorm(layer, x):
 
 @emits(dropout.Dropout)
 def _dropout(layer, x):
+    if layer.scaling == "test":  # the original paper's dropout: scaled by 1 - rate at inference
+        return call(layer, f"layers.Lambda(lambda t: t * {1 - float(layer.rate)!r}", x)
     return call(layer, f"layers.Dropout({layer.rate}", x)
 
 
 @emits(upsample.Upsample)
 def _upsample(layer, x):
-    if layer.size is not None or any(float(s) != int(s) for s in layer.scale) or \
-            (layer.mode == "bilinear" and layer.align_corners):
-        refuse(layer, "a size, a fractional scale or align_corners")
-    return call(layer, f"layers.UpSampling2D({tup(layer.scale)}, interpolation={layer.mode!r}", x)
+    whole = layer.size is None and all(float(v) == int(v) for v in layer.scale)
+    if whole and not (layer.mode == "bilinear" and layer.align_corners):
+        return call(layer, f"layers.UpSampling2D({tup(layer.scale)}, interpolation={layer.mode!r}", x)
+    scale = "" if layer.size is not None else ", scale=(" + ", ".join(repr(str(v)) for v in layer.scale) + ")"
+    corners = ", align_corners=True" if layer.mode == "bilinear" and layer.align_corners else ""
+    return call(layer, f"Resize({tup(layer.out_shape[:2])}, {layer.mode!r}{corners}{scale}", x, ("AxisMix", "Resize"))
 
 
 @emits(gates.ChannelShuffle)
@@ -200,9 +253,31 @@ NAMED = {rectifiers.ReLU: "relu", saturating.Sigmoid: "sigmoid", saturating.Tanh
 
 @emits(*NAMED)
 def _named(layer, x):
-    if isinstance(layer, smooth.Softplus) and (float(layer.beta) != 1):
-        refuse(layer, "softplus with beta")
+    if isinstance(layer, smooth.Softplus) and (float(layer.beta) != 1 or float(layer.threshold) != 20):
+        return _softplus(layer, x)
     return call(layer, f"layers.Activation({NAMED[type(layer)]!r}", x)
+
+
+def _softplus(layer, x):
+    """PyTorch's softplus: ln(1 + e^(beta z)) / beta, z itself where beta z > threshold."""
+    b, t = float(layer.beta), float(layer.threshold)
+    return call(layer, f"layers.Lambda(lambda t: keras.ops.where({b!r} * t > {t!r}, t, "
+                       f"keras.ops.softplus({b!r} * t) / {b!r})", x)
+
+
+@emits(saturating.Step)
+def _step(layer, x):
+    return call(layer, "layers.Lambda(lambda t: keras.ops.cast(t > 0, t.dtype)", x)
+
+
+@emits(rectifiers.PReLU)
+def _prelu(layer, x):
+    """Keras' PReLU holds one slope per value; shared_axes makes it one per channel or one."""
+    rank = len(layer.in_shape)
+    shared = {"single": list(range(1, rank + 1)), "channel": list(range(1, rank)), "element": []}[layer.per]
+    extra = f", shared_axes={shared}" if shared else ""
+    init = f"keras.initializers.Constant({float(layer.init_value)!r})"
+    return call(layer, f"layers.PReLU(alpha_initializer={init}{extra}", x)
 
 
 @emits(smooth.GELU)
@@ -224,48 +299,6 @@ def _elu(layer, x):
 @emits(softmax.Softmax)
 def _softmax(layer, x):
     return call(layer, "layers.Softmax(axis=-1", x)
-
-
-@emits(sequence.Embedding)
-def _embedding(layer, x):
-    return call(layer, f"layers.Embedding({layer.vocab}, {layer.dim}", x)
-
-
-@emits(sequence.SequencePool)
-def _sequence_pool(layer, x):
-    if layer.mode == "mean":
-        return call(layer, "layers.GlobalAveragePooling1D(", x)
-    index = 0 if layer.mode == "first" else -1
-    return call(layer, f"layers.Lambda(lambda t: t[:, {index}]", x)
-
-
-@emits(recurrent.RNN, recurrent.LSTM, recurrent.GRU)
-def _recurrent(layer, x):
-    if layer.layers != 1:
-        refuse(layer, "a stacked recurrent layer (write one entry per layer)")
-    if layer.kind == "gru":
-        if layer.convention == "pytorch" and not layer.reset_after:
-            refuse(layer, "reset_after: false with two biases")
-        extra = f", reset_after={layer.convention == 'pytorch' or layer.reset_after}"
-    elif layer.two_biases:
-        refuse(layer, "PyTorch's two biases")
-    else:
-        extra = f", activation={layer.nonlinearity!r}" if layer.kind == "rnn" else ""
-    cls = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[layer.kind]
-    inner = (f"layers.{cls}({layer.hidden}, use_bias={layer.use_bias}, "
-             f"return_sequences={layer.return_sequences}{extra})")
-    if layer.bidirectional:
-        return call(layer, f"layers.Bidirectional({inner}", x)
-    return call(layer, inner[:-1], x)
-
-
-@emits(attention.Attention)
-def _attention(layer, x):
-    if layer.rotary or layer.kv_heads != layer.heads:
-        refuse(layer, "rotary or grouped-query attention")
-    ctor = (f"layers.MultiHeadAttention({layer.heads}, {layer.head_dim}, use_bias={layer.use_bias}, "
-            f"name={layer.name!r})")
-    return Piece(f"{ctor}({x}, {x}, use_causal_mask={bool(layer.causal)})")
 
 
 @emits(Add)
