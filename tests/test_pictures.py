@@ -201,7 +201,11 @@ def test_every_zoo_network_parses_and_fits_80_columns(cli, name):
     _dag_from_input(nodes, edges)
     code, text, _ = cli("draw", name, "--mermaid")
     chart = _mermaid(text)
-    assert len(chart["nodes"]) == len(nodes) and len(chart["edges"]) == len(edges)
+    assert len(text) <= 50_000 and len(chart["edges"]) <= 500  # Mermaid's maxTextSize and maxEdges
+    if len(edges) <= 500 and len(text) < 45_000:
+        assert len(chart["nodes"]) == len(nodes) and len(chart["edges"]) == len(edges)
+    else:  # resnet152 (565 edges): the chart says what it leaves out
+        assert any("not drawn: the chart is over" in lines for lines in chart["nodes"].values())
 
 
 def test_quotes_and_backslashes_survive(cli, tmp_path):
