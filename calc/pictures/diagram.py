@@ -39,6 +39,9 @@ class Diagram:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
+    # "in": Graphviz keeps a node's in-edges in the order given, so a gate's operands are drawn
+    # in order (w1 above x1 in cs231n's neuron, as the course draws it; Graphviz swapped them)
+    ordering: str = ""
 
     def node(self, lines: list[str], shape: str = "box", cluster: str | None = None) -> str:
         """Add a node; returns its id (n0, n1, ...: ids never carry user text)."""
@@ -111,7 +114,8 @@ def _statement(indent: str, head: str, pieces: list[str], tail: str) -> list[str
 def dot(diagram: Diagram) -> str:
     """Graphviz DOT: nodes inside their (nested) clusters, then the edges; no line over WIDTH."""
     out = _statement("", "digraph ", _dot_text([diagram.title]), " {")
-    out += [f"  rankdir={diagram.direction};", '  graph [fontname="Helvetica", fontsize=11, labeljust=l];',
+    out += [f"  rankdir={diagram.direction};"] + ([f"  ordering={diagram.ordering};"] if diagram.ordering else [])
+    out += ['  graph [fontname="Helvetica", fontsize=11, labeljust=l];',
             '  node [fontname="Helvetica", fontsize=10];',
             '  edge [fontname="Helvetica", fontsize=9];']
 
@@ -143,7 +147,9 @@ def _mermaid_text(lines: list[str]) -> str:
     with <br/> (checked with mermaid-cli 11: every hostile name draws as written)."""
     def one(s: str) -> str:
         s = s.replace("#", "#35;").replace("\n", " ").replace("&", "#amp;").replace('"', "#quot;")
-        s = s.replace("\\", "#92;")  # Mermaid reads a literal backslash-n as a line break
+        # Mermaid reads backslash-n as a line break, even as the entity #92;: an invisible
+        # zero-width space between them keeps the name as it reads ('x\\ny' stays on one line)
+        s = s.replace("\\n", "\\#8203;n").replace("\\", "#92;")
         return (s.replace("<", "#lt;").replace(">", "#gt;")
                 .replace("|", "#124;"))
     return '"' + "<br/>".join(one(s) for s in lines) + '"'
