@@ -199,3 +199,19 @@ def test_mermaid_draws_resnet152_cut_to_its_limits(cli, tmp_path):
     nodes = _mermaid_nodes(_mermaid_svg(chart, tmp_path, "resnet152"))
     notes = [t for t in nodes.values() if "not drawn" in t]
     assert notes == ["33 more bottleneck blocksbottleneck14 ... bottleneck46not drawn: the chart is overMermaid's size limits"]
+
+
+@needs_dot
+def test_the_notebook_shows_graphviz_svgs():
+    """examples/notebook.ipynb run by a real kernel: the graph (cs231n's neuron: 5 inputs, 8 gates)
+    and the network (skips.yaml: 28 layers and the input) carry Graphviz's SVG beside the chart."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.read(ROOT / "examples" / "notebook.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
+    svgs = [o["data"]["image/svg+xml"] for cell in notebook.cells if cell.cell_type == "code"
+            for o in cell.outputs if "image/svg+xml" in o.get("data", {})]
+    counts = [sum(g.get("class") == "node" for g in ET.fromstring(svg).iter(f"{SVG}g")) for svg in svgs]
+    assert counts == [13, 28]
