@@ -302,3 +302,15 @@ def test_hand_rounding_reaches_the_dot(cli):
     nodes = _all_nodes(_parse(out))
     grads = {lines[0].split(" = ")[0]: lines[1].split(" = ")[1] for lines in nodes.values() if ":" not in lines[0]}
     assert grads == {"w0": "-0.2", "x0": "0.4", "w1": "-0.4", "x1": "-0.6", "w2": "0.2"}
+
+
+def test_unet_skips_are_dashed_identity_edges(cli):
+    """U-Net (Ronneberger et al. 2015) has four skip connections, one into each concat of the
+    decoder; an empty path is drawn dashed, not as a plain line beside the cluster borders."""
+    code, out, _ = cli("draw", "unet")
+    nodes, edges = _all_nodes(_parse(out)), _edges(_parse(out))
+    concats = [n for n, lines in nodes.items() if lines[0].endswith(": concat")]
+    assert len(concats) == 4
+    for concat in concats:
+        into = [(label, dashed) for _, t, label, dashed in edges if t == concat]
+        assert sorted(into) == [([], False), (["identity"], True)]
