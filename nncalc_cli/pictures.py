@@ -34,7 +34,7 @@ def draw(
 
     target = _target(output, spec, mermaid)
     diagram = network_diagram(load_network(spec))
-    text = to_mermaid(diagram) if mermaid or (target and target.suffix == ".mmd") else dot(diagram)
+    text = to_mermaid(diagram) if mermaid or (target and target.suffix.lower() == ".mmd") else dot(diagram)
     if target is None:
         sys.stdout.write(text)
     elif target.suffix.lower() in RENDERED:
@@ -67,11 +67,12 @@ def _write(target: Path, text: str) -> None:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"-o: cannot write '{target}': {exc.strerror}") from None
-    print(f"wrote {target} ({'Mermaid' if target.suffix == '.mmd' else 'DOT'})", file=sys.stderr)
+    print(f"wrote {target} ({'Mermaid' if target.suffix.lower() == '.mmd' else 'DOT'})", file=sys.stderr)
 
 
 def _render(text: str, target: Path) -> None:
     """Graphviz's dot turns the DOT into an image; absent or failing, one line says so."""
+    import re
     import shutil
     import subprocess
 
@@ -90,3 +91,7 @@ def _render(text: str, target: Path) -> None:
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
         raise InputError(f"-o {target}: Graphviz's dot failed: {first}")
     print(f"wrote {target} ({fmt.upper()}, rendered by Graphviz)", file=sys.stderr)
+    scaled = re.search(r"Scaling by ([0-9.]+)", done.stderr)
+    if scaled:  # cairo's bitmaps stop at 32,767 pixels a side: resnet152 and densenet121 as PNG
+        print(f"note: drawn at {float(scaled.group(1)):.0%} (a PNG stops at 32,767 pixels); .svg or .pdf is full size",
+              file=sys.stderr)

@@ -39,6 +39,9 @@ class Diagram:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
+    # "in": Graphviz keeps a node's in-edges in the order given, so a gate's operands are drawn
+    # in order (w1 above x1 in cs231n's neuron, as the course draws it; Graphviz swapped them)
+    ordering: str = ""
 
     def node(self, lines: list[str], shape: str = "box", cluster: str | None = None) -> str:
         """Add a node; returns its id (n0, n1, ...: ids never carry user text)."""
@@ -52,11 +55,39 @@ class Diagram:
         return cluster_id
 
 
+def _first_nodes(diagram: Diagram) -> dict[str | None, int]:
+    """cluster id -> the index of the first node inside it (at any depth); None is the top."""
+    parents = {c.id: c.parent for c in diagram.clusters}
+    first: dict[str | None, int] = {}
+    for i, node in enumerate(diagram.nodes):
+        holder = node.cluster
+        while holder is not None and holder not in first:
+            first[holder] = i
+            holder = parents[holder]
+    return first
+
+
+def children(diagram: Diagram, cluster: str | None) -> list[Node | Cluster]:
+    """The nodes and sub-clusters directly in ``cluster``, in the order the walk made them.
+
+    Why: Mermaid places siblings in the order they are declared; writing a cluster's bare nodes
+    first and its boxes after put GoogLeNet's pool branch before its 1x1 branch. In walk order
+    Mermaid draws the branches left to right as the paper does (Graphviz's crossing minimisation
+    orders clusters its own way whatever the order). Clusters without nodes are left out.
+    """
+    first = _first_nodes(diagram)
+    found = [(i, n) for i, n in enumerate(diagram.nodes) if n.cluster == cluster]
+    found += [(first[c.id], c) for c in diagram.clusters if c.parent == cluster and c.id in first]
+    return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+
 WIDTH = 80  # DOT is printed to terminals too: long labels are cut into "a" + "b" pieces
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """Backslash and quote escaped for DOT; '&' as '&amp;' because Graphviz decodes HTML entities
+    in every label (a layer named 'a&amp;b' was drawn as 'a&b')."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("&", "&amp;")
 
 
 def _dot_text(lines: list[str]) -> list[str]:
@@ -83,15 +114,17 @@ def _statement(indent: str, head: str, pieces: list[str], tail: str) -> list[str
 def dot(diagram: Diagram) -> str:
     """Graphviz DOT: nodes inside their (nested) clusters, then the edges; no line over WIDTH."""
     out = _statement("", "digraph ", _dot_text([diagram.title]), " {")
-    out += [f"  rankdir={diagram.direction};", '  node [fontname="Helvetica", fontsize=10];',
+    out += [f"  rankdir={diagram.direction};"] + ([f"  ordering={diagram.ordering};"] if diagram.ordering else [])
+    out += ['  graph [fontname="Helvetica", fontsize=11, labeljust=l];',
+            '  node [fontname="Helvetica", fontsize=10];',
             '  edge [fontname="Helvetica", fontsize=9];']
 
     def place(cluster: str | None, indent: str) -> None:
-        for node in diagram.nodes:
-            if node.cluster == cluster:
-                out.extend(_statement(indent, f"{node.id} [shape={node.shape}, label=", _dot_text(node.lines), "];"))
-        for sub in diagram.clusters:
-            if sub.parent == cluster:
+        for item in children(diagram, cluster):
+            if isinstance(item, Node):
+                out.extend(_statement(indent, f"{item.id} [shape={item.shape}, label=", _dot_text(item.lines), "];"))
+            else:
+                sub = item
                 out.append(f"{indent}subgraph cluster_{sub.id} {{")
                 out.append(f"{indent}  style=rounded;")
                 out.extend(_statement(indent + "  ", "label=", _dot_text([sub.label]), ";"))
@@ -110,9 +143,13 @@ def dot(diagram: Diagram) -> str:
 
 
 def _mermaid_text(lines: list[str]) -> str:
-    """A Mermaid quoted label: quotes and markup characters as entities, lines joined with <br/>."""
+    """A Mermaid quoted label: quotes, markup characters and backslashes as entities, lines joined
+    with <br/> (checked with mermaid-cli 11: every hostile name draws as written)."""
     def one(s: str) -> str:
         s = s.replace("#", "#35;").replace("\n", " ").replace("&", "#amp;").replace('"', "#quot;")
+        # Mermaid reads backslash-n as a line break, even as the entity #92;: an invisible
+        # zero-width space between them keeps the name as it reads ('x\\ny' stays on one line)
+        s = s.replace("\\n", "\\#8203;n").replace("\\", "#92;")
         return (s.replace("<", "#lt;").replace(">", "#gt;")
                 .replace("|", "#124;"))
     return '"' + "<br/>".join(one(s) for s in lines) + '"'
@@ -122,16 +159,23 @@ _MERMAID_SHAPES = {"box": ("[", "]"), "ellipse": ("([", "])"), "circle": ("((", 
 
 
 def mermaid(diagram: Diagram) -> str:
-    """Mermaid flowchart text (GitHub and Jupyter render it without any tool installed)."""
+    """Mermaid flowchart text (GitHub and Jupyter render it without any tool installed), cut to
+    Mermaid's size limits when it is over them (calc.pictures.fit)."""
+    from calc.pictures.fit import fitted  # fit builds on this module's Diagram
+
+    return _flowchart(fitted(diagram, _flowchart))
+
+
+def _flowchart(diagram: Diagram) -> str:
     out = [f"flowchart {diagram.direction}"]
 
     def place(cluster: str | None, indent: str) -> None:
-        for node in diagram.nodes:
-            if node.cluster == cluster:
-                left, right = _MERMAID_SHAPES[node.shape]
-                out.append(f"{indent}{node.id}{left}{_mermaid_text(node.lines)}{right}")
-        for sub in diagram.clusters:
-            if sub.parent == cluster:
+        for item in children(diagram, cluster):
+            if isinstance(item, Node):
+                left, right = _MERMAID_SHAPES[item.shape]
+                out.append(f"{indent}{item.id}{left}{_mermaid_text(item.lines)}{right}")
+            else:
+                sub = item
                 out.append(f"{indent}subgraph {sub.id}[{_mermaid_text([sub.label])}]")
                 place(sub.id, indent + "  ")
                 out.append(f"{indent}end")

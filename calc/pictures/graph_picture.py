@@ -15,7 +15,7 @@ def graph_diagram(graph, show: Callable, title: str = "") -> Diagram:
     """``graph``: a calc.graph.Graph whose edges are filled (calc.graph.backward); ``show`` writes
     a number."""
     o = graph.output.name
-    diagram = Diagram(title or f"graph of {o}", direction="LR")
+    diagram = Diagram(title or f"graph of {o}", direction="LR", ordering="in")
     ids = {}
     for name, node in graph.inputs.items():
         unused = [] if name not in graph.unused else ["(unused)"]

@@ -4,7 +4,8 @@ splits as the forks and merges they are; named references (``from:`` / ``with:``
 edges from the layer they name; blocks as boxes around their layers.
 
 The walk hands each layer the edges still to be drawn into it (``Pending``), so an empty path (an
-identity shortcut, the untouched half of a split) is an edge straight to the merge, not a node.
+identity shortcut, U-Net's skip, the untouched half of a split) is an edge straight to the merge,
+not a node: dashed, so that it reads as a shortcut and not as one more cluster border.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ class _Walk:
             if block.kind == "split":
                 start, size = block.starts[j], block.parts[j]
                 into = [(node, [f"channels {start}:{start + size}"], dashed) for node, _, dashed in pending]
-            joined += self.flow(branch, into, box)
+            out = self.flow(branch, into, box)
+            if out == into:  # an empty path (U-Net's skip, a split's untouched half): dashed, named
+                out = [(node, label or ["identity"], True) for node, label, _ in out]
+            joined += out
         return self.flow(block.merge_layer(), joined, box)
 
     def leaf(self, layer, pending: Pending, cluster) -> Pending:
