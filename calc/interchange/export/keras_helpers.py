@@ -106,12 +106,12 @@ def load_nncalc_weights(model, weights):
     for name, (recipe, names) in NNCALC_WEIGHTS.items():
         p = {k: np.asarray(flat[f"{name}.{k}"]) for k in names}
         if recipe not in ("recurrent", "gru"):
-            layer = model.get_layer(name)
+            layer = model.get_layer(name.replace("/", "_"))
             _set(layer, _keras_arrays(recipe, p, layer))
             continue
         count = sum(k.startswith("weight_ih_l") and "_reverse" not in k
                     for k in p)  # stacked layers: NAME_l0, NAME_l1, ...
         for k in range(count):
-            target = name if count == 1 else f"{name}_l{k}"
+            target = (name if count == 1 else f"{name}_l{k}").replace("/", "_")
             _set(model.get_layer(target), _recurrent(p, recipe == "gru", k))
 '''

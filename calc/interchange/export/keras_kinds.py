@@ -40,12 +40,18 @@ def keyword_args(**given) -> str:
     return "".join(f", {k}={v}" for k, v in given.items() if defaults.get(k) != str(v))
 
 
+def keras_name(name: str) -> str:
+    """A layer name Keras accepts: it refuses '/' (its scope separator), which becomes '_'; the
+    generated loader applies the same rule (keras_helpers.LOADER)."""
+    return str(name).replace("/", "_")
+
+
 def call(layer, ctor: str, x: str, helpers: tuple[str, ...] = ()) -> Piece:
     """``ctor`` with the layer's name (and trainable=False for a frozen layer), applied to ``x``;
     ``helpers`` names the custom classes of keras_custom.py it uses."""
     sep = "" if ctor.endswith("(") else ", "
     frozen = ", trainable=False" if getattr(layer, "trainable", True) is False else ""
-    return Piece(f"{ctor}{sep}name={layer.name!r}{frozen})({x})", helpers=helpers)
+    return Piece(f"{ctor}{sep}name={keras_name(layer.name)!r}{frozen})({x})", helpers=helpers)
 
 
 def padding(pad, value: str | None = None) -> tuple[str, ...]:

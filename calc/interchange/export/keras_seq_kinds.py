@@ -9,7 +9,7 @@ A stacked recurrent layer becomes one Keras layer per stacked layer, named NAME_
 
 from __future__ import annotations
 
-from calc.interchange.export.keras_kinds import call, emits, with_pre
+from calc.interchange.export.keras_kinds import call, emits, keras_name, with_pre
 from calc.interchange.export.torch_kinds import IN, Piece
 from calc.layers import (
     attention,
@@ -89,17 +89,17 @@ def _attention(layer, x):
         base = f", base={float(layer.rotary_base)!r}" if layer.rotary else ""
         causal = ", causal=True" if getattr(layer, "causal", False) else ""
         ctor = (f"Attention({layer.heads}, {layer.kv_heads}, {layer.head_dim}, {layer.d_model}, "
-                f"use_bias={layer.use_bias}{causal}{base}, name={layer.name!r})")
+                f"use_bias={layer.use_bias}{causal}{base}, name={keras_name(layer.name)!r})")
         args = f"{query}, {memory}" if isinstance(x, list) else query
         return Piece(f"{ctor}({args})", helpers=(*(("rope",) if layer.rotary else ()), "Attention"))
     drop = f", dropout={float(layer.rate)}" if float(layer.rate) else ""
     mask = ", use_causal_mask=True" if getattr(layer, "causal", False) else ""
     if grouped:
         ctor = (f"layers.GroupQueryAttention({layer.head_dim}, {layer.heads}, {layer.kv_heads}, "
-                f"use_bias={layer.use_bias}{drop}, name={layer.name!r})")
+                f"use_bias={layer.use_bias}{drop}, name={keras_name(layer.name)!r})")
     else:
         ctor = (f"layers.MultiHeadAttention({layer.heads}, {layer.head_dim}, use_bias={layer.use_bias}{drop}, "
-                f"name={layer.name!r})")
+                f"name={keras_name(layer.name)!r})")
     return Piece(f"{ctor}({query}, {memory}{mask})")
 
 
@@ -118,8 +118,8 @@ def recurrent_ctor(layer, name: str, sequences: bool) -> str:
         inner = f"layers.{cls}({layer.hidden}, use_bias={layer.use_bias}, {seq}{extra})"
     frozen = ", trainable=False" if getattr(layer, "trainable", True) is False else ""
     if layer.bidirectional:
-        return f"layers.Bidirectional({inner}, name={name!r}{frozen})"
-    return f"{inner[:-1]}, name={name!r}{frozen})"
+        return f"layers.Bidirectional({inner}, name={keras_name(name)!r}{frozen})"
+    return f"{inner[:-1]}, name={keras_name(name)!r}{frozen})"
 
 
 @emits(recurrent.RNN, recurrent.LSTM, recurrent.GRU)

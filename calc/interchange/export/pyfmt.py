@@ -9,6 +9,13 @@ import re
 WIDTH = 79
 
 
+def in_docstring(text: str) -> str:
+    """User text (a network's name) safe inside the generated file's docstring: one line, no
+    backslash escapes and no closing quotes, so a name can never end the docstring and run code."""
+    flat = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return flat.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def top_level_split(text: str) -> list[str]:
     """``text`` cut at the commas outside brackets and quotes."""
     parts, depth, quote, start = [], 0, "", 0

@@ -11,16 +11,26 @@ from __future__ import annotations
 import keyword
 import re
 
-from calc.interchange.export.pyfmt import group_digits, wrap_all
+from calc.interchange.export.pyfmt import group_digits, in_docstring, wrap_all
 from calc.interchange.export.torch_helpers import HELPERS
 from calc.interchange.export.torch_kinds import IN, emitter_for
 from calc.layers import Residual, Sequential
 from calc.layers.containers import Branches, Split
 
-# attribute names nn.Module already uses: a layer named so gets a trailing underscore
-RESERVED = {"add", "apply", "buffers", "children", "cpu", "cuda", "double", "eval", "float", "forward", "half",
-            "modules", "parameters", "to", "train", "training", "type", "zero_grad", "state_dict", "register_buffer",
-            "load_nncalc_weights", "NNCALC_WEIGHTS", "extra_repr", "get_parameter", "requires_grad_", "share_memory"}
+# attribute names nn.Module already uses (torch 2.13's dir(nn.Module), plus its instance attributes
+# and the generated file's own names): a layer named so gets a trailing underscore; a name with a
+# leading underscore (dunders included) gets the prefix l_
+RESERVED = {
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile",
+    "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
+    "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
+    "named_buffers", "named_children", "named_modules", "named_parameters", "parameters",
+    "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule", "share_memory",
+    "state_dict", "to", "to_empty", "train", "type", "xpu", "zero_grad",
+    "training", "add", "load_nncalc_weights", "NNCALC_WEIGHTS"}
 
 
 class TorchWriter:
@@ -44,7 +54,7 @@ class TorchWriter:
 
     def attr(self, layer) -> str:
         name = re.sub(r"\W", "_", layer.name) or layer.kind
-        name = f"l_{name}" if name[0].isdigit() else name
+        name = f"l_{name}" if name[0].isdigit() or name[0] == "_" else name
         name = f"{name}_" if keyword.iskeyword(name) or name in RESERVED else name
         base, n = name, 1
         while name in self.attrs:
@@ -144,7 +154,7 @@ def torch_source(network) -> str:
     cls = class_name(network.name)
     cls = f"{cls}Net" if cls in HELPERS or cls == "F" else cls  # never shadow a helper or torch's F
     parts = ['"""A PyTorch module written by `nncalc export`.\n\n'
-             f"Network: {network.name}.\n"
+             f"Network: {in_docstring(network.name)}.\n"
              f"Input: {layout}.\nnncalc's input per sample: {nn_shape}.\n"
              f"Parameters: {params:,}, nncalc's count.\n"
              "Maps are NCHW here (nncalc writes them H x W x C); a flatten or dense layer\n"
