@@ -1,0 +1,99 @@
+"""Global max pooling (global_maxpool on maps, sequence_pool max on sequences): counts by hand,
+forward and backward against torch autograd (F.adaptive_max_pool2d, x.max(dim=1)) with ties, the
+exact backend by hand, and the run's tie convention."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from calc.backend import get_backend
+from calc.engine.context import Ctx
+from calc.engine.model import Model
+from calc.errors import SpecError
+from tests.engine_check import BACKENDS, network, nhwc, run
+from tests.engine_util import rel_err
+from tests.test_engine_pool import torch_input
+
+TOL = 1e-10
+
+
+def tied_map(rng, shape):
+    """Small integers, so most channels hold their maximum at several positions."""
+    return rng.integers(-2, 3, shape).astype(np.float64)
+
+
+def test_global_maxpool_counts_by_hand():
+    """7 x 5 x 3 -> 1 x 1 x 3, no parameters, no MACs, one comparison per input value (105)."""
+    net = network((7, 5, 3), {"global_max_pool": None}, "flatten", {"dense": {"units": 2}})
+    pool, flat, dense = net.leaves()
+    assert (pool.kind, pool.out_shape, flat.out_shape) == ("global_maxpool", (1, 1, 3), (3,))
+    assert pool.param_count() == pool.macs() == 0 and pool.costs() == {"pool": 7 * 5 * 3}
+    assert dense.param_count() == 3 * 2 + 2
+
+
+def test_sequence_max_counts_by_hand():
+    net = network((6, 4), {"sequence_pool": {"mode": "max"}})
+    (pool,) = net.leaves()
+    assert pool.out_shape == (4,) and pool.param_count() == pool.macs() == 0 and pool.costs() == {"pool": 24}
+
+
+@pytest.mark.parametrize("device", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_global_maxpool_matches_torch_with_ties(device, dtype):
+    """Ties: the gradient goes to the first maximal position (row-major), as torch's
+    adaptive_max_pool2d; torch.amax would split it (checked below, so ties really occur)."""
+    rng = np.random.default_rng(3)
+    x, dy = tied_map(rng, (4, 3, 5, 6)), rng.standard_normal((4, 1, 1, 6))
+    y, dx, _, _ = run(network((3, 5, 6), {"global_maxpool": None}), x, dy, device, dtype)
+    xt = torch_input(x, False)
+    yt = F.adaptive_max_pool2d(xt, 1)
+    yt.backward(torch.tensor(dy).permute(0, 3, 1, 2))
+    tol = TOL if dtype == "float64" else 1e-6
+    assert rel_err(y, nhwc(yt)) <= tol and rel_err(dx, nhwc(xt.grad)) <= tol
+    xa = torch_input(x, False)
+    xa.amax(dim=(2, 3), keepdim=True).backward(torch.tensor(dy).permute(0, 3, 1, 2))
+    assert rel_err(dx, nhwc(xa.grad)) > 0.1  # amax's even split is another rule: the ties are there
+
+
+@pytest.mark.parametrize("device", BACKENDS)
+def test_sequence_max_matches_torch_with_ties(device):
+    rng = np.random.default_rng(4)
+    x, dy = tied_map(rng, (3, 7, 5)), rng.standard_normal((3, 5))
+    y, dx, _, _ = run(network((7, 5), {"sequence_pool": {"mode": "max"}}), x, dy, device)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = xt.max(dim=1).values
+    yt.backward(torch.tensor(dy))
+    assert rel_err(y, yt.detach().numpy()) <= TOL and rel_err(dx, xt.grad.numpy()) <= TOL
+    assert (dx != 0).sum() == 3 * 5  # one position per sample and feature
+
+
+def test_exact_global_max_by_hand():
+    """Channel 0 holds 7/2 twice (positions (0, 1) and (1, 0)): the first, (0, 1), takes dy."""
+    net = network((2, 2, 2), {"global_maxpool": None})
+    model = Model(net, Ctx(backend=get_backend("exact")))
+    x = np.array([[[1, 0], [Fraction(7, 2), -1]], [[Fraction(7, 2), 5], [2, 4]]], dtype=object)[None]
+    y = model.forward(model.backend.asarray(x))
+    assert [y[0, 0, 0, c] for c in range(2)] == [Fraction(7, 2), 5]
+    dx = model.backward(model.backend.asarray(np.array([[[[Fraction(1, 3), 2]]]], dtype=object)))
+    assert dx[0, :, :, 0].tolist() == [[0, Fraction(1, 3)], [0, 0]]
+    assert dx[0, :, :, 1].tolist() == [[0, 0], [2, 0]]
+
+
+def test_the_run_states_the_tie_rule():
+    from calc.engine.api import model_conventions
+
+    net = network((3, 3, 2), {"global_maxpool": None}, "flatten")
+    model = Model(net, Ctx(backend=get_backend("cpu")))
+    lines = [line for line in model_conventions(model, None) if line.startswith("global max ties")]
+    assert lines and "first maximal position" in lines[0]
+
+
+def test_a_vector_is_refused_in_one_line():
+    with pytest.raises(SpecError, match="global_maxpool.*needs") as err:
+        network((5,), {"global_maxpool": None})
+    assert "\n" not in str(err.value)
