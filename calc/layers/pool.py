@@ -15,7 +15,17 @@ from typing import ClassVar
 from calc.counting import size_formulas
 from calc.layers.base import Layer, Shape, register
 from calc.layers.conv import fmt_padding, read_padding
-from calc.ops import Window, crop, first_max, first_max_backward, max_pool, max_pool_backward, pad, spread_windows, sum_windows
+from calc.ops import (
+    Window,
+    crop,
+    first_max,
+    first_max_backward,
+    max_pool,
+    max_pool_backward,
+    pad,
+    spread_windows,
+    sum_windows,
+)
 from calc.ops.pool import MAX_TIES, TIE_RULE
 from calc.spec.options import Options
 
