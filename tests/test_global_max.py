@@ -97,3 +97,65 @@ def test_a_vector_is_refused_in_one_line():
     with pytest.raises(SpecError, match="global_maxpool.*needs") as err:
         network((5,), {"global_maxpool": None})
     assert "\n" not in str(err.value)
+
+
+# -- exported: the generated PyTorch module and the Keras model give the engine's numbers ----------
+BOTH = """
+    input: [4, 5, 3]
+    layers:
+      - conv: {filters: 4, kernel: 3, padding: 1}
+      - concat:
+        - [global_maxpool, flatten]
+        - [to_sequence, sequence_pool: {mode: max}]
+      - dense: {units: 2}
+"""
+POOLS_ONLY = """
+    input: [3, 4, 2]
+    layers:
+      - concat:
+        - [global_max_pool, flatten: {order: chw}]
+        - [to_sequence, sequence_pool: {mode: max}]
+"""
+
+
+def _net(text):
+    import textwrap
+
+    from calc.network import network_from_text
+
+    return network_from_text(textwrap.dedent(text), "maxes.yaml")
+
+
+def test_pytorch_export_gives_the_engine_outputs():
+    from tests.test_export_torch_more import check
+
+    check(_net(BOTH))
+
+
+def test_pytorch_export_backward_takes_the_first_maximum():
+    """Tied inputs: the exported module's autograd (AdaptiveMaxPool2d, x.max(dim=1)) puts dL/dx
+    where the engine does."""
+    from calc.interchange.export import export_code
+    from tests.export_util import module_from
+
+    network = _net(POOLS_ONLY)
+    rng = np.random.default_rng(5)
+    x, dy = tied_map(rng, (3, 3, 4, 2)), rng.standard_normal((3, 4))
+    _, dx, _, _ = run(network, x, dy)
+    source = export_code(network, "pytorch")
+    assert "AdaptiveMaxPool2d(1)" in source and ".max(dim=1).values" in source
+    xt = torch.tensor(x, requires_grad=True)
+    module_from(source)()(xt.permute(0, 3, 1, 2)).backward(torch.tensor(dy))
+    assert rel_err(dx, xt.grad.numpy()) <= TOL  # both branches pick the same (first) cell per channel:
+    assert ((dx != 0).sum(axis=(1, 2)) == 1).all()  # one cell of each sample and channel, despite ties
+
+
+def test_keras_export_runs_in_keras(tmp_path):
+    from tests.test_export_keras_seq import same_outputs  # chooses the torch backend, then imports keras
+
+    network = _net(BOTH)
+    same_outputs(network, tmp_path)
+    from calc.interchange.export import export_code
+
+    source = export_code(network, "keras")
+    assert "GlobalMaxPooling2D(keepdims=True" in source and "GlobalMaxPooling1D(" in source
