@@ -139,7 +139,7 @@ class SequencePool(Layer):
     receptive = "whole"  # the mean and the max see every position (first/last: set per layer)
     prefix = "seqpool"
     aliases = ("seq_pool", "sequence_pooling")
-    summary = "sequence -> vector: mode first ([CLS] token) | mean | last | max (over positions)"
+    summary = "sequence -> vector: mode first ([CLS] token), last, mean or max over positions"
 
     @classmethod
     def from_options(cls, opts: Options):
