@@ -159,3 +159,38 @@ def test_keras_export_runs_in_keras(tmp_path):
 
     source = export_code(network, "keras")
     assert "GlobalMaxPooling2D(keepdims=True" in source and "GlobalMaxPooling1D(" in source
+
+
+WORKED = """
+type: network
+title: a global max pool before one neuron
+given:
+  network:
+    input: [2, 2, 1]
+    layers:
+      - global_maxpool
+      - flatten
+      - dense: {units: 1, weights: [[2.0]], bias: [0.5]}
+  input: [[[[1], [3]], [[3], [-1]]]]
+  target: [1]
+  loss: {name: mse, reduction: mean}
+  optimizer: {name: sgd, lr: 0.1}
+  input_gradient: true
+"""
+
+
+def test_worked_solution_by_hand(cli, tmp_path):
+    """max(1, 3, 3, -1) = 3, first at x1,2,1 (x2,1,1 ties); z = 2 * 3 + 0.5 = 6.5; dL/dz = 2(6.5 - 1)
+    = 11; dL/dy = 11 * 2 = 22 at x1,2,1 only."""
+    import json
+
+    path = tmp_path / "worked.yaml"
+    path.write_text(WORKED)
+    code, out, err = cli("solve", str(path), "--json")
+    assert code == 0, err
+    steps = {s["name"]: s for s in json.loads(out)["steps"]}
+    pool = steps["pool1.y1,1,1"]
+    assert (pool["result"], pool["substituted"], pool["note"]) == (3, "max(1, 3, 3, -1)", "at x1,2,1")
+    grads = {k: steps[f"dL/dx{k}"]["result"] for k in ("1,1,1", "1,2,1", "2,1,1", "2,2,1")}
+    assert grads == {"1,1,1": 0, "1,2,1": 22, "2,1,1": 0, "2,2,1": 0}
+    assert "first maximum" in steps["dL/dx2,1,1"]["formula"]

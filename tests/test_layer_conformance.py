@@ -39,7 +39,6 @@ VECTOR_FALLBACK |= {"attention", "cross_attention", "swiglu", "token_type_embedd
 VECTOR_FALLBACK |= {"rnn", "lstm", "gru"}  # their steps: the lstm_step / gru_step / rnn_bptt problems
 VECTOR_FALLBACK |= {"conv1d", "maxpool1d", "avgpool1d"}  # by hand: the conv1d problem type
 VECTOR_FALLBACK |= {"channel_shuffle"}
-VECTOR_FALLBACK |= {"global_maxpool"}  # as global_avgpool: a vector of channel maxima
 VECTOR_FALLBACK |= {"embedding", "positional_embedding", "sinusoidal", "rotary", "layernorm", "rmsnorm",
                     "sequence_pool", "to_sequence", "class_token"}  # sequences: no narrator yet
 VECTOR_FALLBACK |= {"upsample", "groupnorm", "instancenorm"}  # issue 13: worked upsampling is its own problem type
