@@ -238,6 +238,15 @@ def global_avgpool(gen, shape):
     return Piece(_alias(gen, "global_avgpool", "global_avg_pool", "globalavgpool"), out, [("global_avgpool", out)])
 
 
+def global_maxpool(gen, shape):
+    if len(shape) != 3:
+        return None
+    gen.features["global_maxpool"] += 1
+    out = (1, 1, shape[2])
+    return Piece(_alias(gen, "global_maxpool", "global_max_pool", "globalmaxpool", "global_max_pooling"), out,
+                 [("global_maxpool", out)])
+
+
 def adaptive_avgpool(gen, shape):
     if len(shape) != 3:
         return None
@@ -456,6 +465,7 @@ def channel_shuffle(gen, shape):
 LEAVES = [conv, conv, conv_transpose, maxpool, avgpool, global_avgpool, adaptive_avgpool, batchnorm,
           dropout, flatten, dense, dense, activation, activation]
 LEAVES += [channel_shuffle]
+LEAVES += [global_maxpool]
 
 
 # -- sequences (tests/test_sequence_layers.py checks their values): a map becomes a sequence and is
@@ -479,7 +489,7 @@ def _on_sequence(gen, shape, kind, entry):
     if entry is not None:
         layers.append(entry(seq) if callable(entry) else entry)
         leaves.append((kind, seq))
-    mode = gen.rng.choice(["first", "mean", "last"])
+    mode = gen.rng.choice(["first", "mean", "last", "max"])
     gen.features[f"sequence_pool.{mode}"] += 1
     layers.append({"sequence_pool": {"mode": mode}})
     leaves.append(("sequence_pool", (c,)))

@@ -99,9 +99,9 @@ def _extras_from_torch(net, shapes: dict, modules: dict) -> dict:
             extra["pool"] += n * leaf.kernel[0] * leaf.kernel[1]  # one op per window cell (1-D: k x 1)
         if leaf.kind in NORMS - {"batchnorm"} | {"rmsnorm"}:  # fvcore's 4 per element (rms: 3), +1 with a weight
             extra["norm"] += n * ((3 if leaf.kind == "rmsnorm" else 4) + any(p.dim() for p in module.parameters()))
-        if leaf.kind == "sequence_pool" and module is not None and leaf.mode == "mean":
-            extra["pool"] += prod(leaf.in_shape)  # one add per input value
-        if leaf.kind == "global_avgpool":
+        if leaf.kind == "sequence_pool" and module is not None and leaf.mode in ("mean", "max"):
+            extra["pool"] += prod(leaf.in_shape)  # one add (max: one comparison) per input value
+        if leaf.kind in ("global_avgpool", "global_maxpool"):
             extra["pool"] += prod(leaf.in_shape)
         if leaf.kind == "adaptive_avgpool":
             h, w, c = leaf.in_shape
@@ -151,7 +151,7 @@ def test_generator_covers_the_whole_spec_format():
         "conv", "conv.groups", "conv.no_bias", "conv_transpose", "conv_transpose.groups",
         "conv_transpose.output_padding", "conv_transpose.same", "conv_transpose.valid", "maxpool",
         "maxpool.ceil_mode", "maxpool.dilation", "avgpool", "avgpool.ceil_mode", "avgpool.count_include_pad",
-        "global_avgpool", "adaptive_avgpool", "batchnorm.map", "batchnorm.vector", "dropout", "flatten.hwc",
+        "global_avgpool", "global_maxpool", "adaptive_avgpool", "batchnorm.map", "batchnorm.vector", "dropout", "flatten.hwc",
         "flatten.chw", "flatten.None", "dense", "dense.map_input", "dense.no_bias", "dense.shared_bias",
         "option.activation", "residual.identity", "residual.layers", "residual.projection", "concat",
         "concat.empty_branch", "repeat.times0", "repeat.times1", "repeat.times2", "sequential", "block",

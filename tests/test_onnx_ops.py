@@ -265,10 +265,6 @@ def test_unmapped_operators_give_one_line_per_kind(cli, tmp_path):
     assert err.strip().splitlines()[1:] == ["  Celu (2 nodes, first '/Celu'): nncalc has no layer for this operator",
                                             "  Abs (node '/Abs'): nncalc has no layer for this operator"]
     assert "2 operators do not map" in err.splitlines()[0]
-    onnx.save(one_node_model("GlobalMaxPool", (3, 4, 4), {}, 4), str(tmp_path / "gmp.onnx"))
-    code, _, err = cli("summary", str(tmp_path / "gmp.onnx"))
-    assert code == 2 and err.strip().splitlines()[1:] == [
-        "  GlobalMaxPool (node '/GlobalMaxPool'): nncalc has no global max pooling layer"]
 
 
 def test_a_3d_convolution_is_one_line(cli, tmp_path):

@@ -223,6 +223,8 @@ def leaf_module(layer) -> nn.Module:
         return NHWC(nn.AdaptiveAvgPool2d(1))
     if k == "adaptive_avgpool":
         return NHWC(nn.AdaptiveAvgPool2d(layer.output))
+    if k == "global_maxpool":  # ties: its first index takes the gradient, as nncalc's
+        return NHWC(nn.AdaptiveMaxPool2d(1))
     if k == "dense":
         return DenseT(layer)
     if k == "flatten":
@@ -603,7 +605,8 @@ def _rotary_module(layer) -> nn.Module:
 
 
 def _pool_sequence(layer) -> nn.Module:
-    return Lambda({"first": lambda x: x[:, 0], "last": lambda x: x[:, -1], "mean": lambda x: x.mean(dim=1)}[layer.mode])
+    return Lambda({"first": lambda x: x[:, 0], "last": lambda x: x[:, -1], "mean": lambda x: x.mean(dim=1),
+                   "max": lambda x: x.max(dim=1).values}[layer.mode])  # max: its index's (first) gets the gradient
 
 
 SEQUENCE_MODULES = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from calc.errors import InputError, Where
 
 NAME_LIMIT = 60
-CHANNELS_FIRST_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad",
+CHANNELS_FIRST_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Pad",
                       "InstanceNormalization", "BatchNormalization")
 
 

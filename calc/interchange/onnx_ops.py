@@ -157,22 +157,26 @@ def squeeze(g: Graph, node) -> None:
         raise Unmappable(f"only a {node.op_type} of size-1 axes around a pool maps ({src} -> {dst})")
 
 
-def reduce_mean(g: Graph, node) -> None:
-    """x.mean(dim=1) of a sequence (N, L, F): the mean over positions (axes an attribute up to
-    opset 17, an input from opset 18)."""
-    import numpy as np
+def reduce(mode: str):
+    """ReduceMean / ReduceMax: x.mean(dim=1) / x.max(dim=1).values of a sequence (N, L, F), the
+    mean / max over positions (axes an attribute up to opset 17, an input from opset 18), or a
+    global pool of a map or of (N, C, L) (onnx_ops_conv.reduce_pool)."""
+    def rule(g: Graph, node) -> None:
+        import numpy as np
 
-    a = attrs(node)
-    axes = a.get("axes")
-    if axes is None and len(node.input) > 1:
-        axes = g.const(node, 1, "axes")
-    axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
-    if onnx_ops_conv.mean_pool(g, node, axes, bool(int(a.get("keepdims", 1)))):
-        return
-    if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)) \
-            or node.input[0] in g.channels_first:
-        raise Unmappable("only a mean over the positions of a sequence (axis 1, keepdims 0) maps")
-    g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
+        a = attrs(node)
+        axes = a.get("axes")
+        if axes is None and len(node.input) > 1:
+            axes = g.const(node, 1, "axes")
+        axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
+        if onnx_ops_conv.reduce_pool(g, node, axes, bool(int(a.get("keepdims", 1))), mode):
+            return
+        if g.rank(node.input[0]) != 3 or axes not in ([1], [-2]) or int(a.get("keepdims", 1)) \
+                or node.input[0] in g.channels_first:
+            raise Unmappable(f"only a {mode} over the positions of a sequence (axis 1, keepdims 0) "
+                             "or over H and W of a map maps")
+        g.emit(node, "sequence_pool", {"mode": mode}, _data(g, node))
+    return rule
 
 
 def _position(g: Graph, node) -> None:
@@ -204,13 +208,13 @@ RULES = {
     **onnx_ops_conv.RULES, **onnx_ops_act.RULES, **onnx_ops_norm.RULES, **onnx_ops_recurrent.RULES,
     "Gemm": gemm, "MatMul": matmul,
     "Add": merge("add"), "Sum": merge("add"), "Mul": merge("multiply"), "Concat": concat,
-    "Gather": gather, "ReduceMean": reduce_mean, "Flatten": flatten, "Reshape": reshape,
+    "Gather": gather, "ReduceMean": reduce("mean"), "ReduceMax": reduce("max"), "Flatten": flatten, "Reshape": reshape,
     "Squeeze": squeeze, "Unsqueeze": squeeze, "Identity": passthrough, "Dropout": passthrough,
 }
 
 
 LAYOUT_FREE = {*onnx_ops_conv.RULES, *onnx_ops_recurrent.RULES, *(set(onnx_ops_act.RULES) - {"Softmax"}),
                "BatchNormalization", "InstanceNormalization", "Add", "Sum", "Mul", "Concat", "Flatten", "Reshape",
-               "Squeeze", "Unsqueeze", "ReduceMean", "Identity", "Dropout"}
+               "Squeeze", "Unsqueeze", "ReduceMean", "ReduceMax", "Identity", "Dropout"}
 """Operators whose rule knows (N, C, L) and (L, N, F) data; any other on such data is refused
 (a MatMul or Softmax on the last axis of (N, C, L) would act on L in ONNX and on C in nncalc)."""

@@ -165,36 +165,42 @@ def pool(kind: str):
     return rule
 
 
-def global_avgpool(g: Graph, node) -> None:
-    """GlobalAveragePool: global_avgpool of a map; of (N, C, L) the mean over positions, a vector
-    in nncalc where ONNX keeps (N, C, 1) (a Flatten or Squeeze after it then changes nothing)."""
-    if node.input[0] in g.channels_first:
-        g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
-        g.flat.add(node.output[0])
-        g.channels_first.discard(node.output[0])
-        return
-    if g.rank(node.input[0]) != 4:
-        raise Unmappable("only a global average pool of (N, C, H, W) or (N, C, L) maps")
-    g.emit(node, "global_avgpool", {}, _data(g, node))
+GLOBAL_POOLS = {"mean": ("global_avgpool", "average"), "max": ("global_maxpool", "max")}
+"""sequence_pool mode -> (the map's global pool kind, its word)."""
 
 
-def global_maxpool(g: Graph, node) -> None:
-    raise Unmappable("nncalc has no global max pooling layer")
+def global_pool(mode: str):
+    """GlobalAveragePool / GlobalMaxPool: global_avgpool / global_maxpool of a map; of (N, C, L)
+    the mean / max over positions, a vector in nncalc where ONNX keeps (N, C, 1) (a Flatten or
+    Squeeze after it then changes nothing)."""
+    kind, word = GLOBAL_POOLS[mode]
+
+    def rule(g: Graph, node) -> None:
+        if node.input[0] in g.channels_first:
+            g.emit(node, "sequence_pool", {"mode": mode}, _data(g, node))
+            g.flat.add(node.output[0])
+            g.channels_first.discard(node.output[0])
+            return
+        if g.rank(node.input[0]) != 4:
+            raise Unmappable(f"only a global {word} pool of (N, C, H, W) or (N, C, L) maps")
+        g.emit(node, kind, {}, _data(g, node))
+    return rule
 
 
-def mean_pool(g: Graph, node, axes: list[int], keepdims: bool) -> bool:
-    """ReduceMean over H and W of a map (the dynamo exporter's AdaptiveAvgPool2d(1)) or over L of
-    (N, C, L): a global average pool; False when the axes are others."""
+def reduce_pool(g: Graph, node, axes: list[int], keepdims: bool, mode: str = "mean") -> bool:
+    """ReduceMean / ReduceMax over H and W of a map (the dynamo exporter's AdaptiveAvgPool2d(1) /
+    AdaptiveMaxPool2d(1), x.amax(dim=(2, 3))) or over L of (N, C, L): a global average / max pool;
+    False when the axes are others."""
     rank = g.rank(node.input[0])
     spatial = sorted(a % rank for a in axes) if rank else []
     if rank == 4 and spatial == [2, 3] and node.input[0] not in g.lifted:
-        g.emit(node, "global_avgpool", {}, _data(g, node))
+        g.emit(node, GLOBAL_POOLS[mode][0], {}, _data(g, node))
         if not keepdims:
             g.emit(node, "flatten", {"order": "chw"}, [node.output[0]])
         return True
     lifted = rank == 4 and spatial in ([3], [2, 3]) and node.input[0] in g.lifted  # (N, C, 1, L)
     if lifted or rank == 3 and spatial == [2] and node.input[0] in g.channels_first:
-        g.emit(node, "sequence_pool", {"mode": "mean"}, _data(g, node))
+        g.emit(node, "sequence_pool", {"mode": mode}, _data(g, node))
         g.channels_first.discard(node.output[0])
         g.flat.add(node.output[0])
         return True
@@ -281,6 +287,6 @@ def _data(g: Graph, node, count: int = 1) -> list:
 RULES = {
     "Conv": conv, "ConvTranspose": conv_transpose, "Pad": pad,
     "MaxPool": pool("maxpool"), "AveragePool": pool("avgpool"),
-    "GlobalAveragePool": global_avgpool, "GlobalMaxPool": global_maxpool,
+    "GlobalAveragePool": global_pool("mean"), "GlobalMaxPool": global_pool("max"),
     "Resize": resize, "Upsample": resize,
 }

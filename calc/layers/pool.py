@@ -1,4 +1,5 @@
-"""Pooling: max / average windows, global and adaptive average pooling (no parameters).
+"""Pooling: max / average windows, global max and average pooling, adaptive average pooling (no
+parameters).
 
 Counting and computing; the window kernels are in calc.ops.pool. Padding is already resolved
 on the layer as ``self.pad`` = (top, bottom, left, right).
@@ -14,8 +15,18 @@ from typing import ClassVar
 from calc.counting import size_formulas
 from calc.layers.base import Layer, Shape, register
 from calc.layers.conv import fmt_padding, read_padding
-from calc.ops import Window, crop, max_pool, max_pool_backward, pad, spread_windows, sum_windows
-from calc.ops.pool import TIE_RULE
+from calc.ops import (
+    Window,
+    crop,
+    first_max,
+    first_max_backward,
+    max_pool,
+    max_pool_backward,
+    pad,
+    spread_windows,
+    sum_windows,
+)
+from calc.ops.pool import MAX_TIES, TIE_RULE
 from calc.spec.options import Options
 
 
@@ -205,6 +216,47 @@ class GlobalAvgPool(Layer):
         """dx[n,h,w,c] = dy[n,0,0,c] / (H W) at every position."""
         n, h, w, c = self.x_shape
         return ctx.xp.broadcast_to(dy / ctx.scalar(h * w), self.x_shape).copy()
+
+
+@register
+class GlobalMaxPool(Layer):
+    """Maximum over all positions: H x W x C -> 1 x 1 x C (as PyTorch's AdaptiveMaxPool2d(1),
+    Keras' GlobalMaxPooling2D(keepdims=True)); a ``flatten`` after it gives the vector.
+
+    Counted as global_avgpool: one "pool" operation per input value (H W C comparisons; the
+    first value of a channel costs one too, as the average's first add), no MACs, no parameters.
+    Backward: each channel's gradient goes to the one position that held its maximum, the first
+    in row-major order on ties (torch's adaptive_max_pool2d keeps the first index; torch.amax
+    would split a tie evenly).
+    """
+
+    kind = "global_maxpool"
+    receptive = "whole"
+    prefix = "pool"
+    aliases = ("global_max_pool", "globalmaxpool", "global_max_pooling")
+    summary = "global max pooling: H x W x C -> 1 x 1 x C"
+
+    def compute_shape(self, in_shape: Shape) -> Shape:
+        _, _, c = self.need_map(in_shape)
+        return (1, 1, c)
+
+    def costs(self) -> dict[str, int]:
+        h, w, c = self.in_shape
+        return {"pool": h * w * c}
+
+    def run_note(self) -> tuple[str, str, str]:
+        return MAX_TIES
+
+    def forward(self, x, ctx):
+        """y[n,0,0,c] = max_{h,w} x[n,h,w,c]; remembers where each maximum was."""
+        n, h, w, c = self.x_shape = x.shape
+        y, self.where = first_max(x.reshape(n, h * w, c), ctx.xp)
+        return y.reshape(n, 1, 1, c)
+
+    def backward(self, dy, ctx):
+        """dx = dy[n,0,0,c] at the (first) position of channel c's maximum, 0 elsewhere."""
+        n, h, w, c = self.x_shape
+        return first_max_backward(self.where, dy.reshape(n, c), h * w, ctx.xp).reshape(self.x_shape)
 
 
 def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ from math import prod
 
 from calc.errors import InputError
 from calc.layers.base import Layer, Shape, register
+from calc.ops import first_max, first_max_backward
+from calc.ops.pool import MAX_TIES
 from calc.shapes import fmt_shape, is_map, is_sequence
 from calc.spec.options import Options
 
@@ -123,26 +125,28 @@ class Embedding(Layer):
         return xp.zeros_like(dy[..., 0])
 
 
-POOL_MODES = ("first", "mean", "last")
+POOL_MODES = ("first", "mean", "last", "max")
 
 
 @register
 class SequencePool(Layer):
     """(L, F) -> (F,): the first position (BERT's [CLS], ViT's class token), the mean over
-    positions, or the last position (a decoder's last token)."""
+    positions, the last position (a decoder's last token), or the maximum over positions per
+    feature (Keras' GlobalMaxPooling1D, torch's x.max(dim=1).values: the gradient goes to the
+    first maximal position, as that max's indices)."""
 
     kind = "sequence_pool"
-    receptive = "whole"  # the mean sees every position (first/last: set per layer)
+    receptive = "whole"  # the mean and the max see every position (first/last: set per layer)
     prefix = "seqpool"
     aliases = ("seq_pool", "sequence_pooling")
-    summary = "sequence -> vector: mode first ([CLS] token) | mean (over positions) | last"
+    summary = "sequence -> vector: mode first ([CLS] token), last, mean or max over positions"
 
     @classmethod
     def from_options(cls, opts: Options):
         layer = cls(opts.where)
         layer.mode = opts.choice("mode", POOL_MODES, "first")
         opts.finish()
-        if layer.mode != "mean":
+        if layer.mode in ("first", "last"):
             layer.receptive = "identity"  # one position's own field
         return layer
 
@@ -150,7 +154,11 @@ class SequencePool(Layer):
         return (need_sequence(self, in_shape)[1],)
 
     def costs(self) -> dict[str, int]:
-        return {"pool": prod(self.in_shape) if self.mode == "mean" else 0}  # one add per input value
+        # mean: one add per input value; max: one comparison per value (as global_maxpool)
+        return {"pool": prod(self.in_shape) if self.mode in ("mean", "max") else 0}
+
+    def run_note(self) -> tuple[str, str, str] | None:
+        return MAX_TIES if self.mode == "max" else None
 
     def describe(self) -> str:
         return self.mode
@@ -159,10 +167,15 @@ class SequencePool(Layer):
         self.length = x.shape[1]
         if self.mode == "mean":
             return x.mean(axis=1)
+        if self.mode == "max":
+            y, self.where = first_max(x, ctx.xp)
+            return y
         return x[:, 0 if self.mode == "first" else -1]
 
     def backward(self, dy, ctx):
         xp = ctx.xp
+        if self.mode == "max":
+            return first_max_backward(self.where, dy, self.length, xp)
         dx = xp.zeros((dy.shape[0], self.length, dy.shape[1]), dtype=None if ctx.backend.exact else dy.dtype)
         if self.mode == "mean":
             dx[...] = (dy / ctx.scalar(self.length))[:, None, :]

@@ -14,8 +14,8 @@ over pixels.
 """
 
 from calc.ops.conv import correlate, gemm_ordered, scatter, weight_from_matrix, weight_grad, weight_matrix
-from calc.ops.pool import max_pool, max_pool_backward, spread_windows, sum_windows
+from calc.ops.pool import first_max, first_max_backward, max_pool, max_pool_backward, spread_windows, sum_windows
 from calc.ops.windows import Window, crop, pad
 
-__all__ = ["Window", "correlate", "crop", "gemm_ordered", "max_pool", "max_pool_backward", "pad", "scatter",
+__all__ = ["Window", "correlate", "crop", "first_max", "first_max_backward", "gemm_ordered", "max_pool", "max_pool_backward", "pad", "scatter",
            "spread_windows", "sum_windows", "weight_from_matrix", "weight_grad", "weight_matrix"]

@@ -10,6 +10,10 @@ from calc.ops.windows import Window
 TIE_RULE = ("ties: the first maximal element of the window in row-major order (topmost row, "
             "then leftmost column) gets the whole gradient, as PyTorch's CPU max_pool2d")
 
+# what a run states about a global max (global_maxpool, sequence_pool max): (topic, value, meaning)
+MAX_TIES = ("global max ties", "first",
+            "the first maximal position, row-major, gets the whole gradient, as torch's max / AdaptiveMaxPool2d")
+
 
 def max_pool(xpad, win: Window, xp):
     """y[n, oh, ow, c] = max over taps (i, j) of xpad[n, oh*sh + i*dh, ow*sw + j*dw, c]."""
@@ -36,6 +40,20 @@ def max_pool_backward(xpad, y, dy, win: Window, xp):
         xp.multiply(dy, hit, out=share)
         dxpad[win.tap(i, j)] += share
     return dxpad
+
+
+def first_max(x, xp):
+    """(N, L, C) -> (max over axis 1 (N, C), the first position holding it (N, C)): the global
+    max pools' value and the one input their gradient goes to (``TIE_RULE``'s first maximum, as
+    torch's x.max(dim=1) and AdaptiveMaxPool2d(1); argmax returns the first of equal maxima)."""
+    where = x.argmax(axis=1)
+    return x.max(axis=1), where
+
+
+def first_max_backward(where, dy, length: int, xp):
+    """dL/dx of ``first_max``: (N, C) gradients placed at their positions of an (N, L, C) zero array."""
+    hit = xp.arange(length)[None, :, None] == where[:, None, :]
+    return hit * dy[:, None, :]
 
 
 def sum_windows(xpad, win: Window, xp):

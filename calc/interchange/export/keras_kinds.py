@@ -130,6 +130,11 @@ def _global(layer, x):
     return call(layer, f"layers.GlobalAveragePooling2D(keepdims={len(layer.out_shape) == 3}", x)
 
 
+@emits(pool.GlobalMaxPool)
+def _global_max(layer, x):  # as the average: keepdims for nncalc's 1 x 1 x C
+    return call(layer, f"layers.GlobalMaxPooling2D(keepdims={len(layer.out_shape) == 3}", x)
+
+
 @emits(pool.AdaptiveAvgPool)
 def _adaptive(layer, x):  # a plain average pool when the sizes divide, else the file's AdaptiveAvgPool
     (h, w, _), (oh, ow) = layer.in_shape, layer.out_shape[:2]

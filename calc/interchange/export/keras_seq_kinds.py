@@ -62,6 +62,8 @@ def _to_sequence(layer, x):  # row by row, as nncalc: a plain reshape of the cha
 def _sequence_pool(layer, x):
     if layer.mode == "mean":
         return call(layer, "layers.GlobalAveragePooling1D(", x)
+    if layer.mode == "max":
+        return call(layer, "layers.GlobalMaxPooling1D(", x)
     index = 0 if layer.mode == "first" else -1
     return call(layer, f"layers.Lambda(lambda t: t[:, {index}]", x)
 

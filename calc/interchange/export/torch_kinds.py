@@ -342,7 +342,8 @@ def _to_sequence(layer, a, x):
 
 @emits(sequence.SequencePool)
 def _sequence_pool(layer, a, x):
-    return Piece({"first": f"{x}[:, 0]", "last": f"{x}[:, -1]", "mean": f"{x}.mean(dim=1)"}[layer.mode])
+    return Piece({"first": f"{x}[:, 0]", "last": f"{x}[:, -1]", "mean": f"{x}.mean(dim=1)",
+                  "max": f"{x}.max(dim=1).values"}[layer.mode])  # max, not amax: one position takes a tie
 
 
 @emits(attention.Attention, attention.CrossAttention)

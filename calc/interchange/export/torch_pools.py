@@ -45,6 +45,11 @@ def _pool(layer, a, x):
     return padded(layer, a, x, 2)
 
 
+@emits(pool.GlobalMaxPool)
+def _global_max(layer, a, x):  # its tie rule is nncalc's: the first maximum takes the gradient
+    return Piece(f"self.{a}({x})", [(a, "nn.AdaptiveMaxPool2d(1)")])
+
+
 @emits(conv1d.MaxPool1d, conv1d.AvgPool1d)
 def _pool1d(layer, a, x):
     if native(layer):
