@@ -1,0 +1,147 @@
+"""`nncalc export` on the real architectures: every bundled network (but Llama-2-7B, 27 GB in float64)
+exported to PyTorch, built in float64, given the engine's weights through the file's own
+``load_nncalc_weights``, computes what nncalc's engine computes (relative 1e-9) in eval mode; a
+subset does the same in real Keras 3 (float32, relative 1e-4). tests/test_export_torch.py checks the
+parameter counts of the full-size networks; here the CNNs run at a reduced input (32 x 32, U-Net
+64 x 64, AlexNet 67 x 67, its smallest) and the transformers on 16 tokens or a 32 x 32 image, which
+keeps every layer and weight shape but the input-dependent ones, so each case takes seconds.
+
+The weights are not the engine's initialiser's: drawing 110 M values twice (engine, then torch) costs
+minutes on a small machine. The engine starts from zeros and ``fill`` writes a window of one
+random pool into every parameter and buffer (batch-norm statistics included, variances positive),
+scaled by 1/sqrt(fan-in) so that 150 layers neither vanish nor overflow. The pool's length is
+prime, so its repeats line up with no weight's axes: a transposed or misassigned weight still shows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from calc.interchange.export import export_code  # noqa: E402
+from calc.network import load_network, override_input  # noqa: E402
+from tests.export_util import module_from  # noqa: E402
+
+POOL = 1_000_003  # a prime: a weight's rows never start at the same place in the pool
+CNN32 = (32, 32, 3)
+# zoo name -> the input it runs on here (None: its own)
+INPUTS = {
+    "alexnet": (67, 67, 3),  # the smallest input its three 3 x 3 / 2 max pools accept
+    "bert-base": (16,), "gpt2": (16,), "vit-b-16": CNN32,
+    "densenet121": CNN32, "efficientnet-b0": CNN32, "googlenet": CNN32,
+    "inception-bottleneck": None, "inception-naive": None, "lenet5": None,
+    "lstm-classifier": None, "mnist-cnn": None, "mnist-mlp": None,
+    "mobilenet-v2": CNN32, "mobilenet-v3-large": CNN32,
+    "resnet18": CNN32, "resnet34": CNN32, "resnet50": CNN32, "resnet101": CNN32, "resnet152": CNN32,
+    "shufflenet-v2-x1.0": CNN32, "squeezenet1.1": CNN32, "unet": (64, 64, 3),
+    "vgg11": CNN32, "vgg16": CNN32, "vgg19": CNN32,
+}
+
+
+def case_id(name: str) -> str:
+    shape = INPUTS[name]
+    return name if shape is None else f"{name}@{'x'.join(map(str, shape))}"
+
+
+def network(name: str):
+    net = load_network(name)
+    return net if INPUTS[name] is None else override_input(net, INPUTS[name])
+
+
+def sample(net, batch: int = 2, seed: int = 5):
+    """A random input: token ids below the vocabulary for a network that starts with an embedding."""
+    rng = np.random.default_rng(seed)
+    first = net.leaves()[0]
+    if first.kind == "embedding":
+        return rng.integers(0, first.vocab, size=(batch, *net.input_shape)).astype(np.float64)
+    return rng.normal(size=(batch, *net.input_shape))
+
+
+def fill_value(name: str, shape: tuple, pool: np.ndarray, start: int) -> np.ndarray:
+    """One tensor's values: a window of the pool, cyclic; gamma near 1, variances in [0.5, 1.5],
+    other vectors small, matrices and kernels scaled by 1/sqrt(fan-in)."""
+    values = np.resize(np.roll(pool, -start), math.prod(shape)).reshape(shape)
+    if "var" in name:
+        return 0.5 + np.abs(values) * 0.5
+    if len(shape) <= 1:
+        return (1.0 if name == "weight" else 0.0) + 0.1 * values
+    return values / math.sqrt(max(math.prod(shape[1:]), 1))
+
+
+def engine(net, seed: int = 0):
+    """nncalc's float64 model with every parameter and buffer filled from one random pool."""
+    from calc.backend import get_backend
+    from calc.engine.context import Ctx
+    from calc.engine.model import Model
+
+    model = Model(net, Ctx(get_backend("cpu", "float64"), seed=seed, init="zeros"))
+    rng = np.random.default_rng(seed)
+    pool = rng.normal(size=POOL)
+    for layer in net.leaves():
+        for store in (getattr(layer, "params", {}), getattr(layer, "buffers", {})):
+            for key, value in store.items():
+                store[key] = fill_value(key, tuple(value.shape), pool, int(rng.integers(POOL)))
+    return model
+
+
+def weights_of(net) -> dict:
+    return {leaf.name: {**getattr(leaf, "params", {}), **getattr(leaf, "buffers", {})}
+            for leaf in net.leaves() if getattr(leaf, "params", None) or getattr(leaf, "buffers", None)}
+
+
+def engine_output(model, x) -> np.ndarray:
+    return np.asarray(model.forward(model.backend.asarray(x), training=False), dtype=np.float64)
+
+
+def rel_err(got, want) -> float:
+    assert got.shape == want.shape, (got.shape, want.shape)
+    return float(np.max(np.abs(got - want)) / max(float(np.max(np.abs(want))), 1e-3))
+
+
+def torch_module(net):
+    """The exported module in float64, built without drawing its own weights (meta device, then
+    empty memory): every tensor it computes with must come from nncalc's weights, and the test
+    checks that the file's NNCALC_WEIGHTS names all of them."""
+    cls = module_from(export_code(net, "pytorch"), net.name)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with torch.device("meta"):
+            module = cls()
+    finally:
+        torch.set_default_dtype(default)
+    module = module.to_empty(device="cpu").eval()
+    loaded = {path for names in cls.NNCALC_WEIGHTS.values() for path in names.values()}
+    tensors = [n for n, _ in module.named_parameters()]
+    tensors += [n for n, b in module.named_buffers() if b.is_floating_point()]
+    assert sorted(set(tensors) - loaded) == [], "module tensors that nncalc's weights do not fill"
+    return module
+
+
+def torch_output(module, x) -> np.ndarray:
+    xt = torch.from_numpy(x)
+    if x.ndim == 4:  # nncalc's maps are N, H, W, C; the module takes NCHW
+        xt = xt.permute(0, 3, 1, 2)
+    with torch.no_grad():
+        got = module(xt)
+    if got.dim() == 4:
+        got = got.permute(0, 2, 3, 1)
+    return got.numpy()
+
+
+TORCH_ZOO = sorted(INPUTS)
+
+
+@pytest.mark.parametrize("name", TORCH_ZOO, ids=[case_id(n) for n in TORCH_ZOO])
+def test_pytorch_export_computes_the_engine_outputs(name):
+    net = network(name)
+    model = engine(net)
+    x = sample(net)
+    want = engine_output(model, x)
+    module = torch_module(net)
+    module.load_nncalc_weights(weights_of(net))
+    assert rel_err(torch_output(module, x), want) <= 1e-9
