@@ -16,6 +16,7 @@ prime, so its repeats line up with no weight's axes: a transposed or misassigned
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -145,3 +146,31 @@ def test_pytorch_export_computes_the_engine_outputs(name):
     module = torch_module(net)
     module.load_nncalc_weights(weights_of(net))
     assert rel_err(torch_output(module, x), want) <= 1e-9
+
+
+def keras_model(net):
+    """The exported Keras functional model and the file's own weight loader."""
+    namespace = {"__name__": "exported"}
+    exec(compile(export_code(net, "keras"), f"<{net.name}>", "exec"), namespace)  # noqa: S102 - the code under test
+    build = next(v for k, v in namespace.items() if k.startswith("build_"))
+    return build(), namespace["load_nncalc_weights"]
+
+
+# tests/test_export_keras_real.py runs resnet18 and mobilenet-v2 (32 x 32) in Keras already
+KERAS_ZOO = ["alexnet", "bert-base", "densenet121", "efficientnet-b0", "googlenet", "gpt2", "inception-bottleneck",
+             "inception-naive", "lenet5", "lstm-classifier", "mnist-cnn", "mnist-mlp", "mobilenet-v3-large",
+             "resnet50", "shufflenet-v2-x1.0", "squeezenet1.1", "unet", "vit-b-16"]
+
+
+@pytest.mark.parametrize("name", KERAS_ZOO, ids=[case_id(n) for n in KERAS_ZOO])
+def test_keras_export_computes_the_engine_outputs(name):
+    os.environ["KERAS_BACKEND"] = "torch"
+    keras = pytest.importorskip("keras")
+    net = network(name)
+    model = engine(net)
+    x = sample(net)
+    want = engine_output(model, x)
+    exported, load = keras_model(net)
+    load(exported, weights_of(net))
+    got = keras.ops.convert_to_numpy(exported(x.astype(np.float32), training=False)).astype(np.float64)
+    assert rel_err(got, want) <= 1e-4
