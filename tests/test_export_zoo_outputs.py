@@ -4,7 +4,9 @@ exported to PyTorch, built in float64, given the engine's weights through the fi
 subset does the same in real Keras 3 (float32, relative 1e-4). tests/test_export_torch.py checks the
 parameter counts of the full-size networks; here the CNNs run at a reduced input (32 x 32, U-Net
 64 x 64, AlexNet 67 x 67, its smallest) and the transformers on 16 tokens or a 32 x 32 image, which
-keeps every layer and weight shape but the input-dependent ones, so each case takes seconds.
+keeps every layer and weight shape but the input-dependent ones, so each case takes seconds. Seven
+CNNs are also run in their plain-torch twins (torchvision's and milesial's architectures, written
+independently in tests/zoo_torch.py and tests/test_zoo_unet.py) with the same weights.
 
 The weights are not the engine's initialiser's: drawing 110 M values twice (engine, then torch) costs
 minutes on a small machine. The engine starts from zeros and ``fill`` writes a window of one
@@ -103,19 +105,46 @@ def rel_err(got, want) -> float:
     return float(np.max(np.abs(got - want)) / max(float(np.max(np.abs(want))), 1e-3))
 
 
+def on_meta(build):
+    """``build()`` in float64 without drawing weights: on the meta device, then empty CPU memory."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with torch.device("meta"):
+            module = build()
+    finally:
+        torch.set_default_dtype(default)
+    return module.to_empty(device="cpu").eval()
+
+
+def plain_torch_twins() -> dict:
+    """Zoo name -> a builder of the same network written in plain torch from its source
+    (torchvision's CNNs in tests/zoo_torch.py, milesial's U-Net in tests/test_zoo_unet.py)."""
+    from tests.test_zoo_unet import UNet
+    from tests.zoo_torch import BUILDERS
+
+    return {**BUILDERS, "unet": UNet}
+
+
+def twin_output(name: str, exported, x) -> np.ndarray:
+    """The plain-torch twin's output with the exported module's tensors copied in, in order: both
+    declare their layers in the source's order, so the shapes must agree one by one."""
+    twin = on_meta(plain_torch_twins()[name])
+    ours = [t for t in exported.state_dict().values() if t.is_floating_point()]
+    theirs = [t for t in twin.state_dict().values() if t.is_floating_point()]
+    assert [t.shape for t in ours] == [t.shape for t in theirs]
+    with torch.no_grad():
+        for mine, other in zip(ours, theirs, strict=True):
+            other.copy_(mine)
+    return torch_output(twin, x)
+
+
 def torch_module(net):
     """The exported module in float64, built without drawing its own weights (meta device, then
     empty memory): every tensor it computes with must come from nncalc's weights, and the test
     checks that the file's NNCALC_WEIGHTS names all of them."""
     cls = module_from(export_code(net, "pytorch"), net.name)
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        with torch.device("meta"):
-            module = cls()
-    finally:
-        torch.set_default_dtype(default)
-    module = module.to_empty(device="cpu").eval()
+    module = on_meta(cls)
     loaded = {path for names in cls.NNCALC_WEIGHTS.values() for path in names.values()}
     tensors = [n for n, _ in module.named_parameters()]
     tensors += [n for n, b in module.named_buffers() if b.is_floating_point()]
@@ -146,6 +175,20 @@ def test_pytorch_export_computes_the_engine_outputs(name):
     module = torch_module(net)
     module.load_nncalc_weights(weights_of(net))
     assert rel_err(torch_output(module, x), want) <= 1e-9
+
+
+@pytest.mark.parametrize("name", ["densenet121", "efficientnet-b0", "mobilenet-v2", "mobilenet-v3-large",
+                                  "shufflenet-v2-x1.0", "squeezenet1.1", "unet"])
+def test_plain_torch_twin_with_the_same_weights_agrees(name):
+    """The exported module against torchvision's (milesial's) architecture written independently in
+    plain torch: the parameter counts and MACs agree already (tests/test_zoo_cnn.py); with the same
+    weights the outputs do too, so strides, paddings, activations and branch order are the source's."""
+    net = network(name)
+    model = engine(net)
+    x = sample(net)
+    module = torch_module(net)
+    module.load_nncalc_weights(weights_of(net))
+    assert rel_err(twin_output(name, module, x), engine_output(model, x)) <= 1e-9
 
 
 def keras_model(net):
