@@ -6,7 +6,8 @@ parameter counts of the full-size networks; here the CNNs run at a reduced input
 64 x 64, AlexNet 67 x 67, its smallest) and the transformers on 16 tokens or a 32 x 32 image, which
 keeps every layer and weight shape but the input-dependent ones, so each case takes seconds. Seven
 CNNs are also run in their plain-torch twins (torchvision's and milesial's architectures, written
-independently in tests/zoo_torch.py and tests/test_zoo_unet.py) with the same weights.
+independently in tests/zoo_torch.py and tests/test_zoo_unet.py), and BERT and GPT-2 in
+nn.TransformerEncoderLayer (tests/test_zoo_transformers.py), with the same weights.
 
 The weights are not the engine's initialiser's: drawing 110 M values twice (engine, then torch) costs
 minutes on a small machine. The engine starts from zeros and ``fill`` writes a window of one
@@ -217,3 +218,58 @@ def test_keras_export_computes_the_engine_outputs(name):
     load(exported, weights_of(net))
     got = keras.ops.convert_to_numpy(exported(x.astype(np.float32), training=False)).astype(np.float64)
     assert rel_err(got, want) <= 1e-4
+
+
+def kind_of(key: str) -> str:
+    """Which queue a tensor goes in, from its name in either module: the two declare attention,
+    norms, linear layers and embeddings in the same order, but interleave them differently."""
+    if key.startswith("attn") or "self_attn" in key:
+        return "attention"
+    if key.startswith("ln") or "norm" in key:
+        return "norm"
+    if key.startswith("fc") or any(word in key for word in ("linear", "pooler", "head")):
+        return "linear"
+    return "embedding"
+
+
+def exported_queues(exported) -> dict:
+    """The exported tensors by kind; each attention's q, k, v packed as nn.MultiheadAttention's
+    in_proj (q rows, then k, then v), then its output projection."""
+    state = exported.state_dict()
+    queues = {"attention": [], "norm": [], "linear": [], "embedding": []}
+    for key, value in state.items():
+        if not key.startswith("attn"):
+            queues[kind_of(key)].append(value)
+        elif key.endswith(".q.weight"):
+            layer = key[: -len(".q.weight")]
+            queues["attention"] += [torch.cat([state[f"{layer}.{p}.{w}"] for p in "qkv"]) for w in ("weight", "bias")]
+            queues["attention"] += [state[f"{layer}.o.weight"], state[f"{layer}.o.bias"]]
+    return queues
+
+
+def transformer_twin_output(name: str, exported, ids) -> np.ndarray:
+    """tests/test_zoo_transformers.py's BERT / GPT-2 (nn.TransformerEncoderLayer blocks) with the
+    exported module's tensors copied in, kind by kind in order."""
+    from tests import test_zoo_transformers as twins
+
+    twin = on_meta({"bert-base": twins.Bert, "gpt2": twins.GPT2}[name])
+    queues = exported_queues(exported)
+    with torch.no_grad():
+        for key, target in twin.state_dict().items():
+            value = queues[kind_of(key)].pop(0)
+            assert value.shape == target.shape, key
+            target.copy_(value)
+        assert not any(queues.values()), "exported tensors the twin has no place for"
+        return twin(torch.from_numpy(ids).long()).numpy()
+
+
+@pytest.mark.parametrize("name", ["bert-base", "gpt2"])
+def test_plain_torch_transformer_with_the_same_weights_agrees(name):
+    """BERT (post-norm, GELU, pooler) and GPT-2 (pre-norm, causal, tanh GELU) in nn's own
+    TransformerEncoderLayer, with the exported weights: nncalc's outputs on 16 tokens."""
+    net = network(name)
+    model = engine(net)
+    x = sample(net)
+    module = torch_module(net)
+    module.load_nncalc_weights(weights_of(net))
+    assert rel_err(transformer_twin_output(name, module, x), engine_output(model, x)) <= 1e-9
