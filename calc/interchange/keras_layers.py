@@ -6,6 +6,7 @@ returning the last step only, one bias per gate)."""
 from __future__ import annotations
 
 from calc.interchange.keras_config import ACTIVATIONS, Unmappable
+from calc.interchange.keras_layers_conv import RULES as CONV_RULES
 
 
 def _pair(value):
@@ -34,43 +35,9 @@ def _channels_last(c: dict) -> None:
         raise Unmappable("only channels_last maps (nncalc's maps are H x W x C)")
 
 
-def _padding(c: dict):
-    padding = c.get("padding", "valid")
-    if padding not in ("valid", "same"):
-        raise Unmappable(f"padding {padding!r} is not mapped")
-    return padding
-
-
 def dense(c: dict) -> list:
     opts = {"units": int(c["units"])} if c.get("use_bias", True) else {"units": int(c["units"]), "bias": False}
     return [("dense", opts), *activation_entries(c.get("activation"))]
-
-
-def conv2d(c: dict) -> list:
-    _channels_last(c)
-    opts = {"filters": int(c["filters"]), "kernel": _pair(c["kernel_size"])}
-    if _pair(c.get("strides", 1)) != 1:
-        opts["stride"] = _pair(c["strides"])
-    if _padding(c) == "same":
-        opts["padding"] = "same"
-    if _pair(c.get("dilation_rate", 1)) != 1:
-        opts["dilation"] = _pair(c["dilation_rate"])
-    if int(c.get("groups", 1)) != 1:
-        opts["groups"] = int(c["groups"])
-    if not c.get("use_bias", True):
-        opts["bias"] = False
-    return [("conv", opts), *activation_entries(c.get("activation"))]
-
-
-def pooling(kind: str):
-    def rule(c: dict) -> list:
-        _channels_last(c)
-        size = c.get("pool_size", 2)
-        opts = {"kernel": _pair(size), "stride": _pair(c.get("strides") or size)}
-        if _padding(c) == "same":
-            opts["padding"] = "same"
-        return [(kind, opts)]
-    return rule
 
 
 def global_avgpool(c: dict) -> list:
@@ -134,13 +101,16 @@ def embedding(c: dict) -> list:
 
 
 def concatenate(c: dict) -> list:
-    if c.get("axis", -1) != -1:
+    """Channels are the last axis: -1, or its positive index (DenseNet's axis 3 on H x W x C)."""
+    shapes = c.get("_input_shape") or [[]]
+    last = len(shapes[0]) - 1 if isinstance(shapes[0], list) else None
+    if c.get("axis", -1) not in (-1, last):
         raise Unmappable("only a concatenation on the last axis (channels) maps")
     return [("concat", {})]
 
 
 RULES = {
-    "Dense": dense, "Conv2D": conv2d, "MaxPooling2D": pooling("maxpool"), "AveragePooling2D": pooling("avgpool"),
+    **CONV_RULES, "Dense": dense,
     "GlobalAveragePooling2D": global_avgpool, "Flatten": simple("flatten"), "BatchNormalization": batchnorm,
     "Dropout": lambda c: [("dropout", {"rate": float(c.get("rate", 0.5))})],
     "Activation": lambda c: activation_entries(c.get("activation")) or [("linear", {})],

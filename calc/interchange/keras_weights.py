@@ -34,6 +34,23 @@ def _conv(v: list, c: dict) -> dict:
     return {"weight": v[0].transpose(3, 2, 0, 1), **({"bias": v[1]} if len(v) > 1 else {})}
 
 
+def _depthwise_kernel(kernel):
+    """(kh, kw, cin, multiplier) -> (cin * multiplier, 1, kh, kw): Keras' output channel c * m + j
+    is the grouped conv's filter of that index."""
+    kh, kw = kernel.shape[:2]
+    return kernel.reshape(kh, kw, -1).transpose(2, 0, 1)[:, None]
+
+
+def _depthwise(v: list, c: dict) -> dict:
+    return {"weight": _depthwise_kernel(v[0]), **({"bias": v[1]} if len(v) > 1 else {})}
+
+
+def _separable(v: list, c: dict) -> list:
+    """The depthwise entry (no bias) and the 1 x 1 entry holding the layer's bias."""
+    pointwise = {"weight": v[1].transpose(3, 2, 0, 1), **({"bias": v[2]} if len(v) > 2 else {})}
+    return [{"weight": _depthwise_kernel(v[0])}, pointwise]
+
+
 def _batchnorm(v: list, c: dict) -> dict:
     stats = {"running_mean": v[-2], "running_var": v[-1]}
     return {"weight": v[0], "bias": v[1], **stats} if len(v) == 4 else stats
@@ -43,7 +60,7 @@ def _layernorm(v: list, c: dict) -> dict:
     return {"weight": v[0], "bias": v[1]}
 
 
-RULES = {"Dense": _dense, "Conv2D": _conv, "BatchNormalization": _batchnorm,
+RULES = {"Dense": _dense, "Conv2D": _conv, "DepthwiseConv2D": _depthwise, "SeparableConv2D": _separable, "BatchNormalization": _batchnorm,
          "LayerNormalization": _layernorm, "Embedding": lambda v, c: {"weight": v[0]}}
 
 
@@ -93,11 +110,11 @@ def _groups(h5py, data: bytes, path: str) -> dict:
 
 def keras_arrays(layers: list, variables: dict) -> tuple[dict, str]:
     """The arrays keyed 'entry.param' of every mapped layer with variables, from ``layers`` (Keras
-    class, config, the entry holding its weights; every layer of the model in order); or ({}, why
+    class, config, the entries it became, the first holding its weights; every layer of the model in order); or ({}, why
     not) when a layer's variables have no mapping here."""
     used: dict[str, int] = {}
     out = {}
-    for kind, config, entry in layers:
+    for kind, config, entries in layers:
         key = snake_case(kind)
         used[key] = used.get(key, -1) + 1
         key = f"{key}_{used[key]}" if used[key] else key
@@ -105,11 +122,13 @@ def keras_arrays(layers: list, variables: dict) -> tuple[dict, str]:
         if not found:
             continue
         rule = RULES.get(kind)
-        if rule is None or entry is None:
+        if rule is None or not entries:
             name = str(config.get("name", kind))[:40]
             return {}, f"weights: not read (the variables of '{name}' ({kind}) are not mapped to nncalc's)"
         try:
-            out.update({f"{entry}.{param}": array for param, array in rule(found, config).items()})
+            held = rule(found, config)
+            for entry, params in zip(entries, held if isinstance(held, list) else [held]):
+                out.update({f"{entry}.{param}": array for param, array in params.items()})
         except (IndexError, ValueError):  # fewer variables than the layer's options imply
             name = str(config.get("name", kind))[:40]
             return {}, f"weights: not read (the variables of '{name}' ({kind}) do not fit its config)"
