@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from calc.interchange.keras_config import ACTIVATIONS, Unmappable
 from calc.interchange.keras_layers_conv import RULES as CONV_RULES
+from calc.interchange.keras_layers_seq import RULES as SEQ_RULES
 
 
 def _pair(value):
@@ -97,6 +98,8 @@ def softmax_layer(c: dict) -> list:
 
 
 def embedding(c: dict) -> list:
+    if c.get("mask_zero"):
+        raise Unmappable("mask_zero is not mapped (nncalc does not skip padded steps)")
     return [("embedding", {"vocab": int(c["input_dim"]), "dim": int(c["output_dim"])})]
 
 
@@ -110,7 +113,7 @@ def concatenate(c: dict) -> list:
 
 
 RULES = {
-    **CONV_RULES, "Dense": dense,
+    **CONV_RULES, **SEQ_RULES, "Dense": dense,
     "GlobalAveragePooling2D": global_avgpool, "Flatten": simple("flatten"), "BatchNormalization": batchnorm,
     "Dropout": lambda c: [("dropout", {"rate": float(c.get("rate", 0.5))})],
     "Activation": lambda c: activation_entries(c.get("activation")) or [("linear", {})],

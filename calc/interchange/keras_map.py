@@ -154,6 +154,8 @@ def _pieces(walk: _Walk, layer: dict, kind, c: dict, keras_name: str, keras_sour
         raise Unmappable(f"a Keras operation (keras.ops.{snake(kind)}) is not a layer nncalc maps")
     if walk.functional and (not sources or any(s not in walk.made.values() for s in sources)):
         raise Unmappable("its inputs are not earlier layers of this model")
+    if len(set(sources)) > 1 and kind not in MERGES:
+        raise Unmappable("it reads different tensors (cross-attention or two inputs); nncalc maps one")
     if kind == "ZeroPadding2D":
         walk.pads[keras_name] = zero_pads(c)
         walk.made[keras_name] = sources[0]
@@ -166,7 +168,8 @@ def _pieces(walk: _Walk, layer: dict, kind, c: dict, keras_name: str, keras_sour
         raise Unmappable("nncalc has no layer for this class")
     if kind == "GlobalAveragePooling2D" and set(walk.consumers.get(keras_name, ["-"])) == {"Reshape"}:
         c = {**c, "keepdims": True}
-    pieces = rule({**c, "_input_shape": (layer.get("build_config") or {}).get("input_shape")})
+    built = layer.get("build_config") or {}
+    pieces = rule({**c, "_input_shape": built.get("input_shape"), "_shapes_dict": built.get("shapes_dict")})
     padded = [s for s in keras_sources if s in walk.pads]
     if padded:
         fold_padding(kind, pieces, walk.pads[padded[0]], walk.kinds.get(sources[0]))
