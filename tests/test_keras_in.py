@@ -135,3 +135,102 @@ def test_a_json_spec_is_still_a_spec(cli, tmp_path):
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"name": "plain", "input": [4], "layers": [{"dense": {"units": 3}}]}))
     assert totals(cli, spec) == (15, 15, 0)
+
+
+# --- layers checked against real Keras (3.x, torch backend): count_params() and output_shape ---
+
+def _real_keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("these checks run Keras on its torch backend")
+    return keras
+
+
+def _against_keras(cli, tmp_path, model):
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json())
+    code, out, err = cli("summary", str(path), "--keras", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["total_params"] == model.count_params()
+    assert data["layers"][-1]["output_shape"] == list(model.output_shape[1:])
+
+
+def _sequence_model(keras):
+    L = keras.layers
+    x = keras.Input((20,))
+    h = L.Conv1D(16, 3, padding="same", activation="relu")(L.Embedding(100, 32)(x))
+    h = L.Bidirectional(L.LSTM(8, return_sequences=True))(L.MaxPooling1D(2)(h))
+    h = L.TimeDistributed(L.Dense(12))(L.Bidirectional(L.GRU(8, return_sequences=True))(h))
+    h = L.AveragePooling1D(2)(L.MultiHeadAttention(num_heads=3, key_dim=4)(h, h))
+    return keras.Model(x, L.Dense(3)(L.GlobalAveragePooling1D()(h)))
+
+
+def test_sequence_layers_count_as_keras_counts_them(cli, tmp_path):
+    """Conv1D, 1-D pooling, Bidirectional LSTM/GRU (concat), TimeDistributed(Dense), Keras'
+    MultiHeadAttention (per-head bias shapes: 4 (d^2 + d) all the same) and GlobalAveragePooling1D."""
+    _against_keras(cli, tmp_path, _sequence_model(_real_keras()))
+
+
+def test_image_layers_count_as_keras_counts_them(cli, tmp_path):
+    """UpSampling2D, PReLU per channel and per element, ELU, GroupNormalization, a depthwise conv
+    with a depth multiplier, a separable conv, and 'same' stride-2 padding (Keras pads more at the
+    bottom/right: 9 -> 5), ZeroPadding2D folded into the conv after it."""
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((9, 9, 4))
+    h = L.PReLU(shared_axes=[1, 2])(L.UpSampling2D(2)(x))
+    h = L.GroupNormalization(groups=2)(L.ELU()(h))
+    h = L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2)(L.Conv2D(4, 3, strides=2, padding="same")(h))
+    h = L.Conv2D(5, 3, strides=2)(L.ZeroPadding2D(((0, 1), (1, 2)))(L.SeparableConv2D(6, 3, padding="same")(h)))
+    _against_keras(cli, tmp_path, keras.Model(x, L.PReLU()(h)))
+
+
+@pytest.mark.xfail(strict=False, reason="needs global_maxpool and sequence_pool max (helper newpools)")
+@pytest.mark.parametrize("pool", ["GlobalMaxPooling1D", "GlobalMaxPooling2D"])
+def test_global_max_pooling_counts_as_keras(cli, tmp_path, pool):
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((12, 6) if pool.endswith("1D") else (8, 8, 3))
+    conv = L.Conv1D(4, 3) if pool.endswith("1D") else L.Conv2D(4, 3)
+    _against_keras(cli, tmp_path, keras.Model(x, L.Dense(2)(getattr(L, pool)()(conv(x)))))
+
+
+def _refused(cli, tmp_path, model):
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json())
+    code, out, err = cli("summary", str(path))
+    assert code == 2 and out == "" and "Traceback" not in err
+    return err.strip().splitlines()
+
+
+def test_what_nncalc_cannot_hold_is_one_line_per_layer(cli, tmp_path):
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((16, 16, 3))
+    h = L.Rescaling(1 / 255, name="rescaling")(x)
+    h = L.Lambda(lambda t: t * 2, name="lambda")(L.Conv2D(4, 3)(h))
+    h = L.BatchNormalization(scale=False, name="batch_normalization")(h)
+    h = L.Conv1D(3, 2, padding="causal", name="conv1d")(L.Reshape((-1, 4), name="reshape")(h))
+    model = keras.Model(x, L.Dense(2)(L.Flatten()(h)))
+    lines = _refused(cli, tmp_path, model)
+    assert lines[0].endswith("5 layers do not map to nncalc layers:")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "layer 'rescaling' (Rescaling)", "layer 'lambda' (Lambda)", "layer 'batch_normalization' (BatchNormalization)",
+        "layer 'reshape' (Reshape)", "layer 'conv1d' (Conv1D)"]
+    assert "padding 'causal' is not mapped" in lines[-1]
+
+
+def test_two_inputs_and_masking_are_refused_in_one_line(cli, tmp_path):
+    keras = _real_keras()
+    L = keras.layers
+    a, b = keras.Input((4,)), keras.Input((4,))
+    lines = _refused(cli, tmp_path, keras.Model([a, b], L.Dense(1)(L.Add()([a, b]))))
+    assert lines == [f"nncalc: error: {tmp_path / 'model.json'}: the model has 2 inputs; nncalc reads models with one"]
+    x = keras.Input((5,))
+    lines = _refused(cli, tmp_path, keras.Model(x, L.LSTM(3)(L.Embedding(10, 4, mask_zero=True, name="embedding")(x))))
+    # Keras 3 writes the mask as a keras.ops.not_equal operation: that is named too
+    assert lines[1] == "  layer 'embedding' (Embedding): mask_zero is not mapped (nncalc does not skip padded steps)"

@@ -115,6 +115,9 @@ def map_keras(path: str) -> KerasMapped:
     body = config["config"]
     layers = [x for x in body["layers"] if isinstance(x, dict)]
     functional = config["class_name"] != "Sequential"
+    inputs = [x for x in layers if x.get("class_name") == "InputLayer"]
+    if len(inputs) > 1:
+        raise InputError(f"the model has {len(inputs)} inputs; nncalc reads models with one", where)
     result = KerasMapped(_name(body.get("name") or Path(path).stem, set()), _input_shape(layers, where))
     walk = _Walk(result, functional, _consumers(layers, functional))
     for layer in layers:
