@@ -234,3 +234,47 @@ def test_two_inputs_and_masking_are_refused_in_one_line(cli, tmp_path):
     lines = _refused(cli, tmp_path, keras.Model(x, L.LSTM(3)(L.Embedding(10, 4, mask_zero=True, name="embedding")(x))))
     # Keras 3 writes the mask as a keras.ops.not_equal operation: that is named too
     assert lines[1] == "  layer 'embedding' (Embedding): mask_zero is not mapped (nncalc does not skip padded steps)"
+
+
+def _predict_and_engine(cli, tmp_path, model, x):
+    """model.predict (float32) against `nncalc convert` of the saved .keras and nncalc's engine."""
+    import numpy as np
+
+    from tests.test_keras_apps import _randomize, engine_output
+
+    _randomize(model)
+    archive = tmp_path / "m.keras"
+    model.save(str(archive))
+    expected = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    got = engine_output(cli, archive, x, tmp_path)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
+
+
+def test_image_layers_compute_what_keras_predicts(cli, tmp_path):
+    """PReLU per channel and per element, ELU, GroupNormalization, a depthwise conv with a depth
+    multiplier, a separable conv, a ZeroPadding2D folded into a conv, 'same' stride-2 padding."""
+    import numpy as np
+
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((9, 9, 4))
+    h = L.GroupNormalization(groups=2)(L.ELU()(L.PReLU(shared_axes=[1, 2])(L.UpSampling2D(2)(x))))
+    h = L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2)(L.Conv2D(4, 3, strides=2, padding="same")(h))
+    h = L.Conv2D(5, 3, strides=2)(L.ZeroPadding2D(((0, 1), (1, 2)))(L.SeparableConv2D(6, 3, padding="same")(h)))
+    model = keras.Model(x, L.PReLU()(h))
+    _predict_and_engine(cli, tmp_path, model, np.random.default_rng(2).uniform(-1, 1, (3, 9, 9, 4)).astype("float32"))
+
+
+def test_sequence_layers_compute_what_keras_predicts(cli, tmp_path):
+    """Conv1D, self MultiHeadAttention (per-head kernels and biases), TimeDistributed(Dense),
+    1-D pooling and GlobalAveragePooling1D, with the archive's weights."""
+    import numpy as np
+
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((10, 6))
+    h = L.MaxPooling1D(2)(L.Conv1D(12, 3, padding="same", activation="relu")(x))
+    h = L.TimeDistributed(L.Dense(8))(L.MultiHeadAttention(num_heads=2, key_dim=6)(h, h))
+    model = keras.Model(x, L.Dense(3)(L.GlobalAveragePooling1D()(L.AveragePooling1D(2)(h))))
+    _predict_and_engine(cli, tmp_path, model, np.random.default_rng(3).uniform(-1, 1, (4, 10, 6)).astype("float32"))

@@ -51,17 +51,44 @@ def _separable(v: list, c: dict) -> list:
     return [{"weight": _depthwise_kernel(v[0])}, pointwise]
 
 
+def _conv1d(v: list, c: dict) -> dict:
+    return {"weight": v[0].transpose(2, 1, 0), **({"bias": v[1]} if len(v) > 1 else {})}
+
+
+def _attention(v: list, c: dict) -> dict:
+    """MultiHeadAttention's four EinsumDense kernels, read in h5py's name order (key_dense,
+    output_dense, query_dense, value_dense): (d, heads, key_dim) -> (heads * key_dim, d), the
+    output's (heads, key_dim, d) -> (d, heads * key_dim), per-head biases flattened head-major."""
+    step = 2 if len(v) == 8 else 1
+    k, o, q, val = (v[i * step: (i + 1) * step] for i in range(4))
+    out = {}
+    for name, group in (("q", q), ("k", k), ("v", val)):
+        out[f"{name}_weight"] = group[0].reshape(group[0].shape[0], -1).T
+        if step == 2:
+            out[f"{name}_bias"] = group[1].reshape(-1)
+    out["o_weight"] = o[0].reshape(-1, o[0].shape[-1]).T
+    return {**out, **({"o_bias": o[1]} if step == 2 else {})}
+
+
 def _batchnorm(v: list, c: dict) -> dict:
     stats = {"running_mean": v[-2], "running_var": v[-1]}
     return {"weight": v[0], "bias": v[1], **stats} if len(v) == 4 else stats
+
+
+def _prelu(alpha):
+    """Keras' alpha is the input's shape with 1 on the shared axes: nncalc's per-channel (C,)
+    when only the channels are left, else the per-element shape as it is."""
+    return alpha.reshape(-1) if all(d == 1 for d in alpha.shape[:-1]) and alpha.ndim > 1 else alpha
 
 
 def _layernorm(v: list, c: dict) -> dict:
     return {"weight": v[0], "bias": v[1]}
 
 
-RULES = {"Dense": _dense, "Conv2D": _conv, "DepthwiseConv2D": _depthwise, "SeparableConv2D": _separable, "BatchNormalization": _batchnorm,
-         "LayerNormalization": _layernorm, "Embedding": lambda v, c: {"weight": v[0]}}
+RULES = {"Dense": _dense, "TimeDistributed": _dense, "Conv2D": _conv, "DepthwiseConv2D": _depthwise,
+         "SeparableConv2D": _separable, "Conv1D": _conv1d, "BatchNormalization": _batchnorm,
+         "LayerNormalization": _layernorm, "GroupNormalization": _layernorm, "MultiHeadAttention": _attention,
+         "PReLU": lambda v, c: {"weight": _prelu(v[0])}, "Embedding": lambda v, c: {"weight": v[0]}}
 
 
 def read_variables(path: str) -> tuple[dict | None, str]:
