@@ -253,7 +253,8 @@ def _predict_and_engine(cli, tmp_path, model, x):
 
 def test_image_layers_compute_what_keras_predicts(cli, tmp_path):
     """PReLU per channel and per element, ELU, GroupNormalization, a depthwise conv with a depth
-    multiplier, a separable conv, a ZeroPadding2D folded into a conv, 'same' stride-2 padding."""
+    multiplier, a separable conv, a ZeroPadding2D folded into a conv, 'same' stride-2 padding,
+    Conv2DTranspose 'same' (Keras' output size: input x stride) and 'valid'."""
     import numpy as np
 
     keras = _real_keras()
@@ -262,7 +263,8 @@ def test_image_layers_compute_what_keras_predicts(cli, tmp_path):
     h = L.GroupNormalization(groups=2)(L.ELU()(L.PReLU(shared_axes=[1, 2])(L.UpSampling2D(2)(x))))
     h = L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2)(L.Conv2D(4, 3, strides=2, padding="same")(h))
     h = L.Conv2D(5, 3, strides=2)(L.ZeroPadding2D(((0, 1), (1, 2)))(L.SeparableConv2D(6, 3, padding="same")(h)))
-    model = keras.Model(x, L.PReLU()(h))
+    h = L.Conv2DTranspose(3, 2, strides=2)(L.Conv2DTranspose(4, 3, strides=2, padding="same")(L.PReLU()(h)))
+    model = keras.Model(x, h)
     _predict_and_engine(cli, tmp_path, model, np.random.default_rng(2).uniform(-1, 1, (3, 9, 9, 4)).astype("float32"))
 
 

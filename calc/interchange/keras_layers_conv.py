@@ -57,6 +57,17 @@ def conv2d(c: dict) -> list:
     return [("conv", opts), *activation_entries(c.get("activation"))]
 
 
+def conv2d_transpose(c: dict) -> list:
+    """nncalc's conv_transpose with padding 'same'/'valid' sizes its output as Keras does."""
+    if c.get("output_padding") is not None:
+        raise Unmappable("output_padding is not mapped (nncalc takes it with numeric padding only)")
+    opts = _window(c, {"filters": int(c["filters"]), "kernel": pair(c["kernel_size"])})
+    opts.setdefault("padding", "valid")
+    if not c.get("use_bias", True):
+        opts["bias"] = False
+    return [("conv_transpose", opts), *activation_entries(c.get("activation"))]
+
+
 def input_channels(c: dict) -> int:
     shape = c.get("_input_shape")
     if not shape or not isinstance(shape[-1], int):
@@ -125,5 +136,5 @@ def fold_padding(kind: str, pieces: list, pads: list, source_kind: str | None) -
     opts["padding"] = list(pads)
 
 
-RULES = {"Conv2D": conv2d, "DepthwiseConv2D": depthwise2d, "SeparableConv2D": separable2d,
+RULES = {"Conv2D": conv2d, "Conv2DTranspose": conv2d_transpose, "DepthwiseConv2D": depthwise2d, "SeparableConv2D": separable2d,
          "MaxPooling2D": pooling("maxpool"), "AveragePooling2D": pooling("avgpool")}

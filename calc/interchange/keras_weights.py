@@ -31,6 +31,8 @@ def _dense(v: list, c: dict) -> dict:
 
 
 def _conv(v: list, c: dict) -> dict:
+    """(kh, kw, in, out) -> (out, in, kh, kw); a transposed conv's (kh, kw, out, in) -> PyTorch's
+    (in, out, kh, kw) by the same transpose."""
     return {"weight": v[0].transpose(3, 2, 0, 1), **({"bias": v[1]} if len(v) > 1 else {})}
 
 
@@ -85,7 +87,7 @@ def _layernorm(v: list, c: dict) -> dict:
     return {"weight": v[0], "bias": v[1]}
 
 
-RULES = {"Dense": _dense, "TimeDistributed": _dense, "Conv2D": _conv, "DepthwiseConv2D": _depthwise,
+RULES = {"Dense": _dense, "TimeDistributed": _dense, "Conv2D": _conv, "Conv2DTranspose": _conv, "DepthwiseConv2D": _depthwise,
          "SeparableConv2D": _separable, "Conv1D": _conv1d, "BatchNormalization": _batchnorm,
          "LayerNormalization": _layernorm, "GroupNormalization": _layernorm, "MultiHeadAttention": _attention,
          "PReLU": lambda v, c: {"weight": _prelu(v[0])}, "Embedding": lambda v, c: {"weight": v[0]}}
