@@ -2,7 +2,8 @@
 nothing is downloaded): total and per-layer parameter counts against count_params(), output
 shapes against Keras', and, from a saved .keras archive with random weights, nncalc's engine
 output against model.predict. The totals are also the published figures (ResNet50 25,636,712;
-MobileNetV2 3,538,984; VGG16 138,357,544; DenseNet121 8,062,504)."""
+MobileNetV2 3,538,984; VGG16 138,357,544; DenseNet121 8,062,504). MobileNetV3Small is read without
+its preprocessing Rescaling (include_preprocessing=False), which nncalc has no layer for."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ BUILDERS = {  # name -> builder; each is built once per module
     "VGG16": lambda: applications.VGG16(weights=None),
     "DenseNet121": lambda: applications.DenseNet121(weights=None),
     "Xception": lambda: applications.Xception(weights=None),
+    "MobileNetV3Small": lambda: applications.MobileNetV3Small(weights=None, input_shape=(224, 224, 3),
+                                                              include_preprocessing=False),
 }
 PUBLISHED = {"ResNet50": 25_636_712, "MobileNetV2": 3_538_984, "VGG16": 138_357_544, "DenseNet121": 8_062_504,
              "Xception": 22_910_480}
@@ -55,7 +58,7 @@ def test_an_application_counts_as_keras_counts_it(cli, configs, name):
     assert data["layers"][-1]["output_shape"] == shape
 
 
-@pytest.mark.parametrize("name", ["MobileNetV2-0.35", "Xception", "DenseNet121"])
+@pytest.mark.parametrize("name", ["MobileNetV2-0.35", "Xception", "DenseNet121", "MobileNetV3Small"])
 def test_every_layer_counts_as_its_keras_layer(cli, configs, name):
     """Per Keras layer: the sum over the entries it became (a SeparableConv2D is two convs)."""
     from calc.interchange.keras_map import map_keras
@@ -63,8 +66,9 @@ def test_every_layer_counts_as_its_keras_layer(cli, configs, name):
     path, _, _, keras_layers = configs[name]
     rows = {row["name"]: row["params"] for row in json.loads(cli("summary", path, "--keras", "--json")[1])["layers"]}
     got = {config["name"]: sum(rows[e] for e in entries) for _, config, entries in map_keras(path).layers if entries}
-    assert got == {k: v for k, v in keras_layers.items() if k in got}
+    assert {k: v for k, v in got.items() if k in keras_layers} == {k: v for k, v in keras_layers.items() if k in got}
     assert all(keras_layers[k] == 0 for k in keras_layers if k not in got)
+    assert all(got[k] == 0 for k in got if k not in keras_layers)  # keras.ops steps (x * (1/6)): no layer
 
 
 def _randomize(model, seed=0):
@@ -97,6 +101,8 @@ SMALL = {  # small inputs keep the engine run short; the mappings are those of t
                                                          classifier_activation=None),
     "ResNet50": lambda: applications.ResNet50(weights=None, input_shape=(64, 64, 3), classifier_activation=None),
     "Xception": lambda: applications.Xception(weights=None, input_shape=(71, 71, 3), classifier_activation=None),
+    "MobileNetV3Small": lambda: applications.MobileNetV3Small(weights=None, input_shape=(64, 64, 3),
+                                                              include_preprocessing=False, classifier_activation=None),
 }
 
 
@@ -113,3 +119,14 @@ def test_the_engine_computes_what_keras_predicts(cli, tmp_path, name):
     got = engine_output(cli, archive, x, tmp_path)
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
+
+
+def test_efficientnet_is_refused_naming_its_preprocessing_layers(cli, tmp_path):
+    """EfficientNetB0 maps but for its Rescaling(1/255) and Normalization (mean, variance and a
+    sample count: 2C + 1 Keras weights), which no nncalc layer holds: two lines, no count."""
+    path = tmp_path / "efficientnet.json"
+    path.write_text(applications.EfficientNetB0(weights=None).to_json())
+    code, out, err = cli("summary", str(path))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[1:] == ["  layer 'rescaling' (Rescaling): nncalc has no layer for this class",
+                                            "  layer 'normalization' (Normalization): nncalc has no layer for this class"]

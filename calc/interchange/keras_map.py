@@ -12,7 +12,7 @@ from calc.errors import InputError, Where
 from calc.interchange.keras_config import Unmappable, read_config
 from calc.interchange.keras_layers import MERGES, RULES
 from calc.interchange.keras_layers_conv import fold_padding, zero_pads
-from calc.interchange.keras_weights import snake_case as snake
+from calc.interchange.keras_ops import step
 from calc.interchange.onnx_graph import Mapped
 
 SKIPPED = {"InputLayer"}
@@ -91,6 +91,7 @@ class _Walk:
     made: dict = field(default_factory=dict)  # Keras layer name -> the entry holding its output
     kinds: dict = field(default_factory=dict)  # entry name -> its nncalc kind
     pads: dict = field(default_factory=dict)  # ZeroPadding2D name -> its [top, bottom, left, right]
+    chain: dict = field(default_factory=dict)  # Keras name -> its step in hard_sigmoid (keras_ops)
     previous: str = "input"
     previous_keras: str = ""
 
@@ -153,8 +154,14 @@ def _pieces(walk: _Walk, layer: dict, kind, c: dict, keras_name: str, keras_sour
     if kind in SKIPPED:
         walk.made[keras_name] = "input"
         return None
-    if str(layer.get("module", "")).startswith("keras.src.ops"):
-        raise Unmappable(f"a Keras operation (keras.ops.{snake(kind)}) is not a layer nncalc maps")
+    chain = step(layer, kind, c, next((walk.chain[s] for s in keras_sources if s in walk.chain), None),
+                 walk.consumers.get(keras_name, []))
+    if chain == "hardsigmoid":
+        return [("hardsigmoid", {})]
+    if chain is not None:
+        walk.chain[keras_name] = chain
+        walk.made[keras_name] = sources[0]
+        return None
     if walk.functional and (not sources or any(s not in walk.made.values() for s in sources)):
         raise Unmappable("its inputs are not earlier layers of this model")
     if len(set(sources)) > 1 and kind not in MERGES:
