@@ -280,3 +280,14 @@ def test_sequence_layers_compute_what_keras_predicts(cli, tmp_path):
     h = L.TimeDistributed(L.Dense(8))(L.MultiHeadAttention(num_heads=2, key_dim=6)(h, h))
     model = keras.Model(x, L.Dense(3)(L.GlobalAveragePooling1D()(L.AveragePooling1D(2)(h))))
     _predict_and_engine(cli, tmp_path, model, np.random.default_rng(3).uniform(-1, 1, (4, 10, 6)).astype("float32"))
+
+
+def test_the_mobile_block_example(cli):
+    """examples/keras/mobile-block.json (docs/models-in.md), by hand: stem 3*3*3*16 = 432; two batch
+    norms 4*16 = 64 each (moving mean/var 2*16 non-trainable each); depthwise 3*3*16 = 144 (its
+    ZeroPadding2D folded in); squeeze 16*4 + 4 = 68, excite 4*16 + 16 = 80; separable 3*3*16 +
+    16*24 + 24 = 552; Dense 24*10 + 10 = 250. Total 1,654, non-trainable 64 (Keras' count_params)."""
+    assert totals(cli, "examples/keras/mobile-block.json") == (1_654, 1_590, 64)
+    data = json.loads(cli("summary", "examples/keras/mobile-block.json", "--json")[1])
+    rows = {row["name"]: row["output_shape"] for row in data["layers"]}
+    assert rows["stem"] == [16, 16, 16] and rows["dw"] == [8, 8, 16] and rows["se_pool"] == [1, 1, 16]
