@@ -10,13 +10,6 @@ from calc.interchange.keras_layers_conv import RULES as CONV_RULES
 from calc.interchange.keras_layers_seq import RULES as SEQ_RULES
 
 
-def _pair(value):
-    if isinstance(value, (list, tuple)):
-        a, b = (int(v) for v in value)
-        return a if a == b else [a, b]
-    return int(value)
-
-
 def activation_entries(value, where: str = "activation") -> list:
     """A Keras activation (a name, or Keras 3's serialized function) as 0 or 1 entries."""
     if isinstance(value, dict):
@@ -42,8 +35,11 @@ def dense(c: dict) -> list:
 
 
 def global_avgpool(c: dict) -> list:
+    """Kept 1 x 1 x C (no flatten) with keepdims, or when only Reshapes to 1 x 1 x C read it
+    (EfficientNet's squeeze-and-excite)."""
     _channels_last(c)
-    return [("global_avgpool", {})] + ([] if c.get("keepdims") else [("flatten", {})])
+    keep = c.get("keepdims") or set(c.get("_read_by") or ["-"]) == {"Reshape"}
+    return [("global_avgpool", {})] + ([] if keep else [("flatten", {})])
 
 
 def batchnorm(c: dict) -> list:

@@ -166,32 +166,36 @@ def _pieces(walk: _Walk, layer: dict, kind, c: dict, keras_name: str, keras_sour
         raise Unmappable("its inputs are not earlier layers of this model")
     if len(set(sources)) > 1 and kind not in MERGES:
         raise Unmappable("it reads different tensors (cross-attention or two inputs); nncalc maps one")
-    if kind == "ZeroPadding2D":
-        walk.pads[keras_name] = zero_pads(c)
-        walk.made[keras_name] = sources[0]
-        return None
-    if kind == "Reshape":
-        walk.made[keras_name] = _squeezed_reshape(walk, c, sources[0])
+    if kind in NO_ENTRY:
+        walk.made[keras_name] = NO_ENTRY[kind](walk, c, keras_name, sources[0])
         return None
     rule = RULES.get(kind)
     if rule is None:
         raise Unmappable("nncalc has no layer for this class")
-    if kind == "GlobalAveragePooling2D" and set(walk.consumers.get(keras_name, ["-"])) == {"Reshape"}:
-        c = {**c, "keepdims": True}
     built = layer.get("build_config") or {}
-    pieces = rule({**c, "_input_shape": built.get("input_shape"), "_shapes_dict": built.get("shapes_dict")})
+    pieces = rule({**c, "_input_shape": built.get("input_shape"), "_shapes_dict": built.get("shapes_dict"),
+                   "_read_by": walk.consumers.get(keras_name, [])})
     padded = [s for s in keras_sources if s in walk.pads]
     if padded:
         fold_padding(kind, pieces, walk.pads[padded[0]], walk.kinds.get(sources[0]))
     return pieces
 
 
-def _squeezed_reshape(walk: _Walk, c: dict, source: str) -> str:
+def _zero_padding(walk: _Walk, c: dict, keras_name: str, source: str) -> str:
+    """No entry: its pads wait for the conv or pool reading it (keras_layers_conv.fold_padding)."""
+    walk.pads[keras_name] = zero_pads(c)
+    return source
+
+
+def _squeezed_reshape(walk: _Walk, c: dict, keras_name: str, source: str) -> str:
     """A Reshape to (1, 1, C) of a global average pool kept as 1 x 1 x C: the pool's entry itself."""
     target = list(c.get("target_shape") or [])
     if len(target) != 3 or target[:2] != [1, 1] or walk.kinds.get(source) != "global_avgpool":
         raise Unmappable("only a Reshape to (1, 1, C) after a GlobalAveragePooling2D maps")
     return source
+
+
+NO_ENTRY = {"ZeroPadding2D": _zero_padding, "Reshape": _squeezed_reshape}  # layers that make no entry
 
 
 def _emit(walk: _Walk, kind: str, keras_name: str, pieces: list, sources: list) -> None:
