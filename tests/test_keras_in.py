@@ -291,3 +291,18 @@ def test_the_mobile_block_example(cli):
     data = json.loads(cli("summary", "examples/keras/mobile-block.json", "--json")[1])
     rows = {row["name"]: row["output_shape"] for row in data["layers"]}
     assert rows["stem"] == [16, 16, 16] and rows["dw"] == [8, 8, 16] and rows["se_pool"] == [1, 1, 16]
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_recurrent_layers_compute_what_keras_predicts(cli, tmp_path, reset_after):
+    """LSTM, GRU (Keras' z, r, h gate order; reset_after's two biases or one), SimpleRNN and
+    Bidirectional (concat) with the .keras archive's weights, against model.predict."""
+    import numpy as np
+
+    keras = _real_keras()
+    L = keras.layers
+    x = keras.Input((7, 5))
+    h = L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=reset_after))(L.LSTM(6, return_sequences=True)(x))
+    h = L.Bidirectional(L.LSTM(3))(L.SimpleRNN(5, return_sequences=True)(h))
+    model = keras.Model(x, L.Dense(2)(h))
+    _predict_and_engine(cli, tmp_path, model, np.random.default_rng(4).uniform(-1, 1, (3, 7, 5)).astype("float32"))

@@ -72,6 +72,35 @@ def _attention(v: list, c: dict) -> dict:
     return {**out, **({"o_bias": o[1]} if step == 2 else {})}
 
 
+def _cell(v: list, c: dict, kind: str, sfx: str) -> dict:
+    """One direction of a Keras LSTM / GRU / SimpleRNN: kernel (in, G*H), recurrent kernel (H, G*H)
+    and bias as nncalc's PyTorch-shaped (G*H, in), (G*H, H). LSTM gates are i, f, c, o in both;
+    Keras' GRU stacks z, r, h where PyTorch stacks r, z, n, and with reset_after its bias is
+    (2, 3H): the input bias, then the recurrent one."""
+    import numpy as np
+
+    order = np.arange(v[0].shape[1])
+    if kind == "GRU":
+        order = np.concatenate(np.split(order, 3)[1::-1] + [np.split(order, 3)[2]])
+    out = {f"weight_ih{sfx}": v[0][:, order].T, f"weight_hh{sfx}": v[1][:, order].T}
+    if len(v) > 2 and v[2].ndim == 2:
+        out.update({f"bias_ih{sfx}": v[2][0][order], f"bias_hh{sfx}": v[2][1][order]})
+    elif len(v) > 2:
+        out[f"bias{sfx}"] = v[2][order]
+    return out
+
+
+def _recurrent(kind: str):
+    return lambda v, c: _cell(v, c, kind, "_l0")
+
+
+def _bidirectional(v: list, c: dict) -> dict:
+    """The two directions, read in h5py's name order: backward_layer, then forward_layer."""
+    kind = (c.get("layer") or {}).get("class_name")
+    half = len(v) // 2
+    return {**_cell(v[half:], c, kind, "_l0"), **_cell(v[:half], c, kind, "_l0_reverse")}
+
+
 def _batchnorm(v: list, c: dict) -> dict:
     stats = {"running_mean": v[-2], "running_var": v[-1]}
     return {"weight": v[0], "bias": v[1], **stats} if len(v) == 4 else stats
@@ -90,7 +119,8 @@ def _layernorm(v: list, c: dict) -> dict:
 RULES = {"Dense": _dense, "TimeDistributed": _dense, "Conv2D": _conv, "Conv2DTranspose": _conv, "DepthwiseConv2D": _depthwise,
          "SeparableConv2D": _separable, "Conv1D": _conv1d, "BatchNormalization": _batchnorm,
          "LayerNormalization": _layernorm, "GroupNormalization": _layernorm, "MultiHeadAttention": _attention,
-         "PReLU": lambda v, c: {"weight": _prelu(v[0])}, "Embedding": lambda v, c: {"weight": v[0]}}
+         "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "SimpleRNN": _recurrent("SimpleRNN"),
+         "Bidirectional": _bidirectional, "PReLU": lambda v, c: {"weight": _prelu(v[0])}, "Embedding": lambda v, c: {"weight": v[0]}}
 
 
 def read_variables(path: str) -> tuple[dict | None, str]:
