@@ -306,3 +306,18 @@ def test_recurrent_layers_compute_what_keras_predicts(cli, tmp_path, reset_after
     h = L.Bidirectional(L.LSTM(3))(L.SimpleRNN(5, return_sequences=True)(h))
     model = keras.Model(x, L.Dense(2)(h))
     _predict_and_engine(cli, tmp_path, model, np.random.default_rng(4).uniform(-1, 1, (3, 7, 5)).astype("float32"))
+
+
+def test_a_zero_padding_no_conv_takes_is_refused(cli, tmp_path):
+    """nncalc has no padding layer: a ZeroPadding2D is folded into the conv or pool reading it, and
+    one at the end of the model, or read by a merge, is a line (not a silently smaller map)."""
+    keras = _real_keras()
+    L = keras.layers
+    last = keras.Sequential([keras.Input((10, 10, 3)), L.Conv2D(4, 3), L.ZeroPadding2D(1, name="pad")])
+    assert _refused(cli, tmp_path, last)[1:] == [
+        "  layer 'pad' (ZeroPadding2D): no conv or pooling layer reads it, and nncalc has no padding layer of its own"]
+    x = keras.Input((10, 10, 3))
+    padded = L.ZeroPadding2D(1)(x)
+    lines = _refused(cli, tmp_path, keras.Model(x, L.Add(name="add")([L.Conv2D(3, 3, padding="same")(padded), padded])))
+    assert "  layer 'add' (Add): it reads a ZeroPadding2D; only a conv or pooling layer after one maps" in lines
+    assert any("it pads 'same' after a ZeroPadding2D; only padding 'valid' maps there" in line for line in lines)

@@ -91,6 +91,7 @@ class _Walk:
     made: dict = field(default_factory=dict)  # Keras layer name -> the entry holding its output
     kinds: dict = field(default_factory=dict)  # entry name -> its nncalc kind
     pads: dict = field(default_factory=dict)  # ZeroPadding2D name -> its [top, bottom, left, right]
+    folded: set = field(default_factory=set)  # the ZeroPadding2D names put into a reader's padding
     chain: dict = field(default_factory=dict)  # Keras name -> its step in hard_sigmoid (keras_ops)
     previous: str = "input"
     previous_keras: str = ""
@@ -123,6 +124,7 @@ def map_keras(path: str) -> KerasMapped:
     walk = _Walk(result, functional, _consumers(layers, functional))
     for layer in layers:
         _map_layer(walk, layer)
+    _loose_pads(walk, json_names(body.get("output_layers")) or [str(layers[-1].get("config", {}).get("name"))])
     _check(result, body, walk.made, functional, where)
     return result
 
@@ -178,6 +180,7 @@ def _pieces(walk: _Walk, layer: dict, kind, c: dict, keras_name: str, keras_sour
     padded = [s for s in keras_sources if s in walk.pads]
     if padded:
         fold_padding(kind, pieces, walk.pads[padded[0]], walk.kinds.get(sources[0]))
+        walk.folded.add(padded[0])
     return pieces
 
 
@@ -193,6 +196,22 @@ def _squeezed_reshape(walk: _Walk, c: dict, keras_name: str, source: str) -> str
     if len(target) != 3 or target[:2] != [1, 1] or walk.kinds.get(source) != "global_avgpool":
         raise Unmappable("only a Reshape to (1, 1, C) after a GlobalAveragePooling2D maps")
     return source
+
+
+def json_names(outputs) -> list:
+    """The layer names of a Functional config's output_layers ([[name, 0, 0], ...] or [name, 0, 0])."""
+    if not outputs:
+        return []
+    return [str(o[0]) for o in outputs if isinstance(o, list) and o] if isinstance(outputs[0], list) \
+        else [str(outputs[0])]
+
+
+def _loose_pads(walk: _Walk, outputs: list) -> None:
+    """A ZeroPadding2D no conv or pool took in, or the model's output: its padding has no entry."""
+    for name in walk.pads:
+        if name not in walk.folded or name in outputs:
+            walk.result.unmapped.append(f"layer '{name[:60]}' (ZeroPadding2D): no conv or pooling layer "
+                                        "reads it, and nncalc has no padding layer of its own")
 
 
 NO_ENTRY = {"ZeroPadding2D": _zero_padding, "Reshape": _squeezed_reshape}  # layers that make no entry
