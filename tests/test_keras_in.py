@@ -321,3 +321,15 @@ def test_a_zero_padding_no_conv_takes_is_refused(cli, tmp_path):
     lines = _refused(cli, tmp_path, keras.Model(x, L.Add(name="add")([L.Conv2D(3, 3, padding="same")(padded), padded])))
     assert "  layer 'add' (Add): it reads a ZeroPadding2D; only a conv or pooling layer after one maps" in lines
     assert any("it pads 'same' after a ZeroPadding2D; only padding 'valid' maps there" in line for line in lines)
+
+
+def test_variables_of_a_layer_without_a_weight_mapping_are_one_note():
+    """Every Keras layer nncalc maps has its weights mapped; one that had none (a class added to
+    the layer rules only) leaves the spec written and says which layer's weights were not read."""
+    import numpy as np
+
+    from calc.interchange.keras_weights import keras_arrays
+
+    arrays, note = keras_arrays([("Dense", {"name": "d"}, ["d"]), ("NewLayer", {"name": "n"}, ["n"])],
+                                {"dense": [np.ones((2, 3)), np.ones(3)], "new_layer": [np.ones(2)]})
+    assert arrays == {} and note == "weights: not read (the variables of 'n' (NewLayer) are not mapped to nncalc's)"
