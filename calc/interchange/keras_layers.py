@@ -6,13 +6,8 @@ returning the last step only, one bias per gate)."""
 from __future__ import annotations
 
 from calc.interchange.keras_config import ACTIVATIONS, Unmappable
-
-
-def _pair(value):
-    if isinstance(value, (list, tuple)):
-        a, b = (int(v) for v in value)
-        return a if a == b else [a, b]
-    return int(value)
+from calc.interchange.keras_layers_conv import RULES as CONV_RULES
+from calc.interchange.keras_layers_seq import RULES as SEQ_RULES
 
 
 def activation_entries(value, where: str = "activation") -> list:
@@ -34,48 +29,17 @@ def _channels_last(c: dict) -> None:
         raise Unmappable("only channels_last maps (nncalc's maps are H x W x C)")
 
 
-def _padding(c: dict):
-    padding = c.get("padding", "valid")
-    if padding not in ("valid", "same"):
-        raise Unmappable(f"padding {padding!r} is not mapped")
-    return padding
-
-
 def dense(c: dict) -> list:
     opts = {"units": int(c["units"])} if c.get("use_bias", True) else {"units": int(c["units"]), "bias": False}
     return [("dense", opts), *activation_entries(c.get("activation"))]
 
 
-def conv2d(c: dict) -> list:
-    _channels_last(c)
-    opts = {"filters": int(c["filters"]), "kernel": _pair(c["kernel_size"])}
-    if _pair(c.get("strides", 1)) != 1:
-        opts["stride"] = _pair(c["strides"])
-    if _padding(c) == "same":
-        opts["padding"] = "same"
-    if _pair(c.get("dilation_rate", 1)) != 1:
-        opts["dilation"] = _pair(c["dilation_rate"])
-    if int(c.get("groups", 1)) != 1:
-        opts["groups"] = int(c["groups"])
-    if not c.get("use_bias", True):
-        opts["bias"] = False
-    return [("conv", opts), *activation_entries(c.get("activation"))]
-
-
-def pooling(kind: str):
-    def rule(c: dict) -> list:
-        _channels_last(c)
-        size = c.get("pool_size", 2)
-        opts = {"kernel": _pair(size), "stride": _pair(c.get("strides") or size)}
-        if _padding(c) == "same":
-            opts["padding"] = "same"
-        return [(kind, opts)]
-    return rule
-
-
 def global_avgpool(c: dict) -> list:
+    """Kept 1 x 1 x C (no flatten) with keepdims, or when only Reshapes to 1 x 1 x C read it
+    (EfficientNet's squeeze-and-excite)."""
     _channels_last(c)
-    return [("global_avgpool", {})] + ([] if c.get("keepdims") else [("flatten", {})])
+    keep = c.get("keepdims") or set(c.get("_read_by") or ["-"]) == {"Reshape"}
+    return [("global_avgpool", {})] + ([] if keep else [("flatten", {})])
 
 
 def batchnorm(c: dict) -> list:
@@ -130,17 +94,22 @@ def softmax_layer(c: dict) -> list:
 
 
 def embedding(c: dict) -> list:
+    if c.get("mask_zero"):
+        raise Unmappable("mask_zero is not mapped (nncalc does not skip padded steps)")
     return [("embedding", {"vocab": int(c["input_dim"]), "dim": int(c["output_dim"])})]
 
 
 def concatenate(c: dict) -> list:
-    if c.get("axis", -1) != -1:
+    """Channels are the last axis: -1, or its positive index (DenseNet's axis 3 on H x W x C)."""
+    shapes = c.get("_input_shape") or [[]]
+    last = len(shapes[0]) - 1 if isinstance(shapes[0], list) else None
+    if c.get("axis", -1) not in (-1, last):
         raise Unmappable("only a concatenation on the last axis (channels) maps")
     return [("concat", {})]
 
 
 RULES = {
-    "Dense": dense, "Conv2D": conv2d, "MaxPooling2D": pooling("maxpool"), "AveragePooling2D": pooling("avgpool"),
+    **CONV_RULES, **SEQ_RULES, "Dense": dense,
     "GlobalAveragePooling2D": global_avgpool, "Flatten": simple("flatten"), "BatchNormalization": batchnorm,
     "Dropout": lambda c: [("dropout", {"rate": float(c.get("rate", 0.5))})],
     "Activation": lambda c: activation_entries(c.get("activation")) or [("linear", {})],
