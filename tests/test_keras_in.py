@@ -189,7 +189,6 @@ def test_image_layers_count_as_keras_counts_them(cli, tmp_path):
     _against_keras(cli, tmp_path, keras.Model(x, L.PReLU()(h)))
 
 
-@pytest.mark.xfail(strict=False, reason="needs global_maxpool and sequence_pool max (helper newpools)")
 @pytest.mark.parametrize("pool", ["GlobalMaxPooling1D", "GlobalMaxPooling2D"])
 def test_global_max_pooling_counts_as_keras(cli, tmp_path, pool):
     keras = _real_keras()
