@@ -189,15 +189,12 @@ class AvgPool(_WindowPool):
         return crop(dxpad, self.pad, self.in_shape[:2])
 
 
-@register
-class GlobalAvgPool(Layer):
-    """Average over all positions: H x W x C -> 1 x 1 x C (as PyTorch's AdaptiveAvgPool2d(1))."""
+class GlobalPool(Layer):
+    """H x W x C -> 1 x 1 x C over every position (the average and the max share shape and cost):
+    one "pool" operation per input value, no MACs, no parameters."""
 
-    kind = "global_avgpool"
     receptive = "whole"
     prefix = "pool"
-    aliases = ("global_avg_pool", "globalavgpool", "global_average_pooling")
-    summary = "global average pooling: H x W x C -> 1 x 1 x C"
 
     def compute_shape(self, in_shape: Shape) -> Shape:
         _, _, c = self.need_map(in_shape)
@@ -206,6 +203,15 @@ class GlobalAvgPool(Layer):
     def costs(self) -> dict[str, int]:
         h, w, c = self.in_shape
         return {"pool": h * w * c}
+
+
+@register
+class GlobalAvgPool(GlobalPool):
+    """Average over all positions: H x W x C -> 1 x 1 x C (as PyTorch's AdaptiveAvgPool2d(1))."""
+
+    kind = "global_avgpool"
+    aliases = ("global_avg_pool", "globalavgpool", "global_average_pooling")
+    summary = "global average pooling: H x W x C -> 1 x 1 x C"
 
     def forward(self, x, ctx):
         """y[n,0,0,c] = sum_{h,w} x[n,h,w,c] / (H W)."""
@@ -219,7 +225,7 @@ class GlobalAvgPool(Layer):
 
 
 @register
-class GlobalMaxPool(Layer):
+class GlobalMaxPool(GlobalPool):
     """Maximum over all positions: H x W x C -> 1 x 1 x C (as PyTorch's AdaptiveMaxPool2d(1),
     Keras' GlobalMaxPooling2D(keepdims=True)); a ``flatten`` after it gives the vector.
 
@@ -231,18 +237,8 @@ class GlobalMaxPool(Layer):
     """
 
     kind = "global_maxpool"
-    receptive = "whole"
-    prefix = "pool"
     aliases = ("global_max_pool", "globalmaxpool", "global_max_pooling")
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
-
-    def compute_shape(self, in_shape: Shape) -> Shape:
-        _, _, c = self.need_map(in_shape)
-        return (1, 1, c)
-
-    def costs(self) -> dict[str, int]:
-        h, w, c = self.in_shape
-        return {"pool": h * w * c}
 
     def run_note(self) -> tuple[str, str, str]:
         return MAX_TIES
