@@ -171,7 +171,8 @@ def _bad_files(folder) -> dict:
     whole = open(ONNX, "rb").read()
     files = {"png.onnx": png, "truncated.onnx": whole[: len(whole) // 2], "neither.json": b'{"foo": 1}',
              "layer.json": b'{"class_name": "Dense", "config": {"units": 3}}', "empty.yaml": b"",
-             "empty.onnx": b"", "png.bin": png}
+             "empty.onnx": b"", "png.bin": png,
+             "deep.json": b'{"class_name": "Sequential", "config": {"layers": ' + b"[" * 5000 + b"]" * 5000 + b"}}"}
     for name, content in files.items():
         (folder / name).write_bytes(content)
     with zipfile.ZipFile(folder / "noconfig.keras", "w") as z:
@@ -184,7 +185,7 @@ def _bad_files(folder) -> dict:
     return files
 
 
-BAD = ["png.onnx", "truncated.onnx", "neither.json", "layer.json", "empty.yaml", "empty.onnx", "png.bin",
+BAD = ["png.onnx", "truncated.onnx", "neither.json", "layer.json", "deep.json", "empty.yaml", "empty.onnx", "png.bin",
        "noconfig.keras", "folder.onnx", "big.yaml", "big.onnx", "big.bin"]
 COMMANDS = [["summary"], ["draw"], ["export", "--to", "keras"], ["memory"], ["run", "-i", "1"],
             ["train", "--data", "d.csv"], ["convert", "-o", "out.yaml"]]
@@ -211,6 +212,7 @@ def test_the_refusals_say_what_is_wrong(cli, tmp_path):
     assert "not an ONNX model" in said["png.onnx"] and "not an ONNX model" in said["truncated.onnx"]
     assert "unknown top-level key 'foo'" in said["neither.json"]
     assert "not a Keras model config" in said["layer.json"]
+    assert "nested too deeply" in said["deep.json"]
     assert "empty" in said["empty.yaml"] and "empty" in said["empty.onnx"]
     assert "binary file" in said["png.bin"] and "files up to" in said["big.bin"]
     assert "without config.json" in said["noconfig.keras"]

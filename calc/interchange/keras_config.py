@@ -35,6 +35,8 @@ def read_config(path: str) -> dict:
         config = json.loads(text)
     except ValueError as exc:
         raise InputError(f"not a Keras model config: {str(exc)[:80]}", where) from None
+    except RecursionError:
+        raise InputError("not a Keras model config: nested too deeply to read", where) from None
     if not is_model_config(config):
         raise InputError("not a Keras model config: expected class_name Sequential or Functional "
                          "with a config holding its layers", where)

@@ -66,6 +66,8 @@ def _keras_json(path) -> bool:
         config = json.loads(read_text(path, TEXT_LIMIT))
     except (InputError, ValueError):
         return False  # not JSON (YAML, or not text): the spec reader says what is wrong with it
+    except RecursionError:
+        return str(path).lower().endswith(".json")  # nested too deeply: the reader of its kind says so
     return isinstance(config, dict) and "class_name" in config
 
 
