@@ -21,6 +21,21 @@ from calc.shapes import fmt_shape, is_sequence
 from calc.spec.options import Options
 
 
+def read_heads(layer, opts: Options):
+    """The options self- and cross-attention share: heads, kv_heads, head_dim, bias, dropout."""
+    layer.heads = opts.int("heads")
+    layer.kv_heads = opts.int("kv_heads", layer.heads)
+    layer.head_dim = opts.int("head_dim", 0, minimum=0) or None
+    layer.use_bias = opts.flag("bias", True)
+    layer.rate = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
+    return layer
+
+
+def check_heads(layer, opts: Options) -> None:
+    if layer.heads % layer.kv_heads:
+        opts.fail("kv_heads", f"heads ({layer.heads}) must be a multiple of kv_heads ({layer.kv_heads})")
+
+
 @register
 class Attention(Layer):
     """Self-attention: softmax(Q K^T / sqrt(head_dim) + mask) V per head, heads concatenated, then
@@ -35,19 +50,13 @@ class Attention(Layer):
 
     @classmethod
     def from_options(cls, opts: Options):
-        layer = cls(opts.where)
-        layer.heads = opts.int("heads")
-        layer.kv_heads = opts.int("kv_heads", layer.heads)
-        layer.head_dim = opts.int("head_dim", 0, minimum=0) or None
-        layer.use_bias = opts.flag("bias", True)
+        layer = read_heads(cls(opts.where), opts)
         layer.causal = opts.flag("causal", False)
-        layer.rate = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
         layer.rotary = opts.flag("rotary", False)
         layer.rotary_base = opts.number("rotary_base", 10000.0, minimum=1.0)
         layer.causal_macs = opts.choice("causal_macs", ("full", "triangle"), "full")
         opts.finish()
-        if layer.heads % layer.kv_heads:
-            opts.fail("kv_heads", f"heads ({layer.heads}) must be a multiple of kv_heads ({layer.kv_heads})")
+        check_heads(layer, opts)
         if layer.causal_macs == "triangle" and not layer.causal:
             opts.fail("causal_macs", "causal_macs: triangle needs causal: true")
         return layer
@@ -246,16 +255,10 @@ class CrossAttention(Attention):
 
     @classmethod
     def from_options(cls, opts: Options):
-        layer = cls(opts.where)
-        layer.heads = opts.int("heads")
-        layer.kv_heads = opts.int("kv_heads", layer.heads)
-        layer.head_dim = opts.int("head_dim", 0, minimum=0) or None
-        layer.use_bias = opts.flag("bias", True)
-        layer.rate = opts.number("dropout", 0.0, minimum=0.0, maximum=1.0, open_max=True)
+        layer = read_heads(cls(opts.where), opts)
         layer.causal, layer.rotary, layer.causal_macs = False, False, "full"
         opts.finish()
-        if layer.heads % layer.kv_heads:
-            opts.fail("kv_heads", f"heads ({layer.heads}) must be a multiple of kv_heads ({layer.kv_heads})")
+        check_heads(layer, opts)
         return layer
 
     def build(self, in_shapes) -> Shape:
